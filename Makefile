@@ -1,0 +1,40 @@
+# Cadrebook: `make run` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest browser-test install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Plain HTTP on the loopback address: secure-only cookies would never be sent back.
+run: export CADREBOOK_SECURE_COOKIES ?= false
+run: $(STAMP)
+	$(BIN)/cadrebook serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy cadrebook/core $$(find cadrebook -name services.py -o -name selectors.py | sort)
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser"
+
+browser-test: $(STAMP)
+	$(BIN)/python -m pytest -m browser
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var

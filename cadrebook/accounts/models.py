@@ -1,0 +1,45 @@
+"""Role assignments: a user holds a role on an org unit (and its subtree), or nationally."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cadrebook.accounts.roles import Role
+
+
+class RoleAssignment(models.Model):
+    """A grant of `role` on `unit` and everything below it; `unit` empty means national."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="role_assignments",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="unique_grant")
+        ]
+
+    def __str__(self) -> str:
+        where = self.unit.code if self.unit else _("national")
+        return f"{self.user} {self.role} @ {where}"
+
+    @property
+    def is_national(self) -> bool:
+        return self.unit_id is None

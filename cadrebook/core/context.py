@@ -1,0 +1,16 @@
+"""Per-request context (request id) that services copy into the audit log."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+
+def current_request_id() -> str:
+    return request_id_var.get()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,32 @@
+"""Calendar arithmetic in whole months, as regulations count ages and periods."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Completed whole months from `start` to `end` (negative if `end` is earlier)."""
+    if end < start:
+        return -months_between(end, start)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+def age_in_months(birth: dt.date, on: dt.date) -> int:
+    return months_between(birth, on)
+
+
+def age_in_years(birth: dt.date, on: dt.date) -> int:
+    return months_between(birth, on) // 12

@@ -1,0 +1,159 @@
+"""The versioned rule set: every number and list that regulations may change.
+
+Rule sets are TOML files in `cadrebook/core/rulesets/`; the one in force is named by the
+`RULESET` setting (CADREBOOK_RULESET). Services call `current_ruleset()` and never hold a
+regulation's number as a literal.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from cadrebook.core.errors import RuleViolation
+
+RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    """A kind of org unit, the kinds allowed above it, and whether members belong to it."""
+
+    code: str
+    label: str
+    parents: tuple[str, ...]
+    holds_members: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """One loaded rule set. `section(name)` gives a table; `source(name)` its regulation."""
+
+    id: str
+    name: str
+    version: int
+    data: dict[str, Any] = field(repr=False)
+
+    def section(self, name: str) -> dict[str, Any]:
+        try:
+            return dict(self.data[name])
+        except KeyError as exc:
+            raise KeyError(f"rule set {self.id} has no section [{name}]") from exc
+
+    def value(self, dotted: str) -> Any:
+        section, _, key = dotted.partition(".")
+        table = self.section(section)
+        if key not in table:
+            raise KeyError(f"rule set {self.id} has no rule {dotted}")
+        return table[key]
+
+    def int(self, dotted: str) -> int:
+        return int(self.value(dotted))
+
+    def fraction(self, dotted: str) -> Fraction:
+        return Fraction(str(self.value(dotted)))
+
+    def source(self, section: str) -> str:
+        return str(self.section(section).get("source", ""))
+
+    def violation(self, section: str, code: str, message: str, **kw: Any) -> RuleViolation:
+        """Build the refusal for a rule of `section`, naming the section's source document."""
+        return RuleViolation(code, message, source=self.source(section), **kw)
+
+    # Unit kinds ---------------------------------------------------------------------------
+    @property
+    def unit_kinds(self) -> dict[str, UnitKind]:
+        kinds = {}
+        for code, raw in self.data.get("unit_kinds", {}).items():
+            kinds[code] = UnitKind(
+                code=code,
+                label=raw["label"],
+                parents=tuple(raw.get("parents", [])),
+                holds_members=bool(raw.get("holds_members", False)),
+                source=raw.get("source", ""),
+            )
+        return kinds
+
+    def unit_kind(self, code: str) -> UnitKind:
+        try:
+            return self.unit_kinds[code]
+        except KeyError:
+            raise RuleViolation(
+                "unit.kind_unknown",
+                f"Unknown unit kind {code!r}; the rule set {self.id} knows "
+                + ", ".join(sorted(self.unit_kinds)),
+                field="kind",
+            ) from None
+
+    def member_holding_kinds(self) -> list[str]:
+        return [k.code for k in self.unit_kinds.values() if k.holds_members]
+
+    # Cards -----------------------------------------------------------------------------
+    def card_pattern(self) -> re.Pattern[str]:
+        return re.compile(str(self.value("card.pattern")))
+
+    # Calendar --------------------------------------------------------------------------
+    @property
+    def holidays(self) -> frozenset[dt.date]:
+        return frozenset(self.section("calendar").get("holidays", []))
+
+    @property
+    def weekend(self) -> frozenset[builtins.int]:
+        return frozenset(int(d) for d in self.section("calendar").get("weekend", [6, 7]))
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.isoweekday() not in self.weekend and day not in self.holidays
+
+    def add_working_days(self, start: dt.date, days: builtins.int) -> dt.date:
+        """The date `days` working days after `start` (start itself not counted)."""
+        step = 1 if days >= 0 else -1
+        remaining = abs(days)
+        day = start
+        while remaining:
+            day += dt.timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> builtins.int:
+        """Working days after `start` up to and including `end`."""
+        if end <= start:
+            return 0
+        count = 0
+        day = start
+        while day < end:
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+
+def available_rulesets() -> list[str]:
+    return sorted(p.stem for p in RULESET_DIR.glob("*.toml"))
+
+
+@cache
+def load_ruleset(ruleset_id: str) -> Ruleset:
+    path = RULESET_DIR / f"{ruleset_id}.toml"
+    if not path.exists():
+        raise LookupError(
+            f"No rule set {ruleset_id!r}; available: {', '.join(available_rulesets())}"
+        )
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    return Ruleset(id=data["id"], name=data["name"], version=int(data["version"]), data=data)
+
+
+def current_ruleset() -> Ruleset:
+    """The rule set in force (settings.RULESET)."""
+    return load_ruleset(settings.RULESET)

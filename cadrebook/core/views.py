@@ -1,0 +1,52 @@
+"""Shared view helpers and the audit trail pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from cadrebook.core.models import AuditEntry
+from cadrebook.core.scoping import scope_for, subtree_q
+
+
+def get_visible_or_404(
+    queryset: QuerySet[Any], user: Any, action: str = "view", **lookup: Any
+) -> Any:
+    """The object if it exists *and* the user may reach it; 404 alike otherwise."""
+    try:
+        return queryset.visible_to(user, action).get(**lookup)  # type: ignore[attr-defined]
+    except (queryset.model.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def paginate(request: HttpRequest, queryset: Any, per_page: int = 50) -> Any:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def audit_for_object(user: Any, obj: Model) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.visible_to(user, "audit").filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    )
+
+
+@login_required
+def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
+    """The audit trail of one unit's subtree (only for roles that may read the log)."""
+    from cadrebook.orgs.models import OrgUnit  # core sits below orgs; imported at call time
+
+    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, "audit", code=code)
+    entries = AuditEntry.objects.filter(subtree_q("unit_path", [unit.path]))
+    return render(
+        request,
+        "core/audit_list.html",
+        {"unit": unit, "page": paginate(request, entries), "title_object": unit},
+    )
+
+
+def can(user: Any, action: str, path: str) -> bool:
+    return scope_for(user, action).covers_path(path)

@@ -1,0 +1,424 @@
+"""The member lifecycle as a pure fold over events.
+
+`apply_event(state, event)` checks one event against the state the earlier events left and
+the rule set, and returns the next state or raises `RuleViolation`. Services validate a new
+event with it, and the `MemberPeriod` rows are exactly `fold(events).periods` — which the
+property tests check. No database access happens here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from django.utils.translation import gettext as _
+
+from cadrebook.core.dates import add_months, age_in_months, months_between
+from cadrebook.core.errors import RuleViolation
+from cadrebook.core.rules import Ruleset
+from cadrebook.members.choices import EventType as E
+from cadrebook.members.choices import MemberStatus as S
+
+# (unit_id, date, field) -> None, raising RuleViolation when the unit cannot take members.
+UnitCheck = Callable[[int, dt.date, str], None]
+
+
+@dataclass(frozen=True)
+class EventData:
+    """The parts of a `MemberEvent` that the fold reads."""
+
+    type: str
+    date: dt.date
+    unit_id: int | None = None
+    to_unit_id: int | None = None
+    destination: str = ""
+    id: int = 0
+    corrects_id: int | None = None
+    void: bool = False
+
+
+@dataclass(frozen=True)
+class Period:
+    unit_id: int
+    status: str
+    exempt: bool
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+
+@dataclass
+class State:
+    """Where a member stands after a sequence of events."""
+
+    status: str | None = None
+    unit_id: int | None = None
+    exempt: bool = False
+    pending_to: int | None = None
+    temp_host_id: int | None = None
+    admitted_on: dt.date | None = None
+    probation_start: dt.date | None = None
+    recognized_on: dt.date | None = None
+    left_on: dt.date | None = None
+    readmissions: int = 0
+    last_date: dt.date | None = None
+    periods: list[Period] = field(default_factory=list)
+    spans: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (S.PROBATIONARY, S.FULL)
+
+
+def _no_unit_check(unit_id: int, day: dt.date, field_name: str) -> None:
+    return None
+
+
+def effective_events(events: Iterable[EventData]) -> list[EventData]:
+    """Apply corrections: a voided event disappears, a restated one takes the new values."""
+    events = list(events)
+    corrections: dict[int, EventData] = {}
+    for ev in events:
+        if ev.type == E.CORRECTION and ev.corrects_id is not None:
+            corrections[ev.corrects_id] = ev  # the latest correction wins
+    result = []
+    for ev in events:
+        if ev.type == E.CORRECTION:
+            continue
+        corr = corrections.get(ev.id)
+        if corr is not None:
+            if corr.void:
+                continue
+            ev = replace(
+                ev,
+                date=corr.date,
+                unit_id=corr.unit_id if corr.unit_id is not None else ev.unit_id,
+                to_unit_id=corr.to_unit_id if corr.to_unit_id is not None else ev.to_unit_id,
+            )
+        result.append(ev)
+    result.sort(key=lambda e: (e.date, e.id))
+    return result
+
+
+class _Fold:
+    def __init__(
+        self,
+        rules: Ruleset,
+        birth_date: dt.date | None,
+        check_unit: UnitCheck | None,
+    ) -> None:
+        self.rules = rules
+        self.birth_date = birth_date
+        self.check_unit = check_unit or _no_unit_check
+
+    # Period bookkeeping ------------------------------------------------------------------
+    @staticmethod
+    def _close(state: State, day: dt.date) -> None:
+        if state.periods and state.periods[-1].valid_to is None:
+            last = state.periods[-1]
+            if last.valid_from >= day:
+                state.periods.pop()  # a period of no length is no period
+            else:
+                state.periods[-1] = replace(last, valid_to=day)
+
+    @staticmethod
+    def _open(state: State, day: dt.date) -> None:
+        assert state.unit_id is not None and state.status is not None
+        state.periods.append(Period(state.unit_id, state.status, state.exempt, day))
+
+    def _reopen(self, state: State, day: dt.date) -> None:
+        self._close(state, day)
+        self._open(state, day)
+
+    def _end_membership(self, state: State, day: dt.date, status: str) -> None:
+        self._close(state, day)
+        state.status = status
+        state.exempt = False
+        state.pending_to = None
+        state.temp_host_id = None
+        state.left_on = day
+        if state.spans and state.spans[-1][1] is None:
+            state.spans[-1] = (state.spans[-1][0], day)
+
+    # Checks --------------------------------------------------------------------------
+    def _refuse(self, section: str, code: str, message: str, fld: str | None = None) -> None:
+        raise self.rules.violation(section, code, message, field=fld)
+
+    def _need_status(self, state: State, allowed: Sequence[str], ev: EventData) -> None:
+        if state.status not in allowed:
+            raise RuleViolation(
+                "member.status_forbids_event",
+                _("A member whose status is %(status)s cannot have the event %(event)s.")
+                % {"status": state.status or _("unregistered"), "event": ev.type},
+                field="type",
+            )
+
+    def _check_age(self, day: dt.date) -> None:
+        if self.birth_date is None:
+            self._refuse(
+                "admission",
+                "admission.birth_date_missing",
+                _("The date of birth is needed to check the admission age."),
+                "birth_date",
+            )
+            return
+        months = age_in_months(self.birth_date, day)
+        low = self.rules.int("admission.min_age_months")
+        high = self.rules.int("admission.max_age_months")
+        if months < low:
+            self._refuse(
+                "admission",
+                "admission.too_young",
+                _(
+                    "On %(date)s the person is %(y)d years %(m)d months old; the minimum is %(min)d years."
+                )
+                % {"date": day, "y": months // 12, "m": months % 12, "min": low // 12},
+                "date",
+            )
+        if months > high:
+            self._refuse(
+                "admission",
+                "admission.too_old",
+                _(
+                    "On %(date)s the person is %(y)d years %(m)d months old; the maximum is %(max)d years."
+                )
+                % {"date": day, "y": months // 12, "m": months % 12, "max": high // 12},
+                "date",
+            )
+
+    # The transitions -------------------------------------------------------------------
+    def apply(self, state: State, ev: EventData) -> State:
+        state = replace(state, periods=list(state.periods), spans=list(state.spans))
+        handler = getattr(self, "_on_" + ev.type, None)
+        if handler is None:
+            raise RuleViolation(
+                "event.type_unknown", _("Unknown event type %(t)s.") % {"t": ev.type}, field="type"
+            )
+        handler(state, ev)
+        state.last_date = ev.date
+        return state
+
+    def _on_registered(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [None], ev)  # type: ignore[list-item]
+        if ev.unit_id is None:
+            raise RuleViolation("event.unit_missing", _("Name the cell."), field="unit")
+        self.check_unit(ev.unit_id, ev.date, "unit")
+        state.status = S.APPLICANT
+        state.unit_id = ev.unit_id
+
+    def _on_admitted(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.APPLICANT], ev)
+        self._check_age(ev.date)
+        unit = ev.unit_id or state.unit_id
+        assert unit is not None
+        self.check_unit(unit, ev.date, "unit")
+        state.unit_id = unit
+        state.status = S.PROBATIONARY
+        state.admitted_on = ev.date
+        state.probation_start = ev.date
+        state.spans.append((ev.date, None))
+        self._open(state, ev.date)
+
+    def _probation_end(self, state: State) -> dt.date:
+        assert state.probation_start is not None
+        return add_months(state.probation_start, self.rules.int("probation.months"))
+
+    def _on_recognized(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY], ev)
+        end = self._probation_end(state)
+        if ev.date < end:
+            self._refuse(
+                "probation",
+                "probation.not_completed",
+                _(
+                    "Probation runs %(n)d months, until %(end)s; recognition cannot be dated %(date)s."
+                )
+                % {"n": self.rules.int("probation.months"), "end": end, "date": ev.date},
+                "date",
+            )
+        # Recognition takes effect at the end of probation even when decided late.
+        effective = max(end, state.periods[-1].valid_from if state.periods else end)
+        state.status = S.FULL
+        state.recognized_on = effective
+        self._reopen(state, effective)
+
+    def _on_not_recognized(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY], ev)
+        end = self._probation_end(state)
+        if ev.date < end:
+            self._refuse(
+                "probation",
+                "probation.not_completed",
+                _("Probation runs until %(end)s; the cell reviews it only after that.")
+                % {"end": end},
+                "date",
+            )
+        self._end_membership(state, ev.date, S.REMOVED)
+
+    def _on_transfer_out(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        if state.pending_to is not None:
+            raise RuleViolation(
+                "transfer.already_pending",
+                _("A transfer is already pending for this member."),
+                field="type",
+            )
+        if ev.to_unit_id is None:
+            if not ev.destination:
+                raise RuleViolation(
+                    "transfer.destination_missing",
+                    _("Name the receiving cell, or the destination outside this deployment."),
+                    field="to_unit",
+                )
+            self._end_membership(state, ev.date, S.LEFT)
+            return
+        if ev.to_unit_id == state.unit_id:
+            raise RuleViolation(
+                "transfer.same_unit",
+                _("The member already belongs to that cell."),
+                field="to_unit",
+            )
+        self.check_unit(ev.to_unit_id, ev.date, "to_unit")
+        state.pending_to = ev.to_unit_id
+
+    def _on_transfer_in(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        if state.pending_to is None:
+            raise RuleViolation(
+                "transfer.none_pending", _("No transfer is pending for this member."), field="type"
+            )
+        self.check_unit(state.pending_to, ev.date, "to_unit")
+        state.unit_id = state.pending_to
+        state.pending_to = None
+        state.temp_host_id = None
+        self._reopen(state, ev.date)
+
+    def _on_transfer_returned(self, state: State, ev: EventData) -> None:
+        if state.pending_to is None:
+            raise RuleViolation(
+                "transfer.none_pending", _("No transfer is pending for this member."), field="type"
+            )
+        state.pending_to = None
+
+    def _on_temporary_transfer(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        if state.temp_host_id is not None:
+            raise RuleViolation(
+                "transfer.temporary_active",
+                _("The member is already on a temporary transfer."),
+                field="type",
+            )
+        if ev.to_unit_id is None or ev.to_unit_id == state.unit_id:
+            raise RuleViolation("transfer.host_missing", _("Name the host cell."), field="to_unit")
+        self.check_unit(ev.to_unit_id, ev.date, "to_unit")
+        # The member keeps counting, voting and standing in the home cell: no new period.
+        state.temp_host_id = ev.to_unit_id
+
+    def _on_temporary_transfer_ended(self, state: State, ev: EventData) -> None:
+        if state.temp_host_id is None:
+            raise RuleViolation(
+                "transfer.temporary_none",
+                _("The member is not on a temporary transfer."),
+                field="type",
+            )
+        state.temp_host_id = None
+
+    def _on_exempted(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        if state.exempt:
+            raise RuleViolation(
+                "exemption.already", _("The member is already exempted."), field="type"
+            )
+        state.exempt = True
+        self._reopen(state, ev.date)
+
+    def _on_exemption_ended(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        if not state.exempt:
+            raise RuleViolation("exemption.none", _("The member is not exempted."), field="type")
+        state.exempt = False
+        self._reopen(state, ev.date)
+
+    def _on_removed(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        self._end_membership(state, ev.date, S.REMOVED)
+
+    def _on_expelled(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        self._end_membership(state, ev.date, S.EXPELLED)
+
+    def _on_deceased(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.APPLICANT, S.PROBATIONARY, S.FULL], ev)
+        self._end_membership(state, ev.date, S.DECEASED)
+
+    def _on_readmitted(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.REMOVED], ev)
+        assert state.left_on is not None
+        gap = self.rules.int("readmission.min_months_after_leaving")
+        if months_between(state.left_on, ev.date) < gap:
+            self._refuse(
+                "readmission",
+                "readmission.too_soon",
+                _(
+                    "Readmission needs %(n)d months after leaving on %(left)s; it is possible from %(from)s."
+                )
+                % {"n": gap, "left": state.left_on, "from": add_months(state.left_on, gap)},
+                "date",
+            )
+        if state.readmissions >= self.rules.int("readmission.max_times"):
+            self._refuse(
+                "readmission",
+                "readmission.limit",
+                _("A member may be readmitted only %(n)d time(s).")
+                % {"n": self.rules.int("readmission.max_times")},
+                "type",
+            )
+        self._check_age(ev.date)
+        unit = ev.unit_id or state.unit_id
+        assert unit is not None
+        self.check_unit(unit, ev.date, "unit")
+        state.unit_id = unit
+        state.readmissions += 1
+        state.status = S.PROBATIONARY
+        state.probation_start = ev.date
+        state.recognized_on = None
+        state.left_on = None
+        state.spans.append((ev.date, None))
+        self._open(state, ev.date)
+
+
+def apply_event(
+    state: State,
+    event: EventData,
+    *,
+    rules: Ruleset,
+    birth_date: dt.date | None,
+    check_unit: UnitCheck | None = None,
+) -> State:
+    """Check one event against `state` and return the state after it."""
+    return _Fold(rules, birth_date, check_unit).apply(state, event)
+
+
+def fold(
+    events: Iterable[EventData],
+    *,
+    rules: Ruleset,
+    birth_date: dt.date | None,
+    check_unit: UnitCheck | None = None,
+) -> State:
+    """The state after all effective events (corrections applied), in date order."""
+    folder = _Fold(rules, birth_date, check_unit)
+    state = State()
+    for ev in effective_events(events):
+        state = folder.apply(state, ev)
+    return state
+
+
+def party_age_days(state: State, on: dt.date) -> int:
+    """Days of membership up to `on`, counted from admission, interruptions left out."""
+    total = 0
+    for start, end in state.spans:
+        stop = min(end or on, on)
+        if stop > start:
+            total += (stop - start).days
+    return total

@@ -1,0 +1,254 @@
+"""Member registry: members, their append-only events, and the derived status periods."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cadrebook.core.scoping import ScopedQuerySet
+from cadrebook.members.choices import (
+    EducationLevel,
+    EventType,
+    Gender,
+    MemberStatus,
+    PeriodStatus,
+    TheoryLevel,
+)
+
+SENSITIVE_FIELDS = ("national_id", "ethnicity", "birth_date", "phone", "address")
+
+
+class MemberQuerySet(ScopedQuerySet["Member"]):
+    pass
+
+
+class Member(models.Model):
+    """A person in the registry: applicant, member, or former member.
+
+    `status`, `unit` and the dates after `card_number` are a cache of the fold of the
+    member's events, kept by `cadrebook.members.services`; the events are the truth.
+    """
+
+    full_name = models.CharField(_("full name"), max_length=200)
+    name_norm = models.CharField(_("normalized name"), max_length=200, db_index=True)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=64, blank=True)
+    national_id = models.CharField(
+        _("national ID number"), max_length=20, null=True, blank=True, unique=True
+    )
+    hometown = models.CharField(_("hometown"), max_length=255, blank=True)
+    education_level = models.CharField(
+        _("general education"), max_length=20, choices=EducationLevel.choices, blank=True
+    )
+    theory_level = models.CharField(
+        _("political theory level"), max_length=20, choices=TheoryLevel.choices, blank=True
+    )
+    occupation = models.CharField(_("occupation"), max_length=128, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    card_number = models.CharField(
+        _("member card number"), max_length=20, null=True, blank=True, unique=True
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=64, null=True, blank=True, unique=True
+    )
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=MemberStatus.choices, db_index=True
+    )
+    unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    exempt = models.BooleanField(_("exempt from activities"), default=False)
+    admitted_on = models.DateField(_("admitted on"), null=True, blank=True)
+    recognized_on = models.DateField(_("recognized on"), null=True, blank=True)
+    pending_transfer_to = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("transfer pending to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incoming_transfers",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = MemberQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        indexes = [models.Index(fields=["name_norm", "id"], name="member_name_norm_id")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class MemberEvent(models.Model):
+    """One fact of a member's life. Append-only: never edited, never deleted.
+
+    A mistaken event is corrected by a later `correction` event that points at it
+    (`corrects`) and either voids it or restates it with the right date or unit.
+    """
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="events"
+    )
+    type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
+    date = models.DateField(_("date"))
+    unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("to unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    destination = models.CharField(_("destination outside"), max_length=255, blank=True)
+    document = models.CharField(_("document"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    void = models.BooleanField(_("voids the corrected event"), default=False)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("member event")
+        verbose_name_plural = _("member events")
+        ordering = ["date", "id"]
+        indexes = [
+            models.Index(fields=["member", "date", "id"]),
+            models.Index(fields=["type", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.date}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("Member events are append-only; record a correction instead")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+# Columns of ancestor ids on every period; the tree may not be deeper (settings.MAX_TREE_DEPTH).
+ANCESTOR_COLUMNS = 6
+
+
+class MemberPeriod(models.Model):
+    """A stretch of time during which a member belonged to one unit with one status.
+
+    "As of D" is `valid_from <= D < coalesce(valid_to, infinity)`. `anc1` .. `anc6` copy the ids
+    of the unit's ancestors (the unit itself at its own depth), so a subtree roll-up is a
+    GROUP BY on one indexed column. Maintained by `cadrebook.members.services` only.
+    """
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="periods"
+    )
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=PeriodStatus.choices)
+    exempt = models.BooleanField(_("exempt"), default=False)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    anc1 = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("ancestor at depth 1"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    anc2 = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("ancestor at depth 2"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    anc3 = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("ancestor at depth 3"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    anc4 = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("ancestor at depth 4"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    anc5 = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("ancestor at depth 5"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    anc6 = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("ancestor at depth 6"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+
+    class Meta:
+        verbose_name = _("member period")
+        verbose_name_plural = _("member periods")
+        ordering = ["member", "valid_from", "id"]
+        indexes = [
+            models.Index(fields=["member", "valid_from"], name="period_member_from"),
+            models.Index(fields=["unit", "valid_from"], name="period_unit_from"),
+            models.Index(fields=["anc1", "valid_from"], name="period_anc1_from"),
+            models.Index(fields=["anc2", "valid_from"], name="period_anc2_from"),
+            models.Index(fields=["anc3", "valid_from"], name="period_anc3_from"),
+            models.Index(fields=["anc4", "valid_from"], name="period_anc4_from"),
+            models.Index(fields=["anc5", "valid_from"], name="period_anc5_from"),
+            models.Index(fields=["anc6", "valid_from"], name="period_anc6_from"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.status} {self.valid_from}..{self.valid_to}"

@@ -1,0 +1,796 @@
+"""Writes on members — and on units where members are concerned (move, merge, dissolve).
+
+Every lifecycle transition appends a `MemberEvent`, checked by the pure fold in
+`cadrebook.members.lifecycle` against the rule set; then the member's cached status and the
+`MemberPeriod` rows are brought in line with the fold, and an audit entry is written, all in
+one transaction. A refused event leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cadrebook.core.audit import audit_record, snapshot
+from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.normalize import normalize_name
+from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
+from cadrebook.members.lifecycle import EventData, Period, State, apply_event, fold
+from cadrebook.members.models import Member, MemberEvent, MemberPeriod
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.services import check_kind_under
+
+PERSONAL_FIELDS = [
+    "full_name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "national_id",
+    "hometown",
+    "education_level",
+    "theory_level",
+    "occupation",
+    "phone",
+    "address",
+]
+CACHE_FIELDS = ["status", "unit", "exempt", "admitted_on", "recognized_on", "pending_transfer_to"]
+
+
+# Helpers -------------------------------------------------------------------------------------
+def _unit_check(rules: Ruleset) -> Any:
+    cache: dict[int, OrgUnit] = {}
+
+    def check(unit_id: int, day: dt.date, field_name: str) -> None:
+        unit = cache.get(unit_id) or OrgUnit.objects.get(pk=unit_id)
+        cache[unit_id] = unit
+        kind = rules.unit_kind(unit.kind)
+        if not kind.holds_members:
+            raise RuleViolation(
+                "unit.holds_no_members",
+                _("%(unit)s is a %(kind)s, which does not hold members directly; choose a cell.")
+                % {"unit": unit, "kind": kind.label},
+                source=kind.source,
+                field=field_name,
+            )
+        if not unit.is_active_on(day):
+            raise ServiceError(
+                "unit.not_active",
+                _("%(unit)s is not active on %(date)s.") % {"unit": unit, "date": day},
+                field=field_name,
+            )
+
+    return check
+
+
+def _event_data(ev: MemberEvent) -> EventData:
+    return EventData(
+        type=ev.type,
+        date=ev.date,
+        unit_id=ev.unit_id,
+        to_unit_id=ev.to_unit_id,
+        destination=ev.destination,
+        id=ev.pk,
+        corrects_id=ev.corrects_id,
+        void=ev.void,
+    )
+
+
+def member_state(member: Member, *, rules: Ruleset | None = None) -> State:
+    """The fold of the member's events (no rule re-checks of units)."""
+    events = [_event_data(e) for e in member.events.order_by("date", "id")]
+    return fold(events, rules=rules or current_ruleset(), birth_date=member.birth_date)
+
+
+def _ancestors(unit_id: int, cache: dict[int, list[int]]) -> list[int]:
+    if unit_id not in cache:
+        cache[unit_id] = OrgUnit.objects.get(pk=unit_id).ancestor_ids()
+    return cache[unit_id]
+
+
+def _period_row(member: Member, p: Period, cache: dict[int, list[int]]) -> MemberPeriod:
+    row = MemberPeriod(
+        member=member,
+        unit_id=p.unit_id,
+        status=p.status,
+        exempt=p.exempt,
+        valid_from=p.valid_from,
+        valid_to=p.valid_to,
+    )
+    for depth, anc in enumerate(_ancestors(p.unit_id, cache), start=1):
+        setattr(row, f"anc{depth}_id", anc)
+    return row
+
+
+def _sync(member: Member, state: State) -> None:
+    """Bring the member's cache fields and periods in line with `state`.
+
+    Rows that match are kept; the open period is closed in place when its end arrives; only
+    a correction can make an existing row disappear.
+    """
+    existing = list(member.periods.order_by("valid_from", "id"))
+    cache: dict[int, list[int]] = {}
+    wanted = list(state.periods)
+    keep_ids = set()
+    to_create = []
+    by_key = {(r.unit_id, r.status, r.exempt, r.valid_from): r for r in existing}
+    for p in wanted:
+        row = by_key.pop((p.unit_id, p.status, p.exempt, p.valid_from), None)
+        if row is None:
+            to_create.append(_period_row(member, p, cache))
+            continue
+        keep_ids.add(row.pk)
+        if row.valid_to != p.valid_to:
+            MemberPeriod.objects.filter(pk=row.pk).update(valid_to=p.valid_to)
+    stale = [r.pk for r in existing if r.pk not in keep_ids]
+    if stale:
+        MemberPeriod.objects.filter(pk__in=stale).delete()
+    MemberPeriod.objects.bulk_create(to_create)
+
+    member.status = state.status or MemberStatus.APPLICANT
+    if state.unit_id is not None:
+        member.unit_id = state.unit_id
+    member.exempt = state.exempt
+    member.admitted_on = state.admitted_on
+    member.recognized_on = state.recognized_on
+    member.pending_transfer_to_id = state.pending_to
+    update: dict[str, Any] = {
+        "status": member.status,
+        "unit_id": member.unit_id,
+        "exempt": member.exempt,
+        "admitted_on": member.admitted_on,
+        "recognized_on": member.recognized_on,
+        "pending_transfer_to_id": member.pending_transfer_to_id,
+    }
+    Member.objects.filter(pk=member.pk).update(**update, version=F("version") + 1)
+    member.version += 1
+    if member.card_number and member.status != MemberStatus.FULL and _cards_full_only():
+        # A card belongs to full members only; it is kept in the events' audit trail.
+        Member.objects.filter(pk=member.pk).update(card_number=None)
+        member.card_number = None
+
+
+def _cards_full_only() -> bool:
+    return bool(current_ruleset().value("card.full_members_only"))
+
+
+def _check_date(member: Member, day: dt.date, state: State) -> None:
+    today = timezone.localdate()
+    if day > today:
+        raise ServiceError(
+            "event.in_future",
+            _("The date %(date)s is in the future.") % {"date": day},
+            field="date",
+        )
+    if state.last_date is not None and day < state.last_date:
+        raise ServiceError(
+            "event.before_previous",
+            _("The date %(date)s is before the member's previous event on %(last)s.")
+            % {"date": day, "last": state.last_date},
+            field="date",
+        )
+
+
+def _lock(member: Member) -> Member:
+    return Member.objects.select_for_update().get(pk=member.pk)
+
+
+def member_record_event(
+    *,
+    actor: Any,
+    member: Member,
+    type: str,
+    date: dt.date,
+    unit: OrgUnit | None = None,
+    to_unit: OrgUnit | None = None,
+    destination: str = "",
+    document: str = "",
+    reason: str = "",
+) -> MemberEvent:
+    """Append one lifecycle event after checking it against the rule set; update derived data."""
+    if type == EventType.CORRECTION:
+        raise ServiceError("event.use_correction", _("Use the correction service."), field="type")
+    if type not in EventType.values:
+        raise ServiceError(
+            "event.type_unknown", _("Unknown event type %(t)s.") % {"t": type}, field="type"
+        )
+    rules = current_ruleset()
+    with transaction.atomic():
+        member = _lock(member)
+        state = member_state(member, rules=rules)
+        _check_date(member, date, state)
+        data = EventData(
+            type=type,
+            date=date,
+            unit_id=unit.pk if unit else None,
+            to_unit_id=to_unit.pk if to_unit else None,
+            destination=destination,
+            id=2**62,
+        )
+        new_state = apply_event(
+            state, data, rules=rules, birth_date=member.birth_date, check_unit=_unit_check(rules)
+        )
+        event = MemberEvent.objects.create(
+            member=member,
+            type=type,
+            date=date,
+            unit=unit,
+            to_unit=to_unit,
+            destination=destination,
+            document=document,
+            reason=reason,
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        before = snapshot(member, CACHE_FIELDS)
+        _sync(member, new_state)
+        audit_record(
+            actor=actor,
+            obj=member,
+            action="update",
+            event_type=f"member.{type}",
+            unit=member.unit,
+            before=before,
+            after={
+                **snapshot(member, CACHE_FIELDS),
+                "event": event.pk,
+                "date": date,
+                "document": document,
+                "reason": reason,
+            },
+        )
+        return event
+
+
+def member_correct_event(
+    *,
+    actor: Any,
+    event: MemberEvent,
+    reason: str,
+    void: bool = False,
+    date: dt.date | None = None,
+    unit: OrgUnit | None = None,
+    to_unit: OrgUnit | None = None,
+    document: str = "",
+) -> MemberEvent:
+    """Record a correction that voids `event` or restates it; the original stays as it was."""
+    if not reason.strip():
+        raise ServiceError(
+            "correction.reason_missing", _("Say why the event is corrected."), field="reason"
+        )
+    if event.type == EventType.CORRECTION:
+        raise ServiceError(
+            "correction.of_correction",
+            _("Correct the original event, not a correction."),
+            field="event",
+        )
+    if not void and date is None and unit is None and to_unit is None:
+        raise ServiceError(
+            "correction.empty",
+            _("A correction voids the event or gives a new date or unit."),
+            field="date",
+        )
+    rules = current_ruleset()
+    with transaction.atomic():
+        member = _lock(event.member)
+        new_date = date or event.date
+        if new_date > timezone.localdate():
+            raise ServiceError(
+                "event.in_future",
+                _("The date %(date)s is in the future.") % {"date": new_date},
+                field="date",
+            )
+        correction = MemberEvent.objects.create(
+            member=member,
+            type=EventType.CORRECTION,
+            date=new_date,
+            unit=unit,
+            to_unit=to_unit,
+            document=document,
+            reason=reason,
+            corrects=event,
+            void=void,
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        events = [_event_data(e) for e in member.events.order_by("date", "id")]
+        # The corrected history must itself obey every rule; otherwise nothing is written.
+        new_state = fold(
+            events, rules=rules, birth_date=member.birth_date, check_unit=_unit_check(rules)
+        )
+        before = snapshot(member, CACHE_FIELDS)
+        _sync(member, new_state)
+        audit_record(
+            actor=actor,
+            obj=member,
+            action="update",
+            event_type="member.correction",
+            unit=member.unit,
+            before=before,
+            after={
+                **snapshot(member, CACHE_FIELDS),
+                "corrects": event.pk,
+                "void": void,
+                "date": new_date,
+                "reason": reason,
+            },
+        )
+        return correction
+
+
+def _personal_data(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(PERSONAL_FIELDS)
+    if unknown:
+        raise ServiceError(
+            "member.unknown_field",
+            _("Unknown field(s): %(f)s") % {"f": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    data = dict(fields)
+    if "full_name" in data:
+        data["full_name"] = (data["full_name"] or "").strip()
+        if not data["full_name"]:
+            raise ServiceError(
+                "member.name_missing", _("A member needs a full name."), field="full_name"
+            )
+        data["name_norm"] = normalize_name(data["full_name"])
+    if "national_id" in data:
+        data["national_id"] = (data["national_id"] or "").strip() or None
+    return data
+
+
+def _check_national_id(national_id: str | None, exclude_pk: int | None = None) -> None:
+    if (
+        national_id
+        and Member.objects.filter(national_id=national_id).exclude(pk=exclude_pk or 0).exists()
+    ):
+        raise ServiceError(
+            "member.national_id_taken",
+            _("Another person has the national ID number %(n)s.") % {"n": national_id},
+            field="national_id",
+        )
+
+
+def member_register_applicant(
+    *, actor: Any, unit: OrgUnit, date: dt.date, document: str = "", **personal: Any
+) -> Member:
+    """Enter a person being prepared for admission (quần chúng ưu tú) in a cell."""
+    data = _personal_data(personal)
+    if "full_name" not in data:
+        raise ServiceError(
+            "member.name_missing", _("A member needs a full name."), field="full_name"
+        )
+    with transaction.atomic():
+        _check_national_id(data.get("national_id"))
+        member = Member.objects.create(unit=unit, status=MemberStatus.APPLICANT, **data)
+        audit_record(
+            actor=actor,
+            obj=member,
+            action="create",
+            event_type="member.created",
+            unit=unit,
+            after=snapshot(member, PERSONAL_FIELDS),
+        )
+        member_record_event(
+            actor=actor,
+            member=member,
+            type=EventType.REGISTERED,
+            date=date,
+            unit=unit,
+            document=document,
+        )
+        member.refresh_from_db()
+        return member
+
+
+def member_update_personal(*, actor: Any, member: Member, version: int, **fields: Any) -> Member:
+    """Change personal data. `version` is the one the editor read; a stale one is refused."""
+    data = _personal_data(fields)
+    with transaction.atomic():
+        current = _lock(member)
+        if current.version != version:
+            raise ServiceError(
+                "member.stale_version",
+                _("Someone changed this member meanwhile; reload and re-apply."),
+                field="version",
+            )
+        _check_national_id(data.get("national_id"), exclude_pk=current.pk)
+        before = snapshot(current, PERSONAL_FIELDS)
+        Member.objects.filter(pk=current.pk).update(**data, version=F("version") + 1)
+        current.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=current,
+            action="update",
+            event_type="member.personal_data",
+            unit=current.unit,
+            before=before,
+            after=snapshot(current, PERSONAL_FIELDS),
+        )
+        return current
+
+
+def member_set_card(*, actor: Any, member: Member, card_number: str) -> Member:
+    """Record a member card number in the rule set's format (full members only)."""
+    rules = current_ruleset()
+    card_number = (card_number or "").strip()
+    if not rules.card_pattern().match(card_number):
+        raise rules.violation(
+            "card",
+            "card.bad_format",
+            _("%(n)s is not a card number like %(ex)s.")
+            % {"n": card_number, "ex": rules.value("card.example")},
+            field="card_number",
+        )
+    with transaction.atomic():
+        current = _lock(member)
+        if rules.value("card.full_members_only") and current.status != MemberStatus.FULL:
+            raise rules.violation(
+                "card",
+                "card.full_members_only",
+                _("Only full members hold a member card."),
+                field="card_number",
+            )
+        if Member.objects.filter(card_number=card_number).exclude(pk=current.pk).exists():
+            raise ServiceError(
+                "card.taken",
+                _("Card %(n)s belongs to another member.") % {"n": card_number},
+                field="card_number",
+            )
+        before = {"card_number": current.card_number}
+        Member.objects.filter(pk=current.pk).update(
+            card_number=card_number, version=F("version") + 1
+        )
+        current.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=current,
+            action="update",
+            event_type="member.card_set",
+            unit=current.unit,
+            before=before,
+            after={"card_number": card_number},
+        )
+        return current
+
+
+# One named service per transition, for readable call sites ----------------------------------
+def member_admit(
+    *, actor: Any, member: Member, date: dt.date, unit: OrgUnit | None = None, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor, member=member, type=EventType.ADMITTED, date=date, unit=unit, document=document
+    )
+
+
+def member_recognize(
+    *, actor: Any, member: Member, date: dt.date, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor, member=member, type=EventType.RECOGNIZED, date=date, document=document
+    )
+
+
+def member_not_recognize(
+    *, actor: Any, member: Member, date: dt.date, document: str = "", reason: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.NOT_RECOGNIZED,
+        date=date,
+        document=document,
+        reason=reason,
+    )
+
+
+def member_transfer_out(
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    to_unit: OrgUnit | None = None,
+    destination: str = "",
+    document: str = "",
+    reason: str = "",
+) -> MemberEvent:
+    """Issue an official transfer to `to_unit`, or out of the deployment to `destination`."""
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.TRANSFER_OUT,
+        date=date,
+        to_unit=to_unit,
+        destination=destination,
+        document=document,
+        reason=reason,
+    )
+
+
+def member_transfer_accept(
+    *, actor: Any, member: Member, date: dt.date, document: str = ""
+) -> MemberEvent:
+    """The receiving cell accepts the pending transfer; the member joins it on `date`."""
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.TRANSFER_IN,
+        date=date,
+        unit=member.pending_transfer_to,
+        document=document,
+    )
+
+
+def member_transfer_return(
+    *, actor: Any, member: Member, date: dt.date, reason: str
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor, member=member, type=EventType.TRANSFER_RETURNED, date=date, reason=reason
+    )
+
+
+def member_transfer(
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    to_unit: OrgUnit,
+    document: str = "",
+    reason: str = "",
+) -> MemberEvent:
+    """Issue and accept an official transfer on the same day (used by merges and imports)."""
+    member_transfer_out(
+        actor=actor, member=member, date=date, to_unit=to_unit, document=document, reason=reason
+    )
+    return member_transfer_accept(actor=actor, member=member, date=date, document=document)
+
+
+def member_temporary_transfer(
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    host: OrgUnit,
+    document: str = "",
+    reason: str = "",
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.TEMPORARY_TRANSFER,
+        date=date,
+        to_unit=host,
+        document=document,
+        reason=reason,
+    )
+
+
+def member_temporary_transfer_end(
+    *, actor: Any, member: Member, date: dt.date, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.TEMPORARY_TRANSFER_ENDED,
+        date=date,
+        document=document,
+    )
+
+
+def member_exempt(
+    *, actor: Any, member: Member, date: dt.date, reason: str, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.EXEMPTED,
+        date=date,
+        reason=reason,
+        document=document,
+    )
+
+
+def member_exemption_end(
+    *, actor: Any, member: Member, date: dt.date, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor, member=member, type=EventType.EXEMPTION_ENDED, date=date, document=document
+    )
+
+
+def member_remove(
+    *, actor: Any, member: Member, date: dt.date, reason: str, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.REMOVED,
+        date=date,
+        reason=reason,
+        document=document,
+    )
+
+
+def member_expel(
+    *, actor: Any, member: Member, date: dt.date, reason: str, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.EXPELLED,
+        date=date,
+        reason=reason,
+        document=document,
+    )
+
+
+def member_record_death(
+    *, actor: Any, member: Member, date: dt.date, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor, member=member, type=EventType.DECEASED, date=date, document=document
+    )
+
+
+def member_readmit(
+    *, actor: Any, member: Member, date: dt.date, unit: OrgUnit | None = None, document: str = ""
+) -> MemberEvent:
+    return member_record_event(
+        actor=actor,
+        member=member,
+        type=EventType.READMITTED,
+        date=date,
+        unit=unit,
+        document=document,
+    )
+
+
+# Units, where members are concerned ---------------------------------------------------------
+def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
+    """Move `unit` and its subtree under `new_parent`; rewrite the ancestor columns of every
+    period in the subtree in one UPDATE."""
+    with transaction.atomic():
+        unit.refresh_from_db()
+        new_parent.refresh_from_db()
+        if new_parent.path.startswith(unit.path):
+            raise ServiceError(
+                "unit.move_into_itself",
+                _("A unit cannot move under itself or its own subtree."),
+                field="parent",
+            )
+        check_kind_under(kind=unit.kind, parent=new_parent)
+        old_depth = unit.depth
+        deepest = OrgUnit.objects.filter(path__startswith=unit.path).order_by("-depth").first()
+        new_depth = new_parent.depth + 1
+        assert deepest is not None
+        if deepest.depth - old_depth + new_depth > settings.MAX_TREE_DEPTH:
+            raise ServiceError(
+                "unit.too_deep", _("The tree would become too deep."), field="parent"
+            )
+        before = {"parent": unit.get_parent().code if unit.get_parent() else None}
+        OrgUnit.objects.move(unit, new_parent, pos="sorted-child")
+        unit.refresh_from_db()
+        # Ancestors above the moved unit become the new parent's; those at and below it shift
+        # by the change in depth. SQL evaluates the right-hand sides on the old row.
+        delta = new_depth - old_depth
+        parent_ids = new_parent.ancestor_ids()
+        updates: dict[str, Any] = {}
+        for k in range(1, 7):
+            if k <= new_parent.depth:
+                updates[f"anc{k}_id"] = parent_ids[k - 1]
+            elif 1 <= k - delta <= 6:
+                updates[f"anc{k}_id"] = F(f"anc{k - delta}_id")
+            else:
+                updates[f"anc{k}_id"] = None
+        MemberPeriod.objects.filter(**{f"anc{old_depth}_id": unit.pk}).update(**updates)
+        audit_record(
+            actor=actor,
+            obj=unit,
+            action="update",
+            event_type="unit.moved",
+            unit=unit,
+            before=before,
+            after={"parent": new_parent.code},
+        )
+        return unit
+
+
+def _active_members(unit: OrgUnit) -> Any:
+    return Member.objects.filter(unit=unit, status__in=ACTIVE_STATUSES)
+
+
+def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "") -> OrgUnit:
+    """Dissolve a unit on `date`; refused while it or a unit below it has active members
+    or active child units."""
+    with transaction.atomic():
+        unit.refresh_from_db()
+        if unit.dissolved_on:
+            raise ServiceError("unit.already_dissolved", _("The unit is already dissolved."))
+        below = OrgUnit.objects.filter(path__startswith=unit.path)
+        active_members = Member.objects.filter(unit__in=below, status__in=ACTIVE_STATUSES).count()
+        if active_members:
+            raise ServiceError(
+                "unit.has_members",
+                _("%(n)d active members still belong here; transfer them first.")
+                % {"n": active_members},
+            )
+        pending = Member.objects.filter(pending_transfer_to__in=below).count()
+        if pending:
+            raise ServiceError(
+                "unit.has_pending_transfers",
+                _("%(n)d transfers to this unit are pending.") % {"n": pending},
+            )
+        if below.exclude(pk=unit.pk).filter(dissolved_on__isnull=True).exists():
+            raise ServiceError(
+                "unit.has_active_children",
+                _("Units below this one are still active; dissolve or move them first."),
+            )
+        before = snapshot(unit, ["dissolved_on"])
+        OrgUnit.objects.filter(pk=unit.pk).update(dissolved_on=date)
+        unit.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=unit,
+            action="update",
+            event_type="unit.dissolved",
+            unit=unit,
+            before=before,
+            after={"dissolved_on": date, "document": document},
+        )
+        return unit
+
+
+def unit_merge(
+    *, actor: Any, unit: OrgUnit, into: OrgUnit, date: dt.date, document: str = ""
+) -> OrgUnit:
+    """Transfer every active member of `unit` into `into` (reason "reorganization"), then
+    dissolve `unit`. History is kept: each move is an ordinary transfer."""
+    if unit.pk == into.pk:
+        raise ServiceError(
+            "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
+        )
+    with transaction.atomic():
+        if (
+            OrgUnit.objects.filter(path__startswith=unit.path)
+            .exclude(pk=unit.pk)
+            .filter(dissolved_on__isnull=True)
+            .exists()
+        ):
+            raise ServiceError(
+                "unit.has_active_children",
+                _("Only a unit without active units below it can be merged."),
+            )
+        for member in _active_members(unit).order_by("pk"):
+            if member.pending_transfer_to_id:
+                member_transfer_return(
+                    actor=actor, member=member, date=date, reason=_("reorganization")
+                )
+                member.refresh_from_db()
+            member_transfer(
+                actor=actor,
+                member=member,
+                date=date,
+                to_unit=into,
+                document=document,
+                reason="reorganization",
+            )
+        # Applicants follow their cell too (they have no periods).
+        for applicant in Member.objects.filter(unit=unit, status=MemberStatus.APPLICANT):
+            Member.objects.filter(pk=applicant.pk).update(unit=into, version=F("version") + 1)
+            audit_record(
+                actor=actor,
+                obj=applicant,
+                action="update",
+                event_type="member.applicant_moved",
+                unit=into,
+                before={"unit": unit.pk},
+                after={"unit": into.pk},
+            )
+        return unit_dissolve(actor=actor, unit=unit, date=date, document=document)
+
+
+__all__ = ["IntegrityError"]

@@ -1,0 +1,200 @@
+"""Every page against four personas: national administrator, province organizer, cell clerk,
+and an outsider whose grant is on another subtree and who must never see this one's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant
+from cadrebook.core.models import AuditEntry
+from cadrebook.members import services as ms
+from cadrebook.orgs.services import unit_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """Two provinces; members in a cell of the first; one user per persona."""
+    u = get_user_model().objects
+    p1 = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
+    c1 = unit_create(
+        actor=None, code="P1.C1", name="Xã Tân Phú", kind="commune_committee", parent=p1
+    )
+    g1 = unit_create(
+        actor=None, code="P1.G1", name="Đảng bộ cơ sở A", kind="grassroots_committee", parent=c1
+    )
+    k1 = unit_create(actor=None, code="P1.K1", name="Chi bộ Thôn 1", kind="cell", parent=g1)
+    p2 = unit_create(actor=None, code="P2", name="Tỉnh Hai", kind="province_committee")
+    c2 = unit_create(actor=None, code="P2.C1", name="Xã Khác", kind="commune_committee", parent=p2)
+    k2 = unit_create(
+        actor=None, code="P2.K1", name="Chi bộ Khác", kind="grassroots_cell", parent=c2
+    )
+    people = {}
+    for name, birth in [
+        ("Đặng Đức Ước", dt.date(1990, 3, 1)),
+        ("Nguyễn Văn An", dt.date(1985, 6, 2)),
+    ]:
+        m = ms.member_register_applicant(
+            actor=None,
+            unit=k1,
+            date=dt.date(2020, 1, 1),
+            full_name=name,
+            gender="male",
+            birth_date=birth,
+            national_id=f"0010{birth:%Y%m%d}",
+            phone="0900000000",
+        )
+        ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
+        people[name] = m
+    other = ms.member_register_applicant(
+        actor=None,
+        unit=k2,
+        date=dt.date(2021, 1, 1),
+        full_name="Lê Thị Khác",
+        gender="female",
+        birth_date=dt.date(1995, 1, 1),
+    )
+    users = {}
+    for name, role, unit in [
+        ("national", Role.ADMINISTRATOR, None),
+        ("organizer", Role.ORGANIZER, p1),
+        ("clerk", Role.CLERK, k1),
+        ("viewer", Role.VIEWER, c1),
+        ("outsider", Role.ORGANIZER, p2),
+    ]:
+        users[name] = u.create_user(username=name, password="pw-for-tests-123")
+        role_grant(actor=None, user=users[name], role=role, unit=unit)
+    return {
+        "p1": p1,
+        "k1": k1,
+        "p2": p2,
+        "k2": k2,
+        "people": people,
+        "other": other,
+        "users": users,
+    }
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, world):
+    for url in [
+        reverse("orgs:tree"),
+        reverse("orgs:detail", args=["P1"]),
+        reverse("members:dossier", args=[world["people"]["Nguyễn Văn An"].pk]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("persona", ["national", "organizer", "clerk", "viewer"])
+def test_personas_with_a_grant_see_their_cell_and_its_members(client, world, persona):
+    c = _client(client, world["users"][persona])
+    response = c.get(reverse("orgs:detail", args=["P1.K1"]))
+    assert response.status_code == 200
+    assert "Nguyễn Văn An" in response.content.decode()
+    an = world["people"]["Nguyễn Văn An"]
+    assert c.get(reverse("members:dossier", args=[an.pk])).status_code == 200
+
+
+def test_the_outsider_gets_404_for_every_page_of_another_subtree(client, world):
+    c = _client(client, world["users"]["outsider"])
+    an = world["people"]["Nguyễn Văn An"]
+    for url in [
+        reverse("orgs:detail", args=["P1"]),
+        reverse("orgs:detail", args=["P1.K1"]),
+        reverse("orgs:children", args=["P1"]),
+        reverse("members:dossier", args=[an.pk]),
+        reverse("core:audit_unit", args=["P1"]),
+    ]:
+        assert c.get(url).status_code == 404, url
+    tree = c.get(reverse("orgs:tree")).content.decode()
+    assert "Tỉnh Hai" in tree and "Tỉnh Một" not in tree
+    # Missing objects answer exactly like hidden ones.
+    assert c.get(reverse("members:dossier", args=[999999])).status_code == 404
+
+
+def test_a_clerk_of_one_cell_does_not_see_the_province_page(client, world):
+    c = _client(client, world["users"]["clerk"])
+    assert c.get(reverse("orgs:detail", args=["P1"])).status_code == 404
+    assert c.get(reverse("members:dossier", args=[world["other"].pk])).status_code == 404
+
+
+def test_the_national_administrator_sees_both_provinces(client, world):
+    c = _client(client, world["users"]["national"])
+    tree = c.get(reverse("orgs:tree")).content.decode()
+    assert "Tỉnh Một" in tree and "Tỉnh Hai" in tree
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("dang duc uoc", "Đặng Đức Ước"),
+        ("nguyen van an", "Nguyễn Văn An"),
+        ("ĐẶNG ĐỨC", "Đặng Đức Ước"),
+    ],
+)
+def test_unaccented_search_finds_the_member(client, world, query, expected):
+    c = _client(client, world["users"]["organizer"])
+    page = c.get(reverse("orgs:detail", args=["P1"]), {"q": query}).content.decode()
+    assert expected in page
+    others = {"Đặng Đức Ước", "Nguyễn Văn An"} - {expected}
+    assert not any(o in page for o in others)
+
+
+def test_viewers_see_sensitive_fields_masked_and_clerks_see_them(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("members:dossier", args=[an.pk])
+    viewer_page = _client(client, world["users"]["viewer"]).get(url).content.decode()
+    assert an.national_id not in viewer_page and "0900000000" not in viewer_page
+    assert "1985" not in viewer_page.split('data-testid="personal"')[1].split("</dl>")[0]
+    clerk_page = _client(client, world["users"]["clerk"]).get(url).content.decode()
+    assert an.national_id in clerk_page and "0900000000" in clerk_page
+
+
+def test_opening_a_dossier_is_written_to_the_audit_log(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    before = AuditEntry.objects.filter(event_type="member.dossier_viewed").count()
+    _client(client, world["users"]["viewer"]).get(reverse("members:dossier", args=[an.pk]))
+    entry = AuditEntry.objects.filter(event_type="member.dossier_viewed").first()
+    assert AuditEntry.objects.filter(event_type="member.dossier_viewed").count() == before + 1
+    assert entry.actor_name == "viewer" and entry.object_id == str(an.pk)
+
+
+def test_the_dossier_shows_the_event_timeline_and_the_audit_trail(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    page = (
+        _client(client, world["users"]["organizer"])
+        .get(reverse("members:dossier", args=[an.pk]))
+        .content.decode()
+    )
+    assert "Registered as applicant" in page and "Admitted (probationary)" in page
+    assert "member.admitted" in page
+
+
+def test_the_unit_audit_page_lists_changes_in_the_subtree_only(client, world):
+    page = (
+        _client(client, world["users"]["national"])
+        .get(reverse("core:audit_unit", args=["P2"]))
+        .content.decode()
+    )
+    assert "Lê Thị Khác" in page and "Nguyễn Văn An" not in page
+
+
+def test_the_tree_expands_a_unit_with_htmx_and_shows_member_counts(client, world):
+    c = _client(client, world["users"]["organizer"])
+    fragment = c.get(reverse("orgs:children", args=["P1.G1"]), HTTP_HX_REQUEST="true")
+    html = fragment.content.decode()
+    assert "Chi bộ Thôn 1" in html
+    assert ">2</span>" in html  # two probationary members in the cell
+    assert "under minimum" in html  # no full members yet: flagged, not refused

@@ -1,0 +1,126 @@
+"""Writes on the org tree that concern units alone. Moving, merging and dissolving units touch
+members too and so live in `cadrebook.members.services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cadrebook.core.audit import audit_record, snapshot
+from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.normalize import normalize_name
+from cadrebook.core.rules import current_ruleset
+from cadrebook.orgs.models import OrgUnit
+
+UNIT_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on"]
+
+
+def check_kind_under(*, kind: str, parent: OrgUnit | None) -> None:
+    """Refuse a unit of `kind` under `parent` unless the rule set allows it."""
+    rules = current_ruleset()
+    spec = rules.unit_kind(kind)
+    parent_kind = parent.kind if parent else None
+    allowed = spec.parents
+    if (parent_kind is None and allowed) or (
+        parent_kind is not None and parent_kind not in allowed
+    ):
+        raise RuleViolation(
+            "unit.parent_kind_not_allowed",
+            _("A unit of kind %(kind)s cannot stand under %(parent)s; allowed: %(allowed)s.")
+            % {
+                "kind": kind,
+                "parent": parent_kind or _("the top of the tree"),
+                "allowed": ", ".join(allowed) or _("the top of the tree"),
+            },
+            source=spec.source,
+            field="parent",
+        )
+    depth = (parent.depth if parent else 0) + 1
+    if depth > settings.MAX_TREE_DEPTH:
+        raise ServiceError(
+            "unit.too_deep",
+            _("The tree may be at most %(n)d levels deep.") % {"n": settings.MAX_TREE_DEPTH},
+            field="parent",
+        )
+
+
+def unit_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    kind: str,
+    parent: OrgUnit | None = None,
+    founded_on: dt.date | None = None,
+) -> OrgUnit:
+    """Create a unit under `parent` (a root when None), checking the kind against the rule set."""
+    code = (code or "").strip()
+    name = (name or "").strip()
+    if not code:
+        raise ServiceError("unit.code_missing", _("A unit needs a code."), field="code")
+    if not name:
+        raise ServiceError("unit.name_missing", _("A unit needs a name."), field="name")
+    with transaction.atomic():
+        check_kind_under(kind=kind, parent=parent)
+        if parent is not None and not parent.is_active:
+            raise ServiceError(
+                "unit.parent_dissolved", _("The parent unit is dissolved."), field="parent"
+            )
+        if OrgUnit.objects.filter(code=code).exists():
+            raise ServiceError(
+                "unit.code_taken", _("The code %(code)s is taken.") % {"code": code}, field="code"
+            )
+        fields = {
+            "code": code,
+            "name": name,
+            "name_norm": normalize_name(name),
+            "kind": kind,
+            "founded_on": founded_on,
+        }
+        if parent is None:
+            unit = OrgUnit.objects.add_root(fields)
+        else:
+            parent.refresh_from_db()
+            unit = OrgUnit.objects.add_child(parent, fields)
+        audit_record(
+            actor=actor,
+            obj=unit,
+            action="create",
+            event_type="unit.created",
+            unit=unit,
+            after=snapshot(unit, UNIT_FIELDS),
+        )
+        return unit
+
+
+def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
+    """Give a unit a new name (the code stays)."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("unit.name_missing", _("A unit needs a name."), field="name")
+    with transaction.atomic():
+        before = snapshot(unit, UNIT_FIELDS)
+        OrgUnit.objects.filter(pk=unit.pk).update(name=name, name_norm=normalize_name(name))
+        unit.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=unit,
+            action="update",
+            event_type="unit.renamed",
+            unit=unit,
+            before=before,
+            after=snapshot(unit, UNIT_FIELDS),
+        )
+        return unit
+
+
+def cells_below_minimum(units: Any, counts: dict[int, int]) -> list[OrgUnit]:
+    """Member-holding units whose full-member count is under the rule set's minimum."""
+    rules = current_ruleset()
+    minimum = rules.int("organization.cell_min_full_members")
+    holding = set(rules.member_holding_kinds())
+    return [u for u in units if u.kind in holding and u.is_active and counts.get(u.pk, 0) < minimum]
