@@ -48,5 +48,21 @@ def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@login_required
+def audit_object(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
+    """The audit trail of one object, as far as it lies in the user's audit scope."""
+    entries = AuditEntry.objects.visible_to(request.user, "audit").filter(
+        object_type=object_type, object_id=object_id
+    )
+    first = entries.first()
+    if first is None:
+        raise Http404
+    return render(
+        request,
+        "core/audit_list.html",
+        {"page": paginate(request, entries), "title_object": first.object_repr},
+    )
+
+
 def can(user: Any, action: str, path: str) -> bool:
     return scope_for(user, action).covers_path(path)

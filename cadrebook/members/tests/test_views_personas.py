@@ -198,3 +198,15 @@ def test_the_tree_expands_a_unit_with_htmx_and_shows_member_counts(client, world
     assert "Chi bộ Thôn 1" in html
     assert ">2</span>" in html  # two probationary members in the cell
     assert "under minimum" in html  # no full members yet: flagged, not refused
+
+
+def test_the_audit_trail_of_one_object_is_scoped_like_everything_else(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("core:audit_object", args=["members.member", an.pk])
+    page = _client(client, world["users"]["organizer"]).get(url).content.decode()
+    assert "member.admitted" in page and "member.registered" in page
+    client.logout()
+    assert _client(client, world["users"]["outsider"]).get(url).status_code == 404
+    client.logout()
+    # A viewer may read members but not the audit log.
+    assert _client(client, world["users"]["viewer"]).get(url).status_code == 404
