@@ -69,5 +69,5 @@ class ScopedQuerySet(models.QuerySet[_M]):
             return self
         if scope.nothing:
             return self.none()
-        field: str = getattr(self.model, "scope_path_field")
+        field: str = self.model.scope_path_field
         return self.filter(subtree_q(field, scope.paths))
