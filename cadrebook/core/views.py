@@ -51,7 +51,7 @@ def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def audit_object(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
     """The audit trail of one object, as far as it lies in the user's audit scope."""
-    entries = AuditEntry.objects.visible_to(request.user, "audit").filter(
+    entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, "audit").filter(
         object_type=object_type, object_id=object_id
     )
     first = entries.first()
