@@ -36,10 +36,16 @@ class OrgUnit(MP_Node):
 
     code: models.CharField[str, str] = models.CharField(_("code"), max_length=32, unique=True)
     name: models.CharField[str, str] = models.CharField(_("name"), max_length=255)
-    name_norm: models.CharField[str, str] = models.CharField(_("normalized name"), max_length=255, db_index=True)
+    name_norm: models.CharField[str, str] = models.CharField(
+        _("normalized name"), max_length=255, db_index=True
+    )
     kind: models.CharField[str, str] = models.CharField(_("kind"), max_length=32, db_index=True)
-    founded_on: models.DateField[dt.date | None, dt.date | None] = models.DateField(_("founded on"), null=True, blank=True)
-    dissolved_on: models.DateField[dt.date | None, dt.date | None] = models.DateField(_("dissolved on"), null=True, blank=True)
+    founded_on: models.DateField[dt.date | None, dt.date | None] = models.DateField(
+        _("founded on"), null=True, blank=True
+    )
+    dissolved_on: models.DateField[dt.date | None, dt.date | None] = models.DateField(
+        _("dissolved on"), null=True, blank=True
+    )
 
     node_order_by = ["code"]
     objects = OrgUnitManager()
