@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cadrebook.accounts.models import RoleAssignment
 from cadrebook.core.audit import audit_record
@@ -35,7 +36,9 @@ def user_create(*, actor: Any, username: str, password: str, email: str = "") ->
     with transaction.atomic():
         if user_model.objects.filter(username=username).exists():
             raise ServiceError(
-                "user.exists", f"A user named {username!r} exists.", field="username"
+                "user.exists",
+                _("A user named %(name)s exists.") % {"name": username},
+                field="username",
             )
         user = user_model.objects.create_user(username=username, password=password, email=email)
         audit_record(

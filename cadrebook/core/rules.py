@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import RuleViolation
 
@@ -90,8 +91,8 @@ class Ruleset:
         except KeyError:
             raise RuleViolation(
                 "unit.kind_unknown",
-                f"Unknown unit kind {code!r}; the rule set {self.id} knows "
-                + ", ".join(sorted(self.unit_kinds)),
+                _("Unknown unit kind %(kind)s; the rule set %(ruleset)s knows %(known)s.")
+                % {"kind": code, "ruleset": self.id, "known": ", ".join(sorted(self.unit_kinds))},
                 field="kind",
             ) from None
 
