@@ -7,6 +7,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cadrebook.accounts.roles import Role
+from cadrebook.core.scoping import ScopedQuerySet
+
+
+class RoleAssignmentQuerySet(ScopedQuerySet["RoleAssignment"]):
+    pass
 
 
 class RoleAssignment(models.Model):
@@ -28,6 +33,10 @@ class RoleAssignment(models.Model):
         related_name="role_assignments",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RoleAssignmentQuerySet.as_manager()
+    # National grants (no unit) are visible to national administrators only.
+    scope_path_field = "unit__path"
 
     class Meta:
         verbose_name = _("role assignment")

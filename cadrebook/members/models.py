@@ -90,6 +90,14 @@ class Member(models.Model):
         return self.full_name
 
 
+class MemberEventQuerySet(ScopedQuerySet["MemberEvent"]):
+    pass
+
+
+class MemberPeriodQuerySet(ScopedQuerySet["MemberPeriod"]):
+    pass
+
+
 class MemberEvent(models.Model):
     """One fact of a member's life. Append-only: never edited, never deleted.
 
@@ -139,6 +147,10 @@ class MemberEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+
+    objects = MemberEventQuerySet.as_manager()
+    # Events follow the member: whoever may see the member sees the whole history.
+    scope_path_field = "member__unit__path"
 
     class Meta:
         verbose_name = _("member event")
@@ -234,6 +246,10 @@ class MemberPeriod(models.Model):
         related_name="+",
         db_constraint=False,
     )
+
+    objects = MemberPeriodQuerySet.as_manager()
+    # A period belongs to the unit it was spent in.
+    scope_path_field = "unit__path"
 
     class Meta:
         verbose_name = _("member period")

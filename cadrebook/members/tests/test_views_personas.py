@@ -210,3 +210,24 @@ def test_the_audit_trail_of_one_object_is_scoped_like_everything_else(client, wo
     client.logout()
     # A viewer may read members but not the audit log.
     assert _client(client, world["users"]["viewer"]).get(url).status_code == 404
+
+
+def test_every_scoped_model_answers_visible_to(world):
+    from cadrebook.accounts.models import RoleAssignment
+    from cadrebook.core.models import AuditEntry
+    from cadrebook.members.models import Member, MemberEvent, MemberPeriod
+    from cadrebook.orgs.models import OrgUnit
+
+    outsider, national = world["users"]["outsider"], world["users"]["national"]
+    an = world["people"]["Nguyễn Văn An"]
+    for model, obj_filter in [
+        (OrgUnit, {"code": "P1.K1"}),
+        (Member, {"pk": an.pk}),
+        (MemberEvent, {"member": an}),
+        (MemberPeriod, {"member": an}),
+        (RoleAssignment, {"user": world["users"]["clerk"]}),
+        (AuditEntry, {"object_id": str(an.pk), "object_type": "members.member"}),
+    ]:
+        action = "audit" if model is AuditEntry else "view"
+        assert model.objects.visible_to(national, action).filter(**obj_filter).exists(), model
+        assert not model.objects.visible_to(outsider, action).filter(**obj_filter).exists(), model
