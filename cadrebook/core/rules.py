@@ -101,7 +101,8 @@ class Ruleset:
 
     # Cards -----------------------------------------------------------------------------
     def card_pattern(self) -> re.Pattern[str]:
-        return re.compile(str(self.value("card.pattern")))
+        # ASCII: \\d must not accept full-width or other Unicode digits.
+        return re.compile(str(self.value("card.pattern")), re.ASCII)
 
     # Calendar --------------------------------------------------------------------------
     @property

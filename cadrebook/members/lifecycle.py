@@ -236,11 +236,20 @@ class _Fold:
                 % {"n": self.rules.int("probation.months"), "end": end, "date": ev.date},
                 "date",
             )
-        # Recognition takes effect at the end of probation even when decided late.
-        effective = max(end, state.periods[-1].valid_from if state.periods else end)
+        # Recognition takes effect at the end of probation even when decided late: every
+        # period from that point on is a full member's, split where the point falls inside one.
         state.status = S.FULL
-        state.recognized_on = effective
-        self._reopen(state, effective)
+        state.recognized_on = end
+        periods: list[Period] = []
+        for p in state.periods:
+            if p.valid_to is not None and p.valid_to <= end:
+                periods.append(p)
+            elif p.valid_from < end:
+                periods.append(replace(p, valid_to=end))
+                periods.append(replace(p, status=S.FULL, valid_from=end))
+            else:
+                periods.append(replace(p, status=S.FULL))
+        state.periods = periods
 
     def _on_not_recognized(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY], ev)

@@ -91,7 +91,13 @@ class Member(models.Model):
 
 
 class MemberEventQuerySet(ScopedQuerySet["MemberEvent"]):
-    pass
+    """Events are append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs: object) -> int:
+        raise ValueError("Member events are append-only; record a correction instead")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Member events are append-only; record a correction instead")
 
 
 class MemberPeriodQuerySet(ScopedQuerySet["MemberPeriod"]):
@@ -168,6 +174,9 @@ class MemberEvent(models.Model):
         if not self._state.adding:
             raise ValueError("Member events are append-only; record a correction instead")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Member events are append-only; record a correction instead")
 
 
 # Columns of ancestor ids on every period; the tree may not be deeper (settings.MAX_TREE_DEPTH).

@@ -399,6 +399,10 @@ def member_update_personal(*, actor: Any, member: Member, version: int, **fields
                 field="version",
             )
         _check_national_id(data.get("national_id"), exclude_pk=current.pk)
+        if "birth_date" in data and data["birth_date"] != current.birth_date:
+            # The recorded history must stay lawful under the new date of birth (admission age).
+            events = [_event_data(e) for e in current.events.order_by("date", "id")]
+            fold(events, rules=current_ruleset(), birth_date=data["birth_date"])
         before = snapshot(current, PERSONAL_FIELDS)
         Member.objects.filter(pk=current.pk).update(**data, version=F("version") + 1)
         current.refresh_from_db()
@@ -515,6 +519,7 @@ def member_transfer_accept(
     *, actor: Any, member: Member, date: dt.date, document: str = ""
 ) -> MemberEvent:
     """The receiving cell accepts the pending transfer; the member joins it on `date`."""
+    member.refresh_from_db(fields=["pending_transfer_to"])  # the caller's copy may be stale
     return member_record_event(
         actor=actor,
         member=member,
@@ -662,6 +667,10 @@ def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
                 _("A unit cannot move under itself or its own subtree."),
                 field="parent",
             )
+        if not new_parent.is_active:
+            raise ServiceError(
+                "unit.parent_dissolved", _("The new parent unit is dissolved."), field="parent"
+            )
         check_kind_under(kind=unit.kind, parent=new_parent)
         old_depth = unit.depth
         deepest = OrgUnit.objects.filter(path__startswith=unit.path).order_by("-depth").first()
@@ -671,7 +680,8 @@ def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
             raise ServiceError(
                 "unit.too_deep", _("The tree would become too deep."), field="parent"
             )
-        before = {"parent": unit.get_parent().code if unit.get_parent() else None}
+        parent = OrgUnit.objects.get_parent(unit)
+        before = {"parent": parent.code if parent else None}
         OrgUnit.objects.move(unit, new_parent, pos="sorted-child")
         unit.refresh_from_db()
         # Ancestors above the moved unit become the new parent's; those at and below it shift
