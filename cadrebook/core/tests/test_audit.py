@@ -1,0 +1,358 @@
+"""The audit log: every write service leaves an entry, and nobody can change the log.
+
+The services are discovered by introspection, so a new service without a scenario here fails
+`test_every_write_service_leaves_an_audit_entry`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from cadrebook.accounts import services as accounts_services
+from cadrebook.core.audit import audit_record
+from cadrebook.core.models import AuditEntry, AuditLogIsAppendOnly
+from cadrebook.members import services as ms
+from cadrebook.orgs import services as orgs_services
+
+D = dt.date
+BIRTH = D(1990, 1, 1)
+ADMITTED = D(2024, 1, 10)
+
+MODULES = [ms, orgs_services, accounts_services]
+
+# Public functions of the service modules that only read and so write no audit entry.
+READ_ONLY_HELPERS = {
+    "cadrebook.members.services.member_state",
+    "cadrebook.orgs.services.check_kind_under",
+    "cadrebook.orgs.services.cells_below_minimum",
+}
+
+
+def discovered_services() -> list[str]:
+    names = []
+    for module in MODULES:
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            qualified = f"{module.__name__}.{name}"
+            if qualified not in READ_ONLY_HELPERS:
+                names.append(qualified)
+    return sorted(names)
+
+
+# One scenario per service: set up what the call needs, return the call itself. ------------
+Scenario = Callable[[SimpleNamespace], Callable[[], Any]]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    def register(fn: Scenario) -> Scenario:
+        SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+def _probationary(c: SimpleNamespace) -> Any:
+    return c.make_member(c.tree.K1, BIRTH, ADMITTED)
+
+
+def _full(c: SimpleNamespace) -> Any:
+    return c.make_member(c.tree.K1, BIRTH, ADMITTED, recognized=True)
+
+
+M = "cadrebook.members.services."
+
+
+@scenario(M + "member_record_event")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_record_event(
+        actor=c.actor, member=m, type="exempted", date=D(2025, 6, 1), reason="health"
+    )
+
+
+@scenario(M + "member_correct_event")
+def _(c):
+    m = _full(c)
+    ev = ms.member_exempt(actor=c.actor, member=m, date=D(2025, 6, 1), reason="health")
+    return lambda: ms.member_correct_event(actor=c.actor, event=ev, reason="typo", void=True)
+
+
+@scenario(M + "member_register_applicant")
+def _(c):
+    return lambda: ms.member_register_applicant(
+        actor=c.actor,
+        unit=c.tree.K1,
+        date=D(2025, 1, 1),
+        full_name="Lê Thị Hoa",
+        gender="female",
+        birth_date=BIRTH,
+    )
+
+
+@scenario(M + "member_update_personal")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_update_personal(
+        actor=c.actor, member=m, version=m.version, phone="0900000000"
+    )
+
+
+@scenario(M + "member_set_card")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_set_card(actor=c.actor, member=m, card_number="01.234567")
+
+
+@scenario(M + "member_admit")
+def _(c):
+    m = c.make_member(c.tree.K1, BIRTH, registered_on=D(2024, 1, 1))
+    return lambda: ms.member_admit(actor=c.actor, member=m, date=ADMITTED)
+
+
+@scenario(M + "member_recognize")
+def _(c):
+    m = _probationary(c)
+    return lambda: ms.member_recognize(actor=c.actor, member=m, date=D(2025, 1, 10))
+
+
+@scenario(M + "member_not_recognize")
+def _(c):
+    m = _probationary(c)
+    return lambda: ms.member_not_recognize(actor=c.actor, member=m, date=D(2025, 1, 10))
+
+
+@scenario(M + "member_transfer_out")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_transfer_out(
+        actor=c.actor, member=m, date=D(2025, 6, 1), to_unit=c.tree.K2
+    )
+
+
+@scenario(M + "member_transfer_accept")
+def _(c):
+    m = _full(c)
+    ms.member_transfer_out(actor=c.actor, member=m, date=D(2025, 6, 1), to_unit=c.tree.K2)
+    m.refresh_from_db()
+    return lambda: ms.member_transfer_accept(actor=c.actor, member=m, date=D(2025, 6, 10))
+
+
+@scenario(M + "member_transfer_return")
+def _(c):
+    m = _full(c)
+    ms.member_transfer_out(actor=c.actor, member=m, date=D(2025, 6, 1), to_unit=c.tree.K2)
+    return lambda: ms.member_transfer_return(
+        actor=c.actor, member=m, date=D(2025, 6, 10), reason="wrong cell"
+    )
+
+
+@scenario(M + "member_transfer")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_transfer(
+        actor=c.actor, member=m, date=D(2025, 6, 1), to_unit=c.tree.K2
+    )
+
+
+@scenario(M + "member_temporary_transfer")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_temporary_transfer(
+        actor=c.actor, member=m, date=D(2025, 6, 1), host=c.tree.K2
+    )
+
+
+@scenario(M + "member_temporary_transfer_end")
+def _(c):
+    m = _full(c)
+    ms.member_temporary_transfer(actor=c.actor, member=m, date=D(2025, 6, 1), host=c.tree.K2)
+    return lambda: ms.member_temporary_transfer_end(actor=c.actor, member=m, date=D(2025, 9, 1))
+
+
+@scenario(M + "member_exempt")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_exempt(actor=c.actor, member=m, date=D(2025, 6, 1), reason="age")
+
+
+@scenario(M + "member_exemption_end")
+def _(c):
+    m = _full(c)
+    ms.member_exempt(actor=c.actor, member=m, date=D(2025, 6, 1), reason="age")
+    return lambda: ms.member_exemption_end(actor=c.actor, member=m, date=D(2025, 9, 1))
+
+
+@scenario(M + "member_remove")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_remove(actor=c.actor, member=m, date=D(2025, 6, 1), reason="absent")
+
+
+@scenario(M + "member_expel")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_expel(actor=c.actor, member=m, date=D(2025, 6, 1), reason="fraud")
+
+
+@scenario(M + "member_record_death")
+def _(c):
+    m = _full(c)
+    return lambda: ms.member_record_death(actor=c.actor, member=m, date=D(2025, 6, 1))
+
+
+@scenario(M + "member_readmit")
+def _(c):
+    m = _full(c)
+    ms.member_remove(actor=c.actor, member=m, date=D(2025, 6, 1), reason="absent")
+    m.refresh_from_db()
+    m2 = c.make_member(c.tree.K1, BIRTH, D(2018, 1, 10), recognized=True)
+    ms.member_remove(actor=c.actor, member=m2, date=D(2020, 1, 10), reason="absent")
+    return lambda: ms.member_readmit(actor=c.actor, member=m2, date=D(2023, 1, 10))
+
+
+@scenario(M + "unit_move")
+def _(c):
+    return lambda: ms.unit_move(actor=c.actor, unit=c.tree.K2, new_parent=c.tree.C1)
+
+
+@scenario(M + "unit_dissolve")
+def _(c):
+    return lambda: ms.unit_dissolve(actor=c.actor, unit=c.tree.K2, date=D(2025, 6, 1))
+
+
+@scenario(M + "unit_merge")
+def _(c):
+    c.make_member(c.tree.K2, BIRTH, ADMITTED)
+    return lambda: ms.unit_merge(actor=c.actor, unit=c.tree.K2, into=c.tree.K1, date=D(2025, 6, 1))
+
+
+ORGS = "cadrebook.orgs.services."
+
+
+@scenario(ORGS + "unit_create")
+def _(c):
+    return lambda: orgs_services.unit_create(
+        actor=c.actor, code="K3", name="Cell 3", kind="cell", parent=c.tree.G1
+    )
+
+
+@scenario(ORGS + "unit_rename")
+def _(c):
+    return lambda: orgs_services.unit_rename(actor=c.actor, unit=c.tree.K1, name="Chi bộ Một")
+
+
+A = "cadrebook.accounts.services."
+
+
+@scenario(A + "role_grant")
+def _(c):
+    user = accounts_services.user_create(actor=c.actor, username="viewer1", password="pw-123456")
+    return lambda: accounts_services.role_grant(
+        actor=c.actor, user=user, role="viewer", unit=c.tree.P
+    )
+
+
+@scenario(A + "user_create")
+def _(c):
+    return lambda: accounts_services.user_create(
+        actor=c.actor, username="newclerk", password="pw-123456"
+    )
+
+
+# The tests --------------------------------------------------------------------------------
+def test_the_service_modules_expose_services_to_check():
+    names = discovered_services()
+    assert M + "member_admit" in names
+    assert ORGS + "unit_create" in names
+    assert A + "role_grant" in names
+    assert not READ_ONLY_HELPERS & set(names)
+
+
+def test_every_scenario_still_names_an_existing_service():
+    stale = set(SCENARIOS) - set(discovered_services())
+    assert not stale, f"scenarios for services that no longer exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("service", discovered_services())
+def test_every_write_service_leaves_an_audit_entry(service, actor, tree, make_member, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    assert service in SCENARIOS, (
+        f"{service} has no audit scenario in {__name__}; add one (or list it as a read-only "
+        "helper if it writes nothing)"
+    )
+    ctx = SimpleNamespace(actor=actor, tree=tree, make_member=make_member)
+    call = SCENARIOS[service](ctx)
+    before = AuditEntry.objects.count()
+    call()
+    assert AuditEntry.objects.count() > before, f"{service} wrote no audit entry"
+
+
+def test_an_audit_entry_names_the_actor_the_object_and_the_unit(actor, tree, make_member):
+    member = make_member(tree.K1, BIRTH, ADMITTED)
+    entry = AuditEntry.objects.filter(event_type="member.admitted").get()
+    assert entry.actor == actor
+    assert entry.actor_name == "clerk"
+    assert entry.object_type == "members.member"
+    assert entry.object_id == str(member.pk)
+    assert entry.unit_id == tree.K1.pk
+    assert entry.unit_path == tree.K1.path
+    assert entry.before["status"] == "applicant"
+    assert entry.after["status"] == "probationary"
+    assert entry.after["date"] == "2024-01-10"
+
+
+def test_a_refused_service_call_writes_no_audit_entry(actor, tree, make_member):
+    member = make_member(tree.K1, BIRTH, ADMITTED)
+    before = AuditEntry.objects.count()
+    with pytest.raises(Exception, match="Probation"):
+        ms.member_recognize(actor=actor, member=member, date=D(2024, 6, 1))
+    assert AuditEntry.objects.count() == before
+
+
+# Append-only ------------------------------------------------------------------------------
+@pytest.fixture
+def entry(db, actor, tree):
+    return audit_record(
+        actor=actor, obj=tree.K1, action="view", event_type="unit.viewed", unit=tree.K1
+    )
+
+
+def test_saving_an_existing_audit_entry_is_refused(entry):
+    entry.event_type = "tampered"
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.save()
+
+
+def test_deleting_an_audit_entry_is_refused(entry):
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.delete()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_updating_audit_entries_through_a_queryset_is_refused(entry):
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.filter(pk=entry.pk).update(event_type="tampered")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.all().delete()
+    entry.event_type = "tampered"
+    with pytest.raises(AuditLogIsAppendOnly), transaction.atomic():
+        AuditEntry.objects.bulk_update([entry], ["event_type"])
+    assert AuditEntry.objects.get(pk=entry.pk).event_type == "unit.viewed"
+
+
+def test_a_raw_sql_update_of_the_audit_log_is_refused_by_the_database(entry):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE core_auditentry SET event_type = %s WHERE id = %s", ["tampered", entry.pk]
+            )
+    assert AuditEntry.objects.get(pk=entry.pk).event_type == "unit.viewed"

@@ -1,0 +1,110 @@
+"""Shared fixtures: the rule set in force, an actor, a small org tree and a member factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from cadrebook.core.dates import add_months
+from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
+
+
+@pytest.fixture
+def rules() -> Ruleset:
+    """The rule set in force (vn-2025 unless a test switches it)."""
+    return current_ruleset()
+
+
+@pytest.fixture
+def ruleset(settings: Any) -> Iterator[Ruleset]:
+    """Switch the rule set in force to "test-alt" for one test."""
+    load_ruleset.cache_clear()
+    settings.RULESET = "test-alt"
+    yield current_ruleset()
+    load_ruleset.cache_clear()
+
+
+@pytest.fixture
+def actor(db: None, django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="clerk")  # no password: no hashing
+
+
+@pytest.fixture
+def tree(db: None, actor: Any) -> SimpleNamespace:
+    """P (province) > C1, C2 (communes); C1 > G1 (grassroots committee) > K1, K2 (cells);
+    C2 > GC (grassroots cell)."""
+    from cadrebook.orgs.services import unit_create
+
+    def make(code: str, kind: str, parent: Any = None) -> Any:
+        return unit_create(actor=actor, code=code, name=f"Unit {code}", kind=kind, parent=parent)
+
+    p = make("P", "province_committee")
+    c1 = make("C1", "commune_committee", p)
+    c2 = make("C2", "commune_committee", p)
+    g1 = make("G1", "grassroots_committee", c1)
+    k1 = make("K1", "cell", g1)
+    k2 = make("K2", "cell", g1)
+    gc = make("GC", "grassroots_cell", c2)
+    units = {"P": p, "C1": c1, "C2": c2, "G1": g1, "K1": k1, "K2": k2, "GC": gc}
+    for unit in units.values():
+        unit.refresh_from_db()
+    return SimpleNamespace(**units)
+
+
+@pytest.fixture
+def alt_tree(ruleset: Ruleset, actor: Any) -> SimpleNamespace:
+    """Under the "test-alt" rule set: N (national) > B1, B2 (branches)."""
+    from cadrebook.orgs.services import unit_create
+
+    n = unit_create(actor=actor, code="N", name="National", kind="national")
+    b1 = unit_create(actor=actor, code="B1", name="Branch 1", kind="branch", parent=n)
+    b2 = unit_create(actor=actor, code="B2", name="Branch 2", kind="branch", parent=n)
+    for unit in (n, b1, b2):
+        unit.refresh_from_db()
+    return SimpleNamespace(N=n, B1=b1, B2=b2)
+
+
+@pytest.fixture
+def make_member(db: None, actor: Any) -> Callable[..., Any]:
+    """Register an applicant in `unit`; admit on `admitted_on`; recognize at the end of
+    probation when `recognized`. Everything goes through the services."""
+    from cadrebook.members import services
+
+    counter = itertools.count(1)
+
+    def make(
+        unit: Any,
+        birth_date: dt.date,
+        admitted_on: dt.date | None = None,
+        recognized: bool = False,
+        *,
+        registered_on: dt.date | None = None,
+        full_name: str | None = None,
+        gender: str = "male",
+        **personal: Any,
+    ) -> Any:
+        n = next(counter)
+        registered = registered_on or admitted_on or dt.date(2020, 1, 1)
+        member = services.member_register_applicant(
+            actor=actor,
+            unit=unit,
+            date=registered,
+            full_name=full_name or f"Nguyễn Văn {n}",
+            gender=gender,
+            birth_date=birth_date,
+            **personal,
+        )
+        if admitted_on is not None:
+            services.member_admit(actor=actor, member=member, date=admitted_on)
+            if recognized:
+                end = add_months(admitted_on, current_ruleset().int("probation.months"))
+                services.member_recognize(actor=actor, member=member, date=end)
+        member.refresh_from_db()
+        return member
+
+    return make
