@@ -739,6 +739,28 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
                 "unit.has_active_children",
                 _("Units below this one are still active; dissolve or move them first."),
             )
+        if date > timezone.localdate():
+            raise ServiceError(
+                "event.in_future",
+                _("The date %(date)s is in the future.") % {"date": date},
+                field="date",
+            )
+        last = (
+            MemberPeriod.objects.filter(**{f"anc{unit.depth}_id": unit.pk})
+            .order_by("-valid_to")
+            .values_list("valid_to", flat=True)
+            .first()
+        )
+        earliest = (
+            max(d for d in (unit.founded_on, last) if d) if (unit.founded_on or last) else None
+        )
+        if earliest and date < earliest:
+            raise ServiceError(
+                "unit.dissolved_before_history",
+                _("The unit has history until %(last)s; it cannot be dissolved on %(date)s.")
+                % {"last": earliest, "date": date},
+                field="date",
+            )
         before = snapshot(unit, ["dissolved_on"])
         OrgUnit.objects.filter(pk=unit.pk).update(dissolved_on=date)
         unit.refresh_from_db()

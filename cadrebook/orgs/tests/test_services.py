@@ -454,3 +454,24 @@ def test_a_cell_whose_members_all_left_can_be_dissolved_once(actor, tree, make_m
     with pytest.raises(ServiceError) as info:
         ms.unit_dissolve(actor=actor, unit=tree.K2, date=D(2025, 2, 1))
     assert info.value.code == "unit.already_dissolved"
+
+
+def test_dissolving_on_a_future_date_or_before_the_units_history_is_refused(tree, make_member):
+    import datetime as dt
+
+    from cadrebook.core.errors import ServiceError
+    from cadrebook.members import services as ms
+
+    m = make_member(tree.K2, dt.date(1990, 1, 1), admitted_on=dt.date(2020, 1, 1))
+    ms.member_remove(actor=None, member=m, date=dt.date(2023, 6, 1), reason="test")
+    with pytest.raises(ServiceError) as exc:
+        ms.unit_dissolve(actor=None, unit=tree.K2, date=dt.date(2023, 1, 1))
+    assert exc.value.code == "unit.dissolved_before_history"
+    with pytest.raises(ServiceError) as exc:
+        ms.unit_dissolve(actor=None, unit=tree.K2, date=dt.date(2099, 1, 1))
+    assert exc.value.code == "event.in_future"
+    tree.K2.refresh_from_db()
+    assert tree.K2.dissolved_on is None
+    ms.unit_dissolve(actor=None, unit=tree.K2, date=dt.date(2023, 6, 1))
+    tree.K2.refresh_from_db()
+    assert tree.K2.dissolved_on == dt.date(2023, 6, 1)
