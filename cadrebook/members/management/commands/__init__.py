@@ -1,0 +1,1 @@
+"""The members app's management commands: `demo`."""
