@@ -853,9 +853,9 @@ def _chunks(ctx: _Context, members: int, *, text: bool, workers: int) -> Iterato
             pending.append(pool.apply_async(_worker_chunk, task))
         while pending:
             result = pending.popleft().get()
-            task = next(queue, None)
-            if task is not None:
-                pending.append(pool.apply_async(_worker_chunk, task))
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.apply_async(_worker_chunk, following))
             yield result
     finally:
         pool.terminate()
