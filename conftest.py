@@ -14,6 +14,26 @@ from cadrebook.core.dates import add_months
 from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
 
 
+@pytest.fixture(autouse=True)
+def _private_files(settings: Any, tmp_path_factory: Any) -> None:
+    """Uploaded files and the progress cache of each test live in a temporary folder, and
+    background tasks run in-process (a test that needs the database worker says so)."""
+    base = tmp_path_factory.mktemp("var")
+    settings.IMPORT_DIR = base / "imports"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(base),
+        }
+    }
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
+
+
 @pytest.fixture
 def rules() -> Ruleset:
     """The rule set in force (vn-2025 unless a test switches it)."""

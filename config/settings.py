@@ -56,6 +56,12 @@ INSTALLED_APPS = [
     "cadrebook.accounts",
     "cadrebook.orgs",
     "cadrebook.members",
+    "cadrebook.evaluations",
+    "cadrebook.imports",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "cadrebook.api",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +146,34 @@ STATIC_ROOT = VAR_DIR / "static"
 RULESET = env_str("RULESET", "vn-2025")
 # Deepest tree level whose ancestor id is copied onto every MemberPeriod row.
 MAX_TREE_DEPTH = env_int("MAX_TREE_DEPTH", 6)
+
+# Background work (imports, report generation): Django tasks stored in the database and run
+# by `cadrebook db_worker` (started by `cadrebook serve`). "immediate" runs them in-process.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+# Progress and cancel flags shared between the web process and the worker, outside any
+# transaction (a long import holds the database's write lock on SQLite).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
+
+# Imports: uploaded files are kept under VAR_DIR/imports until the import is finished.
+IMPORT_DIR = VAR_DIR / "imports"
+CADREBOOK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 200) * 1024 * 1024
+CADREBOOK_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
+# How many refused rows an import keeps in its report (the XLSX report has all of them).
+IMPORT_REPORT_MAX_ERRORS = env_int("IMPORT_REPORT_MAX_ERRORS", 10000)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from cadrebook.api.root import api
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -13,5 +15,7 @@ urlpatterns = [
     path("units/", include("cadrebook.orgs.urls")),
     path("members/", include("cadrebook.members.urls")),
     path("audit/", include("cadrebook.core.urls")),
+    path("imports/", include("cadrebook.imports.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

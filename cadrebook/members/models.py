@@ -277,3 +277,22 @@ class MemberPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.status} {self.valid_from}..{self.valid_to}"
+
+
+# Column orders of the bulk writers (synthetic data, bulk import): one place for both.
+# fmt: off
+MEMBER_COLUMNS = (
+    "id", "full_name", "name_norm", "gender", "birth_date", "ethnicity", "national_id",
+    "hometown", "education_level", "theory_level", "occupation", "phone", "address",
+    "card_number", "external_id", "status", "unit_id", "exempt", "admitted_on", "recognized_on",
+    "pending_transfer_to_id", "version", "created_at",
+)
+EVENT_COLUMNS = (
+    "member_id", "type", "date", "unit_id", "to_unit_id", "destination", "document", "reason",
+    "corrects_id", "void", "recorded_at", "recorded_by_id",
+)
+PERIOD_COLUMNS = (
+    "member_id", "unit_id", "status", "exempt", "valid_from", "valid_to",
+    *(f"anc{k}_id" for k in range(1, ANCESTOR_COLUMNS + 1)),
+)
+# fmt: on

@@ -44,12 +44,15 @@ CACHE_FIELDS = ["status", "unit", "exempt", "admitted_on", "recognized_on", "pen
 
 
 # Helpers -------------------------------------------------------------------------------------
-def _unit_check(rules: Ruleset) -> Any:
-    cache: dict[int, OrgUnit] = {}
+def unit_check(rules: Ruleset, lookup: Any) -> Any:
+    """The fold's unit check: refuse a unit that holds no members or is not active that day.
+
+    `lookup(unit_id)` gives an object with `kind`, `is_active_on(day)` and a readable str():
+    an `OrgUnit` for the services, a lighter record for the bulk import.
+    """
 
     def check(unit_id: int, day: dt.date, field_name: str) -> None:
-        unit = cache.get(unit_id) or OrgUnit.objects.get(pk=unit_id)
-        cache[unit_id] = unit
+        unit = lookup(unit_id)
         kind = rules.unit_kind(unit.kind)
         if not kind.holds_members:
             raise RuleViolation(
@@ -67,6 +70,17 @@ def _unit_check(rules: Ruleset) -> Any:
             )
 
     return check
+
+
+def _unit_check(rules: Ruleset) -> Any:
+    cache: dict[int, OrgUnit] = {}
+
+    def lookup(unit_id: int) -> OrgUnit:
+        if unit_id not in cache:
+            cache[unit_id] = OrgUnit.objects.get(pk=unit_id)
+        return cache[unit_id]
+
+    return unit_check(rules, lookup)
 
 
 def _event_data(ev: MemberEvent) -> EventData:
@@ -108,6 +122,30 @@ def _period_row(member: Member, p: Period, cache: dict[int, list[int]]) -> Membe
     return row
 
 
+def period_changes(
+    existing: list[tuple[int, int, str, bool, dt.date, dt.date | None]], wanted: list[Period]
+) -> tuple[list[Period], list[tuple[int, dt.date | None]], list[int]]:
+    """How to turn the stored periods (pk, unit, status, exempt, from, to) into `wanted`:
+    (periods to create, (pk, new valid_to) to close or reopen, pks to delete).
+
+    Rows that match are kept; the open period is closed in place when its end arrives; only
+    a correction can make an existing row disappear.
+    """
+    by_key = {(r[1], r[2], r[3], r[4]): r for r in existing}
+    keep: set[int] = set()
+    new: list[Period] = []
+    closed: list[tuple[int, dt.date | None]] = []
+    for p in wanted:
+        row = by_key.pop((p.unit_id, p.status, p.exempt, p.valid_from), None)
+        if row is None:
+            new.append(p)
+            continue
+        keep.add(row[0])
+        if row[5] != p.valid_to:
+            closed.append((row[0], p.valid_to))
+    return new, closed, [r[0] for r in existing if r[0] not in keep]
+
+
 def _sync(member: Member, state: State) -> None:
     """Bring the member's cache fields and periods in line with `state`.
 
@@ -116,22 +154,15 @@ def _sync(member: Member, state: State) -> None:
     """
     existing = list(member.periods.order_by("valid_from", "id"))
     cache: dict[int, list[int]] = {}
-    wanted = list(state.periods)
-    keep_ids = set()
-    to_create = []
-    by_key = {(r.unit_id, r.status, r.exempt, r.valid_from): r for r in existing}
-    for p in wanted:
-        row = by_key.pop((p.unit_id, p.status, p.exempt, p.valid_from), None)
-        if row is None:
-            to_create.append(_period_row(member, p, cache))
-            continue
-        keep_ids.add(row.pk)
-        if row.valid_to != p.valid_to:
-            MemberPeriod.objects.filter(pk=row.pk).update(valid_to=p.valid_to)
-    stale = [r.pk for r in existing if r.pk not in keep_ids]
+    new, closed, stale = period_changes(
+        [(r.pk, r.unit_id, r.status, r.exempt, r.valid_from, r.valid_to) for r in existing],
+        state.periods,
+    )
+    for pk, valid_to in closed:
+        MemberPeriod.objects.filter(pk=pk).update(valid_to=valid_to)
     if stale:
         MemberPeriod.objects.filter(pk__in=stale).delete()
-    MemberPeriod.objects.bulk_create(to_create)
+    MemberPeriod.objects.bulk_create([_period_row(member, p, cache) for p in new])
 
     member.status = state.status or MemberStatus.APPLICANT
     if state.unit_id is not None:

@@ -37,13 +37,22 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.bulk import RowWriter, copy_text
 from cadrebook.core.dates import add_months, age_in_months
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.members.choices import EventType as E
 from cadrebook.members.choices import MemberStatus as S
 from cadrebook.members.lifecycle import EventData, fold
-from cadrebook.members.models import ANCESTOR_COLUMNS, Member, MemberEvent, MemberPeriod
+from cadrebook.members.models import (
+    ANCESTOR_COLUMNS,
+    EVENT_COLUMNS,
+    MEMBER_COLUMNS,
+    PERIOD_COLUMNS,
+    Member,
+    MemberEvent,
+    MemberPeriod,
+)
 from cadrebook.orgs.models import OrgUnit
 
 DEMO_PASSWORD = "cadrebook-demo"
@@ -146,20 +155,6 @@ SHARE_WOMEN = 0.40
 SHARE_NO_NATIONAL_ID = 0.03
 SHARE_NO_CARD = 0.02
 
-MEMBER_COLUMNS = (
-    "id", "full_name", "name_norm", "gender", "birth_date", "ethnicity", "national_id",
-    "hometown", "education_level", "theory_level", "occupation", "phone", "address",
-    "card_number", "external_id", "status", "unit_id", "exempt", "admitted_on", "recognized_on",
-    "pending_transfer_to_id", "version", "created_at",
-)
-EVENT_COLUMNS = (
-    "member_id", "type", "date", "unit_id", "to_unit_id", "destination", "document", "reason",
-    "corrects_id", "void", "recorded_at", "recorded_by_id",
-)
-PERIOD_COLUMNS = (
-    "member_id", "unit_id", "status", "exempt", "valid_from", "valid_to",
-    *(f"anc{k}_id" for k in range(1, ANCESTOR_COLUMNS + 1)),
-)
 UNIT_COLUMNS = (
     "id", "path", "depth", "numchild", "code", "name", "name_norm", "kind", "founded_on",
     "dissolved_on",
@@ -798,12 +793,6 @@ def _make_chunk(
 Chunk = tuple[Any, Any, Any, int, int, Counter[str]]
 
 
-def _copy_text(rows: list[tuple[Any, ...]]) -> str:
-    """Rows in COPY's text format. The generated strings hold no tab, newline or backslash;
-    str() of a date, an aware datetime or a bool is what PostgreSQL reads back."""
-    return "".join("\t".join(["\\N" if v is None else str(v) for v in row]) + "\n" for row in rows)
-
-
 def _chunk_rows(ctx: _Context, chunk_no: int, first: int, count: int) -> Chunk:
     m, e, p, statuses = _make_chunk(ctx, chunk_no, first, count)
     return m, e, p, len(e), len(p), statuses
@@ -811,7 +800,7 @@ def _chunk_rows(ctx: _Context, chunk_no: int, first: int, count: int) -> Chunk:
 
 def _chunk_text(ctx: _Context, chunk_no: int, first: int, count: int) -> Chunk:
     m, e, p, statuses = _make_chunk(ctx, chunk_no, first, count)
-    return _copy_text(m), _copy_text(e), _copy_text(p), len(e), len(p), statuses
+    return copy_text(m), copy_text(e), copy_text(p), len(e), len(p), statuses
 
 
 _WORKER_CTX: _Context | None = None
@@ -872,23 +861,10 @@ class _OrmWriter:
         model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
 
 
-class _CopyWriter:
-    """PostgreSQL `COPY ... FROM STDIN` through psycopg 3: rows, or text already formatted."""
+class _CopyWriter(RowWriter):
+    """PostgreSQL `COPY ... FROM STDIN`: rows, or text already formatted."""
 
     text = True
-
-    def __init__(self, cursor: Any) -> None:
-        self.cursor = cursor
-
-    def write(self, model: Any, columns: Sequence[str], rows: Any) -> None:
-        table = connection.ops.quote_name(model._meta.db_table)
-        cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with self.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            if isinstance(rows, str):
-                copy.write(rows)
-            else:
-                for row in rows:
-                    copy.write_row(row)
 
 
 # Index handling for large COPY loads on PostgreSQL ------------------------------------------------

@@ -18,6 +18,8 @@ from django.db import DatabaseError, connection, transaction
 from cadrebook.accounts import services as accounts_services
 from cadrebook.core.audit import audit_record
 from cadrebook.core.models import AuditEntry, AuditLogIsAppendOnly
+from cadrebook.evaluations import services as evaluations_services
+from cadrebook.imports import services as imports_services
 from cadrebook.members import services as ms
 from cadrebook.orgs import services as orgs_services
 
@@ -25,13 +27,17 @@ D = dt.date
 BIRTH = D(1990, 1, 1)
 ADMITTED = D(2024, 1, 10)
 
-MODULES = [ms, orgs_services, accounts_services]
+MODULES = [ms, orgs_services, accounts_services, evaluations_services, imports_services]
 
 # Public functions of the service modules that only read and so write no audit entry.
 READ_ONLY_HELPERS = {
     "cadrebook.members.services.member_state",
     "cadrebook.orgs.services.check_kind_under",
     "cadrebook.orgs.services.cells_below_minimum",
+    "cadrebook.members.services.unit_check",
+    "cadrebook.members.services.period_changes",
+    "cadrebook.evaluations.services.target_indicators",
+    "cadrebook.evaluations.services.target_check",
 }
 
 
@@ -268,6 +274,70 @@ def _(c):
     )
 
 
+E = "cadrebook.evaluations.services."
+
+
+@scenario(E + "target_set")
+def _(c):
+    return lambda: evaluations_services.target_set(
+        actor=c.actor, unit=c.tree.G1, year=2024, indicator="admissions", target=12
+    )
+
+
+IMP = "cadrebook.imports.services."
+TARGETS_CSV = b"unit_code,year,indicator,target\nK1,2024,admissions,5\n"
+
+
+def _organizer(c: SimpleNamespace) -> None:
+    accounts_services.role_grant(actor=c.actor, user=c.actor, role="organizer", unit=c.tree.P)
+
+
+def _targets_file(c: SimpleNamespace) -> str:
+    path = c.tmp / "targets.csv"
+    path.write_bytes(TARGETS_CSV)
+    return str(path)
+
+
+def _job(c: SimpleNamespace) -> Any:
+    _organizer(c)
+    return imports_services.import_job_create(
+        actor=c.actor, kind="targets", source=_targets_file(c), filename="targets.csv"
+    )
+
+
+@scenario(IMP + "import_job_create")
+def _(c):
+    path = _targets_file(c)
+    return lambda: imports_services.import_job_create(
+        actor=c.actor, kind="targets", source=path, filename="targets.csv"
+    )
+
+
+@scenario(IMP + "import_job_validate")
+def _(c):
+    job = _job(c)
+    return lambda: imports_services.import_job_validate(actor=c.actor, job=job)
+
+
+@scenario(IMP + "import_job_commit")
+def _(c):
+    job = _job(c)
+    return lambda: imports_services.import_job_commit(actor=c.actor, job=job)
+
+
+@scenario(IMP + "import_job_cancel")
+def _(c):
+    job = _job(c)
+    return lambda: imports_services.import_job_cancel(actor=c.actor, job=job)
+
+
+@scenario(IMP + "import_file")
+def _(c):
+    _organizer(c)
+    path = _targets_file(c)
+    return lambda: imports_services.import_file(actor=c.actor, kind="targets", path=path)
+
+
 # The tests --------------------------------------------------------------------------------
 def test_the_service_modules_expose_services_to_check():
     names = discovered_services()
@@ -283,13 +353,15 @@ def test_every_scenario_still_names_an_existing_service():
 
 
 @pytest.mark.parametrize("service", discovered_services())
-def test_every_write_service_leaves_an_audit_entry(service, actor, tree, make_member, settings):
+def test_every_write_service_leaves_an_audit_entry(
+    service, actor, tree, make_member, settings, tmp_path
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     assert service in SCENARIOS, (
         f"{service} has no audit scenario in {__name__}; add one (or list it as a read-only "
         "helper if it writes nothing)"
     )
-    ctx = SimpleNamespace(actor=actor, tree=tree, make_member=make_member)
+    ctx = SimpleNamespace(actor=actor, tree=tree, make_member=make_member, tmp=tmp_path)
     call = SCENARIOS[service](ctx)
     before = AuditEntry.objects.count()
     call()

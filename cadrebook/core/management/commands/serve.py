@@ -1,24 +1,42 @@
-"""`cadrebook serve`: migrate, load the demo when the database is empty, and serve."""
+"""`cadrebook serve`: migrate, load the demo when the database is empty, start the background
+worker, and serve."""
 
 from __future__ import annotations
 
+import atexit
+import subprocess
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the demo organization into an empty database, and serve on 127.0.0.1."
+    help = (
+        "Migrate, load the demo organization into an empty database, start the background "
+        "worker (imports, reports) and serve on 127.0.0.1."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the background worker"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0, interactive=False)
         if not options["no_demo"]:
             call_command("demo", if_empty=True)
+        if not options["no_worker"] and settings.TASKS_BACKEND == "database":
+            # The worker is a process of its own, so a long import never blocks a page.
+            worker = subprocess.Popen(
+                [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"]
+            )
+            atexit.register(worker.terminate)
+            self.stdout.write(f"Background worker started (process {worker.pid}).")
         self.stdout.write(f"Cadrebook is at http://{options['addrport']}/")
         # runserver serves the vendored static files itself (--insecure outside DEBUG).
         call_command("runserver", options["addrport"], insecure_serving=True, use_reloader=False)

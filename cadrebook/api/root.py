@@ -1,0 +1,40 @@
+"""The API root: /api/v1/, one router per app (`<app>/api.py`)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.imports.api import router as imports_router
+
+# Refusals that are not a fault of the input itself.
+STATUS_BY_CODE = {
+    "member.stale_version": 409,
+    "import.finished": 409,
+    "import.not_validated": 409,
+    "import.not_yours": 403,
+    "file.too_large": 413,
+}
+
+api = NinjaAPI(
+    title="Cadrebook API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=django_auth,
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    """A refusal is a 4xx with the rule's code, message, field and source."""
+    status = STATUS_BY_CODE.get(exc.code, 422)
+    body = exc.as_dict()
+    if isinstance(exc, RuleViolation) and exc.source:
+        body["source"] = exc.source
+    return api.create_response(request, body, status=status)
+
+
+api.add_router("/imports", imports_router)

@@ -1,0 +1,294 @@
+"""Exports of units, members, events and targets, in exactly the columns the importer reads.
+
+An exported file imports again unchanged (docs/import-formats.md, "round trip"). Every export
+is scoped to what the actor may view, masks the sensitive personal fields the actor may not
+read, streams (constant memory at national scale) and writes one audit entry.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import IO, Any
+
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Length, Substr
+from django.utils import timezone
+
+from cadrebook.core.audit import audit_record
+from cadrebook.core.scoping import Scope, scope_for, subtree_q
+from cadrebook.evaluations.models import Target
+from cadrebook.imports.formats import FORMATS
+from cadrebook.imports.writers import TableWriter
+from cadrebook.members.choices import EventType
+from cadrebook.members.lifecycle import EventData, effective_events
+from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
+from cadrebook.members.selectors import mask
+from cadrebook.orgs.models import OrgUnit
+
+# A member without an external id is exported as "cadrebook:<id>"; the importer resolves
+# that form to the member with that database id, so such members survive a round trip.
+EXTERNAL_ID_PREFIX = "cadrebook:"
+
+HEADER_LANGUAGES = ("en", "vi")
+
+_CHUNK = 2000
+
+Row = dict[str, Any]
+
+
+def external_id_of(pk: int, external_id: str | None) -> str:
+    """The identifier a member is exported under: its external id, else "cadrebook:<pk>"."""
+    return external_id or f"{EXTERNAL_ID_PREFIX}{pk}"
+
+
+def export_filename(kind: str, fmt: str, unit: OrgUnit | None = None) -> str:
+    """A download name such as "members-P1-2025-01-31.xlsx" (the unit's code when scoped)."""
+    parts = [kind]
+    if unit is not None:
+        parts.append("".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in unit.code))
+    parts.append(timezone.localdate().isoformat())
+    return "-".join(parts) + "." + fmt
+
+
+def header_row(kind: str, headers: str = "en") -> list[str]:
+    """The header row of `kind`: the English column names, or the Vietnamese headers."""
+    if headers not in HEADER_LANGUAGES:
+        raise ValueError(f"Unknown header language {headers!r}; expected en or vi")
+    return [c.vi if headers == "vi" else c.name for c in FORMATS[kind]]
+
+
+class _Stats:
+    """What the audit entry reports besides the row count."""
+
+    masked = False
+
+
+def _scoped(qs: QuerySet[Any], actor: Any, path_field: str, unit: OrgUnit | None) -> Any:
+    # actor=None is the system (the command line without --user): everything.
+    if actor is not None:
+        qs = qs.visible_to(actor, "view")  # type: ignore[attr-defined]
+    if unit is not None:
+        qs = qs.filter(subtree_q(path_field, [unit.path]))
+    return qs
+
+
+def _units(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # The parent's code comes from a correlated lookup on the (unique, indexed) path, so it is
+    # there even when the parent lies outside the exported subtree or the actor's scope.
+    parent_code = Subquery(
+        OrgUnit.objects.filter(
+            path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - OrgUnit.steplen)
+        ).values("code")[:1]
+    )
+    qs = (
+        _scoped(OrgUnit.objects.all(), actor, "path", unit)
+        .annotate(parent_code=parent_code)
+        .order_by("path")
+        .values("code", "name", "kind", "parent_code", "founded_on", "dissolved_on")
+    )
+    for row in qs.iterator(chunk_size=_CHUNK):
+        row["parent_code"] = row["parent_code"] or ""
+        yield row
+
+
+def _registered_on() -> Subquery:
+    """The effective date of the member's first registration, as a subquery.
+
+    Corrections apply as in `lifecycle.effective_events`: the latest correction (in date, id
+    order) of a registration restates its date or voids it.
+    """
+    correction = MemberEvent.objects.filter(
+        type=EventType.CORRECTION, corrects_id=OuterRef("pk")
+    ).order_by("-date", "-id")
+    registrations = (
+        MemberEvent.objects.filter(member_id=OuterRef("pk"), type=EventType.REGISTERED)
+        .annotate(
+            eff_date=Coalesce(Subquery(correction.values("date")[:1]), F("date")),
+            eff_void=Coalesce(Subquery(correction.values("void")[:1]), Value(False)),
+        )
+        .filter(eff_void=False)
+        .order_by("eff_date", "id")
+        .values("eff_date")[:1]
+    )
+    return Subquery(registrations)
+
+
+_MEMBER_FIELDS = (
+    "pk",
+    "external_id",
+    "full_name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "national_id",
+    "status",
+    "admitted_on",
+    "recognized_on",
+    "card_number",
+    "hometown",
+    "education_level",
+    "theory_level",
+    "occupation",
+    "phone",
+    "address",
+)
+
+
+def _members(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    sensitive: Scope | None = None if actor is None else scope_for(actor, "view_sensitive")
+    qs = (
+        _scoped(Member.objects.all(), actor, "unit__path", unit)
+        .annotate(registered_on=_registered_on(), unit_code=F("unit__code"))
+        .order_by("pk")
+        .values(*_MEMBER_FIELDS, "unit_code", "unit__path", "registered_on")
+    )
+    for row in qs.iterator(chunk_size=_CHUNK):
+        row["external_id"] = external_id_of(row["pk"], row["external_id"])
+        if sensitive is not None and not sensitive.covers_path(row["unit__path"]):
+            stats.masked = True
+            for name in SENSITIVE_FIELDS:
+                row[name] = mask(row[name])
+        yield row
+
+
+def _events(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    codes: dict[int | None, str] = dict(OrgUnit.objects.values_list("id", "code"))
+    codes[None] = ""
+    # One streamed query in (member, date, id) order — the order of the index and of the
+    # services' fold — grouped per member in Python: no query per member.
+    qs = (
+        _scoped(MemberEvent.objects.all(), actor, "member__unit__path", unit)
+        .order_by("member_id", "date", "id")
+        .values_list(
+            "member_id",
+            "member__external_id",
+            "id",
+            "type",
+            "date",
+            "unit_id",
+            "to_unit_id",
+            "destination",
+            "document",
+            "reason",
+            "corrects_id",
+            "void",
+        )
+    )
+    for member_id, group in itertools.groupby(qs.iterator(chunk_size=_CHUNK), key=lambda r: r[0]):
+        events = list(group)
+        external_id = external_id_of(member_id, events[0][1])
+        texts = {r[2]: (r[8], r[9]) for r in events}
+        data = [
+            EventData(
+                type=r[3],
+                date=r[4],
+                unit_id=r[5],
+                to_unit_id=r[6],
+                destination=r[7],
+                id=r[2],
+                corrects_id=r[10],
+                void=r[11],
+            )
+            for r in events
+        ]
+        for ev in effective_events(data):
+            document, reason = texts[ev.id]
+            yield {
+                "external_id": external_id,
+                "type": ev.type,
+                "date": ev.date,
+                "unit_code": codes.get(ev.unit_id, ""),
+                "to_unit_code": codes.get(ev.to_unit_id, ""),
+                "destination": ev.destination,
+                "document": document,
+                "reason": reason,
+            }
+
+
+def _targets(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    qs = (
+        _scoped(Target.objects.all(), actor, "unit__path", unit)
+        .order_by("unit__path", "year", "indicator")
+        .values("year", "indicator", "target", unit_code=F("unit__code"))
+    )
+    yield from qs.iterator(chunk_size=_CHUNK)
+
+
+_PRODUCERS = {"units": _units, "members": _members, "events": _events, "targets": _targets}
+
+
+def _audit_object(actor: Any, unit: OrgUnit | None) -> Any:
+    if unit is not None:
+        return unit
+    if getattr(actor, "pk", None):
+        return actor
+    return OrgUnit.objects.filter(depth=1).order_by("path").first()
+
+
+def export_table(
+    *,
+    actor: Any,
+    kind: str,
+    out: IO[bytes],
+    fmt: str = "csv",
+    unit: OrgUnit | None = None,
+    headers: str = "en",
+) -> int:
+    """Write every `kind` row the actor may view (within `unit`'s subtree) to `out`.
+
+    `kind` is units, members, events or targets; the columns are `FORMATS[kind]`, headed by
+    their English names or (headers="vi") their Vietnamese headers. `actor=None` is the
+    system: everything, unmasked. The caller has checked that `unit` is visible to the actor.
+    Returns the number of data rows written; one audit entry records the export, even when
+    it is empty, and also (with "failed") when writing stopped on an error.
+    """
+    if kind not in _PRODUCERS:
+        raise ValueError(f"Unknown export kind {kind!r}; expected one of {', '.join(FORMATS)}")
+    names = [c.name for c in FORMATS[kind]]
+    date_columns = [i for i, c in enumerate(FORMATS[kind]) if c.type == "date"]
+    writer = TableWriter(out, fmt, header_row(kind, headers), date_columns=date_columns)
+    stats = _Stats()
+    try:
+        for row in _PRODUCERS[kind](actor, unit, stats):
+            writer.writerow([row[name] for name in names])
+        writer.close()
+    except Exception:
+        writer.abort()
+        # Whatever left the building before the error is on record too.
+        _record(actor, kind, fmt, unit, writer.rows, stats.masked, failed=True)
+        raise
+    _record(actor, kind, fmt, unit, writer.rows, stats.masked)
+    return writer.rows
+
+
+def _record(
+    actor: Any,
+    kind: str,
+    fmt: str,
+    unit: OrgUnit | None,
+    rows: int,
+    masked: bool,
+    *,
+    failed: bool = False,
+) -> None:
+    obj = _audit_object(actor, unit)
+    if obj is None:
+        return  # no unit and no user: an empty database, nothing was exported
+    after: dict[str, Any] = {
+        "kind": kind,
+        "format": fmt,
+        "rows": rows,
+        "masked": masked,
+        "unit": unit.code if unit is not None else "",
+    }
+    if failed:
+        after["failed"] = True
+    audit_record(
+        actor=actor,
+        obj=obj,
+        action="export",
+        event_type=f"export.{kind}",
+        unit=unit,
+        after=after,
+    )

@@ -1,0 +1,154 @@
+"""The import and export file formats: a contract, documented in docs/import-formats.md.
+
+Each kind of file has columns with a canonical English header and a Vietnamese one; headers
+are matched case- and accent-insensitively. The same columns are written by the exports, so
+an exported file imports again unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cadrebook.core.normalize import normalize_name
+
+KINDS = ("units", "members", "events", "targets")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a file format.
+
+    `type` says how a cell is read: "text", "code" (a rule-set or system code, lower-cased),
+    "date" (YYYY-MM-DD, DD/MM/YYYY or an Excel date cell), "int" (digits, in any script
+    that is unambiguous), "id" (an identifier made of digits and letters, kept as text).
+    """
+
+    name: str
+    vi: str
+    type: str = "text"
+    required: bool = False
+    help: str = ""
+
+
+UNIT_COLUMNS = (
+    Column("code", "mã đơn vị", "text", True, "Unique code of the unit; identifies it."),
+    Column("name", "tên đơn vị", "text", True, "Name of the unit."),
+    Column("kind", "loại", "code", True, "Unit kind code of the rule set, e.g. cell."),
+    Column(
+        "parent_code", "mã đơn vị cấp trên", "text", False, "Code of the parent; empty for a root."
+    ),
+    Column("founded_on", "ngày thành lập", "date", False, "Date the unit was founded."),
+    Column(
+        "dissolved_on", "ngày giải thể", "date", False, "Date the unit was dissolved, if it was."
+    ),
+)
+
+MEMBER_COLUMNS = (
+    Column(
+        "external_id", "mã định danh", "id", True, "Identifier of the person in the source system."
+    ),
+    Column("full_name", "họ và tên", "text", True, "Full name, with diacritics."),
+    Column("gender", "giới tính", "code", True, "male or female."),
+    Column("birth_date", "ngày sinh", "date", False, "Date of birth."),
+    Column("ethnicity", "dân tộc", "text", False, "Ethnic group."),
+    Column("national_id", "số định danh cá nhân", "id", False, "National ID number."),
+    Column("unit_code", "mã chi bộ", "text", True, "Code of the member's cell."),
+    Column(
+        "status",
+        "trạng thái",
+        "code",
+        False,
+        "applicant, probationary or full; empty: personal data only.",
+    ),
+    Column(
+        "registered_on",
+        "ngày đăng ký",
+        "date",
+        False,
+        "For applicants: the date they were entered; default the import date.",
+    ),
+    Column(
+        "admitted_on",
+        "ngày kết nạp",
+        "date",
+        False,
+        "Date of admission (probationary and full members).",
+    ),
+    Column(
+        "recognized_on",
+        "ngày công nhận chính thức",
+        "date",
+        False,
+        "Date of recognition as a full member.",
+    ),
+    Column("card_number", "số thẻ đảng viên", "id", False, "Member card number (full members)."),
+    Column("hometown", "quê quán", "text", False, "Hometown."),
+    Column("education_level", "trình độ phổ thông", "code", False, "General education level code."),
+    Column(
+        "theory_level", "trình độ lý luận chính trị", "code", False, "Political theory level code."
+    ),
+    Column("occupation", "nghề nghiệp", "text", False, "Occupation."),
+    Column("phone", "số điện thoại", "text", False, "Phone number."),
+    Column("address", "địa chỉ", "text", False, "Address."),
+)
+
+EVENT_COLUMNS = (
+    Column("external_id", "mã định danh", "id", True, "The member the event belongs to."),
+    Column("type", "loại sự kiện", "code", True, "Event type code, e.g. admitted, transferred."),
+    Column("date", "ngày", "date", True, "Date of the event."),
+    Column(
+        "unit_code",
+        "mã chi bộ",
+        "text",
+        False,
+        "Cell of the event (registration, admission, readmission).",
+    ),
+    Column("to_unit_code", "mã chi bộ chuyển đến", "text", False, "Receiving cell (transfers)."),
+    Column(
+        "destination",
+        "nơi chuyển đến",
+        "text",
+        False,
+        "Destination outside this deployment (transfers out).",
+    ),
+    Column("document", "số văn bản", "text", False, "Deciding document, e.g. 28-NQ/TU."),
+    Column("reason", "lý do", "text", False, "Reason (removal, expulsion, exemption, return)."),
+)
+
+TARGET_COLUMNS = (
+    Column(
+        "unit_code", "mã đơn vị", "text", True, "Unit the target is set for (its whole subtree)."
+    ),
+    Column("year", "năm", "int", True, "Calendar year."),
+    Column(
+        "indicator", "chỉ tiêu", "code", True, "Indicator code of the rule set, e.g. admissions."
+    ),
+    Column("target", "chỉ tiêu giao", "int", True, "The number to reach."),
+)
+
+FORMATS: dict[str, tuple[Column, ...]] = {
+    "units": UNIT_COLUMNS,
+    "members": MEMBER_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "targets": TARGET_COLUMNS,
+}
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: accents, case, spaces and underscores do not matter."""
+    return " ".join(normalize_name(str(text)).replace("_", " ").split())
+
+
+def header_map(kind: str) -> dict[str, str]:
+    """Every accepted spelling of a header (by `header_key`) -> the canonical column name."""
+    mapping: dict[str, str] = {}
+    for col in FORMATS[kind]:
+        mapping[header_key(col.name)] = col.name
+        mapping[header_key(col.vi)] = col.name
+    return mapping
+
+
+# The column the validation report adds to the rows it gives back; an import ignores it, so
+# a fixed report imports as it is.
+ERRORS_COLUMN = "import_errors"
+IGNORED_HEADERS = frozenset({header_key(ERRORS_COLUMN)})

@@ -1,0 +1,18 @@
+"""One importer per kind of file; each takes the import context and the opened table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cadrebook.imports.importers.events import import_events
+from cadrebook.imports.importers.members import import_members
+from cadrebook.imports.importers.targets import import_targets
+from cadrebook.imports.importers.units import import_units
+
+IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
+    "units": import_units,
+    "members": import_members,
+    "events": import_events,
+    "targets": import_targets,
+}

@@ -1,0 +1,684 @@
+"""Import of members files: personal data and, for new people, the history their current
+state implies (registered, admitted in `unit_code` on `admitted_on`, recognized on
+`recognized_on`), checked by the same fold and unit checks as the services.
+
+New members are written in bulk (COPY on PostgreSQL); a changed row of a known member goes
+through `member_update_personal` / `member_set_card`, so it is version-checked and audited
+like an edit in the browser. A row that would change a known member's recorded history is
+refused: history changes are events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cadrebook.core.bulk import RowWriter, reserve_ids
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.normalize import normalize_name
+from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
+from cadrebook.imports.reading import Table
+from cadrebook.imports.schemas import MemberRow
+from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.lifecycle import EventData, fold
+from cadrebook.members.models import (
+    ANCESTOR_COLUMNS,
+    EVENT_COLUMNS,
+    MEMBER_COLUMNS,
+    PERIOD_COLUMNS,
+    Member,
+    MemberEvent,
+    MemberPeriod,
+)
+from cadrebook.members.selectors import full_member_counts, mask
+from cadrebook.members.services import (
+    member_set_card,
+    member_update_personal,
+    unit_check,
+)
+
+# Personal columns compared for a known member; an empty cell leaves the stored value alone.
+PERSONAL = (
+    "full_name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "national_id",
+    "hometown",
+    "education_level",
+    "theory_level",
+    "occupation",
+    "phone",
+    "address",
+)
+# Which column an event's refusal points at.
+EVENT_COLUMN: dict[str, str] = {
+    EventType.REGISTERED: "registered_on",
+    EventType.ADMITTED: "admitted_on",
+    EventType.RECOGNIZED: "recognized_on",
+}
+PK_PREFIX = "cadrebook:"
+MASKED = mask("x")
+
+
+def member_lookup(external_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Known members by external id, including the `cadrebook:<id>` form of the exports."""
+    fields = ("id", "external_id", "unit__path", "unit__code", "status", "version")
+    found: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(external_ids), 900):
+        part = external_ids[i : i + 900]
+        for row in Member.objects.filter(external_id__in=part).values(*fields, *PERSONAL):
+            found[row["external_id"]] = row
+        pks = {}
+        for ext in part:
+            if ext not in found and ext.startswith(PK_PREFIX) and ext[len(PK_PREFIX) :].isdigit():
+                pks[int(ext[len(PK_PREFIX) :])] = ext
+        if pks:
+            for row in Member.objects.filter(pk__in=list(pks)).values(*fields, *PERSONAL):
+                found[pks[row["id"]]] = row
+    return found
+
+
+class MembersImporter:
+    """One run over a members file; see the module docstring."""
+
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+        self.rules = ctx.rules
+        self.seen_external: dict[str, int] = {}
+        self.seen_national: dict[str, int] = {}
+        self.seen_card: dict[str, int] = {}
+        self.seen_person: dict[tuple[str, dt.date, str], int] = {}
+        self.card_pattern = ctx.rules.card_pattern()
+        self.cards_full_only = bool(ctx.rules.value("card.full_members_only"))
+        self.check_unit = unit_check(ctx.rules, self._unit_by_id)
+        self.now = timezone.now()
+        self.recorded_by = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
+        # Full members per cell added by rows that were checked but not written (so the
+        # warnings of a refused or dry run match what the import would leave).
+        self.unit_rows: dict[int, int] = {}
+        self.unwritten_full: dict[int, int] = defaultdict(int)
+
+    def _unit_by_id(self, unit_id: int) -> UnitInfo:
+        return self.ctx.units.by_id[unit_id]
+
+    # The run --------------------------------------------------------------------------------
+    def run(self, table: Table) -> None:
+        ctx = self.ctx
+        with connection.cursor() as cursor:
+            writer = RowWriter(cursor)
+            for chunk in chunked(parsed_rows(ctx, table)):
+                ctx.tick("checking")
+                self.check_chunk(chunk, writer)
+                ctx.tick("writing")
+        self.warn_small_cells()
+
+    def check_chunk(
+        self, chunk: list[tuple[int, dict[str, Any], MemberRow | None]], writer: RowWriter
+    ) -> None:
+        ctx = self.ctx
+        report = ctx.report
+        rows = [(n, raw, r) for n, raw, r in chunk if r is not None]
+        ctx.units.load({r.unit_code for _n, _raw, r in rows})
+        known = member_lookup(sorted({r.external_id for _n, _raw, r in rows}))
+        taken_ids = self._taken("national_id", [r.national_id for _n, _raw, r in rows])
+        taken_cards = self._taken("card_number", [r.card_number for _n, _raw, r in rows])
+        people = self._people(rows)
+        refused_before = len(report.refused_rows)
+        new_rows: list[tuple[int, MemberRow, UnitInfo, Any]] = []
+        for number, raw, row in rows:
+            if not self._unique_in_file(number, row):
+                continue
+            current = known.get(row.external_id)
+            if current is not None:
+                self._known(number, raw, row, current)
+                continue
+            planned = self._new(number, raw, row, taken_ids, taken_cards, people)
+            if planned is not None:
+                new_rows.append((number, row, planned[0], planned[1]))
+        chunk_clean = len(report.refused_rows) == refused_before
+        if new_rows and ctx.writing and (chunk_clean or report.valid_rows_only):
+            self._write(new_rows, writer)
+        else:
+            for _number, _row, _unit, state in new_rows:
+                if state is not None and state.status == MemberStatus.FULL:
+                    self.unwritten_full[state.unit_id] += 1
+        report.rows_checked += len(chunk)
+
+    # Checks ------------------------------------------------------------------------------------
+    def _unique_in_file(self, number: int, row: MemberRow) -> bool:
+        report = self.ctx.report
+        first = self.seen_external.setdefault(row.external_id, number)
+        if first != number:
+            report.refuse(
+                number,
+                "external_id",
+                row.external_id,
+                "import.duplicate_row",
+                _("The external id %(id)s is already in row %(row)d of this file.")
+                % {"id": row.external_id, "row": first},
+            )
+            return False
+        return True
+
+    def _taken(self, column: str, values: list[str]) -> dict[str, str]:
+        """Values of a unique column already held in the database -> the holder's external id
+        (or its cadrebook:<id> form)."""
+        wanted = sorted({v for v in values if v})
+        out: dict[str, str] = {}
+        for i in range(0, len(wanted), 900):
+            qs = Member.objects.filter(**{f"{column}__in": wanted[i : i + 900]})
+            for value, pk, ext in qs.values_list(column, "id", "external_id"):
+                out[value] = ext or f"{PK_PREFIX}{pk}"
+        return out
+
+    def _people(self, rows: list[Any]) -> dict[tuple[str, dt.date], list[tuple[str, str]]]:
+        """Known members with the same normalized name and birth date as a row of the chunk:
+        (name_norm, birth) -> [(external id form, unit path)]."""
+        norms = sorted({normalize_name(r.full_name) for _n, _raw, r in rows if r.birth_date})
+        out: dict[tuple[str, dt.date], list[tuple[str, str]]] = defaultdict(list)
+        for i in range(0, len(norms), 900):
+            qs = Member.objects.filter(name_norm__in=norms[i : i + 900])
+            for norm, birth, pk, ext, path in qs.values_list(
+                "name_norm", "birth_date", "id", "external_id", "unit__path"
+            ):
+                if birth is not None:
+                    out[(norm, birth)].append((ext or f"{PK_PREFIX}{pk}", path))
+        return out
+
+    def _province(self, path: str) -> str:
+        return path[: 1 * 4]
+
+    def _warn_likely_duplicate(
+        self,
+        number: int,
+        row: MemberRow,
+        unit: UnitInfo,
+        people: dict[tuple[str, dt.date], list[tuple[str, str]]],
+    ) -> None:
+        """Same normalized name and birth date in the same province: reported, not merged."""
+        if row.birth_date is None:
+            return
+        norm = normalize_name(row.full_name)
+        province = self._province(unit.path)
+        key = (norm, row.birth_date, province)
+        first = self.seen_person.setdefault(key, number)
+        report = self.ctx.report
+        if first != number:
+            report.warn(
+                number,
+                "full_name",
+                row.full_name,
+                "import.likely_duplicate",
+                _("Same name and date of birth as row %(row)d: is this the same person?")
+                % {"row": first},
+            )
+        for ext, path in people.get((norm, row.birth_date), []):
+            if self._province(path) == province and self.ctx.scope.covers_path(path):
+                report.warn(
+                    number,
+                    "full_name",
+                    row.full_name,
+                    "import.likely_duplicate",
+                    _(
+                        "Same name and date of birth as the recorded member %(id)s: is this "
+                        "the same person?"
+                    )
+                    % {"id": ext},
+                )
+
+    def _check_card(self, number: int, row: MemberRow, status: str, taken: dict[str, str]) -> bool:
+        report = self.ctx.report
+        card = row.card_number
+        if not card:
+            return True
+        if not self.card_pattern.match(card):
+            report.refuse_error(
+                number,
+                "card_number",
+                card,
+                self.rules.violation(
+                    "card",
+                    "card.bad_format",
+                    _("%(n)s is not a card number like %(ex)s.")
+                    % {"n": card, "ex": self.rules.value("card.example")},
+                ),
+            )
+            return False
+        # With personal data only, the status comes later from the events file, whose import
+        # clears the card of anyone who does not end up a full member.
+        if self.cards_full_only and status != MemberStatus.FULL and not self.ctx.personal_only:
+            report.refuse_error(
+                number,
+                "card_number",
+                card,
+                self.rules.violation(
+                    "card", "card.full_members_only", _("Only full members hold a member card.")
+                ),
+            )
+            return False
+        first = self.seen_card.setdefault(card, number)
+        holder = taken.get(card)
+        if first != number or (holder is not None and holder != row.external_id):
+            report.refuse(
+                number,
+                "card_number",
+                card,
+                "card.taken",
+                _("Card %(n)s belongs to another member (%(who)s).")
+                % {"n": card, "who": holder or _("row %(row)d") % {"row": first}},
+            )
+            return False
+        return True
+
+    def _check_national_id(self, number: int, row: MemberRow, taken: dict[str, str]) -> bool:
+        nid = row.national_id
+        if not nid:
+            return True
+        first = self.seen_national.setdefault(nid, number)
+        holder = taken.get(nid)
+        if first != number or (holder is not None and holder != row.external_id):
+            self.ctx.report.refuse(
+                number,
+                "national_id",
+                nid,
+                "member.national_id_taken",
+                _(
+                    "Another person has the national ID number %(n)s (%(who)s): a likely "
+                    "duplicate, not merged."
+                )
+                % {"n": nid, "who": holder or _("row %(row)d") % {"row": first}},
+            )
+            return False
+        return True
+
+    def _refuse_masked(self, number: int, row: MemberRow) -> bool:
+        for name in PERSONAL:
+            if getattr(row, name) == MASKED:
+                self.ctx.report.refuse(
+                    number,
+                    name,
+                    MASKED,
+                    "import.masked_value",
+                    _(
+                        "This value was masked in the export it comes from; leave the cell "
+                        "empty or give the real value."
+                    ),
+                )
+                return True
+        return False
+
+    def _history(self, number: int, row: MemberRow, unit: UnitInfo) -> list[EventData] | None:
+        """The events a new member's stated state implies, or None after a refusal."""
+        report = self.ctx.report
+        status = "" if self.ctx.personal_only else row.status
+        dates = {
+            "registered_on": row.registered_on,
+            "admitted_on": row.admitted_on,
+            "recognized_on": row.recognized_on,
+        }
+        if status not in ("", "applicant", "probationary", "full"):
+            report.refuse(
+                number,
+                "status",
+                status,
+                "import.status_needs_history",
+                _(
+                    "A new person with the status %(s)s comes with their history: import the "
+                    "members file with personal data only, then the events file."
+                )
+                % {"s": status},
+            )
+            return None
+        needed = {
+            "": (),
+            "applicant": (),
+            "probationary": ("admitted_on",),
+            "full": ("admitted_on", "recognized_on"),
+        }[status]
+        unexpected = {
+            "": (),
+            "applicant": ("admitted_on", "recognized_on"),
+            "probationary": ("recognized_on",),
+            "full": (),
+        }[status]
+        ok = True
+        for name in needed:
+            if dates[name] is None:
+                report.refuse(
+                    number,
+                    name,
+                    "",
+                    "import.date_missing",
+                    _("A member with the status %(s)s needs this date.") % {"s": status},
+                )
+                ok = False
+        for name in unexpected:
+            if dates[name] is not None:
+                report.refuse(
+                    number,
+                    name,
+                    dates[name],
+                    "import.date_not_expected",
+                    _("A member with the status %(s)s has no such date; leave it empty.")
+                    % {"s": status},
+                )
+                ok = False
+        for name, day in dates.items():
+            if day is not None and day > self.ctx.today:
+                report.refuse(
+                    number,
+                    name,
+                    day,
+                    "event.in_future",
+                    _("The date %(date)s is in the future.") % {"date": day},
+                )
+                ok = False
+        if not ok or not status:
+            return [] if ok else None
+        registered = row.registered_on or row.admitted_on or self.ctx.today
+        events = [EventData(EventType.REGISTERED, registered, unit_id=unit.id, id=1)]
+        if row.admitted_on:
+            events.append(EventData(EventType.ADMITTED, row.admitted_on, id=2))
+        if row.recognized_on:
+            events.append(EventData(EventType.RECOGNIZED, row.recognized_on, id=3))
+        return events
+
+    def _new(
+        self,
+        number: int,
+        raw: dict[str, Any],
+        row: MemberRow,
+        taken_ids: dict[str, str],
+        taken_cards: dict[str, str],
+        people: dict[tuple[str, dt.date], list[tuple[str, str]]],
+    ) -> tuple[UnitInfo, Any] | None:
+        ctx = self.ctx
+        report = ctx.report
+        unit = ctx.unit_in_scope(row.unit_code)
+        if unit is None:
+            ctx.refuse_unit(number, "unit_code", row.unit_code)
+            return None
+        if self._refuse_masked(number, row):
+            return None
+        ok = self._check_national_id(number, row, taken_ids)
+        status = "" if ctx.personal_only else row.status
+        ok = self._check_card(number, row, status, taken_cards) and ok
+        events = self._history(number, row, unit)
+        if events is None or not ok:
+            return None
+        state = None
+        if events:
+            try:
+                state = fold(
+                    events, rules=self.rules, birth_date=row.birth_date, check_unit=self.check_unit
+                )
+            except ServiceError as exc:
+                failed = self._failed_event(events, row, exc)
+                report.refuse_error(number, failed[0], failed[1], exc)
+                return None
+        elif self.rules.unit_kind(unit.kind).holds_members is False:
+            report.refuse(
+                number,
+                "unit_code",
+                row.unit_code,
+                "unit.holds_no_members",
+                _("%(unit)s does not hold members directly; choose a cell.")
+                % {"unit": row.unit_code},
+            )
+            return None
+        self._warn_likely_duplicate(number, row, unit, people)
+        self.unit_rows.setdefault(unit.id, number)
+        return unit, state
+
+    def _failed_event(
+        self, events: list[EventData], row: MemberRow, exc: ServiceError
+    ) -> tuple[str, Any]:
+        """The column and value a refusal of the implied history points at."""
+        field = exc.field or ""
+        if field == "unit":
+            return "unit_code", row.unit_code
+        if field == "birth_date":
+            return "birth_date", row.birth_date
+        # The fold stops at the first event it refuses: re-run to find which.
+        for k in range(1, len(events) + 1):
+            try:
+                fold(
+                    events[:k],
+                    rules=self.rules,
+                    birth_date=row.birth_date,
+                    check_unit=self.check_unit,
+                )
+            except ServiceError:
+                column = EVENT_COLUMN.get(events[k - 1].type, "status")
+                return column, getattr(row, column, "")
+        return "status", row.status
+
+    def _known(
+        self, number: int, raw: dict[str, Any], row: MemberRow, current: dict[str, Any]
+    ) -> None:
+        """A row of a member already recorded: update personal data, never history."""
+        ctx = self.ctx
+        report = ctx.report
+        if not ctx.scope.covers_path(current["unit__path"]):
+            report.refuse(
+                number,
+                "external_id",
+                row.external_id,
+                "import.external_id_unavailable",
+                _(
+                    "The external id %(id)s is taken by a record outside your part of the organization."
+                )
+                % {"id": row.external_id},
+            )
+            return
+        if self._refuse_masked(number, row):
+            return
+        if not ctx.personal_only:
+            stated = {"unit_code": row.unit_code, "status": row.status}
+            recorded = {"unit_code": current["unit__code"], "status": current["status"]}
+            member = None
+            for column in ("unit_code", "status"):
+                if stated[column] and stated[column] != recorded[column]:
+                    report.refuse(
+                        number,
+                        column,
+                        stated[column],
+                        "import.history_change",
+                        _(
+                            "The member is recorded with %(recorded)s; this row would change "
+                            "their history. Record an event (transfer, recognition …) instead."
+                        )
+                        % {"recorded": recorded[column]},
+                    )
+                    return
+            for column in ("admitted_on", "recognized_on"):
+                value = getattr(row, column)
+                if value is not None:
+                    member = member or Member.objects.only(column).get(pk=current["id"])
+                    if getattr(member, column) != value:
+                        report.refuse(
+                            number,
+                            column,
+                            value,
+                            "import.history_change",
+                            _(
+                                "The member is recorded with %(recorded)s; this row would "
+                                "change their history. Record a correction instead."
+                            )
+                            % {"recorded": getattr(member, column) or "—"},
+                        )
+                        return
+        changes = {
+            name: getattr(row, name)
+            for name in PERSONAL
+            if getattr(row, name) not in ("", None) and getattr(row, name) != current[name]
+        }
+        card_changed = bool(row.card_number) and row.card_number != (
+            Member.objects.filter(pk=current["id"]).values_list("card_number", flat=True).first()
+        )
+        if not changes and not card_changed:
+            report.unchanged += 1
+            return
+        if not ctx.writing:
+            report.updated += 1
+            return
+        member = Member.objects.get(pk=current["id"])
+        try:
+            if changes:
+                member = member_update_personal(
+                    actor=ctx.actor, member=member, version=member.version, **changes
+                )
+            if card_changed:
+                member_set_card(actor=ctx.actor, member=member, card_number=row.card_number)
+        except ServiceError as exc:
+            column = exc.field if exc.field in MemberRow.model_fields else ""
+            report.refuse_error(
+                number, column or "", getattr(row, column, "") if column else "", exc
+            )
+            return
+        report.updated += 1
+        report.rows_written += 1
+
+    # Writing -----------------------------------------------------------------------------------
+    def _write(
+        self, new_rows: list[tuple[int, MemberRow, UnitInfo, Any]], writer: RowWriter
+    ) -> None:
+        report = self.ctx.report
+        first_id = reserve_ids(Member, len(new_rows))
+        members: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        periods: list[tuple[Any, ...]] = []
+        pad = (None,) * ANCESTOR_COLUMNS
+        now = self.now
+        by = self.recorded_by
+        for k, (_number, row, unit, state) in enumerate(new_rows):
+            member_id = first_id + k
+            status = str(state.status) if state is not None else MemberStatus.APPLICANT
+            members.append(
+                (
+                    member_id,
+                    row.full_name,
+                    normalize_name(row.full_name),
+                    row.gender,
+                    row.birth_date,
+                    row.ethnicity,
+                    row.national_id or None,
+                    row.hometown,
+                    row.education_level,
+                    row.theory_level,
+                    row.occupation,
+                    row.phone,
+                    row.address,
+                    row.card_number or None,
+                    row.external_id,
+                    status,
+                    state.unit_id if state is not None else unit.id,
+                    False,
+                    state.admitted_on if state is not None else None,
+                    state.recognized_on if state is not None else None,
+                    None,
+                    1,
+                    now,
+                )
+            )
+            if state is None:
+                continue
+            events.append(
+                (
+                    member_id,
+                    EventType.REGISTERED.value,
+                    row.registered_on or row.admitted_on or self.ctx.today,
+                    unit.id,
+                    None,
+                    "",
+                    "",
+                    "",
+                    None,
+                    False,
+                    now,
+                    by,
+                )
+            )
+            if row.admitted_on:
+                events.append(
+                    (
+                        member_id,
+                        EventType.ADMITTED.value,
+                        row.admitted_on,
+                        None,
+                        None,
+                        "",
+                        "",
+                        "",
+                        None,
+                        False,
+                        now,
+                        by,
+                    )
+                )
+            if row.recognized_on:
+                events.append(
+                    (
+                        member_id,
+                        EventType.RECOGNIZED.value,
+                        row.recognized_on,
+                        None,
+                        None,
+                        "",
+                        "",
+                        "",
+                        None,
+                        False,
+                        now,
+                        by,
+                    )
+                )
+            for p in state.periods:
+                anc = self.ctx.units.by_id[p.unit_id].ancestors
+                periods.append(
+                    (
+                        member_id,
+                        p.unit_id,
+                        str(p.status),
+                        p.exempt,
+                        p.valid_from,
+                        p.valid_to,
+                        *anc,
+                        *pad[len(anc) :],
+                    )
+                )
+        writer.write(Member, MEMBER_COLUMNS, members)
+        writer.write(MemberEvent, EVENT_COLUMNS, events)
+        writer.write(MemberPeriod, PERIOD_COLUMNS, periods)
+        report.created += len(members)
+        report.rows_written += len(members)
+
+    def warn_small_cells(self) -> None:
+        """Cells this import adds members to that end up under the rule set's minimum of full
+        members: a warning, not a refusal (the cell may be filling up)."""
+        if not self.unit_rows:
+            return
+        minimum = self.rules.int("organization.cell_min_full_members")
+        counts = full_member_counts(list(self.unit_rows))
+        for unit_id, number in sorted(self.unit_rows.items(), key=lambda kv: kv[1]):
+            n = counts.get(unit_id, 0) + self.unwritten_full.get(unit_id, 0)
+            if n < minimum:
+                unit = self.ctx.units.by_id[unit_id]
+                self.ctx.report.warn(
+                    number,
+                    "unit_code",
+                    unit.code,
+                    "organization.cell_below_minimum",
+                    _("The cell %(unit)s ends up with %(n)d full members, fewer than %(min)d.")
+                    % {"unit": unit.code, "n": n, "min": minimum},
+                )
+
+
+def import_members(ctx: ImportContext, table: Table) -> None:
+    MembersImporter(ctx).run(table)

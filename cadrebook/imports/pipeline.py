@@ -1,0 +1,392 @@
+"""The import pipeline shared by every kind of file.
+
+An import reads the file (`reading.open_table`), checks each row against its schema
+(`schemas`), then hands the rows to the importer of its kind, which resolves references,
+applies the rule set through the same checks as the services, and writes. Everything happens
+in one transaction: when a row is refused and the import is all-or-nothing, the importer goes
+on checking (so the report is complete) but the transaction is rolled back at the end, and a
+dry run is rolled back always. So a dry run is exactly the real import, minus the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import ValidationError
+
+from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.core.scoping import Scope, scope_for
+from cadrebook.imports.reading import EXTRA, IGNORED, FileRefused, Table, open_table
+from cadrebook.imports.schemas import SCHEMAS, RowModel, field_errors
+from cadrebook.orgs.models import OrgUnit
+
+CHUNK = 5000
+
+
+@dataclass
+class Issue:
+    """One refused cell or row, or one warning: where, what, and why."""
+
+    row: int
+    column: str
+    value: str
+    code: str
+    message: str
+    source: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+            "source": self.source,
+        }
+
+
+@dataclass
+class Report:
+    """What an import found and did. `errors` refuse rows; `warnings` do not."""
+
+    kind: str
+    dry_run: bool = False
+    valid_rows_only: bool = False
+    rows_read: int = 0
+    rows_checked: int = 0
+    rows_written: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    refused_rows: set[int] = field(default_factory=set)
+    file_error: dict[str, Any] | None = None
+    committed: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Nothing refused: every row was (or, in a dry run, would be) imported."""
+        return self.file_error is None and not self.refused_rows
+
+    def refuse(
+        self, row: int, column: str, value: Any, code: str, message: str, source: str = ""
+    ) -> None:
+        self.refused_rows.add(row)
+        self.errors.append(Issue(row, column, _show(value), code, str(message), source))
+
+    def refuse_error(self, row: int, column: str, value: Any, exc: ServiceError) -> None:
+        source = exc.source if isinstance(exc, RuleViolation) else ""
+        self.refuse(row, column, value, exc.code, exc.message, source)
+
+    def warn(self, row: int, column: str, value: Any, code: str, message: str) -> None:
+        self.warnings.append(Issue(row, column, _show(value), code, str(message)))
+
+    def errors_by_row(self) -> dict[int, list[Issue]]:
+        out: dict[int, list[Issue]] = {}
+        for issue in self.errors:
+            out.setdefault(issue.row, []).append(issue)
+        return out
+
+    def as_dict(self, max_issues: int | None = None) -> dict[str, Any]:
+        cap = max_issues if max_issues is not None else settings.IMPORT_REPORT_MAX_ERRORS
+        errors = sorted(self.errors, key=lambda i: (i.row, i.column))
+        return {
+            "kind": self.kind,
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "valid_rows_only": self.valid_rows_only,
+            "committed": self.committed,
+            "rows_read": self.rows_read,
+            "rows_refused": len(self.refused_rows),
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 2),
+            "file_error": self.file_error,
+            "errors": [i.as_dict() for i in errors[:cap]],
+            "errors_total": len(errors),
+            "warnings": [i.as_dict() for i in self.warnings[:cap]],
+            "warnings_total": len(self.warnings),
+        }
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)[:500]
+
+
+class Cancelled(Exception):
+    """The user cancelled the import before it committed."""
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to undo it (dry run, or refused rows)."""
+
+
+# Progress: (phase, report) -> None; phases are "reading", "checking", "writing", "finishing".
+Progress = Callable[[str, Report], None]
+
+
+@dataclass
+class UnitInfo:
+    """What the importers need of a unit, without a model instance per row."""
+
+    id: int
+    code: str
+    kind: str
+    path: str
+    depth: int
+    founded_on: dt.date | None
+    dissolved_on: dt.date | None
+    ancestors: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return self.code
+
+    def is_active_on(self, day: dt.date) -> bool:
+        if self.founded_on and day < self.founded_on:
+            return False
+        return not (self.dissolved_on and day >= self.dissolved_on)
+
+
+class UnitIndex:
+    """Units by code, loaded in batches as the rows name them, with ancestor ids."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, UnitInfo | None] = {}
+        self.by_id: dict[int, UnitInfo] = {}
+        self._path_ids: dict[str, int] = {}
+
+    def load(self, codes: Iterable[str]) -> None:
+        missing = {c for c in codes if c and c not in self.by_code}
+        if not missing:
+            return
+        for c in missing:
+            self.by_code[c] = None
+        codes_list = sorted(missing)
+        fields = ("id", "code", "kind", "path", "depth", "founded_on", "dissolved_on")
+        found: list[UnitInfo] = []
+        for i in range(0, len(codes_list), 900):  # SQLite's parameter limit
+            rows = OrgUnit.objects.filter(code__in=codes_list[i : i + 900]).values_list(*fields)
+            found.extend(UnitInfo(*r) for r in rows)
+        step = OrgUnit.steplen
+        need = {u.path[: step * d] for u in found for d in range(1, u.depth + 1)}
+        need -= set(self._path_ids)
+        need_list = sorted(need)
+        for i in range(0, len(need_list), 900):
+            self._path_ids.update(
+                OrgUnit.objects.filter(path__in=need_list[i : i + 900]).values_list("path", "id")
+            )
+        for u in found:
+            u.ancestors = tuple(self._path_ids[u.path[: step * d]] for d in range(1, u.depth + 1))
+            self.by_code[u.code] = u
+            self.by_id[u.id] = u
+
+    def load_ids(self, ids: Iterable[int]) -> None:
+        """Index units named by id (by recorded histories rather than by the file)."""
+        missing = sorted({i for i in ids if i not in self.by_id})
+        for i in range(0, len(missing), 900):
+            self.load(
+                OrgUnit.objects.filter(pk__in=missing[i : i + 900]).values_list("code", flat=True)
+            )
+
+    def get(self, code: str) -> UnitInfo | None:
+        if code not in self.by_code:
+            self.load([code])
+        return self.by_code.get(code)
+
+    def add(self, unit: OrgUnit) -> UnitInfo:
+        """Index a unit created by this import."""
+        self.by_code.pop(unit.code, None)
+        self._path_ids[unit.path] = unit.pk
+        self.load([unit.code])
+        info = self.by_code[unit.code]
+        assert info is not None
+        return info
+
+
+@dataclass
+class ImportContext:
+    """Everything an importer needs: who imports, under which rules, and where to report."""
+
+    actor: Any
+    kind: str
+    report: Report
+    rules: Ruleset
+    today: dt.date
+    scope: Scope
+    units: UnitIndex
+    personal_only: bool = False
+    progress: Progress | None = None
+    is_cancelled: Callable[[], bool] | None = None
+    _last_progress: float = 0.0
+
+    @property
+    def writing(self) -> bool:
+        """Whether rows are still being written: after a refusal in an all-or-nothing import
+        the rest is only checked, for the report."""
+        return self.report.valid_rows_only or not self.report.refused_rows
+
+    def tick(self, phase: str, force: bool = False) -> None:
+        """Report progress (at most a few times a second) and stop if cancelled."""
+        now = time.monotonic()
+        if not force and now - self._last_progress < 0.5:
+            return
+        self._last_progress = now
+        if self.is_cancelled is not None and self.is_cancelled():
+            raise Cancelled
+        if self.progress is not None:
+            self.progress(phase, self.report)
+
+    def unit_in_scope(self, code: str) -> UnitInfo | None:
+        """The unit, if it exists and lies in the importer's scope; None alike otherwise (an
+        outsider learns nothing of units they may not see)."""
+        unit = self.units.get(code)
+        if unit is None or not self.scope.covers_path(unit.path):
+            return None
+        return unit
+
+    def refuse_unit(self, row: int, column: str, code: str) -> None:
+        self.report.refuse(
+            row,
+            column,
+            code,
+            "import.unit_unknown",
+            _("No unit with the code %(code)s in your part of the organization.") % {"code": code},
+        )
+
+
+def parsed_rows(
+    ctx: ImportContext, table: Table
+) -> Iterator[tuple[int, dict[str, Any], RowModel | None]]:
+    """(row number, raw values, parsed row or None when refused) for every row of the file."""
+    schema = SCHEMAS[ctx.kind]
+    report = ctx.report
+    for number, raw in table.rows:
+        report.rows_read += 1
+        raw.pop(IGNORED, None)
+        extra = raw.pop(EXTRA, None)
+        if extra:
+            report.refuse(
+                number,
+                "",
+                extra,
+                "row.extra_cells",
+                _("The row has more cells than the header has columns."),
+            )
+            yield number, raw, None
+            continue
+        try:
+            row = schema(**raw)
+        except ValidationError as exc:
+            for column, value, code, message in field_errors(exc):
+                report.refuse(number, column, value, code, message)
+            yield number, raw, None
+            continue
+        yield number, raw, row
+
+
+def chunked(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# Which action a kind of import needs on the units it names.
+ACTIONS = {
+    "units": "manage_units",
+    "members": "change",
+    "events": "change",
+    "targets": "manage_units",
+}
+
+
+def run_import(
+    *,
+    actor: Any,
+    kind: str,
+    path: str,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    valid_rows_only: bool = False,
+    personal_only: bool = False,
+    progress: Progress | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    before_commit: Callable[[Report], None] | None = None,
+) -> Report:
+    """Import one file. Returns the report; writes only when nothing was refused (or
+    `valid_rows_only`) and not `dry_run`; `before_commit` runs inside the transaction just
+    before it commits. `actor` None is the system (the command line
+    without --user): every unit is in scope."""
+    from cadrebook.imports.importers import IMPORTERS  # the importers import this module
+
+    if kind not in IMPORTERS:
+        raise ServiceError(
+            "import.kind_unknown",
+            _("Unknown kind of import %(k)s; choose one of: %(kinds)s.")
+            % {"k": kind, "kinds": ", ".join(IMPORTERS)},
+            field="kind",
+        )
+    started = time.monotonic()
+    report = Report(kind=kind, dry_run=dry_run, valid_rows_only=valid_rows_only)
+    scope = Scope(True, ()) if actor is None else scope_for(actor, ACTIONS[kind])
+    ctx = ImportContext(
+        actor=actor,
+        kind=kind,
+        report=report,
+        rules=current_ruleset(),
+        today=timezone.localdate(),
+        scope=scope,
+        units=UnitIndex(),
+        personal_only=personal_only,
+        progress=progress,
+        is_cancelled=is_cancelled,
+    )
+    try:
+        table = open_table(path, kind=kind, sheet=sheet or None)
+        ctx.tick("reading", force=True)
+        with transaction.atomic():
+            IMPORTERS[kind](ctx, table)
+            ctx.tick("finishing", force=True)
+            if ctx.is_cancelled is not None and ctx.is_cancelled():
+                raise Cancelled
+            if dry_run or not (report.ok or valid_rows_only):
+                raise _Rollback
+            report.committed = True
+            if before_commit is not None:
+                before_commit(report)  # the audit entry, in the same transaction
+    except _Rollback:
+        report.rows_written = 0 if not report.committed else report.rows_written
+    except FileRefused as exc:
+        report.file_error = {**exc.as_dict(), "details": list(getattr(exc, "details", []))}
+    finally:
+        report.seconds = time.monotonic() - started
+    if not report.committed:
+        # Nothing was kept: say so in the counts, so nobody reads "created" as done.
+        report.rows_written = 0
+    if report.rows_read == 0 and report.file_error is None:
+        report.file_error = {
+            "code": "file.no_rows",
+            "message": _("The file has a header but no rows."),
+            "details": [],
+        }
+    return report

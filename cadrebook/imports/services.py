@@ -1,0 +1,340 @@
+"""Import jobs: upload a file, validate it (nothing kept), import it, cancel it.
+
+The web UI and the API create a job, validate it in the background, show the report and
+import on confirmation; the command line does both steps at once in the foreground. Every
+step goes through `cadrebook.imports.pipeline.run_import`, so they all check the same way.
+Progress and the cancel flag live in the cache, outside the import's transaction (on SQLite a
+long import holds the only write lock), and the job row records the outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from cadrebook.core.audit import audit_record
+from cadrebook.core.errors import ServiceError
+from cadrebook.imports.formats import KINDS
+from cadrebook.imports.models import ImportJob, JobStatus
+from cadrebook.imports.pipeline import Cancelled, Report, run_import
+from cadrebook.imports.selectors import PROGRESS_TTL, cancel_key, import_progress, progress_key
+from cadrebook.orgs.models import OrgUnit
+
+
+def _estimate_rows(path: Path) -> int | None:
+    """Rows in the file, roughly, for the progress bar: lines of a CSV, height of a sheet."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+            if head.startswith(b"PK"):
+                from python_calamine import CalamineWorkbook
+
+                book = CalamineWorkbook.from_path(str(path))
+                return max(int(book.get_sheet_by_index(0).height) - 1, 0)
+            fh.seek(0)
+            lines = 0
+            while block := fh.read(1 << 20):
+                lines += block.count(b"\n")
+            return max(lines - 1, 0)
+    except Exception:  # an estimate only; the import itself reports a bad file properly
+        return None
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ServiceError(
+            "import.kind_unknown",
+            _("Unknown kind of import %(k)s; choose one of: %(kinds)s.")
+            % {"k": kind, "kinds": ", ".join(KINDS)},
+            field="kind",
+        )
+
+
+def import_job_create(
+    *,
+    actor: Any,
+    kind: str,
+    source: Any,
+    filename: str,
+    sheet: str = "",
+    valid_rows_only: bool = False,
+    personal_only: bool = False,
+    copy: bool = True,
+) -> ImportJob:
+    """Keep an uploaded file (a file object with chunks() or read(), or a path) as a new job.
+
+    A file over the size limit is refused before anything is stored. With `copy=False` a path
+    is used where it lies (the command line imports a file it can read).
+    """
+    _check_kind(kind)
+    limit = settings.CADREBOOK_IMPORT_MAX_BYTES
+    size = getattr(source, "size", None)
+    if size is None and isinstance(source, str | Path):
+        size = Path(source).stat().st_size
+    if size is not None and size > limit:
+        raise ServiceError(
+            "file.too_large",
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": round(size / 1048576, 1), "limit": round(limit / 1048576)},
+            field="file",
+        )
+    job = ImportJob(
+        kind=kind,
+        filename=Path(filename).name[:255],
+        sheet=sheet,
+        valid_rows_only=valid_rows_only,
+        personal_only=personal_only,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    digest = hashlib.sha256()
+    if copy:
+        folder = Path(settings.IMPORT_DIR) / str(job.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (get_valid_filename(job.filename) or "upload")
+        written = 0
+        with target.open("wb") as out:
+            chunks = (
+                source.chunks()
+                if hasattr(source, "chunks")
+                else iter(lambda: source.read(1 << 20), b"")
+                if hasattr(source, "read")
+                else _file_chunks(Path(source))
+            )
+            for block in chunks:
+                written += len(block)
+                if written > limit:
+                    out.close()
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise ServiceError(
+                        "file.too_large",
+                        _("The file is larger than the limit of %(limit)s MB.")
+                        % {"limit": round(limit / 1048576)},
+                        field="file",
+                    )
+                digest.update(block)
+                out.write(block)
+        job.path, job.size = str(target), written
+    else:
+        path = Path(source)
+        for block in _file_chunks(path):
+            digest.update(block)
+        job.path, job.size = str(path), path.stat().st_size
+    job.sha256 = digest.hexdigest()
+    with transaction.atomic():
+        job.save()
+        audit_record(
+            actor=actor,
+            obj=job,
+            action="create",
+            event_type="import.uploaded",
+            after={"kind": kind, "file": job.filename, "size": job.size, "sha256": job.sha256},
+        )
+    cache.set(
+        progress_key(job),
+        {"phase": "queued", "rows_total": _estimate_rows(Path(job.path))},
+        PROGRESS_TTL,
+    )
+    return job
+
+
+def _file_chunks(path: Path) -> Any:
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            yield block
+
+
+def _common_unit(report: Report, actor: Any) -> OrgUnit | None:
+    """The unit the audit entry of an import is filed under: the actor's own grant when they
+    have exactly one, else national (None)."""
+    from cadrebook.core.scoping import scope_for
+
+    if actor is None:
+        return None
+    scope = scope_for(actor, "view")
+    if scope.everything or len(scope.paths) != 1:
+        return None
+    return OrgUnit.objects.filter(path=scope.paths[0]).first()
+
+
+def _run(actor: Any, job: ImportJob, *, dry_run: bool) -> Report:
+    started = time.monotonic()
+    base = import_progress(job)
+    total = base.get("rows_total")
+
+    def progress(phase: str, report: Report) -> None:
+        elapsed = time.monotonic() - started
+        done = report.rows_read
+        left = None
+        if total and done and phase != "finishing":
+            left = round(elapsed / done * max(total - done, 0))
+        cache.set(
+            progress_key(job),
+            {
+                "phase": phase,
+                "dry_run": dry_run,
+                "rows_total": total,
+                "rows_read": report.rows_read,
+                "rows_checked": report.rows_checked,
+                "rows_written": report.rows_written,
+                "rows_refused": len(report.refused_rows),
+                "seconds": round(elapsed, 1),
+                "seconds_left": left,
+            },
+            PROGRESS_TTL,
+        )
+
+    def is_cancelled() -> bool:
+        return bool(cache.get(cancel_key(job)))
+
+    def audit(report: Report) -> None:
+        audit_record(
+            actor=actor,
+            obj=job,
+            action="import",
+            event_type=f"import.{job.kind}",
+            unit=_common_unit(report, actor),
+            after={
+                "file": job.filename,
+                "sha256": job.sha256,
+                "rows": report.rows_read,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "refused": len(report.refused_rows),
+                "valid_rows_only": job.valid_rows_only,
+            },
+        )
+
+    return run_import(
+        actor=actor,
+        kind=job.kind,
+        path=job.path,
+        sheet=job.sheet or None,
+        dry_run=dry_run,
+        valid_rows_only=job.valid_rows_only,
+        personal_only=job.personal_only,
+        progress=progress,
+        is_cancelled=is_cancelled,
+        before_commit=audit,
+    )
+
+
+def _finish(job: ImportJob, report: Report | None, status: str) -> ImportJob:
+    from cadrebook.imports.report import write_report_file
+
+    updates: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
+    if report is not None:
+        updates["report"] = report.as_dict()
+        try:
+            updates["report_file"] = write_report_file(job, report)
+        except Exception:  # the report file is a convenience; the JSON report is kept
+            updates["report_file"] = ""
+    ImportJob.objects.filter(pk=job.pk).update(**updates)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_validate(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Check the whole file as the real import would, and keep nothing (a dry run)."""
+    if job.is_finished or job.status == JobStatus.IMPORTING:
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.VALIDATING, started_at=timezone.now()
+    )
+    try:
+        report = _run(actor, job, dry_run=True)
+    except Cancelled:
+        return _finish(job, None, JobStatus.CANCELLED)
+    status = JobStatus.REFUSED if report.file_error is not None else JobStatus.VALIDATED
+    job = _finish(job, report, status)
+    audit_record(
+        actor=actor,
+        obj=job,
+        action="update",
+        event_type="import.validated",
+        after={"rows": report.rows_read, "refused": len(report.refused_rows)},
+    )
+    return job
+
+
+def import_job_commit(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Import the file for real, in one transaction; all or nothing unless the job imports
+    the valid rows only. Only the user who started the job (or the system) may confirm it."""
+    if job.created_by_id is not None and getattr(actor, "pk", None) != job.created_by_id:
+        raise ServiceError(
+            "import.not_yours", _("Only the user who uploaded the file may import it.")
+        )
+    if job.is_finished:
+        raise ServiceError(
+            "import.finished",
+            _("This import is finished (%(s)s).") % {"s": job.get_status_display()},
+        )
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.IMPORTING)
+    try:
+        report = _run(actor, job, dry_run=False)
+    except Cancelled:
+        return _finish(job, None, JobStatus.CANCELLED)
+    status = JobStatus.DONE if report.committed else JobStatus.REFUSED
+    return _finish(job, report, status)
+
+
+def import_job_cancel(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Stop an import before it commits. A running job stops at its next check and rolls
+    back; a waiting one is cancelled at once. A finished import cannot be cancelled."""
+    if job.is_finished:
+        raise ServiceError(
+            "import.finished",
+            _("This import is finished (%(s)s).") % {"s": job.get_status_display()},
+        )
+    cache.set(cancel_key(job), True, PROGRESS_TTL)
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        if job.status in (JobStatus.QUEUED, JobStatus.VALIDATED):
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.CANCELLED, finished_at=timezone.now()
+            )
+        audit_record(actor=actor, obj=job, action="update", event_type="import.cancelled", after={})
+    job.refresh_from_db()
+    return job
+
+
+def import_file(
+    *,
+    actor: Any,
+    kind: str,
+    path: str,
+    sheet: str = "",
+    dry_run: bool = False,
+    valid_rows_only: bool = False,
+    personal_only: bool = False,
+) -> tuple[ImportJob, Report]:
+    """The command line's import: one job, validated and imported in the foreground."""
+    job = import_job_create(
+        actor=actor,
+        kind=kind,
+        source=path,
+        filename=path,
+        sheet=sheet,
+        valid_rows_only=valid_rows_only,
+        personal_only=personal_only,
+        copy=False,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.IMPORTING, started_at=timezone.now()
+    )
+    report = _run(actor, job, dry_run=dry_run)
+    if dry_run:
+        status = JobStatus.VALIDATED if report.file_error is None else JobStatus.REFUSED
+    else:
+        status = JobStatus.DONE if report.committed else JobStatus.REFUSED
+    return _finish(job, report, status), report
