@@ -15,6 +15,7 @@ STATUS_BY_CODE = {
     "import.finished": 409,
     "import.not_validated": 409,
     "import.not_yours": 403,
+    "not_found": 404,
     "file.too_large": 413,
 }
 

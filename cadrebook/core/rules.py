@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -72,7 +73,8 @@ class Ruleset:
         return RuleViolation(code, message, source=self.source(section), **kw)
 
     # Unit kinds ---------------------------------------------------------------------------
-    @property
+    # Cached: a rule set never changes once loaded, and the fold asks for kinds on every event.
+    @functools.cached_property
     def unit_kinds(self) -> dict[str, UnitKind]:
         kinds = {}
         for code, raw in self.data.get("unit_kinds", {}).items():
@@ -105,11 +107,11 @@ class Ruleset:
         return re.compile(str(self.value("card.pattern")), re.ASCII)
 
     # Calendar --------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def holidays(self) -> frozenset[dt.date]:
         return frozenset(self.section("calendar").get("holidays", []))
 
-    @property
+    @functools.cached_property
     def weekend(self) -> frozenset[builtins.int]:
         return frozenset(int(d) for d in self.section("calendar").get("weekend", [6, 7]))
 

@@ -7,9 +7,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.scoping import scope_for
@@ -62,7 +63,7 @@ def _out(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
 def _job(request: HttpRequest, job_id: uuid.UUID) -> ImportJob:
     job = import_jobs(request.user).filter(pk=job_id).first()
     if job is None:
-        raise Http404
+        raise ServiceError("not_found", "No such import.")
     return job
 
 
@@ -85,10 +86,13 @@ def import_create(
     background (nothing kept) and waits for `POST /imports/{id}/commit`; with `confirm=true`
     it is imported at once when it passes (all or nothing unless `valid_rows_only`)."""
     if kind in ACTIONS and scope_for(request.user, ACTIONS[kind]).nothing:
-        return 403, {
-            "code": "import.not_allowed",
-            "message": "Your role does not allow importing this kind of file anywhere.",
-        }
+        return Status(
+            403,
+            {
+                "code": "import.not_allowed",
+                "message": "Your role does not allow importing this kind of file anywhere.",
+            },
+        )
     job = import_job_create(
         actor=request.user,
         kind=kind,
@@ -104,22 +108,24 @@ def import_create(
         validate_import.enqueue(str(job.pk), request.user.pk)
     job.refresh_from_db()
     response["Location"] = f"/api/v1/imports/{job.pk}"
-    return 202, _out(request, job)
+    return Status(202, _out(request, job))
 
 
 @router.get("/{job_id}", response={200: ImportOut, 404: ErrorOut}, summary="An import's status")
 def import_get(request: HttpRequest, job_id: uuid.UUID) -> Any:
     """Status, progress and — when finished — the report with the refused rows."""
-    return 200, _out(request, _job(request, job_id))
+    return Status(200, _out(request, _job(request, job_id)))
 
 
 @router.post(
     "/{job_id}/commit",
-    response={202: ImportOut, 404: ErrorOut, 409: ErrorOut},
+    response={202: ImportOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Confirm a validated import",
 )
 def import_commit(request: HttpRequest, job_id: uuid.UUID) -> Any:
     job = _job(request, job_id)
+    if job.created_by_id != request.user.pk:
+        raise ServiceError("import.not_yours", "Only the user who uploaded the file may import it.")
     if job.status != JobStatus.VALIDATED:
         raise ServiceError(
             "import.not_validated",
@@ -128,7 +134,7 @@ def import_commit(request: HttpRequest, job_id: uuid.UUID) -> Any:
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
     commit_import.enqueue(str(job.pk), request.user.pk)
     job.refresh_from_db()
-    return 202, _out(request, job)
+    return Status(202, _out(request, job))
 
 
 @router.post(
@@ -138,4 +144,4 @@ def import_commit(request: HttpRequest, job_id: uuid.UUID) -> Any:
 )
 def import_cancel(request: HttpRequest, job_id: uuid.UUID) -> Any:
     job = import_job_cancel(actor=request.user, job=_job(request, job_id))
-    return 200, _out(request, job)
+    return Status(200, _out(request, job))

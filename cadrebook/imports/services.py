@@ -10,6 +10,7 @@ long import holds the only write lock), and the job row records the outcome.
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ from cadrebook.imports.models import ImportJob, JobStatus
 from cadrebook.imports.pipeline import Cancelled, Report, run_import
 from cadrebook.imports.selectors import PROGRESS_TTL, cancel_key, import_progress, progress_key
 from cadrebook.orgs.models import OrgUnit
+
+logger = logging.getLogger(__name__)
 
 
 def _estimate_rows(path: Path) -> int | None:
@@ -229,23 +232,50 @@ def _run(actor: Any, job: ImportJob, *, dry_run: bool) -> Report:
     )
 
 
-def _finish(job: ImportJob, report: Report | None, status: str) -> ImportJob:
+def _finish(
+    job: ImportJob, report: Report | None, status: str, *, report_file: bool = True
+) -> ImportJob:
     from cadrebook.imports.report import write_report_file
 
     updates: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
     if report is not None:
         updates["report"] = report.as_dict()
+    if report is not None and report_file:
         try:
             updates["report_file"] = write_report_file(job, report)
         except Exception:  # the report file is a convenience; the JSON report is kept
             updates["report_file"] = ""
     ImportJob.objects.filter(pk=job.pk).update(**updates)
     job.refresh_from_db()
+    if job.is_finished:
+        _remove_upload(job)
     return job
 
 
+def _fail(job: ImportJob, exc: Exception) -> None:
+    """An unexpected error: the job ends failed (nothing was kept: the transaction rolled
+    back) and the error is logged for the administrator."""
+    logger.exception("import %s failed", job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        report={"failure": _("The import stopped on an unexpected error; nothing was kept.")},
+    )
+    _remove_upload(job)
+
+
+def _remove_upload(job: ImportJob) -> None:
+    """Delete an uploaded file once its import is finished: it holds personal data. Only
+    files this service stored are removed, never a file the command line pointed at."""
+    folder = Path(settings.IMPORT_DIR).resolve()
+    path = Path(job.path).resolve()
+    if job.path and folder in path.parents and path.is_file():
+        path.unlink()
+
+
 def import_job_validate(*, actor: Any, job: ImportJob) -> ImportJob:
-    """Check the whole file as the real import would, and keep nothing (a dry run)."""
+    """Check the whole file as the real import would, and keep nothing (a dry run). A file
+    with refused rows ends refused, unless the job imports the valid rows only."""
     if job.is_finished or job.status == JobStatus.IMPORTING:
         return job
     ImportJob.objects.filter(pk=job.pk).update(
@@ -255,8 +285,11 @@ def import_job_validate(*, actor: Any, job: ImportJob) -> ImportJob:
         report = _run(actor, job, dry_run=True)
     except Cancelled:
         return _finish(job, None, JobStatus.CANCELLED)
-    status = JobStatus.REFUSED if report.file_error is not None else JobStatus.VALIDATED
-    job = _finish(job, report, status)
+    except Exception as exc:
+        _fail(job, exc)
+        raise
+    refused = report.file_error is not None or not (report.ok or job.valid_rows_only)
+    job = _finish(job, report, JobStatus.REFUSED if refused else JobStatus.VALIDATED)
     audit_record(
         actor=actor,
         obj=job,
@@ -284,6 +317,9 @@ def import_job_commit(*, actor: Any, job: ImportJob) -> ImportJob:
         report = _run(actor, job, dry_run=False)
     except Cancelled:
         return _finish(job, None, JobStatus.CANCELLED)
+    except Exception as exc:
+        _fail(job, exc)
+        raise
     status = JobStatus.DONE if report.committed else JobStatus.REFUSED
     return _finish(job, report, status)
 
@@ -305,6 +341,8 @@ def import_job_cancel(*, actor: Any, job: ImportJob) -> ImportJob:
             )
         audit_record(actor=actor, obj=job, action="update", event_type="import.cancelled", after={})
     job.refresh_from_db()
+    if job.is_finished:
+        _remove_upload(job)
     return job
 
 
@@ -317,8 +355,10 @@ def import_file(
     dry_run: bool = False,
     valid_rows_only: bool = False,
     personal_only: bool = False,
+    report_file: bool = True,
 ) -> tuple[ImportJob, Report]:
-    """The command line's import: one job, validated and imported in the foreground."""
+    """The command line's import: one job, validated and imported in the foreground.
+    `report_file` False skips the XLSX report (the caller prints the report instead)."""
     job = import_job_create(
         actor=actor,
         kind=kind,
@@ -337,4 +377,4 @@ def import_file(
         status = JobStatus.VALIDATED if report.file_error is None else JobStatus.REFUSED
     else:
         status = JobStatus.DONE if report.committed else JobStatus.REFUSED
-    return _finish(job, report, status), report
+    return _finish(job, report, status, report_file=report_file), report

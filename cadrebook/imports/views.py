@@ -87,19 +87,18 @@ def import_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _context(job: ImportJob) -> dict[str, Any]:
+def _context(job: ImportJob, user: Any) -> dict[str, Any]:
     report = job.report or {}
     progress = import_progress(job)
     total = progress.get("rows_total") or 0
     done = progress.get("rows_read") or 0
     percent = min(100, round(100 * done / total)) if total else None
+    to_import = report.get("created", 0) + report.get("updated", 0)
+    # Only the uploader confirms (a superuser may look at everybody's imports, not run them).
     can_commit = (
         job.status == JobStatus.VALIDATED
-        and report.get("rows_read", 0) > 0
-        and (
-            report.get("ok")
-            or (job.valid_rows_only and report.get("rows_refused", 0) < report.get("rows_read", 0))
-        )
+        and job.created_by_id == getattr(user, "pk", None)
+        and to_import > 0
     )
     return {
         "job": job,
@@ -110,13 +109,14 @@ def _context(job: ImportJob) -> dict[str, Any]:
         "percent": percent,
         "running": job.status in (JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.IMPORTING),
         "can_commit": can_commit,
-        "to_import": report.get("created", 0) + report.get("updated", 0),
+        "to_import": to_import,
+        "is_owner": job.created_by_id == getattr(user, "pk", None),
     }
 
 
 @login_required
 def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    return render(request, "imports/detail.html", _context(_job(request, pk)))
+    return render(request, "imports/detail.html", _context(_job(request, pk), request.user))
 
 
 @login_required
@@ -124,7 +124,7 @@ def import_progress_view(request: HttpRequest, pk: Any) -> HttpResponse:
     """The progress panel, polled by htmx while the job runs; when the job is finished it
     tells htmx to reload the whole page (which then shows the report)."""
     job = _job(request, pk)
-    context = _context(job)
+    context = _context(job, request.user)
     response = render(request, "imports/_progress.html", context)
     if not context["running"]:
         response["HX-Refresh"] = "true"
@@ -135,7 +135,7 @@ def import_progress_view(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def import_commit(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _job(request, pk)
-    if not _context(job)["can_commit"]:
+    if not _context(job, request.user)["can_commit"]:
         messages.error(request, _("This import cannot be confirmed in its present state."))
         return redirect("imports:detail", pk=job.pk)
     ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED).update(

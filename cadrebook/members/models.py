@@ -31,7 +31,8 @@ class Member(models.Model):
     """
 
     full_name = models.CharField(_("full name"), max_length=200)
-    name_norm = models.CharField(_("normalized name"), max_length=200, db_index=True)
+    # Indexed by member_name_norm_id (name_norm, id), which also serves prefix searches.
+    name_norm = models.CharField(_("normalized name"), max_length=200)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=64, blank=True)
@@ -111,8 +112,13 @@ class MemberEvent(models.Model):
     (`corrects`) and either voids it or restates it with the right date or unit.
     """
 
+    # Indexed by (member, date, id) below; a second index of its own would only slow writes.
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="events"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
     date = models.DateField(_("date"))
@@ -191,11 +197,21 @@ class MemberPeriod(models.Model):
     GROUP BY on one indexed column. Maintained by `cadrebook.members.services` only.
     """
 
+    # member, unit and anc1 .. anc6 are indexed by the (column, valid_from) indexes below;
+    # single-column indexes of their own would only slow the bulk writes.
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="periods"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="periods",
+        db_index=False,
     )
     unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=16, choices=PeriodStatus.choices)
     exempt = models.BooleanField(_("exempt"), default=False)
@@ -209,6 +225,7 @@ class MemberPeriod(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     anc2 = models.ForeignKey(
         "orgs.OrgUnit",
@@ -218,6 +235,7 @@ class MemberPeriod(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     anc3 = models.ForeignKey(
         "orgs.OrgUnit",
@@ -227,6 +245,7 @@ class MemberPeriod(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     anc4 = models.ForeignKey(
         "orgs.OrgUnit",
@@ -236,6 +255,7 @@ class MemberPeriod(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     anc5 = models.ForeignKey(
         "orgs.OrgUnit",
@@ -245,6 +265,7 @@ class MemberPeriod(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     anc6 = models.ForeignKey(
         "orgs.OrgUnit",
@@ -254,6 +275,7 @@ class MemberPeriod(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
 
     objects = MemberPeriodQuerySet.as_manager()

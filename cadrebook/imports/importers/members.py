@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cadrebook.core.bulk import RowWriter, reserve_ids
 from cadrebook.core.errors import ServiceError
@@ -675,7 +676,11 @@ class MembersImporter:
                     "unit_code",
                     unit.code,
                     "organization.cell_below_minimum",
-                    _("The cell %(unit)s ends up with %(n)d full members, fewer than %(min)d.")
+                    ngettext(
+                        "The cell %(unit)s ends up with %(n)d full member, fewer than %(min)d.",
+                        "The cell %(unit)s ends up with %(n)d full members, fewer than %(min)d.",
+                        n,
+                    )
                     % {"unit": unit.code, "n": n, "min": minimum},
                 )
 

@@ -242,7 +242,7 @@ def test_same_name_and_birth_date_in_the_same_province_is_a_warning(run, tree, m
 def test_a_cell_left_with_fewer_full_members_than_the_minimum_is_a_warning(run, tree):
     report = run("members", HEAD + FULL + PROB)
     [warning] = [w for w in report.warnings if w.code == "organization.cell_below_minimum"]
-    assert warning.value == "K1" and "1 full members" in warning.message
+    assert warning.value == "K1" and "1 full member," in warning.message
     assert report.ok  # a warning does not refuse
 
 

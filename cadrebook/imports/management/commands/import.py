@@ -61,6 +61,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 valid_rows_only=options["valid_rows_only"],
                 personal_only=options["personal_only"],
+                report_file=bool(options["report"]),
             )
         except ServiceError as exc:
             raise CommandError(f"[{exc.code}] {exc.message}", returncode=2) from exc
