@@ -87,3 +87,14 @@ def reserve_ids(model: type[Model], count: int) -> int:
 def _sequence(cursor: Any, table: str) -> str:
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     return str(cursor.fetchone()[0])
+
+
+def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """A condition `column` in `values` for raw SQL, with its parameters: one array
+    parameter on PostgreSQL (cheap to plan however long the list), a list of `%s` elsewhere.
+    Keep the list under SQLite's limit of 32,766 parameters."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)

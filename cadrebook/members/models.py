@@ -85,7 +85,11 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
-        indexes = [models.Index(fields=["name_norm", "id"], name="member_name_norm_id")]
+        indexes = [
+            models.Index(fields=["name_norm", "id"], name="member_name_norm_id"),
+            # Likely duplicates (same name, same date of birth) are found by this one.
+            models.Index(fields=["name_norm", "birth_date"], name="member_name_norm_birth"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

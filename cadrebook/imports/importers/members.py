@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cadrebook.core.bulk import RowWriter, reserve_ids
+from cadrebook.core.bulk import RowWriter, any_of, reserve_ids
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
@@ -42,6 +42,7 @@ from cadrebook.members.services import (
     member_update_personal,
     unit_check,
 )
+from cadrebook.orgs.models import OrgUnit
 
 # Personal columns compared for a known member; an empty cell leaves the stored value alone.
 PERSONAL = (
@@ -67,20 +68,43 @@ PK_PREFIX = "cadrebook:"
 MASKED = mask("x")
 
 
+LOOKUP_FIELDS = ("id", "external_id", "status", "version", *PERSONAL)
+
+
 def member_lookup(external_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Known members by external id, including the `cadrebook:<id>` form of the exports."""
-    fields = ("id", "external_id", "unit__path", "unit__code", "status", "version")
+    """Known members by external id, including the `cadrebook:<id>` form of the exports:
+    external id -> the member's fields, with `unit__path` and `unit__code`. Raw SQL: the
+    ORM spends more time building a long IN list than the database spends answering it."""
+    member = connection.ops.quote_name(Member._meta.db_table)
+    unit = connection.ops.quote_name(OrgUnit._meta.db_table)
+    columns = ", ".join(f"m.{connection.ops.quote_name(f)}" for f in LOOKUP_FIELDS)
+    select = f"SELECT {columns}, u.path, u.code FROM {member} m JOIN {unit} u ON u.id = m.unit_id"
+    names = [*LOOKUP_FIELDS, "unit__path", "unit__code"]
     found: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(external_ids), 900):
-        part = external_ids[i : i + 900]
-        for row in Member.objects.filter(external_id__in=part).values(*fields, *PERSONAL):
+    birth = LOOKUP_FIELDS.index("birth_date")
+
+    def fetch(condition: str, params: list[Any]) -> list[dict[str, Any]]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{select} WHERE {condition}", params)
+            rows = cursor.fetchall()
+        out = []
+        for row in rows:
+            values = list(row)
+            if isinstance(values[birth], str):  # SQLite hands dates back as text here
+                values[birth] = dt.date.fromisoformat(values[birth])
+            out.append(dict(zip(names, values, strict=True)))
+        return out
+
+    for i in range(0, len(external_ids), 5000):
+        part = external_ids[i : i + 5000]
+        for row in fetch(*any_of("m.external_id", part)):
             found[row["external_id"]] = row
         pks = {}
         for ext in part:
             if ext not in found and ext.startswith(PK_PREFIX) and ext[len(PK_PREFIX) :].isdigit():
                 pks[int(ext[len(PK_PREFIX) :])] = ext
         if pks:
-            for row in Member.objects.filter(pk__in=list(pks)).values(*fields, *PERSONAL):
+            for row in fetch(*any_of("m.id", list(pks))):
                 found[pks[row["id"]]] = row
     return found
 
@@ -172,23 +196,46 @@ class MembersImporter:
         (or its cadrebook:<id> form)."""
         wanted = sorted({v for v in values if v})
         out: dict[str, str] = {}
-        for i in range(0, len(wanted), 900):
-            qs = Member.objects.filter(**{f"{column}__in": wanted[i : i + 900]})
-            for value, pk, ext in qs.values_list(column, "id", "external_id"):
-                out[value] = ext or f"{PK_PREFIX}{pk}"
+        table = connection.ops.quote_name(Member._meta.db_table)
+        with connection.cursor() as cursor:
+            for i in range(0, len(wanted), 5000):
+                condition, params = any_of(column, wanted[i : i + 5000])
+                cursor.execute(
+                    f"SELECT {column}, id, external_id FROM {table} WHERE {condition}", params
+                )
+                for value, pk, ext in cursor.fetchall():
+                    out[value] = ext or f"{PK_PREFIX}{pk}"
         return out
 
     def _people(self, rows: list[Any]) -> dict[tuple[str, dt.date], list[tuple[str, str]]]:
         """Known members with the same normalized name and birth date as a row of the chunk:
-        (name_norm, birth) -> [(external id form, unit path)]."""
-        norms = sorted({normalize_name(r.full_name) for _n, _raw, r in rows if r.birth_date})
+        (name_norm, birth) -> [(external id form, unit path)].
+
+        One probe of the (name_norm, birth_date) index per pair, through a join with the
+        pairs as VALUES: filtering by lists of names and of dates instead would read every
+        member with a common name, and slow each chunk down as the table grows.
+        """
+        pairs = sorted(
+            {(normalize_name(r.full_name), r.birth_date) for _n, _raw, r in rows if r.birth_date}
+        )
         out: dict[tuple[str, dt.date], list[tuple[str, str]]] = defaultdict(list)
-        for i in range(0, len(norms), 900):
-            qs = Member.objects.filter(name_norm__in=norms[i : i + 900])
-            for norm, birth, pk, ext, path in qs.values_list(
-                "name_norm", "birth_date", "id", "external_id", "unit__path"
-            ):
-                if birth is not None:
+        member = connection.ops.quote_name(Member._meta.db_table)
+        unit = connection.ops.quote_name(OrgUnit._meta.db_table)
+        cast = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
+        with connection.cursor() as cursor:
+            for i in range(0, len(pairs), 400):
+                part = pairs[i : i + 400]
+                values = ", ".join(f"(%s, {cast})" for _ in part)
+                cursor.execute(
+                    f"SELECT m.name_norm, m.birth_date, m.id, m.external_id, u.path "
+                    f"FROM {member} m JOIN (VALUES {values}) AS v "
+                    f"ON m.name_norm = v.column1 AND m.birth_date = v.column2 "
+                    f"JOIN {unit} u ON u.id = m.unit_id",
+                    [x for pair in part for x in pair],
+                )
+                for norm, birth, pk, ext, path in cursor.fetchall():
+                    if isinstance(birth, str):  # SQLite hands dates back as text here
+                        birth = dt.date.fromisoformat(birth)
                     out[(norm, birth)].append((ext or f"{PK_PREFIX}{pk}", path))
         return out
 
