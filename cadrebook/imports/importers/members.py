@@ -38,6 +38,7 @@ from cadrebook.members.models import (
 )
 from cadrebook.members.selectors import full_member_counts, mask
 from cadrebook.members.services import (
+    PERSONAL_FIELDS,
     member_set_card,
     member_update_personal,
     unit_check,
@@ -45,19 +46,7 @@ from cadrebook.members.services import (
 from cadrebook.orgs.models import OrgUnit
 
 # Personal columns compared for a known member; an empty cell leaves the stored value alone.
-PERSONAL = (
-    "full_name",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "national_id",
-    "hometown",
-    "education_level",
-    "theory_level",
-    "occupation",
-    "phone",
-    "address",
-)
+PERSONAL = tuple(PERSONAL_FIELDS)
 # Which column an event's refusal points at.
 EVENT_COLUMN: dict[str, str] = {
     EventType.REGISTERED: "registered_on",
@@ -637,56 +626,31 @@ class MembersImporter:
             )
             if state is None:
                 continue
-            events.append(
-                (
-                    member_id,
-                    EventType.REGISTERED.value,
-                    row.registered_on or row.admitted_on or self.ctx.today,
-                    unit.id,
-                    None,
-                    "",
-                    "",
-                    "",
-                    None,
-                    False,
-                    now,
-                    by,
-                )
-            )
-            if row.admitted_on:
-                events.append(
-                    (
-                        member_id,
-                        EventType.ADMITTED.value,
-                        row.admitted_on,
-                        None,
-                        None,
-                        "",
-                        "",
-                        "",
-                        None,
-                        False,
-                        now,
-                        by,
+            # The implied history: registered in the cell, admitted, recognized.
+            implied = [
+                (EventType.REGISTERED, row.registered_on or row.admitted_on or self.ctx.today),
+                (EventType.ADMITTED, row.admitted_on),
+                (EventType.RECOGNIZED, row.recognized_on),
+            ]
+            for kind, day in implied:
+                if day is not None:
+                    in_unit = unit.id if kind == EventType.REGISTERED else None
+                    events.append(
+                        (
+                            member_id,
+                            kind.value,
+                            day,
+                            in_unit,
+                            None,
+                            "",
+                            "",
+                            "",
+                            None,
+                            False,
+                            now,
+                            by,
+                        )
                     )
-                )
-            if row.recognized_on:
-                events.append(
-                    (
-                        member_id,
-                        EventType.RECOGNIZED.value,
-                        row.recognized_on,
-                        None,
-                        None,
-                        "",
-                        "",
-                        "",
-                        None,
-                        False,
-                        now,
-                        by,
-                    )
-                )
             for p in state.periods:
                 anc = self.ctx.units.by_id[p.unit_id].ancestors
                 periods.append(

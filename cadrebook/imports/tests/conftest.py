@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.imports.pipeline import Report, run_import
@@ -44,3 +46,22 @@ def grant(actor: Any) -> Callable[..., Any]:
         return role_grant(actor=actor, user=user, role=role, unit=unit)
 
     return give
+
+
+@pytest.fixture
+def people(tree: SimpleNamespace) -> SimpleNamespace:
+    """A clerk on G1 (K1's parent), a second clerk there, a viewer there, an organizer of
+    the province. Users have no password (logged in with force_login)."""
+    users = get_user_model().objects
+
+    def user(name: str, role: str, unit: Any) -> Any:
+        u = users.create_user(username=name)
+        role_grant(actor=None, user=u, role=role, unit=unit)
+        return u
+
+    return SimpleNamespace(
+        clerk=user("clerk-g1", "clerk", tree.G1),
+        colleague=user("colleague-g1", "clerk", tree.G1),
+        viewer=user("viewer-g1", "viewer", tree.G1),
+        organizer=user("organizer-p", "organizer", tree.P),
+    )

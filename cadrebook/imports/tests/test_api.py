@@ -13,48 +13,16 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.imports.models import ImportJob, JobStatus
 from cadrebook.members.models import Member
 
+from .samples import FULL, GOOD, HEAD, ONE_BAD, logged_in
+
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/imports"
-HEAD = (
-    "external_id,full_name,gender,birth_date,ethnicity,national_id,unit_code,status,"
-    "admitted_on,recognized_on,card_number\n"
-)
-FULL = (
-    "A1,Nguyễn Văn An,male,1990-02-01,Kinh,001090000001,K1,full,2020-01-10,2021-01-10,01.000001\n"
-)
-PROB = "A2,Trần Thị Bình,female,04/03/1992,Tày,,K1,probationary,2026-01-10,,\n"
-TOO_YOUNG = "A5,Trẻ Quá,male,2010-01-01,Kinh,,K1,probationary,2025-01-01,,\n"
-GOOD = HEAD + FULL + PROB
-ONE_BAD = HEAD + FULL + TOO_YOUNG + PROB  # the bad row is row 3
 ISSUE_KEYS = {"row", "column", "value", "code", "message", "source"}
-
-
-@pytest.fixture
-def people(tree: SimpleNamespace) -> SimpleNamespace:
-    users = get_user_model().objects
-
-    def user(name: str, role: str, unit: Any) -> Any:
-        u = users.create_user(username=name)
-        role_grant(actor=None, user=u, role=role, unit=unit)
-        return u
-
-    return SimpleNamespace(
-        clerk=user("clerk-g1", "clerk", tree.G1),
-        colleague=user("colleague-g1", "clerk", tree.G1),
-        viewer=user("viewer-g1", "viewer", tree.G1),
-    )
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def post_file(client: Client, text: str, kind: str = "members", **fields: Any) -> Any:

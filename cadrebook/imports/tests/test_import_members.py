@@ -12,15 +12,9 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.members.selectors import members_as_of
 
-D = dt.date
-HEAD = "external_id,full_name,gender,birth_date,ethnicity,national_id,unit_code,status,admitted_on,recognized_on,card_number\n"
-FULL = (
-    "A1,Nguyễn Văn An,male,1990-02-01,Kinh,001090000001,K1,full,2020-01-10,2021-01-10,01.000001\n"
-)
-PROB = "A2,Trần Thị Bình,female,04/03/1992,Tày,,K1,probationary,2026-01-10,,\n"
-APPL = "A3,Lê Văn Cường,male,1995-03-04,Kinh,,K2,applicant,,,\n"
-TOO_YOUNG = "A5,Trẻ Quá,male,2010-01-01,Kinh,,K1,probationary,2025-01-01,,\n"
+from .samples import APPL, FULL, HEAD, PROB, TOO_YOUNG
 
+D = dt.date
 pytestmark = pytest.mark.django_db
 
 

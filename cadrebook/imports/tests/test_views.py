@@ -20,13 +20,14 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils.html import escape
 
-from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.imports.formats import FORMATS, KINDS
 from cadrebook.imports.models import ImportJob, JobStatus
 from cadrebook.imports.services import import_job_create
 from cadrebook.members.models import Member
 from cadrebook.orgs.models import OrgUnit
+
+from .samples import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -53,31 +54,6 @@ PROB = "A2,Trần Thị Bình,female,04/03/1992,Tày,,K1,probationary,2026-01-10
 TOO_YOUNG = "A5,Trẻ Quá,male,2010-01-01,Kinh,,K1,probationary,2025-01-01,,\n"
 GOOD = HEAD + FULL + PROB
 ONE_BAD = HEAD + FULL + TOO_YOUNG + PROB  # the bad row is row 3 (the header is row 1)
-
-
-@pytest.fixture
-def people(tree: SimpleNamespace) -> SimpleNamespace:
-    """A clerk on G1 (K1's parent), a second clerk there, a viewer there, an organizer of
-    the province. Users have no password (logged in with force_login)."""
-    users = get_user_model().objects
-
-    def user(name: str, role: str, unit: Any) -> Any:
-        u = users.create_user(username=name)
-        role_grant(actor=None, user=u, role=role, unit=unit)
-        return u
-
-    return SimpleNamespace(
-        clerk=user("clerk-g1", "clerk", tree.G1),
-        colleague=user("colleague-g1", "clerk", tree.G1),
-        viewer=user("viewer-g1", "viewer", tree.G1),
-        organizer=user("organizer-p", "organizer", tree.P),
-    )
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def upload(
