@@ -274,3 +274,18 @@ def test_a_committed_import_writes_one_audit_entry_for_the_job(write_file, tree)
     assert report.committed
     entry = AuditEntry.objects.get(event_type="import.members")
     assert entry.object_id == str(job.pk) and entry.after["created"] == 1
+
+
+def test_a_cancelled_import_stops_before_it_commits_and_keeps_nothing(run, tree):
+    from cadrebook.imports.pipeline import Cancelled
+
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(True)
+        return True  # the user pressed "cancel" while the rows were being written
+
+    with pytest.raises(Cancelled):
+        run("members", HEAD + FULL + PROB, is_cancelled=cancelled)
+    assert asked
+    assert counts() == (0, 0, 0)
