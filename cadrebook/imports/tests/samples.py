@@ -26,3 +26,14 @@ def logged_in(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def downloaded(response: Any) -> bytes:
+    """The body of a file download, its file closed. Not `response.close()`: that sends
+    `request_finished`, whose handler closes the database connection of the test's
+    transaction on PostgreSQL."""
+    data = b"".join(response.streaming_content)
+    for close in response._resource_closers:  # what response.close() would close
+        close()
+    response._resource_closers.clear()
+    return data

@@ -17,7 +17,7 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.imports.models import ImportJob, JobStatus
 from cadrebook.members.models import Member
 
-from .samples import FULL, GOOD, HEAD, ONE_BAD, logged_in
+from .samples import FULL, GOOD, HEAD, ONE_BAD, downloaded, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_the_report_lists_each_refused_row_with_its_column_value_code_and_rule(
     assert job["report_url"] == f"/imports/{body['id']}/report.xlsx"
     download = client.get(job["report_url"])
     assert download.status_code == 200
-    download.close()
+    assert downloaded(download).startswith(b"PK")  # an XLSX file
     assert Member.objects.count() == 0
 
 

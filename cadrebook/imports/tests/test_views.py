@@ -27,7 +27,7 @@ from cadrebook.imports.services import import_job_create
 from cadrebook.members.models import Member
 from cadrebook.orgs.models import OrgUnit
 
-from .samples import logged_in
+from .samples import downloaded, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -89,8 +89,7 @@ def report_rows(client: Client, job: ImportJob) -> list[list[Any]]:
     """The "rows" sheet of the job's XLSX report, empty cells as ""."""
     response = client.get(reverse("imports:report", args=[job.pk]))
     assert response.status_code == 200
-    data = b"".join(response.streaming_content)
-    response.close()
+    data = downloaded(response)
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert {"rows", "errors", "warnings"} <= set(book.sheetnames)
     return [
@@ -189,7 +188,7 @@ def test_the_report_downloads_as_a_spreadsheet_of_the_original_rows_with_their_e
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
     assert "province-report.xlsx" in response["Content-Disposition"]
-    response.close()
+    downloaded(response)
     rows = report_rows(client, job)
     assert rows[0] == [*COLUMNS, "import_errors"]
     bad = [r for r in rows[1:] if r[0] == "A5"]
