@@ -289,3 +289,26 @@ def test_a_cancelled_import_stops_before_it_commits_and_keeps_nothing(run, tree)
         run("members", HEAD + FULL + PROB, is_cancelled=cancelled)
     assert asked
     assert counts() == (0, 0, 0)
+
+
+def test_pruning_cancels_imports_left_waiting_and_deletes_their_files(write_file, tree):
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from cadrebook.imports.models import ImportJob, JobStatus
+    from cadrebook.imports.services import import_job_create, import_job_validate
+
+    job = import_job_create(
+        actor=None, kind="members", source=write_file(HEAD + FULL), filename="old.csv"
+    )
+    job = import_job_validate(actor=None, job=job)
+    assert job.status == JobStatus.VALIDATED and Path(job.path).is_file()
+    call_command("prune_imports", days=1)  # too young to prune
+    assert ImportJob.objects.get(pk=job.pk).status == JobStatus.VALIDATED
+    ImportJob.objects.filter(pk=job.pk).update(created_at=job.created_at - dt.timedelta(days=2))
+    call_command("prune_imports", days=1)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert not Path(job.path).exists()
+    assert counts() == (0, 0, 0)

@@ -4,6 +4,7 @@ worker, and serve."""
 from __future__ import annotations
 
 import atexit
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -36,6 +37,13 @@ class Command(BaseCommand):
                 [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"]
             )
             atexit.register(worker.terminate)
+
+            def stop(signum: int, frame: Any) -> None:
+                # atexit does not run on SIGTERM by default: stop the worker with the server.
+                worker.terminate()
+                raise SystemExit(0)
+
+            signal.signal(signal.SIGTERM, stop)
             self.stdout.write(f"Background worker started (process {worker.pid}).")
         self.stdout.write(f"Cadrebook is at http://{options['addrport']}/")
         # runserver serves the vendored static files itself (--insecure outside DEBUG).
