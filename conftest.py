@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -128,3 +130,34 @@ def make_member(db: None, actor: Any) -> Callable[..., Any]:
         return member
 
     return make
+
+
+CHROMIUM = os.environ.get("CADREBOOK_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def page(settings: Any) -> Iterator[Any]:
+    """A page of Debian's Chromium driven by Playwright, for the `browser` tests."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium is needed for browser tests: {CHROMIUM} not found")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # test itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser.new_page()
+        browser.close()

@@ -5,8 +5,6 @@ after the upload loads."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,48 +16,13 @@ from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant
 from cadrebook.members.models import Member
 
+from .samples import FULL, HEAD, PROB, TOO_YOUNG
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CADREBOOK_CHROMIUM", "/usr/bin/chromium")
 TIMEOUT = 30_000  # ms
 
-HEAD = (
-    "external_id,full_name,gender,birth_date,ethnicity,national_id,unit_code,status,"
-    "admitted_on,recognized_on,card_number\n"
-)
-FULL = (
-    "A1,Nguyễn Văn An,male,1990-02-01,Kinh,001090000001,K1,full,2020-01-10,2021-01-10,01.000001\n"
-)
-PROB = "A2,Trần Thị Bình,female,04/03/1992,Tày,,K1,probationary,2026-01-10,,\n"
-TOO_YOUNG = "A5,Trẻ Quá,male,2010-01-01,Kinh,,K1,probationary,2025-01-01,,\n"
 OLD_ENOUGH = "A5,Trẻ Quá,male,2000-01-01,Kinh,,K1,probationary,2025-01-01,,\n"
-
-
-@pytest.fixture
-def page(settings: Any) -> Any:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed for browser tests: {CHROMIUM} not found")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # test itself are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ that member's history — the first thing a new user does."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,35 +14,6 @@ from cadrebook.members import services as ms
 from cadrebook.orgs.services import unit_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CADREBOOK_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def page(settings):
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is needed for browser tests: {CHROMIUM} not found")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # test itself are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 @pytest.fixture
