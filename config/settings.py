@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cadrebook.orgs",
     "cadrebook.members",
     "cadrebook.evaluations",
+    "cadrebook.reports",
     "cadrebook.imports",
     "django_tasks",
     "django_tasks_db",

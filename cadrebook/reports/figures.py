@@ -1,0 +1,187 @@
+"""The shape of the statistics: empty figures, age brackets, and folding grouped rows into them.
+
+Both ways of computing statistics (the period table, and the aggregates rebuilt from it) group
+member periods by the same dimensions and fold the grouped rows into figures here, so the two
+cannot disagree on what a figure means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from cadrebook.core.dates import add_months, age_in_months
+from cadrebook.core.rules import Ruleset
+from cadrebook.members.choices import EducationLevel, TheoryLevel
+
+MOVEMENTS = (
+    "admitted",
+    "recognized",
+    "not_recognized",
+    "transferred_in",
+    "transferred_out",
+    "exempted",
+    "removed",
+    "expelled",
+    "deceased",
+    "readmitted",
+)
+# Scalar member figures whose year-over-year change is reported.
+MEMBER_COUNTS = ("total", "probationary", "full", "exempt", "full_with_card", "full_without_card")
+OPEN_ENDED = 150  # an upper bound at or above this many years is "and over"
+OTHER = "other"
+UNKNOWN = "unknown"
+NO_THEORY = "none"
+
+
+@dataclass(frozen=True)
+class Bracket:
+    label: str
+    low: int
+    high: int | None  # None: no upper bound
+
+
+def age_brackets(rules: Ruleset) -> list[Bracket]:
+    """The rule set's age brackets, labelled "18-30" and, for the open last one, "61+"."""
+    result = []
+    for low, high in rules.value("statistics.age_brackets"):
+        if high >= OPEN_ENDED:
+            result.append(Bracket(f"{low}+", int(low), None))
+        else:
+            result.append(Bracket(f"{low}-{high}", int(low), int(high)))
+    return result
+
+
+def latest_birth_date(on: dt.date, years: int) -> dt.date:
+    """The latest date of birth of someone at least `years` old on `on`, ages counted in
+    whole months as regulations count them (29 February birthdays included)."""
+    day = add_months(on, -12 * years)
+    while age_in_months(day + dt.timedelta(days=1), on) >= 12 * years:
+        day += dt.timedelta(days=1)
+    while age_in_months(day, on) < 12 * years:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def bracket_case(column: str, on: dt.date, rules: Ruleset) -> tuple[str, list[Any]]:
+    """SQL CASE giving the age-bracket label of the birth date in `column` on `on`."""
+    parts = [f"CASE WHEN {column} IS NULL THEN %s"]
+    params: list[Any] = [OTHER]
+    for b in age_brackets(rules):
+        cond = f"{column} <= %s"
+        params_b: list[Any] = [latest_birth_date(on, b.low)]
+        if b.high is not None:
+            cond += f" AND {column} > %s"
+            params_b.append(latest_birth_date(on, b.high + 1))
+        parts.append(f"WHEN {cond} THEN %s")
+        params += [*params_b, b.label]
+    parts.append("ELSE %s END")
+    params.append(OTHER)
+    return " ".join(parts), params
+
+
+def empty_members(rules: Ruleset) -> dict[str, Any]:
+    brackets = [b.label for b in age_brackets(rules)]
+    return {
+        "total": 0,
+        "probationary": 0,
+        "full": 0,
+        "exempt": 0,
+        "by_gender": {"male": 0, "female": 0},
+        "by_age_bracket": dict.fromkeys(brackets, 0),
+        "by_age_bracket_gender": {b: {"male": 0, "female": 0} for b in brackets},
+        "by_ethnicity": {"majority": 0, "minorities": 0, "unknown": 0, "groups": {}},
+        "by_education": {**dict.fromkeys(EducationLevel.values, 0), UNKNOWN: 0},
+        "by_theory": {**{v or NO_THEORY: 0 for v in reversed(TheoryLevel.values)}},
+        "full_with_card": 0,
+        "full_without_card": 0,
+    }
+
+
+def empty_movements() -> dict[str, int]:
+    return dict.fromkeys(MOVEMENTS, 0)
+
+
+def empty_units() -> dict[str, Any]:
+    return {"total": 0, "by_kind": {}, "cells_below_minimum": 0}
+
+
+# One grouped row of member periods: status, exempt, gender, age bracket, ethnicity,
+# education, theory level, has a card; and how many periods.
+MemberRow = tuple[str, bool, str, str, str, str, str, bool, int]
+
+
+def add_member_rows(members: dict[str, Any], rows: Iterable[Sequence[Any]], rules: Ruleset) -> None:
+    """Fold grouped rows (see MemberRow) into `members` (from `empty_members`)."""
+    majority = rules.value("statistics.majority_ethnicity")
+    by_ethnicity = members["by_ethnicity"]
+    for status, exempt, gender, bracket, ethnicity, education, theory, card, n in rows:
+        members["total"] += n
+        members[status] += n
+        if exempt:
+            members["exempt"] += n
+        if status == "full":
+            members["full_with_card" if card else "full_without_card"] += n
+        _bump(members["by_gender"], gender or UNKNOWN, n)
+        _bump(members["by_age_bracket"], bracket, n)
+        pyramid = members["by_age_bracket_gender"].setdefault(bracket, {"male": 0, "female": 0})
+        _bump(pyramid, gender or UNKNOWN, n)
+        if not ethnicity:
+            by_ethnicity["unknown"] += n
+        else:
+            by_ethnicity["majority" if ethnicity == majority else "minorities"] += n
+            _bump(by_ethnicity["groups"], ethnicity, n)
+        _bump(members["by_education"], education or UNKNOWN, n)
+        _bump(members["by_theory"], theory or NO_THEORY, n)
+
+
+def _bump(counts: dict[str, int], key: str, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def tidy_members(members: dict[str, Any]) -> dict[str, Any]:
+    """Drop the "other" bracket when nobody is in it, and sort the ethnic groups by size."""
+    if not members["by_age_bracket"].get(OTHER):
+        members["by_age_bracket"].pop(OTHER, None)
+        members["by_age_bracket_gender"].pop(OTHER, None)
+    groups = members["by_ethnicity"]["groups"]
+    members["by_ethnicity"]["groups"] = dict(sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])))
+    return members
+
+
+def tidy_units(units: dict[str, Any], rules: Ruleset) -> dict[str, Any]:
+    """Units by kind in the rule set's order of kinds."""
+    order = {code: i for i, code in enumerate(rules.unit_kinds)}
+    by_kind = units["by_kind"]
+    units["by_kind"] = {
+        k: by_kind[k] for k in sorted(by_kind, key=lambda k: (order.get(k, len(order)), k))
+    }
+    return units
+
+
+def merge_counts(into: dict[str, Any], other: dict[str, Any]) -> None:
+    """Add the counts of `other` into `into` (same nested shape; missing keys start at 0)."""
+    for key, value in other.items():
+        if isinstance(value, dict):
+            merge_counts(into.setdefault(key, {}), value)
+        else:
+            into[key] = into.get(key, 0) + value
+
+
+def percent(part: int, whole: int) -> float | None:
+    """part / whole × 100, rounded half up to two decimals (830 / 820 → 101.22)."""
+    if not whole:
+        return None
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return float(value)
+
+
+def change_percent(now: int, before: int) -> float | None:
+    """Year-over-year change in %, two decimals; None when there was nothing before."""
+    if not before:
+        return None
+    value = (Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return float(value)

@@ -1,0 +1,135 @@
+"""Statistics aggregates (derived, rebuilt) and issued reports (immutable records)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cadrebook.core.scoping import ScopedQuerySet
+
+
+class StatsSnapshot(models.Model):
+    """The member and unit figures of one unit's subtree on one standard report date.
+
+    Derived data: rebuilt as a whole by `cadrebook.reports.aggregates.rebuild_statistics`
+    (after imports, nightly, `cadrebook report rebuild`), never edited. `figures` holds the
+    "members" and "units" parts of the statistics exactly as the period-table path computes
+    them, so either path gives the same numbers.
+    """
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField(_("date"))
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "date"], name="stats_snapshot_unit_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.date}"
+
+
+class MovementCount(models.Model):
+    """Movements (admitted, transferred in, ...) of one unit's subtree in one calendar month.
+
+    Derived data, rebuilt with the snapshots. A transfer between two units of the subtree is
+    not a movement of it, so each row already counts what its subtree saw.
+    """
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField(_("month"))  # the first day of the month
+    movement = models.CharField(_("movement"), max_length=32)
+    count = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month", "movement"], name="movement_count_unit_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m} {self.movement} {self.count}"
+
+
+class StatsBuild(models.Model):
+    """One rebuild of the aggregates: what it covered and the data it saw.
+
+    The aggregates answer only while nothing has changed since the latest finished build
+    (`audit_mark` is the last audit entry it saw); otherwise statistics come from the period
+    table, which is always current.
+    """
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    audit_mark = models.BigIntegerField(_("last audit entry seen"), default=0)
+    data_mark = models.CharField(_("data fingerprint"), max_length=200, blank=True)
+    first_month = models.DateField(_("first month"), null=True, blank=True)
+    last_month = models.DateField(_("last month"), null=True, blank=True)
+    dates = models.JSONField(_("snapshot dates"), default=list)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"statistics build {self.pk} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class IssuedReportQuerySet(ScopedQuerySet["IssuedReport"]):
+    def update(self, **kwargs: object) -> int:
+        raise ValueError("Issued reports are immutable")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Issued reports are immutable")
+
+
+class IssuedReport(models.Model):
+    """An annual (or period) report as issued: the narrative the officer signed, the figures
+    it was made from, and who issued it when. Immutable: a corrected report is a new one."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=255)
+    language = models.CharField(_("language"), max_length=8)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    as_of = models.DateField(_("as of"))
+    narrative = models.TextField(_("narrative"))
+    figures = models.JSONField(_("figures"))
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = IssuedReportQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("issued report")
+        verbose_name_plural = _("issued reports")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("Issued reports are immutable")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Issued reports are immutable")

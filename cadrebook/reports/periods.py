@@ -1,0 +1,223 @@
+"""Statistics straight from the period and event tables: always current, for any date.
+
+Every query is one set-based GROUP BY over the periods of a subtree (the ancestor column of
+the unit's depth), grouped by the unit's own column or by its children's column, so the
+number of queries does not grow with the tree (DESIGN.md, performance shape).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+
+from cadrebook.core.rules import Ruleset
+from cadrebook.core.scoping import PATH_END
+from cadrebook.members.models import MemberEvent, MemberPeriod
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.reports import figures
+
+PERIODS = MemberPeriod._meta.db_table
+EVENTS = MemberEvent._meta.db_table
+MEMBERS = "members_member"
+UNITS = OrgUnit._meta.db_table
+
+# Grouped key -> counts, for the unit itself (key: its id) or its children (keys: their ids).
+Grouped = dict[int, dict[str, Any]]
+
+
+def _fetch(sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def member_rows_sql(
+    group: str, where: str, where_params: list[Any], on: dt.date, rules: Ruleset
+) -> tuple[str, list[Any]]:
+    """SELECT group, then the columns of figures.MemberRow, of the periods in force on `on`
+    that satisfy `where` (over `p`, the period, and `m`, the member)."""
+    bracket, bracket_params = figures.bracket_case("m.birth_date", on, rules)
+    sql = (
+        f"SELECT {group}, p.status, p.exempt, m.gender, {bracket}, m.ethnicity, "
+        "m.education_level, m.theory_level, "
+        "CASE WHEN m.card_number IS NULL OR m.card_number = '' THEN 0 ELSE 1 END, COUNT(*) "
+        f"FROM {PERIODS} p JOIN {MEMBERS} m ON m.id = p.member_id "
+        f"WHERE {where} AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s) "
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+    )
+    return sql, [*bracket_params, *where_params, on, on]
+
+
+def members(unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False) -> Grouped:
+    """Member figures of `unit`'s subtree on `on` (or of each child's subtree)."""
+    group = f"p.anc{unit.depth + 1}_id" if by_child else f"p.anc{unit.depth}_id"
+    sql, params = member_rows_sql(group, f"p.anc{unit.depth}_id = %s", [unit.pk], on, rules)
+    return fold_member_rows(_fetch(sql, params), rules)
+
+
+def fold_member_rows(rows: Iterable[tuple[Any, ...]], rules: Ruleset) -> Grouped:
+    """Fold (key, *MemberRow) rows into member figures per key."""
+    by_key: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        if row[0] is None:
+            continue  # members of the unit itself when grouping by child
+        status, exempt, gender, bracket, eth, edu, theory, card, n = row[1:]
+        by_key.setdefault(row[0], []).append(
+            (status, bool(exempt), gender, bracket, eth, edu, theory, bool(card), n)
+        )
+    result: Grouped = {}
+    for key, key_rows in by_key.items():
+        m = figures.empty_members(rules)
+        figures.add_member_rows(m, key_rows, rules)
+        result[key] = figures.tidy_members(m)
+    return result
+
+
+def _corrections_exist() -> bool:
+    return MemberEvent.objects.filter(type="correction").exists()
+
+
+def _effective(event: str, corrections: bool) -> tuple[str, str, str]:
+    """(join, date expression, condition) reading `event` with its latest correction applied:
+    a voided event drops out, a restated one takes the corrected date and receiving unit."""
+    if not corrections:
+        return "", f"{event}.date", "1 = 1"
+    join = (
+        f"LEFT JOIN {EVENTS} c ON c.id = (SELECT c2.id FROM {EVENTS} c2 "
+        f"WHERE c2.corrects_id = {event}.id AND c2.type = 'correction' "
+        "ORDER BY c2.date DESC, c2.id DESC LIMIT 1)"
+    )
+    return join, f"COALESCE(c.date, {event}.date)", "(c.id IS NULL OR c.void = %s)"
+
+
+def month_of(column: str) -> str:
+    """SQL giving the "YYYY-MM" of a date column."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column}, 'YYYY-MM')"
+    return f"SUBSTR({column}, 1, 7)"  # SQLite keeps dates as ISO text
+
+
+def movement_rows(
+    anc: str,
+    anc_id: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    group: str,
+    *,
+    by_month: bool = False,
+    pairs: bool = False,
+) -> list[tuple[Any, ...]]:
+    """Movements of the periods whose column `anc` is `anc_id`, from `date_from` to
+    `date_to` (both included), grouped by the period's column `group` (and the month):
+    rows (key, [month,] movement, count), or with `pairs` transfers inside the deployment
+    as (key, [month,] "transfer_from:<unit id>", count) instead of in and out counts.
+
+    Each movement is read off the period it opens or closes: the unit is the period's, the
+    kind is the event's on that day, and a transfer counts only where the period on the other
+    side is grouped elsewhere (a transfer inside a subtree is no movement of it)."""
+    corrections = _corrections_exist()
+    join, date, valid = _effective("e", corrections)
+    extra: list[Any] = [False] if corrections else []
+    to_unit = "COALESCE(c.to_unit_id, e.to_unit_id)" if corrections else "e.to_unit_id"
+    month = f", {month_of(date)}" if by_month else ""
+    keys = "1, 2, 3" if by_month else "1, 2"
+    incoming = (
+        "'transfer_from:' || CAST(prev.unit_id AS VARCHAR(20))" if pairs else "'transferred_in'"
+    )
+    rows = _fetch(
+        # Movements that open a period: admission, readmission, exemption, transfer in.
+        f"SELECT p.{group}{month}, CASE e.type WHEN 'transfer_in' THEN {incoming} "
+        "ELSE e.type END, COUNT(*) "
+        f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
+        f"LEFT JOIN {PERIODS} prev ON prev.member_id = p.member_id "
+        "AND prev.valid_to = p.valid_from "
+        f"WHERE p.{anc} = %s AND p.valid_from >= %s AND p.valid_from <= %s "
+        "AND e.type IN ('admitted', 'readmitted', 'exempted', 'transfer_in') "
+        f"AND {date} = p.valid_from AND {valid} "
+        f"AND (e.type <> 'transfer_in' OR prev.{group} IS NULL OR prev.{group} <> p.{group}) "
+        f"GROUP BY {keys}",
+        [anc_id, date_from, date_to, *extra],
+    )
+    internal = "" if pairs else ", 'transfer_in'"
+    rows += _fetch(
+        # Movements that close a period: removal, expulsion, death, non-recognition, transfers.
+        f"SELECT p.{group}{month}, CASE WHEN e.type IN ('transfer_in', 'transfer_out') "
+        "THEN 'transferred_out' ELSE e.type END, COUNT(*) "
+        f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
+        f"LEFT JOIN {PERIODS} nxt ON nxt.member_id = p.member_id "
+        "AND nxt.valid_from = p.valid_to "
+        f"WHERE p.{anc} = %s AND p.valid_to >= %s AND p.valid_to <= %s "
+        "AND e.type IN ('not_recognized', 'removed', 'expelled', 'deceased', "
+        f"'transfer_out'{internal}) "
+        f"AND {date} = p.valid_to AND {valid} "
+        f"AND (e.type <> 'transfer_out' OR (nxt.id IS NULL AND {to_unit} IS NULL)) "
+        "AND (e.type <> 'transfer_in' OR (nxt.id IS NOT NULL "
+        f"AND (nxt.{group} IS NULL OR nxt.{group} <> p.{group}))) "
+        f"GROUP BY {keys}",
+        [anc_id, date_from, date_to, *extra],
+    )
+    rows += _fetch(
+        # Recognitions: decisions dated in the window, in the unit of the period they fall in.
+        f"SELECT p.{group}{month}, 'recognized', COUNT(*) "
+        f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
+        f"WHERE p.{anc} = %s AND p.valid_from <= %s "
+        "AND (p.valid_to IS NULL OR p.valid_to > %s) AND e.type = 'recognized' "
+        f"AND {date} >= %s AND {date} <= %s AND {date} >= p.valid_from "
+        f"AND (p.valid_to IS NULL OR {date} < p.valid_to) AND {valid} "
+        f"GROUP BY {keys}",
+        [anc_id, date_to, date_from, date_from, date_to, *extra],
+    )
+    return rows
+
+
+def movements(
+    unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
+) -> dict[int, dict[str, int]]:
+    """Movements of `unit`'s subtree (or of each child's subtree) from `date_from` to
+    `date_to`, both included."""
+    d = unit.depth
+    group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
+    counts: dict[int, dict[str, int]] = {}
+    for key, movement, n in movement_rows(f"anc{d}_id", unit.pk, date_from, date_to, group):
+        if key is not None:
+            counts.setdefault(key, figures.empty_movements())[movement] += n
+    return counts
+
+
+def units(unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False) -> Grouped:
+    """Units of the subtree existing on `on`, by kind, and the member-holding ones with fewer
+    full members than the rule set's minimum."""
+    step = unit.steplen
+    depth = unit.depth + 1 if by_child else unit.depth
+    prefix = f"SUBSTR(u.path, 1, {step * depth})"
+    active = (
+        "(u.founded_on IS NULL OR u.founded_on <= %s) "
+        "AND (u.dissolved_on IS NULL OR u.dissolved_on > %s)"
+    )
+    where = f"u.path >= %s AND u.path < %s AND LENGTH(u.path) >= {step * depth} AND {active}"
+    base = [unit.path, unit.path + PATH_END, on, on]
+    rows = _fetch(
+        f"SELECT {prefix}, u.kind, COUNT(*) FROM {UNITS} u WHERE {where} GROUP BY 1, 2", base
+    )
+    kinds = rules.member_holding_kinds()
+    minimum = rules.int("organization.cell_min_full_members")
+    weak = _fetch(
+        f"SELECT {prefix}, COUNT(*) FROM {UNITS} u WHERE {where} "
+        f"AND u.kind IN ({', '.join(['%s'] * len(kinds))}) "
+        f"AND (SELECT COUNT(*) FROM {PERIODS} p WHERE p.unit_id = u.id AND p.status = 'full' "
+        "AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s)) < %s "
+        "GROUP BY 1",
+        [*base, *kinds, on, on, minimum],
+    )
+    ids = dict(OrgUnit.objects.filter(path__in={r[0] for r in rows}).values_list("path", "id"))
+    result: Grouped = {}
+    for path, kind, n in rows:
+        u = result.setdefault(ids[path], figures.empty_units())
+        u["total"] += n
+        u["by_kind"][kind] = u["by_kind"].get(kind, 0) + n
+    for path, n in weak:
+        result.setdefault(ids[path], figures.empty_units())["cells_below_minimum"] = n
+    return {k: figures.tidy_units(v, rules) for k, v in result.items()}

@@ -1,0 +1,287 @@
+"""Statistics of a unit's subtree: the one selector behind the pages, the API, the CLI and the
+issued documents (docs/reports.md describes every figure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from django.utils.translation import gettext as _
+
+from cadrebook.core.dates import add_months
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.evaluations.models import Target
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.reports import figures, periods
+
+# Event types whose movement has another name in the statistics.
+MOVEMENT_OF_EVENT = {"transfer_in": "transferred_in", "transfer_out": "transferred_out"}
+
+
+class Source(Protocol):
+    """Where figures come from: the period table, or the aggregates built from it."""
+
+    name: str
+
+    def members(
+        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
+    ) -> periods.Grouped: ...
+
+    def movements(
+        self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
+    ) -> dict[int, dict[str, int]]: ...
+
+    def units(
+        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
+    ) -> periods.Grouped: ...
+
+
+class PeriodSource:
+    """Always current, any date: queries over the period and event tables."""
+
+    name = "periods"
+
+    def members(
+        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
+    ) -> periods.Grouped:
+        return periods.members(unit, on, rules, by_child=by_child)
+
+    def movements(
+        self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
+    ) -> dict[int, dict[str, int]]:
+        return periods.movements(unit, date_from, date_to, by_child=by_child)
+
+    def units(
+        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
+    ) -> periods.Grouped:
+        return periods.units(unit, on, rules, by_child=by_child)
+
+
+def check_dates(date_from: dt.date, date_to: dt.date, as_of: dt.date) -> None:
+    if date_from > date_to:
+        raise ServiceError(
+            "report.period_reversed",
+            _("The period starts on %(from)s, after its end on %(to)s.")
+            % {"from": date_from, "to": date_to},
+            field="from",
+        )
+    if date_from.year < 1900 or date_to.year > 2999 or as_of.year < 1900 or as_of.year > 2999:
+        raise ServiceError(
+            "report.date_out_of_range", _("Dates must lie between 1900 and 2999."), field="to"
+        )
+
+
+def shift_year(day: dt.date, years: int = -1) -> dt.date:
+    return add_months(day, 12 * years)
+
+
+def _movement_key(event_type: str) -> str:
+    return MOVEMENT_OF_EVENT.get(event_type, event_type)
+
+
+def _targets(
+    units: list[OrgUnit],
+    parent: OrgUnit,
+    date_from: dt.date,
+    date_to: dt.date,
+    source: Source,
+    rules: Ruleset,
+    known: dict[tuple[int, int], dict[int, dict[str, int]]],
+) -> dict[int, list[dict[str, Any]]]:
+    """Targets of `units` (the parent and/or its children) for the years of the period, with
+    the actual of each indicator over the whole year."""
+    indicators: dict[str, str] = rules.section("targets").get("indicators", {})
+    years = range(date_from.year, date_to.year + 1)
+    rows = Target.objects.filter(unit__in=units, year__in=list(years)).order_by("year", "indicator")
+    result: dict[int, list[dict[str, Any]]] = {u.pk: [] for u in units}
+    for target in rows:
+        by_child = target.unit_id != parent.pk
+        key = (target.year, int(by_child))
+        if key not in known:
+            start, end = dt.date(target.year, 1, 1), dt.date(target.year, 12, 31)
+            known[key] = source.movements(parent, start, end, by_child=by_child)
+        movement = _movement_key(indicators.get(target.indicator, target.indicator))
+        actual = known[key].get(target.unit_id, {}).get(movement, 0)
+        result[target.unit_id].append(
+            {
+                "indicator": target.indicator,
+                "year": target.year,
+                "target": target.target,
+                "actual": actual,
+                "achievement_pct": figures.percent(actual, target.target),
+            }
+        )
+    return result
+
+
+def _figures(
+    unit: OrgUnit,
+    date_from: dt.date,
+    date_to: dt.date,
+    as_of: dt.date,
+    source: Source,
+    rules: Ruleset,
+    *,
+    children: list[OrgUnit] | None,
+) -> dict[str, Any]:
+    members = source.members(unit, as_of, rules).get(unit.pk) or figures.empty_members(rules)
+    moves = source.movements(unit, date_from, date_to)
+    units = source.units(unit, as_of, rules).get(unit.pk) or figures.empty_units()
+    units["cell_min_full_members"] = rules.int("organization.cell_min_full_members")
+    known: dict[tuple[int, int], dict[int, dict[str, int]]] = {}
+    if date_from == dt.date(date_from.year, 1, 1) and date_to == dt.date(date_from.year, 12, 31):
+        known[(date_from.year, 0)] = moves
+    result: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "members": members,
+        "movements": moves.get(unit.pk) or figures.empty_movements(),
+        "units": units,
+    }
+    targeted = [unit, *(children or [])]
+    if children is not None and children:
+        child_members = source.members(unit, as_of, rules, by_child=True)
+        child_moves = source.movements(unit, date_from, date_to, by_child=True)
+        if (date_from.year, 0) in known:
+            known[(date_from.year, 1)] = child_moves
+        child_units = source.units(unit, as_of, rules, by_child=True)
+    targets = _targets(targeted, unit, date_from, date_to, source, rules, known)
+    result["targets"] = targets[unit.pk]
+    if children is not None:
+        result["children"] = [
+            {
+                "unit": c.code,
+                "name": c.name,
+                "kind": c.kind,
+                "members": child_members.get(c.pk) or figures.empty_members(rules),
+                "movements": child_moves.get(c.pk) or figures.empty_movements(),
+                "units": child_units.get(c.pk) or figures.empty_units(),
+                "targets": targets[c.pk],
+            }
+            for c in children
+        ]
+    return result
+
+
+def child_units(unit: OrgUnit, on: dt.date) -> list[OrgUnit]:
+    """The units directly below `unit` that exist on `on`, by code."""
+    return list(
+        OrgUnit.objects.filter(
+            path__startswith=unit.path, depth=unit.depth + 1
+        )  # children share the path prefix
+        .active_on(on)
+        .order_by("code")
+    )
+
+
+def unit_statistics(
+    unit: OrgUnit,
+    date_from: dt.date,
+    date_to: dt.date,
+    as_of: dt.date | None = None,
+    *,
+    source: Source | None = None,
+) -> dict[str, Any]:
+    """Every figure of `unit`'s subtree: members on `as_of` (default `date_to`), movements
+    from `date_from` to `date_to`, units, targets, the same one year earlier with the change
+    in %, and the breakdown by directly subordinate unit. JSON-ready (dates as ISO strings).
+
+    `source` defaults to the aggregates when they are current and cover the dates, else the
+    period table; both give the same numbers.
+    """
+    as_of = as_of or date_to
+    check_dates(date_from, date_to, as_of)
+    rules = current_ruleset()
+    if source is None:
+        from cadrebook.reports.aggregates import best_source
+
+        source = best_source()
+    children = child_units(unit, as_of)
+    result: dict[str, Any] = {"unit": unit.code, "name": unit.name, "kind": unit.kind}
+    result.update(_figures(unit, date_from, date_to, as_of, source, rules, children=children))
+    previous = _figures(
+        unit,
+        shift_year(date_from),
+        shift_year(date_to),
+        shift_year(as_of),
+        source,
+        rules,
+        children=None,
+    )
+    result["previous"] = previous
+    result["change_pct"] = {
+        "members": {
+            k: figures.change_percent(result["members"][k], previous["members"][k])
+            for k in figures.MEMBER_COUNTS
+        },
+        "movements": {
+            k: figures.change_percent(result["movements"][k], previous["movements"][k])
+            for k in figures.MOVEMENTS
+        },
+    }
+    children_out = result.pop("children", [])
+    result["children"] = children_out
+    result["source"] = source.name
+    return result
+
+
+def membership_history(
+    unit: OrgUnit, end: dt.date, years: int = 10, *, source: Source | None = None
+) -> list[dict[str, Any]]:
+    """Members of the subtree at each year's end over `years` years up to `end` (the last
+    point is `end` itself), oldest first."""
+    rules = current_ruleset()
+    if source is None:
+        from cadrebook.reports.aggregates import best_source
+
+        source = best_source()
+    points = [dt.date(end.year - k, 12, 31) for k in range(years - 1, 0, -1)] + [end]
+    result = []
+    for day in points:
+        m = source.members(unit, day, rules).get(unit.pk) or figures.empty_members(rules)
+        result.append(
+            {
+                "year": day.year,
+                "as_of": day.isoformat(),
+                "total": m["total"],
+                "probationary": m["probationary"],
+                "full": m["full"],
+            }
+        )
+    return result
+
+
+def unit_tree_sizes(
+    unit: OrgUnit, as_of: dt.date, depth: int = 2, limit: int = 400
+) -> dict[str, Any]:
+    """The subtree as nested {unit, name, value, children} sized by members on `as_of`,
+    `depth` levels below `unit`, at most `limit` nodes (the biggest kept)."""
+    rules = current_ruleset()
+    source = PeriodSource()
+    root: dict[str, Any] = {"unit": unit.code, "name": unit.name, "value": 0, "children": []}
+    total = source.members(unit, as_of, rules).get(unit.pk)
+    root["value"] = total["total"] if total else 0
+    budget = [limit - 1]
+
+    def expand(node: dict[str, Any], u: OrgUnit, level: int) -> None:
+        if level >= depth or budget[0] <= 0:
+            return
+        kids = child_units(u, as_of)
+        if not kids:
+            return
+        counts = source.members(u, as_of, rules, by_child=True)
+        sized = sorted(
+            ((counts.get(k.pk, {}).get("total", 0), k) for k in kids),
+            key=lambda pair: (-pair[0], pair[1].code),
+        )[: budget[0]]
+        budget[0] -= len(sized)
+        for value, k in sized:
+            child = {"unit": k.code, "name": k.name, "value": value, "children": []}
+            node["children"].append(child)
+        for child, (_value, k) in zip(node["children"], sized, strict=True):
+            expand(child, k, level + 1)
+
+    expand(root, unit, 0)
+    return root
