@@ -34,6 +34,8 @@ def _private_files(settings: Any, tmp_path_factory: Any) -> None:
             "QUEUES": ["default"],
         }
     }
+    # A test that wants the statistics rebuilt after an import turns this back on.
+    settings.CADREBOOK_STATS_REBUILD_AFTER_IMPORT = False
 
 
 @pytest.fixture

@@ -172,6 +172,10 @@ CACHES = {
 # Imports: uploaded files are kept under VAR_DIR/imports until the import is finished.
 IMPORT_DIR = VAR_DIR / "imports"
 CADREBOOK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 200) * 1024 * 1024
+# Rebuild the statistics aggregates in the background after every import that wrote data.
+CADREBOOK_STATS_REBUILD_AFTER_IMPORT = env_bool("STATS_REBUILD_AFTER_IMPORT", True)
+# Time of day ("HH:MM", server time) `cadrebook serve` rebuilds them; empty: never.
+CADREBOOK_STATS_REBUILD_AT = env_str("STATS_REBUILD_AT", "02:30")
 CADREBOOK_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
 # How many refused rows an import keeps in its report (the XLSX report has all of them).
 IMPORT_REPORT_MAX_ERRORS = env_int("IMPORT_REPORT_MAX_ERRORS", 10000)

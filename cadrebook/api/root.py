@@ -8,6 +8,7 @@ from ninja.security import django_auth
 
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
+from cadrebook.reports.api import router as reports_router
 
 # Refusals that are not a fault of the input itself.
 STATUS_BY_CODE = {
@@ -39,3 +40,4 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 
 api.add_router("/imports", imports_router)
+api.add_router("/reports", reports_router)

@@ -249,7 +249,19 @@ def _finish(
     job.refresh_from_db()
     if job.is_finished:
         _remove_upload(job)
+    if status == JobStatus.DONE and report is not None and report.committed:
+        _refresh_statistics()
     return job
+
+
+def _refresh_statistics() -> None:
+    """After an import the statistics aggregates are rebuilt in the background; until then
+    the statistics come from the period table, so no figure is stale meanwhile."""
+    if not settings.CADREBOOK_STATS_REBUILD_AFTER_IMPORT:
+        return
+    from cadrebook.reports.tasks import rebuild_statistics_task
+
+    transaction.on_commit(rebuild_statistics_task.enqueue)
 
 
 def _fail(job: ImportJob, exc: Exception) -> None:

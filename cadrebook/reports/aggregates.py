@@ -12,6 +12,7 @@ give identical numbers, which the tests check on generated data).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 
+from cadrebook.core.bulk import RowWriter
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
@@ -182,15 +184,18 @@ def _movement_counts(tree: _Tree, first: dt.date, last: dt.date) -> dict[tuple[i
     return counts
 
 
-def _bulk(model: Any, objs: Iterable[Any]) -> None:
-    batch = []
-    for obj in objs:
-        batch.append(obj)
-        if len(batch) >= WRITE_BATCH:
-            model.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        model.objects.bulk_create(batch)
+def _write(model: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Write derived rows in batches with COPY (PostgreSQL) or executemany."""
+    with connection.cursor() as cursor:
+        writer = RowWriter(cursor)
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= WRITE_BATCH:
+                writer.write(model, columns, batch)
+                batch = []
+        if batch:
+            writer.write(model, columns, batch)
 
 
 def rebuild_statistics(
@@ -218,14 +223,11 @@ def rebuild_statistics(
         for day in dates:
             members = _member_figures(tree, day, rules)
             units = _unit_figures(tree, day, rules)
-            _bulk(
+            _write(
                 StatsSnapshot,
+                ("unit_id", "date", "figures"),
                 (
-                    StatsSnapshot(
-                        unit_id=uid,
-                        date=day,
-                        figures={"members": members[uid], "units": units[uid]},
-                    )
+                    (uid, day, json.dumps({"members": members[uid], "units": units[uid]}))
                     for uid in sorted(tree.aggregated)
                 ),
             )
@@ -234,15 +236,11 @@ def rebuild_statistics(
             first_month = first.replace(day=1)
             last_month = today.replace(day=1)
             counts = _movement_counts(tree, first_month, month_end(last_month))
-            _bulk(
+            _write(
                 MovementCount,
+                ("unit_id", "month", "movement", "count"),
                 (
-                    MovementCount(
-                        unit_id=uid,
-                        month=dt.date.fromisoformat(month + "-01"),
-                        movement=movement,
-                        count=n,
-                    )
+                    (uid, dt.date.fromisoformat(month + "-01"), movement, n)
                     for (uid, month, movement), n in sorted(counts.items())
                 ),
             )

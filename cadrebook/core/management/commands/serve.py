@@ -4,14 +4,33 @@ worker, and serve."""
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import signal
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def seconds_until(at: str, now: dt.datetime) -> float:
+    """Seconds from `now` to the next time of day "HH:MM"."""
+    hour, minute = (int(x) for x in at.split(":"))
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= now:
+        target += dt.timedelta(days=1)
+    return (target - now).total_seconds()
+
+
+def _nightly(at: str, command: list[str]) -> None:
+    """Run `command` every day at `at`, in a process of its own, for as long as we serve."""
+    while True:
+        time.sleep(seconds_until(at, dt.datetime.now()))
+        subprocess.run(command, check=False)
 
 
 class Command(BaseCommand):
@@ -31,11 +50,19 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         if not options["no_demo"]:
             call_command("demo", if_empty=True)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        # Statistics read the aggregates only when they are current; build them now (fast on a
+        # fresh or demo database) and every night, when bulk changes have been made meanwhile.
+        call_command("report", "rebuild", "--if-stale")
+        if settings.CADREBOOK_STATS_REBUILD_AT:
+            threading.Thread(
+                target=_nightly,
+                args=(settings.CADREBOOK_STATS_REBUILD_AT, [*manage, "report", "rebuild"]),
+                daemon=True,
+            ).start()
         if not options["no_worker"] and settings.TASKS_BACKEND == "database":
             # The worker is a process of its own, so a long import never blocks a page.
-            worker = subprocess.Popen(
-                [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"]
-            )
+            worker = subprocess.Popen([*manage, "db_worker", "--no-reload"])
             atexit.register(worker.terminate)
 
             def stop(signum: int, frame: Any) -> None:

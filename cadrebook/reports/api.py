@@ -1,0 +1,69 @@
+"""API of the reports: `GET /api/v1/reports/stats?unit=&from=&to=&as_of=`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.reports.selectors import unit_statistics
+
+router = Router(tags=["reports"])
+
+
+class StatsQuery(Schema):
+    unit: str = Field(..., description="Code of the unit whose subtree is counted")
+    date_from: dt.date = Field(..., alias="from", description="First day of the period")
+    date_to: dt.date = Field(..., alias="to", description="Last day of the period")
+    as_of: dt.date | None = Field(None, description="Day members are counted (default: to)")
+
+
+class TargetOut(Schema):
+    indicator: str
+    year: int
+    target: int
+    actual: int
+    achievement_pct: float | None
+
+
+class PartOut(Schema):
+    as_of: str
+    from_: str = Field(..., alias="from")
+    to: str
+    members: dict[str, Any]
+    movements: dict[str, int]
+    units: dict[str, Any]
+    targets: list[TargetOut]
+
+
+class ChildOut(Schema):
+    unit: str
+    name: str
+    kind: str
+    members: dict[str, Any]
+    movements: dict[str, int]
+    units: dict[str, Any]
+    targets: list[TargetOut]
+
+
+class StatsOut(PartOut):
+    unit: str
+    name: str
+    kind: str
+    previous: PartOut
+    change_pct: dict[str, dict[str, float | None]]
+    children: list[ChildOut]
+    source: str
+
+
+@router.get("/stats", response=StatsOut, by_alias=True, summary="Statistics of a subtree")
+def stats(request: HttpRequest, query: Query[StatsQuery]) -> dict[str, Any]:
+    """Members on `as_of`, movements from `from` to `to`, units, targets, the previous year
+    and the breakdown by subordinate unit (docs/reports.md). A unit outside the caller's
+    scope answers 404, like one that does not exist."""
+    unit = get_object_or_404(OrgUnit.objects.visible_to(request.user, "view"), code=query.unit)
+    return unit_statistics(unit, query.date_from, query.date_to, query.as_of)
