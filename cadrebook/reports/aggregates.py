@@ -236,12 +236,16 @@ def rebuild_statistics(
             first_month = first.replace(day=1)
             last_month = today.replace(day=1)
             counts = _movement_counts(tree, first_month, month_end(last_month))
+            yearly: Counter[tuple[int, str, str]] = Counter()
+            for (uid, month, movement), n in counts.items():
+                yearly[(uid, month[:4] + "-01", movement)] += n
             _write(
                 MovementCount,
-                ("unit_id", "month", "movement", "count"),
+                ("unit_id", "span", "month", "movement", "count"),
                 (
-                    (uid, dt.date.fromisoformat(month + "-01"), movement, n)
-                    for (uid, month, movement), n in sorted(counts.items())
+                    (uid, span, dt.date.fromisoformat(month + "-01"), movement, n)
+                    for span, table in (("month", counts), ("year", yearly))
+                    for (uid, month, movement), n in sorted(table.items())
                 ),
             )
             build.first_month, build.last_month = first_month, last_month
@@ -341,8 +345,14 @@ class AggregateSource:
             )
         else:
             ids = [unit.pk]
+        whole_years = (date_from.month, date_from.day, date_to.month, date_to.day) == (1, 1, 12, 31)
         rows = (
-            MovementCount.objects.filter(unit_id__in=ids, month__gte=date_from, month__lte=date_to)
+            MovementCount.objects.filter(
+                unit_id__in=ids,
+                span="year" if whole_years else "month",
+                month__gte=date_from,
+                month__lte=date_to,
+            )
             .values_list("unit_id", "movement")
             .annotate(n=Sum("count"))
         )

@@ -43,14 +43,17 @@ class MovementCount(models.Model):
     unit = models.ForeignKey(
         "orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    month = models.DateField(_("month"))  # the first day of the month
+    # The first day of the month, or of the year for the whole year's count (span "year"),
+    # so a year's figures for thousands of units are one row each.
+    month = models.DateField(_("month"))
+    span = models.CharField(_("span"), max_length=5, default="month")
     movement = models.CharField(_("movement"), max_length=32)
     count = models.PositiveIntegerField(_("count"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["unit", "month", "movement"], name="movement_count_unit_month"
+                fields=["unit", "span", "month", "movement"], name="movement_count_unit_span"
             )
         ]
 

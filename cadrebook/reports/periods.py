@@ -76,7 +76,7 @@ def fold_member_rows(rows: Iterable[tuple[Any, ...]], rules: Ruleset) -> Grouped
     return result
 
 
-def _corrections_exist() -> bool:
+def corrections_exist() -> bool:
     return MemberEvent.objects.filter(type="correction").exists()
 
 
@@ -109,6 +109,7 @@ def movement_rows(
     *,
     by_month: bool = False,
     pairs: bool = False,
+    corrections: bool | None = None,
 ) -> list[tuple[Any, ...]]:
     """Movements of the periods whose column `anc` is `anc_id`, from `date_from` to
     `date_to` (both included), grouped by the period's column `group` (and the month):
@@ -118,7 +119,8 @@ def movement_rows(
     Each movement is read off the period it opens or closes: the unit is the period's, the
     kind is the event's on that day, and a transfer counts only where the period on the other
     side is grouped elsewhere (a transfer inside a subtree is no movement of it)."""
-    corrections = _corrections_exist()
+    if corrections is None:
+        corrections = corrections_exist()
     join, date, valid = _effective("e", corrections)
     extra: list[Any] = [False] if corrections else []
     to_unit = "COALESCE(c.to_unit_id, e.to_unit_id)" if corrections else "e.to_unit_id"
@@ -127,8 +129,14 @@ def movement_rows(
     incoming = (
         "'transfer_from:' || CAST(prev.unit_id AS VARCHAR(20))" if pairs else "'transferred_in'"
     )
-    rows = _fetch(
-        # Movements that open a period: admission, readmission, exemption, transfer in.
+    # With `pairs`, transfers inside the deployment are counted from their receiving side only.
+    closing = "'not_recognized', 'removed', 'expelled', 'deceased', 'transfer_out'"
+    if not pairs:
+        closing += ", 'transfer_in'"
+    # One round trip: movements that open a period (admission, readmission, exemption,
+    # transfer in), that close one (removal, expulsion, death, non-recognition, transfer
+    # out), and recognitions (decisions dated in the window, in the unit of their period).
+    return _fetch(
         f"SELECT p.{group}{month}, CASE e.type WHEN 'transfer_in' THEN {incoming} "
         "ELSE e.type END, COUNT(*) "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
@@ -138,29 +146,19 @@ def movement_rows(
         "AND e.type IN ('admitted', 'readmitted', 'exempted', 'transfer_in') "
         f"AND {date} = p.valid_from AND {valid} "
         f"AND (e.type <> 'transfer_in' OR prev.{group} IS NULL OR prev.{group} <> p.{group}) "
-        f"GROUP BY {keys}",
-        [anc_id, date_from, date_to, *extra],
-    )
-    internal = "" if pairs else ", 'transfer_in'"
-    rows += _fetch(
-        # Movements that close a period: removal, expulsion, death, non-recognition, transfers.
+        f"GROUP BY {keys} UNION ALL "
         f"SELECT p.{group}{month}, CASE WHEN e.type IN ('transfer_in', 'transfer_out') "
         "THEN 'transferred_out' ELSE e.type END, COUNT(*) "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} nxt ON nxt.member_id = p.member_id "
         "AND nxt.valid_from = p.valid_to "
         f"WHERE p.{anc} = %s AND p.valid_to >= %s AND p.valid_to <= %s "
-        "AND e.type IN ('not_recognized', 'removed', 'expelled', 'deceased', "
-        f"'transfer_out'{internal}) "
+        f"AND e.type IN ({closing}) "
         f"AND {date} = p.valid_to AND {valid} "
         f"AND (e.type <> 'transfer_out' OR (nxt.id IS NULL AND {to_unit} IS NULL)) "
         "AND (e.type <> 'transfer_in' OR (nxt.id IS NOT NULL "
         f"AND (nxt.{group} IS NULL OR nxt.{group} <> p.{group}))) "
-        f"GROUP BY {keys}",
-        [anc_id, date_from, date_to, *extra],
-    )
-    rows += _fetch(
-        # Recognitions: decisions dated in the window, in the unit of the period they fall in.
+        f"GROUP BY {keys} UNION ALL "
         f"SELECT p.{group}{month}, 'recognized', COUNT(*) "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"WHERE p.{anc} = %s AND p.valid_from <= %s "
@@ -168,20 +166,31 @@ def movement_rows(
         f"AND {date} >= %s AND {date} <= %s AND {date} >= p.valid_from "
         f"AND (p.valid_to IS NULL OR {date} < p.valid_to) AND {valid} "
         f"GROUP BY {keys}",
-        [anc_id, date_to, date_from, date_from, date_to, *extra],
+        [
+            *(anc_id, date_from, date_to, *extra),
+            *(anc_id, date_from, date_to, *extra),
+            *(anc_id, date_to, date_from, date_from, date_to, *extra),
+        ],
     )
-    return rows
 
 
 def movements(
-    unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
+    unit: OrgUnit,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    by_child: bool = False,
+    corrections: bool | None = None,
 ) -> dict[int, dict[str, int]]:
     """Movements of `unit`'s subtree (or of each child's subtree) from `date_from` to
     `date_to`, both included."""
     d = unit.depth
     group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
     counts: dict[int, dict[str, int]] = {}
-    for key, movement, n in movement_rows(f"anc{d}_id", unit.pk, date_from, date_to, group):
+    rows = movement_rows(
+        f"anc{d}_id", unit.pk, date_from, date_to, group, corrections=corrections
+    )
+    for key, movement, n in rows:
         if key is not None:
             counts.setdefault(key, figures.empty_movements())[movement] += n
     return counts

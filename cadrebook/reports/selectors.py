@@ -42,20 +42,42 @@ class PeriodSource:
 
     name = "periods"
 
+    def __init__(self) -> None:
+        self._corrections: bool | None = None
+        self._members: dict[tuple[int, dt.date, bool], periods.Grouped] = {}
+
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        return periods.members(unit, on, rules, by_child=by_child)
+        key = (unit.pk, on, by_child)
+        if key not in self._members:
+            self._members[key] = periods.members(unit, on, rules, by_child=by_child)
+        return self._members[key]
 
     def movements(
         self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
     ) -> dict[int, dict[str, int]]:
-        return periods.movements(unit, date_from, date_to, by_child=by_child)
+        if self._corrections is None:
+            self._corrections = periods.corrections_exist()
+        return periods.movements(
+            unit, date_from, date_to, by_child=by_child, corrections=self._corrections
+        )
 
     def units(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        return periods.units(unit, on, rules, by_child=by_child)
+        if by_child or unit.numchild:
+            return periods.units(unit, on, rules, by_child=by_child)
+        # A unit with nothing below it: itself, and whether it is short of full members.
+        if not unit.is_active_on(on):
+            return {}
+        result = figures.empty_units()
+        result.update(total=1, by_kind={unit.kind: 1})
+        if unit.kind in rules.member_holding_kinds():
+            full = self.members(unit, on, rules).get(unit.pk, {}).get("full", 0)
+            minimum = rules.int("organization.cell_min_full_members")
+            result["cells_below_minimum"] = int(full < minimum)
+        return {unit.pk: result}
 
 
 def check_dates(date_from: dt.date, date_to: dt.date, as_of: dt.date) -> None:
@@ -167,6 +189,8 @@ def _figures(
 
 def child_units(unit: OrgUnit, on: dt.date) -> list[OrgUnit]:
     """The units directly below `unit` that exist on `on`, by code."""
+    if not unit.numchild:
+        return []
     return list(
         OrgUnit.objects.filter(
             path__startswith=unit.path, depth=unit.depth + 1
