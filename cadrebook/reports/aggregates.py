@@ -29,7 +29,7 @@ from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import figures, periods
 from cadrebook.reports.models import MovementCount, StatsBuild, StatsSnapshot
-from cadrebook.reports.selectors import PeriodSource, Source
+from cadrebook.reports.selectors import PeriodSource, Source, below
 
 # Audit events that change what the statistics count (views and exports do not).
 CHANGES = ("member.", "unit.", "import.")
@@ -275,9 +275,9 @@ class AggregateSource:
         if key not in self._snapshots:
             if by_child:
                 ids = list(
-                    OrgUnit.objects.filter(
-                        path__startswith=unit.path, depth=unit.depth + 1, numchild__gt=0
-                    ).values_list("id", flat=True)
+                    OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list(
+                        "id", flat=True
+                    )
                 )
             else:
                 ids = [unit.pk] if unit.numchild else []
@@ -288,9 +288,7 @@ class AggregateSource:
         return self._snapshots[key]
 
     def _leaf_children(self, unit: OrgUnit) -> bool:
-        return OrgUnit.objects.filter(
-            path__startswith=unit.path, depth=unit.depth + 1, numchild=0
-        ).exists()
+        return OrgUnit.objects.filter(**below(unit), numchild=0).exists()
 
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
@@ -339,9 +337,7 @@ class AggregateSource:
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
         if by_child:
             ids = list(
-                OrgUnit.objects.filter(
-                    path__startswith=unit.path, depth=unit.depth + 1, numchild__gt=0
-                ).values_list("id", flat=True)
+                OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
             )
         else:
             ids = [unit.pk]

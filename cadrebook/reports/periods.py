@@ -187,9 +187,7 @@ def movements(
     d = unit.depth
     group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
     counts: dict[int, dict[str, int]] = {}
-    rows = movement_rows(
-        f"anc{d}_id", unit.pk, date_from, date_to, group, corrections=corrections
-    )
+    rows = movement_rows(f"anc{d}_id", unit.pk, date_from, date_to, group, corrections=corrections)
     for key, movement, n in rows:
         if key is not None:
             counts.setdefault(key, figures.empty_movements())[movement] += n

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.dates import add_months
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.models import Target
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import figures, periods
@@ -187,14 +188,18 @@ def _figures(
     return result
 
 
+def below(unit: OrgUnit) -> dict[str, Any]:
+    """Filter of the units directly below `unit`: a path range, which SQLite serves from the
+    index (startswith would scan it), and the next depth."""
+    return {"path__gt": unit.path, "path__lt": unit.path + PATH_END, "depth": unit.depth + 1}
+
+
 def child_units(unit: OrgUnit, on: dt.date) -> list[OrgUnit]:
     """The units directly below `unit` that exist on `on`, by code."""
     if not unit.numchild:
         return []
     return list(
-        OrgUnit.objects.filter(
-            path__startswith=unit.path, depth=unit.depth + 1
-        )  # children share the path prefix
+        OrgUnit.objects.filter(**below(unit))  # children share the path prefix
         .active_on(on)
         .order_by("code")
     )
