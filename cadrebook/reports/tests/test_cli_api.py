@@ -197,3 +197,13 @@ def test_seconds_until_the_nightly_rebuild() -> None:
     now = dt.datetime(2026, 11, 24, 23, 0)
     assert seconds_until("02:30", now) == 3.5 * 3600
     assert seconds_until("23:00", now) == 24 * 3600
+
+
+def test_the_demo_has_targets_and_current_statistics(db: None, settings: Any) -> None:
+    from cadrebook.evaluations.models import Target
+    from cadrebook.reports.aggregates import current_build
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("demo", "--members", "150", "--seed", "5", stdout=io.StringIO())
+    assert Target.objects.filter(indicator="admissions").count() >= 10
+    assert current_build() is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.utils import timezone
 
 
 class Command(BaseCommand):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from cadrebook.evaluations.synthetic import demo_targets
         from cadrebook.members.synthetic import (
             DEMO_PASSWORD,
             create_demo_users,
@@ -42,6 +44,7 @@ class Command(BaseCommand):
             national_params,
         )
         from cadrebook.orgs.models import OrgUnit
+        from cadrebook.reports.aggregates import rebuild_statistics
 
         if options["if_empty"] and OrgUnit.objects.exists():
             self.stdout.write("The database already has org units; nothing generated.")
@@ -59,12 +62,22 @@ class Command(BaseCommand):
         summary = generate(seed=options["seed"], **params)
         root = OrgUnit.objects.get(code=summary.root_code)
         logins = create_demo_users(root=root)
+        targets = demo_targets(root=root, years=params.get("years", 10), today=timezone.localdate())
+        build = rebuild_statistics()
 
         self.stdout.write(
             f"Generated province {summary.root_code}: {summary.units:,} units "
             f"({summary.member_units:,} holding members), {summary.members:,} members, "
             f"{summary.events:,} events, {summary.periods:,} periods "
             f"in {summary.seconds:.1f} s."
+        )
+        self.stdout.write(
+            f"Set {targets:,} targets; "
+            + (
+                f"built the statistics in {build.seconds:.1f} s."
+                if build
+                else "run `cadrebook report rebuild` for fast statistics."
+            )
         )
         self.stdout.write(
             "Members by status: "
