@@ -40,7 +40,17 @@ PERSONAL_FIELDS = [
     "phone",
     "address",
 ]
-CACHE_FIELDS = ["status", "unit", "exempt", "admitted_on", "recognized_on", "pending_transfer_to"]
+# The fields an event may change; the card is among them (it goes when a member stops being a
+# full member), so the audit trail shows that too.
+CACHE_FIELDS = [
+    "status",
+    "unit",
+    "exempt",
+    "admitted_on",
+    "recognized_on",
+    "pending_transfer_to",
+    "card_number",
+]
 
 
 # Helpers -------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from cadrebook.core.bulk import RowWriter
@@ -27,43 +27,43 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
-from cadrebook.reports import figures, periods
+from cadrebook.reports import deltas, figures, periods
 from cadrebook.reports.models import MovementCount, StatsBuild, StatsSnapshot
 from cadrebook.reports.selectors import PeriodSource, Source, below
 
-# Audit events that change what the statistics count (views and exports do not).
-CHANGES = ("member.", "unit.", "import.")
 WRITE_BATCH = 2000
 
 
-def data_mark(rules: Ruleset | None = None) -> str:
-    """A fingerprint of the counted data, cheap to read: the rule set, the highest ids of the
-    tables the statistics read (bulk writers add rows without audit entries)."""
+def rules_mark(rules: Ruleset | None = None) -> str:
+    """The rule set the figures were counted under (brackets, kinds and minimums come from it)."""
     rules = rules or current_ruleset()
-    parts = [f"{rules.id}@{rules.version}"]
-    for model in (MemberEvent, MemberPeriod, Member, OrgUnit):
-        parts.append(str(model.objects.aggregate(m=Max("id"))["m"] or 0))
-    return ":".join(parts)
+    return f"{rules.id}@{rules.version}"
 
 
-def _changed_since(audit_mark: int) -> bool:
-    q = Q()
-    for prefix in CHANGES:
-        q |= Q(event_type__startswith=prefix)
-    return AuditEntry.objects.filter(q, pk__gt=audit_mark).exists()
+def _latest_build(rules: Ruleset) -> StatsBuild | None:
+    build = StatsBuild.objects.filter(finished_at__isnull=False).first()
+    return build if build is not None and build.data_mark == rules_mark(rules) else None
 
 
 def current_build() -> StatsBuild | None:
     """The latest finished build, if nothing it counted has changed since."""
-    build = StatsBuild.objects.filter(finished_at__isnull=False).first()
-    if build is None or build.data_mark != data_mark() or _changed_since(build.audit_mark):
+    rules = current_ruleset()
+    build = _latest_build(rules)
+    if build is None:
         return None
-    return build
+    changes = deltas.changes_since(build, rules)
+    return build if changes is not None and changes.empty else None
 
 
 def best_source() -> Source:
-    build = current_build()
-    return AggregateSource(build) if build is not None else PeriodSource()
+    """The aggregates, corrected for the members changed since they were built, or the
+    period table when they cannot be."""
+    rules = current_ruleset()
+    build = _latest_build(rules)
+    changes = deltas.changes_since(build, rules) if build is not None else None
+    if build is None or changes is None:
+        return PeriodSource()
+    return AggregateSource(build, changes)
 
 
 def snapshot_dates(first: dt.date, last: dt.date, rules: Ruleset) -> list[dt.date]:
@@ -212,8 +212,10 @@ def rebuild_statistics(
     with transaction.atomic():
         build = StatsBuild.objects.create(
             started_at=timezone.now(),
-            data_mark=data_mark(rules),
+            data_mark=rules_mark(rules),
             audit_mark=AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0,
+            event_mark=MemberEvent.objects.aggregate(m=Max("id"))["m"] or 0,
+            member_mark=Member.objects.aggregate(m=Max("id"))["m"] or 0,
         )
         MovementCount.objects.all().delete()
         StatsSnapshot.objects.all().delete()
@@ -259,33 +261,41 @@ def rebuild_statistics(
 
 
 class AggregateSource:
-    """Figures from the aggregate tables where they cover the question; the period table
-    answers the rest (cells, other dates, windows that are not whole months)."""
+    """Figures from the aggregate tables where they cover the question, corrected for the
+    members changed since the build; the period table answers the rest (cells, other dates,
+    windows that are not whole months)."""
 
     name = "snapshot"
 
-    def __init__(self, build: StatsBuild) -> None:
+    def __init__(self, build: StatsBuild, changes: deltas.Changes | None = None) -> None:
         self.build = build
+        self.changes = changes or deltas.Changes()
         self.dates = {dt.date.fromisoformat(d) for d in build.dates}
         self.fallback = PeriodSource()
         self._snapshots: dict[tuple[int, dt.date, bool], dict[int, dict[str, Any]]] = {}
+        self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
 
     def _snapshot(self, unit: OrgUnit, on: dt.date, by_child: bool) -> dict[int, dict[str, Any]]:
         key = (unit.pk, on, by_child)
         if key not in self._snapshots:
-            if by_child:
-                ids = list(
-                    OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list(
-                        "id", flat=True
-                    )
-                )
-            else:
-                ids = [unit.pk] if unit.numchild else []
-            rows = StatsSnapshot.objects.filter(unit_id__in=ids, date=on).values_list(
-                "unit_id", "figures"
-            )
+            rows = StatsSnapshot.objects.filter(
+                unit_id__in=self._aggregated(unit, by_child), date=on
+            ).values_list("unit_id", "figures")
             self._snapshots[key] = dict(rows)
         return self._snapshots[key]
+
+    def _aggregated(self, unit: OrgUnit, by_child: bool) -> list[int]:
+        """Ids the aggregates hold for `unit` (itself, or its children with units below)."""
+        if not by_child:
+            return [unit.pk] if unit.numchild else []
+        return list(
+            OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
+        )
+
+    def _key_of(self, unit: OrgUnit, by_child: bool) -> deltas.KeyOf:
+        if (unit.pk, by_child) not in self._keys:
+            self._keys[(unit.pk, by_child)] = deltas.key_function(unit, by_child, self.changes)
+        return self._keys[(unit.pk, by_child)]
 
     def _leaf_children(self, unit: OrgUnit) -> bool:
         return OrgUnit.objects.filter(**below(unit), numchild=0).exists()
@@ -295,11 +305,17 @@ class AggregateSource:
     ) -> periods.Grouped:
         if on not in self.dates or (not by_child and not unit.numchild):
             return self.fallback.members(unit, on, rules, by_child=by_child)
-        result: periods.Grouped = {}
+        counts: dict[int, dict[str, Any]] = {}
         for uid, fig in self._snapshot(unit, on, by_child).items():
-            m = figures.empty_members(rules)
-            figures.merge_counts(m, fig["members"])
-            result[uid] = figures.tidy_members(m)
+            counts[uid] = figures.empty_members(rules)
+            figures.merge_counts(counts[uid], fig["members"])
+        if not self.changes.empty:
+            key_of = self._key_of(unit, by_child)
+            for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
+                for uid, rows in deltas.member_rows(lives, key_of, on, rules, sign).items():
+                    if uid in counts:
+                        figures.add_member_rows(counts[uid], rows, rules)
+        result: periods.Grouped = {uid: figures.tidy_members(m) for uid, m in counts.items()}
         if by_child and self._leaf_children(unit):
             leaves = self.fallback.members(unit, on, rules, by_child=True)
             result.update({k: v for k, v in leaves.items() if k not in result})
@@ -314,10 +330,49 @@ class AggregateSource:
             uid: figures.tidy_units(fig["units"], rules)
             for uid, fig in self._snapshot(unit, on, by_child).items()
         }
+        if not self.changes.empty:
+            self._correct_weak_cells(result, unit, on, rules, by_child)
         if by_child and self._leaf_children(unit):
             leaves = self.fallback.units(unit, on, rules, by_child=True)
             result.update({k: v for k, v in leaves.items() if k not in result})
         return result
+
+    def _correct_weak_cells(
+        self,
+        result: periods.Grouped,
+        unit: OrgUnit,
+        on: dt.date,
+        rules: Ruleset,
+        by_child: bool,
+    ) -> None:
+        """Cells whose full members changed since the build may have crossed the minimum."""
+        delta: dict[int, int] = defaultdict(int)
+        for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
+            for cell, n in deltas.full_counts(lives, on, rules, sign).items():
+                delta[cell] += n
+        cells = OrgUnit.objects.filter(
+            pk__in=list(delta), kind__in=rules.member_holding_kinds()
+        ).active_on(on)
+        ids = [c.pk for c in cells]
+        if not ids:
+            return
+        full_now = dict(
+            periods._fetch(
+                f"SELECT p.unit_id, COUNT(*) FROM {periods.PERIODS} p WHERE p.status = 'full' "
+                f"AND p.unit_id IN ({', '.join(['%s'] * len(ids))}) AND p.valid_from <= %s "
+                "AND (p.valid_to IS NULL OR p.valid_to > %s) GROUP BY 1",
+                [*ids, on, on],
+            )
+        )
+        minimum = rules.int("organization.cell_min_full_members")
+        key_of = self._key_of(unit, by_child)
+        for cell in ids:
+            key = key_of(cell)
+            if key not in result:
+                continue
+            now = full_now.get(cell, 0)
+            then = now - delta[cell]
+            result[key]["cells_below_minimum"] += int(now < minimum) - int(then < minimum)
 
     def _whole_months(self, date_from: dt.date, date_to: dt.date) -> bool:
         b = self.build
@@ -335,12 +390,7 @@ class AggregateSource:
     ) -> dict[int, dict[str, int]]:
         if not self._whole_months(date_from, date_to) or (not by_child and not unit.numchild):
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
-        if by_child:
-            ids = list(
-                OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
-            )
-        else:
-            ids = [unit.pk]
+        ids = self._aggregated(unit, by_child)
         whole_years = (date_from.month, date_from.day, date_to.month, date_to.day) == (1, 1, 12, 31)
         rows = (
             MovementCount.objects.filter(
@@ -355,6 +405,13 @@ class AggregateSource:
         result: dict[int, dict[str, int]] = {uid: figures.empty_movements() for uid in ids}
         for uid, movement, n in rows:
             result[uid][movement] += n
+        if not self.changes.empty:
+            key_of = self._key_of(unit, by_child)
+            for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
+                moved = deltas.movements(lives, key_of, date_from, date_to, sign)
+                for uid, counts in moved.items():
+                    if uid in result:
+                        figures.merge_counts(result[uid], counts)
         if by_child and self._leaf_children(unit):
             leaves = self.fallback.movements(unit, date_from, date_to, by_child=True)
             result.update({k: v for k, v in leaves.items() if k not in result})

@@ -148,7 +148,9 @@ def tidy_members(members: dict[str, Any]) -> dict[str, Any]:
         members["by_age_bracket"].pop(OTHER, None)
         members["by_age_bracket_gender"].pop(OTHER, None)
     groups = members["by_ethnicity"]["groups"]
-    members["by_ethnicity"]["groups"] = dict(sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])))
+    members["by_ethnicity"]["groups"] = dict(
+        sorted(((k, v) for k, v in groups.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    )
     return members
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.rules import current_ruleset
 from cadrebook.members import services
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.synthetic import generate
@@ -112,17 +113,93 @@ def test_aggregates_equal_the_period_table(generated: OrgUnit, actor: Any) -> No
     assert used_snapshot > 10
 
 
-def test_a_change_after_the_build_sends_reads_to_the_period_table(
+def _changes_of_a_day(actor: Any) -> None:
+    """A working day's changes through the services: personal data, a card, admissions,
+    recognitions, transfers within and across subtrees, an exemption, a removal, a death,
+    corrections of earlier events."""
+    rng = random.Random(5)
+    day = TODAY
+    full = list(Member.objects.filter(status="full").order_by("pk"))
+    prob = list(Member.objects.filter(status="probationary").order_by("pk"))
+    applicants = list(Member.objects.filter(status="applicant").order_by("pk"))
+    cells = list(OrgUnit.objects.filter(kind__in=["cell", "grassroots_cell"]).order_by("path"))
+
+    def attempt(fn: Any, **kw: Any) -> None:
+        try:
+            fn(actor=actor, **kw)
+        except ServiceError:
+            pass
+
+    for m in full[:3]:
+        attempt(
+            services.member_update_personal,
+            member=m,
+            version=Member.objects.get(pk=m.pk).version,
+            ethnicity="Tày",
+            gender="female" if m.gender == "male" else "male",
+        )
+    attempt(services.member_set_card, member=full[3], card_number="09.111111")
+    for m in applicants[:3]:
+        attempt(services.member_admit, member=m, date=dt.date(2024, 12, 20))
+    for m in prob[:3]:
+        attempt(services.member_recognize, member=m, date=day)
+    for m in full[4:8]:
+        target = rng.choice([c for c in cells if c.pk != m.unit_id])
+        attempt(services.member_transfer, member=m, date=dt.date(2025, 3, 3), to_unit=target)
+    attempt(services.member_exempt, member=full[8], date=dt.date(2024, 6, 1), reason="health")
+    attempt(services.member_remove, member=full[9], date=dt.date(2025, 2, 2), reason="absent")
+    attempt(services.member_record_death, member=full[10], date=dt.date(2024, 11, 11))
+    old = MemberEvent.objects.filter(type="admitted", member__in=full[11:14]).order_by("pk")
+    for ev in old:
+        attempt(services.member_correct_event, event=ev, reason="typo", date=ev.date.replace(day=2))
+    # Take a cell down to below the minimum of full members (the "cells below" figure).
+    minimum = current_ruleset().int("organization.cell_min_full_members")
+    for cell in cells:
+        full = list(Member.objects.filter(unit=cell, status="full").order_by("pk"))
+        if len(full) < minimum:
+            continue
+        for member in full[: len(full) - minimum + 1]:
+            attempt(services.member_remove, member=member, date=TODAY, reason="absent")
+        if Member.objects.filter(unit=cell, status="full").count() < minimum:
+            break
+    else:
+        raise AssertionError("no cell could be taken below the minimum")
+    attempt(
+        services.member_register_applicant,
+        unit=cells[0],
+        date=dt.date(2024, 1, 5),
+        full_name="Lê Thị Mới",
+        gender="female",
+        birth_date=dt.date(1999, 9, 9),
+    )
+
+
+def test_aggregates_stay_exact_after_a_day_of_changes(generated: OrgUnit, actor: Any) -> None:
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    rebuild_statistics(today=TODAY)
+    _changes_of_a_day(actor)
+    source = best_source()
+    assert isinstance(source, AggregateSource)
+    assert len(source.changes.now) >= 15
+    for window in [*SNAPSHOT_WINDOWS[:3], (dt.date(2026, 1, 1), TODAY, None)]:
+        for unit in OrgUnit.objects.filter(numchild__gt=0).order_by("path"):
+            want = unit_statistics(unit, *window, source=PeriodSource())
+            got = unit_statistics(unit, *window, source=best_source())
+            got.pop("source"), want.pop("source")
+            assert got == want, (unit.code, window)
+
+
+def test_a_unit_change_after_the_build_sends_reads_to_the_period_table(
     generated: OrgUnit, actor: Any
 ) -> None:
+    from cadrebook.orgs.services import unit_rename
     from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
 
     rebuild_statistics(today=TODAY)
     assert isinstance(best_source(), AggregateSource)
-    member = Member.objects.filter(status="full").first()
-    services.member_update_personal(
-        actor=actor, member=member, version=member.version, ethnicity="Tày"
-    )
+    cell = OrgUnit.objects.filter(kind="cell").first()
+    unit_rename(actor=actor, unit=cell, name="Chi bộ mới")
     assert isinstance(best_source(), PeriodSource)
     rebuild_statistics(today=TODAY)
     assert isinstance(best_source(), AggregateSource)
