@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Sum
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from cadrebook.core.bulk import RowWriter
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.core.scoping import PATH_END
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import deltas, figures, periods
@@ -229,7 +230,18 @@ def rebuild_statistics(
                 StatsSnapshot,
                 ("unit_id", "date", "figures"),
                 (
-                    (uid, day, json.dumps({"members": members[uid], "units": units[uid]}))
+                    (
+                        uid,
+                        day,
+                        json.dumps(
+                            {
+                                "members": figures.tidy_members(members[uid]),
+                                "units": figures.tidy_units(units[uid], rules),
+                            },
+                            ensure_ascii=False,
+                            separators=(",", ":"),
+                        ),
+                    )
                     for uid in sorted(tree.aggregated)
                 ),
             )
@@ -276,26 +288,41 @@ class AggregateSource:
         self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
 
     def _snapshot(self, unit: OrgUnit, on: dt.date, by_child: bool) -> dict[int, dict[str, Any]]:
+        """The stored figures of `unit` (or of its children that have units below them)."""
         key = (unit.pk, on, by_child)
         if key not in self._snapshots:
-            rows = StatsSnapshot.objects.filter(
-                unit_id__in=self._aggregated(unit, by_child), date=on
-            ).values_list("unit_id", "figures")
-            self._snapshots[key] = dict(rows)
+            sql, params = self._for(unit, by_child)
+            rows = periods._fetch(
+                f"SELECT s.unit_id, s.figures FROM {StatsSnapshot._meta.db_table} s "
+                f"WHERE s.date = %s AND {sql}",
+                [on, *params],
+            )
+            self._snapshots[key] = {uid: json.loads(text) for uid, text in rows}
         return self._snapshots[key]
 
-    def _aggregated(self, unit: OrgUnit, by_child: bool) -> list[int]:
-        """Ids the aggregates hold for `unit` (itself, or its children with units below)."""
+    @staticmethod
+    def _for(unit: OrgUnit, by_child: bool) -> tuple[str, list[Any]]:
+        """SQL condition on `s.unit_id`: the unit itself, or its children (a path range)."""
         if not by_child:
-            return [unit.pk] if unit.numchild else []
-        return list(
-            OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
+            return "s.unit_id = %s", [unit.pk]
+        return (
+            f"s.unit_id IN (SELECT u.id FROM {periods.UNITS} u WHERE u.path > %s "
+            "AND u.path < %s AND u.depth = %s)",
+            [unit.path, unit.path + PATH_END, unit.depth + 1],
         )
 
     def _key_of(self, unit: OrgUnit, by_child: bool) -> deltas.KeyOf:
         if (unit.pk, by_child) not in self._keys:
             self._keys[(unit.pk, by_child)] = deltas.key_function(unit, by_child, self.changes)
         return self._keys[(unit.pk, by_child)]
+
+    def _snapshot_ids(self, unit: OrgUnit, by_child: bool) -> list[int]:
+        """Ids the aggregates hold for `unit` (itself, or its children with units below)."""
+        if not by_child:
+            return [unit.pk] if unit.numchild else []
+        return list(
+            OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
+        )
 
     def _leaf_children(self, unit: OrgUnit) -> bool:
         return OrgUnit.objects.filter(**below(unit), numchild=0).exists()
@@ -305,17 +332,19 @@ class AggregateSource:
     ) -> periods.Grouped:
         if on not in self.dates or (not by_child and not unit.numchild):
             return self.fallback.members(unit, on, rules, by_child=by_child)
-        counts: dict[int, dict[str, Any]] = {}
-        for uid, fig in self._snapshot(unit, on, by_child).items():
-            counts[uid] = figures.empty_members(rules)
-            figures.merge_counts(counts[uid], fig["members"])
+        result: periods.Grouped = {
+            uid: fig["members"] for uid, fig in self._snapshot(unit, on, by_child).items()
+        }
         if not self.changes.empty:
             key_of = self._key_of(unit, by_child)
+            changed = set()
             for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
                 for uid, rows in deltas.member_rows(lives, key_of, on, rules, sign).items():
-                    if uid in counts:
-                        figures.add_member_rows(counts[uid], rows, rules)
-        result: periods.Grouped = {uid: figures.tidy_members(m) for uid, m in counts.items()}
+                    if uid in result:
+                        figures.add_member_rows(result[uid], rows, rules)
+                        changed.add(uid)
+            for uid in changed:
+                figures.tidy_members(result[uid])
         if by_child and self._leaf_children(unit):
             leaves = self.fallback.members(unit, on, rules, by_child=True)
             result.update({k: v for k, v in leaves.items() if k not in result})
@@ -326,10 +355,7 @@ class AggregateSource:
     ) -> periods.Grouped:
         if on not in self.dates or (not by_child and not unit.numchild):
             return self.fallback.units(unit, on, rules, by_child=by_child)
-        result = {
-            uid: figures.tidy_units(fig["units"], rules)
-            for uid, fig in self._snapshot(unit, on, by_child).items()
-        }
+        result = {uid: fig["units"] for uid, fig in self._snapshot(unit, on, by_child).items()}
         if not self.changes.empty:
             self._correct_weak_cells(result, unit, on, rules, by_child)
         if by_child and self._leaf_children(unit):
@@ -390,21 +416,18 @@ class AggregateSource:
     ) -> dict[int, dict[str, int]]:
         if not self._whole_months(date_from, date_to) or (not by_child and not unit.numchild):
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
-        ids = self._aggregated(unit, by_child)
         whole_years = (date_from.month, date_from.day, date_to.month, date_to.day) == (1, 1, 12, 31)
-        rows = (
-            MovementCount.objects.filter(
-                unit_id__in=ids,
-                span="year" if whole_years else "month",
-                month__gte=date_from,
-                month__lte=date_to,
-            )
-            .values_list("unit_id", "movement")
-            .annotate(n=Sum("count"))
+        sql, params = self._for(unit, by_child)
+        rows = periods._fetch(
+            f"SELECT s.unit_id, s.movement, SUM(s.count) FROM {MovementCount._meta.db_table} s "
+            f"WHERE s.span = %s AND s.month >= %s AND s.month <= %s AND {sql} GROUP BY 1, 2",
+            ["year" if whole_years else "month", date_from, date_to, *params],
         )
-        result: dict[int, dict[str, int]] = {uid: figures.empty_movements() for uid in ids}
+        result: dict[int, dict[str, int]] = {
+            uid: figures.empty_movements() for uid in self._snapshot_ids(unit, by_child)
+        }
         for uid, movement, n in rows:
-            result[uid][movement] += n
+            result.setdefault(uid, figures.empty_movements())[movement] += n
         if not self.changes.empty:
             key_of = self._key_of(unit, by_child)
             for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):

@@ -22,7 +22,9 @@ class StatsSnapshot(models.Model):
         "orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     date = models.DateField(_("date"))
-    figures = models.JSONField(_("figures"))
+    # JSON text rather than a JSON column: read back as written, in the order of the figures,
+    # without PostgreSQL's jsonb reordering keys.
+    figures = models.TextField(_("figures"))
 
     class Meta:
         constraints = [

@@ -116,9 +116,17 @@ def _targets(
     the actual of each indicator over the whole year."""
     indicators: dict[str, str] = rules.section("targets").get("indicators", {})
     years = range(date_from.year, date_to.year + 1)
-    rows = Target.objects.filter(unit__in=units, year__in=list(years)).order_by("year", "indicator")
+    # The parent's and its children's targets, by path range: no list of thousands of ids.
+    rows = Target.objects.filter(
+        unit__path__gte=parent.path,
+        unit__path__lt=parent.path + PATH_END,
+        unit__depth__lte=parent.depth + (1 if len(units) > 1 else 0),
+        year__in=list(years),
+    ).order_by("year", "indicator")
     result: dict[int, list[dict[str, Any]]] = {u.pk: [] for u in units}
     for target in rows:
+        if target.unit_id not in result:
+            continue  # a child that does not exist on the date
         by_child = target.unit_id != parent.pk
         key = (target.year, int(by_child))
         if key not in known:
@@ -283,12 +291,20 @@ def membership_history(
 
 
 def unit_tree_sizes(
-    unit: OrgUnit, as_of: dt.date, depth: int = 2, limit: int = 400
+    unit: OrgUnit,
+    as_of: dt.date,
+    depth: int = 2,
+    limit: int = 400,
+    *,
+    source: Source | None = None,
 ) -> dict[str, Any]:
     """The subtree as nested {unit, name, value, children} sized by members on `as_of`,
     `depth` levels below `unit`, at most `limit` nodes (the biggest kept)."""
     rules = current_ruleset()
-    source = PeriodSource()
+    if source is None:
+        from cadrebook.reports.aggregates import best_source
+
+        source = best_source()
     root: dict[str, Any] = {"unit": unit.code, "name": unit.name, "value": 0, "children": []}
     total = source.members(unit, as_of, rules).get(unit.pk)
     root["value"] = total["total"] if total else 0
