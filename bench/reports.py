@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,9 @@ def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     return best, result
 
 
-def reference(unit: OrgUnit, date_from: dt.date, date_to: dt.date, as_of: dt.date) -> dict[str, int]:
+def reference(
+    unit: OrgUnit, date_from: dt.date, date_to: dt.date, as_of: dt.date
+) -> dict[str, int]:
     """The core figures by hand: periods in force on the date in the subtree (the ancestor
     column of the unit's depth), and admissions whose admission period lies in it."""
     col = f"anc{unit.depth}_id"
@@ -102,10 +105,9 @@ def main() -> None:
     print("| case | members | ours | source | reference SQL | ratio | equal |")
     print("|---|---:|---:|---|---:|---:|---|")
     for name, unit, date_from, date_to, as_of in cases:
-        ours_s, stats = best_of(
-            args.runs, lambda: unit_statistics(unit, date_from, date_to, as_of)
-        )
-        ref_s, ref = best_of(args.runs, lambda: reference(unit, date_from, date_to, as_of))
+        case = (unit, date_from, date_to, as_of)
+        ours_s, stats = best_of(args.runs, partial(unit_statistics, *case))
+        ref_s, ref = best_of(args.runs, partial(reference, *case))
         mine = {k: stats["members"][k] for k in ("total", "probationary", "full", "exempt")}
         mine["admitted"] = stats["movements"]["admitted"]
         equal = mine == ref

@@ -135,6 +135,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = env_str("LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("vi", _("Vietnamese")), ("km", _("Khmer"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Group thousands (8,123 · 8.123) wherever a number is formatted with grouping; Django's
+# Vietnamese and Khmer formats name the separator but not the grouping.
+NUMBER_GROUPING = 3
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Ho_Chi_Minh")
 USE_I18N = True
 USE_TZ = True

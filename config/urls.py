@@ -16,6 +16,7 @@ urlpatterns = [
     path("members/", include("cadrebook.members.urls")),
     path("audit/", include("cadrebook.core.urls")),
     path("imports/", include("cadrebook.imports.urls")),
+    path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

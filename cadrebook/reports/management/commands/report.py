@@ -116,12 +116,10 @@ class Command(BaseCommand):
     def _render(stats: dict[str, Any], fmt: str, language: str) -> bytes:
         if fmt == "json":
             return (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        from cadrebook.reports import rendering
+        from cadrebook.reports import document
 
         if fmt == "csv":
-            return rendering.stats_csv(stats).encode("utf-8")
+            return document.stats_csv(stats).encode("utf-8")
         if fmt == "xlsx":
-            return rendering.stats_xlsx(stats, language)
-        from cadrebook.reports.narrative import narrative
-
-        return rendering.stats_pdf(stats, language, narrative(stats, language))
+            return document.stats_xlsx(stats, language)
+        return document.stats_pdf(stats, language)

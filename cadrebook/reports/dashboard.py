@@ -1,0 +1,189 @@
+"""The dashboard's charts: ECharts options and, for each, a table with the same numbers.
+
+Pure functions of the statistics (docs/reports.md), the membership history and the tree
+sizes, so what the chart draws and what its table says cannot differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+@dataclass
+class Chart:
+    """One chart: an id for the page, a title, the ECharts option, and its numbers."""
+
+    id: str
+    title: str
+    option: dict[str, Any]
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+def _legend_tooltip(option: dict[str, Any], axis: bool = True) -> dict[str, Any]:
+    option.setdefault("tooltip", {"trigger": "axis" if axis else "item"})
+    option.setdefault("legend", {"top": 0})
+    option.setdefault(
+        "grid", {"left": 50, "right": 20, "top": 40, "bottom": 40, "containLabel": True}
+    )
+    option["animation"] = False
+    return option
+
+
+def membership_chart(history: list[dict[str, Any]]) -> Chart:
+    years = [str(h["year"]) for h in history]
+    series = [
+        ("total", _("Members")),
+        ("full", _("Full members")),
+        ("probationary", _("Probationary members")),
+    ]
+    option = _legend_tooltip(
+        {
+            "xAxis": {"type": "category", "data": years},
+            "yAxis": {"type": "value"},
+            "series": [
+                {"name": label, "type": "line", "data": [h[key] for h in history]}
+                for key, label in series
+            ],
+        }
+    )
+    rows = [[h["as_of"], h["total"], h["full"], h["probationary"]] for h in history]
+    return Chart(
+        "membership",
+        _("Membership over ten years"),
+        option,
+        [_("Date"), *[label for _key, label in series]],
+        rows,
+    )
+
+
+def pyramid_chart(stats: dict[str, Any]) -> Chart:
+    """Men to the left (as negative values, shown without sign), women to the right."""
+    pyramid = stats["members"]["by_age_bracket_gender"]
+    brackets = list(stats["members"]["by_age_bracket"])
+    men = [pyramid.get(b, {}).get("male", 0) for b in brackets]
+    women = [pyramid.get(b, {}).get("female", 0) for b in brackets]
+    option = _legend_tooltip(
+        {
+            "pyramid": True,  # the page's script shows these values without their sign
+            "yAxis": {"type": "category", "data": brackets},
+            "xAxis": {"type": "value"},
+            "series": [
+                {"name": _("Men"), "type": "bar", "stack": "age", "data": [-n for n in men]},
+                {"name": _("Women"), "type": "bar", "stack": "age", "data": women},
+            ],
+        }
+    )
+    rows = [[b, m, w, m + w] for b, m, w in zip(brackets, men, women, strict=True)]
+    return Chart(
+        "pyramid",
+        _("Age pyramid"),
+        option,
+        [_("Age"), _("Men"), _("Women"), _("Members")],
+        rows,
+    )
+
+
+def admissions_chart(stats: dict[str, Any]) -> Chart:
+    names, admitted, targets = [], [], []
+    for child in stats["children"]:
+        names.append(child["name"])
+        admitted.append(child["movements"]["admitted"])
+        targets.append(
+            next((t["target"] for t in child["targets"] if t["indicator"] == "admissions"), None)
+        )
+    series: list[dict[str, Any]] = [{"name": _("Admitted"), "type": "bar", "data": admitted}]
+    if any(t is not None for t in targets):
+        series.append({"name": _("Target"), "type": "bar", "data": targets})
+    option = _legend_tooltip(
+        {
+            "xAxis": {"type": "category", "data": names, "axisLabel": {"rotate": 30}},
+            "yAxis": {"type": "value"},
+            "dataZoom": [{"type": "slider"}] if len(names) > 30 else [],
+            "series": series,
+        }
+    )
+    rows = [[n, a, t] for n, a, t in zip(names, admitted, targets, strict=True)]
+    return Chart(
+        "admissions",
+        _("Admissions against target by subordinate unit"),
+        option,
+        [_("Unit"), _("Admitted"), _("Target")],
+        rows,
+    )
+
+
+def _pie(chart_id: str, title: str, pairs: list[tuple[str, int]]) -> Chart:
+    option = _legend_tooltip(
+        {
+            "series": [
+                {
+                    "name": title,
+                    "type": "pie",
+                    "radius": ["40%", "70%"],
+                    "data": [{"name": label, "value": n} for label, n in pairs],
+                }
+            ]
+        },
+        axis=False,
+    )
+    return Chart(chart_id, title, option, [_("Group"), _("Members")], [list(p) for p in pairs])
+
+
+def status_chart(stats: dict[str, Any]) -> Chart:
+    m = stats["members"]
+    chart = _pie(
+        "status",
+        _("Members by status"),
+        [(_("Full members"), m["full"]), (_("Probationary members"), m["probationary"])],
+    )
+    chart.rows.append([_("of whom exempt from activities"), m["exempt"]])
+    return chart
+
+
+def ethnicity_chart(stats: dict[str, Any]) -> Chart:
+    eth = stats["members"]["by_ethnicity"]
+    pairs = list(eth["groups"].items())
+    if eth.get("unknown"):
+        pairs.append((_("Not recorded"), eth["unknown"]))
+    return _pie("ethnicity", _("Members by ethnic group"), pairs)
+
+
+def tree_chart(tree: dict[str, Any]) -> Chart:
+    def node(n: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": n["name"], "value": n["value"]}
+        if n["children"]:
+            out["children"] = [node(c) for c in n["children"]]
+        return out
+
+    option = {
+        "animation": False,
+        "tooltip": {"trigger": "item"},
+        "series": [
+            {
+                "type": "treemap",
+                "name": tree["name"],
+                "roam": False,
+                "leafDepth": 1,
+                "data": [node(c) for c in tree["children"]],
+            }
+        ],
+    }
+    rows = [[c["name"], c["value"]] for c in tree["children"]]
+    return Chart("tree", _("Members by unit"), option, [_("Unit"), _("Members")], rows)
+
+
+def dashboard_charts(
+    stats: dict[str, Any], history: list[dict[str, Any]], tree: dict[str, Any]
+) -> list[Chart]:
+    return [
+        membership_chart(history),
+        pyramid_chart(stats),
+        admissions_chart(stats),
+        status_chart(stats),
+        ethnicity_chart(stats),
+        tree_chart(tree),
+    ]

@@ -1,0 +1,32 @@
+// Draws every chart of the dashboard from the JSON the page embeds, and offers each as PNG.
+(function () {
+  "use strict";
+  var charts = [];
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var option = JSON.parse(document.getElementById(el.dataset.chart + "-option").textContent);
+    if (option.pyramid) {
+      // Men are drawn to the left as negative values; show them without the sign.
+      var plain = function (v) { return Math.abs(v).toLocaleString(); };
+      option.xAxis.axisLabel = { formatter: plain };
+      option.tooltip = { trigger: "axis", valueFormatter: plain };
+      delete option.pyramid;
+    }
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option);
+    charts.push(chart);
+    var button = document.querySelector('[data-png="' + el.dataset.chart + '"]');
+    if (button) {
+      button.addEventListener("click", function () {
+        var link = document.createElement("a");
+        link.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
+        link.download = el.dataset.chart + ".png";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+      });
+    }
+  });
+  window.addEventListener("resize", function () {
+    charts.forEach(function (chart) { chart.resize(); });
+  });
+})();
