@@ -207,3 +207,15 @@ def test_the_demo_has_targets_and_current_statistics(db: None, settings: Any) ->
     call_command("demo", "--members", "150", "--seed", "5", stdout=io.StringIO())
     assert Target.objects.filter(indicator="admissions").count() >= 10
     assert current_build() is not None
+
+
+def test_stats_as_csv_xlsx_and_pdf(members: None, tmp_path: Path) -> None:
+    text = run(
+        "stats", "--unit", "P", "--from", "2024-01-01", "--to", "2024-12-31", "--format", "csv"
+    )
+    assert text.startswith("section,figure,value\n") and "members,total,4\n" in text
+    for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF")):
+        target = tmp_path / f"stats.{fmt}"
+        run("stats", "--unit", "P", "--from", "2024-01-01", "--to", "2024-12-31",
+            "--language", "km", "--output", str(target))  # fmt: skip
+        assert target.read_bytes().startswith(magic)
