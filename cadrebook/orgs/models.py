@@ -54,6 +54,8 @@ class OrgUnit(MP_Node):
     class Meta:
         verbose_name = _("org unit")
         verbose_name_plural = _("org units")
+        # The children of a unit: one depth, a path range (statistics, tree pages).
+        indexes = [models.Index(fields=["depth", "path"], name="orgunit_depth_path")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

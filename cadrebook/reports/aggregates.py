@@ -286,6 +286,7 @@ class AggregateSource:
         self.fallback = PeriodSource()
         self._snapshots: dict[tuple[int, dt.date, bool], dict[int, dict[str, Any]]] = {}
         self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
+        self._leaves: dict[int, bool] = {}
 
     def _snapshot(self, unit: OrgUnit, on: dt.date, by_child: bool) -> dict[int, dict[str, Any]]:
         """The stored figures of `unit` (or of its children that have units below them)."""
@@ -325,7 +326,10 @@ class AggregateSource:
         )
 
     def _leaf_children(self, unit: OrgUnit) -> bool:
-        return OrgUnit.objects.filter(**below(unit), numchild=0).exists()
+        """Whether some child of `unit` has no units below it (the period table counts it)."""
+        if unit.pk not in self._leaves:
+            self._leaves[unit.pk] = OrgUnit.objects.filter(**below(unit), numchild=0).exists()
+        return self._leaves[unit.pk]
 
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
