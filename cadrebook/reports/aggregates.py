@@ -272,21 +272,44 @@ def rebuild_statistics(
     return build
 
 
+class _CountingPeriodSource(PeriodSource):
+    """The period table, remembering whether it was asked (for the `source` figure)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = False
+
+    def members(self, *args: Any, **kwargs: Any) -> periods.Grouped:
+        self.asked = True
+        return super().members(*args, **kwargs)
+
+    def movements(self, *args: Any, **kwargs: Any) -> dict[int, dict[str, int]]:
+        self.asked = True
+        return super().movements(*args, **kwargs)
+
+    def units(self, *args: Any, **kwargs: Any) -> periods.Grouped:
+        self.asked = True
+        return super().units(*args, **kwargs)
+
+
 class AggregateSource:
     """Figures from the aggregate tables where they cover the question, corrected for the
     members changed since the build; the period table answers the rest (cells, other dates,
     windows that are not whole months)."""
 
-    name = "snapshot"
-
     def __init__(self, build: StatsBuild, changes: deltas.Changes | None = None) -> None:
         self.build = build
         self.changes = changes or deltas.Changes()
         self.dates = {dt.date.fromisoformat(d) for d in build.dates}
-        self.fallback = PeriodSource()
+        self.fallback = _CountingPeriodSource()
         self._snapshots: dict[tuple[int, dt.date, bool], dict[int, dict[str, Any]]] = {}
         self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
         self._leaves: dict[int, bool] = {}
+
+    @property
+    def name(self) -> str:
+        """ "snapshot", or "snapshot+periods" when the period table answered part of it."""
+        return "snapshot+periods" if self.fallback.asked else "snapshot"
 
     def _snapshot(self, unit: OrgUnit, on: dt.date, by_child: bool) -> dict[int, dict[str, Any]]:
         """The stored figures of `unit` (or of its children that have units below them)."""

@@ -23,7 +23,8 @@ MOVEMENT_OF_EVENT = {"transfer_in": "transferred_in", "transfer_out": "transferr
 class Source(Protocol):
     """Where figures come from: the period table, or the aggregates built from it."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
