@@ -11,6 +11,7 @@ give identical numbers, which the tests check on generated data).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
@@ -18,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -223,29 +225,7 @@ def rebuild_statistics(
         tree = _Tree()
         first = MemberPeriod.objects.aggregate(m=Min("valid_from"))["m"]
         dates = snapshot_dates(first, today, rules) if first else []
-        for day in dates:
-            members = _member_figures(tree, day, rules)
-            units = _unit_figures(tree, day, rules)
-            _write(
-                StatsSnapshot,
-                ("unit_id", "date", "figures"),
-                (
-                    (
-                        uid,
-                        day,
-                        json.dumps(
-                            {
-                                "members": figures.tidy_members(members[uid]),
-                                "units": figures.tidy_units(units[uid], rules),
-                            },
-                            ensure_ascii=False,
-                            separators=(",", ":"),
-                        ),
-                    )
-                    for uid in sorted(tree.aggregated)
-                ),
-            )
-            say(f"snapshot {day}: {len(tree.aggregated)} units")
+        counts: dict[tuple[int, str, str], int] = {}
         if first:
             first_month = first.replace(day=1)
             last_month = today.replace(day=1)
@@ -264,6 +244,37 @@ def rebuild_statistics(
             )
             build.first_month, build.last_month = first_month, last_month
             say(f"movements: {len(counts)} rows")
+        for day in dates:
+            members = _member_figures(tree, day, rules)
+            units = _unit_figures(tree, day, rules)
+            # The year's movements up to the date travel with the snapshot, so a year's
+            # statistics for thousands of units read one row per unit.
+            ytd: dict[int, dict[str, int]] = defaultdict(figures.empty_movements)
+            start, end = f"{day.year}-01", day.isoformat()[:7]
+            for (uid, month, movement), n in counts.items():
+                if start <= month <= end:
+                    ytd[uid][movement] += n
+            _write(
+                StatsSnapshot,
+                ("unit_id", "date", "figures"),
+                (
+                    (
+                        uid,
+                        day,
+                        json.dumps(
+                            {
+                                "members": figures.tidy_members(members[uid]),
+                                "units": figures.tidy_units(units[uid], rules),
+                                "movements_ytd": ytd[uid],
+                            },
+                            ensure_ascii=False,
+                            separators=(",", ":"),
+                        ),
+                    )
+                    for uid in sorted(tree.aggregated)
+                ),
+            )
+            say(f"snapshot {day}: {len(tree.aggregated)} units")
         build.dates = [d.isoformat() for d in dates]
         build.units = len(tree.aggregated)
         build.finished_at = timezone.now()
@@ -321,7 +332,7 @@ class AggregateSource:
                 f"WHERE s.date = %s AND {sql}",
                 [on, *params],
             )
-            self._snapshots[key] = {uid: json.loads(text) for uid, text in rows}
+            self._snapshots[key] = {uid: orjson.loads(text) for uid, text in rows}
         return self._snapshots[key]
 
     @staticmethod
@@ -368,6 +379,8 @@ class AggregateSource:
             for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
                 for uid, rows in deltas.member_rows(lives, key_of, on, rules, sign).items():
                     if uid in result:
+                        if uid not in changed:  # the stored figures stay as they were read
+                            result[uid] = copy.deepcopy(result[uid])
                         figures.add_member_rows(result[uid], rows, rules)
                         changed.add(uid)
             for uid in changed:
@@ -382,7 +395,10 @@ class AggregateSource:
     ) -> periods.Grouped:
         if on not in self.dates or (not by_child and not unit.numchild):
             return self.fallback.units(unit, on, rules, by_child=by_child)
-        result = {uid: fig["units"] for uid, fig in self._snapshot(unit, on, by_child).items()}
+        result = {
+            uid: copy.deepcopy(fig["units"])
+            for uid, fig in self._snapshot(unit, on, by_child).items()
+        }
         if not self.changes.empty:
             self._correct_weak_cells(result, unit, on, rules, by_child)
         if by_child and self._leaf_children(unit):
@@ -443,6 +459,12 @@ class AggregateSource:
     ) -> dict[int, dict[str, int]]:
         if not self._whole_months(date_from, date_to) or (not by_child and not unit.numchild):
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
+        if date_to in self.dates and date_from == dt.date(date_to.year, 1, 1):
+            stored = {
+                uid: dict(fig["movements_ytd"])
+                for uid, fig in self._snapshot(unit, date_to, by_child).items()
+            }
+            return self._finish_movements(stored, unit, date_from, date_to, by_child)
         whole_years = (date_from.month, date_from.day, date_to.month, date_to.day) == (1, 1, 12, 31)
         sql, params = self._for(unit, by_child)
         rows = periods._fetch(
@@ -455,6 +477,18 @@ class AggregateSource:
         }
         for uid, movement, n in rows:
             result.setdefault(uid, figures.empty_movements())[movement] += n
+        return self._finish_movements(result, unit, date_from, date_to, by_child)
+
+    def _finish_movements(
+        self,
+        result: dict[int, dict[str, int]],
+        unit: OrgUnit,
+        date_from: dt.date,
+        date_to: dt.date,
+        by_child: bool,
+    ) -> dict[int, dict[str, int]]:
+        """Correct stored movements for the members changed since the build, and add the
+        children the aggregates do not hold (counted from the period table)."""
         if not self.changes.empty:
             key_of = self._key_of(unit, by_child)
             for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
