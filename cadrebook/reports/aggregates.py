@@ -315,7 +315,7 @@ class AggregateSource:
         self.fallback = _CountingPeriodSource()
         self._snapshots: dict[tuple[int, dt.date, bool], dict[int, dict[str, Any]]] = {}
         self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
-        self._leaves: dict[int, bool] = {}
+        self._leaves: dict[int, list[int]] = {}
 
     @property
     def name(self) -> str:
@@ -359,10 +359,12 @@ class AggregateSource:
             OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
         )
 
-    def _leaf_children(self, unit: OrgUnit) -> bool:
-        """Whether some child of `unit` has no units below it (the period table counts it)."""
+    def _leaf_children(self, unit: OrgUnit) -> list[int]:
+        """The children of `unit` with no units below them (the period table counts them)."""
         if unit.pk not in self._leaves:
-            self._leaves[unit.pk] = OrgUnit.objects.filter(**below(unit), numchild=0).exists()
+            self._leaves[unit.pk] = list(
+                OrgUnit.objects.filter(**below(unit), numchild=0).values_list("id", flat=True)
+            )
         return self._leaves[unit.pk]
 
     def members(
@@ -386,7 +388,9 @@ class AggregateSource:
             for uid in changed:
                 figures.tidy_members(result[uid])
         if by_child and self._leaf_children(unit):
-            leaves = self.fallback.members(unit, on, rules, by_child=True)
+            leaves = self.fallback.members(
+                unit, on, rules, by_child=True, only=self._leaf_children(unit)
+            )
             result.update({k: v for k, v in leaves.items() if k not in result})
         return result
 
@@ -497,6 +501,8 @@ class AggregateSource:
                     if uid in result:
                         figures.merge_counts(result[uid], counts)
         if by_child and self._leaf_children(unit):
-            leaves = self.fallback.movements(unit, date_from, date_to, by_child=True)
+            leaves = self.fallback.movements(
+                unit, date_from, date_to, by_child=True, only=self._leaf_children(unit)
+            )
             result.update({k: v for k, v in leaves.items() if k not in result})
         return result

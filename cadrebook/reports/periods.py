@@ -51,10 +51,28 @@ def member_rows_sql(
     return sql, [*bracket_params, *where_params, on, on]
 
 
-def members(unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False) -> Grouped:
-    """Member figures of `unit`'s subtree on `on` (or of each child's subtree)."""
+def _only(column: str, ids: list[int] | None) -> tuple[str, list[Any]]:
+    """An extra condition keeping the children in `ids` (None: all of them)."""
+    if ids is None:
+        return "", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", list(ids)
+
+
+def members(
+    unit: OrgUnit,
+    on: dt.date,
+    rules: Ruleset,
+    *,
+    by_child: bool = False,
+    only: list[int] | None = None,
+) -> Grouped:
+    """Member figures of `unit`'s subtree on `on` (or of each child's subtree; with `only`,
+    of those children only)."""
     group = f"p.anc{unit.depth + 1}_id" if by_child else f"p.anc{unit.depth}_id"
-    sql, params = member_rows_sql(group, f"p.anc{unit.depth}_id = %s", [unit.pk], on, rules)
+    extra, extra_params = _only(group, only if by_child else None)
+    sql, params = member_rows_sql(
+        group, f"p.anc{unit.depth}_id = %s{extra}", [unit.pk, *extra_params], on, rules
+    )
     return fold_member_rows(_fetch(sql, params), rules)
 
 
@@ -110,6 +128,7 @@ def movement_rows(
     by_month: bool = False,
     pairs: bool = False,
     corrections: bool | None = None,
+    only: list[int] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Movements of the periods whose column `anc` is `anc_id`, from `date_from` to
     `date_to` (both included), grouped by the period's column `group` (and the month):
@@ -122,6 +141,7 @@ def movement_rows(
     if corrections is None:
         corrections = corrections_exist()
     join, date, valid = _effective("e", corrections)
+    keep, keep_params = _only(f"p.{group}", only)
     extra: list[Any] = [False] if corrections else []
     to_unit = "COALESCE(c.to_unit_id, e.to_unit_id)" if corrections else "e.to_unit_id"
     month = f", {month_of(date)}" if by_month else ""
@@ -142,7 +162,7 @@ def movement_rows(
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} prev ON prev.member_id = p.member_id "
         "AND prev.valid_to = p.valid_from "
-        f"WHERE p.{anc} = %s AND p.valid_from >= %s AND p.valid_from <= %s "
+        f"WHERE p.{anc} = %s{keep} AND p.valid_from >= %s AND p.valid_from <= %s "
         "AND e.type IN ('admitted', 'readmitted', 'exempted', 'transfer_in') "
         f"AND {date} = p.valid_from AND {valid} "
         f"AND (e.type <> 'transfer_in' OR prev.{group} IS NULL OR prev.{group} <> p.{group}) "
@@ -152,7 +172,7 @@ def movement_rows(
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} nxt ON nxt.member_id = p.member_id "
         "AND nxt.valid_from = p.valid_to "
-        f"WHERE p.{anc} = %s AND p.valid_to >= %s AND p.valid_to <= %s "
+        f"WHERE p.{anc} = %s{keep} AND p.valid_to >= %s AND p.valid_to <= %s "
         f"AND e.type IN ({closing}) "
         f"AND {date} = p.valid_to AND {valid} "
         f"AND (e.type <> 'transfer_out' OR (nxt.id IS NULL AND {to_unit} IS NULL)) "
@@ -161,15 +181,15 @@ def movement_rows(
         f"GROUP BY {keys} UNION ALL "
         f"SELECT p.{group}{month}, 'recognized', COUNT(*) "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
-        f"WHERE p.{anc} = %s AND p.valid_from <= %s "
+        f"WHERE p.{anc} = %s{keep} AND p.valid_from <= %s "
         "AND (p.valid_to IS NULL OR p.valid_to > %s) AND e.type = 'recognized' "
         f"AND {date} >= %s AND {date} <= %s AND {date} >= p.valid_from "
         f"AND (p.valid_to IS NULL OR {date} < p.valid_to) AND {valid} "
         f"GROUP BY {keys}",
         [
-            *(anc_id, date_from, date_to, *extra),
-            *(anc_id, date_from, date_to, *extra),
-            *(anc_id, date_to, date_from, date_from, date_to, *extra),
+            *(anc_id, *keep_params, date_from, date_to, *extra),
+            *(anc_id, *keep_params, date_from, date_to, *extra),
+            *(anc_id, *keep_params, date_to, date_from, date_from, date_to, *extra),
         ],
     )
 
@@ -181,13 +201,22 @@ def movements(
     *,
     by_child: bool = False,
     corrections: bool | None = None,
+    only: list[int] | None = None,
 ) -> dict[int, dict[str, int]]:
-    """Movements of `unit`'s subtree (or of each child's subtree) from `date_from` to
-    `date_to`, both included."""
+    """Movements of `unit`'s subtree (or of each child's subtree; with `only`, of those
+    children only) from `date_from` to `date_to`, both included."""
     d = unit.depth
     group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
     counts: dict[int, dict[str, int]] = {}
-    rows = movement_rows(f"anc{d}_id", unit.pk, date_from, date_to, group, corrections=corrections)
+    rows = movement_rows(
+        f"anc{d}_id",
+        unit.pk,
+        date_from,
+        date_to,
+        group,
+        corrections=corrections,
+        only=only if by_child else None,
+    )
     for key, movement, n in rows:
         if key is not None:
             counts.setdefault(key, figures.empty_movements())[movement] += n

@@ -46,23 +46,40 @@ class PeriodSource:
 
     def __init__(self) -> None:
         self._corrections: bool | None = None
-        self._members: dict[tuple[int, dt.date, bool], periods.Grouped] = {}
+        self._members: dict[tuple[Any, ...], periods.Grouped] = {}
 
     def members(
-        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
+        self,
+        unit: OrgUnit,
+        on: dt.date,
+        rules: Ruleset,
+        *,
+        by_child: bool = False,
+        only: list[int] | None = None,
     ) -> periods.Grouped:
-        key = (unit.pk, on, by_child)
+        key = (unit.pk, on, by_child, tuple(only) if only is not None else None)
         if key not in self._members:
-            self._members[key] = periods.members(unit, on, rules, by_child=by_child)
+            self._members[key] = periods.members(unit, on, rules, by_child=by_child, only=only)
         return self._members[key]
 
     def movements(
-        self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
+        self,
+        unit: OrgUnit,
+        date_from: dt.date,
+        date_to: dt.date,
+        *,
+        by_child: bool = False,
+        only: list[int] | None = None,
     ) -> dict[int, dict[str, int]]:
         if self._corrections is None:
             self._corrections = periods.corrections_exist()
         return periods.movements(
-            unit, date_from, date_to, by_child=by_child, corrections=self._corrections
+            unit,
+            date_from,
+            date_to,
+            by_child=by_child,
+            corrections=self._corrections,
+            only=only,
         )
 
     def units(

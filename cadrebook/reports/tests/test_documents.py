@@ -175,6 +175,9 @@ def test_compose_confirm_issue_and_download(
     }
     draft = client.post("/reports/compose/draft.pdf", form)
     assert draft.status_code == 200 and draft.content.startswith(b"%PDF")
+    # The draft carries the edited narrative, not the generated one.
+    draft_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(draft.content)).pages)
+    assert "Đoạn văn đã sửa." in draft_text and "đã kết nạp" not in draft_text
     confirm = client.post("/reports/compose/issue/", form)
     assert confirm.status_code == 200
     assert "cannot be changed afterwards" in confirm.content.decode()
@@ -217,3 +220,64 @@ def test_reports_of_other_subtrees_answer_404(
         == 404
     )
     assert f"/reports/issued/{report.pk}/" not in client.get("/reports/issued/").content.decode()
+
+
+def _issue(actor: Any, unit: Any, **changes: Any) -> IssuedReport:
+    args: dict[str, Any] = {
+        "unit": unit,
+        "date_from": D(2024, 1, 1),
+        "date_to": D(2024, 12, 31),
+        "as_of": D(2024, 12, 31),
+        "language": "en",
+        "narrative": "N",
+        "title": "T",
+    }
+    return report_issue(actor=actor, **{**args, **changes})
+
+
+def test_issuing_again_makes_a_new_report(
+    scenario: dict[str, Any], tree: SimpleNamespace, officer: Any, make_member: Any
+) -> None:
+    first = _issue(officer, tree.P, narrative="First.")
+    make_member(tree.K1, D(1995, 1, 1), D(2024, 5, 1))
+    second = _issue(officer, tree.P, narrative="Corrected.")
+    assert second.pk != first.pk
+    first.refresh_from_db()
+    assert (first.narrative, first.figures["members"]["total"]) == ("First.", 27)
+    assert second.figures["members"]["total"] == 28  # recomputed when issued
+    assert AuditEntry.objects.filter(event_type="report.issued").count() == 2
+
+
+def test_issuing_names_the_bad_field(
+    scenario: dict[str, Any], tree: SimpleNamespace, officer: Any
+) -> None:
+    from cadrebook.core.errors import ServiceError
+
+    refusals = [
+        ({"language": "fr"}, "report.language_unknown", "language"),
+        ({"title": " "}, "report.title_missing", "title"),
+        ({"date_from": D(2025, 1, 1)}, "report.period_reversed", "from"),
+    ]
+    for changes, code, field in refusals:
+        with pytest.raises(ServiceError) as err:
+            _issue(officer, tree.P, **changes)
+        assert (err.value.code, err.value.field) == (code, field)
+    assert not IssuedReport.objects.exists()
+
+
+def test_an_issued_report_shows_what_it_stored(
+    scenario: dict[str, Any], tree: SimpleNamespace, officer: Any, client: Any, make_member: Any
+) -> None:
+    report = _issue(officer, tree.P, narrative="Stored narrative.")
+    make_member(tree.K1, D(1995, 1, 1), D(2024, 5, 1))  # today's count is 28
+    client.force_login(officer)
+    page = client.get(f"/reports/issued/{report.pk}/").content.decode()
+    assert "Stored narrative." in page
+    assert '<td class="text-end">27</td>' in page and '<td class="text-end">28</td>' not in page
+    assert f"/reports/issued/{report.pk}/" in client.get("/reports/issued/").content.decode()
+
+
+def test_every_page_needs_a_login(client: Any, db: None) -> None:
+    for url in ("/reports/compose/", "/reports/issued/", "/reports/issued/1/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.url, url
