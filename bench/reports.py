@@ -127,9 +127,10 @@ def main() -> None:
         from django.contrib.auth import get_user_model
         from django.test import Client
 
-        user, _created = get_user_model().objects.get_or_create(
-            username="bench-national", defaults={"is_superuser": True, "is_staff": True}
-        )
+        from cadrebook.accounts.services import role_grant
+
+        user, _created = get_user_model().objects.get_or_create(username="bench-national")
+        role_grant(actor=None, user=user, role="administrator", unit=None)
         client = Client()
         client.force_login(user)
         url = f"/reports/?unit={root.code}&year={args.year}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cadrebook.core.rules import current_ruleset
 from cadrebook.reports.figures import MEMBER_COUNTS, MOVEMENTS
 
 FONTS = Path(settings.BASE_DIR) / "static" / "vendor" / "fonts"
@@ -37,7 +39,7 @@ def pct(value: float | None) -> str:
 
 
 # A date inside a sentence: Django's Vietnamese DATE_FORMAT starts with a capital "Ngày".
-SENTENCE_DATE = {"vi": "d/m/Y"}
+SENTENCE_DATE = {"vi": "d/m/Y", "en": "j F Y"}
 
 
 def day(value: str) -> str:
@@ -60,6 +62,16 @@ def movement_label(key: str) -> str:
         "readmitted": _("Readmitted"),
     }
     return labels.get(key, key)
+
+
+def kind_label(code: str) -> str:
+    """A unit kind's name from the rule set: its Vietnamese name in Vietnamese, else its label
+    (the rule set names kinds in English and Vietnamese only)."""
+    kinds = current_ruleset().section("unit_kinds")
+    kind = kinds.get(code) or {}
+    if translation.get_language() == "vi" and kind.get("vi"):
+        return str(kind["vi"])
+    return str(kind.get("label", code))
 
 
 def indicator_label(code: str) -> str:
@@ -160,14 +172,15 @@ def narrative(stats: dict[str, Any], language: str) -> str:
             "%(count)s of them are exempt from activities.",
             members["exempt"],
         ) % {"count": num(members["exempt"])}
-        women = members["by_gender"].get("female", 0)
-        minorities = members["by_ethnicity"]["minorities"]
-        standing += " " + _(
-            "Women are %(women)s%% of the members and ethnic minorities %(minorities)s%%."
-        ) % {
-            "women": pct(_share(women, members["total"])),
-            "minorities": pct(_share(minorities, members["total"])),
-        }
+        if members["total"]:  # shares of nobody say nothing
+            women = members["by_gender"].get("female", 0)
+            minorities = members["by_ethnicity"]["minorities"]
+            standing += " " + _(
+                "Women are %(women)s%% of the members and ethnic minorities %(minorities)s%%."
+            ) % {
+                "women": pct(_share(women, members["total"])),
+                "minorities": pct(_share(minorities, members["total"])),
+            }
         paragraphs.append(standing)
         org = ngettext(
             "The subtree counts %(count)s party organization",
@@ -292,7 +305,7 @@ def tables(stats: dict[str, Any], language: str) -> list[Table]:
             )
         )
         units = Table(_("Party organizations by kind"), [_("Kind"), _("Units")])
-        units.rows += [[kind, n] for kind, n in stats["units"]["by_kind"].items()]
+        units.rows += [[kind_label(kind), n] for kind, n in stats["units"]["by_kind"].items()]
         units.rows.append(
             [
                 _("Cells with fewer than %(min)s full members")
@@ -409,10 +422,10 @@ def stats_xlsx(stats: dict[str, Any], language: str) -> bytes:
     return out.getvalue()
 
 
-def bar_chart_svg(rows: list[tuple[str, float, float | None]], width: int = 640) -> str:
+def bar_chart_svg(rows: Sequence[tuple[str, float, float | None]], width: int = 640) -> str:
     """A plain horizontal bar chart in SVG (value, and an optional target mark per row), for
     the PDF, which runs no JavaScript."""
-    rows = rows[:25]
+    rows = list(rows)[:25]
     top = max([max(v, t or 0) for _label, v, t in rows] + [1])
     bar_h, gap, left = 14, 6, 200
     height = len(rows) * (bar_h + gap) + gap

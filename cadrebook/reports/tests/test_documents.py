@@ -253,7 +253,7 @@ def test_issuing_names_the_bad_field(
 ) -> None:
     from cadrebook.core.errors import ServiceError
 
-    refusals = [
+    refusals: list[tuple[dict[str, Any], str, str]] = [
         ({"language": "fr"}, "report.language_unknown", "language"),
         ({"title": " "}, "report.title_missing", "title"),
         ({"date_from": D(2025, 1, 1)}, "report.period_reversed", "from"),
