@@ -399,10 +399,7 @@ class AggregateSource:
     ) -> periods.Grouped:
         if on not in self.dates or (not by_child and not unit.numchild):
             return self.fallback.units(unit, on, rules, by_child=by_child)
-        result = {
-            uid: copy.deepcopy(fig["units"])
-            for uid, fig in self._snapshot(unit, on, by_child).items()
-        }
+        result = {uid: fig["units"] for uid, fig in self._snapshot(unit, on, by_child).items()}
         if not self.changes.empty:
             self._correct_weak_cells(result, unit, on, rules, by_child)
         if by_child and self._leaf_children(unit):
@@ -439,12 +436,16 @@ class AggregateSource:
         )
         minimum = rules.int("organization.cell_min_full_members")
         key_of = self._key_of(unit, by_child)
+        copied: set[int] = set()
         for cell in ids:
             key = key_of(cell)
             if key not in result:
                 continue
             now = full_now.get(cell, 0)
             then = now - delta[cell]
+            if key not in copied:  # the stored figures stay as they were read
+                result[key] = copy.deepcopy(result[key])
+                copied.add(key)
             result[key]["cells_below_minimum"] += int(now < minimum) - int(then < minimum)
 
     def _whole_months(self, date_from: dt.date, date_to: dt.date) -> bool:
@@ -464,8 +465,10 @@ class AggregateSource:
         if not self._whole_months(date_from, date_to) or (not by_child and not unit.numchild):
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
         if date_to in self.dates and date_from == dt.date(date_to.year, 1, 1):
+            # Copies only when corrections will be added to them.
+            copy_if = dict if not self.changes.empty else (lambda d: d)
             stored = {
-                uid: dict(fig["movements_ytd"])
+                uid: copy_if(fig["movements_ytd"])
                 for uid, fig in self._snapshot(unit, date_to, by_child).items()
             }
             return self._finish_movements(stored, unit, date_from, date_to, by_child)

@@ -87,9 +87,19 @@ def pyramid_chart(stats: dict[str, Any]) -> Chart:
     )
 
 
+# More bars than this are unreadable; the report's XLSX lists every subordinate unit.
+MAX_BARS = 60
+
+
 def admissions_chart(stats: dict[str, Any]) -> Chart:
+    """Admissions and targets of the subordinate units (the MAX_BARS largest by members)."""
     names, admitted, targets = [], [], []
-    for child in stats["children"]:
+    children = stats["children"]
+    if len(children) > MAX_BARS:
+        biggest = sorted(children, key=lambda c: (-c["members"]["total"], c["unit"]))[:MAX_BARS]
+        keep = {c["unit"] for c in biggest}
+        children = [c for c in children if c["unit"] in keep]
+    for child in children:
         names.append(child["name"])
         admitted.append(child["movements"]["admitted"])
         targets.append(
@@ -107,9 +117,15 @@ def admissions_chart(stats: dict[str, Any]) -> Chart:
         }
     )
     rows = [[n, a, t] for n, a, t in zip(names, admitted, targets, strict=True)]
+    title = _("Admissions against target by subordinate unit")
+    if len(stats["children"]) > MAX_BARS:
+        title = _("Admissions against target: the %(n)s largest of %(total)s subordinate units") % {
+            "n": MAX_BARS,
+            "total": len(stats["children"]),
+        }
     return Chart(
         "admissions",
-        _("Admissions against target by subordinate unit"),
+        title,
         option,
         [_("Unit"), _("Admitted"), _("Target")],
         rows,

@@ -225,8 +225,9 @@ def child_units(unit: OrgUnit, on: dt.date) -> list[OrgUnit]:
     if not unit.numchild:
         return []
     return list(
-        OrgUnit.objects.filter(**below(unit))  # children share the path prefix
+        OrgUnit.objects.filter(**below(unit))
         .active_on(on)
+        .only("id", "path", "depth", "numchild", "code", "name", "kind")
         .order_by("code")
     )
 

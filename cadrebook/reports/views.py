@@ -19,6 +19,7 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import document
+from cadrebook.reports.aggregates import best_source
 from cadrebook.reports.dashboard import dashboard_charts
 from cadrebook.reports.forms import IssueForm, ReportForm, last_year
 from cadrebook.reports.models import IssuedReport
@@ -57,9 +58,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     year = _year(request.GET.get("year"))
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     as_of = min(end, timezone.localdate())
-    stats = unit_statistics(unit, start, end, as_of)
-    history = membership_history(unit, as_of, 10)
-    tree = unit_tree_sizes(unit, as_of, depth=2, limit=300)
+    source = best_source()  # one read of the aggregates for the whole page
+    stats = unit_statistics(unit, start, end, as_of, source=source)
+    history = membership_history(unit, as_of, 10, source=source)
+    tree = unit_tree_sizes(unit, as_of, depth=2, limit=300, source=source)
     admissions = next((t for t in stats["targets"] if t["indicator"] == "admissions"), None)
     return render(
         request,

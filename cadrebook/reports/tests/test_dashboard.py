@@ -94,3 +94,22 @@ def test_other_subtrees_answer_404(scenario: None, viewer: Any, client: Any) -> 
 def test_the_dashboard_needs_a_login(client: Any) -> None:
     response = client.get("/reports/")
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_admissions_chart_keeps_the_largest_units_readable() -> None:
+    from cadrebook.reports.dashboard import MAX_BARS, admissions_chart
+
+    children = [
+        {
+            "unit": f"U{i:03}",
+            "name": f"Unit {i}",
+            "members": {"total": i},
+            "movements": {"admitted": i % 7},
+            "targets": [],
+        }
+        for i in range(MAX_BARS + 10)
+    ]
+    chart = admissions_chart({"children": children})
+    assert len(chart.rows) == MAX_BARS
+    assert chart.rows[0][0] == "Unit 10" and chart.rows[-1][0] == f"Unit {MAX_BARS + 9}"
+    assert str(MAX_BARS + 10) in chart.title
