@@ -35,6 +35,7 @@ class UnitKind:
     parents: tuple[str, ...]
     holds_members: bool
     source: str
+    top: bool = False  # may stand at the top of the tree
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Ruleset:
                 parents=tuple(raw.get("parents", [])),
                 holds_members=bool(raw.get("holds_members", False)),
                 source=raw.get("source", ""),
+                top=bool(raw.get("top", not raw.get("parents"))),
             )
         return kinds
 

@@ -89,6 +89,8 @@ class Member(models.Model):
             models.Index(fields=["name_norm", "id"], name="member_name_norm_id"),
             # Likely duplicates (same name, same date of birth) are found by this one.
             models.Index(fields=["name_norm", "birth_date"], name="member_name_norm_birth"),
+            # Statistics between two dates find the members whose age bracket changed by it.
+            models.Index(fields=["birth_date"], name="member_birth_date"),
         ]
 
     def __str__(self) -> str:
@@ -299,6 +301,12 @@ class MemberPeriod(models.Model):
             models.Index(fields=["anc4", "valid_from"], name="period_anc4_from"),
             models.Index(fields=["anc5", "valid_from"], name="period_anc5_from"),
             models.Index(fields=["anc6", "valid_from"], name="period_anc6_from"),
+            # Statistics between two dates find the periods that ended between them.
+            models.Index(
+                fields=["valid_to"],
+                name="period_valid_to",
+                condition=models.Q(valid_to__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,7 @@ import random
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +103,8 @@ PLACE_FIRST = ["Tân", "Phú", "An", "Bình", "Hòa", "Long", "Thạnh", "Vĩnh"
 PLACE_SECOND = ["Phú", "An", "Lợi", "Hòa", "Thành", "Lộc", "Hưng", "Bình", "Thịnh", "Tiến",
                 "Sơn", "Hải", "Lâm", "Phong", "Mỹ", "Trung", "Khánh", "Điền", "Thủy", "Nghĩa"]
 PROVINCE_NAME = "Đảng bộ tỉnh Phú Lâm"
+CENTRAL_CODE = "TW"
+CENTRAL_NAME = "Ban Chấp hành Trung ương Đảng"
 # Grassroots committees: (name pattern, cell names). "{place}" is the commune's place name.
 GRASSROOTS_COMMITTEES = [
     ("Đảng bộ Công an {level} {place}", ["Chi bộ Đội {k}"]),
@@ -254,8 +256,12 @@ def _build_tree(
     start: dt.date,
     next_id: int,
     root_number: int,
+    provinces: int = 0,
 ) -> _Tree:
-    """Lay out the units with their paths, depths and numchild; ids are assigned from next_id."""
+    """Lay out the units with their paths, depths and numchild; ids are assigned from next_id.
+
+    One province at the top, or with `provinces`, the central committee with that many
+    provinces under it."""
     rows: list[tuple[Any, ...]] = []
     ancestors: dict[int, tuple[int, ...]] = {}
     member_units: list[int] = []
@@ -272,44 +278,145 @@ def _build_tree(
 
     ids = iter(range(next_id, 2**62))
     root_id = next(ids)
-    root_code = f"P{root_number:02d}"
-    root_path = _step(root_number)
-    ancestors[root_id] = (root_id,)
-    root_row = [
-        root_id,
-        root_path,
-        1,
-        communes,
-        root_code,
-        PROVINCE_NAME,
-        normalize_name(PROVINCE_NAME),
-        "province_committee",
-        founded(1946, 1960),
-        None,
-    ]
-    rows.append(tuple(root_row))
+    if provinces:
+        # A national tree: the central committee at the top, the provinces under it, and the
+        # communes shared out among them.
+        root_code = CENTRAL_CODE
+        root_path = _step(root_number)
+        rows.append(
+            (
+                root_id,
+                root_path,
+                1,
+                provinces,
+                root_code,
+                CENTRAL_NAME,
+                normalize_name(CENTRAL_NAME),
+                "central_committee",
+                founded(1930, 1930),
+                None,
+            )
+        )
+        ancestors[root_id] = (root_id,)
+        tops = []
+        for p in range(1, provinces + 1):
+            p_id = next(ids)
+            share = communes * p // provinces - communes * (p - 1) // provinces
+            p_name = f"Đảng bộ tỉnh {PLACE_FIRST[p % len(PLACE_FIRST)]} "
+            p_name += PLACE_SECOND[(p * 7) % len(PLACE_SECOND)] + f" {p}"
+            tops.append((p_id, root_path + _step(p), f"P{p:02d}", p_name, share, (root_id,)))
+    else:
+        tops = [(root_id, _step(root_number), f"P{root_number:02d}", PROVINCE_NAME, communes, ())]
+        root_code = tops[0][2]
+    c = 0
+    for p_id, p_path, p_code, p_name, p_communes, above in tops:
+        p_depth = len(above) + 1
+        ancestors[p_id] = (*above, p_id)
+        rows.append(
+            (
+                p_id,
+                p_path,
+                p_depth,
+                p_communes,
+                p_code,
+                p_name,
+                normalize_name(p_name),
+                "province_committee",
+                founded(1946, 1960),
+                None,
+            )
+        )
+        c = _build_communes(
+            rng,
+            rows,
+            ids,
+            ancestors,
+            member_units,
+            weights,
+            commune_of,
+            by_commune,
+            places,
+            levels,
+            founded,
+            latest,
+            p_id=p_id,
+            p_path=p_path,
+            p_code=p_code,
+            p_depth=p_depth,
+            communes=p_communes,
+            first=c,
+            grassroots_per_commune=grassroots_per_commune,
+            cells_per_grassroots=cells_per_grassroots,
+        )
+    cum: list[float] = []
+    total = 0.0
+    for w in weights:
+        total += w
+        cum.append(total)
+    return _Tree(
+        rows=rows,
+        root_code=root_code,
+        member_units=member_units,
+        cum_weights=cum,
+        commune_of=commune_of,
+        by_commune=by_commune,
+        places=places,
+        levels=levels,
+        ancestors=ancestors,
+        holding=frozenset(member_units),
+    )
+
+
+def _build_communes(
+    rng: random.Random,
+    rows: list[tuple[Any, ...]],
+    ids: Iterator[int],
+    ancestors: dict[int, tuple[int, ...]],
+    member_units: list[int],
+    weights: list[float],
+    commune_of: list[int],
+    by_commune: list[list[int]],
+    places: list[str],
+    levels: list[str],
+    founded: Callable[[int, int], dt.date],
+    latest: dt.date,
+    *,
+    p_id: int,
+    p_path: str,
+    p_code: str,
+    p_depth: int,
+    communes: int,
+    first: int,
+    grassroots_per_commune: int,
+    cells_per_grassroots: int,
+) -> int:
+    """The communes of one province with their grassroots units and cells; returns the
+    number of communes laid out so far in the whole tree."""
     width_c = max(2, len(str(communes)))
     spread = max(1, grassroots_per_commune // 5)
     max_grassroots = grassroots_per_commune + spread
     width_g = max(2, len(str(max_grassroots)))
     width_k = max(1, len(str(cells_per_grassroots + 3)))
-    for c in range(1, communes + 1):
+    ancestors_p = ancestors[p_id]
+    c = first
+    for number in range(1, communes + 1):
+        c += 1
         place = rng.choice(PLACE_FIRST) + " " + rng.choice(PLACE_SECOND)
         level = "phường" if rng.random() < 0.3 else "xã"
         places.append(place)
         levels.append(level)
         by_commune.append([])
         c_id = next(ids)
-        c_code = f"{root_code}.C{c:0{width_c}d}"
-        c_path = root_path + _step(c)
-        ancestors[c_id] = (root_id, c_id)
+        c_code = f"{p_code}.C{number:0{width_c}d}"
+        c_path = p_path + _step(number)
+        ancestors[c_id] = (*ancestors_p, c_id)
         n_grassroots = rng.randint(max(1, grassroots_per_commune - spread), max_grassroots)
         c_name = f"Đảng bộ {level} {place}"
         rows.append(
             (
                 c_id,
                 c_path,
-                2,
+                p_depth + 1,
                 n_grassroots,
                 c_code,
                 c_name,
@@ -323,7 +430,7 @@ def _build_tree(
             g_id = next(ids)
             g_code = f"{c_code}.G{g:0{width_g}d}"
             g_path = c_path + _step(g)
-            ancestors[g_id] = (root_id, c_id, g_id)
+            ancestors[g_id] = (*ancestors_p, c_id, g_id)
             g_founded = founded(1975, 2010)
             if rng.random() < 0.2:
                 name = rng.choice(GRASSROOTS_CELLS).format(k=g, place=place)
@@ -331,7 +438,7 @@ def _build_tree(
                     (
                         g_id,
                         g_path,
-                        3,
+                        p_depth + 2,
                         0,
                         g_code,
                         name,
@@ -353,7 +460,7 @@ def _build_tree(
                 (
                     g_id,
                     g_path,
-                    3,
+                    p_depth + 2,
                     n_cells,
                     g_code,
                     name,
@@ -377,7 +484,7 @@ def _build_tree(
                     (
                         k_id,
                         g_path + _step(k),
-                        4,
+                        p_depth + 3,
                         0,
                         f"{g_code}.K{k:0{width_k}d}",
                         k_name,
@@ -387,28 +494,12 @@ def _build_tree(
                         None,
                     )
                 )
-                ancestors[k_id] = (root_id, c_id, g_id, k_id)
+                ancestors[k_id] = (*ancestors_p, c_id, g_id, k_id)
                 member_units.append(k_id)
                 weights.append(rng.uniform(0.3, 2.0))
                 commune_of.append(c - 1)
                 by_commune[-1].append(len(member_units) - 1)
-    cum: list[float] = []
-    total = 0.0
-    for w in weights:
-        total += w
-        cum.append(total)
-    return _Tree(
-        rows=rows,
-        root_code=root_code,
-        member_units=member_units,
-        cum_weights=cum,
-        commune_of=commune_of,
-        by_commune=by_commune,
-        places=places,
-        levels=levels,
-        ancestors=ancestors,
-        holding=frozenset(member_units),
-    )
+    return c
 
 
 # Members --------------------------------------------------------------------------------------------
@@ -908,9 +999,11 @@ def _drop_secondary_structures(cursor: Any, tables: list[str]) -> list[str]:
 
 # The entry point ----------------------------------------------------------------------------------
 def national_params(members: int) -> dict[str, int]:
-    """Tree sizes that keep the national shape (~300,000 units for 6 million members)."""
+    """Tree sizes that keep the national shape: the central committee, 34 provinces, and
+    ~300,000 units for 6 million members."""
     return {
         "members": members,
+        "provinces": 34,
         "communes": max(2, round(members / 2000)),
         "grassroots_per_commune": 10,
         "cells_per_grassroots": 10,
@@ -920,6 +1013,7 @@ def national_params(members: int) -> dict[str, int]:
 def generate(
     *,
     seed: int = 1,
+    provinces: int = 0,
     communes: int = 10,
     grassroots_per_commune: int = 10,
     cells_per_grassroots: int = 4,
@@ -960,6 +1054,7 @@ def generate(
             )
             tree = _build_tree(
                 random.Random(f"cadrebook-synthetic:{seed}:tree"),
+                provinces=provinces,
                 communes=communes,
                 grassroots_per_commune=grassroots_per_commune,
                 cells_per_grassroots=cells_per_grassroots,

@@ -25,7 +25,7 @@ def check_kind_under(*, kind: str, parent: OrgUnit | None) -> None:
     spec = rules.unit_kind(kind)
     parent_kind = parent.kind if parent else None
     allowed = spec.parents
-    if (parent_kind is None and allowed) or (
+    if (parent_kind is None and not spec.top) or (
         parent_kind is not None and parent_kind not in allowed
     ):
         raise RuleViolation(
@@ -34,7 +34,7 @@ def check_kind_under(*, kind: str, parent: OrgUnit | None) -> None:
             % {
                 "kind": kind,
                 "parent": parent_kind or _("the top of the tree"),
-                "allowed": ", ".join(allowed) or _("the top of the tree"),
+                "allowed": ", ".join([*allowed, *([_("the top of the tree")] if spec.top else [])]),
             },
             source=spec.source,
             field="parent",

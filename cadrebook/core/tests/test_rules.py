@@ -80,7 +80,9 @@ def test_a_violation_names_the_regulation_of_its_section(rules):
 
 def test_unit_kinds_say_who_may_stand_above_them_and_who_holds_members(rules):
     kinds = rules.unit_kinds
-    assert kinds["province_committee"].parents == ()
+    assert kinds["province_committee"].parents == ("central_committee",)
+    assert kinds["province_committee"].top and kinds["central_committee"].top
+    assert not kinds["commune_committee"].top
     assert set(kinds["cell"].parents) == {"grassroots_committee", "commune_committee"}
     assert set(rules.member_holding_kinds()) == {"cell", "grassroots_cell"}
     assert not kinds["grassroots_committee"].holds_members

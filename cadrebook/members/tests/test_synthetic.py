@@ -193,8 +193,7 @@ def test_the_unit_tree_is_valid_and_follows_the_rule_set() -> None:
             1 for u in units if u.path.startswith(unit.path) and u.depth == unit.depth + 1
         )
         parent = by_path.get(unit.path[: -OrgUnit.steplen])
-        allowed = kinds[unit.kind].parents
-        assert (parent.kind in allowed) if parent else not allowed
+        assert (parent.kind in kinds[unit.kind].parents) if parent else kinds[unit.kind].top
         assert unit.code.startswith(parent.code + ".") if parent else unit.code == "P01"
         assert unit.name_norm and unit.founded_on and unit.founded_on <= TODAY
     root = OrgUnit.objects.get(code="P01")
@@ -204,6 +203,32 @@ def test_the_unit_tree_is_valid_and_follows_the_rule_set() -> None:
     holders = OrgUnit.objects.filter(kind__in=["cell", "grassroots_cell"]).count()
     assert holders == summary.member_units
     assert set(Member.objects.values_list("unit__kind", flat=True)) <= {"cell", "grassroots_cell"}
+
+
+def test_a_national_tree_has_the_central_committee_over_its_provinces() -> None:
+    summary = generate(
+        seed=1,
+        provinces=3,
+        communes=7,
+        grassroots_per_commune=2,
+        cells_per_grassroots=2,
+        members=300,
+        years=3,
+        today=TODAY,
+    )
+    assert all(not problems for problems in OrgUnit.objects.find_problems())
+    kinds = current_ruleset().unit_kinds
+    by_path = {u.path: u for u in OrgUnit.objects.all()}
+    for unit in by_path.values():
+        parent = by_path.get(unit.path[: -OrgUnit.steplen])
+        assert (parent.kind in kinds[unit.kind].parents) if parent else kinds[unit.kind].top
+    root = OrgUnit.objects.get(code=summary.root_code)
+    assert root.kind == "central_committee" and root.is_root()
+    provinces = list(OrgUnit.objects.get_children(root))
+    assert [p.code for p in provinces] == ["P01", "P02", "P03"]
+    assert [p.numchild for p in provinces] == [2, 2, 3]  # seven communes shared out
+    assert OrgUnit.objects.filter(kind="commune_committee", depth=3).count() == 7
+    assert MemberPeriod.objects.filter(anc1=root).count() == MemberPeriod.objects.count() > 0
 
 
 def test_the_named_members_are_there_for_the_search_tests() -> None:

@@ -62,6 +62,21 @@ def test_a_province_under_another_unit_is_refused(actor, tree):
     assert info.value.code == "unit.parent_kind_not_allowed"
 
 
+def test_a_province_stands_at_the_top_or_under_the_central_committee_only(actor, db):
+    central = unit_create(actor=actor, code="TW", name="Central", kind="central_committee")
+    province = unit_create(
+        actor=actor, code="P9", name="Province", kind="province_committee", parent=central
+    )
+    alone = unit_create(actor=actor, code="P8", name="Province", kind="province_committee")
+    assert province.get_parent() == central and alone.is_root()
+    with pytest.raises(RuleViolation) as info:
+        unit_create(
+            actor=actor, code="TW2", name="Central", kind="central_committee", parent=province
+        )
+    assert info.value.code == "unit.parent_kind_not_allowed"
+    assert not OrgUnit.objects.filter(code="TW2").exists()
+
+
 def test_a_cell_directly_under_a_commune_is_allowed(actor, tree):
     unit = unit_create(actor=actor, code="K3", name="Cell", kind="cell", parent=tree.C1)
     assert unit.depth == 3
