@@ -2,7 +2,10 @@
 
 `rebuild_statistics()` writes, for every unit that has units below it, its member and unit
 figures on each standard report date of the rule set (`[statistics] snapshot_dates`, e.g.
-30 June and 31 December of every year with members) and its movements per calendar month.
+30 June and 31 December of every year with members), its movements per calendar month, and
+the full members of every cell on those dates. Another date starts from the nearest snapshot
+and adds what changed in between (the periods that began or ended, the members whose age
+bracket changed); another window adds its edge days to whole months.
 It runs after imports, nightly and from `cadrebook report rebuild`. `best_source()` answers
 with the aggregates only while nothing has changed since the last build; otherwise the period
 table answers, which is always current, so a figure is never stale (DESIGN.md: both paths
@@ -31,7 +34,7 @@ from cadrebook.core.scoping import PATH_END
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import deltas, figures, periods
-from cadrebook.reports.models import MovementCount, StatsBuild, StatsSnapshot
+from cadrebook.reports.models import MovementCount, StatsBuild, StatsCellCount, StatsSnapshot
 from cadrebook.reports.selectors import PeriodSource, Source, below
 
 WRITE_BATCH = 2000
@@ -141,8 +144,11 @@ def _roll_up(
     return total
 
 
-def _unit_figures(tree: _Tree, on: dt.date, rules: Ruleset) -> dict[int, dict[str, Any]]:
-    """Units by kind and cells below the minimum on `on`, for every aggregated unit."""
+def _unit_figures(
+    tree: _Tree, on: dt.date, rules: Ruleset
+) -> tuple[dict[int, dict[str, Any]], dict[int, int]]:
+    """Units by kind and cells below the minimum on `on`, for every aggregated unit; and the
+    full members of every unit that has some."""
     total = {uid: figures.empty_units() for uid in tree.aggregated}
     kinds = set(rules.member_holding_kinds())
     minimum = rules.int("organization.cell_min_full_members")
@@ -163,7 +169,7 @@ def _unit_figures(tree: _Tree, on: dt.date, rules: Ruleset) -> dict[int, dict[st
             u["by_kind"][kind] = u["by_kind"].get(kind, 0) + 1
             if weak:
                 u["cells_below_minimum"] += 1
-    return total
+    return total, full
 
 
 def _movement_counts(tree: _Tree, first: dt.date, last: dt.date) -> dict[tuple[int, str, str], int]:
@@ -222,6 +228,7 @@ def rebuild_statistics(
         )
         MovementCount.objects.all().delete()
         StatsSnapshot.objects.all().delete()
+        StatsCellCount.objects.all().delete()
         tree = _Tree()
         first = MemberPeriod.objects.aggregate(m=Min("valid_from"))["m"]
         dates = snapshot_dates(first, today, rules) if first else []
@@ -246,7 +253,12 @@ def rebuild_statistics(
             say(f"movements: {len(counts)} rows")
         for day in dates:
             members = _member_figures(tree, day, rules)
-            units = _unit_figures(tree, day, rules)
+            units, full = _unit_figures(tree, day, rules)
+            _write(
+                StatsCellCount,
+                ("unit_id", "date", "full"),
+                ((uid, day, n) for uid, n in sorted(full.items()) if n),
+            )
             # The year's movements up to the date travel with the snapshot, so a year's
             # statistics for thousands of units read one row per unit.
             ytd: dict[int, dict[str, int]] = defaultdict(figures.empty_movements)
@@ -316,6 +328,7 @@ class AggregateSource:
         self._snapshots: dict[tuple[int, dt.date, bool], dict[int, dict[str, Any]]] = {}
         self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
         self._leaves: dict[int, list[int]] = {}
+        self._changes: dict[tuple[int, dt.date, dt.date], list[tuple[Any, ...]]] = {}
 
     @property
     def name(self) -> str:
@@ -367,11 +380,18 @@ class AggregateSource:
             )
         return self._leaves[unit.pk]
 
+    def _base(self, on: dt.date) -> dt.date | None:
+        """The snapshot date nearest to `on`: the fewest changes to add to it."""
+        return min(self.dates, key=lambda d: (abs((d - on).days), d), default=None)
+
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        if on not in self.dates or (not by_child and not unit.numchild):
+        base = self._base(on)
+        if base is None or (not by_child and not unit.numchild):
             return self.fallback.members(unit, on, rules, by_child=by_child)
+        if on != base:
+            return self._members_between(unit, base, on, rules, by_child)
         result: periods.Grouped = {
             uid: fig["members"] for uid, fig in self._snapshot(unit, on, by_child).items()
         }
@@ -394,11 +414,37 @@ class AggregateSource:
             result.update({k: v for k, v in leaves.items() if k not in result})
         return result
 
+    def _members_between(
+        self, unit: OrgUnit, base: dt.date, on: dt.date, rules: Ruleset, by_child: bool
+    ) -> periods.Grouped:
+        """The figures on `base` (a snapshot date) plus what changed between it and `on`."""
+        self.fallback.asked = True  # the changes are read from the period table
+        lo, hi = sorted((base, on))
+        key = (unit.pk, lo, hi)
+        if key not in self._changes:
+            self._changes[key] = periods.member_changes(unit, lo, hi, rules)
+        sign = 1 if on > base else -1
+        grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for child, status, exempt, gender, bracket, eth, edu, theory, card, n in self._changes[key]:
+            if by_child and child is None:
+                continue  # members of the unit itself
+            row = (status, bool(exempt), gender, bracket, eth, edu, theory, bool(card), sign * n)
+            grouped[child if by_child else unit.pk].append(row)
+        result = dict(self.members(unit, base, rules, by_child=by_child))
+        for uid, rows in grouped.items():
+            figures_ = copy.deepcopy(result[uid]) if uid in result else figures.empty_members(rules)
+            figures.add_member_rows(figures_, rows, rules)
+            result[uid] = figures.tidy_members(figures_)
+        return result
+
     def units(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        if on not in self.dates or (not by_child and not unit.numchild):
+        base = self._base(on)
+        if base is None or (not by_child and not unit.numchild):
             return self.fallback.units(unit, on, rules, by_child=by_child)
+        if on != base:
+            return self._units_between(unit, base, on, rules, by_child)
         result = {uid: fig["units"] for uid, fig in self._snapshot(unit, on, by_child).items()}
         if not self.changes.empty:
             self._correct_weak_cells(result, unit, on, rules, by_child)
@@ -406,6 +452,96 @@ class AggregateSource:
             leaves = self.fallback.units(unit, on, rules, by_child=True)
             result.update({k: v for k, v in leaves.items() if k not in result})
         return result
+
+    def _units_between(
+        self, unit: OrgUnit, base: dt.date, on: dt.date, rules: Ruleset, by_child: bool
+    ) -> periods.Grouped:
+        """The units on `base` (a snapshot date), corrected for the units founded or dissolved
+        between it and `on` and for the cells whose full members changed in between."""
+        self.fallback.asked = True
+        lo, hi = sorted((base, on))
+        sign = 1 if on > base else -1
+        step = OrgUnit.steplen
+        depth = unit.depth + 1 if by_child else unit.depth
+        keys = (
+            dict(OrgUnit.objects.filter(**below(unit)).values_list("path", "id"))
+            if by_child
+            else {unit.path: unit.pk}
+        )
+        corrections = self._full_changed_since_build(base, rules)
+        kinds = set(rules.member_holding_kinds())
+        minimum = rules.int("organization.cell_min_full_members")
+        result = dict(self.units(unit, base, rules, by_child=by_child))
+        copied: set[int] = set()
+        for uid, path, kind, founded, dissolved, stored, change in self._unit_changes(
+            unit, base, lo, hi
+        ):
+            key = keys.get(path[: step * depth])
+            if key is None:
+                continue  # the unit itself when counting by child
+            full_base = stored + corrections.get(uid, 0)
+            full_on = full_base + sign * change
+            diff = figures.empty_units()
+            for day, full, weight in ((on, full_on, 1), (base, full_base, -1)):
+                if (founded is None or founded <= day) and (dissolved is None or dissolved > day):
+                    diff["total"] += weight
+                    diff["by_kind"][kind] = diff["by_kind"].get(kind, 0) + weight
+                    if kind in kinds and full < minimum:
+                        diff["cells_below_minimum"] += weight
+            if not diff["total"] and not diff["cells_below_minimum"]:
+                continue
+            if key not in copied:  # the stored figures stay as they were read
+                result[key] = copy.deepcopy(result.get(key) or figures.empty_units())
+                copied.add(key)
+            figures.merge_counts(result[key], diff)
+        for key in copied:
+            result[key]["by_kind"] = {k: n for k, n in result[key]["by_kind"].items() if n}
+            figures.tidy_units(result[key], rules)
+        return result
+
+    def _unit_changes(
+        self, unit: OrgUnit, base: dt.date, lo: dt.date, hi: dt.date
+    ) -> list[tuple[Any, ...]]:
+        """(id, path, kind, founded, dissolved, full members on `base` as built, full members
+        on `hi` less those on `lo`) of the units of the subtree founded or dissolved between
+        `lo` and `hi` or whose full members changed in between. One round trip."""
+        cells = StatsCellCount._meta.db_table
+        anc = f"p.anc{unit.depth}_id = %s"
+        columns = "u.id, u.path, u.kind, u.founded_on, u.dissolved_on, COALESCE(c.full, 0)"
+        rows = periods._fetch(
+            f"SELECT {columns}, d.n FROM ("
+            f"SELECT p.unit_id, COUNT(*) AS n FROM {periods.PERIODS} p WHERE {anc} "
+            "AND p.status = 'full' AND p.valid_from > %s AND p.valid_from <= %s "
+            "AND (p.valid_to IS NULL OR p.valid_to > %s) GROUP BY 1 UNION ALL "
+            f"SELECT p.unit_id, -COUNT(*) FROM {periods.PERIODS} p WHERE {anc} "
+            "AND p.status = 'full' AND p.valid_to > %s AND p.valid_to <= %s "
+            "AND p.valid_from <= %s GROUP BY 1"
+            f") d JOIN {periods.UNITS} u ON u.id = d.unit_id "
+            f"LEFT JOIN {cells} c ON c.unit_id = u.id AND c.date = %s "
+            f"UNION ALL SELECT {columns}, 0 FROM {periods.UNITS} u "
+            f"LEFT JOIN {cells} c ON c.unit_id = u.id AND c.date = %s "
+            "WHERE u.path >= %s AND u.path < %s AND ((u.founded_on > %s AND u.founded_on <= %s) "
+            "OR (u.dissolved_on > %s AND u.dissolved_on <= %s))",
+            [
+                *(unit.pk, lo, hi, hi, unit.pk, lo, hi, lo, base, base),
+                *(unit.path, unit.path + PATH_END, lo, hi, lo, hi),
+            ],
+        )
+        merged: dict[int, list[Any]] = {}
+        for *info, n in rows:
+            if info[0] in merged:
+                merged[info[0]][-1] += n
+            else:
+                merged[info[0]] = [*info, n]
+        return [tuple(row) for row in merged.values()]
+
+    def _full_changed_since_build(self, on: dt.date, rules: Ruleset) -> dict[int, int]:
+        """Full members per cell on `on` now, less those the build counted."""
+        delta: dict[int, int] = defaultdict(int)
+        for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
+            for cell, n in deltas.full_counts(lives, on, rules, sign).items():
+                delta[cell] += n
+        return delta
 
     def _correct_weak_cells(
         self,
@@ -416,10 +552,7 @@ class AggregateSource:
         by_child: bool,
     ) -> None:
         """Cells whose full members changed since the build may have crossed the minimum."""
-        delta: dict[int, int] = defaultdict(int)
-        for lives, sign in ((self.changes.now, 1), (self.changes.then, -1)):
-            for cell, n in deltas.full_counts(lives, on, rules, sign).items():
-                delta[cell] += n
+        delta = self._full_changed_since_build(on, rules)
         cells = OrgUnit.objects.filter(
             pk__in=list(delta), kind__in=rules.member_holding_kinds()
         ).active_on(on)
@@ -462,8 +595,10 @@ class AggregateSource:
     def movements(
         self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
     ) -> dict[int, dict[str, int]]:
-        if not self._whole_months(date_from, date_to) or (not by_child and not unit.numchild):
+        if not by_child and not unit.numchild:
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
+        if not self._whole_months(date_from, date_to):
+            return self._movements_with_edges(unit, date_from, date_to, by_child)
         if date_to in self.dates and date_from == dt.date(date_to.year, 1, 1):
             # Copies only when corrections will be added to them.
             copy_if = dict if not self.changes.empty else (lambda d: d)
@@ -485,6 +620,33 @@ class AggregateSource:
         for uid, movement, n in rows:
             result.setdefault(uid, figures.empty_movements())[movement] += n
         return self._finish_movements(result, unit, date_from, date_to, by_child)
+
+    def _movements_with_edges(
+        self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, by_child: bool
+    ) -> dict[int, dict[str, int]]:
+        """The whole months inside the window from the aggregates, and the days before and
+        after them from the period table."""
+        first = date_from if date_from.day == 1 else month_end(date_from) + dt.timedelta(days=1)
+        last = (
+            date_to
+            if date_to == month_end(date_to)
+            else date_to.replace(day=1) - dt.timedelta(days=1)
+        )
+        if first > last or not self._whole_months(first, last):
+            return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
+        result = {
+            uid: dict(counts)
+            for uid, counts in self.movements(unit, first, last, by_child=by_child).items()
+        }
+        for edge_from, edge_to in (
+            (date_from, first - dt.timedelta(days=1)),
+            (last + dt.timedelta(days=1), date_to),
+        ):
+            if edge_from <= edge_to:
+                edge = self.fallback.movements(unit, edge_from, edge_to, by_child=by_child)
+                for uid, counts in edge.items():
+                    figures.merge_counts(result.setdefault(uid, figures.empty_movements()), counts)
+        return result
 
     def _finish_movements(
         self,

@@ -83,6 +83,24 @@ def bracket_case(column: str, on: dt.date, rules: Ruleset) -> tuple[str, list[An
     return " ".join(parts), params
 
 
+def bracket_crossings(
+    column: str, lo: dt.date, hi: dt.date, rules: Ruleset
+) -> tuple[str, list[Any]]:
+    """SQL condition on the birth date in `column`: the people whose age bracket on `hi`
+    differs from theirs on `lo` (they reached a bracket's bound in between)."""
+    bounds = sorted(
+        {b.low for b in age_brackets(rules)}
+        | {b.high + 1 for b in age_brackets(rules) if b.high is not None}
+    )
+    if not bounds or lo >= hi:
+        return "1 = 0", []
+    parts, params = [], []
+    for years in bounds:
+        parts.append(f"({column} > %s AND {column} <= %s)")
+        params += [latest_birth_date(lo, years), latest_birth_date(hi, years)]
+    return " OR ".join(parts), params
+
+
 def empty_members(rules: Ruleset) -> dict[str, Any]:
     brackets = [b.label for b in age_brackets(rules)]
     return {
@@ -147,6 +165,10 @@ def tidy_members(members: dict[str, Any]) -> dict[str, Any]:
     if not members["by_age_bracket"].get(OTHER):
         members["by_age_bracket"].pop(OTHER, None)
         members["by_age_bracket_gender"].pop(OTHER, None)
+    # Counts added and taken away again (changes between two dates) leave no "unknown" at 0.
+    for by_gender in (members["by_gender"], *members["by_age_bracket_gender"].values()):
+        if by_gender.get(UNKNOWN) == 0:
+            del by_gender[UNKNOWN]
     groups = members["by_ethnicity"]["groups"]
     members["by_ethnicity"]["groups"] = dict(
         sorted(((k, v) for k, v in groups.items() if v), key=lambda kv: (-kv[1], kv[0]))

@@ -35,6 +35,29 @@ class StatsSnapshot(models.Model):
         return f"{self.unit_id} {self.date}"
 
 
+class StatsCellCount(models.Model):
+    """The full members of one member-holding unit on one standard report date.
+
+    Derived data, rebuilt with the snapshots (a unit with none has no row). Statistics on a
+    date between two snapshots start from the nearest one and need, for the cells whose full
+    members changed in between, how many they had on it (cells below the minimum).
+    """
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField(_("date"))
+    full = models.PositiveIntegerField(_("full members"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "date"], name="stats_cell_count_unit_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.date} {self.full}"
+
+
 class MovementCount(models.Model):
     """Movements (admitted, transferred in, ...) of one unit's subtree in one calendar month.
 

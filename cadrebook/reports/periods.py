@@ -35,7 +35,13 @@ def _fetch(sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
 
 
 def member_rows_sql(
-    group: str, where: str, where_params: list[Any], on: dt.date, rules: Ruleset
+    group: str,
+    where: str,
+    where_params: list[Any],
+    on: dt.date,
+    rules: Ruleset,
+    *,
+    count: str = "COUNT(*)",
 ) -> tuple[str, list[Any]]:
     """SELECT group, then the columns of figures.MemberRow, of the periods in force on `on`
     that satisfy `where` (over `p`, the period, and `m`, the member)."""
@@ -43,12 +49,60 @@ def member_rows_sql(
     sql = (
         f"SELECT {group}, p.status, p.exempt, m.gender, {bracket}, m.ethnicity, "
         "m.education_level, m.theory_level, "
-        "CASE WHEN m.card_number IS NULL OR m.card_number = '' THEN 0 ELSE 1 END, COUNT(*) "
+        f"CASE WHEN m.card_number IS NULL OR m.card_number = '' THEN 0 ELSE 1 END, {count} "
         f"FROM {PERIODS} p JOIN {MEMBERS} m ON m.id = p.member_id "
         f"WHERE {where} AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s) "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
     )
     return sql, [*bracket_params, *where_params, on, on]
+
+
+def member_changes(
+    unit: OrgUnit, lo: dt.date, hi: dt.date, rules: Ruleset
+) -> list[tuple[Any, ...]]:
+    """Rows (child id or None, *MemberRow with a signed count) that turn the member figures
+    of `unit`'s subtree on `lo` into those on `hi` (lo < hi), by child: the periods in force
+    on `hi` that began after `lo`, less those in force on `lo` that ended by `hi`, and for
+    the periods in force on both, the members whose age bracket changed in between. One
+    round trip; each part is read by an index (ancestor and start, end, birth date)."""
+    group, anc = f"p.anc{unit.depth + 1}_id", f"p.anc{unit.depth}_id = %s"
+    births, birth_params = figures.bracket_crossings("m.birth_date", lo, hi, rules)
+    began = member_rows_sql(
+        group, f"{anc} AND p.valid_from > %s AND p.valid_from <= %s", [unit.pk, lo, hi], hi, rules
+    )
+    ended = member_rows_sql(
+        group,
+        f"{anc} AND p.valid_to > %s AND p.valid_to <= %s",
+        [unit.pk, lo, hi],
+        lo,
+        rules,
+        count="-COUNT(*)",
+    )
+    kept = (
+        f"{anc} AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s) AND ({births})"
+    )
+    kept_params = [unit.pk, lo, hi, *birth_params]
+    older = member_rows_sql(group, kept, kept_params, hi, rules)
+    younger = member_rows_sql(group, kept, kept_params, lo, rules, count="-COUNT(*)")
+    parts = [began, ended, older, younger]
+    return _fetch(
+        " UNION ALL ".join(sql for sql, _params in parts),
+        [p for _sql, params in parts for p in params],
+    )
+
+
+def full_member_changes(unit: OrgUnit, lo: dt.date, hi: dt.date) -> list[tuple[int, int]]:
+    """(unit id, full members on `hi` less those on `lo`) of the units of `unit`'s subtree
+    whose full members changed between the two dates (lo < hi)."""
+    anc = f"p.anc{unit.depth}_id = %s"
+    return _fetch(
+        f"SELECT p.unit_id, COUNT(*) FROM {PERIODS} p WHERE {anc} AND p.status = 'full' "
+        "AND p.valid_from > %s AND p.valid_from <= %s "
+        "AND (p.valid_to IS NULL OR p.valid_to > %s) GROUP BY 1 UNION ALL "
+        f"SELECT p.unit_id, -COUNT(*) FROM {PERIODS} p WHERE {anc} AND p.status = 'full' "
+        "AND p.valid_to > %s AND p.valid_to <= %s AND p.valid_from <= %s GROUP BY 1",
+        [unit.pk, lo, hi, hi, unit.pk, lo, hi, lo],
+    )
 
 
 def _only(column: str, ids: list[int] | None) -> tuple[str, list[Any]]:

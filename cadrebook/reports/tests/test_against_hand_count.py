@@ -14,6 +14,7 @@ from cadrebook.members import services
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.synthetic import generate
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.reports.models import StatsBuild
 from cadrebook.reports.selectors import PeriodSource, unit_statistics
 from cadrebook.reports.tests.reference import hand_count
 
@@ -91,6 +92,50 @@ SNAPSHOT_WINDOWS = [
     (dt.date(2023, 4, 1), dt.date(2025, 9, 30), dt.date(2024, 12, 31)),
     (dt.date(2024, 3, 5), dt.date(2024, 12, 31), dt.date(2024, 11, 30)),  # partly periods
 ]
+# Dates between snapshots: the nearest snapshot plus the changes in between, edge days of
+# the windows from the period table.
+BETWEEN_WINDOWS = [
+    (dt.date(2023, 2, 14), dt.date(2025, 8, 17), dt.date(2025, 8, 17)),
+    (dt.date(2021, 7, 9), dt.date(2024, 3, 3), dt.date(2022, 10, 1)),
+    (dt.date(2024, 1, 1), dt.date(2024, 12, 31), dt.date(2024, 9, 15)),
+    (dt.date(2024, 8, 2), dt.date(2024, 8, 30), dt.date(2025, 2, 10)),
+    (dt.date(2016, 5, 5), dt.date(2017, 2, 2), dt.date(2016, 8, 8)),
+]
+
+
+def _units_founded_and_dissolved_between_snapshots(actor: Any) -> None:
+    """A cell founded in August 2024 that members join, and one dissolved in February 2025."""
+    from cadrebook.orgs.services import unit_create
+
+    parent = OrgUnit.objects.filter(kind="grassroots_committee").order_by("path").first()
+    new = unit_create(
+        actor=actor,
+        code="NEW",
+        name="Chi bộ mới",
+        kind="cell",
+        parent=parent,
+        founded_on=dt.date(2024, 8, 1),
+    )
+    movers = Member.objects.filter(status="full").exclude(unit__path__startswith=parent.path)
+    moved = 0
+    for member in movers.order_by("pk")[:6]:
+        try:
+            services.member_transfer(
+                actor=actor, member=member, date=dt.date(2024, 9, 2), to_unit=new
+            )
+            moved += 1
+        except ServiceError:
+            pass
+    assert moved >= 3
+    gone = unit_create(
+        actor=actor,
+        code="GONE",
+        name="Chi bộ cũ",
+        kind="cell",
+        parent=parent,
+        founded_on=dt.date(2020, 1, 1),
+    )
+    OrgUnit.objects.filter(pk=gone.pk).update(dissolved_on=dt.date(2025, 2, 10))
 
 
 def test_aggregates_equal_the_period_table(generated: OrgUnit, actor: Any) -> None:
@@ -99,11 +144,12 @@ def test_aggregates_equal_the_period_table(generated: OrgUnit, actor: Any) -> No
 
     for unit in _sample_units()[:2]:
         target_set(actor=actor, unit=unit, year=2024, indicator="admissions", target=7)
+    _units_founded_and_dissolved_between_snapshots(actor)
     build = rebuild_statistics(today=TODAY)
     assert isinstance(best_source(), AggregateSource)
     fast = AggregateSource(build)
     used_snapshot = 0
-    for window in SNAPSHOT_WINDOWS:
+    for window in [*SNAPSHOT_WINDOWS, *BETWEEN_WINDOWS]:
         for unit in OrgUnit.objects.order_by("path"):
             want = unit_statistics(unit, *window, source=PeriodSource())
             got = unit_statistics(unit, *window, source=fast)
@@ -182,7 +228,7 @@ def test_aggregates_stay_exact_after_a_day_of_changes(generated: OrgUnit, actor:
     source = best_source()
     assert isinstance(source, AggregateSource)
     assert len(source.changes.now) >= 15
-    for window in [*SNAPSHOT_WINDOWS[:3], (dt.date(2026, 1, 1), TODAY, None)]:
+    for window in [*SNAPSHOT_WINDOWS[:3], *BETWEEN_WINDOWS[:3], (dt.date(2026, 1, 1), TODAY, None)]:
         for unit in OrgUnit.objects.filter(numchild__gt=0).order_by("path"):
             want = unit_statistics(unit, *window, source=PeriodSource())
             got = unit_statistics(unit, *window, source=best_source())
@@ -203,3 +249,38 @@ def test_a_unit_change_after_the_build_sends_reads_to_the_period_table(
     assert isinstance(best_source(), PeriodSource)
     rebuild_statistics(today=TODAY)
     assert isinstance(best_source(), AggregateSource)
+
+
+def test_a_date_between_snapshots_does_not_count_the_whole_period_table(
+    generated: OrgUnit, monkeypatch: Any
+) -> None:
+    """Members and units of a committee on a date between snapshots come from the nearest
+    snapshot and the changes in between, not from a count of every period of the subtree."""
+    from cadrebook.reports import periods
+    from cadrebook.reports.aggregates import AggregateSource, rebuild_statistics
+
+    rebuild_statistics(today=TODAY)
+    want = unit_statistics(generated, *BETWEEN_WINDOWS[0], source=PeriodSource())
+    counted: list[str] = []
+    whole_count, whole_units = periods.members, periods.units
+
+    def members(unit: OrgUnit, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("only") is None:  # not just the children without units below them
+            counted.append(unit.code)
+        return whole_count(unit, *args, **kwargs)
+
+    def units(unit: OrgUnit, *args: Any, **kwargs: Any) -> Any:
+        counted.append(unit.code)
+        return whole_units(unit, *args, **kwargs)
+
+    monkeypatch.setattr(periods, "members", members)
+    monkeypatch.setattr(periods, "units", units)
+    got = unit_statistics(generated, *BETWEEN_WINDOWS[0], source=AggregateSource(build=_build()))
+    assert got["source"] == "snapshot+periods"  # the changes and edge days are read there
+    got.pop("source"), want.pop("source")
+    assert got == want
+    assert generated.code not in counted
+
+
+def _build() -> StatsBuild:
+    return StatsBuild.objects.filter(finished_at__isnull=False).first()
