@@ -94,15 +94,21 @@ def main() -> None:
     arbitrary = dt.date.fromisoformat(args.arbitrary)
     root = OrgUnit.objects.filter(depth=1).order_by("path").first()
     assert root is not None
-    commune = OrgUnit.objects.filter(depth=2, numchild__gt=0).order_by("path")[1]
-    grassroots = OrgUnit.objects.filter(depth=3, numchild__gt=0).order_by("path")[1]
-    cell = OrgUnit.objects.filter(kind="cell").order_by("path")[1]
-    cases = [
-        ("whole tree, year-end", root, start, end, end),
-        ("whole tree, arbitrary date", root, start, arbitrary, arbitrary),
-        ("second level (commune), year-end", commune, start, end, end),
-        ("third level (grassroots), year-end", grassroots, start, end, end),
-        ("one cell, year-end", cell, start, end, end),
+
+    def second(kind: str) -> OrgUnit:
+        return OrgUnit.objects.filter(kind=kind).order_by("path")[1]
+
+    cases = [("whole tree, year-end", root, start, end, end)]
+    cases.append(("whole tree, arbitrary date", root, start, arbitrary, arbitrary))
+    if root.kind != "province_committee":
+        province = second("province_committee")
+        cases.append(("one province, year-end", province, start, end, end))
+        cases.append(("one province, arbitrary date", province, start, arbitrary, arbitrary))
+    cases += [
+        ("one commune, year-end", second("commune_committee"), start, end, end),
+        ("one grassroots committee, year-end", second("grassroots_committee"), start, end, end),
+        ("one cell, year-end", second("cell"), start, end, end),
+        ("one cell, arbitrary date", second("cell"), start, arbitrary, arbitrary),
     ]
     if args.skip_arbitrary:
         cases = [c for c in cases if "arbitrary" not in c[0]]

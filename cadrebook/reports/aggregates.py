@@ -330,6 +330,12 @@ class AggregateSource:
         self._leaves: dict[int, list[int]] = {}
         self._changes: dict[tuple[int, dt.date, dt.date], list[tuple[Any, ...]]] = {}
 
+    def prefetch(
+        self, unit: OrgUnit, dates: list[dt.date], windows: list[periods.Window], rules: Ruleset
+    ) -> None:
+        if not unit.numchild:  # the aggregates hold units with units below them only
+            self.fallback.prefetch(unit, dates, windows, rules)
+
     @property
     def name(self) -> str:
         """ "snapshot", or "snapshot+periods" when the period table answered part of it."""

@@ -42,19 +42,34 @@ def member_rows_sql(
     rules: Ruleset,
     *,
     count: str = "COUNT(*)",
+    tag: int | None = None,
 ) -> tuple[str, list[Any]]:
     """SELECT group, then the columns of figures.MemberRow, of the periods in force on `on`
-    that satisfy `where` (over `p`, the period, and `m`, the member)."""
+    that satisfy `where` (over `p`, the period, and `m`, the member); with `tag`, that number
+    last on every row (to tell the parts of a UNION apart)."""
     bracket, bracket_params = figures.bracket_case("m.birth_date", on, rules)
     sql = (
         f"SELECT {group}, p.status, p.exempt, m.gender, {bracket}, m.ethnicity, "
         "m.education_level, m.theory_level, "
-        f"CASE WHEN m.card_number IS NULL OR m.card_number = '' THEN 0 ELSE 1 END, {count} "
+        f"CASE WHEN m.card_number IS NULL OR m.card_number = '' THEN 0 ELSE 1 END, {count}"
+        f"{_tag(tag)} "
         f"FROM {PERIODS} p JOIN {MEMBERS} m ON m.id = p.member_id "
         f"WHERE {where} AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s) "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
     )
     return sql, [*bracket_params, *where_params, on, on]
+
+
+def _tag(tag: int | None) -> str:
+    return f", {int(tag)}" if tag is not None else ""
+
+
+def _by_tag(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
+    """Rows of a tagged UNION (the tag last) by tag, without it."""
+    result: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        result.setdefault(row[-1], []).append(row[:-1])
+    return result
 
 
 def member_changes(
@@ -122,12 +137,30 @@ def members(
 ) -> Grouped:
     """Member figures of `unit`'s subtree on `on` (or of each child's subtree; with `only`,
     of those children only)."""
+    return members_on(unit, [on], rules, by_child=by_child, only=only)[on]
+
+
+def members_on(
+    unit: OrgUnit,
+    dates: list[dt.date],
+    rules: Ruleset,
+    *,
+    by_child: bool = False,
+    only: list[int] | None = None,
+) -> dict[dt.date, Grouped]:
+    """`members` on each of `dates`, in one round trip."""
     group = f"p.anc{unit.depth + 1}_id" if by_child else f"p.anc{unit.depth}_id"
     extra, extra_params = _only(group, only if by_child else None)
-    sql, params = member_rows_sql(
-        group, f"p.anc{unit.depth}_id = %s{extra}", [unit.pk, *extra_params], on, rules
+    parts = [
+        member_rows_sql(
+            group, f"p.anc{unit.depth}_id = %s{extra}", [unit.pk, *extra_params], on, rules, tag=i
+        )
+        for i, on in enumerate(dates)
+    ]
+    rows = _by_tag(
+        _fetch(" UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps])
     )
-    return fold_member_rows(_fetch(sql, params), rules)
+    return {on: fold_member_rows(rows.get(i, []), rules) for i, on in enumerate(dates)}
 
 
 def fold_member_rows(rows: Iterable[tuple[Any, ...]], rules: Ruleset) -> Grouped:
@@ -184,6 +217,37 @@ def movement_rows(
     corrections: bool | None = None,
     only: list[int] | None = None,
 ) -> list[tuple[Any, ...]]:
+    """Movements of the periods whose column `anc` is `anc_id`: see `movement_rows_sql`."""
+    if corrections is None:
+        corrections = corrections_exist()
+    return _fetch(
+        *movement_rows_sql(
+            anc,
+            anc_id,
+            date_from,
+            date_to,
+            group,
+            by_month=by_month,
+            pairs=pairs,
+            corrections=corrections,
+            only=only,
+        )
+    )
+
+
+def movement_rows_sql(
+    anc: str,
+    anc_id: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    group: str,
+    *,
+    by_month: bool = False,
+    pairs: bool = False,
+    corrections: bool,
+    only: list[int] | None = None,
+    tag: int | None = None,
+) -> tuple[str, list[Any]]:
     """Movements of the periods whose column `anc` is `anc_id`, from `date_from` to
     `date_to` (both included), grouped by the period's column `group` (and the month):
     rows (key, [month,] movement, count), or with `pairs` transfers inside the deployment
@@ -191,10 +255,10 @@ def movement_rows(
 
     Each movement is read off the period it opens or closes: the unit is the period's, the
     kind is the event's on that day, and a transfer counts only where the period on the other
-    side is grouped elsewhere (a transfer inside a subtree is no movement of it)."""
-    if corrections is None:
-        corrections = corrections_exist()
+    side is grouped elsewhere (a transfer inside a subtree is no movement of it). With `tag`,
+    that number last on every row."""
     join, date, valid = _effective("e", corrections)
+    count = f"COUNT(*){_tag(tag)}"
     keep, keep_params = _only(f"p.{group}", only)
     extra: list[Any] = [False] if corrections else []
     to_unit = "COALESCE(c.to_unit_id, e.to_unit_id)" if corrections else "e.to_unit_id"
@@ -210,9 +274,9 @@ def movement_rows(
     # One round trip: movements that open a period (admission, readmission, exemption,
     # transfer in), that close one (removal, expulsion, death, non-recognition, transfer
     # out), and recognitions (decisions dated in the window, in the unit of their period).
-    return _fetch(
+    return (
         f"SELECT p.{group}{month}, CASE e.type WHEN 'transfer_in' THEN {incoming} "
-        "ELSE e.type END, COUNT(*) "
+        f"ELSE e.type END, {count} "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} prev ON prev.member_id = p.member_id "
         "AND prev.valid_to = p.valid_from "
@@ -222,7 +286,7 @@ def movement_rows(
         f"AND (e.type <> 'transfer_in' OR prev.{group} IS NULL OR prev.{group} <> p.{group}) "
         f"GROUP BY {keys} UNION ALL "
         f"SELECT p.{group}{month}, CASE WHEN e.type IN ('transfer_in', 'transfer_out') "
-        "THEN 'transferred_out' ELSE e.type END, COUNT(*) "
+        f"THEN 'transferred_out' ELSE e.type END, {count} "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} nxt ON nxt.member_id = p.member_id "
         "AND nxt.valid_from = p.valid_to "
@@ -233,7 +297,7 @@ def movement_rows(
         "AND (e.type <> 'transfer_in' OR (nxt.id IS NOT NULL "
         f"AND (nxt.{group} IS NULL OR nxt.{group} <> p.{group}))) "
         f"GROUP BY {keys} UNION ALL "
-        f"SELECT p.{group}{month}, 'recognized', COUNT(*) "
+        f"SELECT p.{group}{month}, 'recognized', {count} "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"WHERE p.{anc} = %s{keep} AND p.valid_from <= %s "
         "AND (p.valid_to IS NULL OR p.valid_to > %s) AND e.type = 'recognized' "
@@ -259,22 +323,52 @@ def movements(
 ) -> dict[int, dict[str, int]]:
     """Movements of `unit`'s subtree (or of each child's subtree; with `only`, of those
     children only) from `date_from` to `date_to`, both included."""
+    window = (date_from, date_to)
+    return movements_in(unit, [window], by_child=by_child, corrections=corrections, only=only)[
+        window
+    ]
+
+
+Window = tuple[dt.date, dt.date]
+
+
+def movements_in(
+    unit: OrgUnit,
+    windows: list[Window],
+    *,
+    by_child: bool = False,
+    corrections: bool | None = None,
+    only: list[int] | None = None,
+) -> dict[Window, dict[int, dict[str, int]]]:
+    """`movements` in each of `windows` (from, to), in one round trip."""
+    if corrections is None:
+        corrections = corrections_exist()
     d = unit.depth
     group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
-    counts: dict[int, dict[str, int]] = {}
-    rows = movement_rows(
-        f"anc{d}_id",
-        unit.pk,
-        date_from,
-        date_to,
-        group,
-        corrections=corrections,
-        only=only if by_child else None,
+    parts = [
+        movement_rows_sql(
+            f"anc{d}_id",
+            unit.pk,
+            date_from,
+            date_to,
+            group,
+            corrections=corrections,
+            only=only if by_child else None,
+            tag=i,
+        )
+        for i, (date_from, date_to) in enumerate(windows)
+    ]
+    rows = _by_tag(
+        _fetch(" UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps])
     )
-    for key, movement, n in rows:
-        if key is not None:
-            counts.setdefault(key, figures.empty_movements())[movement] += n
-    return counts
+    result: dict[Window, dict[int, dict[str, int]]] = {}
+    for i, window in enumerate(windows):
+        counts: dict[int, dict[str, int]] = {}
+        for key, movement, n in rows.get(i, []):
+            if key is not None:
+                counts.setdefault(key, figures.empty_movements())[movement] += n
+        result[window] = counts
+    return result
 
 
 def units(unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False) -> Grouped:

@@ -38,6 +38,12 @@ class Source(Protocol):
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped: ...
 
+    def prefetch(
+        self, unit: OrgUnit, dates: list[dt.date], windows: list[periods.Window], rules: Ruleset
+    ) -> None:
+        """Read `unit`'s own members on `dates` and movements in `windows` ahead, in as few
+        round trips as the source can (a small subtree's figures are mostly round trips)."""
+
 
 class PeriodSource:
     """Always current, any date: queries over the period and event tables."""
@@ -47,6 +53,21 @@ class PeriodSource:
     def __init__(self) -> None:
         self._corrections: bool | None = None
         self._members: dict[tuple[Any, ...], periods.Grouped] = {}
+        self._movements: dict[tuple[Any, ...], dict[int, dict[str, int]]] = {}
+
+    def prefetch(
+        self, unit: OrgUnit, dates: list[dt.date], windows: list[periods.Window], rules: Ruleset
+    ) -> None:
+        for on, grouped in periods.members_on(unit, dates, rules).items():
+            self._members[(unit.pk, on, False, None)] = grouped
+        moved = periods.movements_in(unit, windows, corrections=self._has_corrections())
+        for (date_from, date_to), counts in moved.items():
+            self._movements[(unit.pk, date_from, date_to, False, None)] = counts
+
+    def _has_corrections(self) -> bool:
+        if self._corrections is None:
+            self._corrections = periods.corrections_exist()
+        return self._corrections
 
     def members(
         self,
@@ -71,16 +92,17 @@ class PeriodSource:
         by_child: bool = False,
         only: list[int] | None = None,
     ) -> dict[int, dict[str, int]]:
-        if self._corrections is None:
-            self._corrections = periods.corrections_exist()
-        return periods.movements(
-            unit,
-            date_from,
-            date_to,
-            by_child=by_child,
-            corrections=self._corrections,
-            only=only,
-        )
+        key = (unit.pk, date_from, date_to, by_child, tuple(only) if only is not None else None)
+        if key not in self._movements:
+            self._movements[key] = periods.movements(
+                unit,
+                date_from,
+                date_to,
+                by_child=by_child,
+                corrections=self._has_corrections(),
+                only=only,
+            )
+        return self._movements[key]
 
     def units(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
@@ -129,22 +151,17 @@ def _targets(
     source: Source,
     rules: Ruleset,
     known: dict[tuple[int, int], dict[int, dict[str, int]]],
+    targets: list[Target],
 ) -> dict[int, list[dict[str, Any]]]:
     """Targets of `units` (the parent and/or its children) for the years of the period, with
-    the actual of each indicator over the whole year."""
+    the actual of each indicator over the whole year; `targets` are those of the parent and
+    its children (`_target_rows`)."""
     indicators: dict[str, str] = rules.section("targets").get("indicators", {})
     years = range(date_from.year, date_to.year + 1)
-    # The parent's and its children's targets, by path range: no list of thousands of ids.
-    rows = Target.objects.filter(
-        unit__path__gte=parent.path,
-        unit__path__lt=parent.path + PATH_END,
-        unit__depth__lte=parent.depth + (1 if len(units) > 1 else 0),
-        year__in=list(years),
-    ).order_by("year", "indicator")
     result: dict[int, list[dict[str, Any]]] = {u.pk: [] for u in units}
-    for target in rows:
-        if target.unit_id not in result:
-            continue  # a child that does not exist on the date
+    for target in targets:
+        if target.unit_id not in result or target.year not in years:
+            continue  # a child that does not exist on the date, or another year
         by_child = target.unit_id != parent.pk
         key = (target.year, int(by_child))
         if key not in known:
@@ -164,6 +181,21 @@ def _targets(
     return result
 
 
+def _target_rows(parent: OrgUnit, first_year: int, last_year: int, children: bool) -> list[Target]:
+    """The targets of `parent` (and its children) from `first_year` to `last_year`, by path
+    range: no list of thousands of ids."""
+    targets = Target.objects.filter(year__gte=first_year, year__lte=last_year)
+    if children:
+        targets = targets.filter(
+            unit__path__gte=parent.path,
+            unit__path__lt=parent.path + PATH_END,
+            unit__depth__lte=parent.depth + 1,
+        )
+    else:
+        targets = targets.filter(unit=parent)
+    return list(targets.order_by("year", "indicator"))
+
+
 def _figures(
     unit: OrgUnit,
     date_from: dt.date,
@@ -173,6 +205,7 @@ def _figures(
     rules: Ruleset,
     *,
     children: list[OrgUnit] | None,
+    targets: list[Target],
 ) -> dict[str, Any]:
     members = source.members(unit, as_of, rules).get(unit.pk) or figures.empty_members(rules)
     moves = source.movements(unit, date_from, date_to)
@@ -196,8 +229,8 @@ def _figures(
         if (date_from.year, 0) in known:
             known[(date_from.year, 1)] = child_moves
         child_units = source.units(unit, as_of, rules, by_child=True)
-    targets = _targets(targeted, unit, date_from, date_to, source, rules, known)
-    result["targets"] = targets[unit.pk]
+    targets_of = _targets(targeted, unit, date_from, date_to, source, rules, known, targets)
+    result["targets"] = targets_of[unit.pk]
     if children is not None:
         result["children"] = [
             {
@@ -207,7 +240,7 @@ def _figures(
                 "members": child_members.get(c.pk) or figures.empty_members(rules),
                 "movements": child_moves.get(c.pk) or figures.empty_movements(),
                 "units": child_units.get(c.pk) or figures.empty_units(),
-                "targets": targets[c.pk],
+                "targets": targets_of[c.pk],
             }
             for c in children
         ]
@@ -255,17 +288,14 @@ def unit_statistics(
 
         source = best_source()
     children = child_units(unit, as_of)
+    before = (shift_year(date_from), shift_year(date_to), shift_year(as_of))
+    source.prefetch(unit, [as_of, before[2]], [(date_from, date_to), (before[0], before[1])], rules)
+    targets = _target_rows(unit, before[0].year, date_to.year, bool(children))
     result: dict[str, Any] = {"unit": unit.code, "name": unit.name, "kind": unit.kind}
-    result.update(_figures(unit, date_from, date_to, as_of, source, rules, children=children))
-    previous = _figures(
-        unit,
-        shift_year(date_from),
-        shift_year(date_to),
-        shift_year(as_of),
-        source,
-        rules,
-        children=None,
+    result.update(
+        _figures(unit, date_from, date_to, as_of, source, rules, children=children, targets=targets)
     )
+    previous = _figures(unit, *before, source, rules, children=None, targets=targets)
     result["previous"] = previous
     result["change_pct"] = {
         "members": {
