@@ -179,6 +179,10 @@ CADREBOOK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 200) * 1024 * 1024
 CADREBOOK_STATS_REBUILD_AFTER_IMPORT = env_bool("STATS_REBUILD_AFTER_IMPORT", True)
 # Time of day ("HH:MM", server time) `cadrebook serve` rebuilds them; empty: never.
 CADREBOOK_STATS_REBUILD_AT = env_str("STATS_REBUILD_AT", "02:30")
+# The aggregates keep the figures of every day for the units this near the top of the tree
+# (1: the roots; 2: the roots and their children), so statistics of the whole deployment and
+# of its first level are read, not counted, on any date.
+CADREBOOK_STATS_DAILY_DEPTH = env_int("STATS_DAILY_DEPTH", 2)
 CADREBOOK_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
 # How many refused rows an import keeps in its report (the XLSX report has all of them).
 IMPORT_REPORT_MAX_ERRORS = env_int("IMPORT_REPORT_MAX_ERRORS", 10000)

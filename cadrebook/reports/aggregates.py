@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -172,25 +173,187 @@ def _unit_figures(
     return total, full
 
 
-def _movement_counts(tree: _Tree, first: dt.date, last: dt.date) -> dict[tuple[int, str, str], int]:
-    """Movements per (aggregated unit, "YYYY-MM", movement) from `first` to `last`."""
-    counts: Counter[tuple[int, str, str]] = Counter()
+def _iso(day: Any) -> str:
+    """A date from the database as "YYYY-MM-DD" (SQLite gives text, PostgreSQL dates)."""
+    return day.isoformat() if isinstance(day, dt.date) else str(day)[:10]
+
+
+Counts = Counter[tuple[int, str, str]]
+
+
+def _movement_counts(
+    tree: _Tree, first: dt.date, last: dt.date, daily: set[int]
+) -> tuple[Counts, Counts]:
+    """Movements from `first` to `last` per (aggregated unit, "YYYY-MM", movement), and per
+    (unit, "YYYY-MM-DD", movement) for the units in `daily`."""
+    months: Counts = Counter()
+    days: Counts = Counter()
+
+    def add(units: Iterable[int], day: str, movement: str, n: int) -> None:
+        for a in units:
+            months[(a, day[:7], movement)] += n
+            if a in daily:
+                days[(a, day, movement)] += n
+
     for root in tree.roots:
         rows = periods.movement_rows(
-            "anc1_id", root, first, last, "unit_id", by_month=True, pairs=True
+            "anc1_id", root, first, last, "unit_id", by_day=True, pairs=True
         )
-        for unit_id, month, movement, n in rows:
+        for unit_id, day, movement, n in rows:
             here = tree.aggregated_ancestors(unit_id)
             if not movement.startswith("transfer_from:"):
-                for a in here:
-                    counts[(a, month, movement)] += n
+                add(here, _iso(day), movement, n)
                 continue
             origin = tree.aggregated_ancestors(int(movement.split(":", 1)[1]))
-            for a in set(here) - set(origin):
-                counts[(a, month, "transferred_in")] += n
-            for a in set(origin) - set(here):
-                counts[(a, month, "transferred_out")] += n
-    return counts
+            add(set(here) - set(origin), _iso(day), "transferred_in", n)
+            add(set(origin) - set(here), _iso(day), "transferred_out", n)
+    return months, days
+
+
+DAYS_PER_QUERY = 31
+
+
+def _daily_figures(
+    tree: _Tree,
+    daily: list[int],
+    first: dt.date,
+    last: dt.date,
+    moves: Counts,
+    rules: Ruleset,
+) -> Iterable[tuple[dt.date, dict[int, dict[str, Any]]]]:
+    """The figures of the `daily` units on every day from `first` to `last`: (day, {unit:
+    {"members", "units", "movements_ytd"}}), carried forward from the day before `first`
+    (before any period) by each day's changes: the periods that began or ended that day,
+    the members whose age bracket changed, the units founded or dissolved, the cells whose
+    full members crossed the minimum, and the day's movements."""
+    wanted = set(daily)
+    depth = max(len(tree.ancestors[u]) for u in daily)
+    key = "COALESCE(" + ", ".join(f"p.anc{k}_id" for k in range(depth, 0, -1)) + ")"
+    owners: dict[int, list[int]] = {}
+
+    def owners_of(uid: int) -> list[int]:
+        if uid not in owners:
+            owners[uid] = [a for a in tree.ancestors.get(uid, []) if a in wanted]
+        return owners[uid]
+
+    start = first - dt.timedelta(days=1)
+    units, full = _unit_figures(tree, start, rules)
+    unit_figures = {u: units[u] for u in daily}
+    member_figures = {u: figures.empty_members(rules) for u in daily}
+    ytd = {u: figures.empty_movements() for u in daily}
+    info = {uid: (kind, founded, dissolved) for uid, _p, kind, _n, founded, dissolved in tree.units}
+    founded_or_dissolved: dict[dt.date, list[int]] = defaultdict(list)
+    for uid, (_kind, founded, dissolved) in info.items():
+        for day in (founded, dissolved):
+            if day is not None and first <= day <= last:
+                founded_or_dissolved[day].append(uid)
+    holding = set(rules.member_holding_kinds())
+    minimum = rules.int("organization.cell_min_full_members")
+
+    def counted(uid: int, day: dt.date, full_members: int) -> tuple[bool, bool]:
+        kind, founded, dissolved = info[uid]
+        active = (founded is None or founded <= day) and (dissolved is None or dissolved > day)
+        return active, active and kind in holding and full_members < minimum
+
+    day = first
+    while day <= last:
+        batch = [day + dt.timedelta(days=i) for i in range(DAYS_PER_QUERY)]
+        batch = [d for d in batch if d <= last]
+        rows = _daily_member_rows(tree, key, batch, rules)
+        full_rows = _daily_full_changes(tree, batch[0], batch[-1])
+        for i, today in enumerate(batch):
+            for owner_rows in _by_owner(rows.get(i, []), owners_of).items():
+                figures.add_member_rows(member_figures[owner_rows[0]], owner_rows[1], rules)
+            changed = dict(full_rows.get(today.isoformat(), {}))
+            for uid in founded_or_dissolved.get(today, []):
+                changed.setdefault(uid, 0)
+            for uid, n in changed.items():
+                before = counted(uid, today - dt.timedelta(days=1), full.get(uid, 0))
+                full[uid] = full.get(uid, 0) + n
+                after = counted(uid, today, full[uid])
+                if before == after:
+                    continue
+                kind = info[uid][0]
+                for a in owners_of(uid):
+                    counts = unit_figures[a]
+                    step = int(after[0]) - int(before[0])
+                    counts["total"] += step
+                    counts["by_kind"][kind] = counts["by_kind"].get(kind, 0) + step
+                    counts["cells_below_minimum"] += int(after[1]) - int(before[1])
+            iso = today.isoformat()
+            for u in daily:
+                if today.month == 1 and today.day == 1:
+                    ytd[u] = figures.empty_movements()
+                for movement in figures.MOVEMENTS:
+                    ytd[u][movement] += moves.get((u, iso, movement), 0)
+            yield (
+                today,
+                {
+                    u: {
+                        "members": figures.tidy_members(copy.deepcopy(member_figures[u])),
+                        "units": figures.tidy_units(
+                            {
+                                **unit_figures[u],
+                                "by_kind": {
+                                    k: n for k, n in unit_figures[u]["by_kind"].items() if n
+                                },
+                            },
+                            rules,
+                        ),
+                        "movements_ytd": dict(ytd[u]),
+                    }
+                    for u in daily
+                },
+            )
+        day = batch[-1] + dt.timedelta(days=1)
+
+
+def _by_owner(
+    rows: list[tuple[Any, ...]], owners_of: Callable[[int], list[int]]
+) -> dict[int, list[tuple[Any, ...]]]:
+    """Grouped member rows (key, *MemberRow) per daily unit above the key."""
+    result: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for key, status, exempt, gender, bracket, eth, edu, theory, card, n in rows:
+        row = (status, bool(exempt), gender, bracket, eth, edu, theory, bool(card), n)
+        for a in owners_of(key):
+            result[a].append(row)
+    return result
+
+
+def _daily_member_rows(
+    tree: _Tree, key: str, days: list[dt.date], rules: Ruleset
+) -> dict[int, list[tuple[Any, ...]]]:
+    """Each day's member changes (its index in `days` -> rows), in one round trip."""
+    parts = [
+        periods.member_changes_sql(
+            key, "p.anc1_id = %s", [root], day - dt.timedelta(days=1), day, rules, tag=i
+        )
+        for i, day in enumerate(days)
+        for root in tree.roots
+    ]
+    return periods._by_tag(
+        periods._fetch(
+            " UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps]
+        )
+    )
+
+
+def _daily_full_changes(tree: _Tree, first: dt.date, last: dt.date) -> dict[str, dict[int, int]]:
+    """Full members gained (or lost) per unit on each day from `first` to `last`."""
+    result: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for root in tree.roots:
+        rows = periods._fetch(
+            f"SELECT p.valid_from, p.unit_id, COUNT(*) FROM {periods.PERIODS} p "
+            "WHERE p.anc1_id = %s AND p.status = 'full' AND p.valid_from >= %s "
+            "AND p.valid_from <= %s GROUP BY 1, 2 UNION ALL "
+            f"SELECT p.valid_to, p.unit_id, -COUNT(*) FROM {periods.PERIODS} p "
+            "WHERE p.anc1_id = %s AND p.status = 'full' AND p.valid_to >= %s "
+            "AND p.valid_to <= %s GROUP BY 1, 2",
+            [root, first, last, root, first, last],
+        )
+        for day, uid, n in rows:
+            result[_iso(day)][uid] += n
+    return result
 
 
 def _write(model: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
@@ -205,6 +368,10 @@ def _write(model: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
                 batch = []
         if batch:
             writer.write(model, columns, batch)
+
+
+def _dump(fig: dict[str, Any]) -> str:
+    return json.dumps(fig, ensure_ascii=False, separators=(",", ":"))
 
 
 def rebuild_statistics(
@@ -230,13 +397,19 @@ def rebuild_statistics(
         StatsSnapshot.objects.all().delete()
         StatsCellCount.objects.all().delete()
         tree = _Tree()
+        daily = sorted(
+            u
+            for u in tree.aggregated
+            if len(tree.ancestors[u]) <= settings.CADREBOOK_STATS_DAILY_DEPTH
+        )
         first = MemberPeriod.objects.aggregate(m=Min("valid_from"))["m"]
         dates = snapshot_dates(first, today, rules) if first else []
-        counts: dict[tuple[int, str, str], int] = {}
+        counts: Counts = Counter()
+        days: Counts = Counter()
         if first:
             first_month = first.replace(day=1)
             last_month = today.replace(day=1)
-            counts = _movement_counts(tree, first_month, month_end(last_month))
+            counts, days = _movement_counts(tree, first_month, month_end(last_month), set(daily))
             yearly: Counter[tuple[int, str, str]] = Counter()
             for (uid, month, movement), n in counts.items():
                 yearly[(uid, month[:4] + "-01", movement)] += n
@@ -273,20 +446,30 @@ def rebuild_statistics(
                     (
                         uid,
                         day,
-                        json.dumps(
+                        _dump(
                             {
                                 "members": figures.tidy_members(members[uid]),
                                 "units": figures.tidy_units(units[uid], rules),
                                 "movements_ytd": ytd[uid],
-                            },
-                            ensure_ascii=False,
-                            separators=(",", ":"),
+                            }
                         ),
                     )
                     for uid in sorted(tree.aggregated)
                 ),
             )
             say(f"snapshot {day}: {len(tree.aggregated)} units")
+        if first and daily:
+            standard = set(dates)
+            for day, by_unit in _daily_figures(tree, daily, first, today, days, rules):
+                if day not in standard:
+                    _write(
+                        StatsSnapshot,
+                        ("unit_id", "date", "figures"),
+                        ((uid, day, _dump(fig)) for uid, fig in by_unit.items()),
+                    )
+            build.daily_depth = settings.CADREBOOK_STATS_DAILY_DEPTH
+            build.daily_from, build.daily_to = first, today
+            say(f"daily figures from {first} to {today}: {len(daily)} units")
         build.dates = [d.isoformat() for d in dates]
         build.units = len(tree.aggregated)
         build.finished_at = timezone.now()
@@ -386,6 +569,19 @@ class AggregateSource:
             )
         return self._leaves[unit.pk]
 
+    def _stored(self, unit: OrgUnit, on: dt.date, by_child: bool) -> bool:
+        """Whether the aggregates hold figures of `unit` (or its children) on `on`: a
+        standard report date, or any day for the units near the top of the tree."""
+        if on in self.dates:
+            return True
+        b = self.build
+        return (
+            b.daily_from is not None
+            and b.daily_to is not None
+            and unit.depth + int(by_child) <= b.daily_depth
+            and b.daily_from <= on <= b.daily_to
+        )
+
     def _base(self, on: dt.date) -> dt.date | None:
         """The snapshot date nearest to `on`: the fewest changes to add to it."""
         return min(self.dates, key=lambda d: (abs((d - on).days), d), default=None)
@@ -393,10 +589,12 @@ class AggregateSource:
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        base = self._base(on)
-        if base is None or (not by_child and not unit.numchild):
+        if not by_child and not unit.numchild:
             return self.fallback.members(unit, on, rules, by_child=by_child)
-        if on != base:
+        if not self._stored(unit, on, by_child):
+            base = self._base(on)
+            if base is None:
+                return self.fallback.members(unit, on, rules, by_child=by_child)
             return self._members_between(unit, base, on, rules, by_child)
         result: periods.Grouped = {
             uid: fig["members"] for uid, fig in self._snapshot(unit, on, by_child).items()
@@ -446,10 +644,12 @@ class AggregateSource:
     def units(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        base = self._base(on)
-        if base is None or (not by_child and not unit.numchild):
+        if not by_child and not unit.numchild:
             return self.fallback.units(unit, on, rules, by_child=by_child)
-        if on != base:
+        if not self._stored(unit, on, by_child):
+            base = self._base(on)
+            if base is None:
+                return self.fallback.units(unit, on, rules, by_child=by_child)
             return self._units_between(unit, base, on, rules, by_child)
         result = {uid: fig["units"] for uid, fig in self._snapshot(unit, on, by_child).items()}
         if not self.changes.empty:
@@ -603,16 +803,26 @@ class AggregateSource:
     ) -> dict[int, dict[str, int]]:
         if not by_child and not unit.numchild:
             return self.fallback.movements(unit, date_from, date_to, by_child=by_child)
-        if not self._whole_months(date_from, date_to):
-            return self._movements_with_edges(unit, date_from, date_to, by_child)
-        if date_to in self.dates and date_from == dt.date(date_to.year, 1, 1):
-            # Copies only when corrections will be added to them.
-            copy_if = dict if not self.changes.empty else (lambda d: d)
+        before = date_from - dt.timedelta(days=1)
+        if (
+            date_from.year == date_to.year
+            and self._stored(unit, date_to, by_child)
+            and ((date_from.month, date_from.day) == (1, 1) or self._stored(unit, before, by_child))
+        ):
+            # The year's movements to date travel with the stored figures: the window's are
+            # those to its last day less those to the day before it.
             stored = {
-                uid: copy_if(fig["movements_ytd"])
+                uid: dict(fig["movements_ytd"])
                 for uid, fig in self._snapshot(unit, date_to, by_child).items()
             }
+            if (date_from.month, date_from.day) != (1, 1):
+                for uid, fig in self._snapshot(unit, before, by_child).items():
+                    counts = stored.setdefault(uid, figures.empty_movements())
+                    for movement, n in fig["movements_ytd"].items():
+                        counts[movement] -= n
             return self._finish_movements(stored, unit, date_from, date_to, by_child)
+        if not self._whole_months(date_from, date_to):
+            return self._movements_with_edges(unit, date_from, date_to, by_child)
         whole_years = (date_from.month, date_from.day, date_to.month, date_to.day) == (1, 1, 12, 31)
         sql, params = self._for(unit, by_child)
         rows = periods._fetch(

@@ -103,6 +103,10 @@ class StatsBuild(models.Model):
     first_month = models.DateField(_("first month"), null=True, blank=True)
     last_month = models.DateField(_("last month"), null=True, blank=True)
     dates = models.JSONField(_("snapshot dates"), default=list)
+    # Every day from daily_from to daily_to has figures for the units to this depth.
+    daily_depth = models.PositiveSmallIntegerField(_("depth of the daily figures"), default=0)
+    daily_from = models.DateField(_("daily figures from"), null=True, blank=True)
+    daily_to = models.DateField(_("daily figures to"), null=True, blank=True)
     units = models.PositiveIntegerField(_("units"), default=0)
     seconds = models.FloatField(_("seconds"), default=0)
 

@@ -80,43 +80,53 @@ def member_changes(
     on `hi` that began after `lo`, less those in force on `lo` that ended by `hi`, and for
     the periods in force on both, the members whose age bracket changed in between. One
     round trip; each part is read by an index (ancestor and start, end, birth date)."""
-    group, anc = f"p.anc{unit.depth + 1}_id", f"p.anc{unit.depth}_id = %s"
+    return _fetch(
+        *member_changes_sql(
+            f"p.anc{unit.depth + 1}_id", f"p.anc{unit.depth}_id = %s", [unit.pk], lo, hi, rules
+        )
+    )
+
+
+def member_changes_sql(
+    group: str,
+    where: str,
+    where_params: list[Any],
+    lo: dt.date,
+    hi: dt.date,
+    rules: Ruleset,
+    *,
+    tag: int | None = None,
+) -> tuple[str, list[Any]]:
+    """The query of `member_changes` over the periods satisfying `where` (which should pin
+    an ancestor column, so that the periods' start dates are read by its index)."""
     births, birth_params = figures.bracket_crossings("m.birth_date", lo, hi, rules)
     began = member_rows_sql(
-        group, f"{anc} AND p.valid_from > %s AND p.valid_from <= %s", [unit.pk, lo, hi], hi, rules
+        group,
+        f"{where} AND p.valid_from > %s AND p.valid_from <= %s",
+        [*where_params, lo, hi],
+        hi,
+        rules,
+        tag=tag,
     )
     ended = member_rows_sql(
         group,
-        f"{anc} AND p.valid_to > %s AND p.valid_to <= %s",
-        [unit.pk, lo, hi],
+        f"{where} AND p.valid_to > %s AND p.valid_to <= %s",
+        [*where_params, lo, hi],
         lo,
         rules,
         count="-COUNT(*)",
+        tag=tag,
     )
     kept = (
-        f"{anc} AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s) AND ({births})"
+        f"{where} AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s) AND ({births})"
     )
-    kept_params = [unit.pk, lo, hi, *birth_params]
-    older = member_rows_sql(group, kept, kept_params, hi, rules)
-    younger = member_rows_sql(group, kept, kept_params, lo, rules, count="-COUNT(*)")
+    kept_params = [*where_params, lo, hi, *birth_params]
+    older = member_rows_sql(group, kept, kept_params, hi, rules, tag=tag)
+    younger = member_rows_sql(group, kept, kept_params, lo, rules, count="-COUNT(*)", tag=tag)
     parts = [began, ended, older, younger]
-    return _fetch(
+    return (
         " UNION ALL ".join(sql for sql, _params in parts),
         [p for _sql, params in parts for p in params],
-    )
-
-
-def full_member_changes(unit: OrgUnit, lo: dt.date, hi: dt.date) -> list[tuple[int, int]]:
-    """(unit id, full members on `hi` less those on `lo`) of the units of `unit`'s subtree
-    whose full members changed between the two dates (lo < hi)."""
-    anc = f"p.anc{unit.depth}_id = %s"
-    return _fetch(
-        f"SELECT p.unit_id, COUNT(*) FROM {PERIODS} p WHERE {anc} AND p.status = 'full' "
-        "AND p.valid_from > %s AND p.valid_from <= %s "
-        "AND (p.valid_to IS NULL OR p.valid_to > %s) GROUP BY 1 UNION ALL "
-        f"SELECT p.unit_id, -COUNT(*) FROM {PERIODS} p WHERE {anc} AND p.status = 'full' "
-        "AND p.valid_to > %s AND p.valid_to <= %s AND p.valid_from <= %s GROUP BY 1",
-        [unit.pk, lo, hi, hi, unit.pk, lo, hi, lo],
     )
 
 
@@ -198,13 +208,6 @@ def _effective(event: str, corrections: bool) -> tuple[str, str, str]:
     return join, f"COALESCE(c.date, {event}.date)", "(c.id IS NULL OR c.void = %s)"
 
 
-def month_of(column: str) -> str:
-    """SQL giving the "YYYY-MM" of a date column."""
-    if connection.vendor == "postgresql":
-        return f"to_char({column}, 'YYYY-MM')"
-    return f"SUBSTR({column}, 1, 7)"  # SQLite keeps dates as ISO text
-
-
 def movement_rows(
     anc: str,
     anc_id: int,
@@ -212,7 +215,7 @@ def movement_rows(
     date_to: dt.date,
     group: str,
     *,
-    by_month: bool = False,
+    by_day: bool = False,
     pairs: bool = False,
     corrections: bool | None = None,
     only: list[int] | None = None,
@@ -227,7 +230,7 @@ def movement_rows(
             date_from,
             date_to,
             group,
-            by_month=by_month,
+            by_day=by_day,
             pairs=pairs,
             corrections=corrections,
             only=only,
@@ -242,16 +245,16 @@ def movement_rows_sql(
     date_to: dt.date,
     group: str,
     *,
-    by_month: bool = False,
+    by_day: bool = False,
     pairs: bool = False,
     corrections: bool,
     only: list[int] | None = None,
     tag: int | None = None,
 ) -> tuple[str, list[Any]]:
     """Movements of the periods whose column `anc` is `anc_id`, from `date_from` to
-    `date_to` (both included), grouped by the period's column `group` (and the month):
-    rows (key, [month,] movement, count), or with `pairs` transfers inside the deployment
-    as (key, [month,] "transfer_from:<unit id>", count) instead of in and out counts.
+    `date_to` (both included), grouped by the period's column `group` (and the day): rows
+    (key, [day,] movement, count), or with `pairs` transfers inside the deployment as
+    (key, [day,] "transfer_from:<unit id>", count) instead of in and out counts.
 
     Each movement is read off the period it opens or closes: the unit is the period's, the
     kind is the event's on that day, and a transfer counts only where the period on the other
@@ -262,8 +265,8 @@ def movement_rows_sql(
     keep, keep_params = _only(f"p.{group}", only)
     extra: list[Any] = [False] if corrections else []
     to_unit = "COALESCE(c.to_unit_id, e.to_unit_id)" if corrections else "e.to_unit_id"
-    month = f", {month_of(date)}" if by_month else ""
-    keys = "1, 2, 3" if by_month else "1, 2"
+    month = f", {date}" if by_day else ""
+    keys = "1, 2, 3" if by_day else "1, 2"
     incoming = (
         "'transfer_from:' || CAST(prev.unit_id AS VARCHAR(20))" if pairs else "'transferred_in'"
     )

@@ -251,16 +251,40 @@ def test_a_unit_change_after_the_build_sends_reads_to_the_period_table(
     assert isinstance(best_source(), AggregateSource)
 
 
+def test_the_top_of_the_tree_is_read_on_any_day(generated: OrgUnit) -> None:
+    """The root and its children have figures for every day: a year to an arbitrary date is
+    read from the aggregates alone, and agrees with the period table."""
+    from cadrebook.reports.aggregates import AggregateSource, rebuild_statistics
+
+    build = rebuild_statistics(today=TODAY)
+    assert build.daily_depth == 2 and build.daily_from and build.daily_to == TODAY
+    for window in [
+        (dt.date(2025, 1, 1), dt.date(2025, 8, 17), None),
+        (dt.date(2024, 2, 29), dt.date(2024, 10, 3), dt.date(2024, 5, 5)),
+    ]:
+        want = unit_statistics(generated, *window, source=PeriodSource())
+        got = unit_statistics(generated, *window, source=AggregateSource(build))
+        assert got.pop("source") == "snapshot"
+        want.pop("source")
+        assert got == want
+
+
+@pytest.mark.parametrize("daily_depth", [0, 2])
 def test_a_date_between_snapshots_does_not_count_the_whole_period_table(
-    generated: OrgUnit, monkeypatch: Any
+    generated: OrgUnit, monkeypatch: Any, settings: Any, daily_depth: int
 ) -> None:
-    """Members and units of a committee on a date between snapshots come from the nearest
-    snapshot and the changes in between, not from a count of every period of the subtree."""
+    """Members and units of a committee below the daily figures, on a date between
+    snapshots, come from the nearest snapshot and the changes in between, not from a count of
+    every period of the subtree."""
     from cadrebook.reports import periods
     from cadrebook.reports.aggregates import AggregateSource, rebuild_statistics
 
+    settings.CADREBOOK_STATS_DAILY_DEPTH = daily_depth
     rebuild_statistics(today=TODAY)
-    want = unit_statistics(generated, *BETWEEN_WINDOWS[0], source=PeriodSource())
+    unit = (
+        generated if daily_depth == 0 else OrgUnit.objects.filter(depth=3, numchild__gt=0).first()
+    )
+    want = unit_statistics(unit, *BETWEEN_WINDOWS[0], source=PeriodSource())
     counted: list[str] = []
     whole_count, whole_units = periods.members, periods.units
 
@@ -270,16 +294,17 @@ def test_a_date_between_snapshots_does_not_count_the_whole_period_table(
         return whole_count(unit, *args, **kwargs)
 
     def units(unit: OrgUnit, *args: Any, **kwargs: Any) -> Any:
-        counted.append(unit.code)
+        if not kwargs.get("by_child"):  # children without units below them are counted
+            counted.append(unit.code)
         return whole_units(unit, *args, **kwargs)
 
     monkeypatch.setattr(periods, "members", members)
     monkeypatch.setattr(periods, "units", units)
-    got = unit_statistics(generated, *BETWEEN_WINDOWS[0], source=AggregateSource(build=_build()))
+    got = unit_statistics(unit, *BETWEEN_WINDOWS[0], source=AggregateSource(build=_build()))
     assert got["source"] == "snapshot+periods"  # the changes and edge days are read there
     got.pop("source"), want.pop("source")
     assert got == want
-    assert generated.code not in counted
+    assert unit.code not in counted
 
 
 def _build() -> StatsBuild:
