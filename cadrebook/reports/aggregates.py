@@ -255,14 +255,15 @@ def _daily_figures(
         active = (founded is None or founded <= day) and (dissolved is None or dissolved > day)
         return active, active and kind in holding and full_members < minimum
 
+    bracket_of = figures.BracketOf(rules)
     day = first
     while day <= last:
         batch = [day + dt.timedelta(days=i) for i in range(DAYS_PER_QUERY)]
         batch = [d for d in batch if d <= last]
-        rows = _daily_member_rows(tree, key, batch, rules)
+        rows = _daily_member_rows(tree, key, batch[0], batch[-1], rules, bracket_of)
         full_rows = _daily_full_changes(tree, batch[0], batch[-1])
-        for i, today in enumerate(batch):
-            for owner_rows in _by_owner(rows.get(i, []), owners_of).items():
+        for today in batch:
+            for owner_rows in _by_owner(rows.get(today, []), owners_of).items():
                 figures.add_member_rows(member_figures[owner_rows[0]], owner_rows[1], rules)
             changed = dict(full_rows.get(today.isoformat(), {}))
             for uid in founded_or_dissolved.get(today, []):
@@ -320,22 +321,84 @@ def _by_owner(
     return result
 
 
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def _daily_member_rows(
-    tree: _Tree, key: str, days: list[dt.date], rules: Ruleset
-) -> dict[int, list[tuple[Any, ...]]]:
-    """Each day's member changes (its index in `days` -> rows), in one round trip."""
-    parts = [
-        periods.member_changes_sql(
-            key, "p.anc1_id = %s", [root], day - dt.timedelta(days=1), day, rules, tag=i
-        )
-        for i, day in enumerate(days)
-        for root in tree.roots
-    ]
-    return periods._by_tag(
-        periods._fetch(
-            " UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps]
-        )
+    tree: _Tree,
+    key: str,
+    first: dt.date,
+    last: dt.date,
+    rules: Ruleset,
+    bracket_of: figures.BracketOf,
+) -> dict[dt.date, list[tuple[Any, ...]]]:
+    """Each day's member changes from `first` to `last`, as grouped rows (key, *MemberRow with
+    a signed count): the periods that began that day, less those that ended, and the members
+    whose age bracket changed that day. Three range reads by index; the brackets are worked
+    out here, day by day, as the SQL of `member_rows_sql` would."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    columns = (
+        f"{key}, p.status, p.exempt, m.gender, m.birth_date, m.ethnicity, m.education_level, "
+        "m.theory_level, CASE WHEN m.card_number IS NULL OR m.card_number = '' THEN 0 ELSE 1 END, "
+        "p.valid_from, p.valid_to"
     )
+    join = f"FROM {periods.PERIODS} p JOIN {periods.MEMBERS} m ON m.id = p.member_id"
+    before = first - dt.timedelta(days=1)
+    births, birth_params = figures.bracket_crossings("m.birth_date", before, last, rules)
+    one_day = dt.timedelta(days=1)
+    for root in tree.roots:
+        began = periods._fetch(
+            f"SELECT {columns} {join} WHERE p.anc1_id = %s AND p.valid_from >= %s "
+            "AND p.valid_from <= %s",
+            [root, first, last],
+        )
+        for k, status, exempt, gender, birth, eth, edu, theory, card, start, end in began:
+            day = _date(start)
+            if end is None or _date(end) > day:
+                dims = (status, bool(exempt), gender, bracket_of(birth, day), eth, edu, theory)
+                counts[(day, k, *dims, bool(card))] += 1
+        ended = periods._fetch(
+            f"SELECT {columns} {join} WHERE p.anc1_id = %s AND p.valid_to >= %s "
+            "AND p.valid_to <= %s",
+            [root, first, last],
+        )
+        for k, status, exempt, gender, birth, eth, edu, theory, card, start, end in ended:
+            day = _date(end)
+            if _date(start) <= day - one_day:
+                was = bracket_of(birth, day - one_day)
+                counts[
+                    (day, k, status, bool(exempt), gender, was, eth, edu, theory, bool(card))
+                ] -= 1
+        kept = periods._fetch(
+            f"SELECT {columns} {join} WHERE p.anc1_id = %s AND p.valid_from < %s "
+            f"AND (p.valid_to IS NULL OR p.valid_to > %s) AND ({births})",
+            [root, last, first, *birth_params],
+        )
+        for k, status, exempt, gender, birth, eth, edu, theory, card, start, end in kept:
+            birth = _date(birth)
+            was, now = bracket_of(birth, before), bracket_of(birth, last)
+            if was == now:
+                continue
+            lo, hi = first, last  # the first day on which the bracket is no longer `was`
+            while lo < hi:
+                mid = lo + (hi - lo) // 2
+                if bracket_of(birth, mid) != was:
+                    hi = mid
+                else:
+                    lo = mid + one_day
+            day = lo
+            start_day, end_day = _date(start), _date(end) if end is not None else None
+            if start_day <= day - one_day and (end_day is None or end_day > day):
+                dims_was = (status, bool(exempt), gender, was, eth, edu, theory, bool(card))
+                dims_now = (status, bool(exempt), gender, bracket_of(birth, day), eth, edu)
+                counts[(day, k, *dims_was)] -= 1
+                counts[(day, k, *dims_now, theory, bool(card))] += 1
+    result: dict[dt.date, list[tuple[Any, ...]]] = defaultdict(list)
+    for (day, *row), n in counts.items():
+        if n:
+            result[day].append((*row, n))
+    return result
 
 
 def _daily_full_changes(tree: _Tree, first: dt.date, last: dt.date) -> dict[str, dict[int, int]]:

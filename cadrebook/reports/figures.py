@@ -83,6 +83,33 @@ def bracket_case(column: str, on: dt.date, rules: Ruleset) -> tuple[str, list[An
     return " ".join(parts), params
 
 
+class BracketOf:
+    """The age bracket of a birth date on a day, exactly as `bracket_case` gives it in SQL,
+    for folding raw rows in Python (the bounds of each day are computed once)."""
+
+    def __init__(self, rules: Ruleset) -> None:
+        self.brackets = age_brackets(rules)
+        self._bounds: dict[dt.date, list[tuple[str, dt.date, dt.date | None]]] = {}
+
+    def __call__(self, birth: dt.date | None, on: dt.date) -> str:
+        if birth is None:
+            return OTHER
+        bounds = self._bounds.get(on)
+        if bounds is None:
+            bounds = self._bounds[on] = [
+                (
+                    b.label,
+                    latest_birth_date(on, b.low),
+                    latest_birth_date(on, b.high + 1) if b.high is not None else None,
+                )
+                for b in self.brackets
+            ]
+        for label, upper, lower in bounds:
+            if birth <= upper and (lower is None or birth > lower):
+                return label
+        return OTHER
+
+
 def bracket_crossings(
     column: str, lo: dt.date, hi: dt.date, rules: Ruleset
 ) -> tuple[str, list[Any]]:
