@@ -3,4 +3,8 @@ from django.urls import path
 from cadrebook.members import views
 
 app_name = "members"
-urlpatterns = [path("<int:pk>/", views.dossier, name="dossier")]
+urlpatterns = [
+    path("<int:pk>/", views.dossier, name="dossier"),
+    path("<int:pk>/<slug:name>/", views.member_action, name="action"),
+    path("transfers/<str:code>/", views.transfers, name="transfers"),
+]

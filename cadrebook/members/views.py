@@ -3,15 +3,27 @@ audit trail. Opening a dossier is itself audited."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
+from cadrebook.members.actions import ACTIONS, Action, actions_for
+from cadrebook.members.forms import ActionForm
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
 from cadrebook.members.selectors import mask, party_age
+from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
 
 
@@ -61,5 +73,139 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
         "party_age": (years, months),
         "audit": audit_for_object(request.user, member)[:100],
         "can_audit": can(request.user, "audit", member.unit.path),
+        "actions": actions_for(
+            member,
+            sending=can(request.user, "change", member.unit.path),
+            receiving=bool(member.pending_transfer_to)
+            and can(request.user, "change", member.pending_transfer_to.path),
+        ),
     }
     return render(request, "members/dossier.html", context)
+
+
+def _member_for(request: HttpRequest, pk: int, action: Action) -> Member:
+    """The member an action is taken on: one of the officer's unit, or for the receiving
+    side of a transfer, one on its way to a unit of theirs. Out of reach: 404; in view but
+    not to be changed: 403."""
+    members = Member.objects.select_related("unit", "pending_transfer_to")
+    if action.receiving:
+        scope = scope_for(request.user, "change")
+        incoming = members.filter(pending_transfer_to__isnull=False)
+        if not scope.everything:
+            incoming = incoming.filter(subtree_q("pending_transfer_to__path", scope.paths))
+        return get_object_or_404(incoming, pk=pk)
+    member = get_visible_or_404(members, request.user, pk=pk)
+    if not can(request.user, "change", member.unit.path):
+        raise PermissionDenied
+    return cast(Member, member)
+
+
+@login_required
+def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One lifecycle action: its form, a confirmation for the destructive ones, and the
+    service's refusal shown next to the field at fault, naming the rule's source."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise Http404
+    member = _member_for(request, pk, action)
+    back = (
+        reverse("members:transfers", args=[member.pending_transfer_to.code])
+        if action.receiving and member.pending_transfer_to
+        else reverse("members:dossier", args=[member.pk])
+    )
+    if not action.applies(member):
+        messages.error(
+            request,
+            _("%(action)s does not apply to %(name)s now.")
+            % {"action": action.label, "name": member.full_name},
+        )
+        return redirect(back)
+    form = ActionForm(action, request.POST or None)
+    confirming = False
+    if request.method == "POST" and form.is_valid():
+        if action.destructive and request.POST.get("confirmed") != "yes":
+            confirming = True
+        else:
+            try:
+                action.service(actor=request.user, member=member, **form.service_arguments())
+            except ServiceError as exc:
+                message = exc.message
+                if isinstance(exc, RuleViolation) and exc.source:
+                    message = _("%(message)s (%(source)s)") % {
+                        "message": exc.message,
+                        "source": exc.source,
+                    }
+                form.add_error(exc.field if exc.field in form.fields else None, message)
+            else:
+                messages.success(
+                    request,
+                    _("%(action)s: done for %(name)s.")
+                    % {"action": action.label, "name": member.full_name},
+                )
+                if action.receiving and name == "accept_transfer":
+                    back = reverse("members:dossier", args=[member.pk])
+                return redirect(back)
+    return render(
+        request,
+        "members/action.html",
+        {
+            "member": member,
+            "action": action,
+            "form": form,
+            "confirming": confirming,
+            "back": back,
+            "crumbs": breadcrumb(member.unit, request.user),
+        },
+        status=422 if request.method == "POST" and not confirming else 200,
+    )
+
+
+@login_required
+def transfers(request: HttpRequest, code: str) -> HttpResponse:
+    """The transfers of a unit's subtree waiting for acceptance: incoming and outgoing, with
+    the date each was issued and the rule set's deadline for presenting the letter."""
+    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    rules = current_ruleset()
+    today = timezone.localdate()
+    limit = rules.int("transfer.present_working_days")
+    within = {"path__gte": unit.path, "path__lt": unit.path + PATH_END}
+    pending = Member.objects.select_related("unit", "pending_transfer_to").filter(
+        pending_transfer_to__isnull=False
+    )
+    incoming = pending.filter(**{f"pending_transfer_to__{k}": v for k, v in within.items()})
+    outgoing = pending.filter(**{f"unit__{k}": v for k, v in within.items()})
+
+    def rows(members: Any) -> list[dict[str, Any]]:
+        result = []
+        for m in members.order_by("full_name", "pk")[:500]:
+            issued = (
+                m.events.filter(type="transfer_out")
+                .order_by("-date", "-id")
+                .values_list("date", flat=True)
+                .first()
+            )
+            deadline = rules.add_working_days(issued, limit) if issued else None
+            result.append(
+                {
+                    "member": m,
+                    "issued": issued,
+                    "deadline": deadline,
+                    "overdue": deadline is not None and deadline < today,
+                }
+            )
+        return result
+
+    can_change = can(request.user, "change", unit.path)
+    return render(
+        request,
+        "members/transfers.html",
+        {
+            "unit": unit,
+            "crumbs": breadcrumb(unit, request.user),
+            "incoming": rows(incoming) if can_change else [],
+            "outgoing": rows(outgoing.visible_to(request.user)),
+            "can_change": can_change,
+            "limit": limit,
+            "source": rules.source("transfer"),
+        },
+    )

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.views import can, get_visible_or_404, paginate
 from cadrebook.members.choices import MemberStatus
@@ -63,3 +64,21 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     }
     template = "orgs/_members.html" if request.headers.get("HX-Request") else "orgs/unit.html"
     return render(request, template, context)
+
+
+LOOKUP_LIMIT = 20
+
+
+@login_required
+def unit_lookup(request: HttpRequest) -> HttpResponse:
+    """htmx fragment: <option>s of the member-holding units whose code starts with, or whose
+    name contains, the text typed (transfers go to any cell of the deployment, so the whole
+    tree is searched; codes and names of units are not confidential)."""
+    text = next((v for k, v in request.GET.items() if v.strip()), "").strip()
+    units = OrgUnit.objects.none()
+    if len(text) >= 2:
+        kinds = current_ruleset().member_holding_kinds()
+        by_code = OrgUnit.objects.filter(code__startswith=text.upper(), kind__in=kinds)
+        by_name = OrgUnit.objects.filter(name_norm__contains=normalize_name(text), kind__in=kinds)
+        units = (by_code | by_name).filter(dissolved_on__isnull=True).order_by("code")
+    return render(request, "orgs/_unit_options.html", {"units": units[:LOOKUP_LIMIT]})

@@ -1,0 +1,179 @@
+"""The lifecycle actions an officer takes on a member in the browser, one per service.
+
+Each action names the service it calls, the fields its form asks for, whether it ends or
+suspends membership (so the form asks for confirmation first) and the statuses it applies
+to. The views build one form per action from this table; the rule checks stay in the
+services, which are the same for the browser, the API and the imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from cadrebook.members import services
+from cadrebook.members.choices import MemberStatus
+from cadrebook.members.models import Member
+
+ACTIVE = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
+GONE = (MemberStatus.REMOVED, MemberStatus.LEFT)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One lifecycle action: its URL name, label, service and the form fields it needs."""
+
+    name: str
+    label: str | Promise
+    service: Callable[..., Any]
+    fields: tuple[str, ...]
+    applies: Callable[[Member], bool]
+    destructive: bool = False
+    receiving: bool = False  # taken by the officer of the unit a transfer goes to
+    icon: str = "ti-arrow-right"
+
+
+def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], bool]:
+    def check(member: Member) -> bool:
+        if pending is not None and bool(member.pending_transfer_to_id) != pending:
+            return False
+        return member.status in statuses
+
+    return check
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action(
+            "admit",
+            _("Admit"),
+            services.member_admit,
+            ("date", "document"),
+            _status(MemberStatus.APPLICANT),
+            icon="ti-user-plus",
+        ),
+        Action(
+            "recognize",
+            _("Recognize as full member"),
+            services.member_recognize,
+            ("date", "document"),
+            _status(MemberStatus.PROBATIONARY),
+            icon="ti-user-check",
+        ),
+        Action(
+            "not_recognize",
+            _("Do not recognize"),
+            services.member_not_recognize,
+            ("date", "document", "reason"),
+            _status(MemberStatus.PROBATIONARY),
+            destructive=True,
+            icon="ti-user-x",
+        ),
+        Action(
+            "transfer",
+            _("Issue a transfer"),
+            services.member_transfer_out,
+            ("date", "to_unit", "destination", "document", "reason"),
+            _status(*ACTIVE),
+            icon="ti-arrows-exchange",
+        ),
+        Action(
+            "accept_transfer",
+            _("Accept the transfer"),
+            services.member_transfer_accept,
+            ("date", "document"),
+            _status(*ACTIVE, pending=True),
+            receiving=True,
+            icon="ti-check",
+        ),
+        Action(
+            "return_transfer",
+            _("Return the transfer"),
+            services.member_transfer_return,
+            ("date", "reason"),
+            _status(*ACTIVE, pending=True),
+            receiving=True,
+            icon="ti-arrow-back-up",
+        ),
+        Action(
+            "temporary_transfer",
+            _("Temporary transfer"),
+            services.member_temporary_transfer,
+            ("date", "host", "document", "reason"),
+            _status(*ACTIVE),
+            icon="ti-clock-share",
+        ),
+        Action(
+            "end_temporary_transfer",
+            _("End the temporary transfer"),
+            services.member_temporary_transfer_end,
+            ("date", "document"),
+            _status(*ACTIVE),
+            icon="ti-clock-check",
+        ),
+        Action(
+            "exempt",
+            _("Exempt from activities"),
+            services.member_exempt,
+            ("date", "reason", "document"),
+            lambda m: m.status in ACTIVE and not m.exempt and not m.pending_transfer_to_id,
+            icon="ti-armchair",
+        ),
+        Action(
+            "end_exemption",
+            _("End the exemption"),
+            services.member_exemption_end,
+            ("date", "document"),
+            lambda m: m.status in ACTIVE and m.exempt,
+            icon="ti-run",
+        ),
+        Action(
+            "remove",
+            _("Remove from the rolls"),
+            services.member_remove,
+            ("date", "reason", "document"),
+            _status(*ACTIVE),
+            destructive=True,
+            icon="ti-user-minus",
+        ),
+        Action(
+            "expel",
+            _("Expel"),
+            services.member_expel,
+            ("date", "reason", "document"),
+            _status(*ACTIVE),
+            destructive=True,
+            icon="ti-ban",
+        ),
+        Action(
+            "death",
+            _("Record a death"),
+            services.member_record_death,
+            ("date", "document"),
+            _status(MemberStatus.APPLICANT, *ACTIVE, pending=None),
+            destructive=True,
+            icon="ti-flower",
+        ),
+        Action(
+            "readmit",
+            _("Readmit"),
+            services.member_readmit,
+            ("date", "document"),
+            _status(*GONE),
+            icon="ti-user-up",
+        ),
+    ]
+}
+
+
+def actions_for(member: Member, *, sending: bool, receiving: bool) -> list[Action]:
+    """The actions that apply to `member` now, for an officer who may change records of its
+    unit (`sending`) or of the unit a transfer brings it to (`receiving`)."""
+    return [
+        a for a in ACTIONS.values() if a.applies(member) and (receiving if a.receiving else sending)
+    ]

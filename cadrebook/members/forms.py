@@ -1,0 +1,96 @@
+"""Forms of the member workflows: one form class, shaped by the action it serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cadrebook.members.actions import Action
+from cadrebook.orgs.models import OrgUnit
+
+HELP = {
+    "document": _("The number of the deciding document, e.g. 28-NQ/TU."),
+    "to_unit": _("The code of the receiving cell; leave empty for a transfer out of Cadrebook."),
+    "destination": _("Only for a transfer out of Cadrebook: the receiving organization."),
+    "host": _("The code of the cell that hosts the member for the time being."),
+}
+
+
+class ActionForm(forms.Form):
+    """The fields an action asks for (`Action.fields`); the rule checks are the services'."""
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    document = forms.CharField(label=_("Document"), max_length=64, required=False)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    to_unit = forms.CharField(label=_("Receiving unit"), max_length=64, required=False)
+    destination = forms.CharField(
+        label=_("Destination outside Cadrebook"), max_length=255, required=False
+    )
+    host = forms.CharField(label=_("Host unit"), max_length=64)
+
+    def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.action = action
+        for name in list(self.fields):
+            if name not in action.fields:
+                del self.fields[name]
+        for name, text in HELP.items():
+            if name in self.fields:
+                self.fields[name].help_text = text
+        # The decision that ends or suspends membership is always on record.
+        if action.destructive:
+            self.fields["document"].required = True
+        if "reason" in self.fields and action.name in {
+            "remove",
+            "expel",
+            "exempt",
+            "return_transfer",
+        }:
+            self.fields["reason"].required = True
+
+    def _unit(self, name: str) -> OrgUnit | None:
+        code = (self.cleaned_data.get(name) or "").strip()
+        if not code:
+            return None
+        unit = OrgUnit.objects.filter(code=code).first()
+        if unit is None:
+            self.add_error(name, _("No unit has the code %(code)s.") % {"code": code})
+        return unit
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "to_unit" in self.fields:
+            unit = self._unit("to_unit")
+            destination = (data.get("destination") or "").strip()
+            if unit is None and not destination and not self.errors.get("to_unit"):
+                self.add_error(
+                    "to_unit", _("Give the receiving unit, or a destination outside Cadrebook.")
+                )
+            if unit is not None and destination:
+                self.add_error(
+                    "destination",
+                    _("A transfer goes to a unit of Cadrebook or outside it, not both."),
+                )
+            data["to_unit"] = unit
+        if "host" in self.fields:
+            data["host"] = self._unit("host")
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of the action's service."""
+        data = self.cleaned_data
+        kwargs: dict[str, Any] = {"date": data["date"]}
+        for name in ("document", "reason", "destination"):
+            if name in self.fields:
+                kwargs[name] = data.get(name) or ""
+        if "to_unit" in self.fields:
+            kwargs["to_unit"] = data.get("to_unit")
+        if "host" in self.fields:
+            kwargs["host"] = data["host"]
+        return kwargs

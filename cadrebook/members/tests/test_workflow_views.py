@@ -1,0 +1,218 @@
+"""The lifecycle workflows in the browser (forms): rule refusals next to the field, confirmation
+before destructive actions, and transfers accepted or returned by the receiving unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import translation
+
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant
+from cadrebook.members import services as ms
+from cadrebook.members.models import Member, MemberEvent
+from cadrebook.orgs.services import unit_create
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    """Two cells in two communes of one province; a clerk for each; an outsider elsewhere."""
+    p = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
+    c1 = unit_create(actor=None, code="P1.C1", name="Xã Một", kind="commune_committee", parent=p)
+    c2 = unit_create(actor=None, code="P1.C2", name="Xã Hai", kind="commune_committee", parent=p)
+    k1 = unit_create(
+        actor=None, code="P1.C1.K1", name="Chi bộ Một", kind="grassroots_cell", parent=c1
+    )
+    k2 = unit_create(
+        actor=None, code="P1.C2.K2", name="Chi bộ Hai", kind="grassroots_cell", parent=c2
+    )
+    p2 = unit_create(actor=None, code="P2", name="Tỉnh Hai", kind="province_committee")
+    people = {}
+    for name, birth in [
+        ("Trần Văn Bình", dt.date(1990, 3, 1)),
+        ("Lê Văn Cường", dt.date(1980, 1, 1)),
+    ]:
+        m = ms.member_register_applicant(
+            actor=None,
+            unit=k1,
+            date=dt.date(2020, 1, 1),
+            full_name=name,
+            gender="male",
+            birth_date=birth,
+        )
+        ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
+        ms.member_recognize(actor=None, member=m, date=dt.date(2021, 2, 1))
+        people[name] = m
+    young = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=TODAY - dt.timedelta(days=30),
+        full_name="Phạm Thị Trẻ",
+        gender="female",
+        birth_date=TODAY.replace(year=TODAY.year - 17),
+    )
+    users = {}
+    for name, role, unit in [
+        ("sender", Role.CLERK, k1),
+        ("receiver", Role.CLERK, k2),
+        ("viewer", Role.VIEWER, c1),
+        ("outsider", Role.ORGANIZER, p2),
+    ]:
+        users[name] = get_user_model().objects.create_user(username=name)
+        role_grant(actor=None, user=users[name], role=role, unit=unit)
+    return {"k1": k1, "k2": k2, "people": people, "young": young, "users": users}
+
+
+def _as(client: Any, user: Any) -> Any:
+    client.force_login(user)
+    return client
+
+
+def _url(member: Member, action: str) -> str:
+    return reverse("members:action", args=[member.pk, action])
+
+
+def test_the_dossier_offers_the_actions_that_apply_to_the_member(client, world):
+    c = _as(client, world["users"]["sender"])
+    page = c.get(reverse("members:dossier", args=[world["young"].pk])).content.decode()
+    assert _url(world["young"], "admit") in page
+    assert _url(world["young"], "recognize") not in page
+    binh = world["people"]["Trần Văn Bình"]
+    page = c.get(reverse("members:dossier", args=[binh.pk])).content.decode()
+    assert _url(binh, "transfer") in page and _url(binh, "admit") not in page
+
+
+@pytest.mark.parametrize("language", ["vi", "km"])
+def test_admitting_a_17_year_old_is_refused_next_to_the_date_naming_the_rule(
+    client, world, language
+):
+    c = _as(client, world["users"]["sender"])
+    young = world["young"]
+    response = c.post(
+        _url(young, "admit"),
+        {"date": TODAY.isoformat(), "document": "12-QĐ/ĐU"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert form.errors["date"], form.errors
+    with translation.override(language):
+        source = "294-QĐ/TW"
+        assert source in str(form.errors["date"])
+    young.refresh_from_db()
+    assert young.status == "applicant"
+    assert not MemberEvent.objects.filter(member=young, type="admitted").exists()
+
+
+def test_a_removal_asks_for_confirmation_and_the_document_first(client, world):
+    c = _as(client, world["users"]["sender"])
+    binh = world["people"]["Trần Văn Bình"]
+    data = {"date": TODAY.isoformat(), "reason": "absent for a year"}
+    response = c.post(_url(binh, "remove"), data)
+    assert response.status_code == 422
+    assert "document" in response.context["form"].errors
+    data["document"] = "5-QĐ/CB"
+    response = c.post(_url(binh, "remove"), data)
+    assert response.status_code == 200 and response.context["confirming"]
+    binh.refresh_from_db()
+    assert binh.status == "full"  # nothing recorded before the confirmation
+    response = c.post(_url(binh, "remove"), {**data, "confirmed": "yes"})
+    assert response.status_code == 302
+    binh.refresh_from_db()
+    assert binh.status == "removed"
+    event = MemberEvent.objects.get(member=binh, type="removed")
+    assert event.document == "5-QĐ/CB" and event.reason == "absent for a year"
+
+
+def test_a_transfer_is_issued_by_the_sender_and_accepted_by_the_receiver(client, world):
+    binh = world["people"]["Trần Văn Bình"]
+    sender = _as(client, world["users"]["sender"])
+    response = sender.post(
+        _url(binh, "transfer"),
+        {"date": TODAY.isoformat(), "to_unit": "P1.C2.K2", "document": "9-QĐ/ĐU"},
+    )
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    binh.refresh_from_db()
+    assert binh.pending_transfer_to == world["k2"] and binh.unit == world["k1"]
+    outgoing = sender.get(reverse("members:transfers", args=["P1.C1.K1"]))
+    assert "Trần Văn Bình" in outgoing.content.decode()
+    assert [r["member"] for r in outgoing.context["outgoing"]] == [binh]
+
+    receiver = _as(client, world["users"]["receiver"])
+    # The receiving clerk cannot open the dossier yet, but sees the transfer coming.
+    assert receiver.get(reverse("members:dossier", args=[binh.pk])).status_code == 404
+    incoming = receiver.get(reverse("members:transfers", args=["P1.C2.K2"]))
+    assert [r["member"] for r in incoming.context["incoming"]] == [binh]
+    assert incoming.context["incoming"][0]["deadline"] > TODAY
+    response = receiver.post(
+        _url(binh, "accept_transfer"), {"date": TODAY.isoformat(), "document": "9-QĐ/ĐU"}
+    )
+    assert response.status_code == 302
+    binh.refresh_from_db()
+    assert binh.unit == world["k2"] and binh.pending_transfer_to is None
+    types = list(MemberEvent.objects.filter(member=binh).values_list("type", flat=True))
+    assert types[-2:] == ["transfer_out", "transfer_in"]
+    assert receiver.get(reverse("members:dossier", args=[binh.pk])).status_code == 200
+    # The old cell no longer lists the member; the new one does.
+    sender = _as(client, world["users"]["sender"])
+    assert (
+        "Trần Văn Bình"
+        not in sender.get(reverse("orgs:detail", args=["P1.C1.K1"])).content.decode()
+    )
+    assert sender.get(reverse("members:dossier", args=[binh.pk])).status_code == 404
+    receiver = _as(client, world["users"]["receiver"])
+    assert (
+        "Trần Văn Bình" in receiver.get(reverse("orgs:detail", args=["P1.C2.K2"])).content.decode()
+    )
+
+
+def test_the_receiver_can_return_a_transfer_with_a_reason(client, world):
+    cuong = world["people"]["Lê Văn Cường"]
+    ms.member_transfer_out(actor=None, member=cuong, date=TODAY, to_unit=world["k2"])
+    receiver = _as(client, world["users"]["receiver"])
+    response = receiver.post(_url(cuong, "return_transfer"), {"date": TODAY.isoformat()})
+    assert response.status_code == 422 and "reason" in response.context["form"].errors
+    response = receiver.post(
+        _url(cuong, "return_transfer"), {"date": TODAY.isoformat(), "reason": "wrong cell"}
+    )
+    assert response.status_code == 302
+    cuong.refresh_from_db()
+    assert cuong.unit == world["k1"] and cuong.pending_transfer_to is None
+
+
+def test_a_transfer_names_a_known_unit_or_a_destination_outside(client, world):
+    binh = world["people"]["Trần Văn Bình"]
+    c = _as(client, world["users"]["sender"])
+    response = c.post(_url(binh, "transfer"), {"date": TODAY.isoformat(), "to_unit": "NOPE"})
+    assert response.status_code == 422 and "NOPE" in str(response.context["form"].errors)
+    response = c.post(_url(binh, "transfer"), {"date": TODAY.isoformat()})
+    assert response.status_code == 422 and "to_unit" in response.context["form"].errors
+    binh.refresh_from_db()
+    assert binh.pending_transfer_to is None and binh.status == "full"
+
+
+def test_the_unit_lookup_finds_cells_by_unaccented_name_or_code(client, world):
+    c = _as(client, world["users"]["sender"])
+    assert "P1.C2.K2" in c.get(reverse("orgs:lookup"), {"to_unit": "chi bo hai"}).content.decode()
+    assert "P1.C2.K2" in c.get(reverse("orgs:lookup"), {"host": "p1.c2"}).content.decode()
+    assert "P1.C1" not in c.get(reverse("orgs:lookup"), {"q": "xa mot"}).content.decode()
+
+
+def test_actions_answer_404_out_of_scope_and_403_to_a_viewer(client, world):
+    binh = world["people"]["Trần Văn Bình"]
+    assert _as(client, world["users"]["outsider"]).get(_url(binh, "remove")).status_code == 404
+    assert (
+        _as(client, world["users"]["receiver"]).get(_url(binh, "accept_transfer")).status_code
+        == 404
+    )
+    assert _as(client, world["users"]["viewer"]).get(_url(binh, "remove")).status_code == 403
+    assert (
+        _as(client, world["users"]["sender"]).get(_url(binh, "no-such-action")).status_code == 404
+    )
