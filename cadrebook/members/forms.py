@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadrebook.members.actions import Action
+from cadrebook.members.models import Member
 from cadrebook.orgs.models import OrgUnit
 
 HELP = {
@@ -94,3 +96,71 @@ class ActionForm(forms.Form):
         if "host" in self.fields:
             kwargs["host"] = data["host"]
         return kwargs
+
+
+EDITABLE = [
+    "full_name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "national_id",
+    "hometown",
+    "education_level",
+    "theory_level",
+    "occupation",
+    "phone",
+    "address",
+]
+
+
+class PersonalDataForm(forms.ModelForm):
+    """Personal data as the editor read it (`version`, `original`) and as they changed it;
+    only the fields they changed are sent to the service, so a conflict is per field."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    original = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Member
+        fields = EDITABLE
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.visible_fields():
+            css = "form-select" if isinstance(field.field.widget, forms.Select) else "form-control"
+            field.field.widget.attrs.setdefault("class", css)
+        if not self.is_bound and self.instance.pk:
+            self.initial["version"] = self.instance.version
+            self.initial["original"] = json.dumps(values_of(self.instance))
+
+    def _post_clean(self) -> None:
+        pass  # the service validates and saves; the instance stays as it was read
+
+    def read_values(self) -> dict[str, str]:
+        """The values the editor started from."""
+        try:
+            data = json.loads(self.cleaned_data.get("original") or "{}")
+        except ValueError:
+            data = {}
+        return {k: str(v) for k, v in data.items() if k in EDITABLE}
+
+    def changed_values(self) -> dict[str, Any]:
+        """The fields the editor changed, with their new values."""
+        read = self.read_values()
+        return {
+            name: self.cleaned_data[name]
+            for name in EDITABLE
+            if as_text(self.cleaned_data.get(name)) != read.get(name, "")
+        }
+
+
+def as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def values_of(member: Member) -> dict[str, str]:
+    """A member's personal data as text, as the edit form carries it."""
+    return {name: as_text(getattr(member, name)) for name in EDITABLE}

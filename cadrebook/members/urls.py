@@ -5,6 +5,7 @@ from cadrebook.members import views
 app_name = "members"
 urlpatterns = [
     path("<int:pk>/", views.dossier, name="dossier"),
+    path("<int:pk>/edit/", views.edit_personal, name="edit"),
     path("<int:pk>/<slug:name>/", views.member_action, name="action"),
     path("transfers/<str:code>/", views.transfers, name="transfers"),
 ]

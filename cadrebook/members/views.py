@@ -3,6 +3,7 @@ audit trail. Opening a dossier is itself audited."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django.contrib import messages
@@ -19,8 +20,9 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
+from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS, Action, actions_for
-from cadrebook.members.forms import ActionForm
+from cadrebook.members.forms import EDITABLE, ActionForm, PersonalDataForm, as_text, values_of
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
 from cadrebook.members.selectors import mask, party_age
 from cadrebook.orgs.models import OrgUnit
@@ -73,6 +75,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
         "party_age": (years, months),
         "audit": audit_for_object(request.user, member)[:100],
         "can_audit": can(request.user, "audit", member.unit.path),
+        "can_change": can(request.user, "change", member.unit.path),
         "actions": actions_for(
             member,
             sending=can(request.user, "change", member.unit.path),
@@ -208,4 +211,61 @@ def transfers(request: HttpRequest, code: str) -> HttpResponse:
             "limit": limit,
             "source": rules.source("transfer"),
         },
+    )
+
+
+@login_required
+def edit_personal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit personal data with optimistic locking: if another officer saved the member after
+    this form was opened, nothing is saved; the form comes back with the current record,
+    lists what they changed, and keeps this officer's changes to re-apply with one click."""
+    member = get_visible_or_404(Member.objects.select_related("unit"), request.user, pk=pk)
+    if not can(request.user, "change", member.unit.path):
+        raise PermissionDenied
+    conflict: list[dict[str, Any]] = []
+    form = PersonalDataForm(request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changed_values()
+        try:
+            if changes:
+                ms.member_update_personal(
+                    actor=request.user,
+                    member=member,
+                    version=form.cleaned_data["version"],
+                    **changes,
+                )
+        except ServiceError as exc:
+            if exc.code != "member.stale_version":
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                current = Member.objects.get(pk=member.pk)
+                read, now = form.read_values(), values_of(current)
+                conflict = [
+                    {
+                        "field": Member._meta.get_field(name).verbose_name,
+                        "read": read.get(name, ""),
+                        "now": now[name],
+                        "mine": as_text(changes[name]) if name in changes else None,
+                    }
+                    for name in EDITABLE
+                    if read.get(name, "") != now[name]
+                ]
+                # The current record, with this officer's changes on top, ready to re-apply.
+                data = {**now, **{k: as_text(v) for k, v in changes.items()}}
+                data.update(version=current.version, original=json.dumps(now))
+                form = PersonalDataForm(data, instance=current)
+                form.is_valid()
+        else:
+            messages.success(request, _("Personal data saved."))
+            return redirect("members:dossier", pk=member.pk)
+    return render(
+        request,
+        "members/edit_personal.html",
+        {
+            "member": member,
+            "form": form,
+            "conflict": conflict,
+            "crumbs": breadcrumb(member.unit, request.user),
+        },
+        status=409 if conflict else (422 if request.method == "POST" else 200),
     )

@@ -216,3 +216,61 @@ def test_actions_answer_404_out_of_scope_and_403_to_a_viewer(client, world):
     assert (
         _as(client, world["users"]["sender"]).get(_url(binh, "no-such-action")).status_code == 404
     )
+
+
+def _form_data(response: Any) -> dict[str, Any]:
+    """The values a browser would send back from the edit form."""
+    form = response.context["form"]
+    data = {}
+    for field in form:
+        value = field.value()
+        data[field.html_name] = (
+            "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else value)
+        )
+    return data
+
+
+def test_a_second_concurrent_edit_is_shown_the_conflict_and_can_re_apply(client, world):
+    from cadrebook.core.models import AuditEntry
+
+    binh = world["people"]["Trần Văn Bình"]
+    c = _as(client, world["users"]["sender"])
+    url = reverse("members:edit", args=[binh.pk])
+    mine = _form_data(c.get(url))
+    # Another officer saves a new phone number meanwhile.
+    binh.refresh_from_db()
+    ms.member_update_personal(actor=None, member=binh, version=binh.version, phone="0911111111")
+    mine["occupation"] = "Giáo viên"
+    response = c.post(url, mine)
+    assert response.status_code == 409
+    conflict = response.context["conflict"]
+    assert [(row["now"], row["mine"]) for row in conflict] == [("0911111111", None)]
+    binh.refresh_from_db()
+    assert binh.occupation == ""  # nothing of the second edit was saved silently
+    # The form comes back with the current record and this officer's change on top.
+    again = _form_data(response)
+    assert again["phone"] == "0911111111" and again["occupation"] == "Giáo viên"
+    assert c.post(url, again).status_code == 302
+    binh.refresh_from_db()
+    assert (binh.phone, binh.occupation) == ("0911111111", "Giáo viên")
+    entry = AuditEntry.objects.filter(event_type="member.personal_data").latest("id")
+    assert entry.before["occupation"] == "" and entry.after["occupation"] == "Giáo viên"
+
+
+def test_personal_data_errors_are_shown_and_nothing_is_saved(client, world):
+    binh, cuong = world["people"]["Trần Văn Bình"], world["people"]["Lê Văn Cường"]
+    cuong.refresh_from_db()
+    ms.member_update_personal(
+        actor=None, member=cuong, version=cuong.version, national_id="001080000001"
+    )
+    c = _as(client, world["users"]["sender"])
+    url = reverse("members:edit", args=[binh.pk])
+    data = _form_data(c.get(url))
+    data.update(national_id="001080000001", full_name="Trần Văn Bình Mới")
+    response = c.post(url, data)
+    assert response.status_code == 422
+    assert "national_id" in response.context["form"].errors
+    binh.refresh_from_db()
+    assert binh.full_name == "Trần Văn Bình" and not binh.national_id
+    assert _as(client, world["users"]["viewer"]).get(url).status_code == 403
+    assert _as(client, world["users"]["outsider"]).get(url).status_code == 404
