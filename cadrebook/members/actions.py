@@ -37,6 +37,11 @@ class Action:
     icon: str = "ti-arrow-right"
 
 
+def _on_temporary_transfer(member: Member) -> bool:
+    """Whether the member's latest temporary transfer has not ended yet (the fold knows)."""
+    return member.status in ACTIVE and services.member_state(member).temp_host_id is not None
+
+
 def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], bool]:
     def check(member: Member) -> bool:
         if pending is not None and bool(member.pending_transfer_to_id) != pending:
@@ -105,7 +110,7 @@ ACTIONS: dict[str, Action] = {
             _("Temporary transfer"),
             services.member_temporary_transfer,
             ("date", "host", "document", "reason"),
-            _status(*ACTIVE),
+            lambda m: _status(*ACTIVE)(m) and not _on_temporary_transfer(m),
             icon="ti-clock-share",
         ),
         Action(
@@ -113,7 +118,7 @@ ACTIONS: dict[str, Action] = {
             _("End the temporary transfer"),
             services.member_temporary_transfer_end,
             ("date", "document"),
-            _status(*ACTIVE),
+            _on_temporary_transfer,
             icon="ti-clock-check",
         ),
         Action(

@@ -274,3 +274,18 @@ def test_personal_data_errors_are_shown_and_nothing_is_saved(client, world):
     assert binh.full_name == "Trần Văn Bình" and not binh.national_id
     assert _as(client, world["users"]["viewer"]).get(url).status_code == 403
     assert _as(client, world["users"]["outsider"]).get(url).status_code == 404
+
+
+def test_a_temporary_transfer_can_be_ended_only_while_it_lasts(client, world):
+    binh = world["people"]["Trần Văn Bình"]
+    c = _as(client, world["users"]["sender"])
+    dossier = reverse("members:dossier", args=[binh.pk])
+    assert _url(binh, "end_temporary_transfer") not in c.get(dossier).content.decode()
+    response = c.post(
+        _url(binh, "temporary_transfer"),
+        {"date": TODAY.isoformat(), "host": "P1.C2.K2", "reason": "study", "document": "1-QĐ"},
+    )
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    page = c.get(dossier).content.decode()
+    assert _url(binh, "end_temporary_transfer") in page
+    assert _url(binh, "temporary_transfer") + '"' not in page
