@@ -165,6 +165,14 @@ ACTIONS: dict[str, Action] = {
             icon="ti-flower",
         ),
         Action(
+            "card",
+            _("Record the card number"),
+            services.member_set_card,
+            ("card_number",),
+            lambda m: m.status == MemberStatus.FULL and not m.card_number,
+            icon="ti-id",
+        ),
+        Action(
             "readmit",
             _("Readmit"),
             services.member_readmit,

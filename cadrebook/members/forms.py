@@ -18,6 +18,7 @@ HELP = {
     "to_unit": _("The code of the receiving cell; leave empty for a transfer out of Cadrebook."),
     "destination": _("Only for a transfer out of Cadrebook: the receiving organization."),
     "host": _("The code of the cell that hosts the member for the time being."),
+    "card_number": _("As printed on the card, e.g. 01.234567."),
 }
 
 
@@ -34,6 +35,7 @@ class ActionForm(forms.Form):
         label=_("Destination outside Cadrebook"), max_length=255, required=False
     )
     host = forms.CharField(label=_("Host unit"), max_length=64)
+    card_number = forms.CharField(label=_("Member card number"), max_length=20)
 
     def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"date": timezone.localdate()})
@@ -87,7 +89,10 @@ class ActionForm(forms.Form):
     def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of the action's service."""
         data = self.cleaned_data
-        kwargs: dict[str, Any] = {"date": data["date"]}
+        kwargs: dict[str, Any] = {}
+        for name in ("date", "card_number"):
+            if name in self.fields:
+                kwargs[name] = data[name]
         for name in ("document", "reason", "destination"):
             if name in self.fields:
                 kwargs[name] = data.get(name) or ""

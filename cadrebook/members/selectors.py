@@ -1,15 +1,19 @@
-"""Reads on members: as-of status, as-of membership of a subtree, party age, name search."""
+"""Reads on members: as-of status, as-of membership of a subtree, party age, name search,
+the due lists of a unit."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
+from cadrebook.core.dates import add_months
 from cadrebook.core.normalize import normalize_name
-from cadrebook.core.scoping import subtree_q
-from cadrebook.members.choices import ACTIVE_STATUSES
+from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import PATH_END, subtree_q
+from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.lifecycle import party_age_days
 from cadrebook.members.models import Member, MemberPeriod
 from cadrebook.members.services import member_state
@@ -111,3 +115,66 @@ def mask(value: Any) -> str:
     if value in (None, ""):
         return ""
     return "••••"
+
+
+DUE_DAYS = 30  # how far ahead the due lists look
+DUE_LIMIT = 50  # items shown per list; the count says how many there are
+
+
+@dataclass
+class DueList:
+    """One list of things waiting for a decision: the first items and how many there are."""
+
+    items: list[Any]
+    count: int
+
+
+def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
+    """What waits for a decision in `unit`'s subtree: probationary members whose probation
+    ends within DUE_DAYS or has ended (due for recognition), transfers to its units waiting
+    for acceptance, cells below the minimum of full members, full members without a card."""
+    rules = current_ruleset()
+    months = rules.int("probation.months")
+    within = subtree_q("unit__path", [unit.path])
+    members = Member.objects.filter(within).select_related("unit")
+    horizon = add_months(today + dt.timedelta(days=DUE_DAYS), -months)
+    probation = members.filter(status=MemberStatus.PROBATIONARY, admitted_on__lte=horizon)
+    recognition = [
+        {"member": m, "due": add_months(m.admitted_on, months)}
+        for m in probation.order_by("admitted_on", "pk")[:DUE_LIMIT]
+    ]
+    for item in recognition:
+        item["overdue"] = item["due"] < today
+    incoming = Member.objects.filter(subtree_q("pending_transfer_to__path", [unit.path]))
+    limit = rules.int("transfer.present_working_days")
+    transfers = []
+    for m in incoming.select_related("unit", "pending_transfer_to").order_by("pk")[:DUE_LIMIT]:
+        issued = (
+            m.events.filter(type=EventType.TRANSFER_OUT)
+            .order_by("-date", "-id")
+            .values_list("date", flat=True)
+            .first()
+        )
+        deadline = rules.add_working_days(issued, limit) if issued else None
+        transfers.append(
+            {"member": m, "deadline": deadline, "overdue": bool(deadline and deadline < today)}
+        )
+    holding = OrgUnit.objects.filter(
+        path__gte=unit.path,
+        path__lt=unit.path + PATH_END,
+        kind__in=rules.member_holding_kinds(),
+        dissolved_on__isnull=True,
+    ).order_by("path")
+    cells = list(holding[:5000])
+    fulls = full_member_counts([c.pk for c in cells])
+    minimum = rules.int("organization.cell_min_full_members")
+    weak = [{"unit": c, "full": fulls.get(c.pk, 0)} for c in cells if fulls.get(c.pk, 0) < minimum]
+    no_card = members.filter(status=MemberStatus.FULL).filter(
+        Q(card_number__isnull=True) | Q(card_number="")
+    )
+    return {
+        "recognition": DueList(recognition, probation.count()),
+        "transfers": DueList(transfers, incoming.count()),
+        "cells": DueList(weak[:DUE_LIMIT], len(weak)),
+        "cards": DueList(list(no_card.order_by("name_norm", "pk")[:DUE_LIMIT]), no_card.count()),
+    }

@@ -5,12 +5,18 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.views import can, get_visible_or_404, paginate
 from cadrebook.members.choices import MemberStatus
-from cadrebook.members.selectors import full_member_counts, unit_member_counts, unit_members
+from cadrebook.members.selectors import (
+    due_lists,
+    full_member_counts,
+    unit_member_counts,
+    unit_members,
+)
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb, children_of, visible_roots
 from cadrebook.orgs.services import cells_below_minimum
@@ -62,7 +68,11 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children": _rows(list(children_of(unit))),
         "can_audit": can(request.user, "audit", unit.path),
     }
-    template = "orgs/_members.html" if request.headers.get("HX-Request") else "orgs/unit.html"
+    if request.headers.get("HX-Request"):
+        return render(request, "orgs/_members.html", context)
+    context["due"] = due_lists(unit, timezone.localdate())
+    context["can_change"] = can(request.user, "change", unit.path)
+    template = "orgs/unit.html"
     return render(request, template, context)
 
 

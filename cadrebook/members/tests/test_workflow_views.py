@@ -289,3 +289,65 @@ def test_a_temporary_transfer_can_be_ended_only_while_it_lasts(client, world):
     page = c.get(dossier).content.decode()
     assert _url(binh, "end_temporary_transfer") in page
     assert _url(binh, "temporary_transfer") + '"' not in page
+
+
+def test_the_unit_page_lists_what_waits_for_a_decision(client, world):
+    from cadrebook.core.dates import add_months
+
+    k1 = world["k1"]
+    due = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=dt.date(2020, 1, 1),
+        full_name="Võ Văn Dự",
+        gender="male",
+        birth_date=dt.date(1995, 1, 1),
+    )
+    ms.member_admit(actor=None, member=due, date=add_months(TODAY, -12) + dt.timedelta(days=10))
+    late = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=dt.date(2020, 1, 1),
+        full_name="Hồ Thị Trễ",
+        gender="female",
+        birth_date=dt.date(1995, 1, 1),
+    )
+    ms.member_admit(actor=None, member=late, date=add_months(TODAY, -14))
+    later = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=dt.date(2020, 1, 1),
+        full_name="Mai Văn Sau",
+        gender="male",
+        birth_date=dt.date(1995, 1, 1),
+    )
+    ms.member_admit(actor=None, member=later, date=add_months(TODAY, -6))
+    binh = world["people"]["Trần Văn Bình"]
+    ms.member_transfer_out(actor=None, member=binh, date=TODAY, to_unit=world["k2"])
+
+    c = _as(client, world["users"]["sender"])
+    due_lists = c.get(reverse("orgs:detail", args=["P1.C1.K1"])).context["due"]
+    recognition = {i["member"].full_name: i["overdue"] for i in due_lists["recognition"].items}
+    assert recognition == {"Võ Văn Dự": False, "Hồ Thị Trễ": True}
+    page = c.get(reverse("orgs:detail", args=["P1.C1.K1"])).content.decode()
+    assert _url(late, "recognize") in page
+    # Two full members (Bình is still one while his transfer waits) < 3: the cell is weak.
+    assert [i["unit"].code for i in due_lists["cells"].items] == ["P1.C1.K1"]
+    assert {m.full_name for m in due_lists["cards"].items} == {"Trần Văn Bình", "Lê Văn Cường"}
+    assert _url(binh, "card") in page
+
+    receiver = _as(client, world["users"]["receiver"])
+    due_lists = receiver.get(reverse("orgs:detail", args=["P1.C2.K2"])).context["due"]
+    assert [i["member"] for i in due_lists["transfers"].items] == [binh]
+    response = receiver.post(_url(binh, "accept_transfer"), {"date": TODAY.isoformat()})
+    assert response.status_code == 302
+
+
+def test_a_card_number_is_recorded_in_the_rule_sets_format(client, world):
+    cuong = world["people"]["Lê Văn Cường"]
+    c = _as(client, world["users"]["sender"])
+    response = c.post(_url(cuong, "card"), {"card_number": "12345"})
+    assert response.status_code == 422 and "card_number" in response.context["form"].errors
+    assert c.post(_url(cuong, "card"), {"card_number": "01.234567"}).status_code == 302
+    cuong.refresh_from_db()
+    assert cuong.card_number == "01.234567"
