@@ -139,12 +139,10 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     members = Member.objects.filter(within).select_related("unit")
     horizon = add_months(today + dt.timedelta(days=DUE_DAYS), -months)
     probation = members.filter(status=MemberStatus.PROBATIONARY, admitted_on__lte=horizon)
-    recognition = [
-        {"member": m, "due": add_months(m.admitted_on, months)}
-        for m in probation.order_by("admitted_on", "pk")[:DUE_LIMIT]
-    ]
-    for item in recognition:
-        item["overdue"] = item["due"] < today
+    recognition = []
+    for m in probation.order_by("admitted_on", "pk")[:DUE_LIMIT]:
+        due = add_months(m.admitted_on or today, months)
+        recognition.append({"member": m, "due": due, "overdue": due < today})
     incoming = Member.objects.filter(subtree_q("pending_transfer_to__path", [unit.path]))
     limit = rules.int("transfer.present_working_days")
     transfers = []
