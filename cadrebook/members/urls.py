@@ -4,6 +4,7 @@ from cadrebook.members import views
 
 app_name = "members"
 urlpatterns = [
+    path("", views.member_list, name="list"),
     path("<int:pk>/", views.dossier, name="dossier"),
     path("<int:pk>/edit/", views.edit_personal, name="edit"),
     path("<int:pk>/<slug:name>/", views.member_action, name="action"),

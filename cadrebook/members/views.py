@@ -3,6 +3,7 @@ audit trail. Opening a dossier is itself audited."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any, cast
 
@@ -14,15 +15,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
+from cadrebook.imports.writers import TableWriter
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS, Action, actions_for
 from cadrebook.members.forms import EDITABLE, ActionForm, PersonalDataForm, as_text, values_of
+from cadrebook.members.lists import SORTS, MemberFilterForm, filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
 from cadrebook.members.selectors import mask, party_age
 from cadrebook.orgs.models import OrgUnit
@@ -269,3 +273,123 @@ def edit_personal(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=409 if conflict else (422 if request.method == "POST" else 200),
     )
+
+
+EXPORT_COLUMNS = [
+    ("full_name", _lazy("Full name")),
+    ("gender", _lazy("Gender")),
+    ("birth_date", _lazy("Date of birth")),
+    ("ethnicity", _lazy("Ethnicity")),
+    ("national_id", _lazy("National ID number")),
+    ("unit_code", _lazy("Unit code")),
+    ("unit_name", _lazy("Unit")),
+    ("status", _lazy("Status")),
+    ("exempt", _lazy("Exempt")),
+    ("admitted_on", _lazy("Admitted on")),
+    ("recognized_on", _lazy("Full member since")),
+    ("card_number", _lazy("Member card number")),
+]
+
+
+def _list_unit(request: HttpRequest) -> OrgUnit | None:
+    """The unit named by `?unit=` if the user may see it (else 404), or their top unit."""
+    visible = OrgUnit.objects.visible_to(request.user, "view")
+    code = request.GET.get("unit", "").strip()
+    if code:
+        return get_object_or_404(visible, code=code)
+    return visible.order_by("depth", "path").first()
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    """Members of a subtree: filters, sort orders, keyset pages, and the export of exactly
+    the filtered list (CSV or XLSX; masked for roles that may not read sensitive fields;
+    audited)."""
+    unit = _list_unit(request)
+    form = MemberFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    if unit is None:
+        return render(request, "members/list.html", {"form": form, "unit": None})
+    members = filtered_members(unit, data).visible_to(request.user)
+    sort = data.get("sort") or "name"
+    fmt = request.GET.get("export", "")
+    if fmt in ("csv", "xlsx") and form.is_valid():
+        return _export(request, unit, members, sort, fmt, data)
+    page = keyset_page(members, sort, request.GET.get("after", ""))
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("export", None)
+    context = {
+        "form": form,
+        "unit": unit,
+        "page": page,
+        "query": query.urlencode(),
+        "crumbs": breadcrumb(unit, request.user),
+        "sensitive": can(request.user, "view_sensitive", unit.path),
+    }
+    template = (
+        "members/_list_rows.html" if request.headers.get("HX-Request") else "members/list.html"
+    )
+    return render(request, template, context)
+
+
+def _export(
+    request: HttpRequest,
+    unit: OrgUnit,
+    members: Any,
+    sort: str,
+    fmt: str,
+    filters: dict[str, Any],
+) -> HttpResponse:
+    sensitive_ok = can(request.user, "view_sensitive", unit.path)
+    descending = sort.startswith("-")
+    keys = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    order = [f"-{k}" if descending else k for k in [*keys, "pk"]]
+    out = io.BytesIO()
+    masked = False
+    with TableWriter(
+        out, fmt, [str(label) for _name, label in EXPORT_COLUMNS], date_columns=(2, 9, 10)
+    ) as writer:
+        for m in members.order_by(*order).iterator(chunk_size=2000):
+            row = {
+                "full_name": m.full_name,
+                "gender": m.get_gender_display(),
+                "birth_date": m.birth_date,
+                "ethnicity": m.ethnicity,
+                "national_id": m.national_id or "",
+                "unit_code": m.unit.code,
+                "unit_name": m.unit.name,
+                "status": m.get_status_display(),
+                "exempt": _("yes") if m.exempt else "",
+                "admitted_on": m.admitted_on,
+                "recognized_on": m.recognized_on,
+                "card_number": m.card_number or "",
+            }
+            if not sensitive_ok:
+                for name in SENSITIVE_FIELDS:
+                    if row.get(name):
+                        row[name] = mask(row[name])
+                        masked = True
+            writer.writerow([row[name] for name, _label in EXPORT_COLUMNS])
+    audit_record(
+        actor=request.user,
+        obj=unit,
+        action="export",
+        event_type="export.member_list",
+        unit=unit,
+        after={
+            "format": fmt,
+            "rows": writer.rows,
+            "masked": masked,
+            "filters": {k: str(v) for k, v in filters.items() if v not in (None, "")},
+        },
+    )
+    content_type = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = HttpResponse(out.getvalue(), content_type=content_type)
+    name = f"members-{unit.code}-{timezone.localdate().isoformat()}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

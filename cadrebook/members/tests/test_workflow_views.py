@@ -351,3 +351,75 @@ def test_a_card_number_is_recorded_in_the_rule_sets_format(client, world):
     assert c.post(_url(cuong, "card"), {"card_number": "01.234567"}).status_code == 302
     cuong.refresh_from_db()
     assert cuong.card_number == "01.234567"
+
+
+def test_the_member_list_filters_pages_by_keyset_and_exports_exactly_the_list(
+    client, world, settings
+):
+    import csv
+    import io
+
+    from cadrebook.core.models import AuditEntry
+    from cadrebook.members import lists
+
+    monkey_page = 2
+    settings.DEBUG = False
+    k1 = world["k1"]
+    for i in range(5):
+        ms.member_register_applicant(
+            actor=None,
+            unit=k1,
+            date=dt.date(2021, 1, 1),
+            full_name=f"Ngô Văn {i}",
+            gender="male",
+            birth_date=dt.date(1990, 1, 1 + i),
+        )
+    ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=dt.date(2021, 1, 1),
+        full_name="=HYPERLINK(1)",
+        gender="female",
+        birth_date=dt.date(1991, 1, 1),
+        national_id="001091000001",
+    )
+    c = _as(client, world["users"]["sender"])
+    url = reverse("members:list")
+    old_size, lists.PAGE_SIZE = lists.PAGE_SIZE, monkey_page
+    try:
+        names, query = [], {"unit": "P1.C1.K1", "status": "applicant", "q": "ngo van"}
+        response = c.get(url, query)
+        while True:
+            page = response.context["page"]
+            names += [m.full_name for m in page.rows]
+            if not page.next_cursor:
+                break
+            response = c.get(url, {**query, "after": page.next_cursor})
+    finally:
+        lists.PAGE_SIZE = old_size
+    assert names == [f"Ngô Văn {i}" for i in range(5)]
+    response = c.get(url, {"unit": "P1.C1.K1", "status": "applicant", "sort": "-birth_date"})
+    got = [m.full_name for m in response.context["page"].rows]
+    assert got[:3] == ["Phạm Thị Trẻ", "=HYPERLINK(1)", "Ngô Văn 4"]  # the youngest first
+    assert c.get(url, {"unit": "P1.C1.K1", "after": "garbage"}).status_code == 200
+    assert c.get(url, {"unit": "P2"}).status_code == 404
+
+    response = c.get(
+        url, {"unit": "P1.C1.K1", "status": "applicant", "gender": "female", "export": "csv"}
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "Phạm Thị Trẻ"]
+    assert rows[1][4] == "001091000001"  # the clerk may read national IDs
+    entry = AuditEntry.objects.filter(event_type="export.member_list").latest("id")
+    assert entry.after["rows"] == 2 and entry.after["filters"]["gender"] == "female"
+
+    viewer = _as(client, world["users"]["viewer"])
+    response = viewer.get(
+        url, {"unit": "P1.C1.K1", "status": "applicant", "gender": "female", "export": "xlsx"}
+    )
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[1][4] == "••••" and "001091000001" not in str(values)
+    assert AuditEntry.objects.filter(event_type="export.member_list").latest("id").after["masked"]

@@ -1,0 +1,213 @@
+"""Member lists: the filters of the list page, its sort orders and keyset pagination.
+
+Keyset pagination ("the rows after this one") costs the same on the last page as on the
+first, so a list stays fast at millions of rows where OFFSET would read every skipped row.
+The cursor carries the sort values of the last row shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from cadrebook.core.normalize import normalize_name
+from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import subtree_q
+from cadrebook.members.choices import ACTIVE_STATUSES, Gender, MemberStatus
+from cadrebook.members.models import Member, MemberPeriod
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.reports.figures import age_brackets, latest_birth_date
+
+PAGE_SIZE = 50
+NO_DATE = dt.date(1, 1, 1)  # sorts missing dates first, and keeps the keyset comparable
+
+# Sort name -> the expressions ordered by (the member id breaks ties).
+SORTS: dict[str, list[str]] = {
+    "name": ["rank", "name_norm"],
+    "birth_date": ["birth_key", "name_norm"],
+    "admitted_on": ["admitted_key", "name_norm"],
+    "unit": ["unit__code", "name_norm"],
+}
+
+
+def _status_choices() -> list[tuple[str, Any]]:
+    return [
+        ("active", _("Members (probationary and full)")),
+        *MemberStatus.choices,
+        ("all", _("Everybody")),
+    ]
+
+
+class MemberFilterForm(forms.Form):
+    """The filters of a member list; every field is optional."""
+
+    q = forms.CharField(label=_("Name, national ID or card number"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=_status_choices)
+    gender = forms.ChoiceField(
+        label=_("Gender"), required=False, choices=[("", _("Any")), *Gender.choices]
+    )
+    bracket = forms.ChoiceField(label=_("Age bracket"), required=False)
+    ethnicity = forms.CharField(label=_("Ethnicity"), required=False, max_length=64)
+    exempt = forms.ChoiceField(
+        label=_("Exempt from activities"),
+        required=False,
+        choices=[("", _("Any")), ("yes", _("Exempt")), ("no", _("Not exempt"))],
+    )
+    admitted_from = forms.DateField(
+        label=_("Admitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    admitted_to = forms.DateField(
+        label=_("Admitted to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    as_of = forms.DateField(
+        label=_("Members on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Only those who were members of this subtree on that date."),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("name", _("Name")),
+            ("-name", _("Name, Z to A")),
+            ("birth_date", _("Date of birth")),
+            ("-birth_date", _("Date of birth, latest first")),
+            ("admitted_on", _("Admitted on")),
+            ("-admitted_on", _("Admitted on, latest first")),
+            ("unit", _("Unit")),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        brackets = [(b.label, b.label) for b in age_brackets(current_ruleset())]
+        self.fields["bracket"].choices = [("", _("Any")), *brackets]
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("admitted_from"), data.get("admitted_to")
+        if low and high and low > high:
+            self.add_error("admitted_to", _("The end of the range comes before its start."))
+        return data
+
+
+def filtered_members(unit: OrgUnit, data: dict[str, Any]) -> QuerySet[Member]:
+    """The members of `unit`'s subtree that pass the cleaned filters `data`, annotated with
+    the sort keys. Scoping to the user is the caller's (`visible_to`)."""
+    qs = Member.objects.filter(subtree_q("unit__path", [unit.path])).select_related("unit")
+    status = data.get("status") or "active"
+    if status == "active":
+        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    if data.get("gender"):
+        qs = qs.filter(gender=data["gender"])
+    on = data.get("as_of") or dt.date.today()
+    if data.get("bracket"):
+        for b in age_brackets(current_ruleset()):
+            if b.label == data["bracket"]:
+                qs = qs.filter(birth_date__lte=latest_birth_date(on, b.low))
+                if b.high is not None:
+                    qs = qs.filter(birth_date__gt=latest_birth_date(on, b.high + 1))
+    if data.get("ethnicity"):
+        qs = qs.filter(ethnicity__iexact=data["ethnicity"].strip())
+    if data.get("exempt"):
+        qs = qs.filter(exempt=data["exempt"] == "yes")
+    if data.get("admitted_from"):
+        qs = qs.filter(admitted_on__gte=data["admitted_from"])
+    if data.get("admitted_to"):
+        qs = qs.filter(admitted_on__lte=data["admitted_to"])
+    if data.get("as_of"):
+        in_force = MemberPeriod.objects.filter(
+            **{f"anc{unit.depth}": unit.pk},
+            valid_from__lte=on,
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        qs = qs.filter(pk__in=in_force.values("member_id"))
+    text = (data.get("q") or "").strip()
+    rank: Any = Value(1)
+    if text:
+        norm = normalize_name(text)
+        qs = qs.filter(Q(name_norm__contains=norm) | Q(national_id=text) | Q(card_number=text))
+        # Names with the diacritics exactly as typed come first.
+        rank = Case(When(full_name__icontains=text, then=Value(0)), default=Value(1))
+    return qs.annotate(
+        rank=rank if text else Value(1, output_field=IntegerField()),
+        birth_key=Coalesce("birth_date", Value(NO_DATE)),
+        admitted_key=Coalesce("admitted_on", Value(NO_DATE)),
+    )
+
+
+@dataclass
+class Page:
+    """One page of a keyset-paginated list: its rows and the cursor of the next page."""
+
+    rows: list[Member]
+    next_cursor: str | None
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.date) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode(cursor: str, keys: list[str]) -> list[Any] | None:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or len(values) != len(keys) + 1:
+        return None
+    result: list[Any] = []
+    for key, value in zip([*keys, "pk"], values, strict=True):
+        if key.endswith("_key"):
+            try:
+                value = dt.date.fromisoformat(value)
+            except (TypeError, ValueError):
+                return None
+        result.append(value)
+    return result
+
+
+def keyset_page(qs: QuerySet[Member], sort: str, cursor: str = "") -> Page:
+    """The page of `qs` in the order `sort` after the row `cursor` names (first page: "")."""
+    descending = sort.startswith("-")
+    keys = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    order = [F(k).desc() if descending else F(k).asc() for k in [*keys, "pk"]]
+    qs = qs.order_by(*order)
+    after = _decode(cursor, keys) if cursor else None
+    if after is not None:
+        fields = [*keys, "pk"]
+        later = Q()
+        for i, field in enumerate(fields):
+            step = Q(**{f"{field}__{'lt' if descending else 'gt'}": after[i]})
+            for prev, value in zip(fields[:i], after[:i], strict=True):
+                step &= Q(**{prev: value})
+            later |= step
+        qs = qs.filter(later)
+    rows = list(qs[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        values = [_value(last, k) for k in keys] + [last.pk]
+        next_cursor = _encode(values)
+    return Page(rows, next_cursor)
+
+
+def _value(member: Member, key: str) -> Any:
+    if key == "unit__code":
+        return member.unit.code
+    return getattr(member, key)
