@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django import forms
@@ -169,3 +170,63 @@ def as_text(value: Any) -> str:
 def values_of(member: Member) -> dict[str, str]:
     """A member's personal data as text, as the edit form carries it."""
     return {name: as_text(getattr(member, name)) for name in EDITABLE}
+
+
+SPONSOR_RE = re.compile(r"#(\d+)\)?\s*$")
+
+
+class RegisterForm(forms.ModelForm):
+    """A new applicant: personal data, the registration date and document, and the
+    sponsors (as many as the rule set asks for), chosen by name from the full members the
+    officer can see; the lookup fills in "Name (#id)"."""
+
+    date = forms.DateField(
+        label=_("Registered on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    document = forms.CharField(label=_("Document"), max_length=64, required=False)
+
+    class Meta:
+        model = Member
+        fields = EDITABLE
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args: Any, user: Any, sponsors: int, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["birth_date"].required = True
+        for i in range(1, sponsors + 1):
+            self.fields[f"sponsor_{i}"] = forms.CharField(
+                label=_("Sponsor %(n)s") % {"n": i},
+                max_length=300,
+                help_text=_("Type a name and choose a full member from the list."),
+            )
+        for field in self.visible_fields():
+            css = "form-select" if isinstance(field.field.widget, forms.Select) else "form-control"
+            field.field.widget.attrs.setdefault("class", css)
+
+    def _post_clean(self) -> None:
+        pass  # the service validates and saves
+
+    def sponsor_names(self) -> list[str]:
+        return [name for name in self.fields if name.startswith("sponsor_")]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        visible = Member.objects.visible_to(self.user)
+        sponsors = []
+        for name in self.sponsor_names():
+            text = (data.get(name) or "").strip()
+            if not text:
+                continue
+            match = SPONSOR_RE.search(text)
+            member = visible.filter(pk=int(match.group(1))).first() if match else None
+            if member is None:
+                self.add_error(name, _("Choose a member from the list that appears as you type."))
+            else:
+                sponsors.append(member)
+        data["sponsors"] = sponsors
+        return data
+
+    def personal_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in EDITABLE}

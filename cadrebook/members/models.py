@@ -97,6 +97,29 @@ class Member(models.Model):
         return self.full_name
 
 
+class Sponsorship(models.Model):
+    """A full member who sponsors an applicant (the rule set says how many an applicant
+    needs). Recorded with the registration, never changed afterwards."""
+
+    applicant = models.ForeignKey(
+        Member, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="sponsorships"
+    )
+    sponsor = models.ForeignKey(
+        Member, verbose_name=_("sponsor"), on_delete=models.PROTECT, related_name="sponsored"
+    )
+    since = models.DateField(_("since"))
+
+    class Meta:
+        verbose_name = _("sponsorship")
+        verbose_name_plural = _("sponsorships")
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "sponsor"], name="sponsorship_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sponsor_id} sponsors {self.applicant_id}"
+
+
 class MemberEventQuerySet(ScopedQuerySet["MemberEvent"]):
     """Events are append-only: bulk updates and deletes are refused."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.lifecycle import EventData, Period, State, apply_event, fold
-from cadrebook.members.models import Member, MemberEvent, MemberPeriod
+from cadrebook.members.models import Member, MemberEvent, MemberPeriod, Sponsorship
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import check_kind_under
 
@@ -396,10 +396,44 @@ def _check_national_id(national_id: str | None, exclude_pk: int | None = None) -
         )
 
 
+def _check_sponsors(sponsors: list[Member], date: dt.date) -> None:
+    """The rule set's number of sponsors, each a different full member on `date`."""
+    rules = current_ruleset()
+    needed = rules.int("admission.sponsors")
+    if len(sponsors) != needed or len({s.pk for s in sponsors}) != len(sponsors):
+        raise rules.violation(
+            "admission",
+            "admission.sponsors",
+            _("An applicant needs %(n)s different full members as sponsors.") % {"n": needed},
+            field="sponsors",
+        )
+    for sponsor in sponsors:
+        period = (
+            MemberPeriod.objects.filter(member=sponsor, valid_from__lte=date)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=date))
+            .first()
+        )
+        if period is None or period.status != "full":
+            raise rules.violation(
+                "admission",
+                "admission.sponsor_not_full",
+                _("%(name)s was not a full member on %(date)s and cannot sponsor.")
+                % {"name": sponsor.full_name, "date": date},
+                field="sponsors",
+            )
+
+
 def member_register_applicant(
-    *, actor: Any, unit: OrgUnit, date: dt.date, document: str = "", **personal: Any
+    *,
+    actor: Any,
+    unit: OrgUnit,
+    date: dt.date,
+    document: str = "",
+    sponsors: list[Member] | None = None,
+    **personal: Any,
 ) -> Member:
-    """Enter a person being prepared for admission (quần chúng ưu tú) in a cell."""
+    """Enter a person being prepared for admission (quần chúng ưu tú) in a cell, with their
+    sponsors when given (records taken over from elsewhere may not name them)."""
     data = _personal_data(personal)
     if "full_name" not in data:
         raise ServiceError(
@@ -407,14 +441,21 @@ def member_register_applicant(
         )
     with transaction.atomic():
         _check_national_id(data.get("national_id"))
+        if sponsors is not None:
+            _check_sponsors(sponsors, date)
         member = Member.objects.create(unit=unit, status=MemberStatus.APPLICANT, **data)
+        for sponsor in sponsors or []:
+            Sponsorship.objects.create(applicant=member, sponsor=sponsor, since=date)
+        after = snapshot(member, PERSONAL_FIELDS)
+        if sponsors:
+            after["sponsors"] = [f"{s.full_name} (#{s.pk})" for s in sponsors]
         audit_record(
             actor=actor,
             obj=member,
             action="create",
             event_type="member.created",
             unit=unit,
-            after=snapshot(member, PERSONAL_FIELDS),
+            after=after,
         )
         member_record_event(
             actor=actor,

@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.edit_personal, name="edit"),
     path("<int:pk>/<slug:name>/", views.member_action, name="action"),
     path("transfers/<str:code>/", views.transfers, name="transfers"),
+    path("register/<str:code>/", views.register, name="register"),
+    path("lookup/sponsors/", views.sponsor_lookup, name="sponsor_lookup"),
 ]

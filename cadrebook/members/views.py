@@ -25,10 +25,18 @@ from cadrebook.core.views import audit_for_object, can, get_visible_or_404
 from cadrebook.imports.writers import TableWriter
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS, Action, actions_for
-from cadrebook.members.forms import EDITABLE, ActionForm, PersonalDataForm, as_text, values_of
+from cadrebook.members.forms import (
+    EDITABLE,
+    SPONSOR_RE,
+    ActionForm,
+    PersonalDataForm,
+    RegisterForm,
+    as_text,
+    values_of,
+)
 from cadrebook.members.lists import SORTS, MemberFilterForm, filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
-from cadrebook.members.selectors import mask, party_age
+from cadrebook.members.selectors import mask, party_age, search_members
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
 
@@ -80,6 +88,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
         "audit": audit_for_object(request.user, member)[:100],
         "can_audit": can(request.user, "audit", member.unit.path),
         "can_change": can(request.user, "change", member.unit.path),
+        "sponsors": member.sponsorships.select_related("sponsor"),
         "actions": actions_for(
             member,
             sending=can(request.user, "change", member.unit.path),
@@ -393,3 +402,66 @@ def _export(
     name = f"members-{unit.code}-{timezone.localdate().isoformat()}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def register(request: HttpRequest, code: str) -> HttpResponse:
+    """Register an applicant in a cell, with the sponsors the rule set asks for."""
+    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    rules = current_ruleset()
+    if not can(request.user, "change", unit.path):
+        raise PermissionDenied
+    if unit.kind not in rules.member_holding_kinds():
+        raise Http404
+    form = RegisterForm(
+        request.POST or None, user=request.user, sponsors=rules.int("admission.sponsors")
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        personal = {k: v for k, v in form.personal_data().items() if v not in (None, "")}
+        try:
+            member = ms.member_register_applicant(
+                actor=request.user,
+                unit=unit,
+                date=data["date"],
+                document=data.get("document") or "",
+                sponsors=data["sponsors"],
+                **personal,
+            )
+        except ServiceError as exc:
+            field = exc.field if exc.field in form.fields else None
+            if exc.field == "sponsors":
+                field = form.sponsor_names()[0]
+            message = exc.message
+            if isinstance(exc, RuleViolation) and exc.source:
+                message = _("%(message)s (%(source)s)") % {
+                    "message": exc.message,
+                    "source": exc.source,
+                }
+            form.add_error(field, message)
+        else:
+            messages.success(request, _("%(name)s registered.") % {"name": member.full_name})
+            return redirect("members:dossier", pk=member.pk)
+    return render(
+        request,
+        "members/register.html",
+        {"unit": unit, "form": form, "crumbs": breadcrumb(unit, request.user)},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+LOOKUP_LIMIT = 20
+
+
+@login_required
+def sponsor_lookup(request: HttpRequest) -> HttpResponse:
+    """htmx fragment: <option>s of the full members the user can see whose name matches
+    what was typed (accents optional), as "Name (#id)" with their cell."""
+    text = next((v for v in request.GET.values() if v.strip()), "").strip()
+    text = SPONSOR_RE.sub("", text).strip(" (")
+    found = Member.objects.none()
+    if len(text) >= 2:
+        found = search_members(
+            Member.objects.visible_to(request.user).filter(status="full"), text
+        ).select_related("unit")[:LOOKUP_LIMIT]
+    return render(request, "members/_sponsor_options.html", {"members": found})

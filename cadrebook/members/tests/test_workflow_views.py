@@ -423,3 +423,45 @@ def test_the_member_list_filters_pages_by_keyset_and_exports_exactly_the_list(
     values = list(sheet.iter_rows(values_only=True))
     assert values[1][4] == "••••" and "001091000001" not in str(values)
     assert AuditEntry.objects.filter(event_type="export.member_list").latest("id").after["masked"]
+
+
+def test_an_applicant_is_registered_with_two_full_members_as_sponsors(client, world):
+    from cadrebook.members.models import Sponsorship
+
+    binh, cuong = world["people"]["Trần Văn Bình"], world["people"]["Lê Văn Cường"]
+    c = _as(client, world["users"]["sender"])
+    options = c.get(reverse("members:sponsor_lookup"), {"sponsor_1": "tran van binh"})
+    assert f"Trần Văn Bình (#{binh.pk})" in options.content.decode()
+    assert (
+        "Phạm Thị Trẻ"
+        not in c.get(reverse("members:sponsor_lookup"), {"q": "pham"}).content.decode()
+    )
+    url = reverse("members:register", args=["P1.C1.K1"])
+    data = {
+        "full_name": "Đỗ Thị Mới",
+        "gender": "female",
+        "birth_date": "1998-04-05",
+        "date": TODAY.isoformat(),
+        "sponsor_1": f"Trần Văn Bình (#{binh.pk})",
+        "sponsor_2": f"Trần Văn Bình (#{binh.pk})",
+    }
+    response = c.post(url, data)
+    assert response.status_code == 422
+    assert "294-QĐ/TW" in str(response.context["form"].errors["sponsor_1"])
+    assert not Member.objects.filter(full_name="Đỗ Thị Mới").exists()
+    young = world["young"]
+    response = c.post(url, {**data, "sponsor_2": f"Phạm Thị Trẻ (#{young.pk})"})
+    assert response.status_code == 422  # an applicant cannot sponsor
+    assert not Member.objects.filter(full_name="Đỗ Thị Mới").exists()
+    response = c.post(url, {**data, "sponsor_2": f"Lê Văn Cường (#{cuong.pk})"})
+    assert response.status_code == 302
+    new = Member.objects.get(full_name="Đỗ Thị Mới")
+    assert new.status == "applicant" and new.unit == world["k1"]
+    assert set(Sponsorship.objects.filter(applicant=new).values_list("sponsor", flat=True)) == {
+        binh.pk,
+        cuong.pk,
+    }
+    assert "Lê Văn Cường" in c.get(reverse("members:dossier", args=[new.pk])).content.decode()
+    # An outsider can neither register here nor name members they cannot see.
+    assert _as(client, world["users"]["outsider"]).get(url).status_code == 404
+    assert _as(client, world["users"]["viewer"]).get(url).status_code == 403
