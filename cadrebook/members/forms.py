@@ -230,3 +230,34 @@ class RegisterForm(forms.ModelForm):
 
     def personal_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in EDITABLE}
+
+
+class CorrectionForm(forms.Form):
+    """Correct a mistaken event: void it, or restate its date; always with a reason."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("date", "reason", "document"):
+            self.fields[name].widget.attrs.setdefault("class", "form-control")
+
+    what = forms.ChoiceField(
+        label=_("Correction"),
+        choices=[
+            ("date", _("The event happened on another date")),
+            ("void", _("The event did not happen")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    date = forms.DateField(
+        label=_("Right date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    document = forms.CharField(label=_("Document"), max_length=64, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("what") == "date" and not data.get("date"):
+            self.add_error("date", _("Give the date on which the event happened."))
+        return data

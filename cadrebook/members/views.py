@@ -29,6 +29,7 @@ from cadrebook.members.forms import (
     EDITABLE,
     SPONSOR_RE,
     ActionForm,
+    CorrectionForm,
     PersonalDataForm,
     RegisterForm,
     as_text,
@@ -465,3 +466,56 @@ def sponsor_lookup(request: HttpRequest) -> HttpResponse:
             Member.objects.visible_to(request.user).filter(status="full"), text
         ).select_related("unit")[:LOOKUP_LIMIT]
     return render(request, "members/_sponsor_options.html", {"members": found})
+
+
+@login_required
+def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Correct a mistaken event of a member: the original stays in the history, marked as
+    superseded; the correction is a new event with its reason (asked to confirm first)."""
+    member = get_visible_or_404(Member.objects.select_related("unit"), request.user, pk=pk)
+    if not can(request.user, "change", member.unit.path):
+        raise PermissionDenied
+    event = get_object_or_404(
+        member.events.exclude(type="correction").select_related("unit"), pk=event_id
+    )
+    form = CorrectionForm(request.POST or None)
+    confirming = False
+    back = reverse("members:dossier", args=[member.pk])
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("confirmed") != "yes":
+            confirming = True
+        else:
+            try:
+                ms.member_correct_event(
+                    actor=request.user,
+                    event=event,
+                    reason=data["reason"],
+                    void=data["what"] == "void",
+                    date=data.get("date") if data["what"] == "date" else None,
+                    document=data.get("document") or "",
+                )
+            except ServiceError as exc:
+                message = exc.message
+                if isinstance(exc, RuleViolation) and exc.source:
+                    message = _("%(message)s (%(source)s)") % {
+                        "message": exc.message,
+                        "source": exc.source,
+                    }
+                form.add_error(exc.field if exc.field in form.fields else None, message)
+            else:
+                messages.success(request, _("The correction is recorded."))
+                return redirect(back)
+    return render(
+        request,
+        "members/correct.html",
+        {
+            "member": member,
+            "event": event,
+            "form": form,
+            "confirming": confirming,
+            "back": back,
+            "crumbs": breadcrumb(member.unit, request.user),
+        },
+        status=422 if request.method == "POST" and not confirming else 200,
+    )

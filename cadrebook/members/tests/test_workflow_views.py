@@ -465,3 +465,26 @@ def test_an_applicant_is_registered_with_two_full_members_as_sponsors(client, wo
     # An outsider can neither register here nor name members they cannot see.
     assert _as(client, world["users"]["outsider"]).get(url).status_code == 404
     assert _as(client, world["users"]["viewer"]).get(url).status_code == 403
+
+
+def test_a_mistaken_event_is_corrected_after_confirmation_and_kept_in_the_history(client, world):
+    binh = world["people"]["Trần Văn Bình"]
+    admitted = MemberEvent.objects.get(member=binh, type="admitted")
+    c = _as(client, world["users"]["sender"])
+    url = reverse("members:correct", args=[binh.pk, admitted.pk])
+    assert url in c.get(reverse("members:dossier", args=[binh.pk])).content.decode()
+    response = c.post(url, {"what": "date", "reason": "typo"})
+    assert response.status_code == 422 and "date" in response.context["form"].errors
+    data = {"what": "date", "date": "2020-01-29", "reason": "typo in the register"}
+    response = c.post(url, data)
+    assert response.context["confirming"]
+    assert not MemberEvent.objects.filter(member=binh, type="correction").exists()
+    assert c.post(url, {**data, "confirmed": "yes"}).status_code == 302
+    correction = MemberEvent.objects.get(member=binh, type="correction")
+    assert correction.corrects == admitted and correction.date == dt.date(2020, 1, 29)
+    binh.refresh_from_db()
+    assert binh.admitted_on == dt.date(2020, 1, 29)
+    assert MemberEvent.objects.filter(pk=admitted.pk, date=dt.date(2020, 2, 1)).exists()
+    other = world["people"]["Lê Văn Cường"].events.first()
+    assert c.get(reverse("members:correct", args=[binh.pk, other.pk])).status_code == 404
+    assert _as(client, world["users"]["viewer"]).get(url).status_code == 403
