@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from cadrebook.accounts.views import choose_language
 from cadrebook.api.root import api
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", choose_language, name="set_language"),
     path("units/", include("cadrebook.orgs.urls")),
     path("members/", include("cadrebook.members.urls")),
     path("audit/", include("cadrebook.core.urls")),

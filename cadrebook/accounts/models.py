@@ -52,3 +52,20 @@ class RoleAssignment(models.Model):
     @property
     def is_national(self) -> bool:
         return self.unit_id is None
+
+
+class Preference(models.Model):
+    """What a user chose for themselves: the language of the interface, kept across
+    sessions and machines."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cadrebook.accounts.models import RoleAssignment
+from cadrebook.accounts.models import Preference, RoleAssignment
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
 
@@ -49,3 +50,17 @@ def user_create(*, actor: Any, username: str, password: str, email: str = "") ->
             after={"username": username},
         )
         return user
+
+
+def preference_set_language(*, user: Any, language: str) -> Preference:
+    """Remember the interface language a user chose (one of settings.LANGUAGES)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ServiceError(
+            "preference.language_unknown",
+            _("Unknown language %(code)s.") % {"code": language},
+            field="language",
+        )
+    preference, _created = Preference.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preference
