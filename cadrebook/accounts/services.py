@@ -53,14 +53,26 @@ def user_create(*, actor: Any, username: str, password: str, email: str = "") ->
 
 
 def preference_set_language(*, user: Any, language: str) -> Preference:
-    """Remember the interface language a user chose (one of settings.LANGUAGES)."""
+    """Remember the interface language a user chose (one of settings.LANGUAGES); the user
+    is the actor (nobody chooses for someone else)."""
     if language not in dict(settings.LANGUAGES):
         raise ServiceError(
             "preference.language_unknown",
             _("Unknown language %(code)s.") % {"code": language},
             field="language",
         )
-    preference, _created = Preference.objects.update_or_create(
-        user=user, defaults={"language": language}
-    )
+    with transaction.atomic():
+        before = Preference.objects.filter(user=user).values_list("language", flat=True).first()
+        preference, _created = Preference.objects.update_or_create(
+            user=user, defaults={"language": language}
+        )
+        if before != language:
+            audit_record(
+                actor=user,
+                obj=preference,
+                action="update",
+                event_type="preference.language",
+                before={"language": before} if before else None,
+                after={"language": language},
+            )
     return preference

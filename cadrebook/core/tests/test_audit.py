@@ -267,6 +267,11 @@ def _(c):
     )
 
 
+@scenario(A + "preference_set_language")
+def _(c):
+    return lambda: accounts_services.preference_set_language(user=c.actor, language="km")
+
+
 @scenario(A + "user_create")
 def _(c):
     return lambda: accounts_services.user_create(
