@@ -645,6 +645,12 @@ class AggregateSource:
             and b.daily_from <= on <= b.daily_to
         )
 
+    def _before_any_period(self, on: dt.date) -> bool:
+        """Whether `on` comes before every period the build saw: the period table answers
+        at once (its index ranges are empty), and counts what was added since."""
+        first = self.build.first_month
+        return first is not None and on < first
+
     def _base(self, on: dt.date) -> dt.date | None:
         """The snapshot date nearest to `on`: the fewest changes to add to it."""
         return min(self.dates, key=lambda d: (abs((d - on).days), d), default=None)
@@ -652,7 +658,7 @@ class AggregateSource:
     def members(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        if not by_child and not unit.numchild:
+        if (not by_child and not unit.numchild) or self._before_any_period(on):
             return self.fallback.members(unit, on, rules, by_child=by_child)
         if not self._stored(unit, on, by_child):
             base = self._base(on)

@@ -100,6 +100,7 @@ BETWEEN_WINDOWS = [
     (dt.date(2024, 1, 1), dt.date(2024, 12, 31), dt.date(2024, 9, 15)),
     (dt.date(2024, 8, 2), dt.date(2024, 8, 30), dt.date(2025, 2, 10)),
     (dt.date(2016, 5, 5), dt.date(2017, 2, 2), dt.date(2016, 8, 8)),
+    (dt.date(2015, 1, 1), dt.date(2015, 12, 31), None),  # before any period
 ]
 
 
