@@ -15,7 +15,6 @@ from typing import Any
 
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.normalize import normalize_name
@@ -27,14 +26,12 @@ from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.figures import age_brackets, latest_birth_date
 
 PAGE_SIZE = 50
-NO_DATE = dt.date(1, 1, 1)  # sorts missing dates first, and keeps the keyset comparable
 
-# Sort name -> the expressions ordered by (the member id breaks ties).
-SORTS: dict[str, list[str]] = {
-    "name": ["rank", "name_norm"],
-    "birth_date": ["birth_key", "name_norm"],
-    "admitted_on": ["admitted_key", "name_norm"],
-    "unit": ["unit__code", "name_norm"],
+# Sort name -> the (indexed) column ordered by; the member id breaks ties.
+SORTS: dict[str, str] = {
+    "name": "name_norm",
+    "birth_date": "birth_date",
+    "admitted_on": "admitted_on",
 }
 
 
@@ -83,7 +80,6 @@ class MemberFilterForm(forms.Form):
             ("-birth_date", _("Date of birth, latest first")),
             ("admitted_on", _("Admitted on")),
             ("-admitted_on", _("Admitted on, latest first")),
-            ("unit", _("Unit")),
         ],
     )
 
@@ -136,16 +132,17 @@ def filtered_members(unit: OrgUnit, data: dict[str, Any]) -> QuerySet[Member]:
         ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
         qs = qs.filter(pk__in=in_force.values("member_id"))
     text = (data.get("q") or "").strip()
-    rank: Any = Value(1)
-    if text:
-        norm = normalize_name(text)
-        qs = qs.filter(Q(name_norm__contains=norm) | Q(national_id=text) | Q(card_number=text))
-        # Names with the diacritics exactly as typed come first.
-        rank = Case(When(full_name__icontains=text, then=Value(0)), default=Value(1))
+    if not text:
+        return qs
+    norm = normalize_name(text)
+    qs = qs.filter(Q(name_norm__contains=norm) | Q(national_id=text) | Q(card_number=text))
+    # Names with the diacritics exactly as typed come first.
     return qs.annotate(
-        rank=rank if text else Value(1, output_field=IntegerField()),
-        birth_key=Coalesce("birth_date", Value(NO_DATE)),
-        admitted_key=Coalesce("admitted_on", Value(NO_DATE)),
+        rank=Case(
+            When(full_name__icontains=text, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
     )
 
 
@@ -157,57 +154,72 @@ class Page:
     next_cursor: str | None
 
 
+def _segments(qs: QuerySet[Member], column: str, ranked: bool) -> list[tuple[Q, bool]]:
+    """The parts the list is read in, in order: (filter, whether the sort column is set).
+    Rows without a value (no date of birth) come after those with one; with a search text,
+    exact-diacritic matches (rank 0) before the others. Each part is read by an index in
+    its own order, so no page sorts the whole list."""
+    nullable = Member._meta.get_field(column).null
+    values = [Q(**{f"{column}__isnull": False})] if nullable else [Q()]
+    parts = [(q, True) for q in values]
+    if nullable:
+        parts.append((Q(**{f"{column}__isnull": True}), False))
+    if not ranked:
+        return parts
+    return [(Q(rank=r) & q, has_value) for r in (0, 1) for q, has_value in parts]
+
+
+def keyset_page(qs: QuerySet[Member], sort: str, cursor: str = "", *, ranked: bool = False) -> Page:
+    """The page of `qs` in the order `sort` after the row `cursor` names (first page: "");
+    `ranked`: a search text ranks exact-diacritic matches first (the `rank` annotation)."""
+    descending = sort.startswith("-")
+    column = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    segments = _segments(qs, column, ranked)
+    start, value, last_pk = _decode(cursor, column) if cursor else (0, None, None)
+    rows: list[Member] = []
+    for index in range(start, len(segments)):
+        condition, has_value = segments[index]
+        part = qs.filter(condition)
+        if index == start and last_pk is not None:
+            part = part.filter(_after(column, value, last_pk, has_value, descending))
+        keys = [column, "pk"] if has_value else ["pk"]
+        part = part.order_by(*[F(k).desc() if descending else F(k).asc() for k in keys])
+        wanted = PAGE_SIZE + 1 - len(rows)
+        rows += [(index, m) for m in part[:wanted]]  # type: ignore[misc]
+        if len(rows) > PAGE_SIZE:
+            break
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_cursor = None
+    if more and rows:
+        index, last = rows[-1]
+        next_cursor = _encode([index, getattr(last, column), last.pk])
+    return Page([m for _i, m in rows], next_cursor)
+
+
+def _after(column: str, value: Any, pk: int, has_value: bool, descending: bool) -> Q:
+    """The rows after (value, pk) in the segment's order. The redundant bound on the column
+    alone lets the database start its index scan at the value instead of the beginning."""
+    op = "lt" if descending else "gt"
+    if not has_value:
+        return Q(**{f"pk__{op}": pk})
+    bound = Q(**{f"{column}__{op}e": value})
+    return bound & (Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk}))
+
+
 def _encode(values: list[Any]) -> str:
     raw = json.dumps([v.isoformat() if isinstance(v, dt.date) else v for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _decode(cursor: str, keys: list[str]) -> list[Any] | None:
+def _decode(cursor: str, column: str) -> tuple[int, Any, int | None]:
+    """(segment, sort value, member id) of a cursor; an unreadable one starts over."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(values, list) or len(values) != len(keys) + 1:
-        return None
-    result: list[Any] = []
-    for key, value in zip([*keys, "pk"], values, strict=True):
-        if key.endswith("_key"):
-            try:
-                value = dt.date.fromisoformat(value)
-            except (TypeError, ValueError):
-                return None
-        result.append(value)
-    return result
-
-
-def keyset_page(qs: QuerySet[Member], sort: str, cursor: str = "") -> Page:
-    """The page of `qs` in the order `sort` after the row `cursor` names (first page: "")."""
-    descending = sort.startswith("-")
-    keys = SORTS.get(sort.lstrip("-"), SORTS["name"])
-    order = [F(k).desc() if descending else F(k).asc() for k in [*keys, "pk"]]
-    qs = qs.order_by(*order)
-    after = _decode(cursor, keys) if cursor else None
-    if after is not None:
-        fields = [*keys, "pk"]
-        later = Q()
-        for i, field in enumerate(fields):
-            step = Q(**{f"{field}__{'lt' if descending else 'gt'}": after[i]})
-            for prev, value in zip(fields[:i], after[:i], strict=True):
-                step &= Q(**{prev: value})
-            later |= step
-        qs = qs.filter(later)
-    rows = list(qs[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        values = [_value(last, k) for k in keys] + [last.pk]
-        next_cursor = _encode(values)
-    return Page(rows, next_cursor)
-
-
-def _value(member: Member, key: str) -> Any:
-    if key == "unit__code":
-        return member.unit.code
-    return getattr(member, key)
+        index, value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if column != "name_norm" and value is not None:
+            value = dt.date.fromisoformat(value)
+        if not isinstance(index, int) or not isinstance(pk, int) or not 0 <= index < 4:
+            raise ValueError(cursor)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return 0, None, None
+    return index, value, pk

@@ -91,6 +91,8 @@ class Member(models.Model):
             models.Index(fields=["name_norm", "birth_date"], name="member_name_norm_birth"),
             # Statistics between two dates find the members whose age bracket changed by it.
             models.Index(fields=["birth_date"], name="member_birth_date"),
+            # Member lists sorted by admission date read this in order (keyset pages).
+            models.Index(fields=["admitted_on"], name="member_admitted_on"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -325,7 +326,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("export", "")
     if fmt in ("csv", "xlsx") and form.is_valid():
         return _export(request, unit, members, sort, fmt, data)
-    page = keyset_page(members, sort, request.GET.get("after", ""))
+    page = keyset_page(members, sort, request.GET.get("after", ""), ranked=bool(data.get("q")))
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("export", None)
@@ -352,9 +353,15 @@ def _export(
     filters: dict[str, Any],
 ) -> HttpResponse:
     sensitive_ok = can(request.user, "view_sensitive", unit.path)
+    # The order of the pages: rows without the sort value last, exact matches first.
     descending = sort.startswith("-")
-    keys = SORTS.get(sort.lstrip("-"), SORTS["name"])
-    order = [f"-{k}" if descending else k for k in [*keys, "pk"]]
+    column = F(SORTS.get(sort.lstrip("-"), SORTS["name"]))
+    order = [
+        column.desc(nulls_last=True) if descending else column.asc(nulls_last=True),
+        "-pk" if descending else "pk",
+    ]
+    if filters.get("q"):
+        order.insert(0, "rank")
     out = io.BytesIO()
     masked = False
     with TableWriter(
