@@ -83,7 +83,7 @@ ACTIONS: dict[str, Action] = {
             "transfer",
             _("Issue a transfer"),
             services.member_transfer_out,
-            ("date", "to_unit", "destination", "document", "reason"),
+            ("date", "to_unit", "destination", "moved_on", "document", "reason"),
             _status(*ACTIVE),
             icon="ti-arrows-exchange",
         ),

@@ -37,6 +37,15 @@ class ActionForm(forms.Form):
     )
     host = forms.CharField(label=_("Host unit"), max_length=64)
     card_number = forms.CharField(label=_("Member card number"), max_length=20)
+    moved_on = forms.DateField(
+        label=_("Moved on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "When the member changed job or residence, if known: the transfer should "
+            "start within the rule set's working days of it."
+        ),
+    )
 
     def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"date": timezone.localdate()})
@@ -94,7 +103,7 @@ class ActionForm(forms.Form):
         for name in ("date", "card_number"):
             if name in self.fields:
                 kwargs[name] = data[name]
-        for name in ("document", "reason", "destination"):
+        for name in ("document", "reason", "destination"):  # moved_on is the view's
             if name in self.fields:
                 kwargs[name] = data.get(name) or ""
         if "to_unit" in self.fields:

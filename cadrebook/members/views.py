@@ -160,6 +160,9 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                     _("%(action)s: done for %(name)s.")
                     % {"action": action.label, "name": member.full_name},
                 )
+                late = _late_transfer(form.cleaned_data)
+                if late:
+                    messages.warning(request, late)
                 if action.receiving and name == "accept_transfer":
                     back = reverse("members:dossier", args=[member.pk])
                 return redirect(back)
@@ -176,6 +179,23 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         },
         status=422 if request.method == "POST" and not confirming else 200,
     )
+
+
+def _late_transfer(data: dict[str, Any]) -> str:
+    """A warning when a transfer was issued later after the move than the rule set allows
+    (the transfer stands; the cell may have to explain the delay)."""
+    moved_on, issued = data.get("moved_on"), data.get("date")
+    if not moved_on or not issued:
+        return ""
+    rules = current_ruleset()
+    limit = rules.int("transfer.start_working_days")
+    days = rules.working_days_between(moved_on, issued)
+    if days <= limit:
+        return ""
+    return _(
+        "The transfer was issued %(days)s working days after the move; %(source)s asks for "
+        "at most %(limit)s."
+    ) % {"days": days, "limit": limit, "source": rules.source("transfer")}
 
 
 @login_required

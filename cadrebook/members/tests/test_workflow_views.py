@@ -507,3 +507,21 @@ def test_a_mistaken_event_is_corrected_after_confirmation_and_kept_in_the_histor
     other = world["people"]["Lê Văn Cường"].events.first()
     assert c.get(reverse("members:correct", args=[binh.pk, other.pk])).status_code == 404
     assert _as(client, world["users"]["viewer"]).get(url).status_code == 403
+
+
+def test_a_transfer_issued_long_after_the_move_carries_a_warning(client, world):
+    binh = world["people"]["Trần Văn Bình"]
+    c = _as(client, world["users"]["sender"])
+    response = c.post(
+        _url(binh, "transfer"),
+        {
+            "date": TODAY.isoformat(),
+            "to_unit": "P1.C2.K2",
+            "moved_on": (TODAY - dt.timedelta(days=120)).isoformat(),
+        },
+        follow=True,
+    )
+    notes = [str(m) for m in response.context["messages"]]
+    assert any("294-QĐ/TW" in n and "60" in n for n in notes), notes
+    binh.refresh_from_db()
+    assert binh.pending_transfer_to == world["k2"]  # the transfer stands
