@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", choose_language, name="set_language"),
+    path("account/", include("cadrebook.accounts.urls")),
     path("units/", include("cadrebook.orgs.urls")),
     path("members/", include("cadrebook.members.urls")),
     path("audit/", include("cadrebook.core.urls")),

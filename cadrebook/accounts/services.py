@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadrebook.accounts.models import Preference, RoleAssignment
+from cadrebook.accounts.models import ApiToken, Preference, RoleAssignment
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
 
@@ -76,3 +80,60 @@ def preference_set_language(*, user: Any, language: str) -> Preference:
                 after={"language": language},
             )
     return preference
+
+
+TOKEN_PREFIX = "cb_"
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_create(
+    *, actor: Any, user: Any, name: str, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token for `user`; returns it and its secret, which is shown
+    once and never stored (only its digest is)."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("token.name_missing", _("A token needs a name."), field="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError(
+            "token.expired", _("The expiry date must lie in the future."), field="expires_at"
+        )
+    if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        raise ServiceError(
+            "token.name_taken",
+            _("You already have a token named %(name)s.") % {"name": name},
+            field="name",
+        )
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=raw[:10], digest=token_digest(raw), expires_at=expires_at
+        )
+        audit_record(
+            actor=actor,
+            obj=token,
+            action="create",
+            event_type="token.created",
+            after={"name": name, "user": user.username, "expires_at": expires_at},
+        )
+    return token, raw
+
+
+def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    """Revoke a token at once; it stays listed, marked revoked."""
+    with transaction.atomic():
+        current = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if current.revoked_at is None:
+            current.revoked_at = timezone.now()
+            current.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                obj=current,
+                action="update",
+                event_type="token.revoked",
+                after={"name": current.name, "user": current.user.username},
+            )
+    return current

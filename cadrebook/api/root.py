@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from cadrebook.api.auth import TokenAuth
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
 from cadrebook.reports.api import router as reports_router
@@ -24,7 +25,7 @@ api = NinjaAPI(
     title="Cadrebook API",
     version="1",
     urls_namespace="api-v1",
-    auth=django_auth,
+    auth=[TokenAuth(), django_auth],
     docs_url="/docs",
 )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-from cadrebook.core.context import current_request_id
+from cadrebook.core.context import current_request_id, current_via
 from cadrebook.core.models import AuditEntry
 
 
@@ -58,4 +58,5 @@ def audit_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
         request_id=current_request_id(),
+        via=current_via(),
     )

@@ -1,4 +1,4 @@
-"""Per-request context (request id) that services copy into the audit log."""
+"""Per-request context (request id, API token) that services copy into the audit log."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import contextvars
 import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# How the request was authenticated when not by a browser session: "token:<name>".
+via_var: contextvars.ContextVar[str] = contextvars.ContextVar("via", default="")
 
 
 def current_request_id() -> str:
@@ -14,3 +16,7 @@ def current_request_id() -> str:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def current_via() -> str:
+    return via_var.get()

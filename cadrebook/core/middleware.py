@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from cadrebook.core.context import new_request_id, request_id_var
+from cadrebook.core.context import new_request_id, request_id_var, via_var
 
 
 class RequestIdMiddleware:
@@ -18,9 +18,11 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         rid = request.headers.get("X-Request-ID", "")[:64] or new_request_id()
         token = request_id_var.set(rid)
+        via = via_var.set("")  # an API token sets it for its own request only
         try:
             response = self.get_response(request)
         finally:
+            via_var.reset(via)
             request_id_var.reset(token)
         response["X-Request-ID"] = rid
         return response

@@ -66,6 +66,8 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # "token:<name>" when the change came through the API with a personal token.
+    via = models.CharField(_("via"), max_length=160, blank=True)
 
     objects = AuditQuerySet.as_manager()
     scope_path_field = "unit_path"

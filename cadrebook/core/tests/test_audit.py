@@ -31,6 +31,7 @@ MODULES = [ms, orgs_services, accounts_services, evaluations_services, imports_s
 
 # Public functions of the service modules that only read and so write no audit entry.
 READ_ONLY_HELPERS = {
+    "cadrebook.accounts.services.token_digest",
     "cadrebook.members.services.member_state",
     "cadrebook.orgs.services.check_kind_under",
     "cadrebook.orgs.services.cells_below_minimum",
@@ -270,6 +271,17 @@ def _(c):
 @scenario(A + "preference_set_language")
 def _(c):
     return lambda: accounts_services.preference_set_language(user=c.actor, language="km")
+
+
+@scenario(A + "token_create")
+def _(c):
+    return lambda: accounts_services.token_create(actor=c.actor, user=c.actor, name="portal")
+
+
+@scenario(A + "token_revoke")
+def _(c):
+    token, _raw = accounts_services.token_create(actor=c.actor, user=c.actor, name="old")
+    return lambda: accounts_services.token_revoke(actor=c.actor, token=token)
 
 
 @scenario(A + "user_create")

@@ -1,0 +1,39 @@
+"""API authentication: a personal token (`Authorization: Bearer cb_…`) or the browser's
+session (which also needs the CSRF token for writes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from cadrebook.accounts.models import ApiToken
+from cadrebook.accounts.services import token_digest
+from cadrebook.core.context import via_var
+
+LAST_USED_EVERY = dt.timedelta(minutes=1)  # how often a token's last use is written down
+
+
+class TokenAuth(HttpBearer):
+    """A personal API token acts as its user until it expires or is revoked."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        now = timezone.now()
+        if found is None or not found.user.is_active:
+            return None
+        if found.expires_at is not None and found.expires_at <= now:
+            return None
+        if found.last_used_at is None or now - found.last_used_at > LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        request.api_token = found  # type: ignore[attr-defined]
+        via_var.set(f"token:{found.name}")
+        return found.user
