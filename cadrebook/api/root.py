@@ -9,6 +9,7 @@ from ninja.security import django_auth
 from cadrebook.api.auth import TokenAuth
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
+from cadrebook.members.api import router as members_router
 from cadrebook.reports.api import router as reports_router
 
 # Refusals that are not a fault of the input itself.
@@ -18,6 +19,7 @@ STATUS_BY_CODE = {
     "import.not_validated": 409,
     "import.not_yours": 403,
     "not_found": 404,
+    "forbidden": 403,
     "file.too_large": 413,
 }
 
@@ -41,4 +43,5 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 
 api.add_router("/imports", imports_router)
+api.add_router("/members", members_router)
 api.add_router("/reports", reports_router)

@@ -1,0 +1,271 @@
+"""API of the members: read them and their history, and record lifecycle events.
+
+`GET /api/v1/members`, `GET /api/v1/members/{id}`, `GET /api/v1/members/{id}/events`,
+`POST /api/v1/members/{id}/events`. The same services as the browser's forms refuse the same
+things (a 4xx with the rule's code, message, field and source); members outside the caller's
+scope answer 404 like missing ones; sensitive fields are masked for roles that may not read
+them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, cast
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.views import can
+from cadrebook.members.actions import ACTIONS
+from cadrebook.members.lists import filtered_members, keyset_page
+from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
+from cadrebook.members.selectors import mask
+from cadrebook.orgs.models import OrgUnit
+
+router = Router(tags=["members"])
+
+# Event type of the API -> the action (and service) that records it.
+EVENT_ACTIONS = {
+    "admitted": "admit",
+    "recognized": "recognize",
+    "not_recognized": "not_recognize",
+    "transferred": "transfer",
+    "transfer_accepted": "accept_transfer",
+    "transfer_returned": "return_transfer",
+    "temporary_transfer": "temporary_transfer",
+    "temporary_transfer_ended": "end_temporary_transfer",
+    "exempted": "exempt",
+    "exemption_ended": "end_exemption",
+    "removed": "remove",
+    "expelled": "expel",
+    "deceased": "death",
+    "readmitted": "readmit",
+}
+EventTypeIn = Literal[
+    "admitted",
+    "recognized",
+    "not_recognized",
+    "transferred",
+    "transfer_accepted",
+    "transfer_returned",
+    "temporary_transfer",
+    "temporary_transfer_ended",
+    "exempted",
+    "exemption_ended",
+    "removed",
+    "expelled",
+    "deceased",
+    "readmitted",
+]
+
+
+class MemberOut(Schema):
+    id: int
+    full_name: str
+    gender: str
+    birth_date: str | None
+    ethnicity: str
+    national_id: str
+    unit: str
+    status: str
+    exempt: bool
+    admitted_on: dt.date | None
+    recognized_on: dt.date | None
+    card_number: str
+    pending_transfer_to: str | None
+    version: int
+
+
+class MemberPage(Schema):
+    items: list[MemberOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page")
+
+
+class MemberQuery(Schema):
+    unit: str | None = Field(None, description="Code of a unit: its whole subtree")
+    status: str | None = Field(None, description="active (default), all, or one status")
+    q: str | None = Field(None, description="Name (accents optional), national ID or card")
+    as_of: dt.date | None = Field(None, description="Members of the subtree on that day")
+    gender: Literal["male", "female"] | None = None
+    born_before: dt.date | None = None
+    born_after: dt.date | None = None
+    cursor: str = ""
+
+
+class EventOut(Schema):
+    id: int
+    type: str
+    date: dt.date
+    unit: str | None
+    to_unit: str | None
+    destination: str
+    document: str
+    reason: str
+    corrects: int | None
+    void: bool
+
+
+class EventIn(Schema):
+    type: EventTypeIn
+    date: dt.date
+    to_unit: str | None = Field(None, description="Receiving unit (transfers), host unit")
+    destination: str = Field("", description="A transfer out of Cadrebook: where to")
+    document: str = Field("", max_length=64, description="Deciding document, e.g. 28-NQ/TU")
+    reason: str = Field("", max_length=500)
+
+
+def _out(member: Member, sensitive: bool) -> dict[str, Any]:
+    data = {
+        "id": member.pk,
+        "full_name": member.full_name,
+        "gender": member.gender,
+        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
+        "ethnicity": member.ethnicity,
+        "national_id": member.national_id or "",
+        "unit": member.unit.code,
+        "status": member.status,
+        "exempt": member.exempt,
+        "admitted_on": member.admitted_on,
+        "recognized_on": member.recognized_on,
+        "card_number": member.card_number or "",
+        "pending_transfer_to": (
+            member.pending_transfer_to.code if member.pending_transfer_to_id else None
+        ),
+        "version": member.version,
+    }
+    if not sensitive:
+        for name in SENSITIVE_FIELDS:
+            if data.get(name):
+                data[name] = mask(data[name])
+    return data
+
+
+def found(queryset: QuerySet[Any], **lookup: Any) -> Any:
+    """The object, or the API's 404 (the same for a missing object and one out of scope)."""
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        raise ServiceError("not_found", _("Not found."))
+    return obj
+
+
+def forbidden() -> ServiceError:
+    return ServiceError("forbidden", _("Your role does not allow this here."))
+
+
+def _member(request: HttpRequest, member_id: int) -> Member:
+    members = Member.objects.select_related("unit", "pending_transfer_to")
+    return cast(Member, found(members.visible_to(request.user), pk=member_id))
+
+
+@router.get("", response=MemberPage, summary="Members of a subtree, a page at a time")
+def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, Any]:
+    """Members of `unit`'s subtree (default: the caller's top unit) that pass the filters,
+    by name, 50 a page; `next_cursor` leads to the next page."""
+    visible = OrgUnit.objects.visible_to(request.user, "view")
+    if query.unit:
+        unit = found(visible, code=query.unit)
+    else:
+        unit = visible.order_by("depth", "path").first()
+        if unit is None:
+            return {"items": [], "next_cursor": None}
+    data = {"status": query.status or "active", "q": query.q or "", "gender": query.gender}
+    data["as_of"] = query.as_of
+    members = filtered_members(unit, data).visible_to(request.user)
+    if query.born_before:
+        members = members.filter(birth_date__lt=query.born_before)
+    if query.born_after:
+        members = members.filter(birth_date__gt=query.born_after)
+    members = members.select_related("pending_transfer_to")
+    page = keyset_page(members, "name", query.cursor, ranked=bool(query.q))
+    sensitive = can(request.user, "view_sensitive", unit.path)
+    return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
+
+
+@router.get("/{member_id}", response=MemberOut, summary="One member")
+def get_member(request: HttpRequest, member_id: int) -> dict[str, Any]:
+    member = _member(request, member_id)
+    return _out(member, can(request.user, "view_sensitive", member.unit.path))
+
+
+@router.get("/{member_id}/events", response=list[EventOut], summary="A member's history")
+def list_events(request: HttpRequest, member_id: int) -> list[dict[str, Any]]:
+    """Every event, oldest first, corrections included (they point at what they correct)."""
+    member = _member(request, member_id)
+    events = member.events.select_related("unit", "to_unit").order_by("date", "id")
+    return [_event_out(e) for e in events]
+
+
+def _event_out(e: MemberEvent) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "type": e.type,
+        "date": e.date,
+        "unit": e.unit.code if e.unit_id else None,
+        "to_unit": e.to_unit.code if e.to_unit_id else None,
+        "destination": e.destination,
+        "document": e.document,
+        "reason": e.reason,
+        "corrects": e.corrects_id,
+        "void": e.void,
+    }
+
+
+@router.post(
+    "/{member_id}/events",
+    response={201: EventOut},
+    summary="Record a lifecycle event (a decision)",
+)
+def record_event(request: HttpRequest, member_id: int, payload: EventIn) -> tuple[int, Any]:
+    """Admit, recognize, transfer, exempt, remove… through the same services and rule checks
+    as the browser. The receiving unit's officer accepts or returns a transfer."""
+    action = ACTIONS[EVENT_ACTIONS[payload.type]]
+    members = Member.objects.select_related("unit", "pending_transfer_to")
+    if action.receiving:
+        member = found(members, pk=member_id)
+        target = member.pending_transfer_to
+        if target is None or not can(request.user, "change", target.path):
+            # Only the receiving side answers a transfer; to anybody else who cannot see
+            # the member, it is not there.
+            if can(request.user, "view", member.unit.path):
+                raise forbidden()
+            raise ServiceError("not_found", _("Not found."))
+    else:
+        member = found(members.visible_to(request.user), pk=member_id)
+        if not can(request.user, "change", member.unit.path):
+            raise forbidden()
+    if not action.applies(member):
+        raise ServiceError(
+            "event.not_applicable",
+            _("%(type)s does not apply to a member whose status is %(status)s.")
+            % {"type": payload.type, "status": member.status},
+            field="type",
+        )
+    kwargs: dict[str, Any] = {"date": payload.date}
+    fields = set(action.fields)
+    for name in ("document", "reason", "destination"):
+        if name in fields:
+            kwargs[name] = getattr(payload, name)
+    if "reason" in fields and action.name in {"remove", "expel", "exempt", "return_transfer"}:
+        if not payload.reason.strip():
+            raise ServiceError("event.reason_missing", _("Give the reason."), field="reason")
+    unit_field = "to_unit" if "to_unit" in fields else ("host" if "host" in fields else None)
+    if unit_field:
+        unit = None
+        if payload.to_unit:
+            unit = OrgUnit.objects.filter(code=payload.to_unit).first()
+            if unit is None:
+                raise ServiceError(
+                    "unit.unknown",
+                    _("No unit has the code %(code)s.") % {"code": payload.to_unit},
+                    field="to_unit",
+                )
+        if unit_field == "host" and unit is None:
+            raise ServiceError("event.host_missing", _("Give the host unit."), field="to_unit")
+        kwargs[unit_field] = unit
+    event = action.service(actor=request.user, member=member, **kwargs)
+    if not isinstance(event, MemberEvent):  # the card number service returns the member
+        event = member.events.order_by("-id").first()
+    return 201, _event_out(event)

@@ -1,0 +1,138 @@
+"""The members API with a personal token: list (scoped, masked, keyset pages), read, history,
+and lifecycle events through the same services, refusals as {code, message, field, source}."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant, token_create
+from cadrebook.core.models import AuditEntry
+from cadrebook.members import services as ms
+from cadrebook.members.models import Member
+from cadrebook.orgs.services import unit_create
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def api() -> dict[str, Any]:
+    p = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
+    c1 = unit_create(actor=None, code="P1.C1", name="Xã Một", kind="commune_committee", parent=p)
+    k1 = unit_create(actor=None, code="K1", name="Chi bộ Một", kind="grassroots_cell", parent=c1)
+    k2 = unit_create(actor=None, code="K2", name="Chi bộ Hai", kind="grassroots_cell", parent=c1)
+    p2 = unit_create(actor=None, code="P2", name="Tỉnh Hai", kind="province_committee")
+    people = {}
+    for name, unit in [("Trần Văn Bình", k1), ("Lê Văn Cường", k1), ("Ngô Thị Khác", k2)]:
+        m = ms.member_register_applicant(
+            actor=None,
+            unit=unit,
+            date=dt.date(2020, 1, 1),
+            full_name=name,
+            gender="male",
+            birth_date=dt.date(1990, 1, 1),
+            national_id=f"00109000{len(people):04d}",
+        )
+        ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
+        ms.member_recognize(actor=None, member=m, date=dt.date(2021, 2, 1))
+        people[name] = m
+    young = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=TODAY - dt.timedelta(days=30),
+        full_name="Phạm Thị Trẻ",
+        gender="female",
+        birth_date=TODAY.replace(year=TODAY.year - 17),
+    )
+    clients = {}
+    for name, role, unit in [
+        ("clerk1", Role.CLERK, k1),
+        ("clerk2", Role.CLERK, k2),
+        ("viewer", Role.VIEWER, c1),
+        ("outsider", Role.ORGANIZER, p2),
+    ]:
+        user = get_user_model().objects.create_user(username=name)
+        role_grant(actor=None, user=user, role=role, unit=unit)
+        _token, raw = token_create(actor=None, user=user, name=f"{name}-script")
+        clients[name] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return {"people": people, "young": young, "c": clients}
+
+
+def test_lists_are_scoped_masked_and_paged(api):
+    c = api["c"]
+    body = c["viewer"].get("/api/v1/members", {"unit": "P1.C1"}).json()
+    names = [m["full_name"] for m in body["items"]]
+    assert names == ["Lê Văn Cường", "Ngô Thị Khác", "Trần Văn Bình"]
+    assert all(m["national_id"] == "••••" for m in body["items"])
+    mine = c["clerk1"].get("/api/v1/members", {"q": "tran van binh"}).json()["items"]
+    assert [m["full_name"] for m in mine] == ["Trần Văn Bình"] and mine[0]["national_id"] != "••••"
+    assert c["outsider"].get("/api/v1/members").json()["items"] == []
+    response = c["outsider"].get("/api/v1/members", {"unit": "P1"})
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    binh = api["people"]["Trần Văn Bình"]
+    assert c["outsider"].get(f"/api/v1/members/{binh.pk}").status_code == 404
+    assert c["outsider"].get(f"/api/v1/members/{binh.pk}/events").status_code == 404
+    events = c["clerk1"].get(f"/api/v1/members/{binh.pk}/events").json()
+    assert [e["type"] for e in events] == ["registered", "admitted", "recognized"]
+
+
+def test_a_script_transfers_a_member_and_the_receiver_accepts(api):
+    c, binh = api["c"], api["people"]["Trần Văn Bình"]
+    url = f"/api/v1/members/{binh.pk}/events"
+    response = c["clerk1"].post(
+        url,
+        {"type": "transferred", "date": TODAY.isoformat(), "to_unit": "K2", "document": "9-QĐ"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["type"] == "transfer_out"
+    # The sender cannot accept for the receiver; the receiver can.
+    answer = {"type": "transfer_accepted", "date": TODAY.isoformat()}
+    response = c["clerk1"].post(url, answer, content_type="application/json")
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    response = c["clerk2"].post(url, answer, content_type="application/json")
+    assert response.status_code == 201
+    binh.refresh_from_db()
+    assert binh.unit.code == "K2"
+    entry = AuditEntry.objects.filter(object_id=str(binh.pk)).latest("id")
+    assert entry.via == "token:clerk2-script"
+
+
+def test_refusals_carry_the_rule_code_and_source(api):
+    c, young = api["c"], api["young"]
+    response = c["clerk1"].post(
+        f"/api/v1/members/{young.pk}/events",
+        {"type": "admitted", "date": TODAY.isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"].startswith("admission.") and body["field"] == "date"
+    assert "294-QĐ/TW" in body["source"]
+    young.refresh_from_db()
+    assert young.status == "applicant"
+    response = c["clerk1"].post(
+        f"/api/v1/members/{young.pk}/events",
+        {"type": "recognized", "date": TODAY.isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 422 and response.json()["code"] == "event.not_applicable"
+    response = c["viewer"].post(
+        f"/api/v1/members/{young.pk}/events",
+        {"type": "deceased", "date": TODAY.isoformat(), "document": "1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    response = c["clerk1"].post(
+        f"/api/v1/members/{young.pk}/events",
+        {"type": "flew_away", "date": "2024-02-31"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert Member.objects.get(pk=young.pk).status == "applicant"
