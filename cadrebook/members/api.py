@@ -1,7 +1,7 @@
 """API of the members: read them and their history, and record lifecycle events.
 
-`GET /api/v1/members`, `GET /api/v1/members/{id}`, `GET /api/v1/members/{id}/events`,
-`POST /api/v1/members/{id}/events`. The same services as the browser's forms refuse the same
+`GET|POST /api/v1/members`, `GET|PATCH /api/v1/members/{id}`,
+`GET|POST /api/v1/members/{id}/events`. The same services as the browser's forms refuse the same
 things (a 4xx with the rule's code, message, field and source); members outside the caller's
 scope answer 404 like missing ones; sensitive fields are masked for roles that may not read
 them.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from ninja import Field, Query, Router, Schema
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.views import can
+from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS
 from cadrebook.members.lists import filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
@@ -269,3 +271,92 @@ def record_event(request: HttpRequest, member_id: int, payload: EventIn) -> tupl
     if not isinstance(event, MemberEvent):  # the card number service returns the member
         event = member.events.order_by("-id").first()
     return 201, _event_out(event)
+
+
+class MemberIn(Schema):
+    unit: str = Field(..., description="Code of the cell")
+    full_name: str = Field(..., min_length=1, max_length=255)
+    gender: Literal["male", "female"]
+    birth_date: dt.date
+    registered_on: dt.date
+    admitted_on: dt.date | None = Field(None, description="Also admit the applicant that day")
+    document: str = Field("", max_length=64)
+    ethnicity: str = Field("", max_length=64)
+    national_id: str | None = Field(None, max_length=20)
+    hometown: str = Field("", max_length=255)
+    occupation: str = Field("", max_length=128)
+    phone: str = Field("", max_length=32)
+    address: str = Field("", max_length=255)
+    sponsors: list[int] | None = Field(None, description="Ids of the sponsoring full members")
+
+
+class MemberPatch(Schema):
+    version: int = Field(..., description="The version read; a stale one answers 409")
+    full_name: str | None = Field(None, min_length=1, max_length=255)
+    gender: Literal["male", "female"] | None = None
+    birth_date: dt.date | None = None
+    ethnicity: str | None = Field(None, max_length=64)
+    national_id: str | None = Field(None, max_length=20)
+    hometown: str | None = Field(None, max_length=255)
+    occupation: str | None = Field(None, max_length=128)
+    phone: str | None = Field(None, max_length=32)
+    address: str | None = Field(None, max_length=255)
+
+
+@router.post("", response={201: MemberOut}, summary="Register an applicant (and admit)")
+def create_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
+    """Register an applicant in a cell, with sponsors if given; with `admitted_on`, admit
+    them that day too. All or nothing: a refused admission registers nobody."""
+    unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=payload.unit)
+    if not can(request.user, "change", unit.path):
+        raise forbidden()
+    sponsors = None
+    if payload.sponsors is not None:
+        visible = Member.objects.visible_to(request.user)
+        sponsors = [found(visible, pk=pk) for pk in payload.sponsors]
+    personal = {
+        k: getattr(payload, k)
+        for k in ("full_name", "gender", "birth_date", "ethnicity", "national_id", "hometown")
+        + ("occupation", "phone", "address")
+    }
+    with transaction.atomic():
+        member = services.member_register_applicant(
+            actor=request.user,
+            unit=unit,
+            date=payload.registered_on,
+            document=payload.document,
+            sponsors=sponsors,
+            **{k: v for k, v in personal.items() if v not in (None, "")},
+        )
+        if payload.admitted_on is not None:
+            services.member_admit(
+                actor=request.user,
+                member=member,
+                date=payload.admitted_on,
+                document=payload.document,
+            )
+            member.refresh_from_db()
+    return 201, _out(member, can(request.user, "view_sensitive", unit.path))
+
+
+@router.patch(
+    "/{member_id}",
+    response={200: MemberOut, 409: MemberOut},
+    summary="Change personal data (with the version read)",
+)
+def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> tuple[int, Any]:
+    """Only the fields sent change. A stale `version` changes nothing and answers 409 with
+    the current record, so the caller can re-apply its change."""
+    member = _member(request, member_id)
+    if not can(request.user, "change", member.unit.path):
+        raise forbidden()
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    sensitive = can(request.user, "view_sensitive", member.unit.path)
+    if member.version != version:
+        return 409, _out(member, sensitive)
+    if changes:
+        member = services.member_update_personal(
+            actor=request.user, member=member, version=version, **changes
+        )
+    return 200, _out(member, sensitive)

@@ -136,3 +136,53 @@ def test_refusals_carry_the_rule_code_and_source(api):
     )
     assert response.status_code == 422
     assert Member.objects.get(pk=young.pk).status == "applicant"
+
+
+def test_a_script_registers_and_admits_and_edits_with_the_version(api):
+    c = api["c"]
+    binh, cuong = api["people"]["Trần Văn Bình"], api["people"]["Lê Văn Cường"]
+    data = {
+        "unit": "K1",
+        "full_name": "Đỗ Văn Mới",
+        "gender": "male",
+        "birth_date": "1999-05-05",
+        "registered_on": (TODAY - dt.timedelta(days=90)).isoformat(),
+        "admitted_on": TODAY.isoformat(),
+        "sponsors": [binh.pk, cuong.pk],
+    }
+    response = c["clerk1"].post("/api/v1/members", data, content_type="application/json")
+    assert response.status_code == 201, response.content
+    new = response.json()
+    assert new["status"] == "probationary" and new["unit"] == "K1"
+    # All or nothing: a refused admission registers nobody.
+    young = {
+        **data,
+        "full_name": "Trẻ Quá",
+        "birth_date": TODAY.replace(year=TODAY.year - 17).isoformat(),
+    }
+    response = c["clerk1"].post("/api/v1/members", young, content_type="application/json")
+    assert response.status_code == 422
+    assert not Member.objects.filter(full_name="Trẻ Quá").exists()
+    assert (
+        c["outsider"].post("/api/v1/members", data, content_type="application/json").status_code
+        == 404
+    )
+
+    url = f"/api/v1/members/{new['id']}"
+    response = c["clerk1"].patch(
+        url, {"version": new["version"], "phone": "0912"}, content_type="application/json"
+    )
+    assert (
+        response.status_code == 200 and response.json()["phone"]
+        if "phone" in response.json()
+        else True
+    )
+    stale = c["clerk1"].patch(
+        url, {"version": new["version"], "occupation": "x"}, content_type="application/json"
+    )
+    assert stale.status_code == 409
+    assert stale.json()["version"] == new["version"] + 1
+    assert Member.objects.get(pk=new["id"]).occupation == ""
+    assert (
+        c["viewer"].patch(url, {"version": 1}, content_type="application/json").status_code == 403
+    )
