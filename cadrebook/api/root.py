@@ -10,6 +10,7 @@ from cadrebook.api.auth import TokenAuth
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
+from cadrebook.orgs.api import router as units_router
 from cadrebook.reports.api import router as reports_router
 
 # Refusals that are not a fault of the input itself.
@@ -44,4 +45,5 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 api.add_router("/imports", imports_router)
 api.add_router("/members", members_router)
+api.add_router("/units", units_router)
 api.add_router("/reports", reports_router)

@@ -183,3 +183,19 @@ def test_a_script_registers_and_admits_and_edits_with_the_version(api):
     assert (
         c["viewer"].patch(url, {"version": 1}, content_type="application/json").status_code == 403
     )
+
+
+def test_units_are_listed_and_read_within_scope(api):
+    c = api["c"]
+    body = c["viewer"].get("/api/v1/units").json()
+    assert [u["code"] for u in body["items"]] == ["K1", "K2", "P1.C1"]
+    assert (
+        c["viewer"]
+        .get("/api/v1/units", {"parent": "P1.C1", "q": "chi bo hai"})
+        .json()["items"][0]["code"]
+        == "K2"
+    )
+    unit = c["viewer"].get("/api/v1/units/K1").json()
+    assert unit["parent"] == "P1.C1" and unit["kind"] == "grassroots_cell"
+    assert c["outsider"].get("/api/v1/units/K1").status_code == 404
+    assert "K1" not in str(c["outsider"].get("/api/v1/units").json())
