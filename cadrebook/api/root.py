@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from cadrebook.api.auth import TokenAuth
+from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
@@ -43,6 +44,7 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     return api.create_response(request, body, status=status)
 
 
+api.add_router("/audit", audit_router)
 api.add_router("/imports", imports_router)
 api.add_router("/members", members_router)
 api.add_router("/units", units_router)

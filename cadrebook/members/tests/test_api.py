@@ -199,3 +199,17 @@ def test_units_are_listed_and_read_within_scope(api):
     assert unit["parent"] == "P1.C1" and unit["kind"] == "grassroots_cell"
     assert c["outsider"].get("/api/v1/units/K1").status_code == 404
     assert "K1" not in str(c["outsider"].get("/api/v1/units").json())
+
+
+def test_the_audit_log_is_read_within_the_audit_scope(api):
+    organizer = get_user_model().objects.create_user(username="organizer")
+    role_grant(actor=None, user=organizer, role=Role.ORGANIZER, unit=Member.objects.first().unit)
+    _t, raw = token_create(actor=None, user=organizer, name="auditor")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    binh = api["people"]["Trần Văn Bình"]
+    body = c.get("/api/v1/audit", {"object": f"members.member:{binh.pk}"}).json()
+    assert body["items"] and all(i["object"] == f"members.member:{binh.pk}" for i in body["items"])
+    assert c.get("/api/v1/audit", {"unit": "P2"}).status_code == 404
+    # A clerk may not read the log: nothing comes back.
+    assert api["c"]["clerk1"].get("/api/v1/audit").json()["items"] == []
+    assert Client().get("/api/v1/audit").status_code == 401
