@@ -184,6 +184,11 @@ CADREBOOK_STATS_REBUILD_AT = env_str("STATS_REBUILD_AT", "02:30")
 # (1: the roots; 2: the roots and their children), so statistics of the whole deployment and
 # of its first level are read, not counted, on any date.
 CADREBOOK_STATS_DAILY_DEPTH = env_int("STATS_DAILY_DEPTH", 2)
+# API rate limits ("N/s", "N/min", "N/hour", "N/day"): writes per token and per address, and
+# failed token authentications per address; over them the API answers 429 with Retry-After.
+CADREBOOK_API_WRITES_PER_TOKEN = env_str("API_WRITES_PER_TOKEN", "120/min")
+CADREBOOK_API_WRITES_PER_IP = env_str("API_WRITES_PER_IP", "600/min")
+CADREBOOK_API_AUTH_FAILURES_PER_IP = env_str("API_AUTH_FAILURES_PER_IP", "30/min")
 CADREBOOK_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
 # How many refused rows an import keeps in its report (the XLSX report has all of them).
 IMPORT_REPORT_MAX_ERRORS = env_int("IMPORT_REPORT_MAX_ERRORS", 10000)

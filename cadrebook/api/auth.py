@@ -8,10 +8,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import Throttled
 from ninja.security import HttpBearer
 
 from cadrebook.accounts.models import ApiToken
 from cadrebook.accounts.services import token_digest
+from cadrebook.api.throttling import auth_failures_exceeded
 from cadrebook.core.context import via_var
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)  # how often a token's last use is written down
@@ -27,9 +29,14 @@ class TokenAuth(HttpBearer):
             .first()
         )
         now = timezone.now()
-        if found is None or not found.user.is_active:
-            return None
-        if found.expires_at is not None and found.expires_at <= now:
+        if (
+            found is None
+            or not found.user.is_active
+            or (found.expires_at is not None and found.expires_at <= now)
+        ):
+            wait = auth_failures_exceeded(request)
+            if wait is not None:
+                raise Throttled(wait=wait)
             return None
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)

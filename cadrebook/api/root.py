@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import Throttled
 from ninja.security import django_auth
 
 from cadrebook.api.auth import TokenAuth
+from cadrebook.api.throttling import WritesPerAddress, WritesPerToken
 from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
@@ -30,6 +35,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     auth=[TokenAuth(), django_auth],
+    throttle=[WritesPerToken(), WritesPerAddress()],
     docs_url="/docs",
 )
 
@@ -49,3 +55,14 @@ api.add_router("/imports", imports_router)
 api.add_router("/members", members_router)
 api.add_router("/units", units_router)
 api.add_router("/reports", reports_router)
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 in the shape of every refusal, with the seconds to wait."""
+    response = api.create_response(
+        request, {"code": "rate_limited", "message": _("Too many requests.")}, status=429
+    )
+    if exc.wait:
+        response["Retry-After"] = str(math.ceil(exc.wait))
+    return response

@@ -213,3 +213,31 @@ def test_the_audit_log_is_read_within_the_audit_scope(api):
     # A clerk may not read the log: nothing comes back.
     assert api["c"]["clerk1"].get("/api/v1/audit").json()["items"] == []
     assert Client().get("/api/v1/audit").status_code == 401
+
+
+def test_writes_and_failed_authentications_are_rate_limited(api, settings):
+    settings.CADREBOOK_API_WRITES_PER_TOKEN = "2/min"
+    settings.CADREBOOK_API_AUTH_FAILURES_PER_IP = "3/min"
+    c, young = api["c"], api["young"]
+    url = f"/api/v1/members/{young.pk}/events"
+    codes = [
+        c["clerk1"]
+        .post(url, {"type": "recognized", "date": "2024-01-01"}, content_type="application/json")
+        .status_code
+        for _ in range(3)
+    ]
+    assert codes == [422, 422, 429]
+    response = c["clerk1"].post(
+        url, {"type": "recognized", "date": "2024-01-01"}, content_type="application/json"
+    )
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "rate_limited"
+    assert c["clerk1"].get("/api/v1/members").status_code == 200  # reads are not limited
+    assert (
+        c["clerk2"]
+        .post(url, {"type": "recognized", "date": "2024-01-01"}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    wrong = Client(HTTP_AUTHORIZATION="Bearer cb_wrong")
+    assert [wrong.get("/api/v1/members").status_code for _ in range(4)] == [401, 401, 401, 429]
