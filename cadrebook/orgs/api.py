@@ -1,18 +1,21 @@
-"""API of the unit tree: `GET /api/v1/units` and `GET /api/v1/units/{code}` (read-only here;
-the unit services write)."""
+"""API of the unit tree: list and read units; create, rename, move and merge them through
+the unit services (the rule set's kinds, history kept, every change audited)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cadrebook.core.normalize import normalize_name
-from cadrebook.core.scoping import PATH_END
-from cadrebook.members.api import found
+from cadrebook.core.scoping import PATH_END, scope_for
+from cadrebook.core.views import can
+from cadrebook.members import services as member_services
+from cadrebook.members.api import forbidden, found
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.services import unit_create, unit_rename
 
 router = Router(tags=["units"])
 PAGE = 100
@@ -89,3 +92,84 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
 def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
     return _out(unit, _parents([unit]))
+
+
+class UnitIn(Schema):
+    code: str = Field(..., min_length=1, max_length=64)
+    name: str = Field(..., min_length=1, max_length=255)
+    kind: str
+    parent: str | None = Field(None, description="Code of the unit above (none: the top)")
+    founded_on: dt.date | None = None
+
+
+class UnitPatch(Schema):
+    name: str = Field(..., min_length=1, max_length=255)
+
+
+class MoveIn(Schema):
+    parent: str = Field(..., description="Code of the new unit above")
+
+
+class MergeIn(Schema):
+    into: str = Field(..., description="Code of the unit that takes the members over")
+    date: dt.date
+    document: str = Field("", max_length=64)
+
+
+def _managed(request: HttpRequest, code: str) -> OrgUnit:
+    """A unit the caller may see (else 404) and manage (else 403)."""
+    unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
+    if not can(request.user, "manage_units", unit.path):
+        raise forbidden()
+    return cast(OrgUnit, unit)
+
+
+@router.post("", response={201: UnitOut}, summary="Create a unit")
+def create_unit(request: HttpRequest, payload: UnitIn) -> tuple[int, Any]:
+    """Under a unit the caller manages (the rule set says which kinds may stand where); a
+    unit at the top needs a role over the whole deployment."""
+    if payload.parent:
+        parent: OrgUnit | None = _managed(request, payload.parent)
+    else:
+        parent = None
+        if not scope_for(request.user, "manage_units").everything:
+            raise forbidden()
+    unit = unit_create(
+        actor=request.user,
+        code=payload.code,
+        name=payload.name,
+        kind=payload.kind,
+        parent=parent,
+        founded_on=payload.founded_on,
+    )
+    unit.refresh_from_db()
+    return 201, _out(unit, _parents([unit]))
+
+
+@router.patch("/{code}", response=UnitOut, summary="Rename a unit")
+def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str, Any]:
+    unit = unit_rename(actor=request.user, unit=_managed(request, code), name=payload.name)
+    return _out(unit, _parents([unit]))
+
+
+@router.post("/{code}/move", response=UnitOut, summary="Move a unit under another")
+def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any]:
+    """The unit and its subtree; both it and the new parent must be the caller's to manage."""
+    unit = _managed(request, code)
+    parent = _managed(request, payload.parent)
+    moved = member_services.unit_move(actor=request.user, unit=unit, new_parent=parent)
+    moved.refresh_from_db()
+    return _out(moved, _parents([moved]))
+
+
+@router.post("/{code}/merge", response=UnitOut, summary="Merge a unit into another")
+def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, Any]:
+    """Every active member of the unit is transferred into `into` on `date`; the unit is
+    dissolved. History is kept."""
+    unit = _managed(request, code)
+    into = _managed(request, payload.into)
+    merged = member_services.unit_merge(
+        actor=request.user, unit=unit, into=into, date=payload.date, document=payload.document
+    )
+    merged.refresh_from_db()
+    return _out(merged, _parents([merged]))

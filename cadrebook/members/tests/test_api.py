@@ -241,3 +241,49 @@ def test_writes_and_failed_authentications_are_rate_limited(api, settings):
     )
     wrong = Client(HTTP_AUTHORIZATION="Bearer cb_wrong")
     assert [wrong.get("/api/v1/members").status_code for _ in range(4)] == [401, 401, 401, 429]
+
+
+def test_a_script_builds_moves_and_merges_units_within_its_subtree(api):
+    organizer = get_user_model().objects.create_user(username="org")
+    from cadrebook.orgs.models import OrgUnit
+
+    role_grant(actor=None, user=organizer, role=Role.ORGANIZER, unit=OrgUnit.objects.get(code="P1"))
+    _t, raw = token_create(actor=None, user=organizer, name="builder")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    post = lambda url, data: c.post(url, data, content_type="application/json")  # noqa: E731
+    r = post(
+        "/api/v1/units",
+        {"code": "P1.C2", "name": "Xã Hai", "kind": "commune_committee", "parent": "P1"},
+    )
+    assert r.status_code == 201 and r.json()["parent"] == "P1"
+    r = post(
+        "/api/v1/units",
+        {"code": "K3", "name": "Chi bộ Ba", "kind": "grassroots_cell", "parent": "P1.C2"},
+    )
+    assert r.status_code == 201
+    r = post("/api/v1/units", {"code": "BAD", "name": "Cell", "kind": "cell", "parent": "P1"})
+    assert r.status_code == 422 and r.json()["code"] == "unit.parent_kind_not_allowed"
+    assert (
+        post(
+            "/api/v1/units", {"code": "TOP", "name": "Top", "kind": "province_committee"}
+        ).status_code
+        == 403
+    )
+    assert (
+        post(
+            "/api/v1/units", {"code": "X", "name": "X", "kind": "grassroots_cell", "parent": "P2"}
+        ).status_code
+        == 404
+    )
+    r = c.patch("/api/v1/units/K3", {"name": "Chi bộ Ba Mới"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["name"] == "Chi bộ Ba Mới"
+    r = post("/api/v1/units/K2/move", {"parent": "P1.C2"})
+    assert r.status_code == 200 and r.json()["parent"] == "P1.C2"
+    r = post(
+        "/api/v1/units/K2/merge", {"into": "K3", "date": TODAY.isoformat(), "document": "5-QĐ"}
+    )
+    assert r.status_code == 200 and r.json()["dissolved_on"] == TODAY.isoformat()
+    assert Member.objects.get(full_name="Ngô Thị Khác").unit.code == "K3"
+    # A clerk may see units but not manage them.
+    r = api["c"]["clerk1"].patch("/api/v1/units/K1", {"name": "x"}, content_type="application/json")
+    assert r.status_code == 403
