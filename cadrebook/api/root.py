@@ -7,7 +7,7 @@ import math
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import Throttled
+from ninja.errors import Throttled, ValidationError
 from ninja.security import django_auth
 
 from cadrebook.api.auth import TokenAuth
@@ -66,3 +66,20 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     if exc.wait:
         response["Retry-After"] = str(math.ceil(exc.wait))
     return response
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Input that does not fit the schema: 422 in the shape of every refusal, naming the
+    first field at fault; `errors` lists them all."""
+    errors = [dict(e) for e in exc.errors]
+    first = errors[0] if errors else {}
+    loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
+    body = {
+        "code": "validation_error",
+        "message": str(first.get("msg", _("The request does not fit the schema."))),
+        "errors": errors,
+    }
+    if loc:
+        body["field"] = ".".join(loc)
+    return api.create_response(request, body, status=422)
