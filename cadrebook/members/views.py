@@ -350,7 +350,16 @@ def member_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("export", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     context = {
+        "sort": sort,
+        "query_unsorted": unsorted.urlencode(),
+        "sortable": [
+            ("name", _("Name")),
+            ("birth_date", _("Date of birth")),
+            ("admitted_on", _("Admitted on")),
+        ],
         "form": form,
         "unit": unit,
         "page": page,

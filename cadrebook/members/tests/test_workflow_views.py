@@ -525,3 +525,18 @@ def test_a_transfer_issued_long_after_the_move_carries_a_warning(client, world):
     assert any("294-QĐ/TW" in n and "60" in n for n in notes), notes
     binh.refresh_from_db()
     assert binh.pending_transfer_to == world["k2"]  # the transfer stands
+
+
+def test_column_headers_sort_the_list_and_turn_the_order_round(client, world):
+    c = _as(client, world["users"]["sender"])
+    url = reverse("members:list")
+    page = c.get(url, {"unit": "P1.C1.K1", "status": "all"}).content.decode()
+    assert "sort=birth_date" in page and 'aria-sort="ascending"' in page  # by name
+    page = c.get(url, {"unit": "P1.C1.K1", "status": "all", "sort": "birth_date"}).content.decode()
+    assert "sort=-birth_date" in page
+    rows = (
+        c.get(url, {"unit": "P1.C1.K1", "status": "all", "sort": "-birth_date"})
+        .context["page"]
+        .rows
+    )
+    assert rows[0].full_name == "Phạm Thị Trẻ"
