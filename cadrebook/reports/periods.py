@@ -262,6 +262,10 @@ def movement_rows_sql(
     that number last on every row."""
     join, date, valid = _effective("e", corrections)
     count = f"COUNT(*){_tag(tag)}"
+    # SQLite would read the periods ending in the window by the end-date index, across the
+    # whole deployment, rather than the subtree's by the ancestor index: a unary + keeps it
+    # on the ancestor index (PostgreSQL weighs both by its statistics).
+    ends = "+p.valid_to" if connection.vendor == "sqlite" else "p.valid_to"
     keep, keep_params = _only(f"p.{group}", only)
     extra: list[Any] = [False] if corrections else []
     to_unit = "COALESCE(c.to_unit_id, e.to_unit_id)" if corrections else "e.to_unit_id"
@@ -293,7 +297,7 @@ def movement_rows_sql(
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} nxt ON nxt.member_id = p.member_id "
         "AND nxt.valid_from = p.valid_to "
-        f"WHERE p.{anc} = %s{keep} AND p.valid_to >= %s AND p.valid_to <= %s "
+        f"WHERE p.{anc} = %s{keep} AND {ends} >= %s AND {ends} <= %s "
         f"AND e.type IN ({closing}) "
         f"AND {date} = p.valid_to AND {valid} "
         f"AND (e.type <> 'transfer_out' OR (nxt.id IS NULL AND {to_unit} IS NULL)) "
