@@ -188,3 +188,44 @@ def test_screenshots_of_the_main_pages(live_server, page, cells, language):
         page.goto(base + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 768, path
         _shot(page, f"{name}-tablet-{language}")
+
+
+def test_a_decision_can_be_recorded_with_the_keyboard_alone(live_server, page, cells):
+    """Tab to the action, Enter to open it, type into the fields in turn, Tab to the button
+    and Enter to send: no mouse; the focus is visible on the way."""
+    base = live_server.url
+    member: Member = cells["member"]
+    page.goto(base + "/login/")
+    page.keyboard.type("sender")  # the username field has the focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=username]")
+    page.goto(f"{base}/members/{member.pk}/")
+    target = f"/members/{member.pk}/exempt/"
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == target:
+            break
+    else:
+        raise AssertionError("the exemption action cannot be reached with Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus shows
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_reason")
+    page.focus("#id_date")
+    typed = {"id_document": "3-QĐ/CB", "id_reason": "health"}
+    for _ in range(6):  # through the fields in their order, to the button
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "document.activeElement.id || document.activeElement.dataset.testid"
+        )
+        if focused in typed:
+            page.keyboard.type(typed.pop(focused))
+        if focused == "submit":
+            break
+    assert not typed and focused == "submit", (typed, focused)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=member-name]")
+    member.refresh_from_db()
+    assert member.exempt
