@@ -10,6 +10,8 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -24,7 +26,18 @@ EXAMPLES = 8  # per operation: enough to find a crash, few enough for `make test
 
 
 @pytest.fixture
-def bearer(db: None, settings: Any) -> dict[str, str]:
+def in_process() -> Any:
+    """Requests made in-process must not close the test's database connection at their end
+    (Django's test client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def bearer(db: None, settings: Any, in_process: None) -> dict[str, str]:
     """An organizer of a small province with members, and a token; no rate limits."""
     settings.CADREBOOK_API_WRITES_PER_TOKEN = "100000/min"
     settings.CADREBOOK_API_WRITES_PER_IP = "100000/min"
