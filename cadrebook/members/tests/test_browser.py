@@ -56,7 +56,7 @@ def test_a_new_user_logs_in_finds_a_member_without_accents_and_reads_the_history
     page.fill("#q", "dang duc uoc")
     page.click("button:has-text('Search')")
     page.wait_for_selector("[data-testid=member-table] >> text=Đặng Đức Ước")
-    page.click("text=Đặng Đức Ước")
+    page.click("[data-testid=member-table] >> text=Đặng Đức Ước")
 
     assert page.inner_text("[data-testid=member-name]") == "Đặng Đức Ước"
     timeline = page.inner_text("[data-testid=timeline]")
