@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadrebook.members.actions import Action
 from cadrebook.members.models import Member
+from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
 
 HELP = {
@@ -113,19 +114,8 @@ class ActionForm(forms.Form):
         return kwargs
 
 
-EDITABLE = [
-    "full_name",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "national_id",
-    "hometown",
-    "education_level",
-    "theory_level",
-    "occupation",
-    "phone",
-    "address",
-]
+# Personal data is what the service may change, in its order.
+EDITABLE = PERSONAL_FIELDS
 
 
 class PersonalDataForm(forms.ModelForm):

@@ -57,20 +57,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
     )
     sensitive = can(request.user, "view_sensitive", member.unit.path)
     personal = []
-    for name in [
-        "full_name",
-        "gender",
-        "birth_date",
-        "ethnicity",
-        "national_id",
-        "hometown",
-        "education_level",
-        "theory_level",
-        "occupation",
-        "phone",
-        "address",
-        "card_number",
-    ]:
+    for name in [*EDITABLE, "card_number"]:
         field = Member._meta.get_field(name)
         display = getattr(member, f"get_{name}_display", None)
         value = display() if callable(display) else getattr(member, name)
