@@ -7,7 +7,7 @@ import math
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import Throttled, ValidationError
+from ninja.errors import AuthenticationError, Throttled, ValidationError
 from ninja.security import django_auth
 
 from cadrebook.api.auth import TokenAuth
@@ -83,3 +83,18 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if loc:
         body["field"] = ".".join(loc)
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """401 in the shape of every refusal; the header names the scheme a script should use."""
+    response = api.create_response(
+        request,
+        {
+            "code": "unauthenticated",
+            "message": _("Sign in, or send a personal API token as Authorization: Bearer."),
+        },
+        status=401,
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.core.errors import ServiceError
+from cadrebook.api.common import forbidden, found
 from cadrebook.core.models import AuditEntry
-from cadrebook.core.scoping import subtree_q
+from cadrebook.core.scoping import scope_for, subtree_q
+from cadrebook.core.views import can
 
 router = Router(tags=["audit"])
 PAGE = 100
@@ -51,14 +51,16 @@ def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]
     pages of 100 from the newest."""
     from cadrebook.orgs.models import OrgUnit  # core sits below orgs
 
+    if scope_for(request.user, "audit").nothing:
+        raise forbidden()
     entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, "audit")
     if query.object:
         kind, _sep, pk = query.object.partition(":")
         entries = entries.filter(object_type=kind, object_id=pk)
     if query.unit:
-        unit = OrgUnit.objects.visible_to(request.user, "audit").filter(code=query.unit).first()
-        if unit is None:
-            raise ServiceError("not_found", _("Not found."))
+        unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=query.unit)
+        if not can(request.user, "audit", unit.path):
+            raise forbidden()
         entries = entries.filter(subtree_q("unit_path", [unit.path]))
     if query.since:
         entries = entries.filter(created_at__gte=query.since)

@@ -10,7 +10,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from cadrebook.imports.values import (
     ValueRefused,
@@ -52,6 +59,7 @@ def _short_id(value: Any) -> str:
 
 
 def _choice(codes: list[str], *, required: bool = False) -> Callable[[Any], str]:
+    """A code among `codes`: the cell cleaned as a code (case and spaces forgiven)."""
     allowed = frozenset(codes)
 
     def check(value: Any) -> str:
@@ -67,6 +75,11 @@ def _choice(codes: list[str], *, required: bool = False) -> Callable[[Any], str]
         return code
 
     return check
+
+
+def _listed(codes: list[str], *, required: bool = False) -> WithJsonSchema:
+    """The codes in the schema, so that the API documents them."""
+    return WithJsonSchema({"type": "string", "enum": sorted(codes) + ([] if required else [""])})
 
 
 def _required_date(value: Any) -> dt.date:
@@ -91,38 +104,79 @@ class RowModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class UnitRow(RowModel):
+# Field types shared by the import files and the API (a row and a request body check the
+# same field the same way: the same cleaning, limits and codes).
+# The length limits are checked by the cleaning (with its own codes); the Field repeats them
+# only so that the API's schema documents them.
+UnitCode = Annotated[str, BeforeValidator(_required_text(32)), Field(min_length=1, max_length=32)]
+UnitName = Annotated[str, BeforeValidator(_required_text(255)), Field(min_length=1, max_length=255)]
+KindCode = Annotated[str, BeforeValidator(clean_code)]
+FullName = Annotated[str, BeforeValidator(_required_text(200)), Field(min_length=1, max_length=200)]
+GenderCode = Annotated[
+    str,
+    BeforeValidator(_choice(list(Gender.values), required=True)),
+    _listed(list(Gender.values), required=True),
+]
+ShortId = Annotated[str, BeforeValidator(_short_id), Field(max_length=20)]
+Text32 = Annotated[str, BeforeValidator(_text(32)), Field(max_length=32)]
+Text64 = Annotated[str, BeforeValidator(_text(64)), Field(max_length=64)]
+Text128 = Annotated[str, BeforeValidator(_text(128)), Field(max_length=128)]
+Text255 = Annotated[str, BeforeValidator(_text(255)), Field(max_length=255)]
+EducationCode = Annotated[
+    str,
+    BeforeValidator(_choice(list(EducationLevel.values))),
+    _listed(list(EducationLevel.values)),
+]
+TheoryCode = Annotated[
+    str, BeforeValidator(_choice(list(TheoryLevel.values))), _listed(list(TheoryLevel.values))
+]
+StatusCode = Annotated[
+    str, BeforeValidator(_choice(list(MemberStatus.values))), _listed(list(MemberStatus.values))
+]
+
+
+class UnitFields(RowModel):
+    """What a unit is: a row of a units file and the API's new unit share it."""
+
+    code: UnitCode
+    name: UnitName
+    kind: KindCode
+    founded_on: OptDate = None
+
+
+class UnitRow(UnitFields):
     """A row of a units file."""
 
-    code: Annotated[str, BeforeValidator(_required_text(32))]
-    name: Annotated[str, BeforeValidator(_required_text(255))]
-    kind: Annotated[str, BeforeValidator(clean_code)]
     parent_code: Annotated[str, BeforeValidator(_text(32))] = ""
-    founded_on: OptDate = None
     dissolved_on: OptDate = None
 
 
-class MemberRow(RowModel):
+class PersonalData(RowModel):
+    """A member's personal data, as a members file and the API's member bodies take it."""
+
+    full_name: FullName
+    gender: GenderCode
+    birth_date: OptDate = None
+    ethnicity: Text64 = ""
+    national_id: ShortId = ""
+    hometown: Text255 = ""
+    education_level: EducationCode = ""
+    theory_level: TheoryCode = ""
+    occupation: Text128 = ""
+    phone: Text32 = ""
+    address: Text255 = ""
+
+
+class MemberRow(PersonalData):
     """A row of a members file: personal data and, optionally, the current state."""
 
     external_id: Annotated[str, BeforeValidator(_required_id)]
-    full_name: Annotated[str, BeforeValidator(_required_text(200))]
-    gender: Annotated[str, BeforeValidator(_choice(list(Gender.values), required=True))]
-    birth_date: OptDate = None
-    ethnicity: Annotated[str, BeforeValidator(_text(64))] = ""
-    national_id: Annotated[str, BeforeValidator(_short_id)] = ""
-    unit_code: Annotated[str, BeforeValidator(_required_text(32))]
-    status: Annotated[str, BeforeValidator(_choice(list(MemberStatus.values)))] = ""
+    unit_code: UnitCode
+    status: StatusCode = ""
     registered_on: OptDate = None
     admitted_on: OptDate = None
     recognized_on: OptDate = None
-    card_number: Annotated[str, BeforeValidator(_short_id)] = ""
-    hometown: Annotated[str, BeforeValidator(_text(255))] = ""
-    education_level: Annotated[str, BeforeValidator(_choice(list(EducationLevel.values)))] = ""
-    theory_level: Annotated[str, BeforeValidator(_choice(list(TheoryLevel.values)))] = ""
-    occupation: Annotated[str, BeforeValidator(_text(128))] = ""
-    phone: Annotated[str, BeforeValidator(_text(32))] = ""
-    address: Annotated[str, BeforeValidator(_text(255))] = ""
+    card_number: ShortId = ""
 
 
 class EventRow(RowModel):

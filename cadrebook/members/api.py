@@ -13,13 +13,28 @@ import datetime as dt
 from typing import Any, Literal, cast
 
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.core.errors import ServiceError
+from cadrebook.api.common import API_ROOT, forbidden, found, not_found
+from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.views import can
+from cadrebook.imports.schemas import (
+    EducationCode,
+    FullName,
+    GenderCode,
+    OptDate,
+    PersonalData,
+    ReqDate,
+    RowModel,
+    ShortId,
+    Text32,
+    Text64,
+    Text128,
+    Text255,
+    TheoryCode,
+)
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS
 from cadrebook.members.lists import filtered_members, keyset_page
@@ -145,18 +160,6 @@ def _out(member: Member, sensitive: bool) -> dict[str, Any]:
     return data
 
 
-def found(queryset: QuerySet[Any], **lookup: Any) -> Any:
-    """The object, or the API's 404 (the same for a missing object and one out of scope)."""
-    obj = queryset.filter(**lookup).first()
-    if obj is None:
-        raise ServiceError("not_found", _("Not found."))
-    return obj
-
-
-def forbidden() -> ServiceError:
-    return ServiceError("forbidden", _("Your role does not allow this here."))
-
-
 def _member(request: HttpRequest, member_id: int) -> Member:
     members = Member.objects.select_related("unit", "pending_transfer_to")
     return cast(Member, found(members.visible_to(request.user), pk=member_id))
@@ -200,6 +203,13 @@ def list_events(request: HttpRequest, member_id: int) -> list[dict[str, Any]]:
     return [_event_out(e) for e in events]
 
 
+@router.get("/{member_id}/events/{event_id}", response=EventOut, summary="One event")
+def get_event(request: HttpRequest, member_id: int, event_id: int) -> dict[str, Any]:
+    member = _member(request, member_id)
+    events = member.events.select_related("unit", "to_unit")
+    return _event_out(found(events, pk=event_id))
+
+
 def _event_out(e: MemberEvent) -> dict[str, Any]:
     return {
         "id": e.pk,
@@ -220,7 +230,9 @@ def _event_out(e: MemberEvent) -> dict[str, Any]:
     response={201: EventOut},
     summary="Record a lifecycle event (a decision)",
 )
-def record_event(request: HttpRequest, member_id: int, payload: EventIn) -> tuple[int, Any]:
+def record_event(
+    request: HttpRequest, response: HttpResponse, member_id: int, payload: EventIn
+) -> tuple[int, Any]:
     """Admit, recognize, transfer, exempt, remove… through the same services and rule checks
     as the browser. The receiving unit's officer accepts or returns a transfer."""
     action = ACTIONS[EVENT_ACTIONS[payload.type]]
@@ -228,23 +240,22 @@ def record_event(request: HttpRequest, member_id: int, payload: EventIn) -> tupl
     if action.receiving:
         member = found(members, pk=member_id)
         target = member.pending_transfer_to
+        if target is None and can(request.user, "change", member.unit.path):
+            raise RuleViolation(
+                "transfer.none_pending", _("No transfer is pending for this member."), field="type"
+            )
         if target is None or not can(request.user, "change", target.path):
             # Only the receiving side answers a transfer; to anybody else who cannot see
             # the member, it is not there.
             if can(request.user, "view", member.unit.path):
                 raise forbidden()
-            raise ServiceError("not_found", _("Not found."))
+            raise not_found()
     else:
         member = found(members.visible_to(request.user), pk=member_id)
         if not can(request.user, "change", member.unit.path):
             raise forbidden()
     if not action.applies(member):
-        raise ServiceError(
-            "event.not_applicable",
-            _("%(type)s does not apply to a member whose status is %(status)s.")
-            % {"type": payload.type, "status": member.status},
-            field="type",
-        )
+        raise _not_applicable(action.name, member, payload.type)
     kwargs: dict[str, Any] = {"date": payload.date}
     fields = set(action.fields)
     for name in ("document", "reason", "destination"):
@@ -270,41 +281,79 @@ def record_event(request: HttpRequest, member_id: int, payload: EventIn) -> tupl
     event = action.service(actor=request.user, member=member, **kwargs)
     if not isinstance(event, MemberEvent):  # the card number service returns the member
         event = member.events.order_by("-id").first()
+    response["Location"] = f"{API_ROOT}/members/{member.pk}/events/{event.pk}"
     return 201, _event_out(event)
 
 
-class MemberIn(Schema):
+def _not_applicable(action: str, member: Member, event_type: str) -> RuleViolation:
+    """Why an action the dossier would not offer is refused, with the code (and words) the
+    lifecycle fold uses for the same refusal."""
+    active = member.status in ("probationary", "full")
+    if active and member.pending_transfer_to_id and action != "accept_transfer":
+        return RuleViolation(
+            "transfer.already_pending",
+            _("A transfer is already pending for this member."),
+            field="type",
+        )
+    if active and action == "exempt" and member.exempt:
+        return RuleViolation(
+            "exemption.already", _("The member is already exempted."), field="type"
+        )
+    if active and action == "end_exemption":
+        return RuleViolation("exemption.none", _("The member is not exempted."), field="type")
+    if active and action == "temporary_transfer":
+        return RuleViolation(
+            "transfer.temporary_active",
+            _("The member is already on a temporary transfer."),
+            field="type",
+        )
+    if active and action == "end_temporary_transfer":
+        return RuleViolation(
+            "transfer.temporary_none",
+            _("The member is not on a temporary transfer."),
+            field="type",
+        )
+    return RuleViolation(
+        "member.status_forbids_event",
+        _("A member whose status is %(status)s cannot have the event %(event)s.")
+        % {"status": member.status, "event": event_type},
+        field="type",
+    )
+
+
+class MemberIn(PersonalData):
+    """An applicant to register: the personal data of a members file's row (the same
+    checks), the cell, the day, and the admission if it was decided."""
+
     unit: str = Field(..., description="Code of the cell")
-    full_name: str = Field(..., min_length=1, max_length=255)
-    gender: Literal["male", "female"]
-    birth_date: dt.date
+    birth_date: ReqDate
     registered_on: dt.date
     admitted_on: dt.date | None = Field(None, description="Also admit the applicant that day")
     document: str = Field("", max_length=64)
-    ethnicity: str = Field("", max_length=64)
-    national_id: str | None = Field(None, max_length=20)
-    hometown: str = Field("", max_length=255)
-    occupation: str = Field("", max_length=128)
-    phone: str = Field("", max_length=32)
-    address: str = Field("", max_length=255)
     sponsors: list[int] | None = Field(None, description="Ids of the sponsoring full members")
 
 
-class MemberPatch(Schema):
+class MemberPatch(RowModel):
+    """Personal data to change: the fields of `PersonalData`, each optional."""
+
     version: int = Field(..., description="The version read; a stale one answers 409")
-    full_name: str | None = Field(None, min_length=1, max_length=255)
-    gender: Literal["male", "female"] | None = None
-    birth_date: dt.date | None = None
-    ethnicity: str | None = Field(None, max_length=64)
-    national_id: str | None = Field(None, max_length=20)
-    hometown: str | None = Field(None, max_length=255)
-    occupation: str | None = Field(None, max_length=128)
-    phone: str | None = Field(None, max_length=32)
-    address: str | None = Field(None, max_length=255)
+    full_name: FullName | None = None
+    gender: GenderCode | None = None
+    birth_date: OptDate = None
+    ethnicity: Text64 | None = None
+    national_id: ShortId | None = None
+    hometown: Text255 | None = None
+    education_level: EducationCode | None = None
+    theory_level: TheoryCode | None = None
+    occupation: Text128 | None = None
+    phone: Text32 | None = None
+    address: Text255 | None = None
 
 
 @router.post("", response={201: MemberOut}, summary="Register an applicant (and admit)")
-def create_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
+def create_member(
+    request: HttpRequest, response: HttpResponse, payload: MemberIn
+) -> tuple[int, Any]:
     """Register an applicant in a cell, with sponsors if given; with `admitted_on`, admit
     them that day too. All or nothing: a refused admission registers nobody."""
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=payload.unit)
@@ -314,11 +363,7 @@ def create_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
     if payload.sponsors is not None:
         visible = Member.objects.visible_to(request.user)
         sponsors = [found(visible, pk=pk) for pk in payload.sponsors]
-    personal = {
-        k: getattr(payload, k)
-        for k in ("full_name", "gender", "birth_date", "ethnicity", "national_id", "hometown")
-        + ("occupation", "phone", "address")
-    }
+    personal = {k: getattr(payload, k) for k in PersonalData.model_fields}
     with transaction.atomic():
         member = services.member_register_applicant(
             actor=request.user,
@@ -336,6 +381,7 @@ def create_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
                 document=payload.document,
             )
             member.refresh_from_db()
+    response["Location"] = f"{API_ROOT}/members/{member.pk}"
     return 201, _out(member, can(request.user, "view_sensitive", unit.path))
 
 

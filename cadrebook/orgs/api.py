@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
+from urllib.parse import quote
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
+from cadrebook.api.common import API_ROOT, forbidden, found
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.scoping import PATH_END, scope_for
 from cadrebook.core.views import can
+from cadrebook.imports.schemas import UnitFields
 from cadrebook.members import services as member_services
-from cadrebook.members.api import forbidden, found
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import unit_create, unit_rename
 
@@ -94,12 +96,10 @@ def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
     return _out(unit, _parents([unit]))
 
 
-class UnitIn(Schema):
-    code: str = Field(..., min_length=1, max_length=64)
-    name: str = Field(..., min_length=1, max_length=255)
-    kind: str
+class UnitIn(UnitFields):
+    """A new unit: the fields of a units file's row (the same checks) and its parent."""
+
     parent: str | None = Field(None, description="Code of the unit above (none: the top)")
-    founded_on: dt.date | None = None
 
 
 class UnitPatch(Schema):
@@ -125,7 +125,7 @@ def _managed(request: HttpRequest, code: str) -> OrgUnit:
 
 
 @router.post("", response={201: UnitOut}, summary="Create a unit")
-def create_unit(request: HttpRequest, payload: UnitIn) -> tuple[int, Any]:
+def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -> tuple[int, Any]:
     """Under a unit the caller manages (the rule set says which kinds may stand where); a
     unit at the top needs a role over the whole deployment."""
     if payload.parent:
@@ -143,6 +143,7 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> tuple[int, Any]:
         founded_on=payload.founded_on,
     )
     unit.refresh_from_db()
+    response["Location"] = f"{API_ROOT}/units/{quote(unit.code)}"
     return 201, _out(unit, _parents([unit]))
 
 

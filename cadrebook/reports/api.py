@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
+from cadrebook.api.common import found
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.selectors import unit_statistics
 
@@ -65,5 +65,5 @@ def stats(request: HttpRequest, query: Query[StatsQuery]) -> dict[str, Any]:
     """Members on `as_of`, movements from `from` to `to`, units, targets, the previous year
     and the breakdown by subordinate unit (docs/reports.md). A unit outside the caller's
     scope answers 404, like one that does not exist."""
-    unit = get_object_or_404(OrgUnit.objects.visible_to(request.user, "view"), code=query.unit)
+    unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=query.unit)
     return unit_statistics(unit, query.date_from, query.date_to, query.as_of)

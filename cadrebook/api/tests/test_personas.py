@@ -1,0 +1,295 @@
+"""Every operation of the API against the four personas of the foundation: the national
+administrator, a province organizer, a cell clerk, and an outsider (an organizer of another
+province). The objects are in the first province. The outsider gets 404 for every one of them
+and never sees their data; 403 is only for an object the caller may see but not act on.
+
+The operations are read from the live schema, so a new endpoint without a row in CASES fails
+`test_every_operation_has_a_persona_case`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant, token_create
+from cadrebook.api.root import api
+from cadrebook.members import services as ms
+from cadrebook.members.models import Member
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.services import unit_create
+
+pytestmark = pytest.mark.django_db
+PERSONAS = ["national", "organizer", "clerk", "outsider"]
+# What the outsider must never read: the first province's people and places.
+SECRETS = ["Đặng Đức Ước", "Lê Văn Thử", "001090030100", "Tỉnh Một", "Chi bộ Thôn Một"]
+
+
+@pytest.fixture
+def world(settings: Any) -> SimpleNamespace:
+    """P1 > C1 > K1 (two members), K1B; P1 > C1B. P2 > C2 > K2 (one member). One token per
+    persona; an import validated for the organizer."""
+    settings.CADREBOOK_API_WRITES_PER_TOKEN = "10000/min"
+    settings.CADREBOOK_API_WRITES_PER_IP = "10000/min"
+    p1 = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
+    c1 = unit_create(actor=None, code="C1", name="Xã Một", kind="commune_committee", parent=p1)
+    unit_create(actor=None, code="C1B", name="Xã Một B", kind="commune_committee", parent=p1)
+    k1 = unit_create(
+        actor=None, code="K1", name="Chi bộ Thôn Một", kind="grassroots_cell", parent=c1
+    )
+    unit_create(actor=None, code="K1B", name="Chi bộ Thôn Hai", kind="grassroots_cell", parent=c1)
+    p2 = unit_create(actor=None, code="P2", name="Tỉnh Hai", kind="province_committee")
+    c2 = unit_create(actor=None, code="C2", name="Xã Hai", kind="commune_committee", parent=p2)
+    k2 = unit_create(actor=None, code="K2", name="Chi bộ Khác", kind="grassroots_cell", parent=c2)
+    full = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=dt.date(2019, 1, 1),
+        full_name="Đặng Đức Ước",
+        gender="male",
+        birth_date=dt.date(1990, 3, 1),
+        national_id="001090030100",
+    )
+    ms.member_admit(actor=None, member=full, date=dt.date(2019, 2, 1))
+    ms.member_recognize(actor=None, member=full, date=dt.date(2020, 2, 1))
+    probationary = ms.member_register_applicant(
+        actor=None,
+        unit=k1,
+        date=dt.date(2024, 1, 1),
+        full_name="Lê Văn Thử",
+        gender="male",
+        birth_date=dt.date(1995, 5, 5),
+    )
+    ms.member_admit(actor=None, member=probationary, date=dt.date(2024, 2, 1))
+    other = ms.member_register_applicant(
+        actor=None,
+        unit=k2,
+        date=dt.date(2021, 1, 1),
+        full_name="Ngô Thị Ngoài",
+        gender="female",
+        birth_date=dt.date(1994, 1, 1),
+    )
+    clients = {}
+    for name, role, unit in [
+        ("national", Role.ADMINISTRATOR, None),
+        ("organizer", Role.ORGANIZER, p1),
+        ("clerk", Role.CLERK, k1),
+        ("outsider", Role.ORGANIZER, p2),
+    ]:
+        user = get_user_model().objects.create_user(username=name)
+        role_grant(actor=None, user=user, role=role, unit=unit)
+        _token, raw = token_create(actor=None, user=user, name=f"{name}-script")
+        clients[name] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    job = _upload(clients["organizer"], "code,name,kind,parent_code\nK9,Chi bộ 9,cell,C1\n")
+    assert job.status_code == 202, job.content
+    return SimpleNamespace(
+        clients=clients,
+        full=full,
+        probationary=probationary,
+        other=other,
+        event=full.events.order_by("id").first(),
+        job=job.json()["id"],
+    )
+
+
+def _upload(client: Client, text: str) -> Any:
+    upload = SimpleUploadedFile("units.csv", text.encode(), content_type="text/csv")
+    return client.post("/api/v1/imports", {"kind": "units", "file": upload})
+
+
+def _json(client: Client, method: str, path: str, body: dict[str, Any]) -> Any:
+    return getattr(client, method)(path, body, content_type="application/json")
+
+
+Case = Callable[[Client, SimpleNamespace], Any]
+
+# (method, path) -> (the request, the status for national, organizer, clerk, outsider).
+CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
+    ("get", "/api/v1/audit"): (
+        lambda c, w: c.get("/api/v1/audit", {"unit": "K1"}),
+        (200, 200, 403, 404),
+    ),
+    ("post", "/api/v1/imports"): (
+        # A clerk may not import units anywhere; the outsider's row names a unit it cannot
+        # see, which the validation refuses like an unknown one (see the outsider test).
+        lambda c, w: _upload(c, "code,name,kind,parent_code\nK8,Chi bộ 8,cell,C1\n"),
+        (202, 202, 403, 202),
+    ),
+    ("get", "/api/v1/imports/{job_id}"): (
+        lambda c, w: c.get(f"/api/v1/imports/{w.job}"),
+        (404, 200, 404, 404),  # an upload is its uploader's (it holds personal data)
+    ),
+    ("post", "/api/v1/imports/{job_id}/cancel"): (
+        lambda c, w: c.post(f"/api/v1/imports/{w.job}/cancel"),
+        (404, 200, 404, 404),
+    ),
+    ("post", "/api/v1/imports/{job_id}/commit"): (
+        lambda c, w: c.post(f"/api/v1/imports/{w.job}/commit"),
+        (404, 202, 404, 404),
+    ),
+    ("get", "/api/v1/members"): (
+        lambda c, w: c.get("/api/v1/members", {"unit": "C1"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/members"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/members",
+            {
+                "unit": "K1",
+                "full_name": "Phan Văn Mới",
+                "gender": "male",
+                "birth_date": "1998-04-04",
+                "registered_on": "2025-01-06",
+            },
+        ),
+        (201, 201, 201, 404),
+    ),
+    ("get", "/api/v1/members/{member_id}"): (
+        lambda c, w: c.get(f"/api/v1/members/{w.full.pk}"),
+        (200, 200, 200, 404),
+    ),
+    ("patch", "/api/v1/members/{member_id}"): (
+        lambda c, w: _json(
+            c,
+            "patch",
+            f"/api/v1/members/{w.full.pk}",
+            {"version": Member.objects.get(pk=w.full.pk).version, "phone": "0900000001"},
+        ),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/members/{member_id}/events"): (
+        lambda c, w: c.get(f"/api/v1/members/{w.full.pk}/events"),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/members/{member_id}/events"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/members/{w.probationary.pk}/events",
+            {"type": "recognized", "date": "2025-02-01", "document": "12-QĐ/ĐU"},
+        ),
+        (201, 201, 201, 404),
+    ),
+    ("get", "/api/v1/members/{member_id}/events/{event_id}"): (
+        lambda c, w: c.get(f"/api/v1/members/{w.full.pk}/events/{w.event.pk}"),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/reports/stats"): (
+        lambda c, w: c.get(
+            "/api/v1/reports/stats", {"unit": "K1", "from": "2024-01-01", "to": "2024-12-31"}
+        ),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/units"): (
+        lambda c, w: c.get("/api/v1/units", {"parent": "C1"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/units"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/units",
+            {"code": "K7", "name": "Chi bộ 7", "kind": "grassroots_cell", "parent": "C1"},
+        ),
+        (201, 201, 404, 404),
+    ),
+    ("get", "/api/v1/units/{code}"): (
+        lambda c, w: c.get("/api/v1/units/K1"),
+        (200, 200, 200, 404),
+    ),
+    ("patch", "/api/v1/units/{code}"): (
+        lambda c, w: _json(c, "patch", "/api/v1/units/K1", {"name": "Chi bộ Thôn Một mới"}),
+        (200, 200, 403, 404),
+    ),
+    ("post", "/api/v1/units/{code}/merge"): (
+        lambda c, w: _json(
+            c, "post", "/api/v1/units/K1/merge", {"into": "K1B", "date": "2025-03-01"}
+        ),
+        (200, 200, 403, 404),
+    ),
+    ("post", "/api/v1/units/{code}/move"): (
+        lambda c, w: _json(c, "post", "/api/v1/units/K1/move", {"parent": "C1B"}),
+        (200, 200, 403, 404),
+    ),
+}
+
+
+def test_every_operation_has_a_persona_case() -> None:
+    schema = api.get_openapi_schema()
+    operations = {(m, path) for path, ops in schema["paths"].items() for m in ops}
+    assert operations == set(CASES)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("operation", sorted(CASES), ids="{0[0]} {0[1]}".format)
+def test_each_persona_gets_what_its_role_and_scope_allow(
+    world: SimpleNamespace, operation: tuple[str, str], persona: str
+) -> None:
+    request, expected = CASES[operation]
+    before = _counts()
+    response = request(world.clients[persona], world)
+    status = expected[PERSONAS.index(persona)]
+    assert response.status_code == status, response.content.decode()
+    body = response.json()
+    if status in (403, 404):
+        assert body["code"] in ("forbidden", "not_found", "import.not_allowed")
+        assert _counts() == before  # a refusal writes nothing
+    if persona == "outsider":
+        text = response.content.decode("unicode_escape")
+        assert not [s for s in SECRETS if s in text]
+    if status == 201:
+        assert response["Location"].startswith("/api/v1/")
+        assert world.clients[persona].get(response["Location"]).status_code == 200
+
+
+def _counts() -> tuple[int, int, int]:
+    return (Member.objects.count(), OrgUnit.objects.count(), ms.MemberEvent.objects.count())
+
+
+def test_lists_never_include_another_subtrees_objects(world: SimpleNamespace) -> None:
+    outsider = world.clients["outsider"]
+    members = outsider.get("/api/v1/members", {"status": "all"}).json()["items"]
+    assert [m["full_name"] for m in members] == ["Ngô Thị Ngoài"]
+    assert outsider.get("/api/v1/members", {"q": "Đặng Đức Ước"}).json()["items"] == []
+    units = outsider.get("/api/v1/units").json()["items"]
+    assert {u["code"] for u in units} == {"P2", "C2", "K2"}
+    assert outsider.get("/api/v1/units", {"q": "Thôn"}).json()["items"] == []
+    entries = outsider.get("/api/v1/audit").json()["items"]
+    paths = {OrgUnit.objects.get(code=c).path for c in ("P1", "P2")}
+    p1_path = min(paths - {OrgUnit.objects.get(code="P2").path})
+    assert entries and not [e for e in entries if e["unit_path"].startswith(p1_path)]
+    # The clerk sees their cell's members only, and the national administrator everybody.
+    clerk = world.clients["clerk"].get("/api/v1/members").json()["items"]
+    assert {m["full_name"] for m in clerk} == {"Đặng Đức Ước", "Lê Văn Thử"}
+    national = world.clients["national"].get("/api/v1/members", {"unit": "P2", "status": "all"})
+    national = national.json()
+    assert [m["full_name"] for m in national["items"]] == ["Ngô Thị Ngoài"]
+
+
+def test_the_outsiders_import_refuses_the_row_naming_another_subtree(
+    world: SimpleNamespace,
+) -> None:
+    job = _upload(world.clients["outsider"], "code,name,kind,parent_code\nK8,Chi bộ 8,cell,C1\n")
+    body = world.clients["outsider"].get(job["Location"]).json()
+    assert body["status"] == "refused", body
+    # The same refusal as for a unit that does not exist: the file learns nothing.
+    assert [e["code"] for e in body["report"]["errors"]] == ["import.unit_unknown"]
+    assert not OrgUnit.objects.filter(code="K8").exists()
+    assert "Xã Một" not in str(body)
+
+
+def test_no_authentication_answers_401_in_the_shape_of_every_refusal(
+    world: SimpleNamespace,
+) -> None:
+    response = Client().get(f"/api/v1/members/{world.full.pk}")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["code"] == "unauthenticated"
