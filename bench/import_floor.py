@@ -23,7 +23,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,8 +36,8 @@ from django.db import connection, transaction  # noqa: E402
 
 from bench.import_members import ensure_tree  # noqa: E402
 from bench.national import machine  # noqa: E402
+from cadrebook.core.bulk import drop_secondary_structures  # noqa: E402
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod  # noqa: E402
-from cadrebook.members.synthetic import _drop_secondary_structures  # noqa: E402
 from cadrebook.orgs.models import OrgUnit  # noqa: E402
 
 M, E, P = (m._meta.db_table for m in (Member, MemberEvent, MemberPeriod))
@@ -120,33 +119,18 @@ def _sqlite_sql(sql: str) -> str:
     )
 
 
-def _drop_sqlite_indexes(cursor: Any) -> list[str]:
-    """SQLite's foreign keys belong to the tables; only the secondary indexes can go."""
-    cursor.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        "AND tbl_name IN (%s, %s, %s)",
-        [M, E, P],
-    )
-    restore = []
-    for name, sql in cursor.fetchall():
-        cursor.execute(f'DROP INDEX "{name}"')
-        restore.append(sql)
-    return restore
-
-
 def load(rows: int, cells: list[int], rebuild: bool) -> dict[str, float]:
     """Write the rows (and rebuild the structures if asked); roll everything back."""
     phases: dict[str, float] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
         sqlite = connection.vendor == "sqlite"
+        restore = drop_secondary_structures(cursor, [M, E, P]) if rebuild else []
         if sqlite:
             cursor.execute("CREATE TEMP TABLE floor_cells (k INTEGER PRIMARY KEY, id INTEGER)")
             cursor.executemany("INSERT INTO floor_cells VALUES (%s, %s)", list(enumerate(cells)))
-            restore = _drop_sqlite_indexes(cursor) if rebuild else []
             statements = [SQLITE_MEMBERS, _sqlite_sql(EVENTS), _sqlite_sql(PERIODS)]
         else:
-            restore = _drop_secondary_structures(cursor, [M, E, P]) if rebuild else []
             statements = [MEMBERS, EVENTS, PERIODS]
         for name, sql in zip(("members", "events", "periods"), statements, strict=True):
             t = time.perf_counter()

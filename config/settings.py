@@ -176,6 +176,9 @@ CACHES = {
 # Imports: uploaded files are kept under VAR_DIR/imports until the import is finished.
 IMPORT_DIR = VAR_DIR / "imports"
 CADREBOOK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 200) * 1024 * 1024
+# A members import into member tables that hold nobody yet (a deployment's first load) drops
+# their secondary indexes and keys for the load and rebuilds them before it commits.
+CADREBOOK_IMPORT_FIRST_LOAD = env_bool("IMPORT_FIRST_LOAD", True)
 # Rebuild the statistics aggregates in the background after every import that wrote data.
 CADREBOOK_STATS_REBUILD_AFTER_IMPORT = env_bool("STATS_REBUILD_AFTER_IMPORT", True)
 # Time of day ("HH:MM", server time) `cadrebook serve` rebuilds them; empty: never.

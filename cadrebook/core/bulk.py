@@ -98,3 +98,58 @@ def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def drop_secondary_structures(cursor: Any, tables: Sequence[str]) -> list[str]:
+    """Drop what slows a large load into `tables` and return the statements that put it back
+    (run them in order, in the same transaction) — the way pg_restore loads data.
+
+    PostgreSQL: the foreign keys, unique constraints and secondary indexes (primary keys
+    stay); the rebuilt constraints check every row at once. SQLite: the secondary indexes
+    (its unique and foreign keys belong to the tables and stay). DDL is transactional on
+    both, so a rollback puts everything back as it was."""
+    if connection.vendor != "postgresql":
+        marks = ", ".join(["%s"] * len(tables))
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            list(tables),
+        )
+        sqlite_restore = []
+        for name, sql in cursor.fetchall():
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            sqlite_restore.append(sql)
+        return sqlite_restore
+    # Rows written earlier in this transaction may have foreign-key checks queued; a table
+    # with pending checks cannot be altered, so run them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(
+        """
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
+        FROM pg_constraint c
+        WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'u')
+        ORDER BY c.contype DESC, c.conname
+        """,
+        [list(tables)],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        ORDER BY 1
+        """,
+        [list(tables)],
+    )
+    indexes = cursor.fetchall()
+    restore = []
+    for table, name, definition, _kind in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for name, definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+        restore.insert(0, definition)  # indexes first, then unique keys, then foreign keys
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys' default
+    return restore

@@ -37,7 +37,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
-from cadrebook.core.bulk import RowWriter, copy_text
+from cadrebook.core.bulk import RowWriter, copy_text, drop_secondary_structures
 from cadrebook.core.dates import add_months, age_in_months
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
@@ -958,45 +958,6 @@ class _CopyWriter(RowWriter):
     text = True
 
 
-# Index handling for large COPY loads on PostgreSQL ------------------------------------------------
-def _drop_secondary_structures(cursor: Any, tables: list[str]) -> list[str]:
-    """Drop the foreign keys, unique constraints and secondary indexes of `tables` (primary
-    keys stay) and return the statements that put them back — the way pg_restore loads data.
-    Inside the generator's transaction, so a failure restores everything."""
-    # Rows written earlier in this transaction may have foreign-key checks queued; a table
-    # with pending checks cannot be altered, so run them now.
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute(
-        """
-        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
-        FROM pg_constraint c
-        WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'u')
-        ORDER BY c.contype DESC, c.conname
-        """,
-        [tables],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i
-        WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-        ORDER BY 1
-        """,
-        [tables],
-    )
-    indexes = cursor.fetchall()
-    restore = []
-    for table, name, definition, _kind in constraints:
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for name, definition in indexes:
-        cursor.execute(f"DROP INDEX {name}")
-        restore.insert(0, definition)  # indexes first, then unique keys, then foreign keys
-    return restore
-
-
 # The entry point ----------------------------------------------------------------------------------
 def national_params(members: int) -> dict[str, int]:
     """Tree sizes that keep the national shape: the central committee, 34 provinces, and
@@ -1065,7 +1026,7 @@ def generate(
             writer: _OrmWriter | _CopyWriter = _CopyWriter(cursor) if copy else _OrmWriter()
             restore: list[str] = []
             if copy and rebuild_indexes:
-                restore = _drop_secondary_structures(
+                restore = drop_secondary_structures(
                     cursor, ["members_member", "members_memberevent", "members_memberperiod"]
                 )
             writer.write(OrgUnit, UNIT_COLUMNS, tree.rows)

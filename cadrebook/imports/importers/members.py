@@ -14,12 +14,13 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cadrebook.core.bulk import RowWriter, any_of, reserve_ids
+from cadrebook.core.bulk import RowWriter, any_of, drop_secondary_structures, reserve_ids
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
@@ -98,6 +99,10 @@ def member_lookup(external_ids: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+class _NotFirst(Exception):
+    """The member tables were written to before the first load took its lock."""
+
+
 class MembersImporter:
     """One run over a members file; see the module docstring."""
 
@@ -117,6 +122,11 @@ class MembersImporter:
         # warnings of a refused or dry run match what the import would leave).
         self.unit_rows: dict[int, int] = {}
         self.unwritten_full: dict[int, int] = defaultdict(int)
+        self.first_load = False  # see _begin_first_load
+        # The first id this import wrote: members from it on are this file's rows, which the
+        # look-ups of later chunks leave to the in-file checks (so they are reported once, as
+        # "row N", however the file is cut into chunks).
+        self.own_from: int | None = None
 
     def _unit_by_id(self, unit_id: int) -> UnitInfo:
         return self.ctx.units.by_id[unit_id]
@@ -126,11 +136,50 @@ class MembersImporter:
         ctx = self.ctx
         with connection.cursor() as cursor:
             writer = RowWriter(cursor)
+            restore = self._begin_first_load(cursor)
             for chunk in chunked(parsed_rows(ctx, table)):
                 ctx.tick("checking")
                 self.check_chunk(chunk, writer)
                 ctx.tick("writing")
+            for statement in restore:
+                ctx.tick("writing")
+                cursor.execute(statement)
         self.warn_small_cells()
+
+    def _begin_first_load(self, cursor: Any) -> list[str]:
+        """A deployment's first load — members into member tables that hold nobody yet —
+        writes them without their secondary indexes (and, on PostgreSQL, unique and foreign
+        keys) and rebuilds those at the end, in the same transaction, as pg_restore does: a
+        rebuild costs a fraction of keeping them up to date row by row. The rebuilt keys
+        check every row again; a rollback (refusal, dry run, error) puts them back as they
+        were. With nobody there before, nothing needs looking up either: every check against
+        earlier rows is against this file's (`first_load`).
+
+        Not for an import into tables with members: dropping the indexes locks the tables
+        against readers until the import commits. Where the lock cannot be had at once (a
+        long reader), the import goes the usual way."""
+        if (
+            not settings.CADREBOOK_IMPORT_FIRST_LOAD
+            or not self.ctx.writing
+            or Member.objects.exists()
+        ):
+            return []
+        tables = [m._meta.db_table for m in (Member, MemberEvent, MemberPeriod)]
+        try:
+            with transaction.atomic():  # a savepoint: a lock timeout leaves the rest alone
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
+                restore = drop_secondary_structures(cursor, tables)
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+                    # Rebuilding with more memory sorts in one pass.
+                    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                if Member.objects.exists():  # somebody wrote before the lock was ours
+                    raise _NotFirst
+        except (_NotFirst, OperationalError):
+            return []
+        self.first_load = True
+        return restore
 
     def check_chunk(
         self, chunk: list[tuple[int, dict[str, Any], MemberRow | None]], writer: RowWriter
@@ -139,10 +188,13 @@ class MembersImporter:
         report = ctx.report
         rows = [(n, raw, r) for n, raw, r in chunk if r is not None]
         ctx.units.load({r.unit_code for _n, _raw, r in rows})
-        known = member_lookup(sorted({r.external_id for _n, _raw, r in rows}))
-        taken_ids = self._taken("national_id", [r.national_id for _n, _raw, r in rows])
-        taken_cards = self._taken("card_number", [r.card_number for _n, _raw, r in rows])
-        people = self._people(rows)
+        if self.first_load:  # nobody was there before: only this file's rows, held below
+            known, taken_ids, taken_cards, people = {}, {}, {}, {}
+        else:
+            known = member_lookup(sorted({r.external_id for _n, _raw, r in rows}))
+            taken_ids = self._taken("national_id", [r.national_id for _n, _raw, r in rows])
+            taken_cards = self._taken("card_number", [r.card_number for _n, _raw, r in rows])
+            people = self._people(rows)
         refused_before = len(report.refused_rows)
         new_rows: list[tuple[int, MemberRow, UnitInfo, Any]] = []
         for number, raw, row in rows:
@@ -193,7 +245,8 @@ class MembersImporter:
                     f"SELECT {column}, id, external_id FROM {table} WHERE {condition}", params
                 )
                 for value, pk, ext in cursor.fetchall():
-                    out[value] = ext or f"{PK_PREFIX}{pk}"
+                    if not self._own(pk):
+                        out[value] = ext or f"{PK_PREFIX}{pk}"
         return out
 
     def _people(self, rows: list[Any]) -> dict[tuple[str, dt.date], list[tuple[str, str]]]:
@@ -223,10 +276,15 @@ class MembersImporter:
                     [x for pair in part for x in pair],
                 )
                 for norm, birth, pk, ext, path in cursor.fetchall():
+                    if self._own(pk):
+                        continue
                     if isinstance(birth, str):  # SQLite hands dates back as text here
                         birth = dt.date.fromisoformat(birth)
                     out[(norm, birth)].append((ext or f"{PK_PREFIX}{pk}", path))
         return out
+
+    def _own(self, pk: int) -> bool:
+        return self.own_from is not None and pk >= self.own_from
 
     def _province(self, path: str) -> str:
         return path[: 1 * 4]
@@ -588,6 +646,8 @@ class MembersImporter:
     ) -> None:
         report = self.ctx.report
         first_id = reserve_ids(Member, len(new_rows))
+        if self.own_from is None:
+            self.own_from = first_id
         members: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         periods: list[tuple[Any, ...]] = []
