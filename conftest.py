@@ -134,6 +134,27 @@ def make_member(db: None, actor: Any) -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture
+def token_clients(db: None) -> Callable[..., dict[str, Any]]:
+    """token_clients([(username, role, unit), ...]) -> {username: test client sending that
+    user's personal API token}; each user gets the role on the unit (None: everywhere)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cadrebook.accounts.services import role_grant, token_create
+
+    def make(grants: list[tuple[str, str, Any]]) -> dict[str, Any]:
+        clients = {}
+        for name, role, unit in grants:
+            user = get_user_model().objects.create_user(username=name)
+            role_grant(actor=None, user=user, role=role, unit=unit)
+            _token, raw = token_create(actor=None, user=user, name=f"{name}-script")
+            clients[name] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return clients
+
+    return make
+
+
 CHROMIUM = os.environ.get("CADREBOOK_CHROMIUM", "/usr/bin/chromium")
 
 

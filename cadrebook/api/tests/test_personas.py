@@ -14,12 +14,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from cadrebook.accounts.roles import Role
-from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.api.root import api
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member
@@ -33,7 +31,7 @@ SECRETS = ["Đặng Đức Ước", "Lê Văn Thử", "001090030100", "Tỉnh M�
 
 
 @pytest.fixture
-def world(settings: Any) -> SimpleNamespace:
+def world(settings: Any, token_clients: Any) -> SimpleNamespace:
     """P1 > C1 > K1 (two members), K1B; P1 > C1B. P2 > C2 > K2 (one member). One token per
     persona; an import validated for the organizer."""
     settings.CADREBOOK_API_WRITES_PER_TOKEN = "10000/min"
@@ -76,17 +74,14 @@ def world(settings: Any) -> SimpleNamespace:
         gender="female",
         birth_date=dt.date(1994, 1, 1),
     )
-    clients = {}
-    for name, role, unit in [
-        ("national", Role.ADMINISTRATOR, None),
-        ("organizer", Role.ORGANIZER, p1),
-        ("clerk", Role.CLERK, k1),
-        ("outsider", Role.ORGANIZER, p2),
-    ]:
-        user = get_user_model().objects.create_user(username=name)
-        role_grant(actor=None, user=user, role=role, unit=unit)
-        _token, raw = token_create(actor=None, user=user, name=f"{name}-script")
-        clients[name] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    clients = token_clients(
+        [
+            ("national", Role.ADMINISTRATOR, None),
+            ("organizer", Role.ORGANIZER, p1),
+            ("clerk", Role.CLERK, k1),
+            ("outsider", Role.ORGANIZER, p2),
+        ]
+    )
     job = _upload(clients["organizer"], "code,name,kind,parent_code\nK9,Chi bộ 9,cell,C1\n")
     assert job.status_code == 202, job.content
     return SimpleNamespace(

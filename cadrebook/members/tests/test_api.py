@@ -22,7 +22,7 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def api() -> dict[str, Any]:
+def api(token_clients) -> dict[str, Any]:
     p = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
     c1 = unit_create(actor=None, code="P1.C1", name="Xã Một", kind="commune_committee", parent=p)
     k1 = unit_create(actor=None, code="K1", name="Chi bộ Một", kind="grassroots_cell", parent=c1)
@@ -50,17 +50,14 @@ def api() -> dict[str, Any]:
         gender="female",
         birth_date=TODAY.replace(year=TODAY.year - 17),
     )
-    clients = {}
-    for name, role, unit in [
-        ("clerk1", Role.CLERK, k1),
-        ("clerk2", Role.CLERK, k2),
-        ("viewer", Role.VIEWER, c1),
-        ("outsider", Role.ORGANIZER, p2),
-    ]:
-        user = get_user_model().objects.create_user(username=name)
-        role_grant(actor=None, user=user, role=role, unit=unit)
-        _token, raw = token_create(actor=None, user=user, name=f"{name}-script")
-        clients[name] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    clients = token_clients(
+        [
+            ("clerk1", Role.CLERK, k1),
+            ("clerk2", Role.CLERK, k2),
+            ("viewer", Role.VIEWER, c1),
+            ("outsider", Role.ORGANIZER, p2),
+        ]
+    )
     return {"people": people, "young": young, "c": clients}
 
 

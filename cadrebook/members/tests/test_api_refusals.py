@@ -8,11 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from cadrebook.accounts.roles import Role
-from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.orgs.services import unit_create
@@ -33,7 +30,7 @@ def _person(unit: Any, name: str, birth: dt.date | None = dt.date(1990, 1, 1)) -
 
 
 @pytest.fixture
-def w() -> SimpleNamespace:
+def w(token_clients: Any) -> SimpleNamespace:
     p = unit_create(actor=None, code="P", name="Tỉnh", kind="province_committee")
     c = unit_create(actor=None, code="C", name="Xã", kind="commune_committee", parent=p)
     k = unit_create(actor=None, code="K", name="Chi bộ", kind="grassroots_cell", parent=c)
@@ -60,11 +57,9 @@ def w() -> SimpleNamespace:
     removed = _person(k, "Đã Xóa Tên")
     ms.member_admit(actor=None, member=removed, date=dt.date(2016, 1, 4))
     ms.member_remove(actor=None, member=removed, date=TODAY - dt.timedelta(days=10), reason="x")
-    user = get_user_model().objects.create_user(username="clerk")
-    role_grant(actor=None, user=user, role=Role.CLERK, unit=c)
-    _token, raw = token_create(actor=None, user=user, name="script")
+    client = token_clients([("clerk", Role.CLERK, c)])["clerk"]
     people = {m.full_name: m for m in Member.objects.all()}
-    return SimpleNamespace(client=Client(HTTP_AUTHORIZATION=f"Bearer {raw}"), people=people)
+    return SimpleNamespace(client=client, people=people)
 
 
 # (member, event body, code, whether the rule set names its source)
