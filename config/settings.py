@@ -192,6 +192,10 @@ CADREBOOK_STATS_DAILY_DEPTH = env_int("STATS_DAILY_DEPTH", 2)
 CADREBOOK_API_WRITES_PER_TOKEN = env_str("API_WRITES_PER_TOKEN", "120/min")
 CADREBOOK_API_WRITES_PER_IP = env_str("API_WRITES_PER_IP", "600/min")
 CADREBOOK_API_AUTH_FAILURES_PER_IP = env_str("API_AUTH_FAILURES_PER_IP", "30/min")
+# The reverse proxies in front of Cadrebook: the per-address limits read the client's address
+# from the X-Forwarded-For entry they add. 0 (no proxy): the connection's address, so a client
+# cannot choose its own by sending the header.
+NINJA_NUM_PROXIES = env_int("NUM_PROXIES", 0)
 CADREBOOK_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
 # How many refused rows an import keeps in its report (the XLSX report has all of them).
 IMPORT_REPORT_MAX_ERRORS = env_int("IMPORT_REPORT_MAX_ERRORS", 10000)

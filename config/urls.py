@@ -2,11 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from cadrebook.accounts.views import choose_language
-from cadrebook.api.root import api
+from cadrebook.api.root import api, unknown_path
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False)),
@@ -20,5 +20,6 @@ urlpatterns = [
     path("imports/", include("cadrebook.imports.urls")),
     path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),
     path("admin/", admin.site.urls),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import Throttled
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from cadrebook.accounts.models import ApiToken
 from cadrebook.accounts.services import token_digest
@@ -44,3 +44,13 @@ class TokenAuth(HttpBearer):
         request.api_token = found  # type: ignore[attr-defined]
         via_var.set(f"token:{found.name}")
         return found.user
+
+
+class BrowserSession(SessionAuth):
+    """The browser's session; its writes need the CSRF token. A request with no signed-in
+    user is not a session at all: it gets 401 (unauthenticated), not a CSRF refusal."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)

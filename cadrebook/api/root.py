@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, Throttled, ValidationError
-from ninja.security import django_auth
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from cadrebook.api.auth import TokenAuth
+from cadrebook.api.auth import BrowserSession, TokenAuth
 from cadrebook.api.throttling import WritesPerAddress, WritesPerToken
 from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
@@ -22,6 +21,10 @@ from cadrebook.reports.api import router as reports_router
 # Refusals that are not a fault of the input itself.
 STATUS_BY_CODE = {
     "member.stale_version": 409,
+    # A value another record already holds: a conflict with that record, not bad input.
+    "unit.code_taken": 409,
+    "member.national_id_taken": 409,
+    "card.taken": 409,
     "import.finished": 409,
     "import.not_validated": 409,
     "import.not_yours": 403,
@@ -34,7 +37,7 @@ api = NinjaAPI(
     title="Cadrebook API",
     version="1",
     urls_namespace="api-v1",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), BrowserSession()],
     throttle=[WritesPerToken(), WritesPerAddress()],
     docs_url="/docs",
 )
@@ -74,7 +77,10 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first field at fault; `errors` lists them all."""
     errors = [dict(e) for e in exc.errors]
     first = errors[0] if errors else {}
-    loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
+    loc = [str(part) for part in first.get("loc", [])]
+    if loc[:1] == ["body"] and len(loc) > 2:
+        loc = loc[2:]  # ("body", "<the handler's parameter>", field…): name the field
+    loc = [part for part in loc if part not in ("body", "query", "path")]
     body = {
         "code": "validation_error",
         "message": str(first.get("msg", _("The request does not fit the schema."))),
@@ -98,3 +104,21 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     )
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+# Codes of the refusals ninja itself raises (a body that is not JSON, a failed CSRF check).
+HTTP_ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "not_allowed"}
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals in the shape of every refusal."""
+    code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+    return api.create_response(request, {"code": code, "message": str(exc)}, status=exc.status_code)
+
+
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/v1/: a 404 in the shape of every refusal."""
+    return JsonResponse(
+        {"code": "not_found", "message": _("No such address in the API.")}, status=404
+    )

@@ -12,6 +12,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from cadrebook.core.context import via_var
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.scoping import scope_for
 from cadrebook.imports.models import ImportJob, JobStatus
@@ -103,7 +104,7 @@ def import_create(
         personal_only=personal_only,
     )
     if confirm:
-        commit_import.enqueue(str(job.pk), request.user.pk)
+        commit_import.enqueue(str(job.pk), request.user.pk, via_var.get())
     else:
         validate_import.enqueue(str(job.pk), request.user.pk)
     job.refresh_from_db()
@@ -126,13 +127,17 @@ def import_commit(request: HttpRequest, job_id: uuid.UUID) -> Any:
     job = _job(request, job_id)
     if job.created_by_id != request.user.pk:
         raise ServiceError("import.not_yours", "Only the user who uploaded the file may import it.")
-    if job.status != JobStatus.VALIDATED:
+    # Only the request that moves the job out of "validated" enqueues it: two confirmations
+    # at once import the file once.
+    taken = ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED).update(
+        status=JobStatus.QUEUED
+    )
+    if not taken:
         raise ServiceError(
             "import.not_validated",
             "Only a validated import waiting for confirmation can be confirmed.",
         )
-    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
-    commit_import.enqueue(str(job.pk), request.user.pk)
+    commit_import.enqueue(str(job.pk), request.user.pk, via_var.get())
     job.refresh_from_db()
     return Status(202, _out(request, job))
 

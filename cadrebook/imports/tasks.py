@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django_tasks import task
 
+from cadrebook.core.context import via_var
 from cadrebook.imports.models import ImportJob
 from cadrebook.imports.services import import_job_commit, import_job_validate
 
@@ -23,7 +24,12 @@ def validate_import(job_id: str, user_id: int | None) -> str:
 
 
 @task()
-def commit_import(job_id: str, user_id: int | None) -> str:
-    """Import a validated file for real."""
+def commit_import(job_id: str, user_id: int | None, via: str = "") -> str:
+    """Import a validated file for real; `via` is how it was asked for (a token's name), so
+    the audit entries written in the worker say so as a request's would."""
     job = ImportJob.objects.get(pk=job_id)
-    return str(import_job_commit(actor=_user(user_id), job=job).status)
+    reset = via_var.set(via)
+    try:
+        return str(import_job_commit(actor=_user(user_id), job=job).status)
+    finally:
+        via_var.reset(reset)

@@ -129,9 +129,9 @@ class EventIn(Schema):
     type: EventTypeIn
     date: dt.date
     to_unit: str | None = Field(None, description="Receiving unit (transfers), host unit")
-    destination: str = Field("", description="A transfer out of Cadrebook: where to")
+    destination: str = Field("", max_length=255, description="A transfer out of Cadrebook")
     document: str = Field("", max_length=64, description="Deciding document, e.g. 28-NQ/TU")
-    reason: str = Field("", max_length=500)
+    reason: str = Field("", max_length=255)
 
 
 def _out(member: Member, sensitive: bool) -> dict[str, Any]:
@@ -176,16 +176,19 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         unit = visible.order_by("depth", "path").first()
         if unit is None:
             return {"items": [], "next_cursor": None}
+    sensitive = can(request.user, "view_sensitive", unit.path)
+    if (query.born_before or query.born_after) and not sensitive:
+        # Dates of birth are masked for this role: filtering by them would unmask them.
+        raise forbidden()
     data = {"status": query.status or "active", "q": query.q or "", "gender": query.gender}
     data["as_of"] = query.as_of
-    members = filtered_members(unit, data).visible_to(request.user)
+    members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
     if query.born_before:
         members = members.filter(birth_date__lt=query.born_before)
     if query.born_after:
         members = members.filter(birth_date__gt=query.born_after)
     members = members.select_related("pending_transfer_to")
-    page = keyset_page(members, "name", query.cursor, ranked=bool(query.q))
-    sensitive = can(request.user, "view_sensitive", unit.path)
+    page = keyset_page(members, "name", query.cursor, ranked=True)
     return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
 
 
@@ -337,17 +340,19 @@ class MemberPatch(RowModel):
     """Personal data to change: the fields of `PersonalData`, each optional."""
 
     version: int = Field(..., description="The version read; a stale one answers 409")
-    full_name: FullName | None = None
-    gender: GenderCode | None = None
+    # Only the date of birth and the national ID may be cleared with null; for the other
+    # fields null is refused (422) like any value of the wrong type. Absent fields stay.
+    full_name: FullName = Field(None)  # type: ignore[assignment]
+    gender: GenderCode = Field(None)  # type: ignore[assignment]
     birth_date: OptDate = None
-    ethnicity: Text64 | None = None
+    ethnicity: Text64 = Field(None)  # type: ignore[assignment]
     national_id: ShortId | None = None
-    hometown: Text255 | None = None
-    education_level: EducationCode | None = None
-    theory_level: TheoryCode | None = None
-    occupation: Text128 | None = None
-    phone: Text32 | None = None
-    address: Text255 | None = None
+    hometown: Text255 = Field(None)  # type: ignore[assignment]
+    education_level: EducationCode = Field(None)  # type: ignore[assignment]
+    theory_level: TheoryCode = Field(None)  # type: ignore[assignment]
+    occupation: Text128 = Field(None)  # type: ignore[assignment]
+    phone: Text32 = Field(None)  # type: ignore[assignment]
+    address: Text255 = Field(None)  # type: ignore[assignment]
 
 
 @router.post("", response={201: MemberOut}, summary="Register an applicant (and admit)")

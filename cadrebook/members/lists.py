@@ -28,6 +28,8 @@ from cadrebook.reports.figures import age_brackets, latest_birth_date
 PAGE_SIZE = 50
 
 # Sort name -> the (indexed) column ordered by; the member id breaks ties.
+# Filters that read a field masked for roles without "view_sensitive".
+SENSITIVE_FILTERS = ("bracket", "ethnicity", "born_before", "born_after")
 SORTS: dict[str, str] = {
     "name": "name_norm",
     "birth_date": "birth_date",
@@ -99,9 +101,15 @@ class MemberFilterForm(forms.Form):
         return data
 
 
-def filtered_members(unit: OrgUnit, data: dict[str, Any]) -> QuerySet[Member]:
+def filtered_members(
+    unit: OrgUnit, data: dict[str, Any], *, sensitive: bool = True
+) -> QuerySet[Member]:
     """The members of `unit`'s subtree that pass the cleaned filters `data`, annotated with
-    the sort keys. Scoping to the user is the caller's (`visible_to`)."""
+    the sort keys. Scoping to the user is the caller's (`visible_to`). Without `sensitive`
+    (a role that sees those fields masked) the filters on them are left out — age bracket,
+    ethnicity, national ID — since filtering would tell what the mask hides."""
+    if not sensitive:
+        data = {k: v for k, v in data.items() if k not in SENSITIVE_FILTERS}
     qs = Member.objects.filter(subtree_q("unit__path", [unit.path])).select_related("unit")
     status = data.get("status") or "active"
     if status == "active":
@@ -135,7 +143,8 @@ def filtered_members(unit: OrgUnit, data: dict[str, Any]) -> QuerySet[Member]:
     if not text:
         return qs
     norm = normalize_name(text)
-    qs = qs.filter(Q(name_norm__contains=norm) | Q(national_id=text) | Q(card_number=text))
+    found = Q(name_norm__contains=norm) | Q(card_number=text)
+    qs = qs.filter(found | Q(national_id=text) if sensitive else found)
     # Names with the diacritics exactly as typed come first.
     return qs.annotate(
         rank=Case(
@@ -174,13 +183,14 @@ def keyset_page(qs: QuerySet[Member], sort: str, cursor: str = "", *, ranked: bo
     `ranked`: a search text ranks exact-diacritic matches first (the `rank` annotation)."""
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    ranked = ranked and "rank" in qs.query.annotations  # a blank search text ranks nothing
     segments = _segments(qs, column, ranked)
     start, value, last_pk = _decode(cursor, column) if cursor else (0, None, None)
     rows: list[Member] = []
     for index in range(start, len(segments)):
         condition, has_value = segments[index]
         part = qs.filter(condition)
-        if index == start and last_pk is not None:
+        if index == start and last_pk is not None and (value is not None or not has_value):
             part = part.filter(_after(column, value, last_pk, has_value, descending))
         keys = [column, "pk"] if has_value else ["pk"]
         part = part.order_by(*[F(k).desc() if descending else F(k).asc() for k in keys])
@@ -218,6 +228,8 @@ def _decode(cursor: str, column: str) -> tuple[int, Any, int | None]:
         index, value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
         if column != "name_norm" and value is not None:
             value = dt.date.fromisoformat(value)
+        elif column == "name_norm" and not isinstance(value, str | None):
+            raise ValueError(cursor)
         if not isinstance(index, int) or not isinstance(pk, int) or not 0 <= index < 4:
             raise ValueError(cursor)
     except (ValueError, TypeError, UnicodeDecodeError):

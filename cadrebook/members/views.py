@@ -328,8 +328,11 @@ def member_list(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     if unit is None:
         return render(request, "members/list.html", {"form": form, "unit": None})
-    members = filtered_members(unit, data).visible_to(request.user)
+    sensitive = can(request.user, "view_sensitive", unit.path)
+    members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
     sort = data.get("sort") or "name"
+    if not sensitive and sort.lstrip("-") == "birth_date":
+        sort = "name"  # the order of masked dates of birth would tell them
     fmt = request.GET.get("export", "")
     if fmt in ("csv", "xlsx") and form.is_valid():
         return _export(request, unit, members, sort, fmt, data)

@@ -59,9 +59,11 @@ def _out(unit: OrgUnit, parents: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _parents(units: list[OrgUnit]) -> dict[str, str]:
+def _parents(request: HttpRequest, units: list[OrgUnit]) -> dict[str, str]:
+    """Codes of the units' parents that the caller may see (the others read as null)."""
     paths = {u.path[: -OrgUnit.steplen] for u in units if u.depth > 1}
-    return dict(OrgUnit.objects.filter(path__in=paths).values_list("path", "code"))
+    visible = OrgUnit.objects.visible_to(request.user, "view")
+    return dict(visible.filter(path__in=paths).values_list("path", "code"))
 
 
 @router.get("", response=UnitPage, summary="Units the caller may see, by code")
@@ -83,7 +85,7 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
     rows = list(units.order_by("code")[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    parents = _parents(rows)
+    parents = _parents(request, rows)
     return {
         "items": [_out(u, parents) for u in rows],
         "next_cursor": rows[-1].code if more and rows else None,
@@ -93,7 +95,7 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
 @router.get("/{code}", response=UnitOut, summary="One unit")
 def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
-    return _out(unit, _parents([unit]))
+    return _out(unit, _parents(request, [unit]))
 
 
 class UnitIn(UnitFields):
@@ -144,13 +146,13 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
     )
     unit.refresh_from_db()
     response["Location"] = f"{API_ROOT}/units/{quote(unit.code)}"
-    return 201, _out(unit, _parents([unit]))
+    return 201, _out(unit, _parents(request, [unit]))
 
 
 @router.patch("/{code}", response=UnitOut, summary="Rename a unit")
 def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str, Any]:
     unit = unit_rename(actor=request.user, unit=_managed(request, code), name=payload.name)
-    return _out(unit, _parents([unit]))
+    return _out(unit, _parents(request, [unit]))
 
 
 @router.post("/{code}/move", response=UnitOut, summary="Move a unit under another")
@@ -160,7 +162,7 @@ def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any
     parent = _managed(request, payload.parent)
     moved = member_services.unit_move(actor=request.user, unit=unit, new_parent=parent)
     moved.refresh_from_db()
-    return _out(moved, _parents([moved]))
+    return _out(moved, _parents(request, [moved]))
 
 
 @router.post("/{code}/merge", response=UnitOut, summary="Merge a unit into another")
@@ -173,4 +175,4 @@ def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, A
         actor=request.user, unit=unit, into=into, date=payload.date, document=payload.document
     )
     merged.refresh_from_db()
-    return _out(merged, _parents([merged]))
+    return _out(merged, _parents(request, [merged]))

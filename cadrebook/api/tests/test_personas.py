@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -288,3 +289,70 @@ def test_no_authentication_answers_401_in_the_shape_of_every_refusal(
     response = Client().get(f"/api/v1/members/{world.full.pk}")
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
     assert response.json()["code"] == "unauthenticated"
+
+
+# Inputs that once made the API fail or say too much ---------------------------------------------
+def test_odd_inputs_get_refusals_in_the_shape_of_every_refusal(world: SimpleNamespace) -> None:
+    organizer = world.clients["organizer"]
+    assert organizer.get("/api/v1/members", {"q": " ", "unit": "P1"}).status_code == 200
+    for cursor in ("WzAsIG51bGwsIDFd", "WzAsIDUsIDFd", "not-base64"):  # [0,null,1], [0,5,1]
+        assert organizer.get("/api/v1/members", {"cursor": cursor}).status_code == 200
+    member = Member.objects.get(pk=world.full.pk)
+    response = _json(
+        organizer,
+        "patch",
+        f"/api/v1/members/{member.pk}",
+        {"version": member.version, "gender": None},
+    )
+    assert response.status_code == 422 and response.json()["field"] == "gender"
+    long = {"type": "removed", "date": "2025-01-02", "reason": "x" * 256}
+    response = _json(organizer, "post", f"/api/v1/members/{member.pk}/events", long)
+    assert response.status_code == 422 and response.json()["field"] == "reason"
+    response = organizer.post("/api/v1/units", "{not json", content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+    response = organizer.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    taken = {"code": "K1B", "name": "Again", "kind": "grassroots_cell", "parent": "C1"}
+    response = _json(organizer, "post", "/api/v1/units", taken)
+    assert response.status_code == 409 and response.json()["code"] == "unit.code_taken"
+
+
+def test_a_write_without_credentials_is_401_and_a_session_write_needs_csrf(
+    world: SimpleNamespace,
+) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/api/v1/units", {}, content_type="application/json")
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
+    browser.force_login(get_user_model().objects.get(username="organizer"))
+    assert browser.get("/api/v1/units/K1").status_code == 200
+    response = browser.patch("/api/v1/units/K1", {"name": "X"}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    assert OrgUnit.objects.get(code="K1").name == "Chi bộ Thôn Một"
+
+
+def test_the_address_limit_is_not_escaped_by_a_forwarded_for_header(
+    world: SimpleNamespace, settings: Any
+) -> None:
+    settings.CADREBOOK_API_AUTH_FAILURES_PER_IP = "3/min"
+    wrong = [
+        Client(HTTP_AUTHORIZATION="Bearer cb_wrong", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+        for n in range(5)
+    ]
+    assert [c.get("/api/v1/units").status_code for c in wrong] == [401, 401, 401, 429, 429]
+
+
+def test_masked_fields_cannot_be_found_by_filtering(
+    world: SimpleNamespace, token_clients: Any
+) -> None:
+    viewer = token_clients([("viewer", Role.VIEWER, OrgUnit.objects.get(code="P1"))])["viewer"]
+    response = viewer.get("/api/v1/members", {"born_before": "1991-01-01"})
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    assert viewer.get("/api/v1/members", {"q": "001090030100"}).json()["items"] == []
+    organizer = world.clients["organizer"]
+    found = organizer.get("/api/v1/members", {"q": "001090030100"}).json()["items"]
+    assert [m["full_name"] for m in found] == ["Đặng Đức Ước"]
+
+
+def test_a_parent_out_of_the_callers_scope_reads_as_null(world: SimpleNamespace) -> None:
+    assert world.clients["clerk"].get("/api/v1/units/K1").json()["parent"] is None
+    assert world.clients["organizer"].get("/api/v1/units/K1").json()["parent"] == "C1"

@@ -244,3 +244,27 @@ def test_a_missing_import_answers_404_with_a_code_and_message_like_other_refusal
     response = logged_in(people.clerk).get(f"{API}/00000000-0000-4000-8000-000000000000")
     assert response.status_code == 404
     assert {"code", "message"} <= set(response.json())
+
+
+def test_a_commit_in_the_worker_is_audited_with_the_token_that_asked_for_it(
+    people: SimpleNamespace, monkeypatch: Any
+):
+    """The worker runs outside the request: the token's name travels with the task."""
+    from cadrebook.accounts.services import token_create
+    from cadrebook.imports import api as imports_api
+    from cadrebook.imports.tasks import commit_import
+
+    _token, raw = token_create(actor=None, user=people.clerk, name="nightly-sync")
+    script = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = created(post_file(script, GOOD))
+    queued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        imports_api, "commit_import", SimpleNamespace(enqueue=lambda *a: queued.append(a))
+    )
+    assert script.post(f"{API}/{body['id']}/commit").status_code == 202
+    assert script.post(f"{API}/{body['id']}/commit").status_code == 409  # queued once
+    assert queued == [(body["id"], people.clerk.pk, "token:nightly-sync")]
+    # What the worker then does with those arguments, outside any request.
+    assert commit_import.call(*queued[0]) == "done"
+    entry = AuditEntry.objects.filter(event_type="import.members").latest("id")
+    assert entry.via == "token:nightly-sync"

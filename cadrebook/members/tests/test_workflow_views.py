@@ -540,3 +540,23 @@ def test_column_headers_sort_the_list_and_turn_the_order_round(client, world):
         .rows
     )
     assert rows[0].full_name == "Phạm Thị Trẻ"
+
+
+def test_a_viewer_cannot_find_masked_values_by_filtering_or_sorting(client, world):
+    """Dates of birth, ethnicity and national IDs are masked for a viewer: filters on them
+    are left out and the order by date of birth becomes the order by name."""
+    url = reverse("members:list")
+    viewer = _as(client, world["users"]["viewer"])
+
+    def names(**params: str) -> list[str]:
+        page = viewer.get(url, {"unit": "P1.C1.K1", **params}).content.decode()
+        return [n for n in ("Lê Văn Cường", "Trần Văn Bình") if n in page]
+
+    everyone = names()
+    assert everyone == ["Lê Văn Cường", "Trần Văn Bình"]
+    assert names(ethnicity="Nobody") == everyone
+    page = viewer.get(url, {"unit": "P1.C1.K1", "sort": "-birth_date"}).content.decode()
+    assert page.index("Lê Văn Cường") < page.index("Trần Văn Bình")  # by name, not by age
+    clerk = _as(client, world["users"]["sender"])
+    page = clerk.get(url, {"unit": "P1.C1.K1", "sort": "-birth_date"}).content.decode()
+    assert page.index("Trần Văn Bình") < page.index("Lê Văn Cường")  # the younger first
