@@ -128,7 +128,9 @@ class EventOut(Schema):
 class EventIn(Schema):
     type: EventTypeIn
     date: dt.date
-    to_unit: str | None = Field(None, description="Receiving unit (transfers), host unit")
+    to_unit: str | None = Field(
+        None, description="Receiving cell (transfers), host cell, cell of a readmission"
+    )
     destination: str = Field("", max_length=255, description="A transfer out of Cadrebook")
     document: str = Field("", max_length=64, description="Deciding document, e.g. 28-NQ/TU")
     reason: str = Field("", max_length=255)
@@ -281,6 +283,23 @@ def record_event(
         if unit_field == "host" and unit is None:
             raise ServiceError("event.host_missing", _("Give the host unit."), field="to_unit")
         kwargs[unit_field] = unit
+    elif payload.to_unit and action.name == "readmit":
+        # Readmitted into another cell (the old one may be gone): one the caller records for.
+        unit = OrgUnit.objects.visible_to(request.user, "view").filter(code=payload.to_unit)
+        into = unit.first()
+        if into is None or not can(request.user, "change", into.path):
+            raise ServiceError(
+                "unit.unknown",
+                _("No unit has the code %(code)s.") % {"code": payload.to_unit},
+                field="to_unit",
+            )
+        kwargs["unit"] = into
+    elif payload.to_unit:
+        raise ServiceError(
+            "event.to_unit_unused",
+            _("%(type)s takes no unit: leave to_unit out.") % {"type": payload.type},
+            field="to_unit",
+        )
     event = action.service(actor=request.user, member=member, **kwargs)
     if not isinstance(event, MemberEvent):  # the card number service returns the member
         event = member.events.order_by("-id").first()

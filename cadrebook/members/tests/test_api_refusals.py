@@ -57,6 +57,9 @@ def w(token_clients: Any) -> SimpleNamespace:
     removed = _person(k, "Đã Xóa Tên")
     ms.member_admit(actor=None, member=removed, date=dt.date(2016, 1, 4))
     ms.member_remove(actor=None, member=removed, date=TODAY - dt.timedelta(days=10), reason="x")
+    gone = _person(k, "Đã Rời Lâu")
+    ms.member_admit(actor=None, member=gone, date=dt.date(2016, 1, 4))
+    ms.member_remove(actor=None, member=gone, date=dt.date(2019, 1, 2), reason="x")
     client = token_clients([("clerk", Role.CLERK, c)])["clerk"]
     people = {m.full_name: m for m in Member.objects.all()}
     return SimpleNamespace(client=client, people=people)
@@ -90,6 +93,8 @@ REFUSALS = [
         False,
     ),
     ("Miễn", {"type": "exempted", "reason": "x"}, "exemption.already", False),
+    ("Chính Thức", {"type": "deceased", "to_unit": "K2"}, "event.to_unit_unused", False),
+    ("Đã Rời Lâu", {"type": "readmitted", "to_unit": "P"}, "unit.unknown", False),
     ("Đang Chuyển", {"type": "transferred", "to_unit": "K2"}, "transfer.already_pending", False),
     ("Đang Chuyển", {"type": "removed", "reason": "x"}, "transfer.already_pending", False),
 ]
@@ -113,3 +118,15 @@ def test_a_lifecycle_refusal_carries_the_rule_code(
     assert refusal["code"] == code and refusal["message"] and refusal.get("field")
     assert bool(refusal.get("source")) == sourced
     assert (MemberEvent.objects.count(), Member.objects.get(pk=member.pk).version) == before
+
+
+def test_a_readmission_names_the_cell_the_member_returns_to(w: SimpleNamespace) -> None:
+    gone = w.people["Đã Rời Lâu"]
+    response = w.client.post(
+        f"/api/v1/members/{gone.pk}/events",
+        {"type": "readmitted", "date": TODAY.isoformat(), "to_unit": "K2"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content.decode()
+    assert response.json()["unit"] == "K2"
+    assert Member.objects.get(pk=gone.pk).unit.code == "K2"
