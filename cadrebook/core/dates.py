@@ -10,8 +10,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """`day` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     month_index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
+    month += 1
+    if day.day <= 28:  # every month has these days: no need to ask the calendar
+        return dt.date(year, month, day.day)
+    last = 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+    return dt.date(year, month, min(day.day, last))
+
+
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def months_between(start: dt.date, end: dt.date) -> int:

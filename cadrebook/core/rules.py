@@ -55,10 +55,12 @@ class Ruleset:
 
     def value(self, dotted: str) -> Any:
         section, _, key = dotted.partition(".")
-        table = self.section(section)
-        if key not in table:
-            raise KeyError(f"rule set {self.id} has no rule {dotted}")
-        return table[key]
+        # Read in place, not through section()'s copy: the fold asks for rules on every
+        # event, and a bulk import folds millions.
+        try:
+            return self.data[section][key]
+        except KeyError:
+            raise KeyError(f"rule set {self.id} has no rule {dotted}") from None
 
     def int(self, dotted: str) -> int:
         return int(self.value(dotted))

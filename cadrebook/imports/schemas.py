@@ -29,12 +29,43 @@ from cadrebook.imports.values import (
 )
 from cadrebook.members.choices import EducationLevel, Gender, MemberStatus, TheoryLevel
 
+# How many distinct cells a remembering validator keeps before it starts over.
+MEMO_LIMIT = 65_536
+
+
+def _remembered(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`check`, remembering its answer for each text cell it has seen.
+
+    For columns whose values repeat from row to row (codes, dates, names, places): a bulk
+    import meets the same status, unit code or date of birth thousands of times, and a
+    dictionary look-up costs a fraction of cleaning the text again. The checks are pure
+    functions of the cell, and their answers (text, dates) immutable, so remembering them
+    changes nothing but the time. Refusals are not remembered: they raise each time, with
+    the message in the language of the moment. Unique columns (ids) are not wrapped."""
+    seen: dict[str, Any] = {}
+
+    def remembering(value: Any) -> Any:
+        if type(value) is not str:
+            return check(value)
+        try:
+            return seen[value]
+        except KeyError:
+            pass
+        answer = check(value)
+        if len(seen) >= MEMO_LIMIT:
+            seen.clear()
+        seen[value] = answer
+        return answer
+
+    remembering.__doc__ = check.__doc__
+    return remembering
+
 
 def _text(max_length: int) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         return clean_text(value, max_length=max_length)
 
-    return check
+    return _remembered(check)
 
 
 def _required_text(max_length: int) -> Callable[[Any], str]:
@@ -44,7 +75,7 @@ def _required_text(max_length: int) -> Callable[[Any], str]:
             raise ValueRefused("value.required", _("This column may not be empty."))
         return text
 
-    return check
+    return _remembered(check)
 
 
 def _required_id(value: Any) -> str:
@@ -74,7 +105,7 @@ def _choice(codes: list[str], *, required: bool = False) -> Callable[[Any], str]
             )
         return code
 
-    return check
+    return _remembered(check)
 
 
 def _listed(codes: list[str], *, required: bool = False) -> WithJsonSchema:
@@ -96,8 +127,8 @@ def _required_int(value: Any) -> int:
     return number
 
 
-OptDate = Annotated[dt.date | None, BeforeValidator(parse_date)]
-ReqDate = Annotated[dt.date, BeforeValidator(_required_date)]
+OptDate = Annotated[dt.date | None, BeforeValidator(_remembered(parse_date))]
+ReqDate = Annotated[dt.date, BeforeValidator(_remembered(_required_date))]
 
 
 class RowModel(BaseModel):
@@ -110,7 +141,7 @@ class RowModel(BaseModel):
 # only so that the API's schema documents them.
 UnitCode = Annotated[str, BeforeValidator(_required_text(32)), Field(min_length=1, max_length=32)]
 UnitName = Annotated[str, BeforeValidator(_required_text(255)), Field(min_length=1, max_length=255)]
-KindCode = Annotated[str, BeforeValidator(clean_code)]
+KindCode = Annotated[str, BeforeValidator(_remembered(clean_code))]
 FullName = Annotated[str, BeforeValidator(_required_text(200)), Field(min_length=1, max_length=200)]
 GenderCode = Annotated[
     str,
@@ -183,7 +214,7 @@ class EventRow(RowModel):
     """A row of an events file: one fact of a member's history."""
 
     external_id: Annotated[str, BeforeValidator(_required_id)]
-    type: Annotated[str, BeforeValidator(clean_code)]
+    type: Annotated[str, BeforeValidator(_remembered(clean_code))]
     date: ReqDate
     unit_code: Annotated[str, BeforeValidator(_text(32))] = ""
     to_unit_code: Annotated[str, BeforeValidator(_text(32))] = ""
@@ -197,7 +228,7 @@ class TargetRow(RowModel):
 
     unit_code: Annotated[str, BeforeValidator(_required_text(32))]
     year: Annotated[int, BeforeValidator(_required_int)]
-    indicator: Annotated[str, BeforeValidator(clean_code)]
+    indicator: Annotated[str, BeforeValidator(_remembered(clean_code))]
     target: Annotated[int, BeforeValidator(_required_int)]
 
 

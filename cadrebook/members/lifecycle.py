@@ -46,6 +46,11 @@ class Period:
     valid_from: dt.date
     valid_to: dt.date | None = None
 
+    def ending(self, day: dt.date) -> Period:
+        """This period closed on `day` (what dataclasses.replace would give, built directly:
+        the bulk import closes a period for most of the members it folds)."""
+        return Period(self.unit_id, self.status, self.exempt, self.valid_from, day)
+
 
 @dataclass
 class State:
@@ -129,7 +134,7 @@ class _Fold:
             if last.valid_from >= day:
                 state.periods.pop()  # a period of no length is no period
             else:
-                state.periods[-1] = replace(last, valid_to=day)
+                state.periods[-1] = last.ending(day)
 
     @staticmethod
     def _open(state: State, day: dt.date) -> None:
@@ -255,10 +260,10 @@ class _Fold:
             if p.valid_to is not None and p.valid_to <= end:
                 periods.append(p)
             elif p.valid_from < end:
-                periods.append(replace(p, valid_to=end))
-                periods.append(replace(p, status=S.FULL, valid_from=end))
+                periods.append(p.ending(end))
+                periods.append(Period(p.unit_id, S.FULL, p.exempt, end, p.valid_to))
             else:
-                periods.append(replace(p, status=S.FULL))
+                periods.append(Period(p.unit_id, S.FULL, p.exempt, p.valid_from, p.valid_to))
         state.periods = periods
 
     def _on_not_recognized(self, state: State, ev: EventData) -> None:

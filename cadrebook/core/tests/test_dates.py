@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cadrebook.core.dates import add_months, age_in_months, age_in_years, months_between
 
@@ -59,3 +62,14 @@ def test_age_is_seventeen_years_eleven_months_the_day_before_the_eighteenth_birt
     assert age_in_months(birth, D(2018, 5, 20)) == 18 * 12
     assert age_in_years(birth, D(2018, 5, 19)) == 17
     assert age_in_years(birth, D(2018, 5, 20)) == 18
+
+
+@given(
+    day=st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31)),
+    months=st.integers(min_value=-1200, max_value=1200),
+)
+def test_adding_months_agrees_with_the_calendar_for_every_day(day, months):
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    assert add_months(day, months) == D(year, month + 1, min(day.day, last))

@@ -280,3 +280,33 @@ def test_clean_id_refusals():
     refused("value.too_long", clean_id, "1" * 65)
     assert clean_id("1" * 10, max_length=10) == "1" * 10
     refused("value.control_chars", clean_id, "12\x0034")
+
+
+def test_a_repeated_cell_is_checked_the_same_way_every_time():
+    """The row schemas remember the answers for repeated cells (codes, dates, names): a
+    refusal must still come every time, and in the language of the moment."""
+    from django.utils import translation
+    from pydantic import ValidationError
+
+    from cadrebook.imports.schemas import MemberRow, field_errors
+
+    good = {"external_id": "E1", "full_name": " Lê  Văn An ", "gender": "Male", "unit_code": "C1"}
+    for _ in range(3):
+        row = MemberRow(**good, birth_date="31/01/1990")
+        assert (row.full_name, row.gender, row.birth_date) == (
+            "Lê Văn An",
+            "male",
+            datetime.date(1990, 1, 31),
+        )
+    messages = []
+    for language in ("en", "vi", "en"):
+        with translation.override(language), pytest.raises(ValidationError) as info:
+            MemberRow(**good, birth_date="31/02/1990")
+        [(column, value, code, message)] = field_errors(info.value)
+        assert (column, value, code) == ("birth_date", "31/02/1990", "value.bad_date")
+        messages.append(message)
+    assert messages[0] == messages[2] != messages[1]
+    # Another type than text is never taken for the text it prints as.
+    assert MemberRow(**good, birth_date=datetime.date(1990, 1, 31)).birth_date == datetime.date(
+        1990, 1, 31
+    )
