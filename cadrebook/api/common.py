@@ -3,14 +3,58 @@ gives (a missing or out-of-scope object; an object in scope whose action the rol
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from ninja import Schema
+from pydantic import AfterValidator, Field
 
 from cadrebook.core.errors import ServiceError
+from cadrebook.imports.values import MAX_YEAR, MIN_YEAR
 
 API_ROOT = "/api/v1"  # where the routers are mounted (Location headers name created objects)
+
+
+class ErrorOut(Schema):
+    """Every refusal of the API: the rule's or error's code, a message for people, the field
+    at fault and the regulation a rule comes from (when there is one)."""
+
+    code: str
+    message: str
+    field: str | None = None
+    source: str | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        None, description="Every field at fault (validation errors only)"
+    )
+
+
+# The refusals any operation may answer, documented on each so that clients (and the
+# schema fuzzing) know their shape.
+REFUSALS: dict[int, type[ErrorOut]] = {
+    code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+
+def answers(ok: dict[int, Any]) -> dict[int, Any]:
+    """An operation's responses: its own, and the refusals in the one shape."""
+    return {**REFUSALS, **ok}
+
+
+def _plausible(value: dt.date) -> dt.date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        # The same bounds as the import's dates; beyond them a date is a typing error, and
+        # date-times near year 1 or 9999 cannot even be moved into UTC.
+        raise ValueError(
+            _("The year must be between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+        )
+    return value
+
+
+# Dates and times the API takes: ISO 8601, with the import's plausible years.
+ApiDate = Annotated[dt.date, AfterValidator(_plausible)]
+ApiMoment = Annotated[dt.datetime, AfterValidator(_plausible)]
 
 
 def found(queryset: QuerySet[Any], **lookup: Any) -> Any:

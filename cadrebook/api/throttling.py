@@ -5,6 +5,8 @@ each request so they can be changed without a restart."""
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from django.conf import settings
@@ -60,10 +62,16 @@ def auth_failures_exceeded(request: HttpRequest) -> int | None:
     if not limit or not window:
         return None
     key = f"cadrebook-auth-failures-{BaseThrottle().get_ident(request)}"
+    now = time.time()
+    # When the window began, so that Retry-After says the time left in it.
+    cache.add(f"{key}-since", now, timeout=window)
     count: Any = cache.get_or_set(key, 0, timeout=window)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between the two calls
         cache.set(key, 1, timeout=window)
         count = 1
-    return window if count > limit else None
+    if count <= limit:
+        return None
+    since = float(cache.get(f"{key}-since", now))
+    return max(1, math.ceil(window - (now - since)))

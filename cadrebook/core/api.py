@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.api.common import forbidden, found
+from cadrebook.api.common import ApiMoment, answers, forbidden, found
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.core.views import can
@@ -41,11 +41,11 @@ class AuditPage(Schema):
 class AuditQuery(Schema):
     object: str | None = Field(None, description="type:id, e.g. members.member:42")
     unit: str | None = Field(None, description="Code of a unit: entries of its subtree")
-    since: dt.datetime | None = None
+    since: ApiMoment | None = None
     cursor: int | None = None
 
 
-@router.get("", response=AuditPage, summary="The audit log, newest first")
+@router.get("", response=answers({200: AuditPage}), summary="The audit log, newest first")
 def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]:
     """Entries the caller's roles may audit, filtered by object, unit subtree and time;
     pages of 100 from the newest."""

@@ -12,23 +12,21 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from cadrebook.api.common import answers
 from cadrebook.core.context import via_var
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.scoping import scope_for
-from cadrebook.imports.models import ImportJob, JobStatus
+from cadrebook.imports.models import ImportJob
 from cadrebook.imports.pipeline import ACTIONS
 from cadrebook.imports.selectors import import_jobs, import_progress
-from cadrebook.imports.services import import_job_cancel, import_job_create
+from cadrebook.imports.services import (
+    import_job_cancel,
+    import_job_confirm,
+    import_job_create,
+)
 from cadrebook.imports.tasks import commit_import, validate_import
 
 router = Router(tags=["imports"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-    source: str | None = None
 
 
 class ImportOut(Schema):
@@ -70,7 +68,7 @@ def _job(request: HttpRequest, job_id: uuid.UUID) -> ImportJob:
 
 @router.post(
     "",
-    response={202: ImportOut, 403: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    response=answers({202: ImportOut}),
     summary="Upload a file to import",
 )
 def import_create(
@@ -106,13 +104,13 @@ def import_create(
     if confirm:
         commit_import.enqueue(str(job.pk), request.user.pk, via_var.get())
     else:
-        validate_import.enqueue(str(job.pk), request.user.pk)
+        validate_import.enqueue(str(job.pk), request.user.pk, via_var.get())
     job.refresh_from_db()
     response["Location"] = f"/api/v1/imports/{job.pk}"
     return Status(202, _out(request, job))
 
 
-@router.get("/{job_id}", response={200: ImportOut, 404: ErrorOut}, summary="An import's status")
+@router.get("/{job_id}", response=answers({200: ImportOut}), summary="An import's status")
 def import_get(request: HttpRequest, job_id: uuid.UUID) -> Any:
     """Status, progress and — when finished — the report with the refused rows."""
     return Status(200, _out(request, _job(request, job_id)))
@@ -120,23 +118,11 @@ def import_get(request: HttpRequest, job_id: uuid.UUID) -> Any:
 
 @router.post(
     "/{job_id}/commit",
-    response={202: ImportOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response=answers({202: ImportOut}),
     summary="Confirm a validated import",
 )
 def import_commit(request: HttpRequest, job_id: uuid.UUID) -> Any:
-    job = _job(request, job_id)
-    if job.created_by_id != request.user.pk:
-        raise ServiceError("import.not_yours", "Only the user who uploaded the file may import it.")
-    # Only the request that moves the job out of "validated" enqueues it: two confirmations
-    # at once import the file once.
-    taken = ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED).update(
-        status=JobStatus.QUEUED
-    )
-    if not taken:
-        raise ServiceError(
-            "import.not_validated",
-            "Only a validated import waiting for confirmation can be confirmed.",
-        )
+    job = import_job_confirm(actor=request.user, job=_job(request, job_id))
     commit_import.enqueue(str(job.pk), request.user.pk, via_var.get())
     job.refresh_from_db()
     return Status(202, _out(request, job))
@@ -144,7 +130,7 @@ def import_commit(request: HttpRequest, job_id: uuid.UUID) -> Any:
 
 @router.post(
     "/{job_id}/cancel",
-    response={200: ImportOut, 404: ErrorOut, 409: ErrorOut},
+    response=answers({200: ImportOut}),
     summary="Cancel an import before it commits",
 )
 def import_cancel(request: HttpRequest, job_id: uuid.UUID) -> Any:

@@ -312,6 +312,31 @@ def import_job_validate(*, actor: Any, job: ImportJob) -> ImportJob:
     return job
 
 
+def import_job_confirm(*, actor: Any, job: ImportJob) -> ImportJob:
+    """The uploader confirms a validated import: it is queued to be imported for real.
+
+    Only the request that moves the job out of "validated" confirms it, so two
+    confirmations at once (two tabs, a retried API call) import the file once; the other
+    is refused with "import.not_validated". Audited as "import.confirmed"; the caller
+    enqueues the commit after this returns."""
+    if job.created_by_id is not None and getattr(actor, "pk", None) != job.created_by_id:
+        raise ServiceError(
+            "import.not_yours", _("Only the user who uploaded the file may import it.")
+        )
+    with transaction.atomic():
+        taken = ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED).update(
+            status=JobStatus.QUEUED, started_at=timezone.now()
+        )
+        if not taken:
+            raise ServiceError(
+                "import.not_validated",
+                _("Only a validated import waiting for confirmation can be confirmed."),
+            )
+        job.refresh_from_db()
+        audit_record(actor=actor, obj=job, action="update", event_type="import.confirmed", after={})
+    return job
+
+
 def import_job_commit(*, actor: Any, job: ImportJob) -> ImportJob:
     """Import the file for real, in one transaction; all or nothing unless the job imports
     the valid rows only. Only the user who started the job (or the system) may confirm it."""

@@ -17,10 +17,14 @@ def _user(user_id: int | None) -> object | None:
 
 
 @task()
-def validate_import(job_id: str, user_id: int | None) -> str:
-    """Validate an uploaded file (a dry run) and keep the report."""
+def validate_import(job_id: str, user_id: int | None, via: str = "") -> str:
+    """Validate an uploaded file (a dry run) and keep the report; `via` as for commits."""
     job = ImportJob.objects.get(pk=job_id)
-    return str(import_job_validate(actor=_user(user_id), job=job).status)
+    reset = via_var.set(via)
+    try:
+        return str(import_job_validate(actor=_user(user_id), job=job).status)
+    finally:
+        via_var.reset(reset)
 
 
 @task()

@@ -23,7 +23,7 @@ from cadrebook.imports.forms import ExportForm, ImportForm
 from cadrebook.imports.models import ImportJob, JobStatus
 from cadrebook.imports.pipeline import ACTIONS
 from cadrebook.imports.selectors import import_jobs, import_progress
-from cadrebook.imports.services import import_job_cancel, import_job_create
+from cadrebook.imports.services import import_job_cancel, import_job_confirm, import_job_create
 from cadrebook.imports.tasks import commit_import, validate_import
 from cadrebook.imports.templates_files import template_bytes
 from cadrebook.orgs.models import OrgUnit
@@ -138,10 +138,12 @@ def import_commit(request: HttpRequest, pk: Any) -> HttpResponse:
     if not _context(job, request.user)["can_commit"]:
         messages.error(request, _("This import cannot be confirmed in its present state."))
         return redirect("imports:detail", pk=job.pk)
-    ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED).update(
-        status=JobStatus.QUEUED, started_at=timezone.now()
-    )
-    commit_import.enqueue(str(job.pk), request.user.pk)
+    try:
+        import_job_confirm(actor=request.user, job=job)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        commit_import.enqueue(str(job.pk), request.user.pk)
     return redirect("imports:detail", pk=job.pk)
 
 

@@ -13,11 +13,13 @@ import datetime as dt
 from typing import Any, Literal, cast
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
-from cadrebook.api.common import API_ROOT, forbidden, found, not_found
+from cadrebook.api.common import API_ROOT, ApiDate, answers, forbidden, found, not_found
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.views import can
 from cadrebook.imports.schemas import (
@@ -37,6 +39,7 @@ from cadrebook.imports.schemas import (
 )
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS
+from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lists import filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.selectors import mask
@@ -101,20 +104,35 @@ class MemberPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page")
 
 
+StatusFilter = Literal[("active", "all", *MemberStatus.values)]  # type: ignore[valid-type]
+
+
 class MemberQuery(Schema):
     unit: str | None = Field(None, description="Code of a unit: its whole subtree")
-    status: str | None = Field(None, description="active (default), all, or one status")
+    status: StatusFilter | None = Field(  # type: ignore[valid-type]
+        None, description="active (default), all, or one status"
+    )
     q: str | None = Field(None, description="Name (accents optional), national ID or card")
-    as_of: dt.date | None = Field(None, description="Members of the subtree on that day")
+    as_of: ApiDate | None = Field(None, description="Members of the subtree on that day")
     gender: Literal["male", "female"] | None = None
-    born_before: dt.date | None = None
-    born_after: dt.date | None = None
+    born_before: ApiDate | None = None
+    born_after: ApiDate | None = None
     cursor: str = ""
+
+
+# The history records facts, so a few types differ from the verbs that record them: posting
+# "transferred" records "transfer_out" (the transfer issued, pending) and "transfer_accepted"
+# records "transfer_in"; registration and corrections are recorded by their own operations.
+RecordedType = Literal[tuple(EventType.values)]  # type: ignore[valid-type]
 
 
 class EventOut(Schema):
     id: int
-    type: str
+    type: RecordedType = Field(  # type: ignore[valid-type]
+        ...,
+        description="The recorded fact: posting transferred records transfer_out, "
+        "transfer_accepted records transfer_in",
+    )
     date: dt.date
     unit: str | None
     to_unit: str | None
@@ -127,7 +145,7 @@ class EventOut(Schema):
 
 class EventIn(Schema):
     type: EventTypeIn
-    date: dt.date
+    date: ApiDate
     to_unit: str | None = Field(
         None, description="Receiving cell (transfers), host cell, cell of a readmission"
     )
@@ -167,7 +185,9 @@ def _member(request: HttpRequest, member_id: int) -> Member:
     return cast(Member, found(members.visible_to(request.user), pk=member_id))
 
 
-@router.get("", response=MemberPage, summary="Members of a subtree, a page at a time")
+@router.get(
+    "", response=answers({200: MemberPage}), summary="Members of a subtree, a page at a time"
+)
 def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, Any]:
     """Members of `unit`'s subtree (default: the caller's top unit) that pass the filters,
     by name, 50 a page; `next_cursor` leads to the next page."""
@@ -194,21 +214,56 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
     return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
 
 
-@router.get("/{member_id}", response=MemberOut, summary="One member")
+@router.get("/{member_id}", response=answers({200: MemberOut}), summary="One member")
 def get_member(request: HttpRequest, member_id: int) -> dict[str, Any]:
     member = _member(request, member_id)
     return _out(member, can(request.user, "view_sensitive", member.unit.path))
 
 
-@router.get("/{member_id}/events", response=list[EventOut], summary="A member's history")
-def list_events(request: HttpRequest, member_id: int) -> list[dict[str, Any]]:
-    """Every event, oldest first, corrections included (they point at what they correct)."""
+EVENT_PAGE = 100
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for later events")
+
+
+def _event_cursor(cursor: str) -> tuple[dt.date, int] | None:
+    """The (date, id) after which a page starts; a cursor this API did not give is refused."""
+    if not cursor:
+        return None
+    day, _sep, pk = cursor.partition("~")
+    try:
+        return dt.date.fromisoformat(day), int(pk)
+    except ValueError:
+        raise ServiceError(
+            "cursor.invalid", _("This cursor was not given by this list."), field="cursor"
+        ) from None
+
+
+@router.get("/{member_id}/events", response=answers({200: EventPage}), summary="A member's history")
+def list_events(request: HttpRequest, member_id: int, cursor: str = "") -> dict[str, Any]:
+    """Every event, oldest first, corrections included (they point at what they correct),
+    100 a page; `next_cursor` leads to the next page."""
     member = _member(request, member_id)
+    after = _event_cursor(cursor)
     events = member.events.select_related("unit", "to_unit").order_by("date", "id")
-    return [_event_out(e) for e in events]
+    if after is not None:
+        day, pk = after
+        events = events.filter(Q(date__gt=day) | Q(date=day, id__gt=pk))
+    rows = list(events[: EVENT_PAGE + 1])
+    more = len(rows) > EVENT_PAGE
+    rows = rows[:EVENT_PAGE]
+    last = rows[-1] if more and rows else None
+    return {
+        "items": [_event_out(e) for e in rows],
+        "next_cursor": f"{last.date.isoformat()}~{last.pk}" if last else None,
+    }
 
 
-@router.get("/{member_id}/events/{event_id}", response=EventOut, summary="One event")
+@router.get(
+    "/{member_id}/events/{event_id}", response=answers({200: EventOut}), summary="One event"
+)
 def get_event(request: HttpRequest, member_id: int, event_id: int) -> dict[str, Any]:
     member = _member(request, member_id)
     events = member.events.select_related("unit", "to_unit")
@@ -232,7 +287,7 @@ def _event_out(e: MemberEvent) -> dict[str, Any]:
 
 @router.post(
     "/{member_id}/events",
-    response={201: EventOut},
+    response=answers({201: EventOut}),
     summary="Record a lifecycle event (a decision)",
 )
 def record_event(
@@ -304,7 +359,7 @@ def record_event(
     if not isinstance(event, MemberEvent):  # the card number service returns the member
         event = member.events.order_by("-id").first()
     response["Location"] = f"{API_ROOT}/members/{member.pk}/events/{event.pk}"
-    return 201, _event_out(event)
+    return Status(201, _event_out(event))
 
 
 def _not_applicable(action: str, member: Member, event_type: str) -> RuleViolation:
@@ -349,8 +404,8 @@ class MemberIn(PersonalData):
 
     unit: str = Field(..., description="Code of the cell")
     birth_date: ReqDate
-    registered_on: dt.date
-    admitted_on: dt.date | None = Field(None, description="Also admit the applicant that day")
+    registered_on: ApiDate
+    admitted_on: ApiDate | None = Field(None, description="Also admit the applicant that day")
     document: str = Field("", max_length=64)
     sponsors: list[int] | None = Field(None, description="Ids of the sponsoring full members")
 
@@ -374,7 +429,7 @@ class MemberPatch(RowModel):
     address: Text255 = Field(None)  # type: ignore[assignment]
 
 
-@router.post("", response={201: MemberOut}, summary="Register an applicant (and admit)")
+@router.post("", response=answers({201: MemberOut}), summary="Register an applicant (and admit)")
 def create_member(
     request: HttpRequest, response: HttpResponse, payload: MemberIn
 ) -> tuple[int, Any]:
@@ -406,12 +461,12 @@ def create_member(
             )
             member.refresh_from_db()
     response["Location"] = f"{API_ROOT}/members/{member.pk}"
-    return 201, _out(member, can(request.user, "view_sensitive", unit.path))
+    return Status(201, _out(member, can(request.user, "view_sensitive", unit.path)))
 
 
 @router.patch(
     "/{member_id}",
-    response={200: MemberOut, 409: MemberOut},
+    response=answers({200: MemberOut, 409: MemberOut}),
     summary="Change personal data (with the version read)",
 )
 def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> tuple[int, Any]:
@@ -424,9 +479,16 @@ def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> 
     version = changes.pop("version")
     sensitive = can(request.user, "view_sensitive", member.unit.path)
     if member.version != version:
-        return 409, _out(member, sensitive)
+        return Status(409, _out(member, sensitive))
     if changes:
-        member = services.member_update_personal(
-            actor=request.user, member=member, version=version, **changes
-        )
-    return 200, _out(member, sensitive)
+        try:
+            member = services.member_update_personal(
+                actor=request.user, member=member, version=version, **changes
+            )
+        except ServiceError as exc:
+            if exc.code != "member.stale_version":
+                raise
+            # Changed by someone else between our read and the service's: the same answer
+            # as a stale version seen at once, with the record as it now stands.
+            return Status(409, _out(_member(request, member_id), sensitive))
+    return Status(200, _out(member, sensitive))

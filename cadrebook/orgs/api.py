@@ -9,9 +9,11 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
-from cadrebook.api.common import API_ROOT, forbidden, found
+from cadrebook.api.common import API_ROOT, ApiDate, answers, forbidden, found
 from cadrebook.core.normalize import normalize_name
+from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for
 from cadrebook.core.views import can
 from cadrebook.imports.schemas import UnitFields
@@ -66,7 +68,7 @@ def _parents(request: HttpRequest, units: list[OrgUnit]) -> dict[str, str]:
     return dict(visible.filter(path__in=paths).values_list("path", "code"))
 
 
-@router.get("", response=UnitPage, summary="Units the caller may see, by code")
+@router.get("", response=answers({200: UnitPage}), summary="Units the caller may see, by code")
 def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
     units = OrgUnit.objects.visible_to(request.user, "view")
     if query.parent:
@@ -75,6 +77,7 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
             path__gt=parent.path, path__lt=parent.path + PATH_END, depth=parent.depth + 1
         )
     if query.kind:
+        current_ruleset().unit_kind(query.kind)  # an unknown kind is refused, not empty
         units = units.filter(kind=query.kind)
     if query.q:
         units = units.filter(name_norm__contains=normalize_name(query.q)) | units.filter(
@@ -92,7 +95,7 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
     }
 
 
-@router.get("/{code}", response=UnitOut, summary="One unit")
+@router.get("/{code}", response=answers({200: UnitOut}), summary="One unit")
 def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
     return _out(unit, _parents(request, [unit]))
@@ -114,7 +117,7 @@ class MoveIn(Schema):
 
 class MergeIn(Schema):
     into: str = Field(..., description="Code of the unit that takes the members over")
-    date: dt.date
+    date: ApiDate
     document: str = Field("", max_length=64)
 
 
@@ -126,7 +129,7 @@ def _managed(request: HttpRequest, code: str) -> OrgUnit:
     return cast(OrgUnit, unit)
 
 
-@router.post("", response={201: UnitOut}, summary="Create a unit")
+@router.post("", response=answers({201: UnitOut}), summary="Create a unit")
 def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -> tuple[int, Any]:
     """Under a unit the caller manages (the rule set says which kinds may stand where); a
     unit at the top needs a role over the whole deployment."""
@@ -146,16 +149,16 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
     )
     unit.refresh_from_db()
     response["Location"] = f"{API_ROOT}/units/{quote(unit.code)}"
-    return 201, _out(unit, _parents(request, [unit]))
+    return Status(201, _out(unit, _parents(request, [unit])))
 
 
-@router.patch("/{code}", response=UnitOut, summary="Rename a unit")
+@router.patch("/{code}", response=answers({200: UnitOut}), summary="Rename a unit")
 def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str, Any]:
     unit = unit_rename(actor=request.user, unit=_managed(request, code), name=payload.name)
     return _out(unit, _parents(request, [unit]))
 
 
-@router.post("/{code}/move", response=UnitOut, summary="Move a unit under another")
+@router.post("/{code}/move", response=answers({200: UnitOut}), summary="Move a unit under another")
 def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any]:
     """The unit and its subtree; both it and the new parent must be the caller's to manage."""
     unit = _managed(request, code)
@@ -165,7 +168,7 @@ def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any
     return _out(moved, _parents(request, [moved]))
 
 
-@router.post("/{code}/merge", response=UnitOut, summary="Merge a unit into another")
+@router.post("/{code}/merge", response=answers({200: UnitOut}), summary="Merge a unit into another")
 def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, Any]:
     """Every active member of the unit is transferred into `into` on `date`; the unit is
     dissolved. History is kept."""

@@ -17,6 +17,7 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.orgs.models import OrgUnit
 
 UNIT_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on"]
+UNSAFE_IN_CODES = "/\\?#%"
 
 
 def check_kind_under(*, kind: str, parent: OrgUnit | None) -> None:
@@ -62,6 +63,15 @@ def unit_create(
     name = (name or "").strip()
     if not code:
         raise ServiceError("unit.code_missing", _("A unit needs a code."), field="code")
+    if any(ch in UNSAFE_IN_CODES or ch.isspace() for ch in code):
+        # A code names the unit in addresses (/units/<code>) and in files; these characters
+        # would make it unreachable there.
+        raise ServiceError(
+            "unit.code_invalid",
+            _("A unit code may not contain spaces or any of %(chars)s.")
+            % {"chars": " ".join(UNSAFE_IN_CODES)},
+            field="code",
+        )
     if not name:
         raise ServiceError("unit.name_missing", _("A unit needs a name."), field="name")
     with transaction.atomic():

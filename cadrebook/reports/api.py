@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.api.common import found
+from cadrebook.api.common import ApiDate, answers, found
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.selectors import unit_statistics
 
@@ -17,9 +16,9 @@ router = Router(tags=["reports"])
 
 class StatsQuery(Schema):
     unit: str = Field(..., description="Code of the unit whose subtree is counted")
-    date_from: dt.date = Field(..., alias="from", description="First day of the period")
-    date_to: dt.date = Field(..., alias="to", description="Last day of the period")
-    as_of: dt.date | None = Field(None, description="Day members are counted (default: to)")
+    date_from: ApiDate = Field(..., alias="from", description="First day of the period")
+    date_to: ApiDate = Field(..., alias="to", description="Last day of the period")
+    as_of: ApiDate | None = Field(None, description="Day members are counted (default: to)")
 
 
 class TargetOut(Schema):
@@ -60,7 +59,9 @@ class StatsOut(PartOut):
     source: str
 
 
-@router.get("/stats", response=StatsOut, by_alias=True, summary="Statistics of a subtree")
+@router.get(
+    "/stats", response=answers({200: StatsOut}), by_alias=True, summary="Statistics of a subtree"
+)
 def stats(request: HttpRequest, query: Query[StatsQuery]) -> dict[str, Any]:
     """Members on `as_of`, movements from `from` to `to`, units, targets, the previous year
     and the breakdown by subordinate unit (docs/reports.md). A unit outside the caller's

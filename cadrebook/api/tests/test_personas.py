@@ -356,3 +356,84 @@ def test_masked_fields_cannot_be_found_by_filtering(
 def test_a_parent_out_of_the_callers_scope_reads_as_null(world: SimpleNamespace) -> None:
     assert world.clients["clerk"].get("/api/v1/units/K1").json()["parent"] is None
     assert world.clients["organizer"].get("/api/v1/units/K1").json()["parent"] == "C1"
+
+
+def test_implausible_dates_and_unknown_filter_values_are_refused_not_failed(
+    world: SimpleNamespace,
+) -> None:
+    national = world.clients["national"]
+    # Near year 1 or 9999 a date-time cannot be moved into UTC: that was a 500.
+    for since in ("0001-01-01T00:00:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        response = national.get("/api/v1/audit", {"since": since})
+        assert response.status_code == 422, since
+        assert response.json()["code"] == "validation_error"
+        assert response.json()["field"] == "since"
+    merge = {"into": "C1", "date": "0001-01-01"}
+    response = _json(national, "post", "/api/v1/units/C1B/merge", merge)
+    assert response.status_code == 422 and response.json()["field"] == "date"
+    assert OrgUnit.objects.get(code="C1B").dissolved_on is None
+    response = national.get("/api/v1/members", {"status": "bogus"})
+    assert response.status_code == 422 and response.json()["field"] == "status"
+    response = national.get("/api/v1/units", {"kind": "bogus"})
+    assert response.status_code == 422 and response.json()["code"] == "unit.kind_unknown"
+
+
+def test_a_method_an_address_does_not_take_is_refused_in_the_one_shape(
+    world: SimpleNamespace,
+) -> None:
+    response = world.clients["national"].delete("/api/v1/units/K1")
+    assert response.status_code == 405
+    assert response.json()["code"] == "not_allowed"
+    assert "PATCH" in response["Allow"]
+    assert OrgUnit.objects.filter(code="K1").exists()
+
+
+def test_a_unit_code_that_addresses_could_not_reach_is_refused(world: SimpleNamespace) -> None:
+    for code in ("X/2", "X 2", "X?2", "X#2", "X%2F"):
+        body = {"code": code, "name": "Chi bộ", "kind": "grassroots_cell", "parent": "C1"}
+        response = _json(world.clients["organizer"], "post", "/api/v1/units", body)
+        assert response.status_code == 422, code
+        assert response.json()["code"] == "unit.code_invalid" and response.json()["field"] == "code"
+    assert not OrgUnit.objects.filter(code__startswith="X").exists()
+
+
+def test_retry_after_says_the_time_left_in_the_window(
+    world: SimpleNamespace, settings: Any, monkeypatch: Any
+) -> None:
+    from cadrebook.api import throttling
+
+    settings.CADREBOOK_API_AUTH_FAILURES_PER_IP = "1/min"
+    clock = [1_000_000.0]
+    monkeypatch.setattr(throttling.time, "time", lambda: clock[0])
+    wrong = Client(HTTP_AUTHORIZATION="Bearer cb_wrong")
+    assert wrong.get("/api/v1/units").status_code == 401
+    clock[0] += 40
+    response = wrong.get("/api/v1/units")
+    assert response.status_code == 429 and response["Retry-After"] == "20"
+    assert response.json()["code"] == "rate_limited"
+
+
+def test_a_change_between_the_read_and_the_write_answers_409_with_the_record(
+    world: SimpleNamespace, monkeypatch: Any
+) -> None:
+    member = Member.objects.get(pk=world.full.pk)
+    update = ms.member_update_personal
+
+    def changed_meanwhile(**kwargs: Any) -> Any:
+        # Another clerk's edit lands between the handler's version check and the service's.
+        update(
+            actor=None,
+            member=Member.objects.get(pk=member.pk),
+            version=member.version,
+            phone="0900000000",
+        )
+        return update(**kwargs)
+
+    monkeypatch.setattr(ms, "member_update_personal", changed_meanwhile)
+    body = {"version": member.version, "occupation": "Giáo viên"}
+    response = _json(world.clients["organizer"], "patch", f"/api/v1/members/{member.pk}", body)
+    assert response.status_code == 409, response.content.decode()
+    assert response.json()["version"] == member.version + 1
+    assert response.json()["full_name"] == "Đặng Đức Ước"
+    current = Member.objects.get(pk=member.pk)
+    assert (current.phone, current.occupation) == ("0900000000", member.occupation)

@@ -342,6 +342,12 @@ def _(c):
     return lambda: imports_services.import_job_commit(actor=c.actor, job=job)
 
 
+@scenario(IMP + "import_job_confirm")
+def _(c):
+    job = imports_services.import_job_validate(actor=c.actor, job=_job(c))
+    return lambda: imports_services.import_job_confirm(actor=c.actor, job=job)
+
+
 @scenario(IMP + "import_job_cancel")
 def _(c):
     job = _job(c)

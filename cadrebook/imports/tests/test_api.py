@@ -268,3 +268,7 @@ def test_a_commit_in_the_worker_is_audited_with_the_token_that_asked_for_it(
     assert commit_import.call(*queued[0]) == "done"
     entry = AuditEntry.objects.filter(event_type="import.members").latest("id")
     assert entry.via == "token:nightly-sync"
+    # The check after the upload and the confirmation say so too.
+    for step in ("import.validated", "import.confirmed"):
+        entry = AuditEntry.objects.filter(event_type=step, object_id=body["id"]).get()
+        assert (entry.via, entry.actor_id) == ("token:nightly-sync", people.clerk.pk), step

@@ -76,7 +76,28 @@ def test_lists_are_scoped_masked_and_paged(api):
     assert c["outsider"].get(f"/api/v1/members/{binh.pk}").status_code == 404
     assert c["outsider"].get(f"/api/v1/members/{binh.pk}/events").status_code == 404
     events = c["clerk1"].get(f"/api/v1/members/{binh.pk}/events").json()
-    assert [e["type"] for e in events] == ["registered", "admitted", "recognized"]
+    assert [e["type"] for e in events["items"]] == ["registered", "admitted", "recognized"]
+    assert events["next_cursor"] is None
+
+
+def test_a_members_history_pages_by_cursor_in_date_order(api, monkeypatch):
+    from cadrebook.members import api as members_api
+
+    monkeypatch.setattr(members_api, "EVENT_PAGE", 2)
+    c, binh = api["c"], api["people"]["Trần Văn Bình"]
+    url = f"/api/v1/members/{binh.pk}/events"
+    first = c["clerk1"].get(url).json()
+    assert [e["type"] for e in first["items"]] == ["registered", "admitted"]
+    second = c["clerk1"].get(url, {"cursor": first["next_cursor"]}).json()
+    assert [e["type"] for e in second["items"]] == ["recognized"]
+    assert second["next_cursor"] is None
+    forged = c["clerk1"].get(url, {"cursor": "yesterday"})
+    assert forged.status_code == 422
+    assert forged.json() == {
+        "code": "cursor.invalid",
+        "message": "This cursor was not given by this list.",
+        "field": "cursor",
+    }
 
 
 def test_a_script_transfers_a_member_and_the_receiver_accepts(api):

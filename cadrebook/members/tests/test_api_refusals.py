@@ -60,6 +60,28 @@ def w(token_clients: Any) -> SimpleNamespace:
     gone = _person(k, "Đã Rời Lâu")
     ms.member_admit(actor=None, member=gone, date=dt.date(2016, 1, 4))
     ms.member_remove(actor=None, member=gone, date=dt.date(2019, 1, 2), reason="x")
+    _person(k, "Già", TODAY.replace(year=TODAY.year - 62, day=1))
+    twice = ms.member_register_applicant(
+        actor=None,
+        unit=k,
+        date=dt.date(2007, 1, 2),
+        full_name="Hai Lần",
+        gender="male",
+        birth_date=dt.date(1980, 1, 1),
+    )
+    ms.member_admit(actor=None, member=twice, date=dt.date(2008, 1, 4))
+    ms.member_remove(actor=None, member=twice, date=dt.date(2010, 1, 4), reason="x")
+    ms.member_readmit(actor=None, member=twice, date=dt.date(2014, 1, 6))
+    ms.member_remove(actor=None, member=twice, date=dt.date(2016, 1, 4), reason="x")
+    closed = unit_create(
+        actor=None,
+        code="K3",
+        name="Chi bộ Ba",
+        kind="grassroots_cell",
+        parent=c,
+        founded_on=dt.date(2000, 1, 1),
+    )
+    ms.unit_dissolve(actor=None, unit=closed, date=dt.date(2020, 1, 1))
     client = token_clients([("clerk", Role.CLERK, c)])["clerk"]
     people = {m.full_name: m for m in Member.objects.all()}
     return SimpleNamespace(client=client, people=people)
@@ -97,6 +119,12 @@ REFUSALS = [
     ("Đã Rời Lâu", {"type": "readmitted", "to_unit": "P"}, "unit.unknown", False),
     ("Đang Chuyển", {"type": "transferred", "to_unit": "K2"}, "transfer.already_pending", False),
     ("Đang Chuyển", {"type": "removed", "reason": "x"}, "transfer.already_pending", False),
+    ("Già", {"type": "admitted"}, "admission.too_old", True),
+    ("Hai Lần", {"type": "readmitted"}, "readmission.limit", True),
+    ("Chính Thức", {"type": "transferred", "to_unit": "K3"}, "unit.not_active", False),
+    ("Chính Thức", {"type": "not_recognized"}, "member.status_forbids_event", False),
+    ("Chính Thức", {"type": "transfer_returned", "reason": "x"}, "transfer.none_pending", False),
+    ("Chính Thức", {"type": "expelled"}, "event.reason_missing", False),
 ]
 
 
@@ -130,3 +158,68 @@ def test_a_readmission_names_the_cell_the_member_returns_to(w: SimpleNamespace) 
     assert response.status_code == 201, response.content.decode()
     assert response.json()["unit"] == "K2"
     assert Member.objects.get(pk=gone.pk).unit.code == "K2"
+
+
+# The decisions no other test records through the API: (member, body, recorded type, status).
+DECISIONS = [
+    (
+        "Mới Kết Nạp",
+        {"type": "not_recognized", "date": "PROBATION_END"},
+        "not_recognized",
+        "removed",
+    ),
+    (
+        "Chính Thức",
+        {"type": "expelled", "reason": "Vi phạm", "document": "3-QĐ/HU"},
+        "expelled",
+        "expelled",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "recorded", "status"), DECISIONS, ids=["not_recognized", "expelled"]
+)
+def test_a_decision_is_recorded_with_its_location_and_audited_with_the_token(
+    w: SimpleNamespace, name: str, body: dict[str, Any], recorded: str, status: str
+) -> None:
+    from cadrebook.core.models import AuditEntry
+
+    member = w.people[name]
+    if body.get("date") == "PROBATION_END":
+        # The probation of "Mới Kết Nạp" has not ended: move the admission back first.
+        ms.member_correct_event(
+            actor=None,
+            event=member.events.get(type="admitted"),
+            date=TODAY - dt.timedelta(days=400),
+            reason="Ngày ghi nhầm",
+        )
+        body = {**body, "date": TODAY.isoformat()}
+    response = w.client.post(
+        f"/api/v1/members/{member.pk}/events",
+        {"date": TODAY.isoformat(), **body},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content.decode()
+    event = response.json()
+    assert event["type"] == recorded
+    assert response["Location"] == f"/api/v1/members/{member.pk}/events/{event['id']}"
+    assert Member.objects.get(pk=member.pk).status == status
+    entry = AuditEntry.objects.filter(object_id=str(member.pk)).latest("id")
+    assert entry.via == "token:clerk-script"
+
+
+def test_a_returned_transfer_is_recorded_by_the_receiving_cell(
+    w: SimpleNamespace, token_clients: Any
+) -> None:
+    from cadrebook.orgs.models import OrgUnit
+
+    receiver = token_clients([("clerk2", Role.CLERK, OrgUnit.objects.get(code="K2"))])["clerk2"]
+    leaving = w.people["Đang Chuyển"]
+    url = f"/api/v1/members/{leaving.pk}/events"
+    body = {"type": "transfer_returned", "date": TODAY.isoformat(), "reason": "Sai địa chỉ"}
+    response = receiver.post(url, body, content_type="application/json")
+    assert response.status_code == 201, response.content.decode()
+    assert response.json()["type"] == "transfer_returned"
+    leaving.refresh_from_db()
+    assert leaving.pending_transfer_to_id is None and leaving.unit.code == "K"
