@@ -39,15 +39,26 @@ def copy_text(rows: Iterable[Sequence[Any]]) -> str:
     return "".join(out)
 
 
+# Column types whose binary COPY form psycopg makes from the Python value the writers hold
+# (int, str, bool, date, aware datetime). Anything else (JSON held as text, say) goes as text.
+BINARY_TYPES = frozenset(
+    ("int2", "int4", "int8", "text", "varchar", "bpchar", "bool", "date", "timestamptz")
+)
+
+
 class RowWriter:
     """Appends rows to a model's table inside the caller's transaction.
 
     `rows` are tuples in the order of `columns`, or (PostgreSQL only) COPY text already made.
+    On PostgreSQL, tuples go by binary COPY when every column's type is in BINARY_TYPES:
+    psycopg's C code packs each value, several times faster than making COPY text in
+    Python, and the server has nothing to parse.
     """
 
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
         self.copy = connection.vendor == "postgresql"
+        self._types: dict[tuple[str, tuple[str, ...]], list[int] | None] = {}
 
     def write(self, model: type[Model], columns: Sequence[str], rows: Any) -> None:
         if not rows:
@@ -55,11 +66,38 @@ class RowWriter:
         table = connection.ops.quote_name(model._meta.db_table)
         cols = ", ".join(connection.ops.quote_name(c) for c in columns)
         if self.copy:
-            with self.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                copy.write(rows if isinstance(rows, str) else copy_text(rows))
+            types = None if isinstance(rows, str) else self._binary_types(model, columns)
+            if types is None:
+                with self.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    copy.write(rows if isinstance(rows, str) else copy_text(rows))
+                return
+            with self.cursor.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
             return
         marks = ", ".join(["%s"] * len(columns))
         self.cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+    def _binary_types(self, model: type[Model], columns: Sequence[str]) -> list[int] | None:
+        """The type oids of `columns` as the database has them, or None when one of them
+        has no binary form made here (see BINARY_TYPES)."""
+        key = (model._meta.db_table, tuple(columns))
+        if key not in self._types:
+            self.cursor.execute(
+                "SELECT a.attname, a.atttypid, t.typname FROM pg_attribute a "
+                "JOIN pg_type t ON t.oid = a.atttypid "
+                "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                [model._meta.db_table],
+            )
+            found = {name: (oid, typname) for name, oid, typname in self.cursor.fetchall()}
+            wanted = [found[c] for c in columns]
+            self._types[key] = (
+                [oid for oid, _name in wanted]
+                if all(name in BINARY_TYPES for _oid, name in wanted)
+                else None
+            )
+        return self._types[key]
 
 
 def reserve_ids(model: type[Model], count: int) -> int:
