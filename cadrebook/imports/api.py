@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -89,7 +90,7 @@ def import_create(
             403,
             {
                 "code": "import.not_allowed",
-                "message": "Your role does not allow importing this kind of file anywhere.",
+                "message": _("Your role does not allow importing this kind of file anywhere."),
             },
         )
     job = import_job_create(

@@ -110,7 +110,8 @@ def _choice(codes: list[str], *, required: bool = False) -> Callable[[Any], str]
 
 def _listed(codes: list[str], *, required: bool = False) -> WithJsonSchema:
     """The codes in the schema, so that the API documents them."""
-    return WithJsonSchema({"type": "string", "enum": sorted(codes) + ([] if required else [""])})
+    listed = sorted(set(codes) | (set() if required else {""}))
+    return WithJsonSchema({"type": "string", "enum": listed})
 
 
 def _required_date(value: Any) -> dt.date:

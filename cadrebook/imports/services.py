@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -63,6 +64,24 @@ def _check_kind(kind: str) -> None:
         )
 
 
+SHEET_MAX = ImportJob._meta.get_field("sheet").max_length or 100
+STORED_NAME_BYTES = 200  # file systems limit names in bytes (255 on most), not characters
+
+
+def _stored_name(filename: str) -> str:
+    """The upload's name on disk: safe characters only, its extension kept, short enough in
+    bytes for any file system; "upload" when nothing of it is safe."""
+    try:
+        name = get_valid_filename(filename)
+    except SuspiciousFileOperation:  # nothing left, or only dots
+        return "upload"
+    suffix = Path(name).suffix[:16]
+    stem = name[: len(name) - len(suffix)]
+    while stem and len((stem + suffix).encode()) > STORED_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + suffix if stem else "upload" + suffix
+
+
 def import_job_create(
     *,
     actor: Any,
@@ -80,6 +99,12 @@ def import_job_create(
     is used where it lies (the command line imports a file it can read).
     """
     _check_kind(kind)
+    if len(sheet) > SHEET_MAX:
+        raise ServiceError(
+            "import.sheet_invalid",
+            _("A sheet name has at most %(n)d characters.") % {"n": SHEET_MAX},
+            field="sheet",
+        )
     limit = settings.CADREBOOK_IMPORT_MAX_BYTES
     size = getattr(source, "size", None)
     if size is None and isinstance(source, str | Path):
@@ -93,7 +118,8 @@ def import_job_create(
         )
     job = ImportJob(
         kind=kind,
-        filename=Path(filename).name[:255],
+        # The name is only shown: what no database stores (NUL, lone surrogates) goes.
+        filename=Path(filename.replace("\x00", "").encode(errors="replace").decode()).name[:255],
         sheet=sheet,
         valid_rows_only=valid_rows_only,
         personal_only=personal_only,
@@ -103,7 +129,7 @@ def import_job_create(
     if copy:
         folder = Path(settings.IMPORT_DIR) / str(job.pk)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / (get_valid_filename(job.filename) or "upload")
+        target = folder / _stored_name(job.filename)
         written = 0
         with target.open("wb") as out:
             chunks = (

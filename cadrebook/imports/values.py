@@ -201,7 +201,8 @@ def parse_int(value: Any) -> int | None:
 
 
 def _has_control_chars(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    # Cs: half of a UTF-16 surrogate pair, alone (JSON's "\ud800"); no encoding can store it.
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
 def clean_text(value: Any, *, max_length: int | None = None) -> str:

@@ -18,9 +18,19 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import field_validator
 
-from cadrebook.api.common import API_ROOT, ApiDate, answers, forbidden, found, not_found
+from cadrebook.api.common import (
+    API_ROOT,
+    ApiDate,
+    ErrorOut,
+    answers,
+    forbidden,
+    found,
+    not_found,
+)
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.normalize import SEARCH_MAX_LENGTH
 from cadrebook.core.views import can
 from cadrebook.imports.schemas import (
     EducationCode,
@@ -112,7 +122,11 @@ class MemberQuery(Schema):
     status: StatusFilter | None = Field(  # type: ignore[valid-type]
         None, description="active (default), all, or one status"
     )
-    q: str | None = Field(None, description="Name (accents optional), national ID or card")
+    q: str | None = Field(
+        None,
+        max_length=SEARCH_MAX_LENGTH,
+        description="Name (accents optional), national ID or card",
+    )
     as_of: ApiDate | None = Field(None, description="Members of the subtree on that day")
     gender: Literal["male", "female"] | None = None
     born_before: ApiDate | None = None
@@ -234,6 +248,10 @@ def _event_cursor(cursor: str) -> tuple[dt.date, int] | None:
         return None
     day, _sep, pk = cursor.partition("~")
     try:
+        # Ids as this API writes them: plain digits that fit the column (int() also reads
+        # "1_0" or a 40-digit number, which no query can use).
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+            raise ValueError(pk)
         return dt.date.fromisoformat(day), int(pk)
     except ValueError:
         raise ServiceError(
@@ -428,6 +446,31 @@ class MemberPatch(RowModel):
     phone: Text32 = Field(None)  # type: ignore[assignment]
     address: Text255 = Field(None)  # type: ignore[assignment]
 
+    @field_validator(
+        "full_name",
+        "gender",
+        "ethnicity",
+        "hometown",
+        "education_level",
+        "theory_level",
+        "occupation",
+        "phone",
+        "address",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Runs before the cleaning, which would read null as "" and clear the field.
+        if value is None:
+            raise ValueError(_('This field cannot be null; send "" to clear it.'))
+        return value
+
+
+class MemberConflictOut(ErrorOut):
+    """A 409: the refusal and, for a stale version, the record as it now stands."""
+
+    current: MemberOut | None = Field(None, description="The record now (a stale version)")
+
 
 @router.post("", response=answers({201: MemberOut}), summary="Register an applicant (and admit)")
 def create_member(
@@ -466,12 +509,12 @@ def create_member(
 
 @router.patch(
     "/{member_id}",
-    response=answers({200: MemberOut, 409: MemberOut}),
+    response=answers({200: MemberOut, 409: MemberConflictOut}),
     summary="Change personal data (with the version read)",
 )
 def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> tuple[int, Any]:
     """Only the fields sent change. A stale `version` changes nothing and answers 409 with
-    the current record, so the caller can re-apply its change."""
+    the current record (`current`), so the caller can re-apply its change."""
     member = _member(request, member_id)
     if not can(request.user, "change", member.unit.path):
         raise forbidden()
@@ -479,7 +522,7 @@ def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> 
     version = changes.pop("version")
     sensitive = can(request.user, "view_sensitive", member.unit.path)
     if member.version != version:
-        return Status(409, _out(member, sensitive))
+        return _stale(member, sensitive)
     if changes:
         try:
             member = services.member_update_personal(
@@ -490,5 +533,17 @@ def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> 
                 raise
             # Changed by someone else between our read and the service's: the same answer
             # as a stale version seen at once, with the record as it now stands.
-            return Status(409, _out(_member(request, member_id), sensitive))
+            return _stale(_member(request, member_id), sensitive)
     return Status(200, _out(member, sensitive))
+
+
+def _stale(member: Member, sensitive: bool) -> Status:
+    return Status(
+        409,
+        {
+            "code": "member.stale_version",
+            "message": _("Someone changed this member meanwhile; reload and re-apply."),
+            "field": "version",
+            "current": _out(member, sensitive),
+        },
+    )

@@ -17,7 +17,7 @@ from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.core.normalize import normalize_name
+from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, Gender, MemberStatus
@@ -139,7 +139,7 @@ def filtered_members(
             valid_from__lte=on,
         ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
         qs = qs.filter(pk__in=in_force.values("member_id"))
-    text = (data.get("q") or "").strip()
+    text = search_text(data.get("q"))
     if not text:
         return qs
     norm = normalize_name(text)
@@ -230,7 +230,11 @@ def _decode(cursor: str, column: str) -> tuple[int, Any, int | None]:
             value = dt.date.fromisoformat(value)
         elif column == "name_norm" and not isinstance(value, str | None):
             raise ValueError(cursor)
+        if isinstance(value, str) and "\x00" in value:  # forged: no name holds a NUL
+            raise ValueError(cursor)
         if not isinstance(index, int) or not isinstance(pk, int) or not 0 <= index < 4:
+            raise ValueError(cursor)
+        if not 0 < pk < 2**63:  # beyond a bigint the database refuses the query
             raise ValueError(cursor)
     except (ValueError, TypeError, UnicodeDecodeError):
         return 0, None, None

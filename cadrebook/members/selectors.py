@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from cadrebook.core.dates import add_months
-from cadrebook.core.normalize import normalize_name
+from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
@@ -51,7 +51,7 @@ def search_members(queryset: QuerySet[Member], text: str) -> QuerySet[Member]:
     Filters `__contains` on the normalized lower-case column (a trigram index on PostgreSQL).
     A query of digits also matches the national ID and card number.
     """
-    text = (text or "").strip()
+    text = search_text(text)
     if not text:
         return queryset
     norm = normalize_name(text)

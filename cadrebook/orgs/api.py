@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from cadrebook.api.common import API_ROOT, ApiDate, answers, forbidden, found
-from cadrebook.core.normalize import normalize_name
+from cadrebook.core.normalize import SEARCH_MAX_LENGTH, normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for
 from cadrebook.core.views import can
@@ -44,7 +44,11 @@ class UnitPage(Schema):
 class UnitQuery(Schema):
     parent: str | None = Field(None, description="Only the units directly below this one")
     kind: str | None = None
-    q: str | None = Field(None, description="Part of the name (accents optional) or code")
+    q: str | None = Field(
+        None,
+        max_length=SEARCH_MAX_LENGTH,
+        description="Part of the name (accents optional) or code",
+    )
     cursor: str = ""
 
 
@@ -79,9 +83,9 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
     if query.kind:
         current_ruleset().unit_kind(query.kind)  # an unknown kind is refused, not empty
         units = units.filter(kind=query.kind)
-    if query.q:
-        units = units.filter(name_norm__contains=normalize_name(query.q)) | units.filter(
-            code__startswith=query.q.strip()
+    if text := search_text(query.q):
+        units = units.filter(name_norm__contains=normalize_name(text)) | units.filter(
+            code__startswith=text
         )
     if query.cursor:
         units = units.filter(code__gt=query.cursor)

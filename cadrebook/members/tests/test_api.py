@@ -196,7 +196,8 @@ def test_a_script_registers_and_admits_and_edits_with_the_version(api):
         url, {"version": new["version"], "occupation": "x"}, content_type="application/json"
     )
     assert stale.status_code == 409
-    assert stale.json()["version"] == new["version"] + 1
+    assert stale.json()["code"] == "member.stale_version"
+    assert stale.json()["current"]["version"] == new["version"] + 1
     assert Member.objects.get(pk=new["id"]).occupation == ""
     assert (
         c["viewer"].patch(url, {"version": 1}, content_type="application/json").status_code == 403
