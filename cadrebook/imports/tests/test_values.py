@@ -227,7 +227,9 @@ def test_clean_text(value, expected):
     assert clean_text(value) == expected
 
 
-@pytest.mark.parametrize("value", ["a\x00b", "bell\x07", "esc\x1b[0m", "del\x7f", "c1\x80"])
+@pytest.mark.parametrize(
+    "value", ["a\x00b", "bell\x07", "esc\x1b[0m", "del\x7f", "c1\x80", "half\ud800", "\udfff"]
+)
 def test_clean_text_refuses_control_characters(value):
     refused("value.control_chars", clean_text, value)
 
