@@ -53,6 +53,7 @@ from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lists import filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.selectors import mask
+from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
 
 router = Router(tags=["members"])
@@ -428,12 +429,15 @@ class MemberIn(PersonalData):
     sponsors: list[int] | None = Field(None, description="Ids of the sponsoring full members")
 
 
+CLEARABLE = ("birth_date", "national_id")  # the personal fields that null may clear
+
+
 class MemberPatch(RowModel):
     """Personal data to change: the fields of `PersonalData`, each optional."""
 
     version: int = Field(..., description="The version read; a stale one answers 409")
-    # Only the date of birth and the national ID may be cleared with null; for the other
-    # fields null is refused (422) like any value of the wrong type. Absent fields stay.
+    # Only the CLEARABLE fields may be cleared with null; for the other fields null is
+    # refused (422) like any value of the wrong type. Absent fields stay.
     full_name: FullName = Field(None)  # type: ignore[assignment]
     gender: GenderCode = Field(None)  # type: ignore[assignment]
     birth_date: OptDate = None
@@ -446,18 +450,7 @@ class MemberPatch(RowModel):
     phone: Text32 = Field(None)  # type: ignore[assignment]
     address: Text255 = Field(None)  # type: ignore[assignment]
 
-    @field_validator(
-        "full_name",
-        "gender",
-        "ethnicity",
-        "hometown",
-        "education_level",
-        "theory_level",
-        "occupation",
-        "phone",
-        "address",
-        mode="before",
-    )
+    @field_validator(*(f for f in PERSONAL_FIELDS if f not in CLEARABLE), mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Runs before the cleaning, which would read null as "" and clear the field.
