@@ -102,7 +102,12 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASE_URL = env_str("DATABASE_URL", "sqlite:///" + str(VAR_DIR / "cadrebook.sqlite3"))
 if DATABASE_URL.startswith("sqlite:///"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are kept for a minute between requests; each request checks the one it reuses
+# first (a cheap round trip), so the first request after a database restart reconnects
+# instead of failing on the dead connection.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
