@@ -3,7 +3,8 @@
 - Text no database can store (a NUL, which PostgreSQL refuses in text; half of a UTF-16
   surrogate pair, which no encoding holds) is refused with a 422 naming the field, wherever
   it comes: address, query, JSON body or form field. Checking here, once, keeps every
-  operation from having to.
+  operation from having to (the check is `cadrebook.core.unstorable`'s, which the web
+  pages' middleware makes on their addresses too).
 - HEAD is answered wherever GET is, with no body (HTTP requires it; ninja knows only GET).
 - Django's own 4xx pages (a multipart body without a boundary, `GET /api/v1/`, ninja's
   plain-text 405) get the JSON body of every other refusal, keeping their headers.
@@ -21,6 +22,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from cadrebook.api.common import API_ROOT
+from cadrebook.core.unstorable import address_inputs, first_unstorable
 
 # Codes of the refusals Django or ninja make on their own.
 STATUS_CODES = {
@@ -30,10 +32,6 @@ STATUS_CODES = {
     405: "not_allowed",
     413: "file.too_large",
 }
-
-
-def _unstorable(text: str) -> bool:
-    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -51,11 +49,7 @@ def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str
 
 def _inputs(request: HttpRequest) -> Iterator[tuple[tuple[str, ...], str]]:
     """The text a request brings: its address, query, JSON body and form fields."""
-    yield ("path",), request.path
-    for key, values in request.GET.lists():
-        yield (key,), key
-        for value in values:
-            yield (key,), value
+    yield from address_inputs(request)
     content_type = request.content_type or ""
     if content_type == "application/json" and request.body:
         try:
@@ -97,19 +91,19 @@ class ApiEdgeMiddleware:
 
     def _checked(self, request: HttpRequest) -> HttpResponse | None:
         try:
-            for where, text in _inputs(request):
-                if _unstorable(text):
-                    field = ".".join(where)
-                    return refusal(
-                        "value.invalid_character",
-                        _(
-                            "%(field)s holds a character no record can store "
-                            "(NUL, or half of a surrogate pair)."
-                        )
-                        % {"field": field},
-                        422,
-                        field=field,
+            where = first_unstorable(_inputs(request))
+            if where is not None:
+                field = ".".join(where)
+                return refusal(
+                    "value.invalid_character",
+                    _(
+                        "%(field)s holds a character no record can store "
+                        "(NUL, or half of a surrogate pair)."
                     )
+                    % {"field": field},
+                    422,
+                    field=field,
+                )
         except (MultiPartParserError, SuspiciousOperation, BadRequest) as exc:
             return refusal("bad_request", str(exc) or _("The request is malformed."), 400)
         return None

@@ -1,14 +1,16 @@
 """Middleware: give every request an id that ties its audit entries together; speak the
-language the signed-in user chose."""
+language the signed-in user chose; refuse addresses holding text no record can store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import translation
 
 from cadrebook.core.context import new_request_id, request_id_var, via_var
+from cadrebook.core.unstorable import address_inputs, first_unstorable, shown
 
 
 class RequestIdMiddleware:
@@ -53,3 +55,20 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated and request.session.get(SESSION_KEY):
             response.headers.setdefault("Content-Language", request.session[SESSION_KEY])
         return response
+
+
+class UnstorableTextMiddleware:
+    """A web page whose address (path or query) holds a NUL or half of a surrogate pair is
+    refused with a 400 page naming the parameter, before any view sends the text to the
+    database. The API's edge (cadrebook.api.middleware, earlier in the chain) makes the same
+    check and answers its own way; forms refuse such text in their fields themselves."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = first_unstorable(address_inputs(request))
+        if where is None:
+            return self.get_response(request)
+        context = {"field": shown(".".join(where))}
+        return render(request, "core/unstorable_text.html", context, status=400)
