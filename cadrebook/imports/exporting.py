@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Iterator
 from typing import IO, Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Length, Substr
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
@@ -23,7 +23,7 @@ from cadrebook.imports.writers import TableWriter
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
-from cadrebook.members.selectors import mask
+from cadrebook.members.selectors import effective_event_date, mask, recognition_decided_on
 from cadrebook.orgs.models import OrgUnit
 
 # A member without an external id is exported as "cadrebook:<id>"; the importer resolves
@@ -92,28 +92,6 @@ def _units(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
         yield row
 
 
-def _registered_on() -> Subquery:
-    """The effective date of the member's first registration, as a subquery.
-
-    Corrections apply as in `lifecycle.effective_events`: the latest correction (in date, id
-    order) of a registration restates its date or voids it.
-    """
-    correction = MemberEvent.objects.filter(
-        type=EventType.CORRECTION, corrects_id=OuterRef("pk")
-    ).order_by("-date", "-id")
-    registrations = (
-        MemberEvent.objects.filter(member_id=OuterRef("pk"), type=EventType.REGISTERED)
-        .annotate(
-            eff_date=Coalesce(Subquery(correction.values("date")[:1]), F("date")),
-            eff_void=Coalesce(Subquery(correction.values("void")[:1]), Value(False)),
-        )
-        .filter(eff_void=False)
-        .order_by("eff_date", "id")
-        .values("eff_date")[:1]
-    )
-    return Subquery(registrations)
-
-
 _MEMBER_FIELDS = (
     "pk",
     "external_id",
@@ -139,12 +117,23 @@ def _members(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
     sensitive: Scope | None = None if actor is None else scope_for(actor, "view_sensitive")
     qs = (
         _scoped(Member.objects.all(), actor, "unit__path", unit)
-        .annotate(registered_on=_registered_on(), unit_code=F("unit__code"))
+        .annotate(
+            registered_on=effective_event_date(EventType.REGISTERED),
+            recognition_decided_on=recognition_decided_on(),
+            unit_code=F("unit__code"),
+        )
         .order_by("pk")
-        .values(*_MEMBER_FIELDS, "unit_code", "unit__path", "registered_on")
+        .values(
+            *_MEMBER_FIELDS, "unit_code", "unit__path", "registered_on", "recognition_decided_on"
+        )
     )
     for row in qs.iterator(chunk_size=_CHUNK):
         row["external_id"] = external_id_of(row["pk"], row["external_id"])
+        # The column holds the date of the recognition decision (what an import of it
+        # records), not the end of probation the member's full membership counts from.
+        decided = row.pop("recognition_decided_on")
+        if row["recognized_on"] is not None:
+            row["recognized_on"] = decided
         if sensitive is not None and not sensitive.covers_path(row["unit__path"]):
             stats.masked = True
             for name in SENSITIVE_FIELDS:

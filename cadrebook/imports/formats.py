@@ -79,7 +79,7 @@ MEMBER_COLUMNS = (
         "ngày công nhận chính thức",
         "date",
         False,
-        "Date of recognition as a full member.",
+        "Date of the decision recognizing the member as a full member.",
     ),
     Column("card_number", "số thẻ đảng viên", "id", False, "Member card number (full members)."),
     Column("hometown", "quê quán", "text", False, "Hometown."),

@@ -7,7 +7,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from cadrebook.core.dates import add_months
 from cadrebook.core.normalize import normalize_name, search_text
@@ -15,7 +27,7 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.lifecycle import party_age_days
-from cadrebook.members.models import Member, MemberPeriod
+from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.members.services import member_state
 from cadrebook.orgs.models import OrgUnit
 
@@ -36,6 +48,43 @@ def members_as_of(unit: OrgUnit, day: dt.date) -> QuerySet[Member]:
     """Members of `unit`'s subtree on `day`, through the ancestor column of its depth."""
     ids = periods_as_of(day).filter(**{f"anc{unit.depth}_id": unit.pk}).values("member_id")
     return Member.objects.filter(pk__in=ids)
+
+
+def effective_event_date(event_type: str, *, latest: bool = False) -> Subquery:
+    """The effective date of the member's first (or latest) event of `event_type`, as a
+    subquery on the member's pk (`OuterRef("pk")`).
+
+    Corrections apply as in `lifecycle.effective_events`: the latest correction (in date, id
+    order) of an event restates its date or voids it; a voided event does not count.
+    """
+    correction = MemberEvent.objects.filter(
+        type=EventType.CORRECTION, corrects_id=OuterRef("pk")
+    ).order_by("-date", "-id")
+    order = ("-eff_date", "-id") if latest else ("eff_date", "id")
+    events = (
+        MemberEvent.objects.filter(member_id=OuterRef("pk"), type=event_type)
+        .annotate(
+            eff_date=Coalesce(Subquery(correction.values("date")[:1]), F("date")),
+            eff_void=Coalesce(Subquery(correction.values("void")[:1]), Value(False)),
+        )
+        .filter(eff_void=False)
+        .order_by(*order)
+        .values("eff_date")[:1]
+    )
+    return Subquery(events)
+
+
+def recognition_decided_on() -> Subquery:
+    """The date of the decision that recognized the member as a full member: the effective
+    date of their latest `recognized` event, as a subquery on the member's pk.
+
+    It is not `Member.recognized_on`, the cached date full membership took effect (the end
+    of probation, however late the decision came); it is the date the member files'
+    `recognized_on` column means: what an import records as the event's date and an export
+    writes, so that a file imported twice, or exported and imported again, says the same.
+    For a member readmitted and not yet recognized again it is an earlier membership's:
+    read it only where `Member.recognized_on` is set."""
+    return effective_event_date(EventType.RECOGNIZED, latest=True)
 
 
 def party_age(member: Member, on: dt.date) -> tuple[int, int]:

@@ -37,7 +37,7 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
-from cadrebook.members.selectors import full_member_counts, mask
+from cadrebook.members.selectors import full_member_counts, mask, recognition_decided_on
 from cadrebook.members.services import (
     PERSONAL_FIELDS,
     member_set_card,
@@ -554,6 +554,21 @@ class MembersImporter:
                 return column, getattr(row, column, "")
         return "status", row.status
 
+    @staticmethod
+    def _recorded_dates(member_id: int) -> dict[str, dt.date | None]:
+        """The dates a members file states for a recorded member, as an import of the file
+        recorded them: `admitted_on`, and `recognized_on` = the date of the recognition
+        decision (the `recognized` event's). That is not `Member.recognized_on`, the end of
+        probation full membership counts from: a decision taken late is dated after it."""
+        row = (
+            Member.objects.filter(pk=member_id)
+            .annotate(decided=recognition_decided_on())
+            .values("admitted_on", "recognized_on", "decided")
+            .get()
+        )
+        recognized = row["decided"] if row["recognized_on"] is not None else None
+        return {"admitted_on": row["admitted_on"], "recognized_on": recognized}
+
     def _known(
         self, number: int, raw: dict[str, Any], row: MemberRow, current: dict[str, Any]
     ) -> None:
@@ -577,7 +592,6 @@ class MembersImporter:
         if not ctx.personal_only:
             stated = {"unit_code": row.unit_code, "status": row.status}
             recorded = {"unit_code": current["unit__code"], "status": current["status"]}
-            member = None
             for column in ("unit_code", "status"):
                 if stated[column] and stated[column] != recorded[column]:
                     report.refuse(
@@ -592,23 +606,26 @@ class MembersImporter:
                         % {"recorded": recorded[column]},
                     )
                     return
-            for column in ("admitted_on", "recognized_on"):
-                value = getattr(row, column)
-                if value is not None:
-                    member = member or Member.objects.only(column).get(pk=current["id"])
-                    if getattr(member, column) != value:
-                        report.refuse(
-                            number,
-                            column,
-                            value,
-                            "import.history_change",
-                            _(
-                                "The member is recorded with %(recorded)s; this row would "
-                                "change their history. Record a correction instead."
-                            )
-                            % {"recorded": getattr(member, column) or "—"},
+            stated_dates = {
+                column: getattr(row, column)
+                for column in ("admitted_on", "recognized_on")
+                if getattr(row, column) is not None
+            }
+            recorded_dates = self._recorded_dates(current["id"]) if stated_dates else {}
+            for column, value in stated_dates.items():
+                if recorded_dates[column] != value:
+                    report.refuse(
+                        number,
+                        column,
+                        value,
+                        "import.history_change",
+                        _(
+                            "The member is recorded with %(recorded)s; this row would "
+                            "change their history. Record a correction instead."
                         )
-                        return
+                        % {"recorded": recorded_dates[column] or "—"},
+                    )
+                    return
         changes = {
             name: getattr(row, name)
             for name in PERSONAL
