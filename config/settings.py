@@ -204,6 +204,10 @@ CADREBOOK_API_AUTH_FAILURES_PER_IP = env_str("API_AUTH_FAILURES_PER_IP", "30/min
 # cannot choose its own by sending the header.
 NINJA_NUM_PROXIES = env_int("NUM_PROXIES", 0)
 CADREBOOK_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
+# A worker renews the lease on the import it runs every quarter of this many seconds; a
+# running import whose lease ran out has lost its worker and is marked failed (by the next
+# worker, or by `cadrebook prune_imports`).
+CADREBOOK_IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", 60)
 # How many refused rows an import keeps in its report (the XLSX report has all of them).
 IMPORT_REPORT_MAX_ERRORS = env_int("IMPORT_REPORT_MAX_ERRORS", 10000)
 

@@ -5,6 +5,10 @@ import on confirmation; the command line does both steps at once in the foregrou
 step goes through `cadrebook.imports.pipeline.run_import`, so they all check the same way.
 Progress and the cancel flag live in the cache, outside the import's transaction (on SQLite a
 long import holds the only write lock), and the job row records the outcome.
+
+A process working on a job holds its lease (cadrebook.imports.lease); a running job whose
+lease ran out lost its worker and is marked failed by `import_jobs_fail_abandoned` (the next
+worker, `prune_imports`), or cancelled at once when its uploader cancels it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -27,6 +31,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
 from cadrebook.imports.formats import KINDS
+from cadrebook.imports.lease import RUNNING, holding_lease, lease_expired
 from cadrebook.imports.models import ImportJob, JobStatus
 from cadrebook.imports.pipeline import Cancelled, Report, run_import
 from cadrebook.imports.selectors import PROGRESS_TTL, cancel_key, import_progress, progress_key
@@ -244,18 +249,31 @@ def _run(actor: Any, job: ImportJob, *, dry_run: bool) -> Report:
             },
         )
 
-    return run_import(
-        actor=actor,
-        kind=job.kind,
-        path=job.path,
-        sheet=job.sheet or None,
-        dry_run=dry_run,
-        valid_rows_only=job.valid_rows_only,
-        personal_only=job.personal_only,
-        progress=progress,
-        is_cancelled=is_cancelled,
-        before_commit=audit,
-    )
+    with transaction.atomic():
+        _hold_job_row(job)
+        return run_import(
+            actor=actor,
+            kind=job.kind,
+            path=job.path,
+            sheet=job.sheet or None,
+            dry_run=dry_run,
+            valid_rows_only=job.valid_rows_only,
+            personal_only=job.personal_only,
+            progress=progress,
+            is_cancelled=is_cancelled,
+            before_commit=audit,
+        )
+
+
+def _hold_job_row(job: ImportJob) -> None:
+    """While the import's transaction lives, it holds its job's row, so that the job is not
+    taken for abandoned (`_end_abandoned` skips rows it cannot lock). A KEY SHARE lock: the
+    Cancel button's update of the row still goes through at once. On SQLite the import's
+    transaction holds the whole database, which does the same."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(ImportJob._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [job.pk])
 
 
 def _finish(
@@ -316,18 +334,22 @@ def import_job_validate(*, actor: Any, job: ImportJob) -> ImportJob:
     with refused rows ends refused, unless the job imports the valid rows only."""
     if job.is_finished or job.status == JobStatus.IMPORTING:
         return job
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.VALIDATING, started_at=timezone.now()
-    )
-    try:
-        report = _run(actor, job, dry_run=True)
-    except Cancelled:
-        return _finish(job, None, JobStatus.CANCELLED)
-    except Exception as exc:
-        _fail(job, exc)
-        raise
-    refused = report.file_error is not None or not (report.ok or job.valid_rows_only)
-    job = _finish(job, report, JobStatus.REFUSED if refused else JobStatus.VALIDATED)
+    with holding_lease(job):
+        taken = ImportJob.objects.filter(
+            pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.VALIDATING]
+        ).update(status=JobStatus.VALIDATING, started_at=timezone.now())
+        if not taken:  # cancelled (or failed) since the task was queued
+            job.refresh_from_db()
+            return job
+        try:
+            report = _run(actor, job, dry_run=True)
+        except Cancelled:
+            return _finish(job, None, JobStatus.CANCELLED)
+        except Exception as exc:
+            _fail(job, exc)
+            raise
+        refused = report.file_error is not None or not (report.ok or job.valid_rows_only)
+        job = _finish(job, report, JobStatus.REFUSED if refused else JobStatus.VALIDATED)
     audit_record(
         actor=actor,
         obj=job,
@@ -375,38 +397,104 @@ def import_job_commit(*, actor: Any, job: ImportJob) -> ImportJob:
             "import.finished",
             _("This import is finished (%(s)s).") % {"s": job.get_status_display()},
         )
-    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.IMPORTING)
-    try:
-        report = _run(actor, job, dry_run=False)
-    except Cancelled:
-        return _finish(job, None, JobStatus.CANCELLED)
-    except Exception as exc:
-        _fail(job, exc)
-        raise
-    status = JobStatus.DONE if report.committed else JobStatus.REFUSED
-    return _finish(job, report, status)
+    with holding_lease(job):
+        taken = ImportJob.objects.filter(
+            pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.VALIDATED]
+        ).update(status=JobStatus.IMPORTING)
+        if not taken:
+            job.refresh_from_db()
+            raise ServiceError(
+                "import.not_validated",
+                _("Only a validated import can be imported; this one is %(s)s.")
+                % {"s": job.get_status_display()},
+            )
+        try:
+            report = _run(actor, job, dry_run=False)
+        except Cancelled:
+            return _finish(job, None, JobStatus.CANCELLED)
+        except Exception as exc:
+            _fail(job, exc)
+            raise
+        status = JobStatus.DONE if report.committed else JobStatus.REFUSED
+        return _finish(job, report, status)
 
 
 def import_job_cancel(*, actor: Any, job: ImportJob) -> ImportJob:
-    """Stop an import before it commits. A running job stops at its next check and rolls
-    back; a waiting one is cancelled at once. A finished import cannot be cancelled."""
+    """Stop an import before it commits, in any state that is not final. A running job
+    stops at its next check and rolls back; a waiting one, or a running one whose worker is
+    gone (its lease ran out), is cancelled at once. A finished import cannot be cancelled."""
     if job.is_finished:
         raise ServiceError(
             "import.finished",
             _("This import is finished (%(s)s).") % {"s": job.get_status_display()},
         )
     cache.set(cancel_key(job), True, PROGRESS_TTL)
+    if job.status in RUNNING and lease_expired(job):
+        # Nobody is working on it any more: nobody would read the flag.
+        if _end_abandoned(job, JobStatus.CANCELLED, actor=actor, event_type="import.cancelled"):
+            job.refresh_from_db()
+            return job
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
-        if job.status in (JobStatus.QUEUED, JobStatus.VALIDATED):
-            ImportJob.objects.filter(pk=job.pk).update(
-                status=JobStatus.CANCELLED, finished_at=timezone.now()
-            )
+        ImportJob.objects.filter(
+            pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.VALIDATED]
+        ).update(status=JobStatus.CANCELLED, finished_at=timezone.now())
         audit_record(actor=actor, obj=job, action="update", event_type="import.cancelled", after={})
     job.refresh_from_db()
     if job.is_finished:
         _remove_upload(job)
     return job
+
+
+def _end_abandoned(job: ImportJob, status: str, *, actor: Any, event_type: str) -> bool:
+    """End a running job whose lease ran out with `status`, if its worker is really gone:
+    on PostgreSQL a live import's transaction holds the job's row (skipped here); on SQLite
+    it holds the database, so this waits for the busy timeout and gives up. Nothing of the
+    job was kept: its import was one transaction, which ended with its worker."""
+    message = _(
+        "The worker running this import stopped (it was ended, or its machine restarted); "
+        "nothing was kept."
+    )
+    try:
+        with transaction.atomic():
+            held = (
+                ImportJob.objects.select_for_update(skip_locked=True)
+                .filter(pk=job.pk, status__in=RUNNING)
+                .first()
+            )
+            if held is None or not lease_expired(held):
+                return False
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=status,
+                cancel_requested=status == JobStatus.CANCELLED,
+                finished_at=timezone.now(),
+                report={"failure": message},
+            )
+            audit_record(
+                actor=actor,
+                obj=held,
+                action="update",
+                event_type=event_type,
+                after={"status": status, "was": held.status, "worker_gone": True},
+            )
+    except OperationalError:  # SQLite: the database is busy, maybe with this very import
+        logger.warning("import %s: its lease ran out but the database is busy", job.pk)
+        return False
+    _remove_upload(job)
+    return True
+
+
+def import_jobs_fail_abandoned() -> list[ImportJob]:
+    """Mark failed every running import whose worker is gone (its lease ran out). Run by
+    every worker when it starts and before each import it runs, and by `prune_imports`."""
+    ended = []
+    for job in ImportJob.objects.filter(status__in=RUNNING):
+        if lease_expired(job) and _end_abandoned(
+            job, JobStatus.FAILED, actor=None, event_type="import.abandoned"
+        ):
+            job.refresh_from_db()
+            ended.append(job)
+    return ended
 
 
 def import_file(
@@ -432,12 +520,19 @@ def import_file(
         personal_only=personal_only,
         copy=False,
     )
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.IMPORTING, started_at=timezone.now()
-    )
-    report = _run(actor, job, dry_run=dry_run)
-    if dry_run:
-        status = JobStatus.VALIDATED if report.file_error is None else JobStatus.REFUSED
-    else:
-        status = JobStatus.DONE if report.committed else JobStatus.REFUSED
-    return _finish(job, report, status, report_file=report_file), report
+    with holding_lease(job):
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.IMPORTING, started_at=timezone.now()
+        )
+        try:
+            report = _run(actor, job, dry_run=dry_run)
+        except Cancelled:
+            _finish(job, None, JobStatus.CANCELLED)
+            raise ServiceError(
+                "import.cancelled", _("The import was cancelled; nothing of it is kept.")
+            ) from None
+        if dry_run:
+            status = JobStatus.VALIDATED if report.file_error is None else JobStatus.REFUSED
+        else:
+            status = JobStatus.DONE if report.committed else JobStatus.REFUSED
+        return _finish(job, report, status, report_file=report_file), report

@@ -354,6 +354,16 @@ def _(c):
     return lambda: imports_services.import_job_cancel(actor=c.actor, job=job)
 
 
+@scenario(IMP + "import_jobs_fail_abandoned")
+def _(c):
+    from cadrebook.imports.models import ImportJob, JobStatus
+
+    job = _job(c)
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # its worker's lease ran out long ago
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.IMPORTING, started_at=long_ago)
+    return imports_services.import_jobs_fail_abandoned
+
+
 @scenario(IMP + "import_file")
 def _(c):
     _organizer(c)
