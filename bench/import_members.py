@@ -40,6 +40,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from bench.national import machine  # noqa: E402
+from cadrebook.core.append_only import unguarded  # noqa: E402
 from cadrebook.core.dates import add_months  # noqa: E402
 from cadrebook.core.normalize import normalize_name  # noqa: E402
 from cadrebook.core.rules import current_ruleset  # noqa: E402
@@ -111,8 +112,9 @@ def write_csv(path: Path, rows: int, cells: list[str]) -> None:
 
 
 def wipe_members() -> None:
-    """Remove the benchmark's members (raw SQL: events are append-only for the application)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    """Remove the benchmark's members (raw SQL, past the append-only guard of the events:
+    they are append-only for the application and in the database)."""
+    with unguarded([MemberEvent._meta.db_table]), connection.cursor() as cursor:
         for model in (MemberPeriod, MemberEvent, Member):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,12 @@ class CoreConfig(AppConfig):
     name = "cadrebook.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from cadrebook.core.append_only import ensure_guards_after_migrate, guard
+
+        guard("core_auditentry", "the audit log is append-only")
+        # Once per migrate (sent for this app), after every migration ran.
+        post_migrate.connect(
+            ensure_guards_after_migrate, sender=self, dispatch_uid="cadrebook.append_only"
+        )

@@ -26,8 +26,8 @@ class AuditQuerySet(ScopedQuerySet["AuditEntry"]):
 class AuditEntry(models.Model):
     """One change, view or export: who did what to which object, in which unit, and when.
 
-    Append-only for everybody: the ORM refuses updates and deletes, and a database trigger
-    refuses UPDATE statements (see migration 0002).
+    Append-only for everybody: the ORM refuses updates and deletes, and database triggers
+    refuse UPDATE and DELETE statements (cadrebook.core.append_only).
     """
 
     class Action(models.TextChoices):

@@ -6,3 +6,9 @@ class MembersConfig(AppConfig):
     name = "cadrebook.members"
     label = "members"
     verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from cadrebook.core.append_only import guard
+
+        # Members' histories: events are appended, corrected by new events, never changed.
+        guard("members_memberevent", "member history is append-only")

@@ -137,7 +137,8 @@ class MemberPeriodQuerySet(ScopedQuerySet["MemberPeriod"]):
 
 
 class MemberEvent(models.Model):
-    """One fact of a member's life. Append-only: never edited, never deleted.
+    """One fact of a member's life. Append-only: never edited, never deleted — the ORM
+    refuses it, and so do database triggers (cadrebook.core.append_only).
 
     A mistaken event is corrected by a later `correction` event that points at it
     (`corrects`) and either voids it or restates it with the right date or unit.
