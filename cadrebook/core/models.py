@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.scoping import ScopedQuerySet
@@ -27,7 +28,8 @@ class AuditEntry(models.Model):
     """One change, view or export: who did what to which object, in which unit, and when.
 
     Append-only for everybody: the ORM refuses updates and deletes, and database triggers
-    refuse UPDATE and DELETE statements (cadrebook.core.append_only).
+    refuse UPDATE and DELETE statements (cadrebook.core.append_only). Tamper-evident: each
+    entry's hash chains it to the one before (cadrebook.core.audit_chain).
     """
 
     class Action(models.TextChoices):
@@ -37,7 +39,10 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Exported")
         LOGIN = "login", _("Logged in")
 
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set before the entry is written (not auto_now_add): it is part of the entry's hash.
+    created_at = models.DateTimeField(
+        _("time"), default=timezone.now, editable=False, db_index=True
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -68,6 +73,8 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     # "token:<name>" when the change came through the API with a personal token.
     via = models.CharField(_("via"), max_length=160, blank=True)
+    # SHA-256 of the previous entry's hash and this entry's content (cadrebook.core.audit_chain).
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
     scope_path_field = "unit_path"

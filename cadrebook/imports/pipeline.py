@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
+from cadrebook.core.audit import audit_batch
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import Scope, scope_for
@@ -364,7 +365,9 @@ def run_import(
     try:
         table = open_table(path, kind=kind, sheet=sheet or None)
         ctx.tick("reading", force=True)
-        with transaction.atomic():
+        # The import's audit entries are written together at its end (audit_batch): one
+        # insert, and the audit chain's lock held for a moment, not for the whole import.
+        with transaction.atomic(), audit_batch():
             IMPORTERS[kind](ctx, table)
             ctx.tick("finishing", force=True)
             if ctx.is_cancelled is not None and ctx.is_cancelled():
