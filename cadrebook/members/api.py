@@ -374,6 +374,8 @@ def record_event(
             _("%(type)s takes no unit: leave to_unit out.") % {"type": payload.type},
             field="to_unit",
         )
+    if action.receiving:
+        kwargs["receiving"] = target  # checked again under the lock
     event = action.service(actor=request.user, member=member, **kwargs)
     if not isinstance(event, MemberEvent):  # the card number service returns the member
         event = member.events.order_by("-id").first()

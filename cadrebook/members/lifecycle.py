@@ -23,6 +23,20 @@ from cadrebook.members.choices import MemberStatus as S
 # (unit_id, date, field) -> None, raising RuleViolation when the unit cannot take members.
 UnitCheck = Callable[[int, dt.date, str], None]
 
+# While a transfer is pending the member is on the way between two cells: only the answer to
+# the transfer (accepted, returned), a death, and the end of what already runs (an exemption,
+# a temporary transfer) may be recorded. Every other decision, an ending above all, waits for
+# the answer: otherwise the receiving cell's pending transfer would vanish with it.
+ALLOWED_WHILE_PENDING = frozenset(
+    {
+        E.TRANSFER_IN,
+        E.TRANSFER_RETURNED,
+        E.DECEASED,
+        E.EXEMPTION_ENDED,
+        E.TEMPORARY_TRANSFER_ENDED,
+    }
+)
+
 
 @dataclass(frozen=True)
 class EventData:
@@ -209,6 +223,12 @@ class _Fold:
             raise RuleViolation(
                 "event.type_unknown", _("Unknown event type %(t)s.") % {"t": ev.type}, field="type"
             )
+        if state.pending_to is not None and ev.type not in ALLOWED_WHILE_PENDING:
+            raise RuleViolation(
+                "transfer.already_pending",
+                _("A transfer is already pending for this member."),
+                field="type",
+            )
         handler(state, ev)
         state.last_date = ev.date
         return state
@@ -281,12 +301,6 @@ class _Fold:
 
     def _on_transfer_out(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
-        if state.pending_to is not None:
-            raise RuleViolation(
-                "transfer.already_pending",
-                _("A transfer is already pending for this member."),
-                field="type",
-            )
         if ev.to_unit_id is None:
             if not ev.destination:
                 raise RuleViolation(
@@ -369,6 +383,25 @@ class _Fold:
 
     def _on_expelled(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        # The forms of discipline differ by status (a probationary member may be reprimanded
+        # or warned, not expelled): the rule set lists them.
+        key = (
+            "discipline.forms_probationary_member"
+            if state.status == S.PROBATIONARY
+            else "discipline.forms_full_member"
+        )
+        forms = [str(f) for f in self.rules.value(key)]
+        if "expulsion" not in forms:
+            self._refuse(
+                "discipline",
+                "discipline.form_not_allowed",
+                _(
+                    "A member whose status is %(status)s cannot be expelled; the forms of "
+                    "discipline for them are: %(forms)s."
+                )
+                % {"status": S(state.status or S.FULL).label, "forms": ", ".join(forms)},
+                "type",
+            )
         self._end_membership(state, ev.date, S.EXPELLED)
 
     def _on_deceased(self, state: State, ev: EventData) -> None:

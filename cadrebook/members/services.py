@@ -222,6 +222,26 @@ def _lock(member: Member) -> Member:
     return Member.objects.select_for_update().get(pk=member.pk)
 
 
+def _pending_unit(state: State, receiving: OrgUnit | None) -> OrgUnit | None:
+    """The cell the pending transfer goes to, read from the locked state (never from a copy
+    read before the lock); refused when the caller answers for another cell."""
+    if state.pending_to is None:
+        raise RuleViolation(
+            "transfer.none_pending", _("No transfer is pending for this member."), field="type"
+        )
+    if receiving is not None and receiving.pk != state.pending_to:
+        raise ServiceError(
+            "transfer.pending_elsewhere",
+            _(
+                "The transfer now pending goes to another cell than %(unit)s; reload the "
+                "member and answer again."
+            )
+            % {"unit": receiving},
+            field="type",
+        )
+    return OrgUnit.objects.get(pk=state.pending_to)
+
+
 def member_record_event(
     *,
     actor: Any,
@@ -233,8 +253,15 @@ def member_record_event(
     destination: str = "",
     document: str = "",
     reason: str = "",
+    receiving: OrgUnit | None = None,
 ) -> MemberEvent:
-    """Append one lifecycle event after checking it against the rule set; update derived data."""
+    """Append one lifecycle event after checking it against the rule set; update derived data.
+
+    Everything is decided from the member as it stands under the row lock: the fold of the
+    events read after the lock is the single authority, whatever the caller checked before.
+    `receiving` is the cell whose officer answers a transfer (accepts or returns it); the
+    answer is refused when the pending transfer now goes elsewhere.
+    """
     if type == EventType.CORRECTION:
         raise ServiceError("event.use_correction", _("Use the correction service."), field="type")
     if type not in EventType.values:
@@ -246,6 +273,10 @@ def member_record_event(
         member = _lock(member)
         state = member_state(member, rules=rules)
         _check_date(member, date, state)
+        if type in (EventType.TRANSFER_IN, EventType.TRANSFER_RETURNED):
+            pending = _pending_unit(state, receiving)
+            if type == EventType.TRANSFER_IN:
+                unit = pending  # the member joins the cell the transfer goes to
         data = EventData(
             type=type,
             date=date,
@@ -598,25 +629,43 @@ def member_transfer_out(
 
 
 def member_transfer_accept(
-    *, actor: Any, member: Member, date: dt.date, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    document: str = "",
+    receiving: OrgUnit | None = None,
 ) -> MemberEvent:
-    """The receiving cell accepts the pending transfer; the member joins it on `date`."""
-    member.refresh_from_db(fields=["pending_transfer_to"])  # the caller's copy may be stale
+    """The receiving cell accepts the pending transfer; the member joins it on `date`.
+
+    The cell is the one the transfer goes to under the lock; `receiving`, the cell the
+    officer answers for, must be that one."""
     return member_record_event(
         actor=actor,
         member=member,
         type=EventType.TRANSFER_IN,
         date=date,
-        unit=member.pending_transfer_to,
         document=document,
+        receiving=receiving,
     )
 
 
 def member_transfer_return(
-    *, actor: Any, member: Member, date: dt.date, reason: str
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    reason: str,
+    receiving: OrgUnit | None = None,
 ) -> MemberEvent:
+    """The receiving cell returns the pending transfer (`receiving` as for the acceptance)."""
     return member_record_event(
-        actor=actor, member=member, type=EventType.TRANSFER_RETURNED, date=date, reason=reason
+        actor=actor,
+        member=member,
+        type=EventType.TRANSFER_RETURNED,
+        date=date,
+        reason=reason,
+        receiving=receiving,
     )
 
 

@@ -132,7 +132,14 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             confirming = True
         else:
             try:
-                action.service(actor=request.user, member=member, **form.service_arguments())
+                extra: dict[str, Any] = {}
+                if action.receiving:
+                    # The cell this officer answers for: refused under the lock if the
+                    # transfer now goes elsewhere.
+                    extra["receiving"] = member.pending_transfer_to
+                action.service(
+                    actor=request.user, member=member, **form.service_arguments(), **extra
+                )
             except ServiceError as exc:
                 message = exc.message
                 if isinstance(exc, RuleViolation) and exc.source:
