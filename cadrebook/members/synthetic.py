@@ -859,6 +859,9 @@ def _make_chunk(
                     False,
                     ctx.now,
                     None,
+                    # taken_over: the generated years of history stand for records kept
+                    # before Cadrebook (no votes, no ends of temporary transfers on file).
+                    True,
                 )
             )
         for p in state.periods:

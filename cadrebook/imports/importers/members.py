@@ -709,6 +709,7 @@ class MembersImporter:
                             False,
                             now,
                             by,
+                            True,  # taken_over: implied by the file, decided before Cadrebook
                         )
                     )
             for p in state.periods:

@@ -22,3 +22,46 @@ def test_the_events_import_refuses_to_expel_a_probationary_member(run, tree):
     )
     assert [(e.row, e.code) for e in report.errors] == [(2, "discipline.form_not_allowed")]
     assert Member.objects.get(external_id="P1").status == "probationary"
+
+
+FULL = (
+    "external_id,full_name,gender,birth_date,unit_code,status,admitted_on,recognized_on\n"
+    "F1,Phan Văn Đủ,male,1980-02-01,K1,full,2010-01-06,2011-01-06\n"
+)
+
+
+def test_the_events_import_refuses_a_removal_without_a_document_on_that_column(run, tree):
+    assert run("members", FULL).ok
+    report = run("events", "external_id,type,date,reason\nF1,removed,2025-03-03,absence\n")
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (2, "document", "event.document_missing")
+    ]
+    assert Member.objects.get(external_id="F1").status == "full"
+
+
+def test_a_taken_over_row_needs_no_document_and_is_stored_as_taken_over(run, tree):
+    assert run("members", FULL).ok
+    report = run(
+        "events", "external_id,type,date,reason,taken_over\nF1,removed,2025-03-03,absence,có\n"
+    )
+    assert report.ok, report.errors
+    event = Member.objects.get(external_id="F1").events.get(type="removed")
+    assert event.taken_over and event.document == ""
+
+
+def test_a_taken_over_cell_that_is_not_yes_or_no_is_refused(run, tree):
+    assert run("members", FULL).ok
+    report = run(
+        "events", "external_id,type,date,reason,taken_over\nF1,removed,2025-03-03,x,maybe\n"
+    )
+    assert [(e.column, e.code) for e in report.errors] == [("taken_over", "value.not_a_flag")]
+
+
+def test_the_decisions_a_members_file_implies_are_recorded_as_taken_over(run, tree):
+    assert run("members", FULL).ok
+    events = Member.objects.get(external_id="F1").events.order_by("date")
+    assert list(events.values_list("type", "taken_over")) == [
+        ("registered", True),
+        ("admitted", True),
+        ("recognized", True),
+    ]

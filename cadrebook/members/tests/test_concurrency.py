@@ -146,6 +146,9 @@ def test_a_recognition_and_a_removal_sent_together_leave_exactly_one(actor, tree
                 member=member,
                 date=D(2025, 2, 3),
                 document="2-QĐ/ĐU",
+                votes_for=3,
+                votes_against=0,
+                full_members=3,
             ),
             # Dated before the recognition: after it, the removal rewrites history; before
             # it, the recognition finds no probationary member.

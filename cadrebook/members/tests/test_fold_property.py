@@ -145,6 +145,7 @@ def _record(actor: Any, tree: Any, history: History) -> tuple[Member, list[Any]]
     units = {u.pk: u for u in OrgUnit.objects.all()}
     registered = history.events[0]
     member = ms.member_register_applicant(
+        taken_over=True,
         actor=actor,
         unit=tree.K1,
         date=registered.date,
