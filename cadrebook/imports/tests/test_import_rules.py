@@ -65,3 +65,37 @@ def test_the_decisions_a_members_file_implies_are_recorded_as_taken_over(run, tr
         ("admitted", True),
         ("recognized", True),
     ]
+
+
+APPLICANT = (
+    "external_id,full_name,gender,birth_date,unit_code\nV1,Hà Văn Phiếu,male,1995-02-01,K1\n"
+)
+
+
+def test_the_events_import_checks_the_cells_vote_on_an_admission(run, tree):
+    assert run("members", APPLICANT).ok
+    head = "external_id,type,date,unit_code,votes_for,votes_against,full_members\n"
+    low = head + "V1,registered,2024-06-03,K1,,,\nV1,admitted,2025-01-06,,5,4,9\n"
+    report = run("events", low)
+    assert (3, "votes_for", "vote.below_share") in [
+        (e.row, e.column, e.code) for e in report.errors
+    ]
+    assert not Member.objects.get(external_id="V1").events.exists()
+    report = run("events", head + "V1,registered,2024-06-03,K1,,,\nV1,admitted,2025-01-06,,6,3,9\n")
+    assert report.ok, report.errors
+    event = Member.objects.get(external_id="V1").events.get(type="admitted")
+    assert (event.votes_for, event.votes_against, event.full_members) == (6, 3, 9)
+    assert not event.taken_over
+
+
+def test_the_events_import_checks_a_temporary_transfers_end(run, tree):
+    assert run("members", FULL).ok
+    head = "external_id,type,date,to_unit_code,until,for_study\n"
+    report = run("events", head + "F1,temporary_transfer,2025-03-03,GC,,\n")
+    assert [(e.column, e.code) for e in report.errors] == [
+        ("until", "transfer.temporary_until_missing")
+    ]
+    report = run("events", head + "F1,temporary_transfer,2025-03-03,GC,2027-03-03,yes\n")
+    assert report.ok, report.errors
+    event = Member.objects.get(external_id="F1").events.get(type="temporary_transfer")
+    assert event.until == D(2027, 3, 3) and event.for_study

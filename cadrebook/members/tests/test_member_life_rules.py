@@ -334,3 +334,25 @@ def test_the_due_list_flags_a_transfer_deadline_in_a_year_without_holidays(
     page = client.get(reverse("orgs:detail", args=["P"])).content.decode()
     assert 'data-testid="holidays-unknown"' in page
     assert MemberEvent.objects.filter(member=full, type="transfer_out").exists()
+
+
+def test_the_browser_admits_with_the_cells_vote_and_refuses_one_below_the_share(
+    client, tree, applicant
+):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from cadrebook.accounts.services import role_grant
+
+    user = get_user_model().objects.create_user(username="secretary")
+    role_grant(actor=None, user=user, role=Role.CLERK, unit=tree.G1)
+    client.force_login(user)
+    url = reverse("members:action", args=[applicant.pk, "admit"])
+    data = {"date": "2025-01-06", "document": "9-QĐ/ĐU", "votes_against": "2", "full_members": "6"}
+    response = client.post(url, {**data, "votes_for": "3"})
+    assert response.status_code == 422
+    assert "votes_for" in response.context["form"].errors
+    response = client.post(url, {**data, "votes_for": "4"})
+    assert response.status_code == 302
+    event = MemberEvent.objects.get(member=applicant, type="admitted")
+    assert (event.votes_for, event.votes_against, event.full_members) == (4, 2, 6)

@@ -157,3 +157,22 @@ def test_the_api_refuses_to_expel_a_probationary_member_with_the_rules_code_and_
     assert body["code"] == "discipline.form_not_allowed"
     assert body["source"].startswith("69-QĐ/TW")
     assert not MemberEvent.objects.filter(member=member, type="expelled").exists()
+
+
+def test_the_browser_shows_the_refusal_to_expel_a_probationary_member(client, tree, make_member):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from cadrebook.accounts.services import role_grant
+
+    member = make_member(tree.K1, D(1990, 1, 1), D(2025, 1, 6))
+    user = get_user_model().objects.create_user(username="secretary")
+    role_grant(actor=None, user=user, role=Role.CLERK, unit=tree.G1)
+    client.force_login(user)
+    url = reverse("members:action", args=[member.pk, "expel"])
+    data = {"date": "2025-06-02", "reason": "discipline", "document": "5-QĐ/UBKT"}
+    response = client.post(url, {**data, "confirmed": "yes"})
+    assert response.status_code == 422
+    assert "69-QĐ/TW" in str(response.context["form"].non_field_errors())
+    member.refresh_from_db()
+    assert member.status == "probationary"
