@@ -115,6 +115,7 @@ def make_member(db: None, actor: Any) -> Callable[..., Any]:
         n = next(counter)
         registered = registered_on or admitted_on or dt.date(2020, 1, 1)
         member = services.member_register_applicant(
+            taken_over=True,
             actor=actor,
             unit=unit,
             date=registered,
@@ -124,10 +125,10 @@ def make_member(db: None, actor: Any) -> Callable[..., Any]:
             **personal,
         )
         if admitted_on is not None:
-            services.member_admit(actor=actor, member=member, date=admitted_on)
+            services.member_admit(taken_over=True, actor=actor, member=member, date=admitted_on)
             if recognized:
                 end = add_months(admitted_on, current_ruleset().int("probation.months"))
-                services.member_recognize(actor=actor, member=member, date=end)
+                services.member_recognize(taken_over=True, actor=actor, member=member, date=end)
         member.refresh_from_db()
         return member
 

@@ -39,6 +39,26 @@ class UnitKind:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A date counted in working days, and the years on the way whose public holidays the
+    rule set does not list (the count skipped only weekends there, so the date may be early).
+    """
+
+    date: dt.date
+    unknown_years: tuple[builtins.int, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """What to show next to the date when the holidays of a year on the way are unknown."""
+        if not self.unknown_years:
+            return ""
+        return _(
+            "Public holidays of %(years)s are not in the rule set: this date counts only "
+            "weekends there and may come too early."
+        ) % {"years": ", ".join(str(y) for y in self.unknown_years)}
+
+
+@dataclass(frozen=True)
 class Ruleset:
     """One loaded rule set. `section(name)` gives a table; `source(name)` its regulation."""
 
@@ -118,6 +138,25 @@ class Ruleset:
     @functools.cached_property
     def weekend(self) -> frozenset[builtins.int]:
         return frozenset(int(d) for d in self.section("calendar").get("weekend", [6, 7]))
+
+    @functools.cached_property
+    def holiday_years(self) -> frozenset[builtins.int]:
+        """The years whose public holidays the rule set lists (`calendar.holiday_years`;
+        by default the years of the listed holidays)."""
+        listed = self.section("calendar").get("holiday_years")
+        if listed is None:
+            return frozenset(d.year for d in self.holidays)
+        return frozenset(int(y) for y in listed)
+
+    def unknown_holiday_years(self, start: dt.date, end: dt.date) -> tuple[builtins.int, ...]:
+        """The years from `start` to `end` (either order) whose holidays are not listed."""
+        low, high = sorted((start.year, end.year))
+        return tuple(y for y in range(low, high + 1) if y not in self.holiday_years)
+
+    def working_deadline(self, start: dt.date, days: builtins.int) -> Deadline:
+        """`add_working_days`, saying which years on the way have unknown holidays."""
+        day = self.add_working_days(start, days)
+        return Deadline(day, self.unknown_holiday_years(start, day))
 
     def is_working_day(self, day: dt.date) -> bool:
         return day.isoweekday() not in self.weekend and day not in self.holidays

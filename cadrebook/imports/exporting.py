@@ -162,12 +162,30 @@ def _events(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
             "reason",
             "corrects_id",
             "void",
+            "taken_over",
+            "until",
+            "for_study",
+            "votes_for",
+            "votes_against",
+            "full_members",
         )
     )
     for member_id, group in itertools.groupby(qs.iterator(chunk_size=_CHUNK), key=lambda r: r[0]):
         events = list(group)
         external_id = external_id_of(member_id, events[0][1])
         texts = {r[2]: (r[8], r[9]) for r in events}
+        # What the decision was recorded with, as the events file writes it back.
+        extra = {
+            r[2]: {
+                "taken_over": "yes" if r[12] else "",
+                "until": r[13],
+                "for_study": "yes" if r[14] else "",
+                "votes_for": r[15],
+                "votes_against": r[16],
+                "full_members": r[17],
+            }
+            for r in events
+        }
         data = [
             EventData(
                 type=r[3],
@@ -192,6 +210,7 @@ def _events(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
                 "destination": ev.destination,
                 "document": document,
                 "reason": reason,
+                **extra[ev.id],
             }
 
 

@@ -113,6 +113,25 @@ EVENT_COLUMNS = (
     ),
     Column("document", "số văn bản", "text", False, "Deciding document, e.g. 28-NQ/TU."),
     Column("reason", "lý do", "text", False, "Reason (removal, expulsion, exemption, return)."),
+    Column(
+        "taken_over",
+        "tiếp nhận từ hồ sơ cũ",
+        "code",
+        False,
+        "yes for a decision made before Cadrebook, copied from the old files: it is recorded "
+        "as taken over and needs no document, reason or vote where the old files lack them.",
+    ),
+    Column("until", "đến ngày", "date", False, "End of a temporary transfer."),
+    Column("for_study", "đi học", "code", False, "yes for a temporary transfer for study."),
+    Column("votes_for", "số phiếu tán thành", "int", False, "The cell's vote: in favour."),
+    Column("votes_against", "số phiếu không tán thành", "int", False, "The cell's vote: against."),
+    Column(
+        "full_members",
+        "số đảng viên chính thức",
+        "int",
+        False,
+        "The cell's full members at the vote (admission, recognition).",
+    ),
 )
 
 TARGET_COLUMNS = (

@@ -19,6 +19,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from cadrebook.core.normalize import normalize_name
 from cadrebook.imports.values import (
     ValueRefused,
     clean_code,
@@ -128,7 +129,39 @@ def _required_int(value: Any) -> int:
     return number
 
 
+# Yes/no cells: what people type in a spreadsheet, in English and Vietnamese (accents and
+# case forgiven); an empty cell is "no".
+FLAG_WORDS = {
+    "": False,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+    "khong": False,
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "x": True,
+    "co": True,
+}
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = normalize_name(clean_text(value, max_length=16))
+    if word not in FLAG_WORDS:
+        raise ValueRefused(
+            "value.not_a_flag",
+            _("%(v)s is not yes or no.") % {"v": value},
+        )
+    return FLAG_WORDS[word]
+
+
+Flag = Annotated[bool, BeforeValidator(_flag), WithJsonSchema({"type": "boolean"})]
 OptDate = Annotated[dt.date | None, BeforeValidator(_remembered(parse_date))]
+OptInt = Annotated[int | None, BeforeValidator(parse_int)]
 ReqDate = Annotated[dt.date, BeforeValidator(_remembered(_required_date))]
 
 
@@ -222,6 +255,12 @@ class EventRow(RowModel):
     destination: Annotated[str, BeforeValidator(_text(255))] = ""
     document: Annotated[str, BeforeValidator(_text(64))] = ""
     reason: Annotated[str, BeforeValidator(_text(255))] = ""
+    taken_over: Flag = False
+    until: OptDate = None
+    for_study: Flag = False
+    votes_for: OptInt = None
+    votes_against: OptInt = None
+    full_members: OptInt = None
 
 
 class TargetRow(RowModel):

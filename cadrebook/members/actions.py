@@ -16,10 +16,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cadrebook.members import services
-from cadrebook.members.choices import MemberStatus
+from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.models import Member
 
 ACTIVE = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
+VOTE = ("votes_for", "votes_against", "full_members")  # the cell's vote, where it votes
 GONE = (MemberStatus.REMOVED, MemberStatus.LEFT)
 
 
@@ -35,6 +36,7 @@ class Action:
     destructive: bool = False
     receiving: bool = False  # taken by the officer of the unit a transfer goes to
     icon: str = "ti-arrow-right"
+    event: str = ""  # the event type it records (none for the card number)
 
 
 def _on_temporary_transfer(member: Member) -> bool:
@@ -58,16 +60,18 @@ ACTIONS: dict[str, Action] = {
             "admit",
             _("Admit"),
             services.member_admit,
-            ("date", "document"),
+            ("date", "document", *VOTE),
             _status(MemberStatus.APPLICANT),
+            event=EventType.ADMITTED,
             icon="ti-user-plus",
         ),
         Action(
             "recognize",
             _("Recognize as full member"),
             services.member_recognize,
-            ("date", "document"),
+            ("date", "document", *VOTE),
             _status(MemberStatus.PROBATIONARY),
+            event=EventType.RECOGNIZED,
             icon="ti-user-check",
         ),
         Action(
@@ -77,6 +81,7 @@ ACTIONS: dict[str, Action] = {
             ("date", "document", "reason"),
             _status(MemberStatus.PROBATIONARY),
             destructive=True,
+            event=EventType.NOT_RECOGNIZED,
             icon="ti-user-x",
         ),
         Action(
@@ -85,6 +90,7 @@ ACTIONS: dict[str, Action] = {
             services.member_transfer_out,
             ("date", "to_unit", "destination", "moved_on", "document", "reason"),
             _status(*ACTIVE),
+            event=EventType.TRANSFER_OUT,
             icon="ti-arrows-exchange",
         ),
         Action(
@@ -94,6 +100,7 @@ ACTIONS: dict[str, Action] = {
             ("date", "document"),
             _status(*ACTIVE, pending=True),
             receiving=True,
+            event=EventType.TRANSFER_IN,
             icon="ti-check",
         ),
         Action(
@@ -103,14 +110,16 @@ ACTIONS: dict[str, Action] = {
             ("date", "reason"),
             _status(*ACTIVE, pending=True),
             receiving=True,
+            event=EventType.TRANSFER_RETURNED,
             icon="ti-arrow-back-up",
         ),
         Action(
             "temporary_transfer",
             _("Temporary transfer"),
             services.member_temporary_transfer,
-            ("date", "host", "document", "reason"),
+            ("date", "host", "until", "for_study", "document", "reason"),
             lambda m: _status(*ACTIVE)(m) and not _on_temporary_transfer(m),
+            event=EventType.TEMPORARY_TRANSFER,
             icon="ti-clock-share",
         ),
         Action(
@@ -119,6 +128,7 @@ ACTIONS: dict[str, Action] = {
             services.member_temporary_transfer_end,
             ("date", "document"),
             _on_temporary_transfer,
+            event=EventType.TEMPORARY_TRANSFER_ENDED,
             icon="ti-clock-check",
         ),
         Action(
@@ -127,6 +137,7 @@ ACTIONS: dict[str, Action] = {
             services.member_exempt,
             ("date", "reason", "document"),
             lambda m: m.status in ACTIVE and not m.exempt and not m.pending_transfer_to_id,
+            event=EventType.EXEMPTED,
             icon="ti-armchair",
         ),
         Action(
@@ -135,6 +146,7 @@ ACTIONS: dict[str, Action] = {
             services.member_exemption_end,
             ("date", "document"),
             lambda m: m.status in ACTIVE and m.exempt,
+            event=EventType.EXEMPTION_ENDED,
             icon="ti-run",
         ),
         Action(
@@ -144,6 +156,7 @@ ACTIONS: dict[str, Action] = {
             ("date", "reason", "document"),
             _status(*ACTIVE),
             destructive=True,
+            event=EventType.REMOVED,
             icon="ti-user-minus",
         ),
         Action(
@@ -153,6 +166,7 @@ ACTIONS: dict[str, Action] = {
             ("date", "reason", "document"),
             _status(*ACTIVE),
             destructive=True,
+            event=EventType.EXPELLED,
             icon="ti-ban",
         ),
         Action(
@@ -162,6 +176,7 @@ ACTIONS: dict[str, Action] = {
             ("date", "document"),
             _status(MemberStatus.APPLICANT, *ACTIVE, pending=None),
             destructive=True,
+            event=EventType.DECEASED,
             icon="ti-flower",
         ),
         Action(
@@ -178,6 +193,7 @@ ACTIONS: dict[str, Action] = {
             services.member_readmit,
             ("date", "document"),
             _status(*GONE),
+            event=EventType.READMITTED,
             icon="ti-user-up",
         ),
     ]

@@ -48,7 +48,7 @@ from cadrebook.imports.schemas import (
     TheoryCode,
 )
 from cadrebook.members import services
-from cadrebook.members.actions import ACTIONS
+from cadrebook.members.actions import ACTIONS, VOTE
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lists import filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
@@ -156,6 +156,20 @@ class EventOut(Schema):
     reason: str
     corrects: int | None
     void: bool
+    taken_over: bool = Field(
+        False, description="A decision made before Cadrebook, copied from the old files"
+    )
+    until: dt.date | None = Field(None, description="Planned end of a temporary transfer")
+    for_study: bool = Field(False, description="A temporary transfer for study")
+    votes_for: int | None = Field(None, description="The cell's vote: in favour")
+    votes_against: int | None = Field(None, description="The cell's vote: against")
+    full_members: int | None = Field(None, description="The cell's full members at the vote")
+
+
+VOTE_DESCRIPTION = (
+    "admitted, recognized: the cell's vote (in favour, against, the cell's full members), "
+    "checked against the rule set's share; required unless taken_over"
+)
 
 
 class EventIn(Schema):
@@ -167,6 +181,21 @@ class EventIn(Schema):
     destination: str = Field("", max_length=255, description="A transfer out of Cadrebook")
     document: str = Field("", max_length=64, description="Deciding document, e.g. 28-NQ/TU")
     reason: str = Field("", max_length=255)
+    taken_over: bool = Field(
+        False,
+        description="A decision made before Cadrebook, copied from the old files: recorded as "
+        "taken over, and exempt from the document, reason and vote the old files may lack",
+    )
+    until: ApiDate | None = Field(
+        None,
+        description="temporary_transfer: the day it ends (the rule set bounds the length)",
+    )
+    for_study: bool = Field(
+        False, description="temporary_transfer: for study, which may last longer"
+    )
+    votes_for: int | None = Field(None, ge=0, le=1_000_000, description=VOTE_DESCRIPTION)
+    votes_against: int | None = Field(None, ge=0, le=1_000_000, description=VOTE_DESCRIPTION)
+    full_members: int | None = Field(None, ge=1, le=1_000_000, description=VOTE_DESCRIPTION)
 
 
 def _out(member: Member, sensitive: bool) -> dict[str, Any]:
@@ -301,6 +330,12 @@ def _event_out(e: MemberEvent) -> dict[str, Any]:
         "reason": e.reason,
         "corrects": e.corrects_id,
         "void": e.void,
+        "taken_over": e.taken_over,
+        "until": e.until,
+        "for_study": e.for_study,
+        "votes_for": e.votes_for,
+        "votes_against": e.votes_against,
+        "full_members": e.full_members,
     }
 
 
@@ -335,14 +370,25 @@ def record_event(
             raise forbidden()
     if not action.applies(member):
         raise _not_applicable(action.name, member, payload.type)
-    kwargs: dict[str, Any] = {"date": payload.date}
+    # What a decision must come with (document, reason) is the service's to decide.
+    kwargs: dict[str, Any] = {"date": payload.date, "taken_over": payload.taken_over}
     fields = set(action.fields)
-    for name in ("document", "reason", "destination"):
+    for name in ("document", "reason", "destination", "until", "for_study", *VOTE):
         if name in fields:
             kwargs[name] = getattr(payload, name)
-    if "reason" in fields and action.name in {"remove", "expel", "exempt", "return_transfer"}:
-        if not payload.reason.strip():
-            raise ServiceError("event.reason_missing", _("Give the reason."), field="reason")
+    unused = [n for n in VOTE if getattr(payload, n) is not None and n not in fields]
+    if unused:
+        raise ServiceError(
+            "vote.not_voted",
+            _("The cell does not vote on %(type)s: leave the vote out.") % {"type": payload.type},
+            field=unused[0],
+        )
+    if payload.until is not None and "until" not in fields:
+        raise ServiceError(
+            "event.until_unused",
+            _("%(type)s takes no end date: leave until out.") % {"type": payload.type},
+            field="until",
+        )
     unit_field = "to_unit" if "to_unit" in fields else ("host" if "host" in fields else None)
     if unit_field:
         unit = None
@@ -374,6 +420,8 @@ def record_event(
             _("%(type)s takes no unit: leave to_unit out.") % {"type": payload.type},
             field="to_unit",
         )
+    if action.receiving:
+        kwargs["receiving"] = target  # checked again under the lock
     event = action.service(actor=request.user, member=member, **kwargs)
     if not isinstance(event, MemberEvent):  # the card number service returns the member
         event = member.events.order_by("-id").first()
@@ -427,6 +475,14 @@ class MemberIn(PersonalData):
     admitted_on: ApiDate | None = Field(None, description="Also admit the applicant that day")
     document: str = Field("", max_length=64)
     sponsors: list[int] | None = Field(None, description="Ids of the sponsoring full members")
+    taken_over: bool = Field(
+        False,
+        description="A record taken over from files kept before Cadrebook: it may come without "
+        "sponsors (and its admission without the cell's vote); recorded as taken over",
+    )
+    votes_for: int | None = Field(None, ge=0, le=1_000_000, description=VOTE_DESCRIPTION)
+    votes_against: int | None = Field(None, ge=0, le=1_000_000, description=VOTE_DESCRIPTION)
+    full_members: int | None = Field(None, ge=1, le=1_000_000, description=VOTE_DESCRIPTION)
 
 
 CLEARABLE = ("birth_date", "national_id")  # the personal fields that null may clear
@@ -486,6 +542,7 @@ def create_member(
             date=payload.registered_on,
             document=payload.document,
             sponsors=sponsors,
+            taken_over=payload.taken_over,
             **{k: v for k, v in personal.items() if v not in (None, "")},
         )
         if payload.admitted_on is not None:
@@ -494,6 +551,10 @@ def create_member(
                 member=member,
                 date=payload.admitted_on,
                 document=payload.document,
+                taken_over=payload.taken_over,
+                votes_for=payload.votes_for,
+                votes_against=payload.votes_against,
+                full_members=payload.full_members,
             )
             member.refresh_from_db()
     response["Location"] = f"{API_ROOT}/members/{member.pk}"

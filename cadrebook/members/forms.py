@@ -10,7 +10,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.members.actions import Action
+from cadrebook.core.errors import RuleViolation
+from cadrebook.core.rules import current_ruleset
+from cadrebook.members.actions import VOTE, Action
+from cadrebook.members.lifecycle import EventData, check_paperwork
 from cadrebook.members.models import Member
 from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
@@ -48,26 +51,43 @@ class ActionForm(forms.Form):
         ),
     )
 
+    until = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "The day the temporary transfer ends; the rule set bounds its length (longer "
+            "for study)."
+        ),
+    )
+    for_study = forms.BooleanField(label=_("For study"), required=False)
+    votes_for = forms.IntegerField(label=_("Votes in favour"), required=False, min_value=0)
+    votes_against = forms.IntegerField(label=_("Votes against"), required=False, min_value=0)
+    full_members = forms.IntegerField(
+        label=_("Full members of the cell"),
+        required=False,
+        min_value=1,
+        help_text=_("The cell's full members when it voted: the rule set's share is of them."),
+    )
+    taken_over = forms.BooleanField(
+        label=_("Taken over from earlier records"),
+        required=False,
+        help_text=_(
+            "A decision made before Cadrebook, copied from the old files: it is recorded as "
+            "taken over, and what those files lack (document, reason, vote) is not asked for."
+        ),
+    )
+
     def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"date": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.action = action
         for name in list(self.fields):
-            if name not in action.fields:
+            if name not in action.fields and not (name == "taken_over" and action.event):
                 del self.fields[name]
         for name, text in HELP.items():
             if name in self.fields:
                 self.fields[name].help_text = text
-        # The decision that ends or suspends membership is always on record.
-        if action.destructive:
-            self.fields["document"].required = True
-        if "reason" in self.fields and action.name in {
-            "remove",
-            "expel",
-            "exempt",
-            "return_transfer",
-        }:
-            self.fields["reason"].required = True
 
     def _unit(self, name: str) -> OrgUnit | None:
         code = (self.cleaned_data.get(name) or "").strip()
@@ -95,7 +115,25 @@ class ActionForm(forms.Form):
             data["to_unit"] = unit
         if "host" in self.fields:
             data["host"] = self._unit("host")
+        self._check_paperwork(data)
         return data
+
+    def _check_paperwork(self, data: dict[str, Any]) -> None:
+        """The service's own check of the document and reason (from the rule set), asked
+        before the confirmation step rather than after it."""
+        if not self.action.event or not data.get("date"):
+            return
+        event = EventData(
+            type=self.action.event,
+            date=data["date"],
+            document=data.get("document") or "",
+            reason=data.get("reason") or "",
+            taken_over=bool(data.get("taken_over")),
+        )
+        try:
+            check_paperwork(event, rules=current_ruleset())
+        except RuleViolation as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
     def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of the action's service."""
@@ -111,6 +149,15 @@ class ActionForm(forms.Form):
             kwargs["to_unit"] = data.get("to_unit")
         if "host" in self.fields:
             kwargs["host"] = data["host"]
+        if "taken_over" in self.fields:
+            kwargs["taken_over"] = bool(data.get("taken_over"))
+        if "until" in self.fields:
+            kwargs["until"] = data.get("until")
+        if "for_study" in self.fields:
+            kwargs["for_study"] = bool(data.get("for_study"))
+        for name in VOTE:
+            if name in self.fields:
+                kwargs[name] = data.get(name)
         return kwargs
 
 

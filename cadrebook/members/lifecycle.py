@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,20 @@ from cadrebook.members.choices import MemberStatus as S
 
 # (unit_id, date, field) -> None, raising RuleViolation when the unit cannot take members.
 UnitCheck = Callable[[int, dt.date, str], None]
+
+# While a transfer is pending the member is on the way between two cells: only the answer to
+# the transfer (accepted, returned), a death, and the end of what already runs (an exemption,
+# a temporary transfer) may be recorded. Every other decision, an ending above all, waits for
+# the answer: otherwise the receiving cell's pending transfer would vanish with it.
+ALLOWED_WHILE_PENDING = frozenset(
+    {
+        E.TRANSFER_IN,
+        E.TRANSFER_RETURNED,
+        E.DECEASED,
+        E.EXEMPTION_ENDED,
+        E.TEMPORARY_TRANSFER_ENDED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,17 @@ class EventData:
     id: int = 0
     corrects_id: int | None = None
     void: bool = False
+    # What a new decision is recorded with; read by `check_decision`, not by the fold.
+    document: str = ""
+    reason: str = ""
+    taken_over: bool = False
+    until: dt.date | None = None  # the planned end of a temporary transfer
+    for_study: bool = False  # a temporary transfer for study (its own longest length)
+    # The cell's vote on an admission or a recognition: in favour, against, and the cell's
+    # full members (the denominator of the rule set's share).
+    votes_for: int | None = None
+    votes_against: int | None = None
+    full_members: int | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +235,12 @@ class _Fold:
             raise RuleViolation(
                 "event.type_unknown", _("Unknown event type %(t)s.") % {"t": ev.type}, field="type"
             )
+        if state.pending_to is not None and ev.type not in ALLOWED_WHILE_PENDING:
+            raise RuleViolation(
+                "transfer.already_pending",
+                _("A transfer is already pending for this member."),
+                field="type",
+            )
         handler(state, ev)
         state.last_date = ev.date
         return state
@@ -281,12 +313,6 @@ class _Fold:
 
     def _on_transfer_out(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
-        if state.pending_to is not None:
-            raise RuleViolation(
-                "transfer.already_pending",
-                _("A transfer is already pending for this member."),
-                field="type",
-            )
         if ev.to_unit_id is None:
             if not ev.destination:
                 raise RuleViolation(
@@ -369,6 +395,25 @@ class _Fold:
 
     def _on_expelled(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
+        # The forms of discipline differ by status (a probationary member may be reprimanded
+        # or warned, not expelled): the rule set lists them.
+        key = (
+            "discipline.forms_probationary_member"
+            if state.status == S.PROBATIONARY
+            else "discipline.forms_full_member"
+        )
+        forms = [str(f) for f in self.rules.value(key)]
+        if "expulsion" not in forms:
+            self._refuse(
+                "discipline",
+                "discipline.form_not_allowed",
+                _(
+                    "A member whose status is %(status)s cannot be expelled; the forms of "
+                    "discipline for them are: %(forms)s."
+                )
+                % {"status": S(state.status or S.FULL).label, "forms": ", ".join(forms)},
+                "type",
+            )
         self._end_membership(state, ev.date, S.EXPELLED)
 
     def _on_deceased(self, state: State, ev: EventData) -> None:
@@ -446,3 +491,165 @@ def party_age_days(state: State, on: dt.date) -> int:
         if stop > start:
             total += (stop - start).days
     return total
+
+
+# The rules a decision must meet when it is recorded -------------------------------------------
+# The fold decides whether an event may follow the history; these say what a newly recorded
+# decision must come with. They are not applied again to recorded history (histories taken
+# over from elsewhere keep what they had), and a record marked `taken_over` (a decision made
+# before Cadrebook, copied from the old files) is exempt from what the old files may lack.
+def check_paperwork(ev: EventData, *, rules: Ruleset) -> None:
+    """The deciding document and the reason the rule set requires for `ev.type`
+    (`records.document_required`, `records.reason_required`)."""
+    if ev.taken_over:
+        return
+    if ev.type in rules.value("records.reason_required") and not ev.reason.strip():
+        raise rules.violation(
+            "records",
+            "event.reason_missing",
+            _("Give the reason for %(event)s.") % {"event": E(ev.type).label},
+            field="reason",
+        )
+    if ev.type in rules.value("records.document_required") and not ev.document.strip():
+        raise rules.violation(
+            "records",
+            "event.document_missing",
+            _("Give the deciding document of %(event)s, e.g. 28-NQ/TU.")
+            % {"event": E(ev.type).label},
+            field="document",
+        )
+
+
+def check_decision(ev: EventData, before: State, *, rules: Ruleset) -> None:
+    """Everything a newly recorded decision must meet besides the fold's transition rules
+    (`before` is the state it follows)."""
+    check_paperwork(ev, rules=rules)
+    check_vote(ev, rules=rules)
+    if ev.type == E.TEMPORARY_TRANSFER:
+        check_temporary_length(ev, rules=rules)
+
+
+# The decisions the cell votes on, with the section and rule of the share of its full members
+# that must be in favour.
+VOTE_SHARES = {
+    E.ADMITTED: ("admission", "admission.vote_share"),
+    E.RECOGNIZED: ("probation", "probation.vote_share"),
+}
+VOTE_FIELDS = ("votes_for", "votes_against", "full_members")
+
+
+def check_vote(ev: EventData, *, rules: Ruleset) -> None:
+    """The cell's vote: required for the decisions in `records.vote_required` (unless taken
+    over from the old files), and when given, consistent and reaching the rule set's share of
+    the cell's full members in favour."""
+    counts = {name: getattr(ev, name) for name in VOTE_FIELDS}
+    given = [name for name, value in counts.items() if value is not None]
+    if ev.type not in VOTE_SHARES:
+        if given:
+            raise RuleViolation(
+                "vote.not_voted",
+                _("The cell does not vote on %(event)s: leave the vote out.")
+                % {"event": E(ev.type).label},
+                field=given[0],
+            )
+        return
+    section, share_rule = VOTE_SHARES[E(ev.type)]
+    if not given:
+        if ev.taken_over or ev.type not in rules.value("records.vote_required"):
+            return
+        raise rules.violation(
+            section,
+            "vote.missing",
+            _(
+                "Give the cell's vote on %(event)s: the votes in favour, against, and the "
+                "cell's full members."
+            )
+            % {"event": E(ev.type).label},
+            field="votes_for",
+        )
+    missing = [name for name in VOTE_FIELDS if counts[name] is None]
+    if missing:
+        raise RuleViolation(
+            "vote.incomplete",
+            _("Give all three counts of the vote: in favour, against, and full members."),
+            field=missing[0],
+        )
+    in_favour, against, members = (int(counts[name]) for name in VOTE_FIELDS)
+    if members < 1 or in_favour < 0 or against < 0:
+        raise RuleViolation(
+            "vote.invalid",
+            _("The counts of a vote are whole numbers, with at least one full member."),
+            field="full_members" if members < 1 else "votes_for",
+        )
+    if in_favour + against > members:
+        raise RuleViolation(
+            "vote.more_than_members",
+            _("%(votes)d votes were cast, but the cell has %(n)d full members.")
+            % {"votes": in_favour + against, "n": members},
+            field="votes_against",
+        )
+    share = rules.fraction(share_rule)
+    if Fraction(in_favour, members) < share:
+        raise rules.violation(
+            section,
+            "vote.below_share",
+            _("%(for)d of %(n)d full members voted in favour; %(share)s of them are needed.")
+            % {"for": in_favour, "n": members, "share": share},
+            field="votes_for",
+        )
+
+
+def check_temporary_length(ev: EventData, *, rules: Ruleset) -> None:
+    """A temporary transfer's planned end (`until`): at least `transfer.temporary_min_months`
+    after it starts; before `transfer.temporary_max_months` (under one year in vn-2025), or
+    for study up to and including `transfer.temporary_study_max_months`. A transfer taken
+    over from the old files may lack the end; one that has it is checked."""
+    if ev.until is None:
+        if ev.taken_over:
+            return
+        raise rules.violation(
+            "transfer",
+            "transfer.temporary_until_missing",
+            _("Give the date the temporary transfer ends."),
+            field="until",
+        )
+    low = rules.int("transfer.temporary_min_months")
+    if ev.until < add_months(ev.date, low):
+        raise rules.violation(
+            "transfer",
+            "transfer.temporary_too_short",
+            _(
+                "A temporary transfer lasts at least %(n)d months: from %(date)s it ends on "
+                "%(from)s or later."
+            )
+            % {"n": low, "date": ev.date, "from": add_months(ev.date, low)},
+            field="until",
+        )
+    if ev.for_study:
+        high = rules.int("transfer.temporary_study_max_months")
+        last = add_months(ev.date, high)
+        if ev.until > last:
+            raise rules.violation(
+                "transfer",
+                "transfer.temporary_too_long",
+                _(
+                    "A temporary transfer for study lasts at most %(n)d months: from %(date)s "
+                    "it ends on %(last)s at the latest."
+                )
+                % {"n": high, "date": ev.date, "last": last},
+                field="until",
+            )
+        return
+    high = rules.int("transfer.temporary_max_months")
+    limit = add_months(ev.date, high)
+    if ev.until >= limit:
+        raise rules.violation(
+            "transfer",
+            "transfer.temporary_too_long",
+            _(
+                "A temporary transfer lasts less than %(n)d months (for study, longer): from "
+                "%(date)s it ends before %(limit)s."
+            )
+            % {"n": high, "date": ev.date, "limit": limit},
+            field="until",
+        )

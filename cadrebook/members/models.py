@@ -182,6 +182,19 @@ class MemberEvent(models.Model):
         related_name="corrections",
     )
     void = models.BooleanField(_("voids the corrected event"), default=False)
+    # A decision made before Cadrebook and copied from the old files: recorded as such, and
+    # exempt from what those files may lack (the deciding document, the reason, the vote).
+    # The database supplies the default, so the bulk writers may leave the column out.
+    taken_over = models.BooleanField(
+        _("taken over from earlier records"), default=False, db_default=False
+    )
+    # A temporary transfer's planned end, and whether it is for study (which may last longer).
+    until = models.DateField(_("until"), null=True, blank=True)
+    for_study = models.BooleanField(_("for study"), default=False, db_default=False)
+    # The cell's vote on an admission or a recognition, checked against the rule set's share.
+    votes_for = models.PositiveIntegerField(_("votes in favour"), null=True, blank=True)
+    votes_against = models.PositiveIntegerField(_("votes against"), null=True, blank=True)
+    full_members = models.PositiveIntegerField(_("full members of the cell"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -349,7 +362,7 @@ MEMBER_COLUMNS = (
 )
 EVENT_COLUMNS = (
     "member_id", "type", "date", "unit_id", "to_unit_id", "destination", "document", "reason",
-    "corrects_id", "void", "recorded_at", "recorded_by_id",
+    "corrects_id", "void", "recorded_at", "recorded_by_id", "taken_over",
 )
 PERIOD_COLUMNS = (
     "member_id", "unit_id", "status", "exempt", "valid_from", "valid_to",

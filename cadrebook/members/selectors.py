@@ -180,18 +180,50 @@ class DueList:
 
 def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     """What waits for a decision in `unit`'s subtree: probationary members whose probation
-    ends within DUE_DAYS or has ended (due for recognition), transfers to its units waiting
+    (from their latest admission) ends within DUE_DAYS or has ended (due for recognition,
+    with the upper committee's decision deadline), transfers to its units waiting
     for acceptance, cells below the minimum of full members, full members without a card."""
     rules = current_ruleset()
     months = rules.int("probation.months")
+    # The cell reviews within these working days of the end of probation, then the upper
+    # committee decides within its own.
+    decision_days = rules.int("probation.review_working_days") + rules.int(
+        "probation.recognition_decision_working_days"
+    )
     within = subtree_q("unit__path", [unit.path])
     members = Member.objects.filter(within).select_related("unit")
     horizon = add_months(today + dt.timedelta(days=DUE_DAYS), -months)
-    probation = members.filter(status=MemberStatus.PROBATIONARY, admitted_on__lte=horizon)
+    # Probation runs from the latest admission: a readmitted member starts a new one.
+    latest_admission = (
+        MemberEvent.objects.filter(
+            member=OuterRef("pk"), type__in=[EventType.ADMITTED, EventType.READMITTED]
+        )
+        .order_by("-date", "-id")
+        .values("date")[:1]
+    )
+    probation = (
+        members.filter(status=MemberStatus.PROBATIONARY)
+        .annotate(probation_from=Coalesce(Subquery(latest_admission), F("admitted_on")))
+        .filter(probation_from__lte=horizon)
+    )
     recognition = []
-    for m in probation.order_by("admitted_on", "pk")[:DUE_LIMIT]:
-        due = add_months(m.admitted_on or today, months)
-        recognition.append({"member": m, "due": due, "overdue": due < today})
+    for m in probation.order_by("probation_from", "pk")[:DUE_LIMIT]:
+        # The fold's own date (corrections of the admission included) for the items shown.
+        start = member_state(m, rules=rules).probation_start
+        if start is None:  # an annotation, not a model field
+            start = m.probation_from  # type: ignore[attr-defined]
+        due = add_months(start, months)
+        decision = rules.working_deadline(due, decision_days)
+        recognition.append(
+            {
+                "member": m,
+                "due": due,
+                "overdue": due < today,
+                "decision_by": decision.date,
+                "decision_overdue": decision.date < today,
+                "holidays_note": decision.note,
+            }
+        )
     incoming = Member.objects.filter(subtree_q("pending_transfer_to__path", [unit.path]))
     limit = rules.int("transfer.present_working_days")
     transfers = []
@@ -202,10 +234,17 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
             .values_list("date", flat=True)
             .first()
         )
-        deadline = rules.add_working_days(issued, limit) if issued else None
+        counted = rules.working_deadline(issued, limit) if issued else None
+        deadline = counted.date if counted else None
         transfers.append(
-            {"member": m, "deadline": deadline, "overdue": bool(deadline and deadline < today)}
+            {
+                "member": m,
+                "deadline": deadline,
+                "overdue": bool(deadline and deadline < today),
+                "holidays_note": counted.note if counted else "",
+            }
         )
+    temporary = _temporary_transfers_ending(members, today)
     holding = OrgUnit.objects.filter(
         path__gte=unit.path,
         path__lt=unit.path + PATH_END,
@@ -224,4 +263,36 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
         "transfers": DueList(transfers, incoming.count()),
         "cells": DueList(weak[:DUE_LIMIT], len(weak)),
         "cards": DueList(list(no_card.order_by("name_norm", "pk")[:DUE_LIMIT]), no_card.count()),
+        "temporary": DueList(
+            [
+                {"member": m, "until": m.temporary_until, "overdue": m.temporary_until < today}  # type: ignore[attr-defined]
+                for m in temporary.order_by("temporary_until", "pk")[:DUE_LIMIT]
+            ],
+            temporary.count(),
+        ),
     }
+
+
+def _temporary_transfers_ending(members: QuerySet[Member], today: dt.date) -> QuerySet[Member]:
+    """Active members whose temporary transfer is still running (their latest temporary
+    transfer, its end or an accepted transfer is the temporary transfer) and whose planned
+    end has passed or comes within DUE_DAYS: the home cell records the return."""
+    latest = MemberEvent.objects.filter(
+        member=OuterRef("pk"),
+        type__in=[
+            EventType.TEMPORARY_TRANSFER,
+            EventType.TEMPORARY_TRANSFER_ENDED,
+            EventType.TRANSFER_IN,
+        ],
+    ).order_by("-date", "-id")
+    return (
+        members.filter(status__in=ACTIVE_STATUSES)
+        .annotate(
+            temporary_type=Subquery(latest.values("type")[:1]),
+            temporary_until=Subquery(latest.values("until")[:1]),
+        )
+        .filter(
+            temporary_type=EventType.TEMPORARY_TRANSFER,
+            temporary_until__lte=today + dt.timedelta(days=DUE_DAYS),
+        )
+    )

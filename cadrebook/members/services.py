@@ -22,7 +22,14 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
-from cadrebook.members.lifecycle import EventData, Period, State, apply_event, fold
+from cadrebook.members.lifecycle import (
+    EventData,
+    Period,
+    State,
+    apply_event,
+    check_decision,
+    fold,
+)
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod, Sponsorship
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import check_kind_under
@@ -222,6 +229,26 @@ def _lock(member: Member) -> Member:
     return Member.objects.select_for_update().get(pk=member.pk)
 
 
+def _pending_unit(state: State, receiving: OrgUnit | None) -> OrgUnit | None:
+    """The cell the pending transfer goes to, read from the locked state (never from a copy
+    read before the lock); refused when the caller answers for another cell."""
+    if state.pending_to is None:
+        raise RuleViolation(
+            "transfer.none_pending", _("No transfer is pending for this member."), field="type"
+        )
+    if receiving is not None and receiving.pk != state.pending_to:
+        raise ServiceError(
+            "transfer.pending_elsewhere",
+            _(
+                "The transfer now pending goes to another cell than %(unit)s; reload the "
+                "member and answer again."
+            )
+            % {"unit": receiving},
+            field="type",
+        )
+    return OrgUnit.objects.get(pk=state.pending_to)
+
+
 def member_record_event(
     *,
     actor: Any,
@@ -233,8 +260,23 @@ def member_record_event(
     destination: str = "",
     document: str = "",
     reason: str = "",
+    receiving: OrgUnit | None = None,
+    taken_over: bool = False,
+    until: dt.date | None = None,
+    for_study: bool = False,
+    votes_for: int | None = None,
+    votes_against: int | None = None,
+    full_members: int | None = None,
 ) -> MemberEvent:
-    """Append one lifecycle event after checking it against the rule set; update derived data."""
+    """Append one lifecycle event after checking it against the rule set; update derived data.
+
+    Everything is decided from the member as it stands under the row lock: the fold of the
+    events read after the lock is the single authority, whatever the caller checked before.
+    `receiving` is the cell whose officer answers a transfer (accepts or returns it); the
+    answer is refused when the pending transfer now goes elsewhere. The decision must come
+    with what the rule set asks of it (`check_decision`: document, reason, …) unless it is
+    `taken_over` from records kept before Cadrebook, which is stored and shown.
+    """
     if type == EventType.CORRECTION:
         raise ServiceError("event.use_correction", _("Use the correction service."), field="type")
     if type not in EventType.values:
@@ -246,6 +288,10 @@ def member_record_event(
         member = _lock(member)
         state = member_state(member, rules=rules)
         _check_date(member, date, state)
+        if type in (EventType.TRANSFER_IN, EventType.TRANSFER_RETURNED):
+            pending = _pending_unit(state, receiving)
+            if type == EventType.TRANSFER_IN:
+                unit = pending  # the member joins the cell the transfer goes to
         data = EventData(
             type=type,
             date=date,
@@ -253,10 +299,19 @@ def member_record_event(
             to_unit_id=to_unit.pk if to_unit else None,
             destination=destination,
             id=2**62,
+            document=document,
+            reason=reason,
+            taken_over=taken_over,
+            until=until,
+            for_study=for_study,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            full_members=full_members,
         )
         new_state = apply_event(
             state, data, rules=rules, birth_date=member.birth_date, check_unit=_unit_check(rules)
         )
+        check_decision(data, state, rules=rules)
         event = MemberEvent.objects.create(
             member=member,
             type=type,
@@ -266,6 +321,12 @@ def member_record_event(
             destination=destination,
             document=document,
             reason=reason,
+            taken_over=taken_over,
+            until=until,
+            for_study=for_study,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            full_members=full_members,
             recorded_by=actor if getattr(actor, "pk", None) else None,
         )
         before = snapshot(member, CACHE_FIELDS)
@@ -283,6 +344,13 @@ def member_record_event(
                 "date": date,
                 "document": document,
                 "reason": reason,
+                **({"taken_over": True} if taken_over else {}),
+                **({"until": until, "for_study": for_study} if until else {}),
+                **(
+                    {"vote": [votes_for, votes_against, full_members]}
+                    if votes_for is not None
+                    else {}
+                ),
             },
         )
         return event
@@ -430,14 +498,28 @@ def member_register_applicant(
     date: dt.date,
     document: str = "",
     sponsors: list[Member] | None = None,
+    taken_over: bool = False,
     **personal: Any,
 ) -> Member:
     """Enter a person being prepared for admission (quần chúng ưu tú) in a cell, with their
-    sponsors when given (records taken over from elsewhere may not name them)."""
+    sponsors. A record taken over from elsewhere (`taken_over`, stored on the registration)
+    may come without them; any other registration names them."""
     data = _personal_data(personal)
     if "full_name" not in data:
         raise ServiceError(
             "member.name_missing", _("A member needs a full name."), field="full_name"
+        )
+    if sponsors is None and not taken_over:
+        rules = current_ruleset()
+        raise rules.violation(
+            "admission",
+            "admission.sponsors_missing",
+            _(
+                "Name the %(n)s sponsors, or mark the record as taken over from files kept "
+                "before Cadrebook."
+            )
+            % {"n": rules.int("admission.sponsors")},
+            field="sponsors",
         )
     with transaction.atomic():
         _check_national_id(data.get("national_id"))
@@ -464,6 +546,7 @@ def member_register_applicant(
             date=date,
             unit=unit,
             document=document,
+            taken_over=taken_over,
         )
         member.refresh_from_db()
         return member
@@ -546,25 +629,70 @@ def member_set_card(*, actor: Any, member: Member, card_number: str) -> Member:
 
 # One named service per transition, for readable call sites ----------------------------------
 def member_admit(
-    *, actor: Any, member: Member, date: dt.date, unit: OrgUnit | None = None, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    unit: OrgUnit | None = None,
+    document: str = "",
+    taken_over: bool = False,
+    votes_for: int | None = None,
+    votes_against: int | None = None,
+    full_members: int | None = None,
 ) -> MemberEvent:
+    """Admit an applicant, with the cell's vote (in favour, against, the cell's full members)
+    that the rule set asks for (`admission.vote_share`), unless taken over from old files."""
     return member_record_event(
-        actor=actor, member=member, type=EventType.ADMITTED, date=date, unit=unit, document=document
+        votes_for=votes_for,
+        votes_against=votes_against,
+        full_members=full_members,
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.ADMITTED,
+        date=date,
+        unit=unit,
+        document=document,
     )
 
 
 def member_recognize(
-    *, actor: Any, member: Member, date: dt.date, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    document: str = "",
+    taken_over: bool = False,
+    votes_for: int | None = None,
+    votes_against: int | None = None,
+    full_members: int | None = None,
 ) -> MemberEvent:
+    """Recognize a probationary member as a full member, with the cell's vote
+    (`probation.vote_share`), unless taken over from old files."""
     return member_record_event(
-        actor=actor, member=member, type=EventType.RECOGNIZED, date=date, document=document
+        votes_for=votes_for,
+        votes_against=votes_against,
+        full_members=full_members,
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.RECOGNIZED,
+        date=date,
+        document=document,
     )
 
 
 def member_not_recognize(
-    *, actor: Any, member: Member, date: dt.date, document: str = "", reason: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    document: str = "",
+    reason: str = "",
+    taken_over: bool = False,
 ) -> MemberEvent:
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.NOT_RECOGNIZED,
@@ -583,9 +711,11 @@ def member_transfer_out(
     destination: str = "",
     document: str = "",
     reason: str = "",
+    taken_over: bool = False,
 ) -> MemberEvent:
     """Issue an official transfer to `to_unit`, or out of the deployment to `destination`."""
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.TRANSFER_OUT,
@@ -598,25 +728,47 @@ def member_transfer_out(
 
 
 def member_transfer_accept(
-    *, actor: Any, member: Member, date: dt.date, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    document: str = "",
+    receiving: OrgUnit | None = None,
+    taken_over: bool = False,
 ) -> MemberEvent:
-    """The receiving cell accepts the pending transfer; the member joins it on `date`."""
-    member.refresh_from_db(fields=["pending_transfer_to"])  # the caller's copy may be stale
+    """The receiving cell accepts the pending transfer; the member joins it on `date`.
+
+    The cell is the one the transfer goes to under the lock; `receiving`, the cell the
+    officer answers for, must be that one."""
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.TRANSFER_IN,
         date=date,
-        unit=member.pending_transfer_to,
         document=document,
+        receiving=receiving,
     )
 
 
 def member_transfer_return(
-    *, actor: Any, member: Member, date: dt.date, reason: str
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    reason: str,
+    receiving: OrgUnit | None = None,
+    taken_over: bool = False,
 ) -> MemberEvent:
+    """The receiving cell returns the pending transfer (`receiving` as for the acceptance)."""
     return member_record_event(
-        actor=actor, member=member, type=EventType.TRANSFER_RETURNED, date=date, reason=reason
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.TRANSFER_RETURNED,
+        date=date,
+        reason=reason,
+        receiving=receiving,
     )
 
 
@@ -644,22 +796,31 @@ def member_temporary_transfer(
     host: OrgUnit,
     document: str = "",
     reason: str = "",
+    taken_over: bool = False,
+    until: dt.date | None = None,
+    for_study: bool = False,
 ) -> MemberEvent:
+    """Send the member to `host` for a while, until `until` (the rule set bounds the length;
+    study may last longer); the member keeps counting in the home cell."""
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.TEMPORARY_TRANSFER,
         date=date,
         to_unit=host,
+        until=until,
+        for_study=for_study,
         document=document,
         reason=reason,
     )
 
 
 def member_temporary_transfer_end(
-    *, actor: Any, member: Member, date: dt.date, document: str = ""
+    *, actor: Any, member: Member, date: dt.date, document: str = "", taken_over: bool = False
 ) -> MemberEvent:
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.TEMPORARY_TRANSFER_ENDED,
@@ -669,9 +830,16 @@ def member_temporary_transfer_end(
 
 
 def member_exempt(
-    *, actor: Any, member: Member, date: dt.date, reason: str, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    reason: str,
+    document: str = "",
+    taken_over: bool = False,
 ) -> MemberEvent:
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.EXEMPTED,
@@ -682,17 +850,29 @@ def member_exempt(
 
 
 def member_exemption_end(
-    *, actor: Any, member: Member, date: dt.date, document: str = ""
+    *, actor: Any, member: Member, date: dt.date, document: str = "", taken_over: bool = False
 ) -> MemberEvent:
     return member_record_event(
-        actor=actor, member=member, type=EventType.EXEMPTION_ENDED, date=date, document=document
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.EXEMPTION_ENDED,
+        date=date,
+        document=document,
     )
 
 
 def member_remove(
-    *, actor: Any, member: Member, date: dt.date, reason: str, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    reason: str,
+    document: str = "",
+    taken_over: bool = False,
 ) -> MemberEvent:
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.REMOVED,
@@ -703,9 +883,16 @@ def member_remove(
 
 
 def member_expel(
-    *, actor: Any, member: Member, date: dt.date, reason: str, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    reason: str,
+    document: str = "",
+    taken_over: bool = False,
 ) -> MemberEvent:
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.EXPELLED,
@@ -716,17 +903,29 @@ def member_expel(
 
 
 def member_record_death(
-    *, actor: Any, member: Member, date: dt.date, document: str = ""
+    *, actor: Any, member: Member, date: dt.date, document: str = "", taken_over: bool = False
 ) -> MemberEvent:
     return member_record_event(
-        actor=actor, member=member, type=EventType.DECEASED, date=date, document=document
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.DECEASED,
+        date=date,
+        document=document,
     )
 
 
 def member_readmit(
-    *, actor: Any, member: Member, date: dt.date, unit: OrgUnit | None = None, document: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    date: dt.date,
+    unit: OrgUnit | None = None,
+    document: str = "",
+    taken_over: bool = False,
 ) -> MemberEvent:
     return member_record_event(
+        taken_over=taken_over,
         actor=actor,
         member=member,
         type=EventType.READMITTED,

@@ -610,7 +610,7 @@ def _history(
                 RATE_TRANSFER * (0.2 if exempt else 1),
                 0.0 if exempt else RATE_LEAVE,
                 RATE_REMOVE,
-                RATE_EXPEL,
+                0.0 if probationary else RATE_EXPEL,  # discipline forms: no expulsion on probation
                 0.0 if (exempt or probationary) else RATE_TEMPORARY,
                 exempt_change,
             ]
@@ -859,6 +859,9 @@ def _make_chunk(
                     False,
                     ctx.now,
                     None,
+                    # taken_over: the generated years of history stand for records kept
+                    # before Cadrebook (no votes, no ends of temporary transfers on file).
+                    True,
                 )
             )
         for p in state.periods:

@@ -132,7 +132,14 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             confirming = True
         else:
             try:
-                action.service(actor=request.user, member=member, **form.service_arguments())
+                extra: dict[str, Any] = {}
+                if action.receiving:
+                    # The cell this officer answers for: refused under the lock if the
+                    # transfer now goes elsewhere.
+                    extra["receiving"] = member.pending_transfer_to
+                action.service(
+                    actor=request.user, member=member, **form.service_arguments(), **extra
+                )
             except ServiceError as exc:
                 message = exc.message
                 if isinstance(exc, RuleViolation) and exc.source:
@@ -179,6 +186,19 @@ def _late_transfer(data: dict[str, Any]) -> str:
     days = rules.working_days_between(moved_on, issued)
     if days <= limit:
         return ""
+    unknown = rules.unknown_holiday_years(moved_on, issued)
+    if unknown:
+        # Without the holidays of those years the count may be too high: say so, not "late".
+        return _(
+            "The transfer was issued %(days)s working days after the move, counting weekends "
+            "only in %(years)s (their public holidays are not in the rule set); %(source)s "
+            "asks for at most %(limit)s."
+        ) % {
+            "days": days,
+            "limit": limit,
+            "source": rules.source("transfer"),
+            "years": ", ".join(str(y) for y in unknown),
+        }
     return _(
         "The transfer was issued %(days)s working days after the move; %(source)s asks for "
         "at most %(limit)s."
@@ -209,13 +229,15 @@ def transfers(request: HttpRequest, code: str) -> HttpResponse:
                 .values_list("date", flat=True)
                 .first()
             )
-            deadline = rules.add_working_days(issued, limit) if issued else None
+            counted = rules.working_deadline(issued, limit) if issued else None
+            deadline = counted.date if counted else None
             result.append(
                 {
                     "member": m,
                     "issued": issued,
                     "deadline": deadline,
                     "overdue": deadline is not None and deadline < today,
+                    "holidays_note": counted.note if counted else "",
                 }
             )
         return result

@@ -46,6 +46,7 @@ def bearer(db: None, settings: Any, in_process: None) -> dict[str, str]:
     c = unit_create(actor=None, code="C1", name="Xã Một", kind="commune_committee", parent=p)
     k = unit_create(actor=None, code="K1", name="Chi bộ Một", kind="grassroots_cell", parent=c)
     m = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k,
         date=dt.date(2020, 1, 1),
@@ -53,7 +54,7 @@ def bearer(db: None, settings: Any, in_process: None) -> dict[str, str]:
         gender="male",
         birth_date=dt.date(1990, 1, 1),
     )
-    ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
+    ms.member_admit(taken_over=True, actor=None, member=m, date=dt.date(2020, 2, 1))
     user = get_user_model().objects.create_user(username="fuzzer")
     role_grant(actor=None, user=user, role=Role.ORGANIZER, unit=p)
     _token, raw = token_create(actor=None, user=user, name="fuzz")

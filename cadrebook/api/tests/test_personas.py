@@ -48,6 +48,7 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
     c2 = unit_create(actor=None, code="C2", name="Xã Hai", kind="commune_committee", parent=p2)
     k2 = unit_create(actor=None, code="K2", name="Chi bộ Khác", kind="grassroots_cell", parent=c2)
     full = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2019, 1, 1),
@@ -56,9 +57,10 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         birth_date=dt.date(1990, 3, 1),
         national_id="001090030100",
     )
-    ms.member_admit(actor=None, member=full, date=dt.date(2019, 2, 1))
-    ms.member_recognize(actor=None, member=full, date=dt.date(2020, 2, 1))
+    ms.member_admit(taken_over=True, actor=None, member=full, date=dt.date(2019, 2, 1))
+    ms.member_recognize(taken_over=True, actor=None, member=full, date=dt.date(2020, 2, 1))
     probationary = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2024, 1, 1),
@@ -66,8 +68,9 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         gender="male",
         birth_date=dt.date(1995, 5, 5),
     )
-    ms.member_admit(actor=None, member=probationary, date=dt.date(2024, 2, 1))
+    ms.member_admit(taken_over=True, actor=None, member=probationary, date=dt.date(2024, 2, 1))
     other = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k2,
         date=dt.date(2021, 1, 1),
@@ -145,6 +148,7 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
                 "gender": "male",
                 "birth_date": "1998-04-04",
                 "registered_on": "2025-01-06",
+                "taken_over": True,
             },
         ),
         (201, 201, 201, 404),
@@ -171,7 +175,14 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             c,
             "post",
             f"/api/v1/members/{w.probationary.pk}/events",
-            {"type": "recognized", "date": "2025-02-01", "document": "12-QĐ/ĐU"},
+            {
+                "type": "recognized",
+                "date": "2025-02-01",
+                "document": "12-QĐ/ĐU",
+                "votes_for": 3,
+                "votes_against": 0,
+                "full_members": 3,
+            },
         ),
         (201, 201, 201, 404),
     ),

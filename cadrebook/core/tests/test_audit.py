@@ -96,6 +96,7 @@ def _(c):
 @scenario(M + "member_register_applicant")
 def _(c):
     return lambda: ms.member_register_applicant(
+        taken_over=True,
         actor=c.actor,
         unit=c.tree.K1,
         date=D(2025, 1, 1),
@@ -122,19 +123,23 @@ def _(c):
 @scenario(M + "member_admit")
 def _(c):
     m = c.make_member(c.tree.K1, BIRTH, registered_on=D(2024, 1, 1))
-    return lambda: ms.member_admit(actor=c.actor, member=m, date=ADMITTED)
+    return lambda: ms.member_admit(taken_over=True, actor=c.actor, member=m, date=ADMITTED)
 
 
 @scenario(M + "member_recognize")
 def _(c):
     m = _probationary(c)
-    return lambda: ms.member_recognize(actor=c.actor, member=m, date=D(2025, 1, 10))
+    return lambda: ms.member_recognize(
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 1, 10)
+    )
 
 
 @scenario(M + "member_not_recognize")
 def _(c):
     m = _probationary(c)
-    return lambda: ms.member_not_recognize(actor=c.actor, member=m, date=D(2025, 1, 10))
+    return lambda: ms.member_not_recognize(
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 1, 10)
+    )
 
 
 @scenario(M + "member_transfer_out")
@@ -174,14 +179,16 @@ def _(c):
 def _(c):
     m = _full(c)
     return lambda: ms.member_temporary_transfer(
-        actor=c.actor, member=m, date=D(2025, 6, 1), host=c.tree.K2
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), host=c.tree.K2
     )
 
 
 @scenario(M + "member_temporary_transfer_end")
 def _(c):
     m = _full(c)
-    ms.member_temporary_transfer(actor=c.actor, member=m, date=D(2025, 6, 1), host=c.tree.K2)
+    ms.member_temporary_transfer(
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), host=c.tree.K2
+    )
     return lambda: ms.member_temporary_transfer_end(actor=c.actor, member=m, date=D(2025, 9, 1))
 
 
@@ -201,29 +208,37 @@ def _(c):
 @scenario(M + "member_remove")
 def _(c):
     m = _full(c)
-    return lambda: ms.member_remove(actor=c.actor, member=m, date=D(2025, 6, 1), reason="absent")
+    return lambda: ms.member_remove(
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), reason="absent"
+    )
 
 
 @scenario(M + "member_expel")
 def _(c):
     m = _full(c)
-    return lambda: ms.member_expel(actor=c.actor, member=m, date=D(2025, 6, 1), reason="fraud")
+    return lambda: ms.member_expel(
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), reason="fraud"
+    )
 
 
 @scenario(M + "member_record_death")
 def _(c):
     m = _full(c)
-    return lambda: ms.member_record_death(actor=c.actor, member=m, date=D(2025, 6, 1))
+    return lambda: ms.member_record_death(
+        taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1)
+    )
 
 
 @scenario(M + "member_readmit")
 def _(c):
     m = _full(c)
-    ms.member_remove(actor=c.actor, member=m, date=D(2025, 6, 1), reason="absent")
+    ms.member_remove(taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), reason="absent")
     m.refresh_from_db()
     m2 = c.make_member(c.tree.K1, BIRTH, D(2018, 1, 10), recognized=True)
-    ms.member_remove(actor=c.actor, member=m2, date=D(2020, 1, 10), reason="absent")
-    return lambda: ms.member_readmit(actor=c.actor, member=m2, date=D(2023, 1, 10))
+    ms.member_remove(
+        taken_over=True, actor=c.actor, member=m2, date=D(2020, 1, 10), reason="absent"
+    )
+    return lambda: ms.member_readmit(taken_over=True, actor=c.actor, member=m2, date=D(2023, 1, 10))
 
 
 @scenario(M + "unit_move")
@@ -419,7 +434,7 @@ def test_a_refused_service_call_writes_no_audit_entry(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, ADMITTED)
     before = AuditEntry.objects.count()
     with pytest.raises(Exception, match="Probation"):
-        ms.member_recognize(actor=actor, member=member, date=D(2024, 6, 1))
+        ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2024, 6, 1))
     assert AuditEntry.objects.count() == before
 
 

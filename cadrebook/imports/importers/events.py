@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 from itertools import groupby
 from typing import Any
 
@@ -28,7 +29,14 @@ from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import EventRow
 from cadrebook.members.choices import EventType, MemberStatus
-from cadrebook.members.lifecycle import EventData, State, apply_event, effective_events, fold
+from cadrebook.members.lifecycle import (
+    EventData,
+    State,
+    apply_event,
+    check_decision,
+    effective_events,
+    fold,
+)
 from cadrebook.members.models import (
     ANCESTOR_COLUMNS,
     EVENT_COLUMNS,
@@ -42,6 +50,19 @@ from cadrebook.members.services import period_changes, unit_check
 TRANSFERRED = "transferred"
 IMPORTABLE = {t for t in EventType.values if t != EventType.CORRECTION} | {TRANSFERRED}
 MEMBERS_PER_BATCH = 2000
+# The events file also carries a temporary transfer's end (the other writers leave it empty).
+IMPORTED_EVENT_COLUMNS = (
+    *EVENT_COLUMNS,
+    "until",
+    "for_study",
+    "votes_for",
+    "votes_against",
+    "full_members",
+)
+# Fields of a refusal that are columns of the file under the same name.
+ROW_COLUMNS = frozenset(
+    {"date", "document", "reason", "until", "votes_for", "votes_against", "full_members"}
+)
 
 
 class EventsImporter:
@@ -178,9 +199,25 @@ class EventsImporter:
                     _("Name the receiving cell."),
                 )
                 return None
+            # A one-step transfer: both halves carry the row's paperwork.
+            out = EventData(
+                EventType.TRANSFER_OUT,
+                row.date,
+                to_unit_id=ids["to_unit_code"],
+                id=seq,
+                document=row.document,
+                reason=row.reason,
+                taken_over=row.taken_over,
+            )
             return [
-                EventData(EventType.TRANSFER_OUT, row.date, to_unit_id=ids["to_unit_code"], id=seq),
-                EventData(EventType.TRANSFER_IN, row.date, unit_id=ids["to_unit_code"], id=seq + 1),
+                out,
+                replace(
+                    out,
+                    type=EventType.TRANSFER_IN,
+                    unit_id=ids["to_unit_code"],
+                    to_unit_id=None,
+                    id=seq + 1,
+                ),
             ]
         return [
             EventData(
@@ -190,6 +227,14 @@ class EventsImporter:
                 to_unit_id=ids["to_unit_code"],
                 destination=row.destination,
                 id=seq,
+                document=row.document,
+                reason=row.reason,
+                taken_over=row.taken_over,
+                until=row.until,
+                for_study=row.for_study,
+                votes_for=row.votes_for,
+                votes_against=row.votes_against,
+                full_members=row.full_members,
             )
         ]
 
@@ -241,8 +286,9 @@ class EventsImporter:
                 self._refuse_rest(rows, number)
                 return None
             if data.type == EventType.TRANSFER_IN and data.unit_id is None:
-                data = EventData(data.type, data.date, unit_id=state.pending_to, id=data.id)
+                data = replace(data, unit_id=state.pending_to)
             try:
+                before = state
                 state = apply_event(
                     state,
                     data,
@@ -250,12 +296,14 @@ class EventsImporter:
                     birth_date=current["birth_date"],
                     check_unit=self.check_unit,
                 )
+                # What the service asks of a new decision (document, reason, vote, …).
+                check_decision(data, before, rules=rules)
             except ServiceError as exc:
                 column = {"unit": "unit_code", "to_unit": "to_unit_code"}.get(
                     exc.field or "", "type"
                 )
-                if exc.field == "date":
-                    column = "date"
+                if exc.field in ROW_COLUMNS:
+                    column = exc.field
                 report.refuse_error(number, column, getattr(row, column, ""), exc)
                 self._refuse_rest(rows, number)
                 return None
@@ -319,6 +367,12 @@ class EventsImporter:
                         False,
                         now,
                         by,
+                        data.taken_over,
+                        data.until,
+                        data.for_study,
+                        data.votes_for,
+                        data.votes_against,
+                        data.full_members,
                     )
                 )
             new, closed, gone = period_changes(stored.get(member_id, []), state.periods)
@@ -351,7 +405,7 @@ class EventsImporter:
                     member_id,
                 )
             )
-        writer.write(MemberEvent, EVENT_COLUMNS, events)
+        writer.write(MemberEvent, IMPORTED_EVENT_COLUMNS, events)
         if stale:
             MemberPeriod.objects.filter(pk__in=stale).delete()
         with connection.cursor() as cursor:

@@ -726,6 +726,7 @@ class MembersImporter:
                             False,
                             now,
                             by,
+                            True,  # taken_over: implied by the file, decided before Cadrebook
                         )
                     )
             for p in state.periods:

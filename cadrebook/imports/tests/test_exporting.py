@@ -292,7 +292,11 @@ def test_events_export_applies_corrections_and_leaves_them_out(world, actor):
         actor=actor, event=admission, reason="wrong date", date=dt.date(2019, 1, 15)
     )
     host = ms.member_temporary_transfer(
-        actor=actor, member=world.khac, date=dt.date(2019, 6, 1), host=world.tree.K1
+        taken_over=True,
+        actor=actor,
+        member=world.khac,
+        date=dt.date(2019, 6, 1),
+        host=world.tree.K1,
     )
     ms.member_correct_event(actor=actor, event=host, reason="never happened", void=True)
     rows, _ = run("events")

@@ -101,14 +101,15 @@ MEMBERS = (
     "A1,Nguyễn Văn An,male,1990-02-01,K1,\n"
     "A2,Trần Thị Bình,female,1992-03-04,K1,\n"
 )
-EVENTS = """external_id,type,date,unit_code,to_unit_code,destination,document,reason
-A1,recognized,2021-01-12,,,,,
-A1,admitted,2020-01-10,K1,,,28-NQ/TU,
-A1,registered,2019-06-01,K1,,,,
-A1,transferred,2022-03-01,,K2,,15-QĐ/ĐU,
-A2,registered,2019-06-01,K1,,,,
-A2,admitted,2020-02-10,,,,,
-A2,exempted,2021-05-01,,,,,tuổi cao
+# Old records, taken over: the admissions come without the cell's vote.
+EVENTS = """external_id,type,date,unit_code,to_unit_code,destination,document,reason,taken_over
+A1,recognized,2021-01-12,,,,,,yes
+A1,admitted,2020-01-10,K1,,,28-NQ/TU,,yes
+A1,registered,2019-06-01,K1,,,,,
+A1,transferred,2022-03-01,,K2,,15-QĐ/ĐU,,
+A2,registered,2019-06-01,K1,,,,,
+A2,admitted,2020-02-10,,,,,,yes
+A2,exempted,2021-05-01,,,,,tuổi cao,
 """
 
 
@@ -148,7 +149,7 @@ def test_importing_the_same_events_twice_changes_nothing(run, tree, people):
 
 def test_later_events_extend_a_recorded_history(run, tree, people):
     run("events", EVENTS)
-    more = "external_id,type,date\nA2,exemption_ended,2022-01-01\nA2,deceased,2023-01-01\n"
+    more = "external_id,type,date,document\nA2,exemption_ended,2022-01-01,\nA2,deceased,2023-01-01,7-TB\n"
     report = run("events", more)
     assert report.ok and report.created == 2
     a2 = Member.objects.get(external_id="A2")

@@ -31,6 +31,7 @@ def api(token_clients) -> dict[str, Any]:
     people = {}
     for name, unit in [("Trần Văn Bình", k1), ("Lê Văn Cường", k1), ("Ngô Thị Khác", k2)]:
         m = ms.member_register_applicant(
+            taken_over=True,
             actor=None,
             unit=unit,
             date=dt.date(2020, 1, 1),
@@ -39,10 +40,11 @@ def api(token_clients) -> dict[str, Any]:
             birth_date=dt.date(1990, 1, 1),
             national_id=f"00109000{len(people):04d}",
         )
-        ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
-        ms.member_recognize(actor=None, member=m, date=dt.date(2021, 2, 1))
+        ms.member_admit(taken_over=True, actor=None, member=m, date=dt.date(2020, 2, 1))
+        ms.member_recognize(taken_over=True, actor=None, member=m, date=dt.date(2021, 2, 1))
         people[name] = m
     young = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=TODAY - dt.timedelta(days=30),
@@ -167,6 +169,9 @@ def test_a_script_registers_and_admits_and_edits_with_the_version(api):
         "registered_on": (TODAY - dt.timedelta(days=90)).isoformat(),
         "admitted_on": TODAY.isoformat(),
         "sponsors": [binh.pk, cuong.pk],
+        "votes_for": 2,
+        "votes_against": 0,
+        "full_members": 2,
     }
     response = c["clerk1"].post("/api/v1/members", data, content_type="application/json")
     assert response.status_code == 201, response.content

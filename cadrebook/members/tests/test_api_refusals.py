@@ -20,6 +20,7 @@ TODAY = dt.date.today()
 
 def _person(unit: Any, name: str, birth: dt.date | None = dt.date(1990, 1, 1)) -> Member:
     return ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=unit,
         date=dt.date(2015, 1, 1),
@@ -38,16 +39,16 @@ def w(token_clients: Any) -> SimpleNamespace:
     _person(k, "Trẻ", TODAY.replace(year=TODAY.year - 17))
     _person(k, "Không Ngày Sinh", None)
     recent = _person(k, "Mới Kết Nạp")
-    ms.member_admit(actor=None, member=recent, date=TODAY - dt.timedelta(days=90))
+    ms.member_admit(taken_over=True, actor=None, member=recent, date=TODAY - dt.timedelta(days=90))
     full = _person(k, "Chính Thức")
-    ms.member_admit(actor=None, member=full, date=dt.date(2016, 1, 4))
-    ms.member_recognize(actor=None, member=full, date=dt.date(2017, 1, 4))
+    ms.member_admit(taken_over=True, actor=None, member=full, date=dt.date(2016, 1, 4))
+    ms.member_recognize(taken_over=True, actor=None, member=full, date=dt.date(2017, 1, 4))
     exempt = _person(k, "Miễn")
-    ms.member_admit(actor=None, member=exempt, date=dt.date(2016, 1, 4))
-    ms.member_recognize(actor=None, member=exempt, date=dt.date(2017, 1, 4))
+    ms.member_admit(taken_over=True, actor=None, member=exempt, date=dt.date(2016, 1, 4))
+    ms.member_recognize(taken_over=True, actor=None, member=exempt, date=dt.date(2017, 1, 4))
     ms.member_exempt(actor=None, member=exempt, date=dt.date(2024, 1, 2), reason="Tuổi cao")
     leaving = _person(k, "Đang Chuyển")
-    ms.member_admit(actor=None, member=leaving, date=dt.date(2016, 1, 4))
+    ms.member_admit(taken_over=True, actor=None, member=leaving, date=dt.date(2016, 1, 4))
     ms.member_transfer_out(
         actor=None,
         member=leaving,
@@ -55,13 +56,16 @@ def w(token_clients: Any) -> SimpleNamespace:
         to_unit=k.__class__.objects.get(code="K2"),
     )
     removed = _person(k, "Đã Xóa Tên")
-    ms.member_admit(actor=None, member=removed, date=dt.date(2016, 1, 4))
-    ms.member_remove(actor=None, member=removed, date=TODAY - dt.timedelta(days=10), reason="x")
+    ms.member_admit(taken_over=True, actor=None, member=removed, date=dt.date(2016, 1, 4))
+    ms.member_remove(
+        taken_over=True, actor=None, member=removed, date=TODAY - dt.timedelta(days=10), reason="x"
+    )
     gone = _person(k, "Đã Rời Lâu")
-    ms.member_admit(actor=None, member=gone, date=dt.date(2016, 1, 4))
-    ms.member_remove(actor=None, member=gone, date=dt.date(2019, 1, 2), reason="x")
+    ms.member_admit(taken_over=True, actor=None, member=gone, date=dt.date(2016, 1, 4))
+    ms.member_remove(taken_over=True, actor=None, member=gone, date=dt.date(2019, 1, 2), reason="x")
     _person(k, "Già", TODAY.replace(year=TODAY.year - 62, day=1))
     twice = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k,
         date=dt.date(2007, 1, 2),
@@ -69,10 +73,14 @@ def w(token_clients: Any) -> SimpleNamespace:
         gender="male",
         birth_date=dt.date(1980, 1, 1),
     )
-    ms.member_admit(actor=None, member=twice, date=dt.date(2008, 1, 4))
-    ms.member_remove(actor=None, member=twice, date=dt.date(2010, 1, 4), reason="x")
-    ms.member_readmit(actor=None, member=twice, date=dt.date(2014, 1, 6))
-    ms.member_remove(actor=None, member=twice, date=dt.date(2016, 1, 4), reason="x")
+    ms.member_admit(taken_over=True, actor=None, member=twice, date=dt.date(2008, 1, 4))
+    ms.member_remove(
+        taken_over=True, actor=None, member=twice, date=dt.date(2010, 1, 4), reason="x"
+    )
+    ms.member_readmit(taken_over=True, actor=None, member=twice, date=dt.date(2014, 1, 6))
+    ms.member_remove(
+        taken_over=True, actor=None, member=twice, date=dt.date(2016, 1, 4), reason="x"
+    )
     closed = unit_create(
         actor=None,
         code="K3",
@@ -101,7 +109,7 @@ REFUSALS = [
     ("Chính Thức", {"type": "exemption_ended"}, "exemption.none", False),
     ("Chính Thức", {"type": "temporary_transfer_ended"}, "transfer.temporary_none", False),
     ("Chính Thức", {"type": "temporary_transfer", "to_unit": "K"}, "transfer.host_missing", False),
-    ("Chính Thức", {"type": "removed"}, "event.reason_missing", False),
+    ("Chính Thức", {"type": "removed"}, "event.reason_missing", True),
     (
         "Chính Thức",
         {"type": "removed", "reason": "x", "date": "2016-01-01"},
@@ -124,7 +132,7 @@ REFUSALS = [
     ("Chính Thức", {"type": "transferred", "to_unit": "K3"}, "unit.not_active", False),
     ("Chính Thức", {"type": "not_recognized"}, "member.status_forbids_event", False),
     ("Chính Thức", {"type": "transfer_returned", "reason": "x"}, "transfer.none_pending", False),
-    ("Chính Thức", {"type": "expelled"}, "event.reason_missing", False),
+    ("Chính Thức", {"type": "expelled"}, "event.reason_missing", True),
 ]
 
 
@@ -164,7 +172,7 @@ def test_a_readmission_names_the_cell_the_member_returns_to(w: SimpleNamespace) 
 DECISIONS = [
     (
         "Mới Kết Nạp",
-        {"type": "not_recognized", "date": "PROBATION_END"},
+        {"type": "not_recognized", "date": "PROBATION_END", "document": "4-QĐ/HU"},
         "not_recognized",
         "removed",
     ),

@@ -24,6 +24,7 @@ def province():
         actor=None, code="P1.K1", name="Chi bộ Thôn 3", kind="grassroots_cell", parent=c
     )
     m = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k,
         date=dt.date(2019, 1, 2),
@@ -31,8 +32,12 @@ def province():
         gender="male",
         birth_date=dt.date(1990, 5, 6),
     )
-    ms.member_admit(actor=None, member=m, date=dt.date(2019, 3, 1), document="12-QĐ/ĐU")
-    ms.member_recognize(actor=None, member=m, date=dt.date(2020, 3, 5), document="30-QĐ/ĐU")
+    ms.member_admit(
+        taken_over=True, actor=None, member=m, date=dt.date(2019, 3, 1), document="12-QĐ/ĐU"
+    )
+    ms.member_recognize(
+        taken_over=True, actor=None, member=m, date=dt.date(2020, 3, 5), document="30-QĐ/ĐU"
+    )
     user = get_user_model().objects.create_user(username="organizer", password="cadrebook-demo")
     role_grant(actor=None, user=user, role=Role.ORGANIZER, unit=p)
     return m

@@ -43,6 +43,7 @@ def cells() -> dict[str, Any]:
         actor=None, code="P1.C2.K2", name="Chi bộ Thôn 7", kind="grassroots_cell", parent=c2
     )
     member = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2019, 1, 2),
@@ -50,9 +51,10 @@ def cells() -> dict[str, Any]:
         gender="male",
         birth_date=dt.date(1990, 5, 6),
     )
-    ms.member_admit(actor=None, member=member, date=dt.date(2019, 3, 1))
-    ms.member_recognize(actor=None, member=member, date=dt.date(2020, 3, 5))
+    ms.member_admit(taken_over=True, actor=None, member=member, date=dt.date(2019, 3, 1))
+    ms.member_recognize(taken_over=True, actor=None, member=member, date=dt.date(2020, 3, 5))
     young = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=TODAY - dt.timedelta(days=60),
@@ -138,7 +140,7 @@ def test_admitting_a_17_year_old_is_refused_in_the_clerks_language(
     for lang in ("en", language):
         with translation.override(lang):
             with pytest.raises(RuleViolation) as info:
-                ms.member_admit(actor=None, member=cells["young"], date=TODAY)
+                ms.member_admit(taken_over=True, actor=None, member=cells["young"], date=TODAY)
             refusals[lang] = str(info.value.message)
     assert refusals[language] != refusals["en"]  # translated, not left in English
     assert refusals[language] in summary

@@ -145,6 +145,7 @@ def _record(actor: Any, tree: Any, history: History) -> tuple[Member, list[Any]]
     units = {u.pk: u for u in OrgUnit.objects.all()}
     registered = history.events[0]
     member = ms.member_register_applicant(
+        taken_over=True,
         actor=actor,
         unit=tree.K1,
         date=registered.date,
@@ -156,6 +157,7 @@ def _record(actor: Any, tree: Any, history: History) -> tuple[Member, list[Any]]
     for ev in history.events[1:]:
         rows.append(
             ms.member_record_event(
+                taken_over=True,  # what the fold accepts, whatever paperwork it came with
                 actor=actor,
                 member=member,
                 type=ev.type,

@@ -55,7 +55,7 @@ def test_admission_at_17_years_11_months_is_refused_citing_the_regulation(actor,
 
 def test_admission_on_the_eighteenth_birthday_is_accepted(actor, tree, make_member):
     member = make_member(tree.K1, BORN_2000, registered_on=D(2018, 1, 1))
-    ms.member_admit(actor=actor, member=member, date=D(2018, 5, 20))
+    ms.member_admit(taken_over=True, actor=actor, member=member, date=D(2018, 5, 20))
     member = fresh(member)
     assert member.status == MemberStatus.PROBATIONARY
     assert member.admitted_on == D(2018, 5, 20)
@@ -64,7 +64,7 @@ def test_admission_on_the_eighteenth_birthday_is_accepted(actor, tree, make_memb
 
 def test_admission_at_60_years_11_months_is_accepted(actor, tree, make_member):
     member = make_member(tree.K1, BORN_1955, registered_on=D(2015, 1, 1))
-    ms.member_admit(actor=actor, member=member, date=D(2016, 2, 10))
+    ms.member_admit(taken_over=True, actor=actor, member=member, date=D(2016, 2, 10))
     assert fresh(member).status == MemberStatus.PROBATIONARY
 
 
@@ -109,6 +109,7 @@ def test_registering_an_applicant_in_a_grassroots_committee_is_refused_and_leave
     refused(
         "unit.holds_no_members",
         ms.member_register_applicant,
+        taken_over=True,
         actor=actor,
         unit=tree.G1,
         date=D(2024, 1, 1),
@@ -131,7 +132,7 @@ def test_admission_into_a_dissolved_cell_is_refused(actor, tree, make_member):
         date=D(2024, 7, 1),
         unit=tree.K2,
     )
-    ms.member_admit(actor=actor, member=member, date=D(2024, 7, 1), unit=tree.K1)
+    ms.member_admit(taken_over=True, actor=actor, member=member, date=D(2024, 7, 1), unit=tree.K1)
     assert fresh(member).unit == tree.K1
 
 
@@ -155,7 +156,7 @@ def test_admission_into_a_cell_before_it_was_founded_is_refused(actor, tree, mak
         date=D(2024, 12, 31),
         unit=k3,
     )
-    ms.member_admit(actor=actor, member=member, date=D(2025, 1, 1), unit=k3)
+    ms.member_admit(taken_over=True, actor=actor, member=member, date=D(2025, 1, 1), unit=k3)
 
 
 def test_admitting_a_member_twice_is_refused(actor, tree, make_member):
@@ -180,20 +181,21 @@ def test_an_event_dated_before_the_previous_one_is_refused(actor, tree, make_mem
 
 def test_an_event_on_the_same_day_as_the_previous_one_is_accepted(actor, tree, make_member):
     member = make_member(tree.K1, BORN_2000, registered_on=D(2024, 3, 1))
-    ms.member_admit(actor=actor, member=member, date=D(2024, 3, 1))
+    ms.member_admit(taken_over=True, actor=actor, member=member, date=D(2024, 3, 1))
 
 
 def test_an_event_dated_in_the_future_is_refused(actor, tree, make_member):
     member = make_member(tree.K1, BORN_2000, registered_on=D(2024, 3, 1))
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     refused("event.in_future", ms.member_admit, actor=actor, member=member, date=tomorrow)
-    ms.member_admit(actor=actor, member=member, date=timezone.localdate())
+    ms.member_admit(taken_over=True, actor=actor, member=member, date=timezone.localdate())
 
 
 def test_registering_an_applicant_in_the_future_is_refused(actor, tree):
     refused(
         "event.in_future",
         ms.member_register_applicant,
+        taken_over=True,
         actor=actor,
         unit=tree.K1,
         date=timezone.localdate() + dt.timedelta(days=1),
@@ -255,7 +257,7 @@ def test_recognition_the_day_before_12_months_is_refused(actor, tree, make_membe
 
 def test_recognition_after_12_months_makes_a_full_member(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, ADMITTED)
-    ms.member_recognize(actor=actor, member=member, date=D(2025, 3, 10))
+    ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2025, 3, 10))
     member = fresh(member)
     assert member.status == MemberStatus.FULL
     assert member.recognized_on == D(2025, 3, 10)
@@ -267,7 +269,7 @@ def test_recognition_after_12_months_makes_a_full_member(actor, tree, make_membe
 
 def test_recognition_decided_late_takes_effect_at_the_12_month_point(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, ADMITTED)
-    event = ms.member_recognize(actor=actor, member=member, date=D(2025, 6, 2))
+    event = ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2025, 6, 2))
     assert event.date == D(2025, 6, 2)
     member = fresh(member)
     assert member.recognized_on == D(2025, 3, 10)
@@ -283,7 +285,7 @@ def test_late_recognition_after_a_transfer_still_takes_effect_at_the_12_month_po
 ):
     member = make_member(tree.K1, BIRTH, ADMITTED)
     ms.member_transfer(actor=actor, member=member, date=D(2025, 4, 1), to_unit=tree.K2)
-    ms.member_recognize(actor=actor, member=member, date=D(2025, 6, 2))
+    ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2025, 6, 2))
     member = fresh(member)
     assert member.recognized_on == D(2025, 3, 10)
     assert member_status_as_of(member, D(2025, 3, 20)).status == "full"
@@ -300,7 +302,7 @@ def test_late_recognition_after_an_exemption_turns_the_exempt_period_full_too(
     member = make_member(tree.K1, BIRTH, ADMITTED)
     ms.member_exempt(actor=actor, member=member, date=D(2025, 1, 6), reason="illness")
     ms.member_exemption_end(actor=actor, member=member, date=D(2025, 4, 1))
-    ms.member_recognize(actor=actor, member=member, date=D(2025, 6, 2))
+    ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2025, 6, 2))
     member = fresh(member)
     assert member.recognized_on == D(2025, 3, 10)
     assert periods(member) == [
@@ -320,7 +322,7 @@ def test_a_member_not_recognized_is_removed_from_the_rolls(actor, tree, make_mem
         member=member,
         date=D(2025, 3, 9),
     )
-    ms.member_not_recognize(actor=actor, member=member, date=D(2025, 4, 1))
+    ms.member_not_recognize(taken_over=True, actor=actor, member=member, date=D(2025, 4, 1))
     member = fresh(member)
     assert member.status == MemberStatus.REMOVED
     assert periods(member) == [("K1", "probationary", False, ADMITTED, D(2025, 4, 1))]
@@ -340,7 +342,9 @@ def test_only_a_probationary_member_can_be_recognized(actor, tree, make_member):
 # Removal, expulsion, death, readmission ---------------------------------------------------
 def test_removal_closes_the_period_and_ends_membership(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, ADMITTED, recognized=True)
-    ms.member_remove(actor=actor, member=member, date=D(2025, 8, 1), reason="absent 3 months")
+    ms.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2025, 8, 1), reason="absent 3 months"
+    )
     member = fresh(member)
     assert member.status == MemberStatus.REMOVED
     assert periods(member)[-1] == ("K1", "full", False, D(2025, 3, 10), D(2025, 8, 1))
@@ -350,7 +354,7 @@ def test_removal_closes_the_period_and_ends_membership(actor, tree, make_member)
 
 def test_nothing_can_happen_to_a_deceased_member(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, ADMITTED, recognized=True)
-    ms.member_record_death(actor=actor, member=member, date=D(2025, 8, 1))
+    ms.member_record_death(taken_over=True, actor=actor, member=member, date=D(2025, 8, 1))
     assert fresh(member).status == MemberStatus.DECEASED
     refused(
         "member.status_forbids_event",
@@ -371,7 +375,9 @@ def test_nothing_can_happen_to_a_deceased_member(actor, tree, make_member):
 
 def test_an_expelled_member_cannot_be_readmitted(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, D(2015, 1, 10), recognized=True)
-    ms.member_expel(actor=actor, member=member, date=D(2018, 1, 1), reason="corruption")
+    ms.member_expel(
+        taken_over=True, actor=actor, member=member, date=D(2018, 1, 1), reason="corruption"
+    )
     assert fresh(member).status == MemberStatus.EXPELLED
     refused(
         "member.status_forbids_event",
@@ -385,7 +391,9 @@ def test_an_expelled_member_cannot_be_readmitted(actor, tree, make_member):
 @pytest.fixture
 def removed_member(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, D(2015, 1, 10), recognized=True)
-    ms.member_remove(actor=actor, member=member, date=D(2018, 1, 15), reason="absent")
+    ms.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2018, 1, 15), reason="absent"
+    )
     return member
 
 
@@ -402,7 +410,9 @@ def test_readmission_35_months_after_removal_is_refused(actor, removed_member):
 
 
 def test_readmission_36_months_after_removal_starts_a_new_probation(actor, tree, removed_member):
-    ms.member_readmit(actor=actor, member=removed_member, date=D(2021, 1, 15), unit=tree.K2)
+    ms.member_readmit(
+        taken_over=True, actor=actor, member=removed_member, date=D(2021, 1, 15), unit=tree.K2
+    )
     member = fresh(removed_member)
     assert member.status == MemberStatus.PROBATIONARY
     assert member.unit == tree.K2
@@ -416,19 +426,21 @@ def test_readmission_36_months_after_removal_starts_a_new_probation(actor, tree,
         member=member,
         date=D(2021, 12, 15),
     )
-    ms.member_recognize(actor=actor, member=member, date=D(2022, 1, 15))
+    ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2022, 1, 15))
     assert fresh(member).recognized_on == D(2022, 1, 15)
 
 
 def test_party_age_leaves_out_the_time_between_removal_and_readmission(actor, removed_member):
-    ms.member_readmit(actor=actor, member=removed_member, date=D(2021, 1, 15))
+    ms.member_readmit(taken_over=True, actor=actor, member=removed_member, date=D(2021, 1, 15))
     years, months = party_age(fresh(removed_member), D(2022, 1, 15))
     assert (years, months) == (4, 0)
 
 
 def test_a_second_readmission_is_refused(actor, removed_member):
-    ms.member_readmit(actor=actor, member=removed_member, date=D(2021, 1, 15))
-    ms.member_remove(actor=actor, member=removed_member, date=D(2021, 6, 1), reason="absent")
+    ms.member_readmit(taken_over=True, actor=actor, member=removed_member, date=D(2021, 1, 15))
+    ms.member_remove(
+        taken_over=True, actor=actor, member=removed_member, date=D(2021, 6, 1), reason="absent"
+    )
     exc = refused(
         "readmission.limit",
         ms.member_readmit,
@@ -564,7 +576,12 @@ def test_a_transfer_out_of_the_deployment_ends_membership_as_left(actor, tree, f
 def test_a_temporary_transfer_keeps_the_member_counting_at_home(actor, tree, full_member):
     before = periods(full_member)
     ms.member_temporary_transfer(
-        actor=actor, member=full_member, date=D(2025, 6, 2), host=tree.GC, reason="study"
+        taken_over=True,
+        actor=actor,
+        member=full_member,
+        date=D(2025, 6, 2),
+        host=tree.GC,
+        reason="study",
     )
     member = fresh(full_member)
     assert member.unit == tree.K1
@@ -634,7 +651,12 @@ def test_an_exemption_opens_an_exempt_period_and_its_end_another(actor, tree, fu
 def test_voiding_a_mistaken_removal_restores_the_member(actor, tree, full_member):
     before = periods(full_member)
     removal = ms.member_remove(
-        actor=actor, member=full_member, date=D(2025, 8, 1), reason="absent", document="12-QĐ/ĐU"
+        taken_over=True,
+        actor=actor,
+        member=full_member,
+        date=D(2025, 8, 1),
+        reason="absent",
+        document="12-QĐ/ĐU",
     )
     assert fresh(full_member).status == MemberStatus.REMOVED
     correction = ms.member_correct_event(
@@ -785,6 +807,7 @@ def test_a_national_id_belongs_to_one_person(actor, tree, make_member):
     refused(
         "member.national_id_taken",
         ms.member_register_applicant,
+        taken_over=True,
         actor=actor,
         unit=tree.K1,
         date=D(2024, 1, 1),
@@ -937,7 +960,9 @@ def test_a_card_number_belongs_to_one_member(actor, tree, make_member, full_memb
 
 def test_a_card_is_withdrawn_when_the_member_is_removed(actor, full_member):
     ms.member_set_card(actor=actor, member=full_member, card_number="01.234567")
-    ms.member_remove(actor=actor, member=full_member, date=D(2025, 8, 1), reason="absent")
+    ms.member_remove(
+        taken_over=True, actor=actor, member=full_member, date=D(2025, 8, 1), reason="absent"
+    )
     assert fresh(full_member).card_number is None
 
 
@@ -951,7 +976,7 @@ def test_under_the_alternative_rules_admission_at_16_is_accepted(actor, alt_tree
         "admission.too_young", ms.member_admit, actor=actor, member=young, date=D(2016, 4, 20)
     )
     assert exc.source == "test statute 4"
-    ms.member_admit(actor=actor, member=young, date=D(2016, 5, 20))
+    ms.member_admit(taken_over=True, actor=actor, member=young, date=D(2016, 5, 20))
     assert fresh(young).status == MemberStatus.PROBATIONARY
 
 
@@ -960,7 +985,9 @@ def test_under_the_alternative_rules_admission_at_70_years_11_months_is_accepted
 ):
     born = D(1945, 3, 10)
     a = make_member(alt_tree.B1, born, registered_on=D(2015, 1, 1))
-    ms.member_admit(actor=actor, member=a, date=D(2016, 2, 10))  # 70y11m; vn-2025 refuses
+    ms.member_admit(
+        taken_over=True, actor=actor, member=a, date=D(2016, 2, 10)
+    )  # 70y11m; vn-2025 refuses
     b = make_member(alt_tree.B1, born, registered_on=D(2015, 1, 1))
     refused("admission.too_old", ms.member_admit, actor=actor, member=b, date=D(2016, 3, 10))
 
@@ -990,7 +1017,7 @@ def test_under_the_alternative_rules_probation_lasts_six_months(actor, alt_tree,
         date=D(2024, 9, 9),
     )
     assert exc.source == "test statute 5"
-    ms.member_recognize(actor=actor, member=member, date=D(2024, 11, 1))
+    ms.member_recognize(taken_over=True, actor=actor, member=member, date=D(2024, 11, 1))
     member = fresh(member)
     assert member.recognized_on == D(2024, 9, 10)
     assert periods(member)[-1] == ("B1", "full", False, D(2024, 9, 10), None)
@@ -1000,15 +1027,21 @@ def test_under_the_alternative_rules_readmission_waits_12_months_and_may_happen_
     actor, alt_tree, make_member
 ):
     member = make_member(alt_tree.B1, BIRTH, D(2015, 1, 10), recognized=True)
-    ms.member_remove(actor=actor, member=member, date=D(2018, 1, 15), reason="absent")
+    ms.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2018, 1, 15), reason="absent"
+    )
     exc = refused(
         "readmission.too_soon", ms.member_readmit, actor=actor, member=member, date=D(2018, 12, 15)
     )
     assert exc.source == "test statute 6"
-    ms.member_readmit(actor=actor, member=member, date=D(2019, 1, 15))
-    ms.member_remove(actor=actor, member=member, date=D(2019, 6, 1), reason="absent")
-    ms.member_readmit(actor=actor, member=member, date=D(2020, 6, 1))
-    ms.member_remove(actor=actor, member=member, date=D(2020, 7, 1), reason="absent")
+    ms.member_readmit(taken_over=True, actor=actor, member=member, date=D(2019, 1, 15))
+    ms.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2019, 6, 1), reason="absent"
+    )
+    ms.member_readmit(taken_over=True, actor=actor, member=member, date=D(2020, 6, 1))
+    ms.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2020, 7, 1), reason="absent"
+    )
     refused("readmission.limit", ms.member_readmit, actor=actor, member=member, date=D(2022, 7, 1))
 
 

@@ -41,6 +41,7 @@ def world():
         ("Nguyễn Văn An", dt.date(1985, 6, 2)),
     ]:
         m = ms.member_register_applicant(
+            taken_over=True,
             actor=None,
             unit=k1,
             date=dt.date(2020, 1, 1),
@@ -50,9 +51,10 @@ def world():
             national_id=f"0010{birth:%Y%m%d}",
             phone="0900000000",
         )
-        ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
+        ms.member_admit(taken_over=True, actor=None, member=m, date=dt.date(2020, 2, 1))
         people[name] = m
     other = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k2,
         date=dt.date(2021, 1, 1),

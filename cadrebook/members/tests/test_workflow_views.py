@@ -40,6 +40,7 @@ def world() -> dict[str, Any]:
         ("Lê Văn Cường", dt.date(1980, 1, 1)),
     ]:
         m = ms.member_register_applicant(
+            taken_over=True,
             actor=None,
             unit=k1,
             date=dt.date(2020, 1, 1),
@@ -47,10 +48,11 @@ def world() -> dict[str, Any]:
             gender="male",
             birth_date=birth,
         )
-        ms.member_admit(actor=None, member=m, date=dt.date(2020, 2, 1))
-        ms.member_recognize(actor=None, member=m, date=dt.date(2021, 2, 1))
+        ms.member_admit(taken_over=True, actor=None, member=m, date=dt.date(2020, 2, 1))
+        ms.member_recognize(taken_over=True, actor=None, member=m, date=dt.date(2021, 2, 1))
         people[name] = m
     young = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=TODAY - dt.timedelta(days=30),
@@ -283,7 +285,13 @@ def test_a_temporary_transfer_can_be_ended_only_while_it_lasts(client, world):
     assert _url(binh, "end_temporary_transfer") not in c.get(dossier).content.decode()
     response = c.post(
         _url(binh, "temporary_transfer"),
-        {"date": TODAY.isoformat(), "host": "P1.C2.K2", "reason": "study", "document": "1-QĐ"},
+        {
+            "date": TODAY.isoformat(),
+            "host": "P1.C2.K2",
+            "until": (TODAY + dt.timedelta(days=200)).isoformat(),
+            "reason": "study",
+            "document": "1-QĐ",
+        },
     )
     assert response.status_code == 302, response.context and response.context["form"].errors
     page = c.get(dossier).content.decode()
@@ -296,6 +304,7 @@ def test_the_unit_page_lists_what_waits_for_a_decision(client, world):
 
     k1 = world["k1"]
     due = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2020, 1, 1),
@@ -303,8 +312,11 @@ def test_the_unit_page_lists_what_waits_for_a_decision(client, world):
         gender="male",
         birth_date=dt.date(1995, 1, 1),
     )
-    ms.member_admit(actor=None, member=due, date=add_months(TODAY, -12) + dt.timedelta(days=10))
+    ms.member_admit(
+        taken_over=True, actor=None, member=due, date=add_months(TODAY, -12) + dt.timedelta(days=10)
+    )
     late = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2020, 1, 1),
@@ -312,8 +324,9 @@ def test_the_unit_page_lists_what_waits_for_a_decision(client, world):
         gender="female",
         birth_date=dt.date(1995, 1, 1),
     )
-    ms.member_admit(actor=None, member=late, date=add_months(TODAY, -14))
+    ms.member_admit(taken_over=True, actor=None, member=late, date=add_months(TODAY, -14))
     later = ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2020, 1, 1),
@@ -321,7 +334,7 @@ def test_the_unit_page_lists_what_waits_for_a_decision(client, world):
         gender="male",
         birth_date=dt.date(1995, 1, 1),
     )
-    ms.member_admit(actor=None, member=later, date=add_months(TODAY, -6))
+    ms.member_admit(taken_over=True, actor=None, member=later, date=add_months(TODAY, -6))
     binh = world["people"]["Trần Văn Bình"]
     ms.member_transfer_out(actor=None, member=binh, date=TODAY, to_unit=world["k2"])
 
@@ -367,6 +380,7 @@ def test_the_member_list_filters_pages_by_keyset_and_exports_exactly_the_list(
     k1 = world["k1"]
     for i in range(5):
         ms.member_register_applicant(
+            taken_over=True,
             actor=None,
             unit=k1,
             date=dt.date(2021, 1, 1),
@@ -375,6 +389,7 @@ def test_the_member_list_filters_pages_by_keyset_and_exports_exactly_the_list(
             birth_date=dt.date(1990, 1, 1 + i),
         )
     ms.member_register_applicant(
+        taken_over=True,
         actor=None,
         unit=k1,
         date=dt.date(2021, 1, 1),
@@ -399,7 +414,12 @@ def test_the_member_list_filters_pages_by_keyset_and_exports_exactly_the_list(
         lists.PAGE_SIZE = old_size
     assert names == [f"Ngô Văn {i}" for i in range(5)]
     ms.member_register_applicant(
-        actor=None, unit=k1, date=dt.date(2021, 1, 1), full_name="Không Rõ Ngày", gender="male"
+        taken_over=True,
+        actor=None,
+        unit=k1,
+        date=dt.date(2021, 1, 1),
+        full_name="Không Rõ Ngày",
+        gender="male",
     )
     old_size, lists.PAGE_SIZE = lists.PAGE_SIZE, monkey_page
     try:

@@ -332,7 +332,7 @@ def k2_members(actor, tree, make_member):
     ms.member_transfer_out(actor=actor, member=pending, date=D(2025, 4, 1), to_unit=tree.GC)
     applicant = make_member(tree.K2, BIRTH, registered_on=D(2025, 2, 1))
     left = make_member(tree.K2, BIRTH, D(2020, 1, 10), recognized=True)
-    ms.member_remove(actor=actor, member=left, date=D(2024, 1, 1), reason="absent")
+    ms.member_remove(taken_over=True, actor=actor, member=left, date=D(2024, 1, 1), reason="absent")
     return {
         "full": full,
         "probationary": probationary,
@@ -461,7 +461,9 @@ def test_dissolving_a_cell_with_a_transfer_pending_to_it_is_refused(actor, tree,
 
 def test_a_cell_whose_members_all_left_can_be_dissolved_once(actor, tree, make_member):
     member = make_member(tree.K2, BIRTH, D(2020, 1, 10), recognized=True)
-    ms.member_remove(actor=actor, member=member, date=D(2024, 6, 1), reason="absent")
+    ms.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2024, 6, 1), reason="absent"
+    )
     unit = ms.unit_dissolve(actor=actor, unit=tree.K2, date=D(2025, 1, 1))
     assert unit.dissolved_on == D(2025, 1, 1)
     assert not unit.is_active
@@ -478,7 +480,7 @@ def test_dissolving_on_a_future_date_or_before_the_units_history_is_refused(tree
     from cadrebook.members import services as ms
 
     m = make_member(tree.K2, dt.date(1990, 1, 1), admitted_on=dt.date(2020, 1, 1))
-    ms.member_remove(actor=None, member=m, date=dt.date(2023, 6, 1), reason="test")
+    ms.member_remove(taken_over=True, actor=None, member=m, date=dt.date(2023, 6, 1), reason="test")
     with pytest.raises(ServiceError) as exc:
         ms.unit_dissolve(actor=None, unit=tree.K2, date=dt.date(2023, 1, 1))
     assert exc.value.code == "unit.dissolved_before_history"

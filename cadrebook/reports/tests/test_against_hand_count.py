@@ -187,15 +187,29 @@ def _changes_of_a_day(actor: Any) -> None:
         )
     attempt(services.member_set_card, member=full[3], card_number="09.111111")
     for m in applicants[:3]:
-        attempt(services.member_admit, member=m, date=dt.date(2024, 12, 20))
+        attempt(services.member_admit, taken_over=True, member=m, date=dt.date(2024, 12, 20))
     for m in prob[:3]:
-        attempt(services.member_recognize, member=m, date=day)
+        attempt(services.member_recognize, taken_over=True, member=m, date=day)
     for m in full[4:8]:
         target = rng.choice([c for c in cells if c.pk != m.unit_id])
         attempt(services.member_transfer, member=m, date=dt.date(2025, 3, 3), to_unit=target)
-    attempt(services.member_exempt, member=full[8], date=dt.date(2024, 6, 1), reason="health")
-    attempt(services.member_remove, member=full[9], date=dt.date(2025, 2, 2), reason="absent")
-    attempt(services.member_record_death, member=full[10], date=dt.date(2024, 11, 11))
+    attempt(
+        services.member_exempt,
+        taken_over=True,
+        member=full[8],
+        date=dt.date(2024, 6, 1),
+        reason="health",
+    )
+    attempt(
+        services.member_remove,
+        taken_over=True,
+        member=full[9],
+        date=dt.date(2025, 2, 2),
+        reason="absent",
+    )
+    attempt(
+        services.member_record_death, taken_over=True, member=full[10], date=dt.date(2024, 11, 11)
+    )
     old = MemberEvent.objects.filter(type="admitted", member__in=full[11:14]).order_by("pk")
     for ev in old:
         attempt(services.member_correct_event, event=ev, reason="typo", date=ev.date.replace(day=2))
@@ -206,13 +220,16 @@ def _changes_of_a_day(actor: Any) -> None:
         if len(full) < minimum:
             continue
         for member in full[: len(full) - minimum + 1]:
-            attempt(services.member_remove, member=member, date=TODAY, reason="absent")
+            attempt(
+                services.member_remove, taken_over=True, member=member, date=TODAY, reason="absent"
+            )
         if Member.objects.filter(unit=cell, status="full").count() < minimum:
             break
     else:
         raise AssertionError("no cell could be taken below the minimum")
     attempt(
         services.member_register_applicant,
+        taken_over=True,
         unit=cells[0],
         date=dt.date(2024, 1, 5),
         full_name="Lê Thị Mới",

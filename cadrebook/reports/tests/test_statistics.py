@@ -71,7 +71,7 @@ def test_members_by_status_exempt_and_the_dead(
     exempt = full_members[0]
     services.member_exempt(actor=actor, member=exempt, date=D(2024, 3, 1), reason="health")
     dead = make_member(tree.K2, D(1960, 1, 1), D(2015, 1, 1), recognized=True)
-    services.member_record_death(actor=actor, member=dead, date=D(2024, 10, 1))
+    services.member_record_death(taken_over=True, actor=actor, member=dead, date=D(2024, 10, 1))
     make_member(tree.K2, D(1999, 1, 1))  # an applicant is not a member
 
     result = stats(tree.P, *YEAR_2024)
@@ -129,10 +129,16 @@ def test_transfer_out_of_the_deployment_and_the_endings(
     services.member_transfer_out(
         actor=actor, member=a, date=D(2024, 2, 1), destination="Đảng bộ tỉnh Lâm Đồng"
     )
-    services.member_remove(actor=actor, member=b, date=D(2024, 3, 1), reason="absent")
-    services.member_expel(actor=actor, member=c, date=D(2024, 4, 1), reason="discipline")
+    services.member_remove(
+        taken_over=True, actor=actor, member=b, date=D(2024, 3, 1), reason="absent"
+    )
+    services.member_expel(
+        taken_over=True, actor=actor, member=c, date=D(2024, 4, 1), reason="discipline"
+    )
     late = make_member(tree.GC, D(1990, 1, 1), D(2023, 1, 10))
-    services.member_not_recognize(actor=actor, member=late, date=D(2024, 2, 1), reason="x")
+    services.member_not_recognize(
+        taken_over=True, actor=actor, member=late, date=D(2024, 2, 1), reason="x"
+    )
     moves = stats(tree.P, *YEAR_2024)["movements"]
     assert moves["transferred_out"] == 1
     assert (moves["removed"], moves["expelled"], moves["not_recognized"]) == (1, 1, 1)
@@ -143,7 +149,7 @@ def test_admitted_in_december_recognized_the_next_december(
     tree: SimpleNamespace, make_member: Any, actor: Any
 ) -> None:
     member = make_member(tree.K1, D(1995, 1, 1), D(2023, 12, 10))
-    services.member_recognize(actor=actor, member=member, date=D(2024, 12, 10))
+    services.member_recognize(taken_over=True, actor=actor, member=member, date=D(2024, 12, 10))
     y2023 = stats(tree.P, D(2023, 1, 1), D(2023, 12, 31))
     y2024 = stats(tree.P, *YEAR_2024)
     assert (y2023["movements"]["admitted"], y2023["movements"]["recognized"]) == (1, 0)
@@ -158,8 +164,10 @@ def test_admitted_in_december_recognized_the_next_december(
 
 def test_readmission(tree: SimpleNamespace, make_member: Any, actor: Any) -> None:
     member = make_member(tree.K1, D(1980, 1, 1), D(2015, 1, 1), recognized=True)
-    services.member_remove(actor=actor, member=member, date=D(2020, 1, 1), reason="absent")
-    services.member_readmit(actor=actor, member=member, date=D(2024, 1, 15))
+    services.member_remove(
+        taken_over=True, actor=actor, member=member, date=D(2020, 1, 1), reason="absent"
+    )
+    services.member_readmit(taken_over=True, actor=actor, member=member, date=D(2024, 1, 15))
     result = stats(tree.P, *YEAR_2024)
     assert result["movements"]["readmitted"] == 1
     assert result["movements"]["admitted"] == 0

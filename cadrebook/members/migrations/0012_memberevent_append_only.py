@@ -19,5 +19,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0008_member_admitted_on_index")]
+    dependencies = [("members", "0011_memberevent_cell_vote")]
     operations = [migrations.RunPython(forwards, backwards)]
