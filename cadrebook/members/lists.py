@@ -144,7 +144,9 @@ def filtered_members(
         return qs
     norm = normalize_name(text)
     found = Q(name_norm__contains=norm) | Q(card_number=text)
-    qs = qs.filter(found | Q(national_id=text) if sensitive else found)
+    if sensitive:  # a match on a masked national ID would confirm it
+        found |= Q(national_id=text)
+    qs = qs.filter(found)
     # Names with the diacritics exactly as typed come first.
     return qs.annotate(
         rank=Case(

@@ -489,7 +489,9 @@ def sponsor_lookup(request: HttpRequest) -> HttpResponse:
     found = Member.objects.none()
     if len(text) >= 2:
         found = search_members(
-            Member.objects.visible_to(request.user).filter(status="full"), text
+            Member.objects.visible_to(request.user).filter(status="full"),
+            text,
+            id_scope=scope_for(request.user, "view_sensitive"),
         ).select_related("unit")[:LOOKUP_LIMIT]
     return render(request, "members/_sponsor_options.html", {"members": found})
 

@@ -232,3 +232,42 @@ def test_every_scoped_model_answers_visible_to(world):
         action = "audit" if model is AuditEntry else "view"
         assert model.objects.visible_to(national, action).filter(**obj_filter).exists(), model
         assert not model.objects.visible_to(outsider, action).filter(**obj_filter).exists(), model
+
+
+def _member_list_of(page: str) -> str:
+    return page.split('id="member-list"')[1]
+
+
+def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_unit_search(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("orgs:detail", args=["P1.C1"])
+    viewer = _client(client, world["users"]["viewer"])
+    assert "Nguyễn Văn An" not in _member_list_of(
+        viewer.get(url, {"q": an.national_id}).content.decode()
+    )
+    assert "Nguyễn Văn An" in _member_list_of(viewer.get(url, {"q": "van an"}).content.decode())
+    organizer = _client(client, world["users"]["organizer"])
+    page = organizer.get(url, {"q": an.national_id}).content.decode()
+    assert "Nguyễn Văn An" in _member_list_of(page)
+
+
+def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_sponsor_lookup(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    ms.member_recognize(actor=None, member=an, date=dt.date(2021, 2, 1))
+    url = reverse("members:sponsor_lookup")
+    viewer = _client(client, world["users"]["viewer"])
+    assert f"#{an.pk}" not in viewer.get(url, {"q": an.national_id}).content.decode()
+    assert f"#{an.pk}" in viewer.get(url, {"q": "nguyen van"}).content.decode()
+    clerk = _client(client, world["users"]["clerk"])
+    assert f"#{an.pk}" in clerk.get(url, {"q": an.national_id}).content.decode()
+
+
+def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_member_list(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("members:list")
+    viewer = _client(client, world["users"]["viewer"])
+    page = viewer.get(url, {"unit": "P1.C1", "q": an.national_id}).content.decode()
+    assert "Nguyễn Văn An" not in page.split('id="member-rows"')[1]
+    organizer = _client(client, world["users"]["organizer"])
+    page = organizer.get(url, {"unit": "P1.C1", "q": an.national_id}).content.decode()
+    assert "Nguyễn Văn An" in page.split('id="member-rows"')[1]
