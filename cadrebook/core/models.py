@@ -36,6 +36,7 @@ class AuditEntry(models.Model):
         VIEW = "view", _("Viewed")
         EXPORT = "export", _("Exported")
         LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Sign-in refused")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

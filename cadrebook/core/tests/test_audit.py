@@ -284,6 +284,18 @@ def _(c):
     return lambda: accounts_services.token_revoke(actor=c.actor, token=token)
 
 
+@scenario(A + "sign_in_record")
+def _(c):
+    return lambda: accounts_services.sign_in_record(user=c.actor, address="10.0.0.1")
+
+
+@scenario(A + "sign_in_failure_record")
+def _(c):
+    return lambda: accounts_services.sign_in_failure_record(
+        username="clerk", address="10.0.0.1", via="browser", reason="wrong_credentials"
+    )
+
+
 @scenario(A + "user_create")
 def _(c):
     return lambda: accounts_services.user_create(
