@@ -52,6 +52,7 @@ from cadrebook.members.actions import ACTIONS
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lists import filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
+from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask
 from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
@@ -226,12 +227,18 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         members = members.filter(birth_date__gt=query.born_after)
     members = members.select_related("pending_transfer_to")
     page = keyset_page(members, "name", query.cursor, ranked=True)
+    if sensitive:
+        filters = query.model_dump(exclude_none=True)
+        member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=filters)
     return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
 
 
 @router.get("/{member_id}", response=answers({200: MemberOut}), summary="One member")
 def get_member(request: HttpRequest, member_id: int) -> dict[str, Any]:
+    """One member's record; every read is in the audit log, like a dossier opened in the
+    browser."""
     member = _member(request, member_id)
+    member_read_record(actor=request.user, member=member)
     return _out(member, can(request.user, "view_sensitive", member.unit.path))
 
 

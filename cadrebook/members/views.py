@@ -38,6 +38,7 @@ from cadrebook.members.forms import (
 )
 from cadrebook.members.lists import SORTS, MemberFilterForm, filtered_members, keyset_page
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
+from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask, party_age, search_members
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
@@ -48,13 +49,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(
         Member.objects.select_related("unit", "pending_transfer_to"), request.user, pk=pk
     )
-    audit_record(
-        actor=request.user,
-        obj=member,
-        action="view",
-        event_type="member.dossier_viewed",
-        unit=member.unit,
-    )
+    member_read_record(actor=request.user, member=member)
     sensitive = can(request.user, "view_sensitive", member.unit.path)
     personal = []
     for name in [*EDITABLE, "card_number"]:
@@ -337,6 +332,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     if fmt in ("csv", "xlsx") and form.is_valid():
         return _export(request, unit, members, sort, fmt, data)
     page = keyset_page(members, sort, request.GET.get("after", ""), ranked=bool(data.get("q")))
+    if sensitive:  # the rows show dates of birth unmasked
+        member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=data)
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("export", None)

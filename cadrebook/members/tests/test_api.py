@@ -307,3 +307,23 @@ def test_a_script_builds_moves_and_merges_units_within_its_subtree(api):
     # A clerk may see units but not manage them.
     r = api["c"]["clerk1"].patch("/api/v1/units/K1", {"name": "x"}, content_type="application/json")
     assert r.status_code == 403
+
+
+def test_api_reads_of_personal_data_are_audited_like_a_dossier_view(api):
+    c = api["c"]
+    binh, cuong = api["people"]["Trần Văn Bình"], api["people"]["Lê Văn Cường"]
+    assert c["clerk1"].get(f"/api/v1/members/{binh.pk}").status_code == 200
+    read = AuditEntry.objects.get(event_type="member.dossier_viewed")
+    assert read.object_id == str(binh.pk) and read.via == "token:clerk1-script"
+    assert read.actor.username == "clerk1" and read.unit.code == "K1"
+    assert c["clerk1"].get("/api/v1/members", {"status": "full"}).status_code == 200
+    page = AuditEntry.objects.get(event_type="member.list_viewed")
+    assert sorted(page.after["members"]) == sorted([binh.pk, cuong.pk])
+    assert page.after["filters"] == {"status": "full"} and page.unit.code == "K1"
+    # A page that showed personal data only masked, or nobody, is no read of personal data.
+    assert c["viewer"].get("/api/v1/members", {"unit": "P1.C1"}).status_code == 200
+    assert c["clerk1"].get("/api/v1/members", {"q": "nobody by that name"}).status_code == 200
+    assert AuditEntry.objects.filter(event_type="member.list_viewed").count() == 1
+    # Reading one member is logged whatever the role sees, as the browser's dossier is.
+    assert c["viewer"].get(f"/api/v1/members/{binh.pk}").status_code == 200
+    assert AuditEntry.objects.filter(event_type="member.dossier_viewed").count() == 2

@@ -271,3 +271,14 @@ def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_member_list(client,
     organizer = _client(client, world["users"]["organizer"])
     page = organizer.get(url, {"unit": "P1.C1", "q": an.national_id}).content.decode()
     assert "Nguyễn Văn An" in page.split('id="member-rows"')[1]
+
+
+def test_a_member_list_page_with_unmasked_dates_of_birth_is_audited_naming_the_members(
+    client, world
+):
+    url = reverse("members:list")
+    _client(client, world["users"]["clerk"]).get(url, {"unit": "P1.K1"})
+    entry = AuditEntry.objects.get(event_type="member.list_viewed")
+    assert sorted(entry.after["members"]) == sorted(m.pk for m in world["people"].values())
+    _client(client, world["users"]["viewer"]).get(url, {"unit": "P1.C1"})  # masked
+    assert AuditEntry.objects.filter(event_type="member.list_viewed").count() == 1
