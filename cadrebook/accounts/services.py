@@ -173,7 +173,7 @@ def sign_in_failure_record(*, username: str, address: str, via: str, reason: str
     audit_record(
         actor=None,
         obj=user if user is not None else user_model(username=username),
-        action="login_failed",
+        action="refused",
         event_type="auth.sign_in_failed",
         unit=_home_unit(user),
         after={"username": username, "address": address, "via": via, "reason": reason},

@@ -36,7 +36,9 @@ class AuditEntry(models.Model):
         VIEW = "view", _("Viewed")
         EXPORT = "export", _("Exported")
         LOGIN = "login", _("Logged in")
-        LOGIN_FAILED = "login_failed", _("Sign-in refused")
+        # A refused attempt worth an administrator's attention: a sign-in, or a national ID
+        # already held by someone the actor may not see.
+        REFUSED = "refused", _("Refused")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -79,8 +79,8 @@ def test_sign_ins_and_refused_sign_ins_are_audited_where_the_accounts_administra
 
     failed = AuditEntry.objects.filter(event_type="auth.sign_in_failed").order_by("id")
     assert [(e.action, e.after["username"], e.after["via"]) for e in failed] == [
-        ("login_failed", "clerk", "browser"),
-        ("login_failed", "nobody", "browser"),
+        ("refused", "clerk", "browser"),
+        ("refused", "nobody", "browser"),
     ]
     assert failed[0].object_id == str(clerk.pk) and failed[0].unit == p1
     assert failed[1].unit is None  # an unknown name: the national administrators see it

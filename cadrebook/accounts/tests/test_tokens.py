@@ -143,7 +143,7 @@ def test_tokens_page_creates_lists_and_revokes_after_confirmation(clerk):
 def test_refused_tokens_are_audited_with_the_account_they_name(clerk):
     assert _get("cb_not-a-token") == 401
     unknown = AuditEntry.objects.get(event_type="auth.sign_in_failed")
-    assert unknown.action == "login_failed" and unknown.after["via"] == "token"
+    assert unknown.action == "refused" and unknown.after["via"] == "token"
     assert unknown.after["reason"] == "unknown_or_revoked_token"
     _token, raw = token_create(
         actor=clerk, user=clerk, name="short", expires_at=timezone.now() + dt.timedelta(days=1)

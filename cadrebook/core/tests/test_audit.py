@@ -113,6 +113,13 @@ def _(c):
     )
 
 
+@scenario(M + "member_national_id_clash_record")
+def _(c):
+    m = _full(c)
+    refusal = ms.NationalIdTaken("001090000001", m.pk, hidden=True)
+    return lambda: ms.member_national_id_clash_record(actor=c.actor, refusal=refusal, via="api")
+
+
 @scenario(M + "member_set_card")
 def _(c):
     m = _full(c)

@@ -282,3 +282,44 @@ def test_a_member_list_page_with_unmasked_dates_of_birth_is_audited_naming_the_m
     assert sorted(entry.after["members"]) == sorted(m.pk for m in world["people"].values())
     _client(client, world["users"]["viewer"]).get(url, {"unit": "P1.C1"})  # masked
     assert AuditEntry.objects.filter(event_type="member.list_viewed").count() == 1
+
+
+def test_a_clerk_is_not_told_who_holds_a_national_id_out_of_their_sight_and_the_attempt_is_audited(
+    client, world
+):
+    outsider = world["users"]["outsider"]  # the organizer (and auditor) of province P2
+    holder = ms.member_register_applicant(
+        actor=None,
+        unit=world["k2"],
+        date=dt.date(2021, 1, 1),
+        full_name="Vũ Văn Giữ",
+        gender="male",
+        national_id="079090000077",
+    )
+    clerk = _client(client, world["users"]["clerk"])
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("members:edit", args=[an.pk])
+    form = clerk.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["national_id"] = "079090000077"
+    response = clerk.post(url, data)
+    page = response.content.decode()
+    assert "079090000077" in page and "national ID number" in page  # refused, in words
+    for leak in (
+        f"#{holder.pk}",
+        f"cadrebook:{holder.pk}",
+        "Vũ Văn Giữ",
+        "Tỉnh Hai",
+        "Chi bộ Khác",
+    ):
+        assert leak not in page, leak
+    an.refresh_from_db()
+    assert an.national_id != "079090000077"  # nothing changed
+    entry = AuditEntry.objects.get(event_type="member.national_id_clash")
+    assert entry.action == "refused" and entry.actor == world["users"]["clerk"]
+    assert entry.object_id == str(holder.pk) and entry.unit_id == world["k2"].pk
+    assert entry.after["attempted_in"] == "P1.K1"
+    assert AuditEntry.objects.visible_to(outsider, "audit").filter(pk=entry.pk).exists()
+    assert not AuditEntry.objects.visible_to(world["users"]["organizer"], "audit").filter(
+        pk=entry.pk
+    )
