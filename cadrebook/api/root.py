@@ -29,6 +29,7 @@ STATUS_BY_CODE = {
     "import.finished": 409,
     "import.not_validated": 409,
     "import.not_yours": 403,
+    "member.filter_masked": 403,
     "not_found": 404,
     "forbidden": 403,
     "file.too_large": 413,

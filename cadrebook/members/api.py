@@ -50,7 +50,7 @@ from cadrebook.imports.schemas import (
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS
 from cadrebook.members.choices import EventType, MemberStatus
-from cadrebook.members.lists import filtered_members, keyset_page
+from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask
@@ -215,9 +215,8 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         if unit is None:
             return {"items": [], "next_cursor": None}
     sensitive = can(request.user, "view_sensitive", unit.path)
-    if (query.born_before or query.born_after) and not sensitive:
-        # Dates of birth are masked for this role: filtering by them would unmask them.
-        raise forbidden()
+    if not sensitive:  # filtering by a masked field would unmask it, as in the browser
+        refuse_masked_filters(query.model_dump())
     data = {"status": query.status or "active", "q": query.q or "", "gender": query.gender}
     data["as_of"] = query.as_of
     members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)

@@ -36,7 +36,13 @@ from cadrebook.members.forms import (
     as_text,
     values_of,
 )
-from cadrebook.members.lists import SORTS, MemberFilterForm, filtered_members, keyset_page
+from cadrebook.members.lists import (
+    SORTS,
+    MemberFilterForm,
+    filtered_members,
+    keyset_page,
+    refuse_masked_filters,
+)
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
 from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask, party_age, search_members
@@ -319,11 +325,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
     the filtered list (CSV or XLSX; masked for roles that may not read sensitive fields;
     audited)."""
     unit = _list_unit(request)
-    form = MemberFilterForm(request.GET or None)
+    sensitive = unit is not None and can(request.user, "view_sensitive", unit.path)
+    form = MemberFilterForm(request.GET or None, sensitive=sensitive or unit is None)
     data = form.cleaned_data if form.is_valid() else {}
     if unit is None:
         return render(request, "members/list.html", {"form": form, "unit": None})
-    sensitive = can(request.user, "view_sensitive", unit.path)
+    if not sensitive:
+        try:
+            refuse_masked_filters(request.GET)
+        except ServiceError as exc:
+            context = {"form": form, "unit": unit, "refused": exc.message}
+            context["crumbs"] = breadcrumb(unit, request.user)
+            return render(request, "members/list.html", context, status=403)
     members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
     sort = data.get("sort") or "name"
     if not sensitive and sort.lstrip("-") == "birth_date":

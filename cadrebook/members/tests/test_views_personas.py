@@ -323,3 +323,22 @@ def test_a_clerk_is_not_told_who_holds_a_national_id_out_of_their_sight_and_the_
     assert not AuditEntry.objects.visible_to(world["users"]["organizer"], "audit").filter(
         pk=entry.pk
     )
+
+
+def test_a_viewer_cannot_filter_the_member_list_by_a_masked_field_in_the_browser_or_the_api(
+    client, world
+):
+    url = reverse("members:list")
+    viewer = _client(client, world["users"]["viewer"])
+    page = viewer.get(url, {"unit": "P1.C1"})
+    assert "bracket" not in page.context["form"].fields  # not offered
+    assert "ethnicity" not in page.context["form"].fields
+    for name, value in [("bracket", "31-40"), ("ethnicity", "Kinh"), ("born_before", "1990")]:
+        response = viewer.get(url, {"unit": "P1.C1", name: value})
+        assert response.status_code == 403, name
+        page = response.content.decode()
+        assert "cannot filter by them" in page and name in page
+        assert "Nguyễn Văn An" not in page  # no rows: refused, not quietly widened
+    organizer = _client(client, world["users"]["organizer"])
+    page = organizer.get(url, {"unit": "P1.C1", "bracket": "31-40"}).content.decode()
+    assert "cannot filter" not in page and "Đặng Đức Ước" in page.split('id="member-rows"')[1]
