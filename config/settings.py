@@ -133,7 +133,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A (user, address) pair is locked after AXES_FAILURE_LIMIT failures, an address alone after
+# its own, higher limit (password spraying: one password tried on many accounts).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "cadrebook.accounts.lockout.AddressAwareHandler"
+CADREBOOK_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30)
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 LOGIN_URL = "login"
@@ -194,6 +198,11 @@ CADREBOOK_STATS_REBUILD_AT = env_str("STATS_REBUILD_AT", "02:30")
 # (1: the roots; 2: the roots and their children), so statistics of the whole deployment and
 # of its first level are read, not counted, on any date.
 CADREBOOK_STATS_DAILY_DEPTH = env_int("STATS_DAILY_DEPTH", 2)
+# Statistics for roles that see personal data masked (cadrebook/reports/privacy.py): the
+# breakdowns by age and ethnicity only for subtrees of this many members, with smaller counts
+# than CADREBOOK_STATS_SMALL_COUNT shown as "< 5".
+CADREBOOK_STATS_MIN_MEMBERS = env_int("STATS_MIN_MEMBERS", 20)
+CADREBOOK_STATS_SMALL_COUNT = env_int("STATS_SMALL_COUNT", 5)
 # API rate limits ("N/s", "N/min", "N/hour", "N/day"): writes per token and per address, and
 # failed token authentications per address; over them the API answers 429 with Retry-After.
 CADREBOOK_API_WRITES_PER_TOKEN = env_str("API_WRITES_PER_TOKEN", "120/min")

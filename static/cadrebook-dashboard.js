@@ -6,7 +6,8 @@
     var option = JSON.parse(document.getElementById(el.dataset.chart + "-option").textContent);
     if (option.pyramid) {
       // Men are drawn to the left as negative values; show them without the sign.
-      var plain = function (v) { return Math.abs(v).toLocaleString(); };
+      // A count hidden for privacy comes as null: no bar, and "–" rather than 0.
+      var plain = function (v) { return v == null ? "–" : Math.abs(v).toLocaleString(); };
       option.xAxis.axisLabel = { formatter: plain };
       option.tooltip = { trigger: "axis", valueFormatter: plain };
       delete option.pyramid;

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from cadrebook.accounts import signals  # noqa: F401  (connects the sign-in audit)
         from cadrebook.accounts.selectors import user_scope
         from cadrebook.core.scoping import register_scope_provider
 

@@ -137,3 +137,44 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
                 after={"name": current.name, "user": current.user.username},
             )
     return current
+
+
+def _home_unit(user: Any) -> Any:
+    """The unit of the user's shallowest grant, which scopes the audit entries about their
+    sign-ins (None for national users and unknown names: national administrators see them)."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    grants = list(RoleAssignment.objects.filter(user=user).select_related("unit"))
+    units = [g.unit for g in grants if g.unit is not None]
+    if not units or len(units) < len(grants):  # no grant, or a national one
+        return None
+    return min(units, key=lambda u: (u.depth, u.path))
+
+
+def sign_in_record(*, user: Any, address: str, via: str = "browser") -> None:
+    """Audit a successful sign-in (who, from which address, how)."""
+    audit_record(
+        actor=user,
+        obj=user,
+        action="login",
+        event_type="auth.signed_in",
+        unit=_home_unit(user),
+        after={"address": address, "via": via},
+    )
+
+
+def sign_in_failure_record(*, username: str, address: str, via: str, reason: str) -> None:
+    """Audit a refused sign-in: a wrong password or an unknown name in the browser, or a
+    token that is unknown, revoked or expired. The entry names the account tried when it
+    exists, so the administrator of its unit sees attacks on it."""
+    user_model = get_user_model()
+    username = (username or "")[:150]
+    user = user_model.objects.filter(username=username).first() if username else None
+    audit_record(
+        actor=None,
+        obj=user if user is not None else user_model(username=username),
+        action="refused",
+        event_type="auth.sign_in_failed",
+        unit=_home_unit(user),
+        after={"username": username, "address": address, "via": via, "reason": reason},
+    )

@@ -12,7 +12,8 @@ from ninja.errors import Throttled
 from ninja.security import HttpBearer, SessionAuth
 
 from cadrebook.accounts.models import ApiToken
-from cadrebook.accounts.services import token_digest
+from cadrebook.accounts.services import sign_in_failure_record, token_digest
+from cadrebook.accounts.signals import client_address
 from cadrebook.api.throttling import auth_failures_exceeded
 from cadrebook.core.context import via_var
 
@@ -36,7 +37,13 @@ class TokenAuth(HttpBearer):
         ):
             wait = auth_failures_exceeded(request)
             if wait is not None:
-                raise Throttled(wait=wait)
+                raise Throttled(wait=wait)  # not audited: past the limit, it could flood the log
+            sign_in_failure_record(
+                username=found.user.username if found is not None else "",
+                address=client_address(request),
+                via=f"token:{found.name}" if found is not None else "token",
+                reason=_token_refusal(found, now),
+            )
             return None
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
@@ -44,6 +51,14 @@ class TokenAuth(HttpBearer):
         request.api_token = found  # type: ignore[attr-defined]
         via_var.set(f"token:{found.name}")
         return found.user
+
+
+def _token_refusal(found: ApiToken | None, now: dt.datetime) -> str:
+    if found is None:
+        return "unknown_or_revoked_token"
+    if not found.user.is_active:
+        return "inactive_user"
+    return "expired_token"
 
 
 class BrowserSession(SessionAuth):

@@ -15,6 +15,7 @@ from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
+from cadrebook.members.services import NationalIdTaken, member_national_id_clash_record
 from cadrebook.orgs.api import router as units_router
 from cadrebook.reports.api import router as reports_router
 
@@ -28,6 +29,7 @@ STATUS_BY_CODE = {
     "import.finished": 409,
     "import.not_validated": 409,
     "import.not_yours": 403,
+    "member.filter_masked": 403,
     "not_found": 404,
     "forbidden": 403,
     "file.too_large": 413,
@@ -46,6 +48,10 @@ api = NinjaAPI(
 @api.exception_handler(ServiceError)
 def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     """A refusal is a 4xx with the rule's code, message, field and source."""
+    if isinstance(exc, NationalIdTaken):
+        # Held by someone the caller may not see: the attempt is audited for the holder's
+        # administrators now that the request's transaction has rolled back.
+        member_national_id_clash_record(actor=request.user, refusal=exc, via="api")
     status = STATUS_BY_CODE.get(exc.code, 422)
     body = exc.as_dict()
     if isinstance(exc, RuleViolation) and exc.source:

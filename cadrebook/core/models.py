@@ -38,6 +38,9 @@ class AuditEntry(models.Model):
         VIEW = "view", _("Viewed")
         EXPORT = "export", _("Exported")
         LOGIN = "login", _("Logged in")
+        # A refused attempt worth an administrator's attention: a sign-in, or a national ID
+        # already held by someone the actor may not see.
+        REFUSED = "refused", _("Refused")
 
     # Set before the entry is written (not auto_now_add): it is part of the entry's hash.
     created_at = models.DateTimeField(

@@ -74,6 +74,9 @@ class Report:
     file_error: dict[str, Any] | None = None
     committed: bool = False
     seconds: float = 0.0
+    # Audit entries to write once the import's transaction has ended, committed or rolled
+    # back: records of refused attempts, which a rollback must not take with it.
+    after_transaction: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -383,6 +386,8 @@ def run_import(
         report.file_error = {**exc.as_dict(), "details": list(getattr(exc, "details", []))}
     finally:
         report.seconds = time.monotonic() - started
+        for record in report.after_transaction:
+            record()
     if not report.committed:
         # Nothing was kept: say so in the counts, so nobody reads "created" as done.
         report.rows_written = 0

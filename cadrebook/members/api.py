@@ -50,8 +50,9 @@ from cadrebook.imports.schemas import (
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS, VOTE
 from cadrebook.members.choices import EventType, MemberStatus
-from cadrebook.members.lists import filtered_members, keyset_page
+from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
+from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask
 from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
@@ -243,9 +244,8 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         if unit is None:
             return {"items": [], "next_cursor": None}
     sensitive = can(request.user, "view_sensitive", unit.path)
-    if (query.born_before or query.born_after) and not sensitive:
-        # Dates of birth are masked for this role: filtering by them would unmask them.
-        raise forbidden()
+    if not sensitive:  # filtering by a masked field would unmask it, as in the browser
+        refuse_masked_filters(query.model_dump())
     data = {"status": query.status or "active", "q": query.q or "", "gender": query.gender}
     data["as_of"] = query.as_of
     members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
@@ -255,12 +255,18 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         members = members.filter(birth_date__gt=query.born_after)
     members = members.select_related("pending_transfer_to")
     page = keyset_page(members, "name", query.cursor, ranked=True)
+    if sensitive:
+        filters = query.model_dump(exclude_none=True)
+        member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=filters)
     return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
 
 
 @router.get("/{member_id}", response=answers({200: MemberOut}), summary="One member")
 def get_member(request: HttpRequest, member_id: int) -> dict[str, Any]:
+    """One member's record; every read is in the audit log, like a dossier opened in the
+    browser."""
     member = _member(request, member_id)
+    member_read_record(actor=request.user, member=member)
     return _out(member, can(request.user, "view_sensitive", member.unit.path))
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
+from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import subtree_q
@@ -27,9 +30,10 @@ from cadrebook.reports.figures import age_brackets, latest_birth_date
 
 PAGE_SIZE = 50
 
-# Sort name -> the (indexed) column ordered by; the member id breaks ties.
-# Filters that read a field masked for roles without "view_sensitive".
+# Filters that read a field masked for roles without "view_sensitive" (the list page's and
+# the API's): filtering by a masked field would tell it one query at a time.
 SENSITIVE_FILTERS = ("bracket", "ethnicity", "born_before", "born_after")
+# Sort name -> the (indexed) column ordered by; the member id breaks ties.
 SORTS: dict[str, str] = {
     "name": "name_norm",
     "birth_date": "birth_date",
@@ -85,10 +89,14 @@ class MemberFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sensitive: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         brackets = [(b.label, b.label) for b in age_brackets(current_ruleset())]
         self.fields["bracket"].choices = [("", _("Any")), *brackets]
+        if not sensitive:  # a role that sees them masked is not offered what would tell them
+            del self.fields["bracket"], self.fields["ethnicity"]
+            sort = cast(forms.ChoiceField, self.fields["sort"])
+            sort.choices = [c for c in sort.choices if "birth_date" not in str(c[0])]
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
@@ -99,6 +107,22 @@ class MemberFilterForm(forms.Form):
         if low and high and low > high:
             self.add_error("admitted_to", _("The end of the range comes before its start."))
         return data
+
+
+def refuse_masked_filters(data: Mapping[str, Any]) -> None:
+    """Refuse the filters on masked fields that `data` sets (for a role that sees those
+    fields masked): the same refusal in the browser and the API, naming the filters."""
+    names = [name for name in SENSITIVE_FILTERS if data.get(name) not in (None, "")]
+    if names:
+        raise ServiceError(
+            "member.filter_masked",
+            gettext_now(
+                "Your role sees dates of birth and ethnicity masked, so it cannot filter by "
+                "them (%(filters)s)."
+            )
+            % {"filters": ", ".join(names)},
+            field=names[0],
+        )
 
 
 def filtered_members(
@@ -144,7 +168,9 @@ def filtered_members(
         return qs
     norm = normalize_name(text)
     found = Q(name_norm__contains=norm) | Q(card_number=text)
-    qs = qs.filter(found | Q(national_id=text) if sensitive else found)
+    if sensitive:  # a match on a masked national ID would confirm it
+        found |= Q(national_id=text)
+    qs = qs.filter(found)
     # Names with the diacritics exactly as typed come first.
     return qs.annotate(
         rank=Case(

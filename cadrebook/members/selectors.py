@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from cadrebook.core.dates import add_months
 from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
-from cadrebook.core.scoping import PATH_END, subtree_q
+from cadrebook.core.scoping import PATH_END, Scope, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.lifecycle import party_age_days
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
@@ -94,11 +94,22 @@ def party_age(member: Member, on: dt.date) -> tuple[int, int]:
     return months // 12, months % 12
 
 
-def search_members(queryset: QuerySet[Member], text: str) -> QuerySet[Member]:
+def national_id_match(text: str, id_scope: Scope) -> Q:
+    """Members whose national ID is exactly `text`, among those whose ID the reader may see
+    (`id_scope`, the reader's "view_sensitive" scope): a match on a masked ID would confirm
+    the ID the mask hides."""
+    if id_scope.nothing:
+        return Q(pk__in=[])
+    match = Q(national_id=text)
+    return match if id_scope.everything else match & subtree_q("unit__path", id_scope.paths)
+
+
+def search_members(queryset: QuerySet[Member], text: str, *, id_scope: Scope) -> QuerySet[Member]:
     """Accent-insensitive name search; exact-diacritic matches rank first.
 
     Filters `__contains` on the normalized lower-case column (a trigram index on PostgreSQL).
-    A query of digits also matches the national ID and card number.
+    A query of digits also matches the card number, and the national ID of the members
+    whose ID the reader may see (`id_scope`: `scope_for(user, "view_sensitive")`).
     """
     text = search_text(text)
     if not text:
@@ -106,7 +117,7 @@ def search_members(queryset: QuerySet[Member], text: str) -> QuerySet[Member]:
     norm = normalize_name(text)
     q = Q(name_norm__contains=norm)
     if any(ch.isdigit() for ch in text):
-        q |= Q(national_id=text) | Q(card_number=text)
+        q |= national_id_match(text, id_scope) | Q(card_number=text)
     return (
         queryset.filter(q)
         .annotate(
@@ -147,15 +158,18 @@ def full_member_counts(unit_ids: list[int]) -> dict[int, int]:
     return {r["unit_id"]: r["n"] for r in rows}
 
 
-def unit_members(unit: OrgUnit, *, status: str = "", text: str = "") -> QuerySet[Member]:
-    """Members whose current unit lies in `unit`'s subtree, filtered by status and name."""
+def unit_members(
+    unit: OrgUnit, *, id_scope: Scope, status: str = "", text: str = ""
+) -> QuerySet[Member]:
+    """Members whose current unit lies in `unit`'s subtree, filtered by status and name (or
+    national ID, where `id_scope` lets the reader see it)."""
     qs = Member.objects.filter(subtree_q("unit__path", [unit.path])).select_related("unit")
     if status == "active":
         qs = qs.filter(status__in=ACTIVE_STATUSES)
     elif status:
         qs = qs.filter(status=status)
     if text:
-        return search_members(qs, text)
+        return search_members(qs, text, id_scope=id_scope)
     return qs.order_by("name_norm", "id")
 
 

@@ -9,7 +9,9 @@ one transaction. A refused event leaves the database as it was.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +23,7 @@ from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.core.scoping import scope_for
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.lifecycle import (
     EventData,
@@ -452,16 +455,99 @@ def _personal_data(fields: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _check_national_id(national_id: str | None, exclude_pk: int | None = None) -> None:
-    if (
-        national_id
-        and Member.objects.filter(national_id=national_id).exclude(pk=exclude_pk or 0).exists()
-    ):
-        raise ServiceError(
+_Service = TypeVar("_Service", bound=Callable[..., Any])
+
+
+class NationalIdTaken(ServiceError):
+    """A national ID already held by another person. The refusal names nobody: the holder
+    may lie outside the actor's part of the organization, and naming them (or their unit)
+    would tell the actor that this person exists and where. `holder_id` is for the audit
+    entry that lets an administrator resolve the duplicate; `hidden` says whether the holder
+    lies outside what the actor may see (only then is the attempt audited)."""
+
+    def __init__(self, national_id: str, holder_id: int, hidden: bool) -> None:
+        super().__init__(
             "member.national_id_taken",
             _("Another person has the national ID number %(n)s.") % {"n": national_id},
             field="national_id",
         )
+        self.national_id = national_id
+        self.holder_id = holder_id
+        self.hidden = hidden
+        self.recorded = False
+        # The unit the actor was recording in (a unit, or an import's row unit: has a code).
+        self.attempted_in: Any = None
+
+
+def _check_national_id(
+    national_id: str | None, exclude_pk: int | None = None, *, actor: Any = None
+) -> None:
+    if not national_id:
+        return
+    holder = (
+        Member.objects.filter(national_id=national_id)
+        .exclude(pk=exclude_pk or 0)
+        .values_list("pk", "unit__path")
+        .first()
+    )
+    if holder is not None:
+        hidden = actor is not None and not scope_for(actor, "view_sensitive").covers_path(holder[1])
+        raise NationalIdTaken(national_id, holder[0], hidden)
+
+
+def member_national_id_clash_record(*, actor: Any, refusal: NationalIdTaken, via: str) -> None:
+    """Audit a refused attempt to give a person the national ID of someone the actor may
+    not see: the entry names the holder and is scoped to the holder's unit, so that the
+    administrators there (not the actor) can resolve the duplicate. Written after the
+    refused operation rolled back, in its own transaction; once per refusal."""
+    if not refusal.hidden or refusal.recorded:
+        return
+    holder = Member.objects.select_related("unit").filter(pk=refusal.holder_id).first()
+    if holder is None:
+        return
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            obj=holder,
+            action="refused",
+            event_type="member.national_id_clash",
+            unit=holder.unit,
+            after={
+                "national_id": refusal.national_id,
+                "attempted_in": getattr(refusal.attempted_in, "code", None),
+                "via": via,
+            },
+        )
+    refusal.recorded = True
+
+
+def _in_callers_transaction() -> bool:
+    """Whether a caller's transaction is still open (a test case's own wrapping transaction
+    does not count: Django marks it, as its durable-atomic check does)."""
+    blocks = transaction.get_connection().atomic_blocks
+    return any(not getattr(block, "_from_testcase", False) for block in blocks)
+
+
+def _auditing_hidden_clashes(service: _Service) -> _Service:
+    """A service refused for a national ID held out of the actor's sight records the attempt
+    (`member_national_id_clash_record`) once its transaction has rolled back. Called inside
+    a caller's transaction it leaves that to the caller: an entry written now would roll
+    back with the caller's work."""
+
+    @functools.wraps(service)
+    def run(**kwargs: Any) -> Any:
+        try:
+            return service(**kwargs)
+        except NationalIdTaken as exc:
+            if exc.attempted_in is None:
+                exc.attempted_in = kwargs.get("unit") or getattr(kwargs.get("member"), "unit", None)
+            if not _in_callers_transaction():
+                member_national_id_clash_record(
+                    actor=kwargs.get("actor"), refusal=exc, via="service"
+                )
+            raise
+
+    return cast(_Service, run)
 
 
 def _check_sponsors(sponsors: list[Member], date: dt.date) -> None:
@@ -491,6 +577,7 @@ def _check_sponsors(sponsors: list[Member], date: dt.date) -> None:
             )
 
 
+@_auditing_hidden_clashes
 def member_register_applicant(
     *,
     actor: Any,
@@ -522,7 +609,7 @@ def member_register_applicant(
             field="sponsors",
         )
     with transaction.atomic():
-        _check_national_id(data.get("national_id"))
+        _check_national_id(data.get("national_id"), actor=actor)
         if sponsors is not None:
             _check_sponsors(sponsors, date)
         member = Member.objects.create(unit=unit, status=MemberStatus.APPLICANT, **data)
@@ -552,6 +639,7 @@ def member_register_applicant(
         return member
 
 
+@_auditing_hidden_clashes
 def member_update_personal(*, actor: Any, member: Member, version: int, **fields: Any) -> Member:
     """Change personal data. `version` is the one the editor read; a stale one is refused."""
     data = _personal_data(fields)
@@ -563,7 +651,7 @@ def member_update_personal(*, actor: Any, member: Member, version: int, **fields
                 _("Someone changed this member meanwhile; reload and re-apply."),
                 field="version",
             )
-        _check_national_id(data.get("national_id"), exclude_pk=current.pk)
+        _check_national_id(data.get("national_id"), exclude_pk=current.pk, actor=actor)
         if "birth_date" in data and data["birth_date"] != current.birth_date:
             # The recorded history must stay lawful under the new date of birth (admission age).
             events = [_event_data(e) for e in current.events.order_by("date", "id")]

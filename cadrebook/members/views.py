@@ -36,8 +36,15 @@ from cadrebook.members.forms import (
     as_text,
     values_of,
 )
-from cadrebook.members.lists import SORTS, MemberFilterForm, filtered_members, keyset_page
+from cadrebook.members.lists import (
+    SORTS,
+    MemberFilterForm,
+    filtered_members,
+    keyset_page,
+    refuse_masked_filters,
+)
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
+from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask, party_age, search_members
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
@@ -48,13 +55,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(
         Member.objects.select_related("unit", "pending_transfer_to"), request.user, pk=pk
     )
-    audit_record(
-        actor=request.user,
-        obj=member,
-        action="view",
-        event_type="member.dossier_viewed",
-        unit=member.unit,
-    )
+    member_read_record(actor=request.user, member=member)
     sensitive = can(request.user, "view_sensitive", member.unit.path)
     personal = []
     for name in [*EDITABLE, "card_number"]:
@@ -346,11 +347,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
     the filtered list (CSV or XLSX; masked for roles that may not read sensitive fields;
     audited)."""
     unit = _list_unit(request)
-    form = MemberFilterForm(request.GET or None)
+    sensitive = unit is not None and can(request.user, "view_sensitive", unit.path)
+    form = MemberFilterForm(request.GET or None, sensitive=sensitive or unit is None)
     data = form.cleaned_data if form.is_valid() else {}
     if unit is None:
         return render(request, "members/list.html", {"form": form, "unit": None})
-    sensitive = can(request.user, "view_sensitive", unit.path)
+    if not sensitive:
+        try:
+            refuse_masked_filters(request.GET)
+        except ServiceError as exc:
+            context = {"form": form, "unit": unit, "refused": exc.message}
+            context["crumbs"] = breadcrumb(unit, request.user)
+            return render(request, "members/list.html", context, status=403)
     members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
     sort = data.get("sort") or "name"
     if not sensitive and sort.lstrip("-") == "birth_date":
@@ -359,6 +367,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     if fmt in ("csv", "xlsx") and form.is_valid():
         return _export(request, unit, members, sort, fmt, data)
     page = keyset_page(members, sort, request.GET.get("after", ""), ranked=bool(data.get("q")))
+    if sensitive:  # the rows show dates of birth unmasked
+        member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=data)
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("export", None)
@@ -511,7 +521,9 @@ def sponsor_lookup(request: HttpRequest) -> HttpResponse:
     found = Member.objects.none()
     if len(text) >= 2:
         found = search_members(
-            Member.objects.visible_to(request.user).filter(status="full"), text
+            Member.objects.visible_to(request.user).filter(status="full"),
+            text,
+            id_scope=scope_for(request.user, "view_sensitive"),
         ).select_related("unit")[:LOOKUP_LIMIT]
     return render(request, "members/_sponsor_options.html", {"members": found})
 

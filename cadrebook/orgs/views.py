@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import scope_for
 from cadrebook.core.views import can, get_visible_or_404, paginate
 from cadrebook.members.choices import MemberStatus
 from cadrebook.members.selectors import (
@@ -56,7 +57,8 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
     status = request.GET.get("status", "active")
     text = request.GET.get("q", "")
-    members = unit_members(unit, status=status, text=text)
+    sensitive = scope_for(request.user, "view_sensitive")
+    members = unit_members(unit, status=status, text=text, id_scope=sensitive)
     context = {
         "unit": unit,
         "crumbs": breadcrumb(unit, request.user),

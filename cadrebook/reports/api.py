@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from cadrebook.api.common import ApiDate, answers, found
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.reports.privacy import mask_statistics
 from cadrebook.reports.selectors import unit_statistics
 
 router = Router(tags=["reports"])
@@ -65,6 +66,8 @@ class StatsOut(PartOut):
 def stats(request: HttpRequest, query: Query[StatsQuery]) -> dict[str, Any]:
     """Members on `as_of`, movements from `from` to `to`, units, targets, the previous year
     and the breakdown by subordinate unit (docs/reports.md). A unit outside the caller's
-    scope answers 404, like one that does not exist."""
+    scope answers 404, like one that does not exist. For a role that sees personal data
+    masked, the breakdowns by age and ethnicity follow docs/reports.md ("Privacy")."""
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=query.unit)
-    return unit_statistics(unit, query.date_from, query.date_to, query.as_of)
+    stats = unit_statistics(unit, query.date_from, query.date_to, query.as_of)
+    return mask_statistics(stats, request.user)

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cadrebook.reports.privacy import OTHER_GROUPS
+
 
 @dataclass
 class Chart:
@@ -60,27 +62,52 @@ def membership_chart(history: list[dict[str, Any]]) -> Chart:
     )
 
 
+def _plotted(n: Any) -> int | None:
+    """A count as a chart draws it: a count hidden for privacy ("< 5", or withheld) is no bar."""
+    return n if isinstance(n, int) else None
+
+
+def withheld_title(title: str, members: dict[str, Any]) -> str:
+    """The title of a chart of a breakdown the reader's role is not given (privacy)."""
+    if members.get("by_age_bracket") is not None:
+        return title
+    return _("%(title)s: not given for this date or this size of unit") % {"title": title}
+
+
 def pyramid_chart(stats: dict[str, Any]) -> Chart:
     """Men to the left (as negative values, shown without sign), women to the right."""
-    pyramid = stats["members"]["by_age_bracket_gender"]
-    brackets = list(stats["members"]["by_age_bracket"])
+    members = stats["members"]
+    pyramid = members["by_age_bracket_gender"] or {}
+    brackets = list(members["by_age_bracket"] or {})
     men = [pyramid.get(b, {}).get("male", 0) for b in brackets]
     women = [pyramid.get(b, {}).get("female", 0) for b in brackets]
+    drawn_men = [_plotted(n) for n in men]
     option = _legend_tooltip(
         {
             "pyramid": True,  # the page's script shows these values without their sign
             "yAxis": {"type": "category", "data": brackets},
             "xAxis": {"type": "value"},
             "series": [
-                {"name": _("Men"), "type": "bar", "stack": "age", "data": [-n for n in men]},
-                {"name": _("Women"), "type": "bar", "stack": "age", "data": women},
+                {
+                    "name": _("Men"),
+                    "type": "bar",
+                    "stack": "age",
+                    "data": [None if n is None else -n for n in drawn_men],
+                },
+                {
+                    "name": _("Women"),
+                    "type": "bar",
+                    "stack": "age",
+                    "data": [_plotted(n) for n in women],
+                },
             ],
         }
     )
-    rows = [[b, m, w, m + w] for b, m, w in zip(brackets, men, women, strict=True)]
+    all_members = members["by_age_bracket"] or {}
+    rows = [[b, m, w, all_members[b]] for b, m, w in zip(brackets, men, women, strict=True)]
     return Chart(
         "pyramid",
-        _("Age pyramid"),
+        withheld_title(_("Age pyramid"), members),
         option,
         [_("Age"), _("Men"), _("Women"), _("Members")],
         rows,
@@ -140,7 +167,7 @@ def _pie(chart_id: str, title: str, pairs: list[tuple[str, int]]) -> Chart:
                     "name": title,
                     "type": "pie",
                     "radius": ["40%", "70%"],
-                    "data": [{"name": label, "value": n} for label, n in pairs],
+                    "data": [{"name": label, "value": _plotted(n)} for label, n in pairs],
                 }
             ]
         },
@@ -161,11 +188,12 @@ def status_chart(stats: dict[str, Any]) -> Chart:
 
 
 def ethnicity_chart(stats: dict[str, Any]) -> Chart:
-    eth = stats["members"]["by_ethnicity"]
-    pairs = list(eth["groups"].items())
+    eth = stats["members"]["by_ethnicity"] or {"groups": {}}
+    pairs = [(_("Other groups") if g == OTHER_GROUPS else g, n) for g, n in eth["groups"].items()]
     if eth.get("unknown"):
         pairs.append((_("Not recorded"), eth["unknown"]))
-    return _pie("ethnicity", _("Members by ethnic group"), pairs)
+    title = withheld_title(_("Members by ethnic group"), stats["members"])
+    return _pie("ethnicity", title, pairs)
 
 
 def tree_chart(tree: dict[str, Any]) -> Chart:

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from cadrebook.core.rules import current_ruleset
 from cadrebook.reports.figures import MEMBER_COUNTS, MOVEMENTS
+from cadrebook.reports.privacy import OTHER_GROUPS
 
 FONTS = Path(settings.BASE_DIR) / "static" / "vendor" / "fonts"
 
@@ -174,13 +175,18 @@ def narrative(stats: dict[str, Any], language: str) -> str:
         ) % {"count": num(members["exempt"])}
         if members["total"]:  # shares of nobody say nothing
             women = members["by_gender"].get("female", 0)
-            minorities = members["by_ethnicity"]["minorities"]
-            standing += " " + _(
-                "Women are %(women)s%% of the members and ethnic minorities %(minorities)s%%."
-            ) % {
-                "women": pct(_share(women, members["total"])),
-                "minorities": pct(_share(minorities, members["total"])),
-            }
+            minorities = (members["by_ethnicity"] or {}).get("minorities")
+            if isinstance(minorities, int):
+                standing += " " + _(
+                    "Women are %(women)s%% of the members and ethnic minorities %(minorities)s%%."
+                ) % {
+                    "women": pct(_share(women, members["total"])),
+                    "minorities": pct(_share(minorities, members["total"])),
+                }
+            else:  # withheld or hidden for the reader's role (reports/privacy.py)
+                standing += " " + _("Women are %(women)s%% of the members.") % {
+                    "women": pct(_share(women, members["total"]))
+                }
         paragraphs.append(standing)
         org = ngettext(
             "The subtree counts %(count)s party organization",
@@ -197,6 +203,14 @@ def narrative(stats: dict[str, Any], language: str) -> str:
         }
         paragraphs.append(org)
         return "\n\n".join(paragraphs)
+
+
+def withheld_note() -> str:
+    """What a table says in place of a breakdown the reader's role is not given."""
+    return _(
+        "Not given for this date or this size of unit: the figures would tell personal data "
+        "you may not see."
+    )
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -266,18 +280,26 @@ def tables(stats: dict[str, Any], language: str) -> list[Table]:
             ),
         ]
         pyramid = Table(_("Members by age"), [_("Age"), _("Men"), _("Women"), _("Members")])
-        for bracket, n in m["by_age_bracket"].items():
+        if m["by_age_bracket"] is None:
+            pyramid.rows.append([withheld_note(), None, None, None])
+        for bracket, n in (m["by_age_bracket"] or {}).items():
             g = m["by_age_bracket_gender"].get(bracket, {})
             pyramid.rows.append([bracket, g.get("male", 0), g.get("female", 0), n])
         result.append(pyramid)
         eth = m["by_ethnicity"]
         ethnic = Table(_("Members by ethnic group"), [_("Group"), _("Members")])
-        ethnic.rows += [
-            [_("Majority"), eth["majority"]],
-            [_("Minorities"), eth["minorities"]],
-            *([[_("Not recorded"), eth["unknown"]]] if eth.get("unknown") else []),
-            *[[group, n] for group, n in eth["groups"].items()],
-        ]
+        if eth is None:
+            ethnic.rows.append([withheld_note(), None])
+        else:
+            ethnic.rows += [
+                [_("Majority"), eth["majority"]],
+                [_("Minorities"), eth["minorities"]],
+                *([[_("Not recorded"), eth["unknown"]]] if eth.get("unknown") else []),
+                *[
+                    [_("Other groups") if group == OTHER_GROUPS else group, n]
+                    for group, n in eth["groups"].items()
+                ],
+            ]
         result.append(ethnic)
         result.append(
             _breakdown(
@@ -464,7 +486,9 @@ def stats_pdf(
     from weasyprint import HTML
 
     with translation.override(language):
-        pyramid = [(b, float(n), None) for b, n in stats["members"]["by_age_bracket"].items()]
+        brackets = stats["members"]["by_age_bracket"] or {}
+        # Counts hidden for the reader's role ("< 5", withheld) draw no bar.
+        pyramid = [(b, float(n), None) for b, n in brackets.items() if isinstance(n, int)]
         admissions = [
             (
                 c["name"],
@@ -487,7 +511,7 @@ def stats_pdf(
                 "as_of": day(stats["as_of"]),
                 "today": formats.date_format(dt.date.today(), "DATE_FORMAT", use_l10n=True),
                 "fonts": FONTS.as_uri(),
-                "age_chart": bar_chart_svg(pyramid),
+                "age_chart": bar_chart_svg(pyramid) if pyramid else "",
                 "admissions_chart": bar_chart_svg(admissions) if admissions else "",
                 "language": language,
             },

@@ -23,6 +23,7 @@ from cadrebook.reports.aggregates import best_source
 from cadrebook.reports.dashboard import dashboard_charts
 from cadrebook.reports.forms import IssueForm, ReportForm, last_year
 from cadrebook.reports.models import IssuedReport
+from cadrebook.reports.privacy import mask_statistics
 from cadrebook.reports.selectors import membership_history, unit_statistics, unit_tree_sizes
 from cadrebook.reports.services import report_export_audit, report_issue
 
@@ -59,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     as_of = min(end, timezone.localdate())
     source = best_source()  # one read of the aggregates for the whole page
-    stats = unit_statistics(unit, start, end, as_of, source=source)
+    stats = mask_statistics(unit_statistics(unit, start, end, as_of, source=source), request.user)
     history = membership_history(unit, as_of, 10, source=source)
     tree = unit_tree_sizes(unit, as_of, depth=2, limit=300, source=source)
     admissions = next((t for t in stats["targets"] if t["indicator"] == "admissions"), None)
@@ -77,9 +78,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _compose_context(form: ReportForm, unit: OrgUnit) -> dict[str, Any]:
+def _compose_context(form: ReportForm, unit: OrgUnit, user: Any) -> dict[str, Any]:
     start, end, as_of = form.period()
-    stats = unit_statistics(unit, start, end, as_of)
+    stats = mask_statistics(unit_statistics(unit, start, end, as_of), user)
     language = form.cleaned_data["language"]
     return {
         "stats": stats,
@@ -102,7 +103,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     if request.GET and form.is_valid():
         unit = _visible_unit(request, form.cleaned_data["unit"])
-        context.update(_compose_context(form, unit))
+        context.update(_compose_context(form, unit, request.user))
         context["may_issue"] = scope_for(request.user, "change").covers_path(unit.path)
     return render(request, "reports/compose.html", context)
 
@@ -116,7 +117,7 @@ def draft_pdf(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/compose.html", {"form": form}, status=400)
     unit = _visible_unit(request, form.cleaned_data["unit"])
     start, end, as_of = form.period()
-    stats = unit_statistics(unit, start, end, as_of)
+    stats = mask_statistics(unit_statistics(unit, start, end, as_of), request.user)
     audit_record(
         actor=request.user,
         obj=unit,
@@ -176,13 +177,14 @@ def _issued(request: HttpRequest, pk: int) -> IssuedReport:
 def issued_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An issued report as it was issued: its narrative and the figures it stored."""
     report = _issued(request, pk)
+    figures = mask_statistics(report.figures, request.user)
     return render(
         request,
         "reports/issued_detail.html",
         {
             "report": report,
             "paragraphs": report.narrative.split("\n\n"),
-            "tables": document.tables(report.figures, report.language),
+            "tables": document.tables(figures, report.language),
         },
     )
 
@@ -192,10 +194,11 @@ def issued_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     report = _issued(request, pk)
     report_export_audit(actor=request.user, report=report, fmt=fmt)
     name = f"{slugify(report.unit.code)}-{report.date_from.year}-{report.pk}"
+    figures = mask_statistics(report.figures, request.user)
     if fmt == "pdf":
-        pdf = document.stats_pdf(report.figures, report.language, report.narrative, report.title)
+        pdf = document.stats_pdf(figures, report.language, report.narrative, report.title)
         return _download(pdf, "application/pdf", f"{name}.pdf")
-    return _download(document.stats_xlsx(report.figures, report.language), XLSX, f"{name}.xlsx")
+    return _download(document.stats_xlsx(figures, report.language), XLSX, f"{name}.xlsx")
 
 
 def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:

@@ -138,3 +138,25 @@ def test_tokens_page_creates_lists_and_revokes_after_confirmation(clerk):
     c.force_login(other)
     mine, _raw = token_create(actor=clerk, user=clerk, name="mine")
     assert c.get(reverse("accounts:token_revoke", args=[mine.pk])).status_code == 404
+
+
+def test_refused_tokens_are_audited_with_the_account_they_name(clerk):
+    assert _get("cb_not-a-token") == 401
+    unknown = AuditEntry.objects.get(event_type="auth.sign_in_failed")
+    assert unknown.action == "refused" and unknown.after["via"] == "token"
+    assert unknown.after["reason"] == "unknown_or_revoked_token"
+    _token, raw = token_create(
+        actor=clerk, user=clerk, name="short", expires_at=timezone.now() + dt.timedelta(days=1)
+    )
+    ApiToken.objects.filter(name="short").update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert _get(raw) == 401
+    expired = AuditEntry.objects.filter(event_type="auth.sign_in_failed").first()
+    assert expired.after == {
+        "username": "clerk",
+        "address": "127.0.0.1",
+        "via": "token:short",
+        "reason": "expired_token",
+    }
+    assert expired.object_id == str(clerk.pk) and expired.unit.code == "P1"

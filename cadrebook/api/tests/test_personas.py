@@ -357,7 +357,8 @@ def test_masked_fields_cannot_be_found_by_filtering(
 ) -> None:
     viewer = token_clients([("viewer", Role.VIEWER, OrgUnit.objects.get(code="P1"))])["viewer"]
     response = viewer.get("/api/v1/members", {"born_before": "1991-01-01"})
-    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    assert response.status_code == 403 and response.json()["code"] == "member.filter_masked"
+    assert response.json()["field"] == "born_before"
     assert viewer.get("/api/v1/members", {"q": "001090030100"}).json()["items"] == []
     organizer = world.clients["organizer"]
     found = organizer.get("/api/v1/members", {"q": "001090030100"}).json()["items"]

@@ -114,6 +114,13 @@ def _(c):
     )
 
 
+@scenario(M + "member_national_id_clash_record")
+def _(c):
+    m = _full(c)
+    refusal = ms.NationalIdTaken("001090000001", m.pk, hidden=True)
+    return lambda: ms.member_national_id_clash_record(actor=c.actor, refusal=refusal, via="api")
+
+
 @scenario(M + "member_set_card")
 def _(c):
     m = _full(c)
@@ -297,6 +304,18 @@ def _(c):
 def _(c):
     token, _raw = accounts_services.token_create(actor=c.actor, user=c.actor, name="old")
     return lambda: accounts_services.token_revoke(actor=c.actor, token=token)
+
+
+@scenario(A + "sign_in_record")
+def _(c):
+    return lambda: accounts_services.sign_in_record(user=c.actor, address="10.0.0.1")
+
+
+@scenario(A + "sign_in_failure_record")
+def _(c):
+    return lambda: accounts_services.sign_in_failure_record(
+        username="clerk", address="10.0.0.1", via="browser", reason="wrong_credentials"
+    )
 
 
 @scenario(A + "user_create")

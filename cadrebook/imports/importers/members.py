@@ -11,8 +11,9 @@ refused: history changes are events.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -40,6 +41,8 @@ from cadrebook.members.models import (
 from cadrebook.members.selectors import full_member_counts, mask, recognition_decided_on
 from cadrebook.members.services import (
     PERSONAL_FIELDS,
+    NationalIdTaken,
+    member_national_id_clash_record,
     member_set_card,
     member_update_personal,
     unit_check,
@@ -55,6 +58,16 @@ EVENT_COLUMN: dict[str, str] = {
     EventType.RECOGNIZED: "recognized_on",
 }
 PK_PREFIX = "cadrebook:"
+
+
+class Holder(NamedTuple):
+    """A member already holding a unique value (national ID, card number)."""
+
+    label: str  # their external id, or cadrebook:<id>
+    pk: int
+    path: str  # of their unit: whether the importer may see them
+
+
 MASKED = mask("x")
 
 
@@ -232,21 +245,24 @@ class MembersImporter:
             return False
         return True
 
-    def _taken(self, column: str, values: list[str]) -> dict[str, str]:
-        """Values of a unique column already held in the database -> the holder's external id
-        (or its cadrebook:<id> form)."""
+    def _taken(self, column: str, values: list[str]) -> dict[str, Holder]:
+        """Values of a unique column already held in the database -> the holder: their
+        external id (or its cadrebook:<id> form), id and unit path."""
         wanted = sorted({v for v in values if v})
-        out: dict[str, str] = {}
+        out: dict[str, Holder] = {}
         table = connection.ops.quote_name(Member._meta.db_table)
+        units = connection.ops.quote_name(OrgUnit._meta.db_table)
         with connection.cursor() as cursor:
             for i in range(0, len(wanted), 5000):
-                condition, params = any_of(column, wanted[i : i + 5000])
+                condition, params = any_of(f"m.{column}", wanted[i : i + 5000])
                 cursor.execute(
-                    f"SELECT {column}, id, external_id FROM {table} WHERE {condition}", params
+                    f"SELECT m.{column}, m.id, m.external_id, u.path FROM {table} m "
+                    f"JOIN {units} u ON u.id = m.unit_id WHERE {condition}",
+                    params,
                 )
-                for value, pk, ext in cursor.fetchall():
+                for value, pk, ext, path in cursor.fetchall():
                     if not self._own(pk):
-                        out[value] = ext or f"{PK_PREFIX}{pk}"
+                        out[value] = Holder(ext or f"{PK_PREFIX}{pk}", pk, path)
         return out
 
     def _people(self, rows: list[Any]) -> dict[tuple[str, dt.date], list[tuple[str, str]]]:
@@ -327,7 +343,9 @@ class MembersImporter:
                     % {"id": ext},
                 )
 
-    def _check_card(self, number: int, row: MemberRow, status: str, taken: dict[str, str]) -> bool:
+    def _check_card(
+        self, number: int, row: MemberRow, status: str, taken: dict[str, Holder]
+    ) -> bool:
         report = self.ctx.report
         card = row.card_number
         if not card:
@@ -359,25 +377,36 @@ class MembersImporter:
             return False
         first = self.seen_card.setdefault(card, number)
         holder = taken.get(card)
-        if first != number or (holder is not None and holder != row.external_id):
+        if first != number or (holder is not None and holder.label != row.external_id):
             report.refuse(
                 number,
                 "card_number",
                 card,
                 "card.taken",
                 _("Card %(n)s belongs to another member (%(who)s).")
-                % {"n": card, "who": holder or _("row %(row)d") % {"row": first}},
+                % {"n": card, "who": self._holder_name(holder, first)},
             )
             return False
         return True
 
-    def _check_national_id(self, number: int, row: MemberRow, taken: dict[str, str]) -> bool:
+    def _holder_name(self, holder: Holder | None, first_row: int) -> str:
+        """Who holds a value: this file's row, a member the importer may see, or nobody named
+        (naming a member out of the importer's sight would say that they exist, and where)."""
+        if holder is None:
+            return _("row %(row)d") % {"row": first_row}
+        if self.ctx.scope.covers_path(holder.path):
+            return holder.label
+        return _("a member outside your part of the organization")
+
+    def _check_national_id(
+        self, number: int, row: MemberRow, taken: dict[str, Holder], unit: Any
+    ) -> bool:
         nid = row.national_id
         if not nid:
             return True
         first = self.seen_national.setdefault(nid, number)
         holder = taken.get(nid)
-        if first != number or (holder is not None and holder != row.external_id):
+        if first != number or (holder is not None and holder.label != row.external_id):
             self.ctx.report.refuse(
                 number,
                 "national_id",
@@ -387,10 +416,27 @@ class MembersImporter:
                     "Another person has the national ID number %(n)s (%(who)s): a likely "
                     "duplicate, not merged."
                 )
-                % {"n": nid, "who": holder or _("row %(row)d") % {"row": first}},
+                % {"n": nid, "who": self._holder_name(holder, first)},
             )
+            if first == number and holder is not None:
+                self._record_hidden_clash(number, nid, holder, unit)
             return False
         return True
+
+    def _record_hidden_clash(self, number: int, nid: str, holder: Holder, unit: Any) -> None:
+        """A national ID held out of the importer's sight: audited for the holder's
+        administrators once the import's transaction has ended (a refused import rolls back)."""
+        hidden = not self.ctx.scope.covers_path(holder.path)
+        refusal = NationalIdTaken(nid, holder.pk, hidden)
+        refusal.attempted_in = unit
+        self.ctx.report.after_transaction.append(
+            functools.partial(
+                member_national_id_clash_record,
+                actor=self.ctx.actor,
+                refusal=refusal,
+                via=f"import row {number}",
+            )
+        )
 
     def _refuse_masked(self, number: int, row: MemberRow) -> bool:
         for name in PERSONAL:
@@ -489,8 +535,8 @@ class MembersImporter:
         number: int,
         raw: dict[str, Any],
         row: MemberRow,
-        taken_ids: dict[str, str],
-        taken_cards: dict[str, str],
+        taken_ids: dict[str, Holder],
+        taken_cards: dict[str, Holder],
         people: dict[tuple[str, dt.date], list[tuple[str, str]]],
     ) -> tuple[UnitInfo, Any] | None:
         ctx = self.ctx
@@ -501,7 +547,7 @@ class MembersImporter:
             return None
         if self._refuse_masked(number, row):
             return None
-        ok = self._check_national_id(number, row, taken_ids)
+        ok = self._check_national_id(number, row, taken_ids, unit)
         status = "" if ctx.personal_only else row.status
         ok = self._check_card(number, row, status, taken_cards) and ok
         events = self._history(number, row, unit)
@@ -653,6 +699,15 @@ class MembersImporter:
             report.refuse_error(
                 number, column or "", getattr(row, column, "") if column else "", exc
             )
+            if isinstance(exc, NationalIdTaken):
+                report.after_transaction.append(
+                    functools.partial(
+                        member_national_id_clash_record,
+                        actor=ctx.actor,
+                        refusal=exc,
+                        via=f"import row {number}",
+                    )
+                )
             return
         report.updated += 1
         report.rows_written += 1

@@ -312,3 +312,36 @@ def test_pruning_cancels_imports_left_waiting_and_deletes_their_files(write_file
     assert job.status == JobStatus.CANCELLED
     assert not Path(job.path).exists()
     assert counts() == (0, 0, 0)
+
+
+def test_a_national_id_held_out_of_the_importers_sight_names_nobody_and_is_audited(
+    run, tree, make_member, people
+):
+    holder = make_member(tree.GC, D(1980, 1, 1), D(2010, 1, 1), national_id="001090000001")
+    known = make_member(
+        tree.K1, D(1985, 1, 1), D(2010, 1, 1), full_name="Đã Có", national_id="001090000009"
+    )
+    Member.objects.filter(pk=known.pk).update(external_id="B7")
+    # A member already recorded (their ID changed: the service refuses it) and a new one.
+    row_of_known = "B7,Đã Có,male,1985-01-01,Kinh,001090000001,K1,,,,\n"
+    report = run("members", HEAD + row_of_known + FULL, actor=people.clerk, personal_only=True)
+    assert not report.committed
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (2, "national_id", "member.national_id_taken"),
+        (3, "national_id", "member.national_id_taken"),
+    ]
+    for error in report.errors:
+        assert f"cadrebook:{holder.pk}" not in error.message and "GC" not in error.message
+    # The refused import rolled back; the records of the attempts stay, for the holder's
+    # administrators (the organizer of the province), naming the holder.
+    clashes = AuditEntry.objects.filter(event_type="member.national_id_clash").order_by("id")
+    assert [(e.object_id, e.unit_id, e.after["via"]) for e in clashes] == [
+        (str(holder.pk), tree.GC.pk, "import row 2"),
+        (str(holder.pk), tree.GC.pk, "import row 3"),
+    ]
+    audits = AuditEntry.objects.visible_to(people.organizer, "audit")
+    assert audits.filter(event_type="member.national_id_clash").count() == 2
+    assert Member.objects.get(pk=known.pk).national_id == "001090000009"
+    # The system (no --user) and those who may see the holder are told who it is.
+    report = run("members", HEAD + FULL)
+    assert f"cadrebook:{holder.pk}" in report.errors[0].message

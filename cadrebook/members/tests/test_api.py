@@ -15,6 +15,7 @@ from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.core.models import AuditEntry
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member
+from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import unit_create
 
 pytestmark = pytest.mark.django_db
@@ -312,3 +313,68 @@ def test_a_script_builds_moves_and_merges_units_within_its_subtree(api):
     # A clerk may see units but not manage them.
     r = api["c"]["clerk1"].patch("/api/v1/units/K1", {"name": "x"}, content_type="application/json")
     assert r.status_code == 403
+
+
+def test_api_reads_of_personal_data_are_audited_like_a_dossier_view(api):
+    c = api["c"]
+    binh, cuong = api["people"]["Trần Văn Bình"], api["people"]["Lê Văn Cường"]
+    assert c["clerk1"].get(f"/api/v1/members/{binh.pk}").status_code == 200
+    read = AuditEntry.objects.get(event_type="member.dossier_viewed")
+    assert read.object_id == str(binh.pk) and read.via == "token:clerk1-script"
+    assert read.actor.username == "clerk1" and read.unit.code == "K1"
+    assert c["clerk1"].get("/api/v1/members", {"status": "full"}).status_code == 200
+    page = AuditEntry.objects.get(event_type="member.list_viewed")
+    assert sorted(page.after["members"]) == sorted([binh.pk, cuong.pk])
+    assert page.after["filters"] == {"status": "full"} and page.unit.code == "K1"
+    # A page that showed personal data only masked, or nobody, is no read of personal data.
+    assert c["viewer"].get("/api/v1/members", {"unit": "P1.C1"}).status_code == 200
+    assert c["clerk1"].get("/api/v1/members", {"q": "nobody by that name"}).status_code == 200
+    assert AuditEntry.objects.filter(event_type="member.list_viewed").count() == 1
+    # Reading one member is logged whatever the role sees, as the browser's dossier is.
+    assert c["viewer"].get(f"/api/v1/members/{binh.pk}").status_code == 200
+    assert AuditEntry.objects.filter(event_type="member.dossier_viewed").count() == 2
+
+
+def test_a_national_id_held_in_another_province_is_refused_without_naming_the_holder(api):
+    c = api["c"]
+    p2 = OrgUnit.objects.get(code="P2")
+    c2 = unit_create(actor=None, code="P2.C1", name="Xã Hai", kind="commune_committee", parent=p2)
+    k = unit_create(actor=None, code="P2.K1", name="Chi bộ Xa", kind="grassroots_cell", parent=c2)
+    holder = ms.member_register_applicant(
+        actor=None,
+        unit=k,
+        date=dt.date(2021, 1, 1),
+        full_name="Vũ Văn Giữ",
+        gender="male",
+        national_id="079090000077",
+    )
+    binh = api["people"]["Trần Văn Bình"]
+    patch = {"version": Member.objects.get(pk=binh.pk).version, "national_id": "079090000077"}
+    response = c["clerk1"].patch(
+        f"/api/v1/members/{binh.pk}", patch, content_type="application/json"
+    )
+    assert response.status_code == 409 and response.json()["code"] == "member.national_id_taken"
+    body = response.content.decode()
+    for leak in (f"#{holder.pk}", f"cadrebook:{holder.pk}", "P2", "Giữ", "Chi bộ Xa"):
+        assert leak not in body, leak
+    new = {
+        "unit": "K1",
+        "full_name": "Đỗ Văn Mới",
+        "gender": "male",
+        "birth_date": "1999-05-05",
+        "registered_on": (TODAY - dt.timedelta(days=90)).isoformat(),
+        "sponsors": [binh.pk, api["people"]["Lê Văn Cường"].pk],
+        "national_id": "079090000077",
+    }
+    response = c["clerk1"].post("/api/v1/members", new, content_type="application/json")
+    assert response.status_code == 409, response.content
+    assert "P2" not in response.content.decode()
+    assert not Member.objects.filter(full_name="Đỗ Văn Mới").exists()
+    clashes = AuditEntry.objects.filter(event_type="member.national_id_clash").order_by("id")
+    assert [(e.object_id, e.unit.code, e.after["attempted_in"]) for e in clashes] == [
+        (str(holder.pk), "P2.K1", "K1"),
+        (str(holder.pk), "P2.K1", "K1"),
+    ]
+    # The holder's administrators find the attempts in their audit log; the clerk does not.
+    theirs = c["outsider"].get("/api/v1/audit").json()["items"]
+    assert sum(e["event_type"] == "member.national_id_clash" for e in theirs) == 2

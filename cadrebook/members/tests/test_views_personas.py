@@ -234,3 +234,113 @@ def test_every_scoped_model_answers_visible_to(world):
         action = "audit" if model is AuditEntry else "view"
         assert model.objects.visible_to(national, action).filter(**obj_filter).exists(), model
         assert not model.objects.visible_to(outsider, action).filter(**obj_filter).exists(), model
+
+
+def _member_list_of(page: str) -> str:
+    return page.split('id="member-list"')[1]
+
+
+def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_unit_search(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("orgs:detail", args=["P1.C1"])
+    viewer = _client(client, world["users"]["viewer"])
+    assert "Nguyễn Văn An" not in _member_list_of(
+        viewer.get(url, {"q": an.national_id}).content.decode()
+    )
+    assert "Nguyễn Văn An" in _member_list_of(viewer.get(url, {"q": "van an"}).content.decode())
+    organizer = _client(client, world["users"]["organizer"])
+    page = organizer.get(url, {"q": an.national_id}).content.decode()
+    assert "Nguyễn Văn An" in _member_list_of(page)
+
+
+def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_sponsor_lookup(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    ms.member_recognize(actor=None, member=an, date=dt.date(2021, 2, 1))
+    url = reverse("members:sponsor_lookup")
+    viewer = _client(client, world["users"]["viewer"])
+    assert f"#{an.pk}" not in viewer.get(url, {"q": an.national_id}).content.decode()
+    assert f"#{an.pk}" in viewer.get(url, {"q": "nguyen van"}).content.decode()
+    clerk = _client(client, world["users"]["clerk"])
+    assert f"#{an.pk}" in clerk.get(url, {"q": an.national_id}).content.decode()
+
+
+def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_member_list(client, world):
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("members:list")
+    viewer = _client(client, world["users"]["viewer"])
+    page = viewer.get(url, {"unit": "P1.C1", "q": an.national_id}).content.decode()
+    assert "Nguyễn Văn An" not in page.split('id="member-rows"')[1]
+    organizer = _client(client, world["users"]["organizer"])
+    page = organizer.get(url, {"unit": "P1.C1", "q": an.national_id}).content.decode()
+    assert "Nguyễn Văn An" in page.split('id="member-rows"')[1]
+
+
+def test_a_member_list_page_with_unmasked_dates_of_birth_is_audited_naming_the_members(
+    client, world
+):
+    url = reverse("members:list")
+    _client(client, world["users"]["clerk"]).get(url, {"unit": "P1.K1"})
+    entry = AuditEntry.objects.get(event_type="member.list_viewed")
+    assert sorted(entry.after["members"]) == sorted(m.pk for m in world["people"].values())
+    _client(client, world["users"]["viewer"]).get(url, {"unit": "P1.C1"})  # masked
+    assert AuditEntry.objects.filter(event_type="member.list_viewed").count() == 1
+
+
+def test_a_clerk_is_not_told_who_holds_a_national_id_out_of_their_sight_and_the_attempt_is_audited(
+    client, world
+):
+    outsider = world["users"]["outsider"]  # the organizer (and auditor) of province P2
+    holder = ms.member_register_applicant(
+        actor=None,
+        unit=world["k2"],
+        date=dt.date(2021, 1, 1),
+        full_name="Vũ Văn Giữ",
+        gender="male",
+        national_id="079090000077",
+    )
+    clerk = _client(client, world["users"]["clerk"])
+    an = world["people"]["Nguyễn Văn An"]
+    url = reverse("members:edit", args=[an.pk])
+    form = clerk.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["national_id"] = "079090000077"
+    response = clerk.post(url, data)
+    page = response.content.decode()
+    assert "079090000077" in page and "national ID number" in page  # refused, in words
+    for leak in (
+        f"#{holder.pk}",
+        f"cadrebook:{holder.pk}",
+        "Vũ Văn Giữ",
+        "Tỉnh Hai",
+        "Chi bộ Khác",
+    ):
+        assert leak not in page, leak
+    an.refresh_from_db()
+    assert an.national_id != "079090000077"  # nothing changed
+    entry = AuditEntry.objects.get(event_type="member.national_id_clash")
+    assert entry.action == "refused" and entry.actor == world["users"]["clerk"]
+    assert entry.object_id == str(holder.pk) and entry.unit_id == world["k2"].pk
+    assert entry.after["attempted_in"] == "P1.K1"
+    assert AuditEntry.objects.visible_to(outsider, "audit").filter(pk=entry.pk).exists()
+    assert not AuditEntry.objects.visible_to(world["users"]["organizer"], "audit").filter(
+        pk=entry.pk
+    )
+
+
+def test_a_viewer_cannot_filter_the_member_list_by_a_masked_field_in_the_browser_or_the_api(
+    client, world
+):
+    url = reverse("members:list")
+    viewer = _client(client, world["users"]["viewer"])
+    page = viewer.get(url, {"unit": "P1.C1"})
+    assert "bracket" not in page.context["form"].fields  # not offered
+    assert "ethnicity" not in page.context["form"].fields
+    for name, value in [("bracket", "31-40"), ("ethnicity", "Kinh"), ("born_before", "1990")]:
+        response = viewer.get(url, {"unit": "P1.C1", name: value})
+        assert response.status_code == 403, name
+        page = response.content.decode()
+        assert "cannot filter by them" in page and name in page
+        assert "Nguyễn Văn An" not in page  # no rows: refused, not quietly widened
+    organizer = _client(client, world["users"]["organizer"])
+    page = organizer.get(url, {"unit": "P1.C1", "bracket": "31-40"}).content.decode()
+    assert "cannot filter" not in page and "Đặng Đức Ước" in page.split('id="member-rows"')[1]

@@ -5,7 +5,7 @@
     cadrebook report rebuild
 
 Without --user the system reads everything; with --user the unit must be in that user's
-scope, as from the web. Run `report rebuild` nightly (cron) and after bulk changes.
+scope, and the figures are what that user sees from the web (docs/reports.md, "Privacy"). Run `report rebuild` nightly (cron) and after bulk changes.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class Command(BaseCommand):
 
         from cadrebook.core.errors import ServiceError
         from cadrebook.orgs.models import OrgUnit
+        from cadrebook.reports.privacy import mask_statistics
         from cadrebook.reports.selectors import unit_statistics
 
         output: str | None = options["output"]
@@ -91,6 +92,7 @@ class Command(BaseCommand):
         if fmt in ("xlsx", "pdf") and not output:
             raise CommandError(_("The %(fmt)s format needs --output FILE.") % {"fmt": fmt})
         units = OrgUnit.objects.all()
+        user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
@@ -105,6 +107,7 @@ class Command(BaseCommand):
             stats = unit_statistics(unit, date_from, date_to, as_of)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
+        stats = mask_statistics(stats, user)  # None (no --user): the system reads everything
         data = self._render(stats, fmt, options["language"])
         if output:
             Path(output).write_bytes(data)
