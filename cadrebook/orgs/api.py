@@ -117,6 +117,10 @@ class UnitPatch(Schema):
 
 class MoveIn(Schema):
     parent: str = Field(..., description="Code of the new unit above")
+    date: ApiDate = Field(
+        ..., description="From when the unit stands there; earlier dates keep the old shape"
+    )
+    document: str = Field("", max_length=64, description="The deciding document")
 
 
 class MergeIn(Schema):
@@ -164,10 +168,17 @@ def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str,
 
 @router.post("/{code}/move", response=answers({200: UnitOut}), summary="Move a unit under another")
 def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any]:
-    """The unit and its subtree; both it and the new parent must be the caller's to manage."""
+    """The unit and its subtree, from `date` on; both it and the new parent must be the
+    caller's to manage. Figures of earlier dates keep the old shape."""
     unit = _managed(request, code)
     parent = _managed(request, payload.parent)
-    moved = member_services.unit_move(actor=request.user, unit=unit, new_parent=parent)
+    moved = member_services.unit_move(
+        actor=request.user,
+        unit=unit,
+        new_parent=parent,
+        date=payload.date,
+        document=payload.document,
+    )
     moved.refresh_from_db()
     return _out(moved, _parents(request, [moved]))
 

@@ -15,6 +15,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import placement_row
 
 UNIT_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on"]
 UNSAFE_IN_CODES = "/\\?#%"
@@ -96,6 +97,8 @@ def unit_create(
         else:
             parent.refresh_from_db()
             unit = OrgUnit.objects.add_child(parent, fields)
+        # Its place in the tree from its beginning; a dated move closes it (members.services).
+        placement_row(unit.pk, unit.ancestor_ids(), None).save()
         audit_record(
             actor=actor,
             obj=unit,

@@ -37,6 +37,7 @@ READ_ONLY_HELPERS = {
     "cadrebook.orgs.services.cells_below_minimum",
     "cadrebook.members.services.unit_check",
     "cadrebook.members.services.period_changes",
+    "cadrebook.members.services.stored_period",
     "cadrebook.evaluations.services.target_indicators",
     "cadrebook.evaluations.services.target_check",
 }
@@ -228,7 +229,9 @@ def _(c):
 
 @scenario(M + "unit_move")
 def _(c):
-    return lambda: ms.unit_move(actor=c.actor, unit=c.tree.K2, new_parent=c.tree.C1)
+    return lambda: ms.unit_move(
+        actor=c.actor, unit=c.tree.K2, new_parent=c.tree.C1, date=D(2025, 6, 1)
+    )
 
 
 @scenario(M + "unit_dissolve")

@@ -235,3 +235,26 @@ def test_a_target_year_in_khmer_digits_is_read(run, tree):
     report = run("targets", "unit_code,year,indicator,target\nP,២០២៤,admissions,៨២០\n")
     assert report.ok, report.errors
     assert Target.objects.get().target == 820
+
+
+def test_events_imported_after_a_move_cut_the_periods_at_the_move_and_import_twice_alike(
+    run, tree, people, actor
+):
+    from cadrebook.members import services as ms
+
+    ms.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=D(2021, 1, 1))
+    assert run("events", EVENTS).ok
+    a1 = Member.objects.get(external_id="A1")
+    rows = list(a1.periods.order_by("valid_from").values_list("valid_from", "valid_to", "anc2_id"))
+    assert rows == [
+        (D(2020, 1, 10), D(2021, 1, 1), tree.C1.pk),
+        (D(2021, 1, 1), D(2021, 1, 10), tree.C2.pk),
+        (D(2021, 1, 10), D(2022, 3, 1), tree.C2.pk),
+        (D(2022, 3, 1), None, tree.C2.pk),
+    ]
+    before = (MemberEvent.objects.count(), MemberPeriod.objects.count())
+    more = "external_id,type,date\nA2,exemption_ended,2022-01-01\n"
+    assert run("events", more).ok
+    assert a1.periods.count() == 4
+    assert run("events", EVENTS).ok
+    assert MemberEvent.objects.count() == before[0] + 1

@@ -297,7 +297,7 @@ def test_a_script_builds_moves_and_merges_units_within_its_subtree(api):
     )
     r = c.patch("/api/v1/units/K3", {"name": "Chi bộ Ba Mới"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["name"] == "Chi bộ Ba Mới"
-    r = post("/api/v1/units/K2/move", {"parent": "P1.C2"})
+    r = post("/api/v1/units/K2/move", {"parent": "P1.C2", "date": "2025-07-01"})
     assert r.status_code == 200 and r.json()["parent"] == "P1.C2"
     r = post(
         "/api/v1/units/K2/merge", {"into": "K3", "date": TODAY.isoformat(), "document": "5-QĐ"}
