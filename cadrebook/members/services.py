@@ -957,23 +957,31 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
 def unit_merge(
     *, actor: Any, unit: OrgUnit, into: OrgUnit, date: dt.date, document: str = ""
 ) -> OrgUnit:
-    """Transfer every active member of `unit` into `into` (reason "reorganization"), then
-    dissolve `unit`. History is kept: each move is an ordinary transfer."""
+    """Merge `unit` into `into` on `date`, then dissolve `unit`; history is kept.
+
+    The units below `unit` move under `into` with a dated move (their members are handed
+    over with them: no transfers, the figures of earlier dates unchanged). Members held by
+    `unit` itself (a cell merged into a cell) are transferred into `into` (reason
+    "reorganization"), each an ordinary transfer.
+    """
     if unit.pk == into.pk:
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
         )
     with transaction.atomic():
-        if (
-            OrgUnit.objects.filter(path__startswith=unit.path)
-            .exclude(pk=unit.pk)
-            .filter(dissolved_on__isnull=True)
-            .exists()
-        ):
+        unit.refresh_from_db()
+        into.refresh_from_db()
+        if into.path.startswith(unit.path):
             raise ServiceError(
-                "unit.has_active_children",
-                _("Only a unit without active units below it can be merged."),
+                "unit.move_into_itself",
+                _("A unit cannot merge into a unit below it."),
+                field="into",
             )
+        children = OrgUnit.objects.filter(
+            path__startswith=unit.path, depth=unit.depth + 1, dissolved_on__isnull=True
+        ).order_by("path")
+        for child in list(children):
+            unit_move(actor=actor, unit=child, new_parent=into, date=date, document=document)
         for member in _active_members(unit).order_by("pk"):
             if member.pending_transfer_to_id:
                 member_transfer_return(
@@ -1000,7 +1008,35 @@ def unit_merge(
                 before={"unit": unit.pk},
                 after={"unit": into.pk},
             )
+        unit.refresh_from_db()
         return unit_dissolve(actor=actor, unit=unit, date=date, document=document)
+
+
+def units_merge(
+    *, actor: Any, units: list[OrgUnit], into: OrgUnit, date: dt.date, document: str = ""
+) -> OrgUnit:
+    """Merge several units into `into` on `date` (e.g. two province committees into a new
+    one), in one transaction: each is merged by `unit_merge` and dissolved; they stay
+    readable, with their figures, for the years they existed."""
+    if not units:
+        raise ServiceError("unit.merge_nothing", _("Name the units to merge."), field="units")
+    if len({u.pk for u in units}) != len(units):
+        raise ServiceError(
+            "unit.merge_twice", _("A unit is named twice in the merge."), field="units"
+        )
+    with transaction.atomic():
+        for unit in units:
+            unit_merge(actor=actor, unit=unit, into=into, date=date, document=document)
+        into.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=into,
+            action="update",
+            event_type="unit.merged",
+            unit=into,
+            after={"merged": [u.code for u in units], "date": date, "document": document},
+        )
+        return into
 
 
 __all__ = ["IntegrityError"]

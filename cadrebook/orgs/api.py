@@ -113,6 +113,13 @@ class UnitIn(UnitFields):
 
 class UnitPatch(Schema):
     name: str = Field(..., min_length=1, max_length=255)
+    date: ApiDate | None = Field(None, description="From when the new name holds (audited)")
+    document: str = Field("", max_length=64, description="The deciding document")
+
+
+class DissolveIn(Schema):
+    date: ApiDate
+    document: str = Field("", max_length=64, description="The deciding document")
 
 
 class MoveIn(Schema):
@@ -162,7 +169,13 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
 
 @router.patch("/{code}", response=answers({200: UnitOut}), summary="Rename a unit")
 def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str, Any]:
-    unit = unit_rename(actor=request.user, unit=_managed(request, code), name=payload.name)
+    unit = unit_rename(
+        actor=request.user,
+        unit=_managed(request, code),
+        name=payload.name,
+        date=payload.date,
+        document=payload.document,
+    )
     return _out(unit, _parents(request, [unit]))
 
 
@@ -194,3 +207,16 @@ def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, A
     )
     merged.refresh_from_db()
     return _out(merged, _parents(request, [merged]))
+
+
+@router.post("/{code}/dissolve", response=answers({200: UnitOut}), summary="Dissolve a unit")
+def dissolve_unit(request: HttpRequest, code: str, payload: DissolveIn) -> dict[str, Any]:
+    """Refused while the unit or a unit below it has active members, pending transfers or
+    active units below it; the unit stays readable for the years it existed."""
+    unit = member_services.unit_dissolve(
+        actor=request.user,
+        unit=_managed(request, code),
+        date=payload.date,
+        document=payload.document,
+    )
+    return _out(unit, _parents(request, [unit]))

@@ -142,6 +142,8 @@ class UnitPlacement(models.Model):
         ordering = ["unit", "valid_from"]
         indexes = [
             models.Index(fields=["unit", "valid_from"], name="placement_unit_from"),
+            # The children of a unit on a date (the unit tree page, the statistics' children).
+            models.Index(fields=["parent", "valid_from"], name="placement_parent_from"),
             # The units of a subtree on a date: one ancestor column, like the member periods.
             *(
                 models.Index(fields=[f"anc{k}", "valid_from"], name=f"placement_anc{k}_from")

@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
+
 from cadrebook.orgs.models import PLACEMENT_ANCESTOR_COLUMNS, OrgUnit, UnitPlacement
 
 ANCESTOR_FIELDS = tuple(f"anc{k}_id" for k in range(1, PLACEMENT_ANCESTOR_COLUMNS + 1))
@@ -115,6 +117,22 @@ def depth_spans(
         else:
             pieces.append((lo, last, len(ancestors)))
     return pieces
+
+
+def placed_under(unit: OrgUnit, day: dt.date) -> QuerySet[UnitPlacement, int]:
+    """Ids of the units that stood directly under `unit` on `day` (a subquery)."""
+    return (
+        UnitPlacement.objects.filter(parent=unit)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .values_list("unit_id", flat=True)
+    )
+
+
+def ever_had_children(unit: OrgUnit) -> bool:
+    """Whether any unit ever stood under `unit` (one that lost them all still has figures
+    for the years it had them)."""
+    return UnitPlacement.objects.filter(parent=unit).exists()
 
 
 def placement_row(

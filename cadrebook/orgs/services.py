@@ -110,8 +110,16 @@ def unit_create(
         return unit
 
 
-def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
-    """Give a unit a new name (the code stays)."""
+def unit_rename(
+    *,
+    actor: Any,
+    unit: OrgUnit,
+    name: str,
+    date: dt.date | None = None,
+    document: str = "",
+) -> OrgUnit:
+    """Give a unit a new name (the code stays). The date the name holds from and the deciding
+    document go into the audit entry, where the old name stays readable."""
     name = (name or "").strip()
     if not name:
         raise ServiceError("unit.name_missing", _("A unit needs a name."), field="name")
@@ -126,7 +134,7 @@ def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
             event_type="unit.renamed",
             unit=unit,
             before=before,
-            after=snapshot(unit, UNIT_FIELDS),
+            after={**snapshot(unit, UNIT_FIELDS), "date": date, "document": document},
         )
         return unit
 

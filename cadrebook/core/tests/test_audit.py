@@ -245,6 +245,13 @@ def _(c):
     return lambda: ms.unit_merge(actor=c.actor, unit=c.tree.K2, into=c.tree.K1, date=D(2025, 6, 1))
 
 
+@scenario(M + "units_merge")
+def _(c):
+    return lambda: ms.units_merge(
+        actor=c.actor, units=[c.tree.C1], into=c.tree.C2, date=D(2025, 6, 1)
+    )
+
+
 ORGS = "cadrebook.orgs.services."
 
 

@@ -307,3 +307,45 @@ def test_a_script_builds_moves_and_merges_units_within_its_subtree(api):
     # A clerk may see units but not manage them.
     r = api["c"]["clerk1"].patch("/api/v1/units/K1", {"name": "x"}, content_type="application/json")
     assert r.status_code == 403
+
+
+def test_a_dated_move_through_the_api_keeps_the_old_shape_for_earlier_dates(api):
+    from cadrebook.orgs.models import OrgUnit
+    from cadrebook.orgs.placements import ancestors_on
+
+    organizer = get_user_model().objects.create_user(username="org")
+    p1 = OrgUnit.objects.get(code="P1")
+    role_grant(actor=None, user=organizer, role=Role.ORGANIZER, unit=p1)
+    _t, raw = token_create(actor=None, user=organizer, name="builder")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    post = lambda url, data: c.post(url, data, content_type="application/json")  # noqa: E731
+    r = post(
+        "/api/v1/units",
+        {"code": "P1.C2", "name": "Xã Hai", "kind": "commune_committee", "parent": "P1"},
+    )
+    assert r.status_code == 201
+    cell = OrgUnit.objects.filter(path__startswith=p1.path, kind="grassroots_cell").first()
+    old_parent = OrgUnit.objects.get_parent(cell)
+    r = post(f"/api/v1/units/{cell.code}/move", {"parent": "P1.C2"})
+    assert r.status_code == 422  # a move needs its date
+    r = post(
+        f"/api/v1/units/{cell.code}/move",
+        {"parent": "P1.C2", "date": "2025-07-01", "document": "9-QĐ/TU"},
+    )
+    assert r.status_code == 200 and r.json()["parent"] == "P1.C2"
+    cell.refresh_from_db()
+    assert ancestors_on(cell, dt.date(2025, 6, 30))[-2] == old_parent.pk
+    assert OrgUnit.objects.get_parent(cell).code == "P1.C2"
+    r = post(f"/api/v1/units/{cell.code}/move", {"parent": old_parent.code, "date": "2025-01-01"})
+    assert r.status_code == 422 and r.json()["code"] == "unit.move_before_history"
+    r = c.patch(
+        "/api/v1/units/P1.C2",
+        {"name": "Xã Hai Mới", "date": "2025-08-01", "document": "10-QĐ/TU"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200
+    renamed = AuditEntry.objects.filter(event_type="unit.renamed").latest("pk")
+    assert renamed.before["name"] == "Xã Hai"
+    assert (renamed.after["date"], renamed.after["document"]) == ("2025-08-01", "10-QĐ/TU")
+    r = post("/api/v1/units/P1.C2/dissolve", {"date": "2025-09-01"})
+    assert r.status_code == 422 and r.json()["code"] == "unit.has_members"

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'unit placement',
                 'verbose_name_plural': 'unit placements',
                 'ordering': ['unit', 'valid_from'],
-                'indexes': [models.Index(fields=['unit', 'valid_from'], name='placement_unit_from'), models.Index(fields=['anc1', 'valid_from'], name='placement_anc1_from'), models.Index(fields=['anc2', 'valid_from'], name='placement_anc2_from'), models.Index(fields=['anc3', 'valid_from'], name='placement_anc3_from'), models.Index(fields=['anc4', 'valid_from'], name='placement_anc4_from'), models.Index(fields=['anc5', 'valid_from'], name='placement_anc5_from'), models.Index(fields=['anc6', 'valid_from'], name='placement_anc6_from')],
+                'indexes': [models.Index(fields=['unit', 'valid_from'], name='placement_unit_from'), models.Index(fields=['parent', 'valid_from'], name='placement_parent_from'), models.Index(fields=['anc1', 'valid_from'], name='placement_anc1_from'), models.Index(fields=['anc2', 'valid_from'], name='placement_anc2_from'), models.Index(fields=['anc3', 'valid_from'], name='placement_anc3_from'), models.Index(fields=['anc4', 'valid_from'], name='placement_anc4_from'), models.Index(fields=['anc5', 'valid_from'], name='placement_anc5_from'), models.Index(fields=['anc6', 'valid_from'], name='placement_anc6_from')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('valid_from__isnull', True), ('valid_to__isnull', True), ('valid_from__lt', models.F('valid_to')), _connector='OR'), name='placement_from_before_to')],
             },
         ),

@@ -507,10 +507,54 @@ def test_merging_into_a_unit_that_holds_no_members_is_refused_and_changes_nothin
     assert tree.K2.dissolved_on is None
 
 
-def test_merging_a_unit_with_active_units_below_it_is_refused(actor, tree):
+def test_merging_a_unit_whose_units_below_cannot_stand_under_the_other_changes_nothing(
+    actor, populated
+):
+    t = populated
+    before = _rows()
+    with pytest.raises(RuleViolation) as info:
+        ms.unit_merge(actor=actor, unit=t.G1, into=t.GC, date=D(2025, 6, 1))
+    assert info.value.code == "unit.parent_kind_not_allowed"
+    assert _rows() == before
+    t.G1.refresh_from_db()
+    assert t.G1.dissolved_on is None
+    assert not UnitPlacement.objects.filter(valid_from__isnull=False).exists()
+
+
+def test_merging_a_commune_moves_its_units_below_with_their_members_not_transfers(actor, populated):
+    t = populated
+    events = MemberEvent.objects.count()
+    c1_2024 = set(members_as_of(t.C1, D(2024, 12, 31)))
+    ms.unit_merge(actor=actor, unit=t.C1, into=t.C2, date=MOVED_ON, document="3-NQ/TU")
+    t.C1.refresh_from_db()
+    t.G1.refresh_from_db()
+    assert t.C1.dissolved_on == MOVED_ON
+    assert OrgUnit.objects.get_parent(t.G1) == t.C2
+    assert MemberEvent.objects.count() == events  # handed over, not transferred
+    assert set(members_as_of(t.C1, D(2024, 12, 31))) == c1_2024
+    assert c1_2024 <= set(members_as_of(t.C2, MOVED_ON))
+    assert not members_as_of(t.C1, MOVED_ON).exists()
+
+
+def test_several_units_merge_into_a_new_one_in_one_step(actor, populated):
+    t = populated
+    new = unit_create(
+        actor=actor, code="C3", name="Commune 3", kind="commune_committee", parent=t.P
+    )
+    ms.units_merge(actor=actor, units=[t.C1, t.C2], into=new, date=MOVED_ON, document="4-NQ")
+    for unit in (t.C1, t.C2):
+        unit.refresh_from_db()
+        assert unit.dissolved_on == MOVED_ON
+    assert set(OrgUnit.objects.filter(depth=3).values_list("code", flat=True)) == {"G1", "GC"}
+    assert all(OrgUnit.objects.get_parent(u) == new for u in OrgUnit.objects.filter(depth=3))
+    entry = AuditEntry.objects.get(event_type="unit.merged")
+    assert entry.after["merged"] == ["C1", "C2"]
+
+
+def test_a_merge_that_names_a_unit_twice_is_refused(actor, tree):
     with pytest.raises(ServiceError) as info:
-        ms.unit_merge(actor=actor, unit=tree.G1, into=tree.GC, date=D(2025, 6, 1))
-    assert info.value.code == "unit.has_active_children"
+        ms.units_merge(actor=actor, units=[tree.C1, tree.C1], into=tree.C2, date=MOVED_ON)
+    assert info.value.code == "unit.merge_twice"
 
 
 # unit_dissolve ----------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""A restructuring never changes the past: provinces split and merged in the middle of 2025
+(dated moves), checked on both statistics paths and after a rebuild."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from cadrebook.members import services
+from cadrebook.members.synthetic import generate
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.services import unit_create
+from cadrebook.reports.selectors import PeriodSource, unit_statistics
+
+TODAY = dt.date(2026, 6, 30)
+ON = dt.date(2025, 7, 1)  # the day of the reorganization
+Y2024 = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+Y2025 = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+GAINS = ("admitted", "readmitted", "transferred_in", "restructured_in")
+LOSSES = (
+    "not_recognized",
+    "removed",
+    "expelled",
+    "deceased",
+    "transferred_out",
+    "restructured_out",
+)
+
+
+@pytest.fixture
+def country(db: None) -> OrgUnit:
+    """A central committee over three provinces, each with two communes."""
+    generate(
+        seed=7,
+        provinces=3,
+        communes=6,
+        grassroots_per_commune=2,
+        cells_per_grassroots=2,
+        members=360,
+        today=TODAY,
+    )
+    return OrgUnit.objects.get(depth=1)
+
+
+def _provinces(root: OrgUnit) -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(depth=2, path__startswith=root.path).order_by("code"))
+
+
+def _children(unit: OrgUnit) -> list[OrgUnit]:
+    unit.refresh_from_db()
+    return list(OrgUnit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path))
+
+
+def _reorganize(actor: Any, root: OrgUnit) -> dict[str, OrgUnit]:
+    """On 1 July 2025 the first two provinces merge into a new one and the third is split:
+    its second commune goes to another new province."""
+    a, b, c = _provinces(root)
+    merged = unit_create(
+        actor=actor,
+        code="PM",
+        name="Tỉnh hợp nhất",
+        kind="province_committee",
+        parent=root,
+        founded_on=ON,
+    )
+    split = unit_create(
+        actor=actor,
+        code="PS",
+        name="Tỉnh tách",
+        kind="province_committee",
+        parent=root,
+        founded_on=ON,
+    )
+    services.units_merge(actor=actor, units=[a, b], into=merged, date=ON, document="1-NQ/TW")
+    moved = _children(c)[1]
+    services.unit_move(actor=actor, unit=moved, new_parent=split, date=ON, document="2-NQ/TW")
+    return {"a": a, "b": b, "c": c, "merged": merged, "split": split, "moved": moved}
+
+
+def _all_statistics(units: list[OrgUnit], window: tuple[dt.date, dt.date], source: Any) -> Any:
+    result = {}
+    for unit in units:
+        unit.refresh_from_db()
+        stats = unit_statistics(unit, *window, source=source() if source else None)
+        stats.pop("source")
+        result[unit.code] = stats
+    return result
+
+
+def _reconciles(stats: dict[str, Any], start: dict[str, Any]) -> bool:
+    moves = stats["movements"]
+    gained = sum(moves[k] for k in GAINS)
+    lost = sum(moves[k] for k in LOSSES)
+    return start["members"]["total"] + gained - lost == stats["members"]["total"]
+
+
+def test_a_province_merge_and_split_leave_2024_as_it_was_and_2025_reconciles(
+    country: OrgUnit, actor: Any
+) -> None:
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    old_units = list(OrgUnit.objects.order_by("path"))
+    before = _all_statistics(old_units, Y2024, PeriodSource)
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert _all_statistics(old_units, Y2024, None) == before
+
+    units = _reorganize(actor, country)
+    assert _all_statistics(old_units, Y2024, PeriodSource) == before
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert _all_statistics(old_units, Y2024, None) == before
+
+    # 2025: members handed over with their units, not transfers; each side reconciles.
+    for source in (PeriodSource, None):
+        for key in ("a", "b", "c", "merged", "split"):
+            unit = units[key]
+            year = unit_statistics(unit, *Y2025, source=source() if source else None)
+            start = unit_statistics(unit, *Y2024, source=source() if source else None)
+            assert _reconciles(year, start), (key, source)
+        a, b, merged = units["a"], units["b"], units["merged"]
+        fig = {
+            k: unit_statistics(units[k], *Y2025, source=source() if source else None)
+            for k in ("a", "b", "merged", "c", "split")
+        }
+        on_the_eve = {
+            k: unit_statistics(
+                units[k], ON, ON, ON - dt.timedelta(days=1), source=source() if source else None
+            )["members"]["total"]
+            for k in ("a", "b")
+        }
+        assert fig["a"]["movements"]["restructured_out"] == on_the_eve["a"] > 0
+        assert fig["b"]["movements"]["restructured_out"] == on_the_eve["b"] > 0
+        assert fig["merged"]["movements"]["restructured_in"] == on_the_eve["a"] + on_the_eve["b"]
+        assert (
+            fig["c"]["movements"]["restructured_out"]
+            == (fig["split"]["movements"]["restructured_in"])
+        )
+        assert fig["split"]["movements"]["restructured_in"] > 0
+        # The units moved: the communes and everything under them.
+        units["moved"].refresh_from_db()
+        moved_units = OrgUnit.objects.filter(path__startswith=units["moved"].path).count()
+        assert moved_units > 1
+        assert fig["split"]["movements"]["units_restructured_in"] == moved_units
+        assert fig["c"]["movements"]["units_restructured_out"] == moved_units
+        # The country saw no restructuring at all: the moves stayed inside it.
+        whole = unit_statistics(country, *Y2025, source=source() if source else None)
+        assert whole["movements"]["restructured_in"] == 0
+        assert whole["movements"]["restructured_out"] == 0
+        assert {c["unit"] for c in whole["children"]} == {"PM", "PS", units["c"].code}
+        assert a.code not in {c["unit"] for c in whole["children"]}
+        assert merged.dissolved_on is None
+        a.refresh_from_db(), b.refresh_from_db()
+        assert a.dissolved_on == ON and b.dissolved_on == ON
