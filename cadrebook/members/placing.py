@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from cadrebook.members.lifecycle import Period
-from cadrebook.orgs.placements import Spans, load_spans, split_stretch
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import Span, Spans, load_spans, split_stretch
 
 # A period and the ancestor ids (root first, the unit last) it is stored with.
 Placed = tuple[Period, tuple[int, ...]]
@@ -34,6 +35,9 @@ def spans_for(periods: Iterable[Period], known: Spans | None = None) -> Spans:
     missing = {p.unit_id for p in periods} - set(spans)
     if missing:
         spans.update(load_spans(missing))
+        # A unit written without placements (by hand, by an older tool): its current line.
+        for unit in OrgUnit.objects.filter(pk__in=missing - set(spans)):
+            spans[unit.pk] = (Span(None, None, tuple(unit.ancestor_ids())),)
     return spans
 
 

@@ -620,3 +620,12 @@ def test_dissolving_on_a_future_date_or_before_the_units_history_is_refused(tree
     ms.unit_dissolve(actor=None, unit=tree.K2, date=dt.date(2023, 6, 1))
     tree.K2.refresh_from_db()
     assert tree.K2.dissolved_on == dt.date(2023, 6, 1)
+
+
+def test_a_unit_written_without_placements_gives_its_periods_its_current_line(
+    actor, tree, make_member
+):
+    UnitPlacement.objects.filter(unit=tree.K1).delete()  # as a hand-written load would leave it
+    member = make_member(tree.K1, BIRTH, D(2020, 1, 10))
+    (period,) = MemberPeriod.objects.filter(member=member)
+    assert _anc(period) == _expected_anc(tree.K1.pk)
