@@ -154,3 +154,31 @@ def test_a_province_merge_and_split_leave_2024_as_it_was_and_2025_reconciles(
         assert merged.dissolved_on is None
         a.refresh_from_db(), b.refresh_from_db()
         assert a.dissolved_on == ON and b.dissolved_on == ON
+
+
+def test_a_cell_moved_up_a_level_keeps_its_2024_figures_and_shows_no_movement_itself(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """The district level abolished: a cell goes from under a grassroots committee (depth 4)
+    directly under a commune (depth 3); its figures stay its own on both sides."""
+    born = dt.date(1985, 6, 15)
+    for day in (dt.date(2020, 1, 10), dt.date(2021, 3, 5), dt.date(2025, 9, 1)):
+        make_member(tree.K1, born, day, recognized=day.year < 2025)
+    make_member(tree.K2, born, dt.date(2020, 2, 2), recognized=True)
+    units = [tree.P, tree.C1, tree.C2, tree.G1, tree.K1, tree.K2]
+    before = _all_statistics(units, Y2024, PeriodSource)
+    services.unit_move(actor=actor, unit=tree.K1, new_parent=tree.C2, date=ON)
+    assert _all_statistics(units, Y2024, PeriodSource) == before
+    tree.K1.refresh_from_db()
+    year = unit_statistics(tree.K1, *Y2025, source=PeriodSource())
+    assert year["members"]["total"] == 3
+    assert year["movements"]["restructured_in"] == year["movements"]["restructured_out"] == 0
+    assert year["movements"]["admitted"] == 1
+    c1 = unit_statistics(tree.C1, *Y2025, source=PeriodSource())
+    c2 = unit_statistics(tree.C2, *Y2025, source=PeriodSource())
+    assert c1["movements"]["restructured_out"] == 2 == c2["movements"]["restructured_in"]
+    assert (
+        c1["movements"]["units_restructured_out"] == 1 == c2["movements"]["units_restructured_in"]
+    )
+    start = {u.code: before[u.code] for u in (tree.C1, tree.C2)}
+    assert _reconciles(c1, start["C1"]) and _reconciles(c2, start["C2"])
