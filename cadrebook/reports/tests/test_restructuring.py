@@ -182,3 +182,29 @@ def test_a_cell_moved_up_a_level_keeps_its_2024_figures_and_shows_no_movement_it
     )
     start = {u.code: before[u.code] for u in (tree.C1, tree.C2)}
     assert _reconciles(c1, start["C1"]) and _reconciles(c2, start["C2"])
+
+
+def test_a_member_changed_after_a_rebuild_in_a_moved_unit_is_counted_on_the_old_line(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """The aggregates' day-to-day correction groups by the tree as it stands: for a member of
+    a unit that moved, it gives way to the period table rather than count 2024 elsewhere."""
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    born = dt.date(1985, 6, 15)
+    member = make_member(tree.K1, born, dt.date(2020, 1, 10), recognized=True)
+    make_member(tree.K2, born, dt.date(2020, 2, 2), recognized=True)
+    services.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=ON)
+    rebuild_statistics(today=TODAY)
+    services.member_remove(
+        actor=actor, member=member, date=dt.date(2024, 10, 1), reason="absent", document="1"
+    )
+    source = best_source()
+    units = [tree.P, tree.C1, tree.C2, tree.G1]
+    want = _all_statistics(units, Y2024, PeriodSource)
+    assert want["C1"]["movements"]["removed"] == 1 and want["C2"]["movements"]["removed"] == 0
+    assert _all_statistics(units, Y2024, lambda: source) == want
+    assert source.name == "periods"  # the aggregates gave way until the next build
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert _all_statistics(units, Y2024, None) == want
