@@ -24,7 +24,7 @@ from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.selectors import effective_event_date, mask, recognition_decided_on
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
 # A member without an external id is exported as "cadrebook:<id>"; the importer resolves
 # that form to the member with that database id, so such members survive a round trip.
@@ -81,14 +81,30 @@ def _units(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
             path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - OrgUnit.steplen)
         ).values("code")[:1]
     )
+    # The date the unit came under its parent (its last move) and the deciding document.
+    current = UnitPlacement.objects.filter(unit=OuterRef("pk"), valid_to__isnull=True)
     qs = (
         _scoped(OrgUnit.objects.all(), actor, "path", unit)
-        .annotate(parent_code=parent_code)
+        .annotate(
+            parent_code=parent_code,
+            moved_on=Subquery(current.values("valid_from")[:1]),
+            document=Subquery(current.values("document")[:1]),
+        )
         .order_by("path")
-        .values("code", "name", "kind", "parent_code", "founded_on", "dissolved_on")
+        .values(
+            "code",
+            "name",
+            "kind",
+            "parent_code",
+            "founded_on",
+            "dissolved_on",
+            "moved_on",
+            "document",
+        )
     )
     for row in qs.iterator(chunk_size=_CHUNK):
         row["parent_code"] = row["parent_code"] or ""
+        row["document"] = row["document"] or ""
         yield row
 
 

@@ -41,6 +41,14 @@ UNIT_COLUMNS = (
     Column(
         "dissolved_on", "ngày giải thể", "date", False, "Date the unit was dissolved, if it was."
     ),
+    Column(
+        "moved_on",
+        "ngày chuyển",
+        "date",
+        False,
+        "Date a known unit stands under a new parent_code from; earlier dates keep the old one.",
+    ),
+    Column("document", "văn bản", "text", False, "The document deciding the move."),
 )
 
 MEMBER_COLUMNS = (

@@ -29,6 +29,7 @@ from cadrebook.core.scoping import Scope, scope_for
 from cadrebook.imports.reading import EXTRA, IGNORED, FileRefused, Table, open_table
 from cadrebook.imports.schemas import SCHEMAS, RowModel, field_errors
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import Span, load_spans
 
 CHUNK = 5000
 
@@ -157,6 +158,8 @@ class UnitInfo:
     founded_on: dt.date | None
     dissolved_on: dt.date | None
     ancestors: tuple[int, ...] = ()
+    # Its placements in the tree's history (cadrebook.orgs.placements), to cut periods by.
+    spans: tuple[Span, ...] = ()
 
     def __str__(self) -> str:
         return self.code
@@ -195,8 +198,10 @@ class UnitIndex:
             self._path_ids.update(
                 OrgUnit.objects.filter(path__in=need_list[i : i + 900]).values_list("path", "id")
             )
+        spans = load_spans(u.id for u in found)
         for u in found:
             u.ancestors = tuple(self._path_ids[u.path[: step * d]] for d in range(1, u.depth + 1))
+            u.spans = spans.get(u.id) or (Span(None, None, u.ancestors),)
             self.by_code[u.code] = u
             self.by_id[u.id] = u
 

@@ -214,6 +214,9 @@ class UnitRow(UnitFields):
 
     parent_code: Annotated[str, BeforeValidator(_text(32))] = ""
     dissolved_on: OptDate = None
+    # A new parent_code of a known unit is a move from this date (the tree has history).
+    moved_on: OptDate = None
+    document: Text64 = ""
 
 
 class PersonalData(RowModel):

@@ -26,6 +26,7 @@ from cadrebook.core.scoping import subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, Gender, MemberStatus
 from cadrebook.members.models import Member, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import depth_on
 from cadrebook.reports.figures import age_brackets, latest_birth_date
 
 PAGE_SIZE = 50
@@ -159,7 +160,7 @@ def filtered_members(
         qs = qs.filter(admitted_on__lte=data["admitted_to"])
     if data.get("as_of"):
         in_force = MemberPeriod.objects.filter(
-            **{f"anc{unit.depth}": unit.pk},
+            **{f"anc{depth_on(unit, on)}": unit.pk},
             valid_from__lte=on,
         ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
         qs = qs.filter(pk__in=in_force.values("member_id"))

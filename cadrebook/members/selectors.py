@@ -30,6 +30,7 @@ from cadrebook.members.lifecycle import party_age_days
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.members.services import member_state
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import depth_on
 
 
 def periods_as_of(day: dt.date) -> QuerySet[MemberPeriod]:
@@ -45,8 +46,10 @@ def member_status_as_of(member: Member, day: dt.date) -> MemberPeriod | None:
 
 
 def members_as_of(unit: OrgUnit, day: dt.date) -> QuerySet[Member]:
-    """Members of `unit`'s subtree on `day`, through the ancestor column of its depth."""
-    ids = periods_as_of(day).filter(**{f"anc{unit.depth}_id": unit.pk}).values("member_id")
+    """Members of `unit`'s subtree on `day`, through the ancestor column of its depth on
+    that day (a unit moved up or down the tree stood at another depth before)."""
+    column = f"anc{depth_on(unit, day)}_id"
+    ids = periods_as_of(day).filter(**{column: unit.pk}).values("member_id")
     return Member.objects.filter(pk__in=ids)
 
 

@@ -33,8 +33,16 @@ from cadrebook.members.lifecycle import (
     check_decision,
     fold,
 )
-from cadrebook.members.models import Member, MemberEvent, MemberPeriod, Sponsorship
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.members.models import (
+    ANCESTOR_COLUMNS,
+    Member,
+    MemberEvent,
+    MemberPeriod,
+    Sponsorship,
+)
+from cadrebook.members.placing import Placed, place_periods, spans_for
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
+from cadrebook.orgs.placements import Spans, load_spans, placement_row
 from cadrebook.orgs.services import check_kind_under
 
 PERSONAL_FIELDS = [
@@ -122,43 +130,52 @@ def member_state(member: Member, *, rules: Ruleset | None = None) -> State:
     return fold(events, rules=rules or current_ruleset(), birth_date=member.birth_date)
 
 
-def _ancestors(unit_id: int, cache: dict[int, list[int]]) -> list[int]:
-    if unit_id not in cache:
-        cache[unit_id] = OrgUnit.objects.get(pk=unit_id).ancestor_ids()
-    return cache[unit_id]
-
-
-def _period_row(member: Member, p: Period, cache: dict[int, list[int]]) -> MemberPeriod:
+def _period_row(member_id: int, placed: Placed) -> MemberPeriod:
+    p, ancestors = placed
     row = MemberPeriod(
-        member=member,
+        member_id=member_id,
         unit_id=p.unit_id,
         status=p.status,
         exempt=p.exempt,
         valid_from=p.valid_from,
         valid_to=p.valid_to,
     )
-    for depth, anc in enumerate(_ancestors(p.unit_id, cache), start=1):
+    for depth, anc in enumerate(ancestors, start=1):
         setattr(row, f"anc{depth}_id", anc)
     return row
 
 
-def period_changes(
-    existing: list[tuple[int, int, str, bool, dt.date, dt.date | None]], wanted: list[Period]
-) -> tuple[list[Period], list[tuple[int, dt.date | None]], list[int]]:
-    """How to turn the stored periods (pk, unit, status, exempt, from, to) into `wanted`:
-    (periods to create, (pk, new valid_to) to close or reopen, pks to delete).
+# A stored period: (pk, unit, status, exempt, from, to, ancestors).
+StoredPeriod = tuple[int, int, str, bool, dt.date, dt.date | None, tuple[int, ...]]
+ANCESTOR_FIELDS = tuple(f"anc{k}_id" for k in range(1, ANCESTOR_COLUMNS + 1))
 
-    Rows that match are kept; the open period is closed in place when its end arrives; only
-    a correction can make an existing row disappear.
+
+def stored_period(row: tuple[Any, ...]) -> StoredPeriod:
+    """A row (pk, unit, status, exempt, from, to, anc1 .. anc6) as compared by
+    `period_changes`."""
+    return (*row[:6], tuple(a for a in row[6:] if a is not None))
+
+
+def period_changes(
+    existing: list[StoredPeriod], wanted: list[Placed]
+) -> tuple[list[Placed], list[tuple[int, dt.date | None]], list[int]]:
+    """How to turn the stored periods into `wanted` (the fold's periods cut by the tree's
+    history, `place_periods`): (periods to create, (pk, new valid_to) to close or reopen,
+    pks to delete).
+
+    Rows that match (unit, status, exempt, start and ancestors) are kept; the open period is
+    closed in place when its end arrives; only a correction or a restructuring can make an
+    existing row disappear.
     """
-    by_key = {(r[1], r[2], r[3], r[4]): r for r in existing}
+    by_key = {(r[1], r[2], r[3], r[4], r[6]): r for r in existing}
     keep: set[int] = set()
-    new: list[Period] = []
+    new: list[Placed] = []
     closed: list[tuple[int, dt.date | None]] = []
-    for p in wanted:
-        row = by_key.pop((p.unit_id, p.status, p.exempt, p.valid_from), None)
+    for placed in wanted:
+        p, ancestors = placed
+        row = by_key.pop((p.unit_id, p.status, p.exempt, p.valid_from, ancestors), None)
         if row is None:
-            new.append(p)
+            new.append(placed)
             continue
         keep.add(row[0])
         if row[5] != p.valid_to:
@@ -172,17 +189,16 @@ def _sync(member: Member, state: State) -> None:
     Rows that match are kept; the open period is closed in place when its end arrives; only
     a correction can make an existing row disappear.
     """
-    existing = list(member.periods.order_by("valid_from", "id"))
-    cache: dict[int, list[int]] = {}
-    new, closed, stale = period_changes(
-        [(r.pk, r.unit_id, r.status, r.exempt, r.valid_from, r.valid_to) for r in existing],
-        state.periods,
+    existing = member.periods.order_by("valid_from", "id").values_list(
+        "pk", "unit_id", "status", "exempt", "valid_from", "valid_to", *ANCESTOR_FIELDS
     )
+    wanted = place_periods(state.periods, spans_for(state.periods))
+    new, closed, stale = period_changes([stored_period(r) for r in existing], wanted)
     for pk, valid_to in closed:
         MemberPeriod.objects.filter(pk=pk).update(valid_to=valid_to)
     if stale:
         MemberPeriod.objects.filter(pk__in=stale).delete()
-    MemberPeriod.objects.bulk_create([_period_row(member, p, cache) for p in new])
+    MemberPeriod.objects.bulk_create([_period_row(member.pk, p) for p in new])
 
     member.status = state.status or MemberStatus.APPLICANT
     if state.unit_id is not None:
@@ -1024,48 +1040,41 @@ def member_readmit(
 
 
 # Units, where members are concerned ---------------------------------------------------------
-def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
-    """Move `unit` and its subtree under `new_parent`; rewrite the ancestor columns of every
-    period in the subtree in one UPDATE."""
+def unit_move(
+    *, actor: Any, unit: OrgUnit, new_parent: OrgUnit, date: dt.date, document: str = ""
+) -> OrgUnit:
+    """Move `unit` and its subtree under `new_parent` from `date` on.
+
+    The tree's history is appended to, never rewritten: every unit of the subtree gets a new
+    placement from `date` (the old one ends there), and every member period of the subtree
+    that runs past `date` is cut there (`place_periods`): before it the periods keep their
+    ancestors, from it they carry the new ones. Figures of any earlier date do not change.
+    """
     with transaction.atomic():
-        unit.refresh_from_db()
+        unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
         new_parent.refresh_from_db()
-        if new_parent.path.startswith(unit.path):
+        _check_move(unit, new_parent, date)
+        subtree = list(
+            OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+        )
+        open_placements = UnitPlacement.objects.filter(unit_id__in=subtree, valid_to__isnull=True)
+        latest = max(
+            (d for d in open_placements.values_list("valid_from", flat=True) if d), default=None
+        )
+        if latest is not None and date <= latest:
+            # History is appended in date order: a move before the last one would rewrite it.
             raise ServiceError(
-                "unit.move_into_itself",
-                _("A unit cannot move under itself or its own subtree."),
-                field="parent",
-            )
-        if not new_parent.is_active:
-            raise ServiceError(
-                "unit.parent_dissolved", _("The new parent unit is dissolved."), field="parent"
-            )
-        check_kind_under(kind=unit.kind, parent=new_parent)
-        old_depth = unit.depth
-        deepest = OrgUnit.objects.filter(path__startswith=unit.path).order_by("-depth").first()
-        new_depth = new_parent.depth + 1
-        assert deepest is not None
-        if deepest.depth - old_depth + new_depth > settings.MAX_TREE_DEPTH:
-            raise ServiceError(
-                "unit.too_deep", _("The tree would become too deep."), field="parent"
+                "unit.move_before_history",
+                _("The tree here last changed on %(last)s; a move must come after it.")
+                % {"last": latest},
+                field="date",
             )
         parent = OrgUnit.objects.get_parent(unit)
         before = {"parent": parent.code if parent else None}
         OrgUnit.objects.move(unit, new_parent, pos="sorted-child")
         unit.refresh_from_db()
-        # Ancestors above the moved unit become the new parent's; those at and below it shift
-        # by the change in depth. SQL evaluates the right-hand sides on the old row.
-        delta = new_depth - old_depth
-        parent_ids = new_parent.ancestor_ids()
-        updates: dict[str, Any] = {}
-        for k in range(1, 7):
-            if k <= new_parent.depth:
-                updates[f"anc{k}_id"] = parent_ids[k - 1]
-            elif 1 <= k - delta <= 6:
-                updates[f"anc{k}_id"] = F(f"anc{k - delta}_id")
-            else:
-                updates[f"anc{k}_id"] = None
-        MemberPeriod.objects.filter(**{f"anc{old_depth}_id": unit.pk}).update(**updates)
+        _replace_placements(unit, date, document)
+        _cut_periods(subtree, date)
         audit_record(
             actor=actor,
             obj=unit,
@@ -1073,9 +1082,92 @@ def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
             event_type="unit.moved",
             unit=unit,
             before=before,
-            after={"parent": new_parent.code},
+            after={"parent": new_parent.code, "date": date, "document": document},
         )
         return unit
+
+
+def _check_move(unit: OrgUnit, new_parent: OrgUnit, date: dt.date) -> None:
+    if new_parent.path.startswith(unit.path):
+        raise ServiceError(
+            "unit.move_into_itself",
+            _("A unit cannot move under itself or its own subtree."),
+            field="parent",
+        )
+    if not new_parent.is_active or not new_parent.is_active_on(date):
+        raise ServiceError(
+            "unit.parent_dissolved",
+            _("The new parent unit is not active on %(date)s.") % {"date": date},
+            field="parent",
+        )
+    if not unit.is_active:
+        raise ServiceError("unit.already_dissolved", _("The unit is dissolved."), field="unit")
+    if unit.founded_on and date < unit.founded_on:
+        raise ServiceError(
+            "unit.moved_before_founding",
+            _("The unit was founded on %(founded)s, after %(date)s.")
+            % {"founded": unit.founded_on, "date": date},
+            field="date",
+        )
+    if date > timezone.localdate():
+        raise ServiceError(
+            "event.in_future",
+            _("The date %(date)s is in the future.") % {"date": date},
+            field="date",
+        )
+    if OrgUnit.objects.get_parent(unit) == new_parent:
+        raise ServiceError(
+            "unit.move_same_parent",
+            _("%(unit)s already stands under %(parent)s.") % {"unit": unit, "parent": new_parent},
+            field="parent",
+        )
+    check_kind_under(kind=unit.kind, parent=new_parent)
+    deepest = OrgUnit.objects.filter(path__startswith=unit.path).order_by("-depth").first()
+    assert deepest is not None
+    if deepest.depth - unit.depth + new_parent.depth + 1 > settings.MAX_TREE_DEPTH:
+        raise ServiceError("unit.too_deep", _("The tree would become too deep."), field="parent")
+
+
+def _replace_placements(unit: OrgUnit, date: dt.date, document: str) -> None:
+    """End the open placement of every unit of `unit`'s (moved) subtree on `date` and open
+    one with its ancestors now."""
+    rows = list(OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", "path"))
+    step = OrgUnit.steplen
+    above = {
+        p: i
+        for p, i in OrgUnit.objects.filter(path__in=unit.ancestor_paths()).values_list("path", "pk")
+    }
+    by_path = {**above, **{path: pk for pk, path in rows}}
+    UnitPlacement.objects.filter(
+        unit_id__in=[pk for pk, _path in rows], valid_to__isnull=True
+    ).update(valid_to=date)
+    UnitPlacement.objects.bulk_create(
+        placement_row(
+            pk, [by_path[path[: step * d]] for d in range(1, len(path) // step + 1)], date, document
+        )
+        for pk, path in rows
+    )
+
+
+def _cut_periods(unit_ids: list[int], date: dt.date) -> None:
+    """Cut the member periods of these units that run past `date` by the units' placements
+    (now including the one from `date`), with the same function as every other writer."""
+    fields = ("member_id", "unit_id", "status", "exempt", "valid_from", "valid_to")
+    spans: Spans = {}
+    for i in range(0, len(unit_ids), 900):
+        spans.update(load_spans(unit_ids[i : i + 900]))
+    for i in range(0, len(unit_ids), 900):
+        running = MemberPeriod.objects.filter(unit_id__in=unit_ids[i : i + 900]).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=date)
+        )
+        new: list[MemberPeriod] = []
+        for member_id, unit_id, status, exempt, valid_from, valid_to in running.values_list(
+            *fields
+        ):
+            period = Period(unit_id, status, exempt, valid_from, valid_to)
+            new.extend(_period_row(member_id, placed) for placed in place_periods([period], spans))
+        running.delete()
+        MemberPeriod.objects.bulk_create(new, batch_size=2000)
 
 
 def _active_members(unit: OrgUnit) -> Any:
@@ -1114,8 +1206,12 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
                 _("The date %(date)s is in the future.") % {"date": date},
                 field="date",
             )
+        # The unit may have stood at another depth before a move: any ancestor column.
+        anywhere = Q()
+        for column in ANCESTOR_FIELDS:
+            anywhere |= Q(**{column: unit.pk})
         last = (
-            MemberPeriod.objects.filter(**{f"anc{unit.depth}_id": unit.pk})
+            MemberPeriod.objects.filter(anywhere)
             .order_by("-valid_to")
             .values_list("valid_to", flat=True)
             .first()
@@ -1148,23 +1244,31 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
 def unit_merge(
     *, actor: Any, unit: OrgUnit, into: OrgUnit, date: dt.date, document: str = ""
 ) -> OrgUnit:
-    """Transfer every active member of `unit` into `into` (reason "reorganization"), then
-    dissolve `unit`. History is kept: each move is an ordinary transfer."""
+    """Merge `unit` into `into` on `date`, then dissolve `unit`; history is kept.
+
+    The units below `unit` move under `into` with a dated move (their members are handed
+    over with them: no transfers, the figures of earlier dates unchanged). Members held by
+    `unit` itself (a cell merged into a cell) are transferred into `into` (reason
+    "reorganization"), each an ordinary transfer.
+    """
     if unit.pk == into.pk:
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
         )
     with transaction.atomic():
-        if (
-            OrgUnit.objects.filter(path__startswith=unit.path)
-            .exclude(pk=unit.pk)
-            .filter(dissolved_on__isnull=True)
-            .exists()
-        ):
+        unit.refresh_from_db()
+        into.refresh_from_db()
+        if into.path.startswith(unit.path):
             raise ServiceError(
-                "unit.has_active_children",
-                _("Only a unit without active units below it can be merged."),
+                "unit.move_into_itself",
+                _("A unit cannot merge into a unit below it."),
+                field="into",
             )
+        children = OrgUnit.objects.filter(
+            path__startswith=unit.path, depth=unit.depth + 1, dissolved_on__isnull=True
+        ).order_by("path")
+        for child in list(children):
+            unit_move(actor=actor, unit=child, new_parent=into, date=date, document=document)
         for member in _active_members(unit).order_by("pk"):
             if member.pending_transfer_to_id:
                 member_transfer_return(
@@ -1191,7 +1295,35 @@ def unit_merge(
                 before={"unit": unit.pk},
                 after={"unit": into.pk},
             )
+        unit.refresh_from_db()
         return unit_dissolve(actor=actor, unit=unit, date=date, document=document)
+
+
+def units_merge(
+    *, actor: Any, units: list[OrgUnit], into: OrgUnit, date: dt.date, document: str = ""
+) -> OrgUnit:
+    """Merge several units into `into` on `date` (e.g. two province committees into a new
+    one), in one transaction: each is merged by `unit_merge` and dissolved; they stay
+    readable, with their figures, for the years they existed."""
+    if not units:
+        raise ServiceError("unit.merge_nothing", _("Name the units to merge."), field="units")
+    if len({u.pk for u in units}) != len(units):
+        raise ServiceError(
+            "unit.merge_twice", _("A unit is named twice in the merge."), field="units"
+        )
+    with transaction.atomic():
+        for unit in units:
+            unit_merge(actor=actor, unit=unit, into=into, date=date, document=document)
+        into.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=into,
+            action="update",
+            event_type="unit.merged",
+            unit=into,
+            after={"merged": [u.code for u in units], "date": date, "document": document},
+        )
+        return into
 
 
 __all__ = ["IntegrityError"]

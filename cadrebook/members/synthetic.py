@@ -53,7 +53,7 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
 DEMO_PASSWORD = "cadrebook-demo"
 
@@ -161,7 +161,27 @@ UNIT_COLUMNS = (
     "id", "path", "depth", "numchild", "code", "name", "name_norm", "kind", "founded_on",
     "dissolved_on",
 )
+PLACEMENT_COLUMNS = (
+    "unit_id", "parent_id", "depth", "valid_from", "valid_to", "document",
+    "anc1_id", "anc2_id", "anc3_id", "anc4_id", "anc5_id", "anc6_id",
+)
 # fmt: on
+
+
+def _placement_rows(unit_rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One open placement per generated unit, from the beginning (a generated tree never
+    moved). Rows are (id, path, depth, ...) in UNIT_COLUMNS order."""
+    step = OrgUnit.steplen
+    by_path = {row[1]: row[0] for row in unit_rows}
+    result = []
+    for uid, path, depth, *_rest in unit_rows:
+        # A generated tree is a new root: every ancestor is among these rows.
+        ancestors = [by_path[path[: step * d]] for d in range(1, depth + 1)]
+        pad = [None] * (6 - len(ancestors))
+        result.append(
+            (uid, ancestors[-2] if depth > 1 else None, depth, None, None, "", *ancestors, *pad)
+        )
+    return result
 
 
 @dataclass
@@ -1033,6 +1053,7 @@ def generate(
                     cursor, ["members_member", "members_memberevent", "members_memberperiod"]
                 )
             writer.write(OrgUnit, UNIT_COLUMNS, tree.rows)
+            writer.write(UnitPlacement, PLACEMENT_COLUMNS, _placement_rows(tree.rows))
             phases["units"] = time.perf_counter() - started
 
             ctx = _Context(

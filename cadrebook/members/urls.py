@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cadrebook.members import views
+from cadrebook.members import unit_actions, views
 
 app_name = "members"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("transfers/<str:code>/", views.transfers, name="transfers"),
     path("register/<str:code>/", views.register, name="register"),
     path("lookup/sponsors/", views.sponsor_lookup, name="sponsor_lookup"),
+    path("units/<str:code>/<slug:name>/", unit_actions.unit_action, name="unit_action"),
 ]

@@ -113,10 +113,21 @@ class UnitIn(UnitFields):
 
 class UnitPatch(Schema):
     name: str = Field(..., min_length=1, max_length=255)
+    date: ApiDate | None = Field(None, description="From when the new name holds (audited)")
+    document: str = Field("", max_length=64, description="The deciding document")
+
+
+class DissolveIn(Schema):
+    date: ApiDate
+    document: str = Field("", max_length=64, description="The deciding document")
 
 
 class MoveIn(Schema):
     parent: str = Field(..., description="Code of the new unit above")
+    date: ApiDate = Field(
+        ..., description="From when the unit stands there; earlier dates keep the old shape"
+    )
+    document: str = Field("", max_length=64, description="The deciding document")
 
 
 class MergeIn(Schema):
@@ -158,16 +169,29 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
 
 @router.patch("/{code}", response=answers({200: UnitOut}), summary="Rename a unit")
 def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str, Any]:
-    unit = unit_rename(actor=request.user, unit=_managed(request, code), name=payload.name)
+    unit = unit_rename(
+        actor=request.user,
+        unit=_managed(request, code),
+        name=payload.name,
+        date=payload.date,
+        document=payload.document,
+    )
     return _out(unit, _parents(request, [unit]))
 
 
 @router.post("/{code}/move", response=answers({200: UnitOut}), summary="Move a unit under another")
 def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any]:
-    """The unit and its subtree; both it and the new parent must be the caller's to manage."""
+    """The unit and its subtree, from `date` on; both it and the new parent must be the
+    caller's to manage. Figures of earlier dates keep the old shape."""
     unit = _managed(request, code)
     parent = _managed(request, payload.parent)
-    moved = member_services.unit_move(actor=request.user, unit=unit, new_parent=parent)
+    moved = member_services.unit_move(
+        actor=request.user,
+        unit=unit,
+        new_parent=parent,
+        date=payload.date,
+        document=payload.document,
+    )
     moved.refresh_from_db()
     return _out(moved, _parents(request, [moved]))
 
@@ -183,3 +207,16 @@ def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, A
     )
     merged.refresh_from_db()
     return _out(merged, _parents(request, [merged]))
+
+
+@router.post("/{code}/dissolve", response=answers({200: UnitOut}), summary="Dissolve a unit")
+def dissolve_unit(request: HttpRequest, code: str, payload: DissolveIn) -> dict[str, Any]:
+    """Refused while the unit or a unit below it has active members, pending transfers or
+    active units below it; the unit stays readable for the years it existed."""
+    unit = member_services.unit_dissolve(
+        actor=request.user,
+        unit=_managed(request, code),
+        date=payload.date,
+        document=payload.document,
+    )
+    return _out(unit, _parents(request, [unit]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -78,3 +79,90 @@ class OrgUnit(MP_Node):
         paths = self.ancestor_paths()
         by_path = dict(OrgUnit.objects.filter(path__in=paths).values_list("path", "id"))
         return [by_path[p] for p in paths]
+
+
+# Columns of ancestor ids on placements and member periods; the tree may not be deeper
+# (settings.MAX_TREE_DEPTH).
+PLACEMENT_ANCESTOR_COLUMNS = 6
+
+
+def _ancestor_field(label: Any) -> models.ForeignKey[OrgUnit | None, OrgUnit | None]:
+    return models.ForeignKey(
+        OrgUnit,
+        verbose_name=label,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+
+class UnitPlacement(models.Model):
+    """Where a unit stood in the tree from `valid_from` (None: from its beginning) until
+    `valid_to` (None: still), with the ids of its ancestors then (itself at its own depth).
+
+    The treebeard tree is the current shape; placements are its history, so "the tree as of
+    D" is one range query. A dated move closes the open placement of every unit of the moved
+    subtree and opens a new one; nothing earlier is rewritten. Written only by
+    `cadrebook.orgs.services.unit_create` and `cadrebook.members.services.unit_move`.
+    """
+
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="placements",
+        db_index=False,
+    )
+    parent = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    depth = models.PositiveSmallIntegerField(_("depth"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    document = models.CharField(_("document"), max_length=64, blank=True)
+    anc1 = _ancestor_field(_("ancestor at depth 1"))
+    anc2 = _ancestor_field(_("ancestor at depth 2"))
+    anc3 = _ancestor_field(_("ancestor at depth 3"))
+    anc4 = _ancestor_field(_("ancestor at depth 4"))
+    anc5 = _ancestor_field(_("ancestor at depth 5"))
+    anc6 = _ancestor_field(_("ancestor at depth 6"))
+
+    class Meta:
+        verbose_name = _("unit placement")
+        verbose_name_plural = _("unit placements")
+        ordering = ["unit", "valid_from"]
+        indexes = [
+            models.Index(fields=["unit", "valid_from"], name="placement_unit_from"),
+            # The children of a unit on a date (the unit tree page, the statistics' children).
+            models.Index(fields=["parent", "valid_from"], name="placement_parent_from"),
+            # The units of a subtree on a date: one ancestor column, like the member periods.
+            *(
+                models.Index(fields=[f"anc{k}", "valid_from"], name=f"placement_anc{k}_from")
+                for k in range(1, PLACEMENT_ANCESTOR_COLUMNS + 1)
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_to__isnull=True)
+                | models.Q(valid_from__lt=models.F("valid_to")),
+                name="placement_from_before_to",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} under {self.parent_id} {self.valid_from}..{self.valid_to}"
+
+    @property
+    def ancestors(self) -> tuple[int, ...]:
+        ids = (getattr(self, f"anc{k}_id") for k in range(1, PLACEMENT_ANCESTOR_COLUMNS + 1))
+        return tuple(i for i in ids if i is not None)

@@ -15,6 +15,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import placement_row
 
 UNIT_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on"]
 UNSAFE_IN_CODES = "/\\?#%"
@@ -96,6 +97,8 @@ def unit_create(
         else:
             parent.refresh_from_db()
             unit = OrgUnit.objects.add_child(parent, fields)
+        # Its place in the tree from its beginning; a dated move closes it (members.services).
+        placement_row(unit.pk, unit.ancestor_ids(), None).save()
         audit_record(
             actor=actor,
             obj=unit,
@@ -107,8 +110,16 @@ def unit_create(
         return unit
 
 
-def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
-    """Give a unit a new name (the code stays)."""
+def unit_rename(
+    *,
+    actor: Any,
+    unit: OrgUnit,
+    name: str,
+    date: dt.date | None = None,
+    document: str = "",
+) -> OrgUnit:
+    """Give a unit a new name (the code stays). The date the name holds from and the deciding
+    document go into the audit entry, where the old name stays readable."""
     name = (name or "").strip()
     if not name:
         raise ServiceError("unit.name_missing", _("A unit needs a name."), field="name")
@@ -123,7 +134,7 @@ def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
             event_type="unit.renamed",
             unit=unit,
             before=before,
-            after=snapshot(unit, UNIT_FIELDS),
+            after={**snapshot(unit, UNIT_FIELDS), "date": date, "document": document},
         )
         return unit
 

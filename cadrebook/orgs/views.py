@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,6 +21,7 @@ from cadrebook.members.selectors import (
     unit_members,
 )
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import placed_under
 from cadrebook.orgs.selectors import breadcrumb, children_of, visible_roots
 from cadrebook.orgs.services import cells_below_minimum
 
@@ -52,6 +55,14 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "orgs/_children.html", {"rows": _rows(list(children_of(unit)))})
 
 
+def _as_of(text: str) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if 1900 <= day.year <= 2999 else None
+
+
 @login_required
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
@@ -59,6 +70,13 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     text = request.GET.get("q", "")
     sensitive = scope_for(request.user, "view_sensitive")
     members = unit_members(unit, status=status, text=text, id_scope=sensitive)
+    # The units below as the tree stood on a date (?as_of=YYYY-MM-DD): the tree has history.
+    as_of = _as_of(request.GET.get("as_of", ""))
+    children = (
+        list(OrgUnit.objects.filter(pk__in=placed_under(unit, as_of)).active_on(as_of))
+        if as_of
+        else list(children_of(unit))
+    )
     context = {
         "unit": unit,
         "crumbs": breadcrumb(unit, request.user),
@@ -67,13 +85,15 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "q": text,
         "status": status,
         "statuses": [("active", "")] + list(MemberStatus.choices),
-        "children": _rows(list(children_of(unit))),
+        "children": _rows(children),
+        "as_of": as_of,
         "can_audit": can(request.user, "audit", unit.path),
     }
     if request.headers.get("HX-Request"):
         return render(request, "orgs/_members.html", context)
     context["due"] = due_lists(unit, timezone.localdate())
     context["can_change"] = can(request.user, "change", unit.path)
+    context["can_manage"] = can(request.user, "manage_units", unit.path)
     template = "orgs/unit.html"
     return render(request, template, context)
 

@@ -33,7 +33,8 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
+from cadrebook.orgs.placements import Spans, load_spans, span_on
 from cadrebook.reports import deltas, figures, periods
 from cadrebook.reports.models import MovementCount, StatsBuild, StatsCellCount, StatsSnapshot
 from cadrebook.reports.selectors import PeriodSource, Source, below
@@ -91,7 +92,8 @@ def month_end(day: dt.date) -> dt.date:
 
 
 class _Tree:
-    """The unit tree in memory: ancestors of every unit and which units are aggregated."""
+    """The unit tree in memory, with its history: the ancestors of every unit on any date
+    (its placements) and which units are aggregated."""
 
     def __init__(self) -> None:
         rows = list(
@@ -105,11 +107,33 @@ class _Tree:
         self.ancestors: dict[int, list[int]] = {}
         for uid, path, *_rest in rows:
             self.ancestors[uid] = [by_path[path[:k]] for k in range(step, len(path) + 1, step)]
+        self.spans: Spans = load_spans(self.ancestors)
         self.aggregated = {r[0] for r in rows if r[3] > 0}
-        self.roots = [r[0] for r in rows if len(r[1]) == step]
+        # Every unit that ever stood at the top: periods are read by their first ancestor.
+        self.roots = sorted(
+            {r[0] for r in rows if len(r[1]) == step}
+            | {s.ancestors[0] for spans in self.spans.values() for s in spans if s.ancestors}
+        )
+        self.moved = any(len(spans) > 1 for spans in self.spans.values())
 
-    def aggregated_ancestors(self, unit_id: int) -> list[int]:
-        return [a for a in self.ancestors.get(unit_id, []) if a in self.aggregated]
+    def ancestors_on(self, unit_id: int, day: dt.date | str) -> list[int]:
+        """The root .. `unit_id` as the tree stood on `day`."""
+        spans = self.spans.get(unit_id, ())
+        if len(spans) > 1:
+            span = span_on(spans, _date(day))
+            if span is not None:
+                return list(span.ancestors)
+        return self.ancestors.get(unit_id, [])
+
+    def aggregated_ancestors(self, unit_id: int, day: dt.date | str) -> list[int]:
+        return [a for a in self.ancestors_on(unit_id, day) if a in self.aggregated]
+
+    def moves(self) -> Iterable[tuple[int, dt.date, list[int], list[int]]]:
+        """(unit, date, ancestors before, ancestors from the date) of every dated move."""
+        for uid, spans in self.spans.items():
+            for old, new in zip(spans, spans[1:], strict=False):
+                if new.valid_from is not None:
+                    yield uid, new.valid_from, list(old.ancestors), list(new.ancestors)
 
 
 def _member_figures(tree: _Tree, on: dt.date, rules: Ruleset) -> dict[int, dict[str, Any]]:
@@ -121,7 +145,7 @@ def _member_figures(tree: _Tree, on: dt.date, rules: Ruleset) -> dict[int, dict[
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(10_000):
             for unit_id, *dims, n in batch:
-                owners = tree.aggregated_ancestors(unit_id)
+                owners = tree.aggregated_ancestors(unit_id, on)
                 if owners:
                     status, exempt, gender, bracket, eth, edu, theory, card = dims
                     key = (status, bool(exempt), gender, bracket, eth, edu, theory, bool(card))
@@ -131,16 +155,19 @@ def _member_figures(tree: _Tree, on: dt.date, rules: Ruleset) -> dict[int, dict[
         m = figures.empty_members(rules)
         figures.add_member_rows(m, ((*k, n) for k, n in counter.items()), rules)
         own[parent] = m
-    return _roll_up(tree, own, lambda: figures.empty_members(rules))
+    return _roll_up(tree, own, lambda: figures.empty_members(rules), on)
 
 
 def _roll_up(
-    tree: _Tree, own: dict[int, dict[str, Any]], empty: Callable[[], dict[str, Any]]
+    tree: _Tree,
+    own: dict[int, dict[str, Any]],
+    empty: Callable[[], dict[str, Any]],
+    on: dt.date,
 ) -> dict[int, dict[str, Any]]:
-    """Add each aggregated unit's own counts into every aggregated unit above it."""
+    """Add each aggregated unit's own counts into every aggregated unit above it on `on`."""
     total = {uid: empty() for uid in tree.aggregated}
     for uid, counts in own.items():
-        for a in tree.aggregated_ancestors(uid):
+        for a in tree.aggregated_ancestors(uid, on):
             figures.merge_counts(total[a], counts)
     return total
 
@@ -164,7 +191,7 @@ def _unit_figures(
         if (founded is not None and founded > on) or (dissolved is not None and dissolved <= on):
             continue
         weak = kind in kinds and full.get(uid, 0) < minimum
-        for a in tree.aggregated_ancestors(uid):
+        for a in tree.aggregated_ancestors(uid, on):
             u = total[a]
             u["total"] += 1
             u["by_kind"][kind] = u["by_kind"].get(kind, 0) + 1
@@ -195,18 +222,31 @@ def _movement_counts(
             if a in daily:
                 days[(a, day, movement)] += n
 
+    one_day = dt.timedelta(days=1)
     for root in tree.roots:
         rows = periods.movement_rows(
             "anc1_id", root, first, last, "unit_id", by_day=True, pairs=True
         )
         for unit_id, day, movement, n in rows:
-            here = tree.aggregated_ancestors(unit_id)
-            if not movement.startswith("transfer_from:"):
-                add(here, _iso(day), movement, n)
+            iso = _iso(day)
+            here = tree.aggregated_ancestors(unit_id, iso)
+            if movement == "restructured":  # handed over with their unit: the tree on both sides
+                origin = tree.aggregated_ancestors(unit_id, _date(iso) - one_day)
+                add(set(here) - set(origin), iso, "restructured_in", n)
+                add(set(origin) - set(here), iso, "restructured_out", n)
                 continue
-            origin = tree.aggregated_ancestors(int(movement.split(":", 1)[1]))
-            add(set(here) - set(origin), _iso(day), "transferred_in", n)
-            add(set(origin) - set(here), _iso(day), "transferred_out", n)
+            if not movement.startswith("transfer_from:"):
+                add(here, iso, movement, n)
+                continue
+            origin = tree.aggregated_ancestors(int(movement.split(":", 1)[1]), _date(iso) - one_day)
+            add(set(here) - set(origin), iso, "transferred_in", n)
+            add(set(origin) - set(here), iso, "transferred_out", n)
+    for _uid, day, before, after in tree.moves():
+        if first <= day <= last:
+            old = {a for a in before if a in tree.aggregated}
+            new = {a for a in after if a in tree.aggregated}
+            add(new - old, day.isoformat(), "units_restructured_in", 1)
+            add(old - new, day.isoformat(), "units_restructured_out", 1)
     return months, days
 
 
@@ -228,13 +268,26 @@ def _daily_figures(
     full members crossed the minimum, and the day's movements."""
     wanted = set(daily)
     depth = max(len(tree.ancestors[u]) for u in daily)
-    key = "COALESCE(" + ", ".join(f"p.anc{k}_id" for k in range(depth, 0, -1)) + ")"
-    owners: dict[int, list[int]] = {}
+    # A period's rows are keyed by its own ancestors (those of its time: a move cuts
+    # periods, and the pieces on either side of it have different owners).
+    key = " || ',' || ".join(
+        f"COALESCE(CAST(p.anc{k}_id AS VARCHAR(20)), '')" for k in range(1, depth + 1)
+    )
+    owners: dict[str, list[int]] = {}
 
-    def owners_of(uid: int) -> list[int]:
-        if uid not in owners:
-            owners[uid] = [a for a in tree.ancestors.get(uid, []) if a in wanted]
-        return owners[uid]
+    def owners_of(ancestors: str) -> list[int]:
+        if ancestors not in owners:
+            ids = (int(a) for a in ancestors.split(",") if a)
+            owners[ancestors] = [a for a in ids if a in wanted]
+        return owners[ancestors]
+
+    def unit_owners(uid: int, day: dt.date) -> list[int]:
+        return [a for a in tree.ancestors_on(uid, day) if a in wanted]
+
+    moved_on: dict[dt.date, list[tuple[int, list[int], list[int]]]] = defaultdict(list)
+    for uid, day, old_line, new_line in tree.moves():
+        if first <= day <= last:
+            moved_on[day].append((uid, old_line, new_line))
 
     start = first - dt.timedelta(days=1)
     units, full = _unit_figures(tree, start, rules)
@@ -265,6 +318,21 @@ def _daily_figures(
         for today in batch:
             for owner_rows in _by_owner(rows.get(today, []), owners_of).items():
                 figures.add_member_rows(member_figures[owner_rows[0]], owner_rows[1], rules)
+            yesterday = today - dt.timedelta(days=1)
+            for uid, old_line, new_line in moved_on.get(today, []):
+                # The unit, as it stood yesterday, counts under its new owners from today.
+                was = counted(uid, yesterday, full.get(uid, 0))
+                if not was[0]:
+                    continue
+                kind = info[uid][0]
+                old = [a for a in old_line if a in wanted]
+                new = [a for a in new_line if a in wanted]
+                for owners_, step in ((old, -1), (new, 1)):
+                    for a in owners_:
+                        counts = unit_figures[a]
+                        counts["total"] += step
+                        counts["by_kind"][kind] = counts["by_kind"].get(kind, 0) + step
+                        counts["cells_below_minimum"] += step * int(was[1])
             changed = dict(full_rows.get(today.isoformat(), {}))
             for uid in founded_or_dissolved.get(today, []):
                 changed.setdefault(uid, 0)
@@ -275,7 +343,7 @@ def _daily_figures(
                 if before == after:
                     continue
                 kind = info[uid][0]
-                for a in owners_of(uid):
+                for a in unit_owners(uid, today):
                     counts = unit_figures[a]
                     step = int(after[0]) - int(before[0])
                     counts["total"] += step
@@ -310,7 +378,7 @@ def _daily_figures(
 
 
 def _by_owner(
-    rows: list[tuple[Any, ...]], owners_of: Callable[[int], list[int]]
+    rows: list[tuple[Any, ...]], owners_of: Callable[[str], list[int]]
 ) -> dict[int, list[tuple[Any, ...]]]:
     """Grouped member rows (key, *MemberRow) per daily unit above the key."""
     result: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
@@ -541,6 +609,11 @@ def rebuild_statistics(
     return build
 
 
+def _ever_below(unit: OrgUnit) -> Any:
+    """Ids of the units that ever stood directly below `unit` (a subquery)."""
+    return UnitPlacement.objects.filter(parent=unit).values("unit_id")
+
+
 class _CountingPeriodSource(PeriodSource):
     """The period table, remembering whether it was asked (for the `source` figure)."""
 
@@ -605,10 +678,11 @@ class AggregateSource:
         """SQL condition on `s.unit_id`: the unit itself, or its children (a path range)."""
         if not by_child:
             return "s.unit_id = %s", [unit.pk]
+        # Every unit that ever stood directly below (the tree has history); the callers
+        # read the children of their date among them.
         return (
-            f"s.unit_id IN (SELECT u.id FROM {periods.UNITS} u WHERE u.path > %s "
-            "AND u.path < %s AND u.depth = %s)",
-            [unit.path, unit.path + PATH_END, unit.depth + 1],
+            f"s.unit_id IN (SELECT c.unit_id FROM {periods.PLACEMENTS} c WHERE c.parent_id = %s)",
+            [unit.pk],
         )
 
     def _key_of(self, unit: OrgUnit, by_child: bool) -> deltas.KeyOf:
@@ -621,14 +695,18 @@ class AggregateSource:
         if not by_child:
             return [unit.pk] if unit.numchild else []
         return list(
-            OrgUnit.objects.filter(**below(unit), numchild__gt=0).values_list("id", flat=True)
+            OrgUnit.objects.filter(pk__in=_ever_below(unit), numchild__gt=0).values_list(
+                "id", flat=True
+            )
         )
 
     def _leaf_children(self, unit: OrgUnit) -> list[int]:
         """The children of `unit` with no units below them (the period table counts them)."""
         if unit.pk not in self._leaves:
             self._leaves[unit.pk] = list(
-                OrgUnit.objects.filter(**below(unit), numchild=0).values_list("id", flat=True)
+                OrgUnit.objects.filter(pk__in=_ever_below(unit), numchild=0).values_list(
+                    "id", flat=True
+                )
             )
         return self._leaves[unit.pk]
 
@@ -735,6 +813,9 @@ class AggregateSource:
         between it and `on` and for the cells whose full members changed in between."""
         self.fallback.asked = True
         lo, hi = sorted((base, on))
+        if UnitPlacement.objects.filter(valid_from__gt=lo, valid_from__lte=hi).exists():
+            # The tree was restructured in between: count the tree as it stood on `on`.
+            return self.fallback.units(unit, on, rules, by_child=by_child)
         sign = 1 if on > base else -1
         step = OrgUnit.steplen
         depth = unit.depth + 1 if by_child else unit.depth

@@ -29,7 +29,7 @@ from cadrebook.core.rules import Ruleset
 from cadrebook.members.lifecycle import EventData, State, apply_event, effective_events
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.services import _event_data
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.reports import figures
 
 # Audit events that change what the statistics count (views and exports do not).
@@ -129,6 +129,10 @@ def changes_since(build: Any, rules: Ruleset) -> Changes | None:
         + [s.unit_after for s in life.steps]
         if u is not None
     }
+    if UnitPlacement.objects.filter(unit_id__in=unit_ids, valid_from__isnull=False).exists():
+        # The correction groups units by the tree as it stands; a changed member in a unit
+        # that has moved may count on another line before the move: the period table answers.
+        return None
     changes.paths = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("id", "path"))
     return changes
 

@@ -61,6 +61,10 @@ def movement_label(key: str) -> str:
         "expelled": _("Expelled"),
         "deceased": _("Deceased"),
         "readmitted": _("Readmitted"),
+        "restructured_in": _("Handed over with their unit (in)"),
+        "restructured_out": _("Handed over with their unit (out)"),
+        "units_restructured_in": _("Units moved in"),
+        "units_restructured_out": _("Units moved out"),
     }
     return labels.get(key, key)
 

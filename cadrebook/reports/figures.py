@@ -28,6 +28,12 @@ MOVEMENTS = (
     "expelled",
     "deceased",
     "readmitted",
+    # Members handed over with their unit when the tree is restructured (a dated move), and
+    # the units moved: not transfers, so the transfer counts stay what members did.
+    "restructured_in",
+    "restructured_out",
+    "units_restructured_in",
+    "units_restructured_out",
 )
 # Scalar member figures whose year-over-year change is reported.
 MEMBER_COUNTS = ("total", "probationary", "full", "exempt", "full_with_card", "full_without_card")

@@ -14,15 +14,17 @@ from typing import Any
 from django.db import connection
 
 from cadrebook.core.rules import Ruleset
-from cadrebook.core.scoping import PATH_END
 from cadrebook.members.models import MemberEvent, MemberPeriod
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import PLACEMENT_ANCESTOR_COLUMNS, OrgUnit, UnitPlacement
+from cadrebook.orgs.placements import Span, load_spans, span_on
 from cadrebook.reports import figures
 
 PERIODS = MemberPeriod._meta.db_table
 EVENTS = MemberEvent._meta.db_table
 MEMBERS = "members_member"
 UNITS = OrgUnit._meta.db_table
+PLACEMENTS = UnitPlacement._meta.db_table
+ANCESTORS = PLACEMENT_ANCESTOR_COLUMNS
 
 # Grouped key -> counts, for the unit itself (key: its id) or its children (keys: their ids).
 Grouped = dict[int, dict[str, Any]]
@@ -158,19 +160,29 @@ def members_on(
     by_child: bool = False,
     only: list[int] | None = None,
 ) -> dict[dt.date, Grouped]:
-    """`members` on each of `dates`, in one round trip."""
-    group = f"p.anc{unit.depth + 1}_id" if by_child else f"p.anc{unit.depth}_id"
-    extra, extra_params = _only(group, only if by_child else None)
-    parts = [
-        member_rows_sql(
-            group, f"p.anc{unit.depth}_id = %s{extra}", [unit.pk, *extra_params], on, rules, tag=i
+    """`members` on each of `dates`, in one round trip. The unit's ancestor column is that
+    of its depth on each date (a unit moved up or down the tree stood elsewhere before)."""
+    spans = load_spans([unit.pk]).get(unit.pk, ())
+    parts = []
+    for i, on in enumerate(dates):
+        d = _depth(unit, spans, on)
+        group = f"p.anc{d + 1}_id" if by_child else f"p.anc{d}_id"
+        extra, extra_params = _only(group, only if by_child else None)
+        parts.append(
+            member_rows_sql(
+                group, f"p.anc{d}_id = %s{extra}", [unit.pk, *extra_params], on, rules, tag=i
+            )
         )
-        for i, on in enumerate(dates)
-    ]
     rows = _by_tag(
         _fetch(" UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps])
     )
     return {on: fold_member_rows(rows.get(i, []), rules) for i, on in enumerate(dates)}
+
+
+def _depth(unit: OrgUnit, spans: tuple[Span, ...], on: dt.date) -> int:
+    """The unit's depth on `on` by its placements (its depth now if it has none)."""
+    span = span_on(spans, on)
+    return len(span.ancestors) if span else unit.depth
 
 
 def fold_member_rows(rows: Iterable[tuple[Any, ...]], rules: Ruleset) -> Grouped:
@@ -310,11 +322,91 @@ def movement_rows_sql(
         "AND (p.valid_to IS NULL OR p.valid_to > %s) AND e.type = 'recognized' "
         f"AND {date} >= %s AND {date} <= %s AND {date} >= p.valid_from "
         f"AND (p.valid_to IS NULL OR {date} < p.valid_to) AND {valid} "
-        f"GROUP BY {keys}",
+        f"GROUP BY {keys} UNION ALL "
+        + _restructured_sql(anc, group, keep, by_day=by_day, pairs=pairs, ends=ends, tag=tag),
         [
             *(anc_id, *keep_params, date_from, date_to, *extra),
             *(anc_id, *keep_params, date_from, date_to, *extra),
             *(anc_id, *keep_params, date_to, date_from, date_from, date_to, *extra),
+            *(anc_id, *keep_params, date_from, date_to),
+            *(() if pairs else (anc_id, *keep_params, date_from, date_to)),
+        ],
+    )
+
+
+def _outside(key: str, other: str, columns: str = "anc") -> str:
+    """SQL: `key` is none of the ancestors of the row `other` (a restructuring moved it in or
+    out of `key`'s subtree)."""
+    ids = ", ".join(f"COALESCE({other}.{columns}{k}_id, 0)" for k in range(1, ANCESTORS + 1))
+    return f"{key} NOT IN ({ids})"
+
+
+def _restructured_sql(
+    anc: str, group: str, keep: str, *, by_day: bool, pairs: bool, ends: str, tag: int | None
+) -> str:
+    """Members handed over with their unit: a period cut by a move (the same member, unit,
+    status and exemption on both sides of the date) whose grouped unit differs across it.
+    With `pairs`, the cut periods whose ancestors changed at all, keyed by their unit, as
+    (unit, [day,] "restructured", count): the caller knows the tree on both sides."""
+    count = f"COUNT(*){_tag(tag)}"
+    same = (
+        "{o}.member_id = p.member_id AND {o}.unit_id = p.unit_id AND {o}.status = p.status "
+        "AND {o}.exempt = p.exempt"
+    )
+    keys = "1, 2, 3" if by_day else "1, 2"
+    if pairs:
+        changed = " OR ".join(
+            f"COALESCE(prev.anc{k}_id, 0) <> COALESCE(p.anc{k}_id, 0)"
+            for k in range(1, ANCESTORS + 1)
+        )
+        day = ", p.valid_from" if by_day else ""
+        return (
+            f"SELECT p.{group}{day}, 'restructured', {count} FROM {PERIODS} p "
+            f"JOIN {PERIODS} prev ON {same.format(o='prev')} AND prev.valid_to = p.valid_from "
+            f"WHERE p.{anc} = %s{keep} AND p.valid_from >= %s AND p.valid_from <= %s "
+            f"AND ({changed}) GROUP BY {keys}"
+        )
+    day_in = ", p.valid_from" if by_day else ""
+    day_out = ", p.valid_to" if by_day else ""
+    return (
+        f"SELECT p.{group}{day_in}, 'restructured_in', {count} FROM {PERIODS} p "
+        f"JOIN {PERIODS} prev ON {same.format(o='prev')} AND prev.valid_to = p.valid_from "
+        f"WHERE p.{anc} = %s{keep} AND p.valid_from >= %s AND p.valid_from <= %s "
+        f"AND {_outside('p.' + group, 'prev')} GROUP BY {keys} UNION ALL "
+        f"SELECT p.{group}{day_out}, 'restructured_out', {count} FROM {PERIODS} p "
+        f"JOIN {PERIODS} nxt ON {same.format(o='nxt')} AND nxt.valid_from = p.valid_to "
+        f"WHERE p.{anc} = %s{keep} AND {ends} >= %s AND {ends} <= %s "
+        f"AND {_outside('p.' + group, 'nxt')} GROUP BY {keys}"
+    )
+
+
+def unit_movement_rows_sql(
+    anc: str,
+    anc_id: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    group: str,
+    *,
+    only: list[int] | None = None,
+    tag: int | None = None,
+) -> tuple[str, list[Any]]:
+    """Units moved into or out of the subtree of the placements whose column `anc` is
+    `anc_id`, from `date_from` to `date_to` (both included), grouped by the placement's
+    column `group`: rows (key, "units_restructured_in" | "units_restructured_out", count)."""
+    keep, keep_params = _only(f"s.{group}", only)
+    count = f"COUNT(*){_tag(tag)}"
+    return (
+        f"SELECT s.{group}, 'units_restructured_in', {count} FROM {PLACEMENTS} s "
+        f"JOIN {PLACEMENTS} prev ON prev.unit_id = s.unit_id AND prev.valid_to = s.valid_from "
+        f"WHERE s.{anc} = %s{keep} AND s.valid_from >= %s AND s.valid_from <= %s "
+        f"AND {_outside('s.' + group, 'prev')} GROUP BY 1, 2 UNION ALL "
+        f"SELECT s.{group}, 'units_restructured_out', {count} FROM {PLACEMENTS} s "
+        f"JOIN {PLACEMENTS} nxt ON nxt.unit_id = s.unit_id AND nxt.valid_from = s.valid_to "
+        f"WHERE s.{anc} = %s{keep} AND s.valid_to >= %s AND s.valid_to <= %s "
+        f"AND {_outside('s.' + group, 'nxt')} GROUP BY 1, 2",
+        [
+            *(anc_id, *keep_params, date_from, date_to),
+            *(anc_id, *keep_params, date_from, date_to),
         ],
     )
 
@@ -347,68 +439,100 @@ def movements_in(
     corrections: bool | None = None,
     only: list[int] | None = None,
 ) -> dict[Window, dict[int, dict[str, int]]]:
-    """`movements` in each of `windows` (from, to), in one round trip."""
+    """`movements` in each of `windows` (from, to), in one round trip. A window the unit's
+    depth changed in (a move up or down the tree) is read in pieces, each by the ancestor
+    column of the depth of its days."""
     if corrections is None:
         corrections = corrections_exist()
-    d = unit.depth
-    group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
-    parts = [
-        movement_rows_sql(
-            f"anc{d}_id",
-            unit.pk,
-            date_from,
-            date_to,
-            group,
-            corrections=corrections,
-            only=only if by_child else None,
-            tag=i,
-        )
-        for i, (date_from, date_to) in enumerate(windows)
-    ]
+    spans = load_spans([unit.pk]).get(unit.pk, ())
+    parts = []
+    window_of: list[Window] = []
+    for window in windows:
+        for lo, hi, d in _depth_pieces(unit, spans, *window):
+            group = f"anc{d + 1}_id" if by_child else f"anc{d}_id"
+            keep = only if by_child else None
+            for sql_params in (
+                movement_rows_sql(
+                    f"anc{d}_id",
+                    unit.pk,
+                    lo,
+                    hi,
+                    group,
+                    corrections=corrections,
+                    only=keep,
+                    tag=len(window_of),
+                ),
+                unit_movement_rows_sql(
+                    f"anc{d}_id", unit.pk, lo, hi, group, only=keep, tag=len(window_of)
+                ),
+            ):
+                parts.append(sql_params)
+            window_of.append(window)
     rows = _by_tag(
         _fetch(" UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps])
     )
-    result: dict[Window, dict[int, dict[str, int]]] = {}
-    for i, window in enumerate(windows):
-        counts: dict[int, dict[str, int]] = {}
+    result: dict[Window, dict[int, dict[str, int]]] = {w: {} for w in windows}
+    for i, window in enumerate(window_of):
+        counts = result[window]
         for key, movement, n in rows.get(i, []):
             if key is not None:
                 counts.setdefault(key, figures.empty_movements())[movement] += n
-        result[window] = counts
     return result
+
+
+def _depth_pieces(
+    unit: OrgUnit, spans: tuple[Span, ...], date_from: dt.date, date_to: dt.date
+) -> list[tuple[dt.date, dt.date, int]]:
+    """[date_from, date_to] cut where the unit's depth changed: (from, to, depth)."""
+    if len(spans) <= 1:
+        return [(date_from, date_to, _depth(unit, spans, date_from))]
+    pieces: list[tuple[dt.date, dt.date, int]] = []
+    day = date_from
+    while day <= date_to:
+        d = _depth(unit, spans, day)
+        nxt = min(
+            (s.valid_from for s in spans if s.valid_from and day < s.valid_from <= date_to),
+            default=None,
+        )
+        end = nxt - dt.timedelta(days=1) if nxt else date_to
+        if pieces and pieces[-1][2] == d:
+            pieces[-1] = (pieces[-1][0], end, d)
+        else:
+            pieces.append((day, end, d))
+        day = end + dt.timedelta(days=1)
+    return pieces
 
 
 def units(unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False) -> Grouped:
     """Units of the subtree existing on `on`, by kind, and the member-holding ones with fewer
-    full members than the rule set's minimum."""
-    step = unit.steplen
-    depth = unit.depth + 1 if by_child else unit.depth
-    prefix = f"SUBSTR(u.path, 1, {step * depth})"
-    active = (
-        "(u.founded_on IS NULL OR u.founded_on <= %s) "
+    full members than the rule set's minimum: the placements in force on `on` (the tree as
+    it stood then) by the ancestor column of the unit's depth then."""
+    d = _depth(unit, load_spans([unit.pk]).get(unit.pk, ()), on)
+    group = f"s.anc{d + 1}_id" if by_child else f"s.anc{d}_id"
+    where = (
+        f"s.anc{d}_id = %s AND {group} IS NOT NULL "
+        "AND (s.valid_from IS NULL OR s.valid_from <= %s) AND (s.valid_to IS NULL OR s.valid_to > %s) "
+        "AND (u.founded_on IS NULL OR u.founded_on <= %s) "
         "AND (u.dissolved_on IS NULL OR u.dissolved_on > %s)"
     )
-    where = f"u.path >= %s AND u.path < %s AND LENGTH(u.path) >= {step * depth} AND {active}"
-    base = [unit.path, unit.path + PATH_END, on, on]
-    rows = _fetch(
-        f"SELECT {prefix}, u.kind, COUNT(*) FROM {UNITS} u WHERE {where} GROUP BY 1, 2", base
-    )
+    base = [unit.pk, on, on, on, on]
+    source = f"FROM {PLACEMENTS} s JOIN {UNITS} u ON u.id = s.unit_id"
+    rows = _fetch(f"SELECT {group}, u.kind, COUNT(*) {source} WHERE {where} GROUP BY 1, 2", base)
     kinds = rules.member_holding_kinds()
     minimum = rules.int("organization.cell_min_full_members")
     weak = _fetch(
-        f"SELECT {prefix}, COUNT(*) FROM {UNITS} u WHERE {where} "
+        f"SELECT {group}, COUNT(*) {source} WHERE {where} "
         f"AND u.kind IN ({', '.join(['%s'] * len(kinds))}) "
         f"AND (SELECT COUNT(*) FROM {PERIODS} p WHERE p.unit_id = u.id AND p.status = 'full' "
         "AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s)) < %s "
         "GROUP BY 1",
         [*base, *kinds, on, on, minimum],
     )
-    ids = dict(OrgUnit.objects.filter(path__in={r[0] for r in rows}).values_list("path", "id"))
     result: Grouped = {}
-    for path, kind, n in rows:
-        u = result.setdefault(ids[path], figures.empty_units())
+    for key, kind, n in rows:
+        u = result.setdefault(key, figures.empty_units())
         u["total"] += n
         u["by_kind"][kind] = u["by_kind"].get(kind, 0) + n
-    for path, n in weak:
-        result.setdefault(ids[path], figures.empty_units())["cells_below_minimum"] = n
+    for key, n in weak:
+        result.setdefault(key, figures.empty_units())["cells_below_minimum"] = n
     return {k: figures.tidy_units(v, rules) for k, v in result.items()}

@@ -14,6 +14,7 @@ from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.models import Target
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import ever_had_children, placed_under
 from cadrebook.reports import figures, periods
 
 # Event types whose movement has another name in the statistics.
@@ -107,7 +108,7 @@ class PeriodSource:
     def units(
         self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
     ) -> periods.Grouped:
-        if by_child or unit.numchild:
+        if by_child or unit.numchild or ever_had_children(unit):
             return periods.units(unit, on, rules, by_child=by_child)
         # A unit with nothing below it: itself, and whether it is short of full members.
         if not unit.is_active_on(on):
@@ -254,11 +255,10 @@ def below(unit: OrgUnit) -> dict[str, Any]:
 
 
 def child_units(unit: OrgUnit, on: dt.date) -> list[OrgUnit]:
-    """The units directly below `unit` that exist on `on`, by code."""
-    if not unit.numchild:
-        return []
+    """The units directly below `unit` that exist on `on`, by code, as the tree stood on
+    `on` (a unit moved away since is still a child for earlier dates)."""
     return list(
-        OrgUnit.objects.filter(**below(unit))
+        OrgUnit.objects.filter(pk__in=placed_under(unit, on))
         .active_on(on)
         .only("id", "path", "depth", "numchild", "code", "name", "kind")
         .order_by("code")

@@ -223,8 +223,14 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         ),
         (200, 200, 403, 404),
     ),
+    ("post", "/api/v1/units/{code}/dissolve"): (
+        lambda c, w: _json(c, "post", "/api/v1/units/K1B/dissolve", {"date": "2025-03-01"}),
+        (200, 200, 404, 404),  # the clerk's scope is K1 alone
+    ),
     ("post", "/api/v1/units/{code}/move"): (
-        lambda c, w: _json(c, "post", "/api/v1/units/K1/move", {"parent": "C1B"}),
+        lambda c, w: _json(
+            c, "post", "/api/v1/units/K1/move", {"parent": "C1B", "date": "2025-07-01"}
+        ),
         (200, 200, 403, 404),
     ),
 }

@@ -37,6 +37,7 @@ READ_ONLY_HELPERS = {
     "cadrebook.orgs.services.cells_below_minimum",
     "cadrebook.members.services.unit_check",
     "cadrebook.members.services.period_changes",
+    "cadrebook.members.services.stored_period",
     "cadrebook.evaluations.services.target_indicators",
     "cadrebook.evaluations.services.target_check",
 }
@@ -250,7 +251,9 @@ def _(c):
 
 @scenario(M + "unit_move")
 def _(c):
-    return lambda: ms.unit_move(actor=c.actor, unit=c.tree.K2, new_parent=c.tree.C1)
+    return lambda: ms.unit_move(
+        actor=c.actor, unit=c.tree.K2, new_parent=c.tree.C1, date=D(2025, 6, 1)
+    )
 
 
 @scenario(M + "unit_dissolve")
@@ -262,6 +265,13 @@ def _(c):
 def _(c):
     c.make_member(c.tree.K2, BIRTH, ADMITTED)
     return lambda: ms.unit_merge(actor=c.actor, unit=c.tree.K2, into=c.tree.K1, date=D(2025, 6, 1))
+
+
+@scenario(M + "units_merge")
+def _(c):
+    return lambda: ms.units_merge(
+        actor=c.actor, units=[c.tree.C1], into=c.tree.C2, date=D(2025, 6, 1)
+    )
 
 
 ORGS = "cadrebook.orgs.services."

@@ -44,7 +44,14 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
-from cadrebook.members.services import period_changes, unit_check
+from cadrebook.members.placing import place_periods
+from cadrebook.members.services import (
+    ANCESTOR_FIELDS,
+    StoredPeriod,
+    period_changes,
+    stored_period,
+    unit_check,
+)
 
 # "transferred" is the API's one-step official transfer: issued and accepted the same day.
 TRANSFERRED = "transferred"
@@ -335,15 +342,20 @@ class EventsImporter:
         report = self.ctx.report
         now, by = self.now, self.recorded_by
         member_ids = [current["id"] for current, _a, _s in plans]
-        stored: dict[int, list[tuple[int, int, str, bool, dt.date, dt.date | None]]] = defaultdict(
-            list
-        )
+        stored: dict[int, list[StoredPeriod]] = defaultdict(list)
         for i in range(0, len(member_ids), 900):
             qs = MemberPeriod.objects.filter(member_id__in=member_ids[i : i + 900]).values_list(
-                "member_id", "id", "unit_id", "status", "exempt", "valid_from", "valid_to"
+                "member_id",
+                "id",
+                "unit_id",
+                "status",
+                "exempt",
+                "valid_from",
+                "valid_to",
+                *ANCESTOR_FIELDS,
             )
             for r in qs:
-                stored[r[0]].append(r[1:])
+                stored[r[0]].append(stored_period(r[1:]))
         events: list[tuple[Any, ...]] = []
         periods: list[tuple[Any, ...]] = []
         closes: list[tuple[dt.date | None, int]] = []
@@ -375,9 +387,10 @@ class EventsImporter:
                         data.full_members,
                     )
                 )
-            new, closed, gone = period_changes(stored.get(member_id, []), state.periods)
-            for p in new:
-                anc = self._unit_by_id(p.unit_id).ancestors
+            spans = {p.unit_id: self._unit_by_id(p.unit_id).spans for p in state.periods}
+            wanted = place_periods(state.periods, spans)
+            new, closed, gone = period_changes(stored.get(member_id, []), wanted)
+            for p, anc in new:
                 periods.append(
                     (
                         member_id,

@@ -38,6 +38,7 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
+from cadrebook.members.placing import place_periods
 from cadrebook.members.selectors import full_member_counts, mask, recognition_decided_on
 from cadrebook.members.services import (
     PERSONAL_FIELDS,
@@ -784,8 +785,9 @@ class MembersImporter:
                             True,  # taken_over: implied by the file, decided before Cadrebook
                         )
                     )
-            for p in state.periods:
-                anc = self.ctx.units.by_id[p.unit_id].ancestors
+            by_id = self.ctx.units.by_id
+            spans = {p.unit_id: by_id[p.unit_id].spans for p in state.periods}
+            for p, anc in place_periods(state.periods, spans):
                 periods.append(
                     (
                         member_id,

@@ -2,9 +2,9 @@
 
 New units are created through `unit_create` (kind checked against the rule set under its
 parent, audited) in parent-before-child order; a unit with a `dissolved_on` date is dissolved
-through `unit_dissolve` once its children are in. A known unit may be renamed or dissolved by
-a row; a row that would change its kind, parent or founding date is refused — moving a unit is
-its own operation.
+through `unit_dissolve` once its children are in (and moved). A known unit may be renamed,
+moved (a new `parent_code` with its `moved_on` date, through `unit_move`) or dissolved by a
+row; a row that would change its kind or founding date is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.imports.pipeline import ImportContext, parsed_rows
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import UnitRow
-from cadrebook.members.services import unit_dissolve
+from cadrebook.members.services import unit_dissolve, unit_move
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import unit_create, unit_rename
 
@@ -181,10 +181,21 @@ class UnitsImporter:
         unit = OrgUnit.objects.get(pk=info.id)
         parent = OrgUnit.objects.get_parent(unit)
         parent_code = parent.code if parent else ""
-        conflicts: list[tuple[str, Any, Any]] = [
-            ("kind", row.kind, unit.kind),
-            ("parent_code", row.parent_code, parent_code),
-        ]
+        conflicts: list[tuple[str, Any, Any]] = [("kind", row.kind, unit.kind)]
+        moving = row.parent_code != parent_code
+        if moving and row.moved_on is None:
+            report.refuse(
+                number,
+                "parent_code",
+                row.parent_code,
+                "import.move_needs_date",
+                _(
+                    "The unit stands under %(recorded)s; to move it, give the date in "
+                    "moved_on (earlier dates keep the old parent)."
+                )
+                % {"recorded": parent_code or "—"},
+            )
+            return
         if row.founded_on is not None:
             conflicts.append(("founded_on", row.founded_on, unit.founded_on))
         if row.dissolved_on is not None and unit.dissolved_on is not None:
@@ -204,6 +215,10 @@ class UnitsImporter:
                 )
                 return
         changed = False
+        if moving:
+            if not self._move(number, row, unit):
+                return
+            changed = True
         if row.name != unit.name:
             with transaction.atomic():
                 unit_rename(actor=ctx.actor, unit=unit, name=row.name)
@@ -216,6 +231,36 @@ class UnitsImporter:
             report.rows_written += 1
         else:
             report.unchanged += 1
+
+    def _move(self, number: int, row: UnitRow, unit: OrgUnit) -> bool:
+        """Move `unit` under the row's parent from `moved_on`; False (refused) otherwise."""
+        assert row.moved_on is not None
+        ok, parent = self._parent(number, row)
+        if not ok:
+            return False
+        if parent is None:
+            self.ctx.report.refuse(
+                number,
+                "parent_code",
+                "",
+                "import.move_to_top",
+                _("A unit cannot be moved to the top of the tree."),
+            )
+            return False
+        try:
+            unit_move(
+                actor=self.ctx.actor,
+                unit=unit,
+                new_parent=parent,
+                date=row.moved_on,
+                document=row.document,
+            )
+        except ServiceError as exc:
+            column = {"parent": "parent_code", "date": "moved_on"}.get(exc.field or "", "code")
+            self.ctx.report.refuse_error(number, column, getattr(row, column, ""), exc)
+            return False
+        unit.refresh_from_db()
+        return True
 
 
 def _kind_error(ctx: ImportContext, kind: str) -> ServiceError:

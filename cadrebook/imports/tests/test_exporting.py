@@ -129,6 +129,23 @@ def test_units_export_lists_every_unit_parents_before_children(world):
     assert k1["kind"] == "cell" and k1["name"] == "Unit K1"
 
 
+def test_a_moved_unit_is_exported_with_the_date_and_document_of_its_move(world, actor):
+    from cadrebook.members import services as ms
+
+    ms.unit_move(
+        actor=actor,
+        unit=world.tree.G1,
+        new_parent=world.tree.C2,
+        date=dt.date(2025, 7, 1),
+        document="5-NQ/TU",
+    )
+    units = {u["code"]: u for u in by_column("units", run("units")[0])}
+    assert (units["G1"]["parent_code"], units["G1"]["moved_on"]) == ("C2", "2025-07-01")
+    assert units["G1"]["document"] == "5-NQ/TU"
+    assert units["K1"]["moved_on"] == "2025-07-01"  # its line changed with G1
+    assert units["C1"]["moved_on"] in ("", None)
+
+
 def test_a_subtree_export_still_names_the_parent_outside_it(world):
     rows, _ = run("units", unit=world.tree.G1)
     units = by_column("units", rows)

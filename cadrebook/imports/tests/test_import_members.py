@@ -345,3 +345,26 @@ def test_a_national_id_held_out_of_the_importers_sight_names_nobody_and_is_audit
     # The system (no --user) and those who may see the holder are told who it is.
     report = run("members", HEAD + FULL)
     assert f"cadrebook:{holder.pk}" in report.errors[0].message
+
+
+def test_a_member_imported_into_a_cell_moved_since_keeps_the_old_ancestors_before_the_move(
+    run, tree, actor
+):
+    from cadrebook.members import services as ms
+
+    ms.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=D(2025, 7, 1))
+    assert run("members", HEAD + FULL).ok
+    member = Member.objects.get(external_id="A1")
+    periods = list(member.periods.values_list("status", "valid_from", "valid_to", "anc2_id"))
+    assert periods == [
+        ("probationary", D(2020, 1, 10), D(2021, 1, 10), tree.C1.pk),
+        ("full", D(2021, 1, 10), D(2025, 7, 1), tree.C1.pk),
+        ("full", D(2025, 7, 1), None, tree.C2.pk),
+    ]
+    assert member in members_as_of(tree.C1, D(2024, 12, 31))
+    assert member in members_as_of(tree.C2, D(2025, 7, 1))
+    # The same file again finds the cut periods as it wrote them.
+    before = counts()
+    report = run("members", HEAD + FULL)
+    assert report.ok and report.created == 0
+    assert counts() == before

@@ -42,13 +42,56 @@ def test_importing_the_same_units_twice_changes_nothing(run):
     assert AuditEntry.objects.count() == audit
 
 
-def test_a_new_name_renames_the_unit_and_a_new_parent_is_refused(run):
+def test_a_new_name_renames_the_unit_and_a_new_parent_without_a_date_is_refused(run):
     run("units", UNITS)
     renamed = run("units", UNITS.replace("Chi bộ 2", "Chi bộ Hai"))
     assert renamed.updated == 1
     assert OrgUnit.objects.get(code="K2").name == "Chi bộ Hai"
     moved = run("units", UNITS.replace("K2,Chi bộ 2,cell,G1", "K2,Chi bộ 2,cell,C1"))
-    assert [(e.column, e.code) for e in moved.errors] == [("parent_code", "import.history_change")]
+    assert [(e.column, e.code) for e in moved.errors] == [("parent_code", "import.move_needs_date")]
+
+
+MERGE = """code,name,kind,parent_code,founded_on,dissolved_on,moved_on,document
+C2,Xã 2,commune_committee,P,2025-07-01,,,
+G1,Đảng bộ cơ sở 1,grassroots_committee,C2,1996-01-01,,2025-07-01,5-NQ/TU
+C1,Xã 1,commune_committee,P,1995-01-01,2025-07-01,,
+"""
+
+
+def test_a_dated_parent_change_moves_the_unit_and_a_merge_dissolves_the_old_one(
+    run, actor, make_member
+):
+    from cadrebook.members.selectors import members_as_of
+    from cadrebook.orgs.placements import ancestors_on
+
+    run("units", UNITS)
+    c1, g1 = OrgUnit.objects.get(code="C1"), OrgUnit.objects.get(code="G1")
+    member = make_member(OrgUnit.objects.get(code="K1"), D(1990, 1, 1), D(2020, 1, 10))
+    report = run("units", MERGE)
+    assert report.ok, report.errors
+    assert (report.created, report.updated) == (1, 2)
+    c1.refresh_from_db(), g1.refresh_from_db()
+    c2 = OrgUnit.objects.get(code="C2")
+    assert OrgUnit.objects.get_parent(g1) == c2 and c1.dissolved_on == D(2025, 7, 1)
+    assert ancestors_on(g1, D(2025, 6, 30))[1] == c1.pk
+    assert member in members_as_of(c1, D(2025, 6, 30))
+    assert member in members_as_of(c2, D(2025, 7, 1))
+    entry = AuditEntry.objects.get(event_type="unit.moved")
+    assert entry.after == {"parent": "C2", "date": "2025-07-01", "document": "5-NQ/TU"}
+    again = run("units", MERGE)
+    assert again.ok and again.unchanged == 3
+
+
+def test_a_dated_move_the_tree_refuses_is_refused_with_the_service_s_reason(run):
+    run("units", UNITS)
+    report = run(
+        "units",
+        "code,name,kind,parent_code,moved_on\nK2,Chi bộ 2,cell,P,2025-07-01\n",
+    )
+    assert [(e.column, e.code) for e in report.errors] == [
+        ("parent_code", "unit.parent_kind_not_allowed")
+    ]
+    assert OrgUnit.objects.get_parent(OrgUnit.objects.get(code="K2")).code == "G1"
 
 
 def test_a_kind_the_rule_set_does_not_allow_under_the_parent_is_refused_with_its_source(run):
@@ -236,3 +279,26 @@ def test_a_target_year_in_khmer_digits_is_read(run, tree):
     report = run("targets", "unit_code,year,indicator,target\nP,២០២៤,admissions,៨២០\n")
     assert report.ok, report.errors
     assert Target.objects.get().target == 820
+
+
+def test_events_imported_after_a_move_cut_the_periods_at_the_move_and_import_twice_alike(
+    run, tree, people, actor
+):
+    from cadrebook.members import services as ms
+
+    ms.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=D(2021, 1, 1))
+    assert run("events", EVENTS).ok
+    a1 = Member.objects.get(external_id="A1")
+    rows = list(a1.periods.order_by("valid_from").values_list("valid_from", "valid_to", "anc2_id"))
+    assert rows == [
+        (D(2020, 1, 10), D(2021, 1, 1), tree.C1.pk),
+        (D(2021, 1, 1), D(2021, 1, 10), tree.C2.pk),
+        (D(2021, 1, 10), D(2022, 3, 1), tree.C2.pk),
+        (D(2022, 3, 1), None, tree.C2.pk),
+    ]
+    before = (MemberEvent.objects.count(), MemberPeriod.objects.count())
+    more = "external_id,type,date\nA2,exemption_ended,2022-01-01\n"
+    assert run("events", more).ok
+    assert a1.periods.count() == 4
+    assert run("events", EVENTS).ok
+    assert MemberEvent.objects.count() == before[0] + 1

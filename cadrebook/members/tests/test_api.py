@@ -303,7 +303,7 @@ def test_a_script_builds_moves_and_merges_units_within_its_subtree(api):
     )
     r = c.patch("/api/v1/units/K3", {"name": "Chi bộ Ba Mới"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["name"] == "Chi bộ Ba Mới"
-    r = post("/api/v1/units/K2/move", {"parent": "P1.C2"})
+    r = post("/api/v1/units/K2/move", {"parent": "P1.C2", "date": "2025-07-01"})
     assert r.status_code == 200 and r.json()["parent"] == "P1.C2"
     r = post(
         "/api/v1/units/K2/merge", {"into": "K3", "date": TODAY.isoformat(), "document": "5-QĐ"}
@@ -347,6 +347,7 @@ def test_a_national_id_held_in_another_province_is_refused_without_naming_the_ho
         full_name="Vũ Văn Giữ",
         gender="male",
         national_id="079090000077",
+        taken_over=True,
     )
     binh = api["people"]["Trần Văn Bình"]
     patch = {"version": Member.objects.get(pk=binh.pk).version, "national_id": "079090000077"}
@@ -378,3 +379,45 @@ def test_a_national_id_held_in_another_province_is_refused_without_naming_the_ho
     # The holder's administrators find the attempts in their audit log; the clerk does not.
     theirs = c["outsider"].get("/api/v1/audit").json()["items"]
     assert sum(e["event_type"] == "member.national_id_clash" for e in theirs) == 2
+
+
+def test_a_dated_move_through_the_api_keeps_the_old_shape_for_earlier_dates(api):
+    from cadrebook.orgs.models import OrgUnit
+    from cadrebook.orgs.placements import ancestors_on
+
+    organizer = get_user_model().objects.create_user(username="org")
+    p1 = OrgUnit.objects.get(code="P1")
+    role_grant(actor=None, user=organizer, role=Role.ORGANIZER, unit=p1)
+    _t, raw = token_create(actor=None, user=organizer, name="builder")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    post = lambda url, data: c.post(url, data, content_type="application/json")  # noqa: E731
+    r = post(
+        "/api/v1/units",
+        {"code": "P1.C2", "name": "Xã Hai", "kind": "commune_committee", "parent": "P1"},
+    )
+    assert r.status_code == 201
+    cell = OrgUnit.objects.filter(path__startswith=p1.path, kind="grassroots_cell").first()
+    old_parent = OrgUnit.objects.get_parent(cell)
+    r = post(f"/api/v1/units/{cell.code}/move", {"parent": "P1.C2"})
+    assert r.status_code == 422  # a move needs its date
+    r = post(
+        f"/api/v1/units/{cell.code}/move",
+        {"parent": "P1.C2", "date": "2025-07-01", "document": "9-QĐ/TU"},
+    )
+    assert r.status_code == 200 and r.json()["parent"] == "P1.C2"
+    cell.refresh_from_db()
+    assert ancestors_on(cell, dt.date(2025, 6, 30))[-2] == old_parent.pk
+    assert OrgUnit.objects.get_parent(cell).code == "P1.C2"
+    r = post(f"/api/v1/units/{cell.code}/move", {"parent": old_parent.code, "date": "2025-01-01"})
+    assert r.status_code == 422 and r.json()["code"] == "unit.move_before_history"
+    r = c.patch(
+        "/api/v1/units/P1.C2",
+        {"name": "Xã Hai Mới", "date": "2025-08-01", "document": "10-QĐ/TU"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200
+    renamed = AuditEntry.objects.filter(event_type="unit.renamed").latest("pk")
+    assert renamed.before["name"] == "Xã Hai"
+    assert (renamed.after["date"], renamed.after["document"]) == ("2025-08-01", "10-QĐ/TU")
+    r = post("/api/v1/units/P1.C2/dissolve", {"date": "2025-09-01"})
+    assert r.status_code == 422 and r.json()["code"] == "unit.has_members"

@@ -217,7 +217,7 @@ def test_a_decision_can_be_recorded_with_the_keyboard_alone(live_server, page, c
     page.wait_for_selector("#id_reason")
     page.focus("#id_date")
     typed = {"id_document": "3-QĐ/CB", "id_reason": "health"}
-    for _ in range(6):  # through the fields in their order, to the button
+    for _ in range(10):  # through the fields in their order, to the button
         page.keyboard.press("Tab")
         focused = page.evaluate(
             "document.activeElement.id || document.activeElement.dataset.testid"

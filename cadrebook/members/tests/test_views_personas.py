@@ -255,7 +255,7 @@ def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_unit_search(client,
 
 def test_a_viewer_cannot_confirm_a_masked_national_id_in_the_sponsor_lookup(client, world):
     an = world["people"]["Nguyễn Văn An"]
-    ms.member_recognize(actor=None, member=an, date=dt.date(2021, 2, 1))
+    ms.member_recognize(actor=None, member=an, date=dt.date(2021, 2, 1), taken_over=True)
     url = reverse("members:sponsor_lookup")
     viewer = _client(client, world["users"]["viewer"])
     assert f"#{an.pk}" not in viewer.get(url, {"q": an.national_id}).content.decode()
@@ -297,6 +297,7 @@ def test_a_clerk_is_not_told_who_holds_a_national_id_out_of_their_sight_and_the_
         full_name="Vũ Văn Giữ",
         gender="male",
         national_id="079090000077",
+        taken_over=True,
     )
     clerk = _client(client, world["users"]["clerk"])
     an = world["people"]["Nguyễn Văn An"]

@@ -13,7 +13,8 @@ from cadrebook.members import services as ms
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.models import ANCESTOR_COLUMNS, Member, MemberEvent, MemberPeriod
 from cadrebook.members.selectors import members_as_of
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
+from cadrebook.orgs.placements import ancestors_on, depth_on
 from cadrebook.orgs.services import cells_below_minimum, unit_create, unit_rename
 
 D = dt.date
@@ -182,22 +183,42 @@ def _anc_snapshot() -> dict[int, list[int | None]]:
     return {p.pk: _anc(p) for p in MemberPeriod.objects.all()}
 
 
+MOVED_ON = D(2025, 7, 1)
+
+
 def _subtree_ids(unit: OrgUnit) -> set[int]:
     unit.refresh_from_db()
     return set(OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
 
 
-def _assert_move_rewrote_ancestors(unit, before):
+def _rows() -> set[tuple]:
+    return {
+        (p.member_id, p.unit_id, p.status, p.exempt, p.valid_from, p.valid_to, *_anc(p))
+        for p in MemberPeriod.objects.all()
+    }
+
+
+def _assert_move_cut_periods(unit, before, old_anc, day=MOVED_ON):
+    """Every period of the moved subtree running on `day` is cut there: before it the old
+    ancestors, from it the new ones; every other period is as it was."""
     moved = _subtree_ids(unit)
-    rewritten = 0
+    cut = 0
     for period in MemberPeriod.objects.all():
-        if period.unit_id in moved:
+        if period.unit_id not in moved or (period.valid_to and period.valid_to <= day):
+            if period.valid_from < day:
+                assert _anc(period) == old_anc[period.unit_id], period
+        if period.unit_id in moved and period.valid_from >= day:
             assert _anc(period) == _expected_anc(period.unit_id), period
-            rewritten += 1
-        else:
-            assert _anc(period) == before[period.pk], period
-            assert _anc(period) == _expected_anc(period.unit_id), period
-    assert rewritten
+            cut += 1
+    assert cut
+    before_day = {r for r in before if r[4] < day}
+    after_day = {r for r in _rows() if r[4] < day}
+    # Before the move every stretch is the same, only cut at the move date.
+    assert {r[:4] + r[6:] for r in before_day} == {r[:4] + r[6:] for r in after_day}
+
+
+def _old_ancestors() -> dict[int, list[int | None]]:
+    return {u.pk: _expected_anc(u.pk) for u in OrgUnit.objects.all()}
 
 
 @pytest.fixture
@@ -218,71 +239,119 @@ def test_every_period_starts_with_the_ancestors_of_its_unit(populated):
         assert _anc(period) == _expected_anc(period.unit_id)
 
 
-def test_moving_a_grassroots_committee_to_another_commune_rewrites_its_periods(actor, populated):
+def test_every_unit_has_one_open_placement_from_its_beginning(populated):
+    for unit in OrgUnit.objects.all():
+        (placement,) = UnitPlacement.objects.filter(unit=unit)
+        assert placement.valid_from is None and placement.valid_to is None
+        assert list(placement.ancestors) == unit.ancestor_ids()
+
+
+def test_a_dated_move_cuts_the_periods_of_the_subtree_at_its_date(actor, populated):
     t = populated
-    before = _anc_snapshot()
-    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2)
+    before, old = _rows(), _old_ancestors()
+    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2, date=MOVED_ON, document="12-QĐ/TU")
     t.G1.refresh_from_db()
-    assert t.G1.get_parent() == t.C2
-    _assert_move_rewrote_ancestors(t.G1, before)
-    k1_period = MemberPeriod.objects.filter(unit=t.K1).first()
-    assert _anc(k1_period)[:4] == [t.P.pk, t.C2.pk, t.G1.pk, t.K1.pk]
+    assert OrgUnit.objects.get_parent(t.G1) == t.C2
+    _assert_move_cut_periods(t.G1, before, old)
+    k1_open = MemberPeriod.objects.get(unit=t.K1, valid_to__isnull=True)
+    assert _anc(k1_open)[:4] == [t.P.pk, t.C2.pk, t.G1.pk, t.K1.pk]
+    assert k1_open.valid_from == MOVED_ON
+    k1_before = MemberPeriod.objects.get(unit=t.K1, valid_to=MOVED_ON)
+    assert _anc(k1_before)[:4] == [t.P.pk, t.C1.pk, t.G1.pk, t.K1.pk]
 
 
-def test_moving_a_cell_up_directly_under_a_commune_clears_the_deeper_column(actor, populated):
+def test_a_move_is_placed_in_the_tree_history_of_every_unit_below(actor, populated):
     t = populated
-    before = _anc_snapshot()
-    ms.unit_move(actor=actor, unit=t.K1, new_parent=t.C2)
+    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2, date=MOVED_ON, document="12-QĐ/TU")
+    for unit in (t.G1, t.K1, t.K2):
+        old, new = UnitPlacement.objects.filter(unit=unit).order_by("id")
+        assert (old.valid_from, old.valid_to) == (None, MOVED_ON)
+        assert (new.valid_from, new.valid_to, new.document) == (MOVED_ON, None, "12-QĐ/TU")
+        assert t.C1.pk in old.ancestors and t.C2.pk in new.ancestors
+    assert ancestors_on(t.K1, D(2025, 6, 30)) == (t.P.pk, t.C1.pk, t.G1.pk, t.K1.pk)
+    assert ancestors_on(t.K1, MOVED_ON) == (t.P.pk, t.C2.pk, t.G1.pk, t.K1.pk)
+    entry = AuditEntry.objects.get(event_type="unit.moved")
+    assert entry.before == {"parent": "C1"}
+    assert entry.after == {"parent": "C2", "date": "2025-07-01", "document": "12-QĐ/TU"}
+
+
+def test_moving_a_cell_up_directly_under_a_commune_clears_the_deeper_column_from_the_date(
+    actor, populated
+):
+    t = populated
+    before, old = _rows(), _old_ancestors()
+    ms.unit_move(actor=actor, unit=t.K1, new_parent=t.C2, date=MOVED_ON)
     t.K1.refresh_from_db()
     assert t.K1.depth == 3
-    _assert_move_rewrote_ancestors(t.K1, before)
-    for period in MemberPeriod.objects.filter(unit=t.K1):
+    _assert_move_cut_periods(t.K1, before, old)
+    for period in MemberPeriod.objects.filter(unit=t.K1, valid_from__gte=MOVED_ON):
         assert _anc(period) == [t.P.pk, t.C2.pk, t.K1.pk, None, None, None]
+    assert depth_on(t.K1, D(2024, 12, 31)) == 4 and depth_on(t.K1, MOVED_ON) == 3
 
 
-def test_moving_a_grassroots_committee_up_under_the_province_shifts_its_cells(actor, populated):
-    t = populated
-    before = _anc_snapshot()
-    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.P)
-    _assert_move_rewrote_ancestors(t.G1, before)
-    for period in MemberPeriod.objects.filter(unit=t.K2):
-        assert _anc(period) == [t.P.pk, t.G1.pk, t.K2.pk, None, None, None]
-
-
-def test_moving_a_cell_down_under_a_grassroots_committee_adds_a_level(
+def test_moving_a_cell_down_under_a_grassroots_committee_adds_a_level_from_the_date(
     actor, populated, make_member
 ):
     t = populated
     k3 = unit_create(actor=actor, code="K3", name="Cell 3", kind="cell", parent=t.C1)
     make_member(k3, BIRTH, D(2022, 1, 10), recognized=True)
-    before = _anc_snapshot()
-    ms.unit_move(actor=actor, unit=k3, new_parent=t.G1)
+    before, old = _rows(), _old_ancestors()
+    ms.unit_move(actor=actor, unit=k3, new_parent=t.G1, date=MOVED_ON)
     k3.refresh_from_db()
     assert k3.depth == 4
-    _assert_move_rewrote_ancestors(k3, before)
-    for period in MemberPeriod.objects.filter(unit=k3):
+    _assert_move_cut_periods(k3, before, old)
+    for period in MemberPeriod.objects.filter(unit=k3, valid_from__gte=MOVED_ON):
         assert _anc(period) == [t.P.pk, t.C1.pk, t.G1.pk, k3.pk, None, None]
 
 
-def test_after_a_move_the_subtree_counts_in_its_new_commune(actor, populated):
+def test_a_move_leaves_the_members_of_every_earlier_date_where_they_were(actor, populated):
     t = populated
-    day = D(2024, 1, 1)
-    c1_before = set(members_as_of(t.C1, day))
+    day = D(2024, 12, 31)
+    c1_before, c2_before = set(members_as_of(t.C1, day)), set(members_as_of(t.C2, day))
     assert c1_before
-    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2)
-    t.C1.refresh_from_db()
-    t.C2.refresh_from_db()
-    assert not members_as_of(t.C1, day).exists()
-    assert c1_before <= set(members_as_of(t.C2, day))
+    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2, date=MOVED_ON)
+    assert set(members_as_of(t.C1, day)) == c1_before
+    assert set(members_as_of(t.C2, day)) == c2_before
+    after = D(2025, 7, 1)
+    assert not members_as_of(t.C1, after).exists()
+    assert c1_before <= set(members_as_of(t.C2, after))
 
 
-def test_events_after_a_move_get_the_new_ancestors(actor, populated):
+def test_a_member_s_next_event_keeps_the_periods_a_move_cut(actor, populated):
     t = populated
-    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2)
+    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2, date=MOVED_ON)
+    member = Member.objects.filter(unit=t.K1, status=MemberStatus.FULL).first()
+    cut = set(
+        MemberPeriod.objects.filter(member=member, valid_to=MOVED_ON).values_list("pk", flat=True)
+    )
+    assert cut
+    ms.member_exempt(actor=actor, member=member, date=D(2025, 9, 1), reason="health")
+    assert (
+        set(
+            MemberPeriod.objects.filter(member=member, valid_to=MOVED_ON).values_list(
+                "pk", flat=True
+            )
+        )
+        == cut
+    )
+    rows = MemberPeriod.objects.filter(member=member).order_by("valid_from")
+    assert [(p.valid_to, p.exempt, p.anc2_id) for p in rows][-3:] == [
+        (MOVED_ON, False, t.C1.pk),
+        (D(2025, 9, 1), False, t.C2.pk),
+        (None, True, t.C2.pk),
+    ]
+
+
+def test_events_dated_before_a_move_get_the_ancestors_of_their_time(actor, populated):
+    t = populated
+    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2, date=MOVED_ON)
     member = Member.objects.filter(unit=t.GC, status=MemberStatus.FULL).first()
     ms.member_transfer(actor=actor, member=member, date=D(2025, 2, 3), to_unit=t.K1)
-    period = MemberPeriod.objects.get(member=member, valid_to__isnull=True)
-    assert _anc(period) == [t.P.pk, t.C2.pk, t.G1.pk, t.K1.pk, None, None]
+    rows = list(MemberPeriod.objects.filter(member=member, unit=t.K1).order_by("valid_from"))
+    assert [(p.valid_from, p.valid_to, p.anc2_id) for p in rows] == [
+        (D(2025, 2, 3), MOVED_ON, t.C1.pk),
+        (MOVED_ON, None, t.C2.pk),
+    ]
 
 
 def test_moving_a_unit_under_a_kind_the_rule_set_forbids_is_refused(actor, populated):
@@ -290,17 +359,18 @@ def test_moving_a_unit_under_a_kind_the_rule_set_forbids_is_refused(actor, popul
     before = _anc_snapshot()
     path = t.K1.path
     with pytest.raises(RuleViolation) as info:
-        ms.unit_move(actor=actor, unit=t.K1, new_parent=t.P)
+        ms.unit_move(actor=actor, unit=t.K1, new_parent=t.P, date=MOVED_ON)
     assert info.value.code == "unit.parent_kind_not_allowed"
     t.K1.refresh_from_db()
     assert t.K1.path == path
     assert _anc_snapshot() == before
+    assert UnitPlacement.objects.filter(valid_from__isnull=False).count() == 0
 
 
 def test_moving_a_unit_into_its_own_subtree_is_refused(actor, populated):
     t = populated
     with pytest.raises(ServiceError) as info:
-        ms.unit_move(actor=actor, unit=t.G1, new_parent=t.K1)
+        ms.unit_move(actor=actor, unit=t.G1, new_parent=t.K1, date=MOVED_ON)
     assert info.value.code == "unit.move_into_itself"
 
 
@@ -308,7 +378,7 @@ def test_a_move_that_would_make_the_tree_too_deep_is_refused(actor, tree, settin
     k3 = unit_create(actor=actor, code="K3", name="Cell 3", kind="cell", parent=tree.C1)
     settings.MAX_TREE_DEPTH = 3
     with pytest.raises(ServiceError) as info:
-        ms.unit_move(actor=actor, unit=k3, new_parent=tree.G1)
+        ms.unit_move(actor=actor, unit=k3, new_parent=tree.G1, date=MOVED_ON)
     assert info.value.code == "unit.too_deep"
 
 
@@ -317,10 +387,26 @@ def test_moving_a_unit_under_a_dissolved_unit_is_refused(actor, tree):
     ms.unit_dissolve(actor=actor, unit=tree.C2, date=D(2025, 1, 1))
     k3 = unit_create(actor=actor, code="K3", name="Cell 3", kind="cell", parent=tree.C1)
     with pytest.raises(ServiceError) as info:
-        ms.unit_move(actor=actor, unit=k3, new_parent=tree.C2)
+        ms.unit_move(actor=actor, unit=k3, new_parent=tree.C2, date=MOVED_ON)
     assert info.value.code == "unit.parent_dissolved"
     k3.refresh_from_db()
-    assert k3.get_parent() == tree.C1
+    assert OrgUnit.objects.get_parent(k3) == tree.C1
+
+
+def test_a_move_dated_before_the_last_change_of_the_subtree_is_refused(actor, populated):
+    t = populated
+    ms.unit_move(actor=actor, unit=t.G1, new_parent=t.C2, date=MOVED_ON)
+    before = _rows()
+    with pytest.raises(ServiceError) as info:
+        ms.unit_move(actor=actor, unit=t.K1, new_parent=t.C1, date=D(2025, 3, 1))
+    assert info.value.code == "unit.move_before_history"
+    assert _rows() == before
+
+
+def test_a_move_in_the_future_is_refused(actor, populated):
+    with pytest.raises(ServiceError) as info:
+        ms.unit_move(actor=actor, unit=populated.G1, new_parent=populated.C2, date=D(2999, 1, 1))
+    assert info.value.code == "event.in_future"
 
 
 # unit_merge -------------------------------------------------------------------------------
@@ -421,10 +507,54 @@ def test_merging_into_a_unit_that_holds_no_members_is_refused_and_changes_nothin
     assert tree.K2.dissolved_on is None
 
 
-def test_merging_a_unit_with_active_units_below_it_is_refused(actor, tree):
+def test_merging_a_unit_whose_units_below_cannot_stand_under_the_other_changes_nothing(
+    actor, populated
+):
+    t = populated
+    before = _rows()
+    with pytest.raises(RuleViolation) as info:
+        ms.unit_merge(actor=actor, unit=t.G1, into=t.GC, date=D(2025, 6, 1))
+    assert info.value.code == "unit.parent_kind_not_allowed"
+    assert _rows() == before
+    t.G1.refresh_from_db()
+    assert t.G1.dissolved_on is None
+    assert not UnitPlacement.objects.filter(valid_from__isnull=False).exists()
+
+
+def test_merging_a_commune_moves_its_units_below_with_their_members_not_transfers(actor, populated):
+    t = populated
+    events = MemberEvent.objects.count()
+    c1_2024 = set(members_as_of(t.C1, D(2024, 12, 31)))
+    ms.unit_merge(actor=actor, unit=t.C1, into=t.C2, date=MOVED_ON, document="3-NQ/TU")
+    t.C1.refresh_from_db()
+    t.G1.refresh_from_db()
+    assert t.C1.dissolved_on == MOVED_ON
+    assert OrgUnit.objects.get_parent(t.G1) == t.C2
+    assert MemberEvent.objects.count() == events  # handed over, not transferred
+    assert set(members_as_of(t.C1, D(2024, 12, 31))) == c1_2024
+    assert c1_2024 <= set(members_as_of(t.C2, MOVED_ON))
+    assert not members_as_of(t.C1, MOVED_ON).exists()
+
+
+def test_several_units_merge_into_a_new_one_in_one_step(actor, populated):
+    t = populated
+    new = unit_create(
+        actor=actor, code="C3", name="Commune 3", kind="commune_committee", parent=t.P
+    )
+    ms.units_merge(actor=actor, units=[t.C1, t.C2], into=new, date=MOVED_ON, document="4-NQ")
+    for unit in (t.C1, t.C2):
+        unit.refresh_from_db()
+        assert unit.dissolved_on == MOVED_ON
+    assert set(OrgUnit.objects.filter(depth=3).values_list("code", flat=True)) == {"G1", "GC"}
+    assert all(OrgUnit.objects.get_parent(u) == new for u in OrgUnit.objects.filter(depth=3))
+    entry = AuditEntry.objects.get(event_type="unit.merged")
+    assert entry.after["merged"] == ["C1", "C2"]
+
+
+def test_a_merge_that_names_a_unit_twice_is_refused(actor, tree):
     with pytest.raises(ServiceError) as info:
-        ms.unit_merge(actor=actor, unit=tree.G1, into=tree.GC, date=D(2025, 6, 1))
-    assert info.value.code == "unit.has_active_children"
+        ms.units_merge(actor=actor, units=[tree.C1, tree.C1], into=tree.C2, date=MOVED_ON)
+    assert info.value.code == "unit.merge_twice"
 
 
 # unit_dissolve ----------------------------------------------------------------------------
@@ -492,3 +622,12 @@ def test_dissolving_on_a_future_date_or_before_the_units_history_is_refused(tree
     ms.unit_dissolve(actor=None, unit=tree.K2, date=dt.date(2023, 6, 1))
     tree.K2.refresh_from_db()
     assert tree.K2.dissolved_on == dt.date(2023, 6, 1)
+
+
+def test_a_unit_written_without_placements_gives_its_periods_its_current_line(
+    actor, tree, make_member
+):
+    UnitPlacement.objects.filter(unit=tree.K1).delete()  # as a hand-written load would leave it
+    member = make_member(tree.K1, BIRTH, D(2020, 1, 10))
+    (period,) = MemberPeriod.objects.filter(member=member)
+    assert _anc(period) == _expected_anc(tree.K1.pk)

@@ -1,0 +1,210 @@
+"""A restructuring never changes the past: provinces split and merged in the middle of 2025
+(dated moves), checked on both statistics paths and after a rebuild."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from cadrebook.members import services
+from cadrebook.members.synthetic import generate
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.services import unit_create
+from cadrebook.reports.selectors import PeriodSource, unit_statistics
+
+TODAY = dt.date(2026, 6, 30)
+ON = dt.date(2025, 7, 1)  # the day of the reorganization
+Y2024 = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+Y2025 = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+GAINS = ("admitted", "readmitted", "transferred_in", "restructured_in")
+LOSSES = (
+    "not_recognized",
+    "removed",
+    "expelled",
+    "deceased",
+    "transferred_out",
+    "restructured_out",
+)
+
+
+@pytest.fixture
+def country(db: None) -> OrgUnit:
+    """A central committee over three provinces, each with two communes."""
+    generate(
+        seed=7,
+        provinces=3,
+        communes=6,
+        grassroots_per_commune=2,
+        cells_per_grassroots=2,
+        members=360,
+        today=TODAY,
+    )
+    return OrgUnit.objects.get(depth=1)
+
+
+def _provinces(root: OrgUnit) -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(depth=2, path__startswith=root.path).order_by("code"))
+
+
+def _children(unit: OrgUnit) -> list[OrgUnit]:
+    unit.refresh_from_db()
+    return list(OrgUnit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path))
+
+
+def _reorganize(actor: Any, root: OrgUnit) -> dict[str, OrgUnit]:
+    """On 1 July 2025 the first two provinces merge into a new one and the third is split:
+    its second commune goes to another new province."""
+    a, b, c = _provinces(root)
+    merged = unit_create(
+        actor=actor,
+        code="PM",
+        name="Tỉnh hợp nhất",
+        kind="province_committee",
+        parent=root,
+        founded_on=ON,
+    )
+    split = unit_create(
+        actor=actor,
+        code="PS",
+        name="Tỉnh tách",
+        kind="province_committee",
+        parent=root,
+        founded_on=ON,
+    )
+    services.units_merge(actor=actor, units=[a, b], into=merged, date=ON, document="1-NQ/TW")
+    moved = _children(c)[1]
+    services.unit_move(actor=actor, unit=moved, new_parent=split, date=ON, document="2-NQ/TW")
+    return {"a": a, "b": b, "c": c, "merged": merged, "split": split, "moved": moved}
+
+
+def _all_statistics(units: list[OrgUnit], window: tuple[dt.date, dt.date], source: Any) -> Any:
+    result = {}
+    for unit in units:
+        unit.refresh_from_db()
+        stats = unit_statistics(unit, *window, source=source() if source else None)
+        stats.pop("source")
+        result[unit.code] = stats
+    return result
+
+
+def _reconciles(stats: dict[str, Any], start: dict[str, Any]) -> bool:
+    moves = stats["movements"]
+    gained = sum(moves[k] for k in GAINS)
+    lost = sum(moves[k] for k in LOSSES)
+    return start["members"]["total"] + gained - lost == stats["members"]["total"]
+
+
+def test_a_province_merge_and_split_leave_2024_as_it_was_and_2025_reconciles(
+    country: OrgUnit, actor: Any
+) -> None:
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    old_units = list(OrgUnit.objects.order_by("path"))
+    before = _all_statistics(old_units, Y2024, PeriodSource)
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert _all_statistics(old_units, Y2024, None) == before
+
+    units = _reorganize(actor, country)
+    assert _all_statistics(old_units, Y2024, PeriodSource) == before
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert _all_statistics(old_units, Y2024, None) == before
+
+    # 2025: members handed over with their units, not transfers; each side reconciles.
+    for source in (PeriodSource, None):
+        for key in ("a", "b", "c", "merged", "split"):
+            unit = units[key]
+            year = unit_statistics(unit, *Y2025, source=source() if source else None)
+            start = unit_statistics(unit, *Y2024, source=source() if source else None)
+            assert _reconciles(year, start), (key, source)
+        a, b, merged = units["a"], units["b"], units["merged"]
+        fig = {
+            k: unit_statistics(units[k], *Y2025, source=source() if source else None)
+            for k in ("a", "b", "merged", "c", "split")
+        }
+        on_the_eve = {
+            k: unit_statistics(
+                units[k], ON, ON, ON - dt.timedelta(days=1), source=source() if source else None
+            )["members"]["total"]
+            for k in ("a", "b")
+        }
+        assert fig["a"]["movements"]["restructured_out"] == on_the_eve["a"] > 0
+        assert fig["b"]["movements"]["restructured_out"] == on_the_eve["b"] > 0
+        assert fig["merged"]["movements"]["restructured_in"] == on_the_eve["a"] + on_the_eve["b"]
+        assert (
+            fig["c"]["movements"]["restructured_out"]
+            == (fig["split"]["movements"]["restructured_in"])
+        )
+        assert fig["split"]["movements"]["restructured_in"] > 0
+        # The units moved: the communes and everything under them.
+        units["moved"].refresh_from_db()
+        moved_units = OrgUnit.objects.filter(path__startswith=units["moved"].path).count()
+        assert moved_units > 1
+        assert fig["split"]["movements"]["units_restructured_in"] == moved_units
+        assert fig["c"]["movements"]["units_restructured_out"] == moved_units
+        # The country saw no restructuring at all: the moves stayed inside it.
+        whole = unit_statistics(country, *Y2025, source=source() if source else None)
+        assert whole["movements"]["restructured_in"] == 0
+        assert whole["movements"]["restructured_out"] == 0
+        assert {c["unit"] for c in whole["children"]} == {"PM", "PS", units["c"].code}
+        assert a.code not in {c["unit"] for c in whole["children"]}
+        assert merged.dissolved_on is None
+        a.refresh_from_db(), b.refresh_from_db()
+        assert a.dissolved_on == ON and b.dissolved_on == ON
+
+
+def test_a_cell_moved_up_a_level_keeps_its_2024_figures_and_shows_no_movement_itself(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """The district level abolished: a cell goes from under a grassroots committee (depth 4)
+    directly under a commune (depth 3); its figures stay its own on both sides."""
+    born = dt.date(1985, 6, 15)
+    for day in (dt.date(2020, 1, 10), dt.date(2021, 3, 5), dt.date(2025, 9, 1)):
+        make_member(tree.K1, born, day, recognized=day.year < 2025)
+    make_member(tree.K2, born, dt.date(2020, 2, 2), recognized=True)
+    units = [tree.P, tree.C1, tree.C2, tree.G1, tree.K1, tree.K2]
+    before = _all_statistics(units, Y2024, PeriodSource)
+    services.unit_move(actor=actor, unit=tree.K1, new_parent=tree.C2, date=ON)
+    assert _all_statistics(units, Y2024, PeriodSource) == before
+    tree.K1.refresh_from_db()
+    year = unit_statistics(tree.K1, *Y2025, source=PeriodSource())
+    assert year["members"]["total"] == 3
+    assert year["movements"]["restructured_in"] == year["movements"]["restructured_out"] == 0
+    assert year["movements"]["admitted"] == 1
+    c1 = unit_statistics(tree.C1, *Y2025, source=PeriodSource())
+    c2 = unit_statistics(tree.C2, *Y2025, source=PeriodSource())
+    assert c1["movements"]["restructured_out"] == 2 == c2["movements"]["restructured_in"]
+    assert (
+        c1["movements"]["units_restructured_out"] == 1 == c2["movements"]["units_restructured_in"]
+    )
+    start = {u.code: before[u.code] for u in (tree.C1, tree.C2)}
+    assert _reconciles(c1, start["C1"]) and _reconciles(c2, start["C2"])
+
+
+def test_a_member_changed_after_a_rebuild_in_a_moved_unit_is_counted_on_the_old_line(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """The aggregates' day-to-day correction groups by the tree as it stands: for a member of
+    a unit that moved, it gives way to the period table rather than count 2024 elsewhere."""
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    born = dt.date(1985, 6, 15)
+    member = make_member(tree.K1, born, dt.date(2020, 1, 10), recognized=True)
+    make_member(tree.K2, born, dt.date(2020, 2, 2), recognized=True)
+    services.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=ON)
+    rebuild_statistics(today=TODAY)
+    services.member_remove(
+        actor=actor, member=member, date=dt.date(2024, 10, 1), reason="absent", document="1"
+    )
+    source = best_source()
+    units = [tree.P, tree.C1, tree.C2, tree.G1]
+    want = _all_statistics(units, Y2024, PeriodSource)
+    assert want["C1"]["movements"]["removed"] == 1 and want["C2"]["movements"]["removed"] == 0
+    assert _all_statistics(units, Y2024, lambda: source) == want
+    assert source.name == "periods"  # the aggregates gave way until the next build
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert _all_statistics(units, Y2024, None) == want
