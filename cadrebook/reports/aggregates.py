@@ -771,6 +771,13 @@ class AggregateSource:
         """The figures on `base` (a snapshot date) plus what changed between it and `on`."""
         self.fallback.asked = True  # the changes are read from the period table
         lo, hi = sorted((base, on))
+        if (
+            by_child
+            and UnitPlacement.objects.filter(valid_from__gt=lo, valid_from__lte=hi).exists()
+        ):
+            # A child moved in between would bring its stored figures and, again, the members
+            # who entered this subtree with it: count the children as they stood on `on`.
+            return self.fallback.members(unit, on, rules, by_child=True)
         key = (unit.pk, lo, hi)
         if key not in self._changes:
             self._changes[key] = periods.member_changes(unit, lo, hi, rules)

@@ -208,3 +208,24 @@ def test_a_member_changed_after_a_rebuild_in_a_moved_unit_is_counted_on_the_old_
     rebuild_statistics(today=TODAY)
     assert isinstance(best_source(), AggregateSource)
     assert _all_statistics(units, Y2024, None) == want
+
+
+def test_a_committee_moved_after_the_last_snapshot_is_counted_once_under_its_new_parent(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """Between a snapshot and the asked date the aggregates add the members who entered the
+    parent's subtree; a committee moved in between must not also bring its stored figures."""
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    born = dt.date(1985, 6, 15)
+    for cell, day in ((tree.K1, dt.date(2020, 1, 10)), (tree.K2, dt.date(2021, 3, 5))):
+        make_member(cell, born, day, recognized=True)
+    services.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=dt.date(2026, 8, 1))
+    rebuild_statistics(today=dt.date(2026, 10, 31))
+    assert isinstance(best_source(), AggregateSource)
+    units = [tree.P, tree.C1, tree.C2, tree.G1]
+    window = (dt.date(2026, 1, 1), dt.date(2026, 9, 30))
+    want = _all_statistics(units, window, PeriodSource)
+    [g1] = [c for c in want["C2"]["children"] if c["unit"] == tree.G1.code]
+    assert g1["members"]["total"] == 2
+    assert _all_statistics(units, window, None) == want
