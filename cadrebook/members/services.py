@@ -8,9 +8,10 @@ one transaction. A refused event leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -1241,6 +1242,23 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
         return unit
 
 
+# The fields by which the steps of a merge name the unit merged into: the units below move
+# under it (`parent`), the members are transferred to it (`to_unit`).
+MERGE_TARGET_FIELDS = frozenset({"parent", "new_parent", "to_unit"})
+
+
+@contextlib.contextmanager
+def _naming_into() -> Iterator[None]:
+    """A refusal by a step of a merge names the merge's own field, `into`, where the step
+    named the unit merged into by its own."""
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field in MERGE_TARGET_FIELDS:
+            exc.field = "into"
+        raise
+
+
 def unit_merge(
     *, actor: Any, unit: OrgUnit, into: OrgUnit, date: dt.date, document: str = ""
 ) -> OrgUnit:
@@ -1255,7 +1273,7 @@ def unit_merge(
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
         )
-    with transaction.atomic():
+    with transaction.atomic(), _naming_into():
         unit.refresh_from_db()
         into.refresh_from_db()
         if into.path.startswith(unit.path):
