@@ -2,9 +2,10 @@
 
 - Text no database can store (a NUL, which PostgreSQL refuses in text; half of a UTF-16
   surrogate pair, which no encoding holds) is refused with a 422 naming the field, wherever
-  it comes: address, query, JSON body or form field. Checking here, once, keeps every
-  operation from having to (the check is `cadrebook.core.unstorable`'s, which the web
-  pages' middleware makes on their addresses too).
+  it comes: address, query, JSON body (whatever type the request declares: ninja reads
+  every body but a form as JSON) or form field. Checking here, once, keeps every operation
+  from having to (the check is `cadrebook.core.unstorable`'s, which the web pages'
+  middleware makes on their addresses too).
 - HEAD is answered wherever GET is, with no body (HTTP requires it; ninja knows only GET).
 - Django's own 4xx pages (a multipart body without a boundary, `GET /api/v1/`, ninja's
   plain-text 405) get the JSON body of every other refusal, keeping their headers.
@@ -34,6 +35,10 @@ STATUS_CODES = {
 }
 
 
+# Bodies Django parses into request.POST; ninja reads every other body as JSON.
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
     """Every string in a parsed JSON value (keys too), with where it is."""
     if isinstance(value, str):
@@ -51,17 +56,19 @@ def _inputs(request: HttpRequest) -> Iterator[tuple[tuple[str, ...], str]]:
     """The text a request brings: its address, query, JSON body and form fields."""
     yield from address_inputs(request)
     content_type = request.content_type or ""
-    if content_type == "application/json" and request.body:
-        try:
-            parsed = json.loads(request.body)
-        except ValueError:
-            return  # not JSON at all: ninja answers that with its 400
-        yield from _strings(parsed)
-    elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+    if content_type in FORM_TYPES:
         for key, values in request.POST.lists():
             yield (key,), key
             for value in values:
                 yield (key,), value
+    elif request.body:
+        # ninja reads any other body as JSON, whatever its declared type (text/plain, none
+        # at all, …): so is it read here, or a lone surrogate escape would reach the schema.
+        try:
+            parsed = json.loads(request.body)
+        except (ValueError, RecursionError):
+            return  # not JSON at all, or nested past reading: ninja answers with its 400
+        yield from _strings(parsed)
 
 
 def refusal(code: str, message: str, status: int, **extra: str) -> JsonResponse:

@@ -584,7 +584,7 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
     if in_favour + against > members:
         raise RuleViolation(
             "vote.more_than_members",
-            _("%(votes)d votes were cast, but the cell has %(n)d full members.")
+            _("%(votes)d votes in favour and against are more than the %(n)d full members given.")
             % {"votes": in_favour + against, "n": members},
             field="votes_against",
         )
@@ -596,6 +596,32 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
             _("%(for)d of %(n)d full members voted in favour; %(share)s of them are needed.")
             % {"for": in_favour, "n": members, "share": share},
             field="votes_for",
+        )
+
+
+def vote_to_compare(ev: EventData) -> bool:
+    """Whether `ev` carries a vote whose full members `check_vote_recorded` compares with the
+    records: a vote given on a decision the cell votes on, not taken over from the old files."""
+    return not ev.taken_over and ev.type in VOTE_SHARES and ev.full_members is not None
+
+
+def check_vote_recorded(ev: EventData, recorded: int) -> None:
+    """The vote's count of the cell's full members is not below the `recorded` full members
+    of the cell on the vote's date (counted by the caller from the records: the fold has no
+    database). More is allowed: records taken over may be incomplete. A decision taken over
+    from the old files is exempt, like the other vote rules."""
+    given = ev.full_members
+    if given is None or not vote_to_compare(ev):
+        return
+    if int(given) < recorded:
+        raise RuleViolation(
+            "vote.fewer_than_recorded",
+            _(
+                "The vote counts %(n)d full members, but the cell's records hold %(recorded)d "
+                "full members on %(date)s."
+            )
+            % {"n": int(given), "recorded": recorded, "date": ev.date},
+            field="full_members",
         )
 
 

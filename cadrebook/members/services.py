@@ -8,9 +8,10 @@ one transaction. A refused event leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -31,7 +32,9 @@ from cadrebook.members.lifecycle import (
     State,
     apply_event,
     check_decision,
+    check_vote_recorded,
     fold,
+    vote_to_compare,
 )
 from cadrebook.members.models import (
     ANCESTOR_COLUMNS,
@@ -244,6 +247,55 @@ def _check_date(member: Member, day: dt.date, state: State) -> None:
         )
 
 
+def recorded_full_members(
+    votes: Collection[tuple[int, dt.date]],
+    *,
+    leave_out: Collection[int] = (),
+    extra: Iterable[tuple[int, Period]] = (),
+) -> dict[tuple[int, dt.date], set[int]]:
+    """The full members recorded in each (cell, day) of `votes`, as member ids: those whose
+    period in the cell has status full and covers the day; one query per 900 cells.
+
+    Members exempted from activities are left out (their period says so, and the cell's
+    vote does not count them); a member temporarily transferred elsewhere counts in their
+    own cell, where their period stays (DOMAIN: not in the host cell). The recorded periods
+    of `leave_out` do not count (a bulk import's members whose history it is changing);
+    `extra` (member, period) pairs count instead (those periods as the import will write
+    them). The caller leaves out the member voted on."""
+    if not votes:
+        return {}
+    cells = sorted({cell for cell, _day in votes})
+    first = min(day for _cell, day in votes)
+    last = max(day for _cell, day in votes)
+    periods: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+    for i in range(0, len(cells), 900):  # SQLite's parameter limit
+        rows = (
+            MemberPeriod.objects.filter(
+                unit_id__in=cells[i : i + 900],
+                status=MemberStatus.FULL,
+                exempt=False,
+                valid_from__lte=last,
+            )
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+            .values_list("unit_id", "member_id", "valid_from", "valid_to")
+        )
+        for unit_id, member_id, valid_from, valid_to in rows:
+            if member_id not in leave_out:
+                periods.setdefault(unit_id, []).append((member_id, valid_from, valid_to))
+    wanted = set(cells)
+    for member_id, p in extra:
+        if p.unit_id in wanted and p.status == MemberStatus.FULL and not p.exempt:
+            periods.setdefault(p.unit_id, []).append((member_id, p.valid_from, p.valid_to))
+    return {
+        (cell, day): {
+            member_id
+            for member_id, valid_from, valid_to in periods.get(cell, [])
+            if valid_from <= day and (valid_to is None or day < valid_to)
+        }
+        for cell, day in votes
+    }
+
+
 def _lock(member: Member) -> Member:
     return Member.objects.select_for_update().get(pk=member.pk)
 
@@ -331,6 +383,10 @@ def member_record_event(
             state, data, rules=rules, birth_date=member.birth_date, check_unit=_unit_check(rules)
         )
         check_decision(data, state, rules=rules)
+        if vote_to_compare(data) and new_state.unit_id is not None:
+            vote = (new_state.unit_id, date)
+            recorded = recorded_full_members([vote])[vote] - {member.pk}
+            check_vote_recorded(data, len(recorded))
         event = MemberEvent.objects.create(
             member=member,
             type=type,
@@ -1241,6 +1297,23 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
         return unit
 
 
+# The fields by which the steps of a merge name the unit merged into: the units below move
+# under it (`parent`), the members are transferred to it (`to_unit`).
+MERGE_TARGET_FIELDS = frozenset({"parent", "new_parent", "to_unit"})
+
+
+@contextlib.contextmanager
+def _naming_into() -> Iterator[None]:
+    """A refusal by a step of a merge names the merge's own field, `into`, where the step
+    named the unit merged into by its own."""
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field in MERGE_TARGET_FIELDS:
+            exc.field = "into"
+        raise
+
+
 def unit_merge(
     *, actor: Any, unit: OrgUnit, into: OrgUnit, date: dt.date, document: str = ""
 ) -> OrgUnit:
@@ -1255,7 +1328,7 @@ def unit_merge(
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
         )
-    with transaction.atomic():
+    with transaction.atomic(), _naming_into():
         unit.refresh_from_db()
         into.refresh_from_db()
         if into.path.startswith(unit.path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cadrebook.core.dates import add_months
@@ -13,8 +14,8 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.models import Target
-from cadrebook.orgs.models import OrgUnit
-from cadrebook.orgs.placements import ever_had_children, placed_under
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
+from cadrebook.orgs.placements import ever_had_children, load_spans, placed_under
 from cadrebook.reports import figures, periods
 
 # Event types whose movement has another name in the statistics.
@@ -160,16 +161,26 @@ def _targets(
     indicators: dict[str, str] = rules.section("targets").get("indicators", {})
     years = range(date_from.year, date_to.year + 1)
     result: dict[int, list[dict[str, Any]]] = {u.pk: [] for u in units}
+    by_id = {u.pk: u for u in units}
+    moved: set[tuple[int, int]] | None = None
     for target in targets:
         if target.unit_id not in result or target.year not in years:
             continue  # a child that does not exist on the date, or another year
         by_child = target.unit_id != parent.pk
-        key = (target.year, int(by_child))
-        if key not in known:
-            start, end = dt.date(target.year, 1, 1), dt.date(target.year, 12, 31)
-            known[key] = source.movements(parent, start, end, by_child=by_child)
+        start, end = dt.date(target.year, 1, 1), dt.date(target.year, 12, 31)
+        if by_child and moved is None:
+            moved = _moved_within_year(units, parent, years)
+        if by_child and moved and (target.unit_id, target.year) in moved:
+            # Under this parent for part of the year only: the child's own subtree over the
+            # whole year, as it stood (the parent's breakdown holds only its part there).
+            counts = source.movements(by_id[target.unit_id], start, end)
+        else:
+            key = (target.year, int(by_child))
+            if key not in known:
+                known[key] = source.movements(parent, start, end, by_child=by_child)
+            counts = known[key]
         movement = _movement_key(indicators.get(target.indicator, target.indicator))
-        actual = known[key].get(target.unit_id, {}).get(movement, 0)
+        actual = counts.get(target.unit_id, {}).get(movement, 0)
         result[target.unit_id].append(
             {
                 "indicator": target.indicator,
@@ -182,16 +193,34 @@ def _targets(
     return result
 
 
+def _moved_within_year(units: list[OrgUnit], parent: OrgUnit, years: range) -> set[tuple[int, int]]:
+    """(unit, year) for the children of `units` whose place in the tree changed inside one of
+    `years` (a move on 1 January leaves the whole year on one side)."""
+    spans = load_spans(u.pk for u in units if u.pk != parent.pk)
+    return {
+        (unit_id, span.valid_from.year)
+        for unit_id, unit_spans in spans.items()
+        for span in unit_spans[1:]
+        if span.valid_from is not None
+        and span.valid_from.year in years
+        and (span.valid_from.month, span.valid_from.day) != (1, 1)
+    }
+
+
 def _target_rows(parent: OrgUnit, first_year: int, last_year: int, children: bool) -> list[Target]:
-    """The targets of `parent` (and its children) from `first_year` to `last_year`, by path
-    range: no list of thousands of ids."""
+    """The targets of `parent` (and of the units that stood directly under it at some time in
+    those years, as the tree stood: a unit moved away since is still a child for the years
+    it stood there) from `first_year` to `last_year`; the children by their placements, a
+    subquery: no list of thousands of ids."""
     targets = Target.objects.filter(year__gte=first_year, year__lte=last_year)
     if children:
-        targets = targets.filter(
-            unit__path__gte=parent.path,
-            unit__path__lt=parent.path + PATH_END,
-            unit__depth__lte=parent.depth + 1,
+        placed = (
+            UnitPlacement.objects.filter(parent=parent)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=dt.date(last_year, 12, 31)))
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=dt.date(first_year, 1, 1)))
+            .values("unit_id")
         )
+        targets = targets.filter(Q(unit=parent) | Q(unit_id__in=placed))
     else:
         targets = targets.filter(unit=parent)
     return list(targets.order_by("year", "indicator"))

@@ -495,6 +495,44 @@ def test_text_no_record_can_store_is_refused_wherever_it_comes(world: SimpleName
     assert Member.objects.count() == 3
 
 
+def test_a_lone_surrogate_escape_is_refused_whatever_type_the_json_body_declares(
+    world: SimpleNamespace,
+) -> None:
+    """ninja reads every body but a form as JSON, whatever its Content-Type says: a lone
+    surrogate escape (\\ud800) in any string of it, nested too, is the same 422
+    `value.invalid_character` naming the field, on a member's creation and change alike."""
+    organizer = world.clients["organizer"]
+    member = Member.objects.get(pk=world.full.pk)
+    bodies = [
+        ("post", "/api/v1/members", b'{"unit": "K1", "full_name": "A\\ud800B"}', "full_name"),
+        ("post", "/api/v1/members", b'{"unit": "K1", "sponsors": ["\\udc00"]}', "sponsors.0"),
+        ("post", "/api/v1/members", b'{"unit": "K1", "x": {"y": ["\\udfff"]}}', "x.y.0"),
+        (
+            "patch",
+            f"/api/v1/members/{member.pk}",
+            b'{"version": %d, "gender": "\\ud800"}' % member.version,
+            "gender",
+        ),
+        (
+            "patch",
+            f"/api/v1/members/{member.pk}",
+            b'{"version": %d, "full_name": "B\\udbff"}' % member.version,
+            "full_name",
+        ),
+    ]
+    for method, path, body, field in bodies:
+        for content_type in ("application/json", "text/plain", "", "application/x-json"):
+            response = organizer.generic(method.upper(), path, body, content_type=content_type)
+            assert response.status_code == 422, (path, content_type, response.content)
+            refusal = response.json()
+            assert (refusal["code"], refusal["field"]) == ("value.invalid_character", field), (
+                path,
+                content_type,
+            )
+    assert Member.objects.get(pk=member.pk).version == member.version
+    assert Member.objects.count() == 3
+
+
 def test_a_search_text_too_long_to_be_a_name_is_refused_by_the_api_and_cut_by_the_web(
     world: SimpleNamespace,
 ) -> None:

@@ -38,6 +38,7 @@ READ_ONLY_HELPERS = {
     "cadrebook.members.services.unit_check",
     "cadrebook.members.services.period_changes",
     "cadrebook.members.services.stored_period",
+    "cadrebook.members.services.recorded_full_members",
     "cadrebook.evaluations.services.target_indicators",
     "cadrebook.evaluations.services.target_check",
 }

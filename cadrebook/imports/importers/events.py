@@ -34,8 +34,10 @@ from cadrebook.members.lifecycle import (
     State,
     apply_event,
     check_decision,
+    check_vote_recorded,
     effective_events,
     fold,
+    vote_to_compare,
 )
 from cadrebook.members.models import (
     ANCESTOR_COLUMNS,
@@ -49,6 +51,7 @@ from cadrebook.members.services import (
     ANCESTOR_FIELDS,
     StoredPeriod,
     period_changes,
+    recorded_full_members,
     stored_period,
     unit_check,
 )
@@ -66,6 +69,9 @@ IMPORTED_EVENT_COLUMNS = (
     "votes_against",
     "full_members",
 )
+# A vote to compare with the cell's records once the batch is folded: the member, their rows,
+# the row of the vote, the vote and the cell it was taken in.
+Vote = tuple[int, list[tuple[int, EventRow]], int, EventRow, EventData, int]
 # Fields of a refusal that are columns of the file under the same name.
 ROW_COLUMNS = frozenset(
     {"date", "document", "reason", "until", "votes_for", "votes_against", "full_members"}
@@ -79,6 +85,7 @@ class EventsImporter:
         self.now = timezone.now()
         self.recorded_by = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
         self.cards_full_only = bool(ctx.rules.value("card.full_members_only"))
+        self.votes: list[Vote] = []
 
     def _unit_by_id(self, unit_id: int) -> UnitInfo:
         units = self.ctx.units
@@ -112,6 +119,7 @@ class EventsImporter:
         member_ids = [m["id"] for m in known.values()]
         recorded = self._recorded_events(member_ids)
         plans: list[tuple[dict[str, Any], list[tuple[EventData, EventRow]], State]] = []
+        self.votes = []
         for ext, rows in batch:
             current = known.get(ext)
             if current is None or not ctx.scope.covers_path(current["unit__path"]):
@@ -132,6 +140,7 @@ class EventsImporter:
             if plan is not None:
                 plans.append(plan)
             report.rows_checked += len(rows)
+        plans = self._check_votes(plans)
         if plans and ctx.writing:
             self._write(plans, writer)
 
@@ -303,8 +312,11 @@ class EventsImporter:
                     birth_date=current["birth_date"],
                     check_unit=self.check_unit,
                 )
-                # What the service asks of a new decision (document, reason, vote, …).
+                # What the service asks of a new decision (document, reason, vote, …); the
+                # vote's full members against the cell's records once the batch is folded.
                 check_decision(data, before, rules=rules)
+                if vote_to_compare(data) and state.unit_id is not None:
+                    self.votes.append((current["id"], rows, number, row, data, state.unit_id))
             except ServiceError as exc:
                 column = {"unit": "unit_code", "to_unit": "to_unit_code"}.get(
                     exc.field or "", "type"
@@ -317,6 +329,42 @@ class EventsImporter:
             applied.append((data, row))
         report.created += len({id(row) for _d, row in applied})
         return current, applied, state
+
+    def _check_votes(
+        self, plans: list[tuple[dict[str, Any], list[tuple[EventData, EventRow]], State]]
+    ) -> list[tuple[dict[str, Any], list[tuple[EventData, EventRow]], State]]:
+        """The batch's plans less those of members whose vote counts fewer full members than
+        the cell's records hold on its date (`check_vote_recorded`, as the service checks
+        it). The records are the database's, except for the members of this batch: their
+        periods as the import will write them."""
+        if not self.votes:
+            return plans
+        report = self.ctx.report
+        changing = {current["id"] for current, _applied, _state in plans}
+        recorded = recorded_full_members(
+            {(cell, data.date) for _m, _rows, _n, _row, data, cell in self.votes},
+            leave_out=changing,
+            extra=[(current["id"], p) for current, _a, state in plans for p in state.periods],
+        )
+        refused: set[int] = set()
+        for member_id, rows, number, row, data, cell in self.votes:
+            if member_id in refused:
+                continue
+            try:
+                check_vote_recorded(data, len(recorded[(cell, data.date)] - {member_id}))
+            except ServiceError as exc:
+                report.refuse_error(number, "full_members", row.full_members, exc)
+                self._refuse_rest(rows, number)
+                refused.add(member_id)
+        if not refused:
+            return plans
+        kept = []
+        for plan in plans:
+            if plan[0]["id"] in refused:
+                report.created -= len({id(row) for _d, row in plan[1]})
+            else:
+                kept.append(plan)
+        return kept
 
     def _refuse_rest(self, rows: list[tuple[int, EventRow]], failed: int | None) -> None:
         """Refuse a member's other rows with the one that failed."""

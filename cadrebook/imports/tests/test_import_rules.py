@@ -88,6 +88,31 @@ def test_the_events_import_checks_the_cells_vote_on_an_admission(run, tree):
     assert not event.taken_over
 
 
+def test_the_events_import_compares_the_votes_full_members_with_the_cells_records(run, tree):
+    """As the service does: a vote counting fewer full members than the cell holds on its
+    date is refused on its row (with the member's other rows); the members the same file
+    makes full, or takes out of the cell, count as the file leaves them."""
+    people = "".join(
+        f"F{n},Phan Văn {n},male,1980-02-01,K1,full,2010-01-06,2011-01-06\n" for n in range(5)
+    )
+    assert run("members", FULL.splitlines(keepends=True)[0] + people).ok
+    assert run("members", APPLICANT).ok
+    head = "external_id,type,date,unit_code,reason,document,votes_for,votes_against,full_members\n"
+    low = head + "V1,registered,2024-06-03,K1,,,,,\nV1,admitted,2025-01-06,,,9-QĐ,2,0,3\n"
+    report = run("events", low)
+    assert sorted((e.row, e.column, e.code) for e in report.errors) == [
+        (2, "external_id", "import.member_refused"),
+        (3, "full_members", "vote.fewer_than_recorded"),
+    ]
+    assert not Member.objects.get(external_id="V1").events.exists()
+    # Two of the five removed in the same file before the vote: three full members remain.
+    removed = "".join(f"F{n},removed,2024-12-02,,absent,1-QĐ,,,\n" for n in (0, 1))
+    report = run("events", low + removed)
+    assert report.ok, report.errors
+    event = Member.objects.get(external_id="V1").events.get(type="admitted")
+    assert (event.votes_for, event.full_members) == (2, 3)
+
+
 def test_the_events_import_checks_a_temporary_transfers_end(run, tree):
     assert run("members", FULL).ok
     head = "external_id,type,date,to_unit_code,until,for_study\n"

@@ -231,3 +231,29 @@ def test_a_returned_transfer_is_recorded_by_the_receiving_cell(
     assert response.json()["type"] == "transfer_returned"
     leaving.refresh_from_db()
     assert leaving.pending_transfer_to_id is None and leaving.unit.code == "K"
+
+
+def test_a_refused_merge_names_the_field_of_the_request_into(
+    tree: SimpleNamespace, make_member: Any, token_clients: Any
+) -> None:
+    """Whatever refuses a merge on the way (the members' transfers into a unit that holds
+    none, the units below moved under a unit that cannot have them), the API names the
+    request's own field, `into`, not the internal one of the step that refused."""
+    from cadrebook.orgs.models import OrgUnit
+
+    client = token_clients([("organizer", Role.ORGANIZER, tree.P)])["organizer"]
+    make_member(tree.K1, dt.date(1990, 1, 1), dt.date(2020, 1, 6), recognized=True)
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+    attempts = [
+        ("K1", "G1", "unit.holds_no_members"),  # a cell's members into a committee
+        ("G1", "GC", "unit.parent_kind_not_allowed"),  # cells under a grassroots cell
+    ]
+    for code, into, refusal in attempts:
+        response = client.post(
+            f"/api/v1/units/{code}/merge",
+            {"into": into, "date": day, "document": "7-QĐ/TU"},
+            content_type="application/json",
+        )
+        assert response.status_code == 422, response.content.decode()
+        assert (response.json()["code"], response.json()["field"]) == (refusal, "into")
+        assert OrgUnit.objects.get(code=code).dissolved_on is None

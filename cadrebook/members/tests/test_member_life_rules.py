@@ -89,6 +89,90 @@ def test_a_vote_with_more_votes_than_members_or_a_missing_count_is_refused(actor
     )
 
 
+def _cell_of_five(tree: Any, make_member: Any) -> None:
+    """K1 with five full members from 2021 on, a sixth exempted from activities in 2024, and a
+    seventh who became full only in 2025-03; K2 with one."""
+    for n in range(5):
+        make_member(tree.K1, D(1980, 1, 1), D(2020, 1, 6 + n), recognized=True)
+    exempt = make_member(tree.K1, D(1965, 1, 1), D(2020, 2, 3), recognized=True)
+    ms.member_exempt(actor=None, member=exempt, date=D(2024, 5, 6), reason="age")
+    make_member(tree.K1, D(1990, 1, 1), D(2024, 3, 4), recognized=True)
+    make_member(tree.K2, D(1990, 1, 1), D(2020, 1, 6), recognized=True)
+
+
+def test_a_vote_counting_fewer_full_members_than_the_cells_records_is_refused(
+    actor, tree, make_member, applicant
+):
+    """The 2/3 rule cannot be defeated by a small count of full members: the vote's count is
+    compared with the full members recorded in the cell on its date (those exempted from
+    activities left out); a larger count is allowed (records taken over may lack some)."""
+    _cell_of_five(tree, make_member)
+    exc = refused(
+        "vote.fewer_than_recorded",
+        ms.member_admit,
+        actor=actor,
+        member=applicant,
+        date=D(2025, 1, 6),
+        votes_for=2,
+        votes_against=0,
+        full_members=3,
+    )
+    assert exc.field == "full_members"
+    assert "3" in exc.message and "5" in exc.message and "2025-01-06" in exc.message
+    assert Member.objects.get(pk=applicant.pk).status == "applicant"
+    refused(
+        "vote.fewer_than_recorded",
+        ms.member_admit,
+        actor=actor,
+        member=applicant,
+        date=D(2025, 4, 7),  # the seventh member is full from 2025-03-04 on
+        votes_for=4,
+        votes_against=1,
+        full_members=5,
+    )
+    event = ms.member_admit(
+        actor=actor,
+        member=applicant,
+        date=D(2025, 1, 6),
+        votes_for=4,
+        votes_against=1,
+        full_members=5,
+    )
+    assert event.full_members == 5
+
+
+def test_a_vote_may_count_more_full_members_than_recorded_and_a_taken_over_one_fewer(
+    actor, tree, make_member
+):
+    _cell_of_five(tree, make_member)
+    more = make_member(tree.K1, D(1995, 1, 1), registered_on=D(2024, 6, 3))
+    ms.member_admit(
+        actor=actor, member=more, date=D(2025, 1, 6), votes_for=7, votes_against=2, full_members=9
+    )
+    old = make_member(tree.K1, D(1995, 1, 1), registered_on=D(2024, 6, 3))
+    event = ms.member_admit(
+        actor=actor,
+        member=old,
+        date=D(2025, 1, 6),
+        votes_for=2,
+        votes_against=0,
+        full_members=3,
+        taken_over=True,
+    )
+    assert event.taken_over and event.full_members == 3
+
+
+def test_a_recognition_vote_is_compared_with_the_cells_records_without_the_member(
+    actor, tree, make_member
+):
+    _cell_of_five(tree, make_member)
+    member = make_member(tree.K1, D(1990, 1, 1), D(2024, 1, 8))
+    kw = {"actor": actor, "member": member, "date": D(2025, 1, 8), "votes_against": 0}
+    refused("vote.fewer_than_recorded", ms.member_recognize, votes_for=4, full_members=4, **kw)
+    ms.member_recognize(votes_for=5, full_members=5, **kw)
+    assert Member.objects.get(pk=member.pk).status == "full"
+
+
 def test_a_recognition_needs_the_cells_vote_with_the_probation_share(actor, tree, make_member):
     member = make_member(tree.K1, D(1990, 1, 1), D(2024, 1, 8))
     exc = refused(
@@ -186,6 +270,35 @@ def test_the_api_refuses_a_vote_on_a_decision_the_cell_does_not_vote_on(
     )
     assert response.status_code == 422, response.content
     assert (response.json()["code"], response.json()["field"]) == ("vote.not_voted", "votes_for")
+
+
+def test_the_api_refuses_a_vote_counting_fewer_full_members_than_recorded(
+    tree, make_member, token_clients
+):
+    client = token_clients([("officer", Role.CLERK, tree.G1)])["officer"]
+    _cell_of_five(tree, make_member)
+    member = make_member(tree.K1, D(1995, 1, 1), registered_on=D(2024, 6, 3))
+    body = {"type": "admitted", "date": "2025-01-06", "document": "9-QĐ/ĐU"}
+    url = f"/api/v1/members/{member.pk}/events"
+    vote = {"votes_for": 2, "votes_against": 0, "full_members": 3}
+    response = client.post(url, {**body, **vote}, content_type="application/json")
+    assert response.status_code == 422, response.content
+    refusal = response.json()
+    assert (refusal["code"], refusal["field"]) == ("vote.fewer_than_recorded", "full_members")
+    assert "2025-01-06" in refusal["message"]
+    assert not MemberEvent.objects.filter(member=member, type="admitted").exists()
+    vote = {"votes_for": 4, "votes_against": 1, "full_members": 5}
+    response = client.post(url, {**body, **vote}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    # More votes than the full members given: the counts of the same form disagree.
+    other = make_member(tree.K1, D(1995, 1, 1), registered_on=D(2024, 6, 3))
+    vote = {"votes_for": 5, "votes_against": 2, "full_members": 6}
+    response = client.post(
+        f"/api/v1/members/{other.pk}/events", {**body, **vote}, content_type="application/json"
+    )
+    assert response.json()["code"] == "vote.more_than_members"
+    assert "7 votes in favour and against" in response.json()["message"]
+    assert "6 full members given" in response.json()["message"]
 
 
 # Temporary transfers --------------------------------------------------------------------------

@@ -229,3 +229,65 @@ def test_a_committee_moved_after_the_last_snapshot_is_counted_once_under_its_new
     [g1] = [c for c in want["C2"]["children"] if c["unit"] == tree.G1.code]
     assert g1["members"]["total"] == 2
     assert _all_statistics(units, window, None) == want
+
+
+def _target_actuals(unit: OrgUnit, window: tuple[dt.date, dt.date], source: Any) -> Any:
+    """{unit code: {(year, indicator): actual}} of `unit`'s targets and of its children's."""
+    unit.refresh_from_db()
+    stats = unit_statistics(unit, *window, source=source)
+    rows = [(unit.code, stats["targets"])] + [(c["unit"], c["targets"]) for c in stats["children"]]
+    return {
+        code: {(t["year"], t["indicator"]): t["actual"] for t in targets}
+        for code, targets in rows
+        if targets
+    }
+
+
+def test_targets_count_the_tree_as_it_stood_in_their_year(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """A cell's 2024 admissions stay in its old committee's 2024 actual, and the cell's own
+    2024 target stays among the old committee's children, after the cell moves to another
+    committee in 2025; the new committee's 2024 shows neither, on both statistics paths."""
+    from cadrebook.evaluations.services import target_set
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    g2 = unit_create(
+        actor=actor, code="G2", name="Unit G2", kind="grassroots_committee", parent=tree.C2
+    )
+    k3 = unit_create(actor=actor, code="K3", name="Unit K3", kind="cell", parent=g2)
+    born = dt.date(1985, 6, 15)
+    for day in (dt.date(2024, 3, 4), dt.date(2024, 9, 9)):
+        make_member(tree.K1, born, day)
+    make_member(k3, born, dt.date(2024, 5, 6))
+    for unit in (tree.C1, tree.C2, tree.G1, g2, tree.K1, k3):
+        target_set(actor=actor, unit=unit, year=2024, indicator="admissions", target=4)
+    units = (tree.C1, tree.C2, tree.G1, g2)
+    want = {u.code: _target_actuals(u, Y2024, PeriodSource()) for u in units}
+    assert want["G1"] == {"G1": {(2024, "admissions"): 2}, "K1": {(2024, "admissions"): 2}}
+    assert want["G2"] == {"G2": {(2024, "admissions"): 1}, "K3": {(2024, "admissions"): 1}}
+    services.unit_move(actor=actor, unit=tree.K1, new_parent=g2, date=ON, document="3-QĐ")
+    assert {u.code: _target_actuals(u, Y2024, PeriodSource()) for u in units} == want
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    assert {u.code: _target_actuals(u, Y2024, None) for u in units} == want
+
+
+def test_a_child_moved_within_the_targets_year_is_measured_over_the_whole_year(
+    tree: Any, actor: Any, make_member: Any
+) -> None:
+    """A cell that moved in mid-2024 has its 2024 target measured on its own subtree over the
+    whole year, under its new committee, like its own statistics."""
+    from cadrebook.evaluations.services import target_set
+
+    g2 = unit_create(
+        actor=actor, code="G2", name="Unit G2", kind="grassroots_committee", parent=tree.C2
+    )
+    born = dt.date(1985, 6, 15)
+    for day in (dt.date(2024, 3, 4), dt.date(2024, 9, 9)):
+        make_member(tree.K1, born, day)
+    target_set(actor=actor, unit=tree.K1, year=2024, indicator="admissions", target=4)
+    services.unit_move(actor=actor, unit=tree.K1, new_parent=g2, date=dt.date(2024, 7, 1))
+    own = _target_actuals(tree.K1, Y2024, PeriodSource())
+    assert own == {"K1": {(2024, "admissions"): 2}}
+    assert _target_actuals(g2, Y2024, PeriodSource())["K1"] == own["K1"]
