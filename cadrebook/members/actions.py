@@ -15,8 +15,10 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cadrebook.core.rules import current_ruleset
 from cadrebook.members import services
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.lifecycle import extension_refusal
 from cadrebook.members.models import Member
 
 ACTIVE = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
@@ -44,6 +46,16 @@ def _on_temporary_transfer(member: Member) -> bool:
     return member.status in ACTIVE and services.member_state(member).temp_host_id is not None
 
 
+def _may_extend(member: Member) -> bool:
+    """Whether the upper committee's pending decision on the member may be extended now (the
+    fold's own rule: a decision pending, not extended yet)."""
+    if member.status not in (MemberStatus.APPLICANT, MemberStatus.PROBATIONARY):
+        return False
+    if member.pending_transfer_to_id:
+        return False
+    return extension_refusal(services.member_state(member), rules=current_ruleset()) is None
+
+
 def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], bool]:
     def check(member: Member) -> bool:
         if pending is not None and bool(member.pending_transfer_to_id) != pending:
@@ -56,6 +68,15 @@ def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], 
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
+        Action(
+            "propose_admission",
+            _("Record the cell's admission proposal"),
+            services.member_propose_admission,
+            ("date", "document"),
+            _status(MemberStatus.APPLICANT),
+            event=EventType.ADMISSION_PROPOSED,
+            icon="ti-send",
+        ),
         Action(
             "admit",
             _("Admit"),
@@ -83,6 +104,15 @@ ACTIONS: dict[str, Action] = {
             destructive=True,
             event=EventType.NOT_RECOGNIZED,
             icon="ti-user-x",
+        ),
+        Action(
+            "extend_decision",
+            _("Extend the decision deadline"),
+            services.member_extend_decision,
+            ("date", "document"),
+            _may_extend,
+            event=EventType.DECISION_EXTENDED,
+            icon="ti-calendar-plus",
         ),
         Action(
             "transfer",

@@ -31,6 +31,7 @@ from cadrebook.api.common import (
 )
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH
+from cadrebook.core.rules import current_ruleset
 from cadrebook.core.views import can
 from cadrebook.imports.schemas import (
     EducationCode,
@@ -50,6 +51,7 @@ from cadrebook.imports.schemas import (
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS, VOTE
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.lifecycle import extension_refusal
 from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
@@ -61,9 +63,11 @@ router = Router(tags=["members"])
 
 # Event type of the API -> the action (and service) that records it.
 EVENT_ACTIONS = {
+    "admission_proposed": "propose_admission",
     "admitted": "admit",
     "recognized": "recognize",
     "not_recognized": "not_recognize",
+    "decision_extended": "extend_decision",
     "transferred": "transfer",
     "transfer_accepted": "accept_transfer",
     "transfer_returned": "return_transfer",
@@ -77,9 +81,11 @@ EVENT_ACTIONS = {
     "readmitted": "readmit",
 }
 EventTypeIn = Literal[
+    "admission_proposed",
     "admitted",
     "recognized",
     "not_recognized",
+    "decision_extended",
     "transferred",
     "transfer_accepted",
     "transfer_returned",
@@ -445,6 +451,10 @@ def _not_applicable(action: str, member: Member, event_type: str) -> RuleViolati
             _("A transfer is already pending for this member."),
             field="type",
         )
+    if action == "extend_decision":
+        refusal = extension_refusal(services.member_state(member), rules=current_ruleset())
+        if refusal is not None:
+            return refusal
     if active and action == "exempt" and member.exempt:
         return RuleViolation(
             "exemption.already", _("The member is already exempted."), field="type"

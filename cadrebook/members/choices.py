@@ -31,6 +31,10 @@ class PeriodStatus(models.TextChoices):
 
 class EventType(models.TextChoices):
     REGISTERED = "registered", _("Registered as applicant")
+    # The cell's resolution proposing the admission, sent up: the upper committee's decision
+    # deadline runs from it. Neither it nor an extension changes status or periods.
+    ADMISSION_PROPOSED = "admission_proposed", _("Admission proposed by the cell")
+    DECISION_EXTENDED = "decision_extended", _("Decision deadline extended")
     ADMITTED = "admitted", _("Admitted (probationary)")
     RECOGNIZED = "recognized", _("Recognized as full member")
     NOT_RECOGNIZED = "not_recognized", _("Not recognized (removed)")

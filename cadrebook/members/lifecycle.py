@@ -92,6 +92,11 @@ class State:
     recognized_on: dt.date | None = None
     left_on: dt.date | None = None
     readmissions: int = 0
+    # The cell's latest proposal to admit an applicant, while the upper committee has not
+    # decided; and whether the deadline of the decision now pending (that admission, or a
+    # probationary member's recognition) was extended.
+    proposed_on: dt.date | None = None
+    decision_extended: bool = False
     last_date: dt.date | None = None
     periods: list[Period] = field(default_factory=list)
     spans: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
@@ -177,6 +182,8 @@ class _Fold:
         state.exempt = False
         state.pending_to = None
         state.temp_host_id = None
+        state.proposed_on = None
+        state.decision_extended = False
         state.left_on = day
         if state.spans and state.spans[-1][1] is None:
             state.spans[-1] = (state.spans[-1][0], day)
@@ -253,6 +260,19 @@ class _Fold:
         state.status = S.APPLICANT
         state.unit_id = ev.unit_id
 
+    def _on_admission_proposed(self, state: State, ev: EventData) -> None:
+        self._need_status(state, [S.APPLICANT], ev)
+        # A new resolution of the cell (the dossier sent back and proposed again) is a new
+        # decision for the upper committee: its deadline runs afresh, unextended.
+        state.proposed_on = ev.date
+        state.decision_extended = False
+
+    def _on_decision_extended(self, state: State, ev: EventData) -> None:
+        refusal = extension_refusal(state, rules=self.rules)
+        if refusal is not None:
+            raise refusal
+        state.decision_extended = True
+
     def _on_admitted(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.APPLICANT], ev)
         self._check_age(ev.date)
@@ -263,6 +283,9 @@ class _Fold:
         state.status = S.PROBATIONARY
         state.admitted_on = ev.date
         state.probation_start = ev.date
+        # The admission answers the proposal; the recognition is the next decision pending.
+        state.proposed_on = None
+        state.decision_extended = False
         state.spans.append((ev.date, None))
         self._open(state, ev.date)
 
@@ -286,6 +309,7 @@ class _Fold:
         # Recognition takes effect at the end of probation even when decided late: every
         # period from that point on is a full member's, split where the point falls inside one.
         state.status = S.FULL
+        state.decision_extended = False
         state.recognized_on = end
         periods: list[Period] = []
         for p in state.periods:
@@ -450,10 +474,52 @@ class _Fold:
         state.readmissions += 1
         state.status = S.PROBATIONARY
         state.probation_start = ev.date
+        state.decision_extended = False  # a new probation, a new recognition to decide
         state.recognized_on = None
         state.left_on = None
         state.spans.append((ev.date, None))
         self._open(state, ev.date)
+
+
+# The upper committee's decisions and the rule set's section of their deadline: an admission
+# once the cell has proposed it, a recognition while the member is on probation.
+def pending_decision(state: State) -> str | None:
+    """The section ("admission", "probation") of the decision the upper committee owes on
+    the member now, or None when it owes none."""
+    if state.status == S.APPLICANT and state.proposed_on is not None:
+        return "admission"
+    if state.status == S.PROBATIONARY:
+        return "probation"
+    return None
+
+
+def extension_refusal(state: State, *, rules: Ruleset) -> RuleViolation | None:
+    """Why the upper committee's deadline cannot be extended now (nothing pending, or
+    extended already: the rule set gives one extension of each decision), or None. The fold
+    raises it; the browser and the API ask it before offering or refusing the extension."""
+    section = pending_decision(state)
+    if section is None:
+        return RuleViolation(
+            "decision.nothing_pending",
+            _(
+                "No decision of the upper committee is pending for this member: it decides on "
+                "an applicant's admission once the cell has proposed it, and on a probationary "
+                "member's recognition."
+            ),
+            field="type",
+        )
+    if state.decision_extended:
+        return rules.violation(
+            section,
+            "decision.already_extended",
+            _(
+                "The deadline of this decision was already extended by %(n)d working days; it "
+                "can be extended only once."
+            )
+            % {"n": rules.int(f"{section}.decision_extension_working_days")},
+            field="type",
+        )
+    return None
 
 
 def apply_event(

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -23,7 +24,7 @@ from django.db.models.functions import Coalesce
 
 from cadrebook.core.dates import add_months
 from cadrebook.core.normalize import normalize_name, search_text
-from cadrebook.core.rules import current_ruleset
+from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END, Scope, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.lifecycle import party_age_days
@@ -53,9 +54,9 @@ def members_as_of(unit: OrgUnit, day: dt.date) -> QuerySet[Member]:
     return Member.objects.filter(pk__in=ids)
 
 
-def effective_event_date(event_type: str, *, latest: bool = False) -> Subquery:
-    """The effective date of the member's first (or latest) event of `event_type`, as a
-    subquery on the member's pk (`OuterRef("pk")`).
+def effective_events_of(event_type: str) -> QuerySet[Any]:
+    """The member's events of `event_type` (the member is `OuterRef("pk")`), each with its
+    effective date `eff_date`, voided ones left out.
 
     Corrections apply as in `lifecycle.effective_events`: the latest correction (in date, id
     order) of an event restates its date or voids it; a voided event does not count.
@@ -63,18 +64,22 @@ def effective_event_date(event_type: str, *, latest: bool = False) -> Subquery:
     correction = MemberEvent.objects.filter(
         type=EventType.CORRECTION, corrects_id=OuterRef("pk")
     ).order_by("-date", "-id")
-    order = ("-eff_date", "-id") if latest else ("eff_date", "id")
-    events = (
+    return (
         MemberEvent.objects.filter(member_id=OuterRef("pk"), type=event_type)
         .annotate(
             eff_date=Coalesce(Subquery(correction.values("date")[:1]), F("date")),
             eff_void=Coalesce(Subquery(correction.values("void")[:1]), Value(False)),
         )
         .filter(eff_void=False)
-        .order_by(*order)
-        .values("eff_date")[:1]
     )
-    return Subquery(events)
+
+
+def effective_event_date(event_type: str, *, latest: bool = False) -> Subquery:
+    """The effective date of the member's first (or latest) event of `event_type`, as a
+    subquery on the member's pk (`OuterRef("pk")`), corrections applied
+    (`effective_events_of`)."""
+    order = ("-eff_date", "-id") if latest else ("eff_date", "id")
+    return Subquery(effective_events_of(event_type).order_by(*order).values("eff_date")[:1])
 
 
 def recognition_decided_on() -> Subquery:
@@ -196,10 +201,12 @@ class DueList:
 
 
 def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
-    """What waits for a decision in `unit`'s subtree: probationary members whose probation
-    (from their latest admission) ends within DUE_DAYS or has ended (due for recognition,
-    with the upper committee's decision deadline), transfers to its units waiting
-    for acceptance, cells below the minimum of full members, full members without a card."""
+    """What waits for a decision in `unit`'s subtree: applicants whose admission the cell
+    has proposed, waiting for the upper committee's decision (with its deadline);
+    probationary members whose probation (from their latest admission) ends within DUE_DAYS
+    or has ended (due for recognition, with the upper committee's decision deadline, later
+    when extended), transfers to its units waiting for acceptance, cells below the minimum
+    of full members, full members without a card."""
     rules = current_ruleset()
     months = rules.int("probation.months")
     # The cell reviews within these working days of the end of probation, then the upper
@@ -223,14 +230,18 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
         .annotate(probation_from=Coalesce(Subquery(latest_admission), F("admitted_on")))
         .filter(probation_from__lte=horizon)
     )
+    extension = rules.int("probation.decision_extension_working_days")
     recognition = []
     for m in probation.order_by("probation_from", "pk")[:DUE_LIMIT]:
-        # The fold's own date (corrections of the admission included) for the items shown.
-        start = member_state(m, rules=rules).probation_start
+        # The fold's own date (corrections of the admission included) for the items shown,
+        # and whether the upper committee extended its deadline in this probation.
+        state = member_state(m, rules=rules)
+        start = state.probation_start
         if start is None:  # an annotation, not a model field
             start = m.probation_from  # type: ignore[attr-defined]
         due = add_months(start, months)
-        decision = rules.working_deadline(due, decision_days)
+        extended = state.decision_extended
+        decision = rules.working_deadline(due, decision_days + (extension if extended else 0))
         recognition.append(
             {
                 "member": m,
@@ -238,6 +249,7 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
                 "overdue": due < today,
                 "decision_by": decision.date,
                 "decision_overdue": decision.date < today,
+                "extended": extended,
                 "holidays_note": decision.note,
             }
         )
@@ -276,6 +288,7 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
         Q(card_number__isnull=True) | Q(card_number="")
     )
     return {
+        "admissions": _admissions_pending(members, today, rules),
         "recognition": DueList(recognition, probation.count()),
         "transfers": DueList(transfers, incoming.count()),
         "cells": DueList(weak[:DUE_LIMIT], len(weak)),
@@ -288,6 +301,51 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
             temporary.count(),
         ),
     }
+
+
+def _admissions_pending(members: QuerySet[Member], today: dt.date, rules: Ruleset) -> DueList:
+    """Applicants whose latest admission proposal the upper committee has not answered yet
+    (an admission makes them probationary; a death ends the record), by the deadline of its
+    decision: `admission.decision_working_days` from the proposal, plus
+    `admission.decision_extension_working_days` when extended since (an extension recorded
+    after the latest proposal, in the fold's date and id order)."""
+    days = rules.int("admission.decision_working_days")
+    extension = rules.int("admission.decision_extension_working_days")
+    proposals = effective_events_of(EventType.ADMISSION_PROPOSED).order_by("-eff_date", "-id")
+    pending = (
+        members.filter(status=MemberStatus.APPLICANT)
+        .annotate(
+            proposed_on=Subquery(proposals.values("eff_date")[:1]),
+            proposal_id=Subquery(proposals.values("id")[:1]),
+        )
+        .filter(proposed_on__isnull=False)
+    )
+    since = Q(eff_date__gt=OuterRef("proposed_on")) | Q(
+        eff_date=OuterRef("proposed_on"), id__gt=OuterRef("proposal_id")
+    )
+    pending = pending.annotate(
+        extended=Exists(effective_events_of(EventType.DECISION_EXTENDED).filter(since))
+    )
+    items = []
+    # Within the extended and the unextended, the deadline follows the proposal's date: the
+    # first DUE_LIMIT of each hold the first DUE_LIMIT of all, without counting every one.
+    for extended in (False, True):
+        rows = pending.filter(extended=extended).order_by("proposed_on", "pk")[:DUE_LIMIT]
+        for m in rows:
+            proposed_on = m.proposed_on
+            decision = rules.working_deadline(proposed_on, days + (extension if extended else 0))
+            items.append(
+                {
+                    "member": m,
+                    "proposed_on": proposed_on,
+                    "decision_by": decision.date,
+                    "decision_overdue": decision.date < today,
+                    "extended": extended,
+                    "holidays_note": decision.note,
+                }
+            )
+    items.sort(key=lambda i: (i["decision_by"], i["proposed_on"], i["member"].pk))
+    return DueList(items[:DUE_LIMIT], pending.count())
 
 
 def _temporary_transfers_ending(members: QuerySet[Member], today: dt.date) -> QuerySet[Member]:

@@ -788,6 +788,23 @@ def member_set_card(*, actor: Any, member: Member, card_number: str) -> Member:
 
 
 # One named service per transition, for readable call sites ----------------------------------
+def member_propose_admission(
+    *, actor: Any, member: Member, date: dt.date, document: str = "", taken_over: bool = False
+) -> MemberEvent:
+    """Record that the cell's resolution proposing the applicant's admission was made and
+    sent up on `date` (`document`, if given, is the resolution): the upper committee's
+    deadline (`admission.decision_working_days`) runs from it. A later proposal (the dossier
+    sent back and proposed again) starts the deadline afresh. No status changes."""
+    return member_record_event(
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.ADMISSION_PROPOSED,
+        date=date,
+        document=document,
+    )
+
+
 def member_admit(
     *,
     actor: Any,
@@ -812,6 +829,24 @@ def member_admit(
         type=EventType.ADMITTED,
         date=date,
         unit=unit,
+        document=document,
+    )
+
+
+def member_extend_decision(
+    *, actor: Any, member: Member, date: dt.date, document: str = "", taken_over: bool = False
+) -> MemberEvent:
+    """Record that the upper committee extended the deadline of the decision it owes on the
+    member: an applicant's admission after the cell's proposal, or a probationary member's
+    recognition; by the rule set's `decision_extension_working_days` of that section, once
+    per decision (`decision.already_extended`; `decision.nothing_pending` when none is
+    pending). The deciding document is asked for by `records.document_required`."""
+    return member_record_event(
+        taken_over=taken_over,
+        actor=actor,
+        member=member,
+        type=EventType.DECISION_EXTENDED,
+        date=date,
         document=document,
     )
 

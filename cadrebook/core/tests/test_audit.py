@@ -129,6 +129,20 @@ def _(c):
     return lambda: ms.member_set_card(actor=c.actor, member=m, card_number="01.234567")
 
 
+@scenario(M + "member_propose_admission")
+def _(c):
+    m = c.make_member(c.tree.K1, BIRTH, registered_on=D(2024, 1, 1))
+    return lambda: ms.member_propose_admission(actor=c.actor, member=m, date=D(2024, 1, 8))
+
+
+@scenario(M + "member_extend_decision")
+def _(c):
+    m = _probationary(c)
+    return lambda: ms.member_extend_decision(
+        actor=c.actor, member=m, date=D(2025, 2, 3), document="9-QĐ/ĐU"
+    )
+
+
 @scenario(M + "member_admit")
 def _(c):
     m = c.make_member(c.tree.K1, BIRTH, registered_on=D(2024, 1, 1))

@@ -50,6 +50,7 @@ TYPES = [
     E.EXPELLED,
     E.DECEASED,
     *[E.READMITTED] * 3,
+    E.DECISION_EXTENDED,  # no period: the periods must not notice it
 ]
 ENDINGS = {E.NOT_RECOGNIZED, E.REMOVED, E.EXPELLED, E.DECEASED}
 GAPS = [45, 0, 1, 200, 400, 1100]  # in days; 1100 clears the readmission wait
