@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record, snapshot
+from cadrebook.core.dates import check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
@@ -302,6 +303,8 @@ def member_record_event(
         raise ServiceError(
             "event.type_unknown", _("Unknown event type %(t)s.") % {"t": type}, field="type"
         )
+    check_plausible(date)
+    check_plausible(until, field="until")
     rules = current_ruleset()
     with transaction.atomic():
         member = _lock(member)
@@ -403,6 +406,7 @@ def member_correct_event(
             _("A correction voids the event or gives a new date or unit."),
             field="date",
         )
+    check_plausible(date)
     rules = current_ruleset()
     with transaction.atomic():
         member = _lock(event.member)
@@ -1050,6 +1054,7 @@ def unit_move(
     that runs past `date` is cut there (`place_periods`): before it the periods keep their
     ancestors, from it they carry the new ones. Figures of any earlier date do not change.
     """
+    check_plausible(date)
     with transaction.atomic():
         unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
         new_parent.refresh_from_db()
@@ -1177,6 +1182,7 @@ def _active_members(unit: OrgUnit) -> Any:
 def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "") -> OrgUnit:
     """Dissolve a unit on `date`; refused while it or a unit below it has active members
     or active child units."""
+    check_plausible(date)
     with transaction.atomic():
         unit.refresh_from_db()
         if unit.dissolved_on:
@@ -1251,6 +1257,7 @@ def unit_merge(
     `unit` itself (a cell merged into a cell) are transferred into `into` (reason
     "reorganization"), each an ordinary transfer.
     """
+    check_plausible(date)
     if unit.pk == into.pk:
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"

@@ -1,0 +1,107 @@
+"""The browser answers what the API answers, in the same words (issue 14's probe of the
+browser and the exports): a decision refused because of a pending transfer, a date no person
+means (0001-01-01, 9999-12-31), a merge refused because of one of the members, and masked
+personal data that must not tell whether a value is recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from cadrebook.accounts.roles import Role
+from cadrebook.core.errors import ServiceError
+from cadrebook.members import services as ms
+from cadrebook.members.models import Member
+from cadrebook.orgs.models import OrgUnit
+
+D = dt.date
+DECISION = {"reason": "absence", "document": "1-QĐ/ĐU"}
+
+
+@pytest.fixture
+def people(tree: Any, token_clients: Any) -> dict[str, Any]:
+    """One person per role, each with a browser login and an API token: a clerk of G1, an
+    organizer of P (restructures units) and a viewer of P (personal data masked)."""
+    grants = [("g1-clerk", Role.CLERK, tree.G1), ("organizer", Role.ORGANIZER, tree.P)]
+    grants.append(("viewer", Role.VIEWER, tree.P))
+    api = token_clients(grants)
+    api["clerk"] = api.pop("g1-clerk")
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=list(api))}
+    users["clerk"] = get_user_model().objects.get(username="g1-clerk")
+    return {"api": api, "users": users}
+
+
+def _browser(client: Any, user: Any) -> Any:
+    client.force_login(user)
+    return client
+
+
+def _api_event(people: dict[str, Any], member: Member, **payload: Any) -> Any:
+    return people["api"]["clerk"].post(
+        f"/api/v1/members/{member.pk}/events", payload, content_type="application/json"
+    )
+
+
+# 2. Dates no person means ----------------------------------------------------------------------
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01"])
+def test_an_implausible_date_gets_the_apis_words_in_the_browser(
+    client, tree, make_member, people, day
+):
+    member = make_member(tree.K1, D(1990, 1, 1), D(2020, 1, 1), recognized=True)
+    events = member.events.count()
+    answer = _api_event(people, member, type="removed", date=day, **DECISION)
+    assert answer.status_code == 422 and answer.json()["field"] == "date"
+    words = answer.json()["message"]
+    assert words == "The year must be between 1900 and 2100."
+
+    browser = _browser(client, people["users"]["clerk"])
+    url = reverse("members:action", args=[member.pk, "remove"])
+    response = browser.post(url, {"date": day, **DECISION, "confirmed": "yes"})
+    assert response.status_code == 422
+    assert response.context["form"].errors["date"] == [words]
+    # The transfer form's other dates too (moved_on reaches no service; until does).
+    url = reverse("members:action", args=[member.pk, "transfer"])
+    data = {"date": "2025-03-03", "to_unit": "K2", "moved_on": day}
+    response = browser.post(url, data)
+    assert response.context["form"].errors["moved_on"] == [words]
+    url = reverse("members:action", args=[member.pk, "temporary_transfer"])
+    response = browser.post(url, {"date": "2025-03-03", "host": "GC", "until": day})
+    assert response.context["form"].errors["until"] == [words]
+    assert member.events.count() == events
+
+
+def test_the_service_refuses_an_implausible_date_in_the_same_words(tree, make_member):
+    member = make_member(tree.K1, D(1990, 1, 1), D(2020, 1, 1), recognized=True)
+    for day in (D(1, 1, 1), D(9999, 12, 31)):
+        with pytest.raises(ServiceError) as info:
+            ms.member_remove(actor=None, member=member, date=day, **DECISION)
+        assert (info.value.code, info.value.field) == ("value.bad_date", "date")
+        assert info.value.message == "The year must be between 1900 and 2100."
+    with pytest.raises(ServiceError) as info:
+        ms.member_temporary_transfer(
+            actor=None, member=member, date=D(2025, 3, 3), host=tree.GC, until=D(9999, 1, 1)
+        )
+    assert (info.value.code, info.value.field) == ("value.bad_date", "until")
+    with pytest.raises(ServiceError) as info:
+        ms.unit_merge(actor=None, unit=tree.K1, into=tree.K2, date=D(1, 1, 1))
+    assert info.value.code == "value.bad_date"
+    assert member.events.filter(type="removed").count() == 0
+
+
+def test_a_merge_on_an_implausible_date_gets_the_apis_words_in_the_browser(client, tree, people):
+    answer = people["api"]["organizer"].post(
+        "/api/v1/units/K1/merge",
+        {"into": "K2", "date": "0001-01-01"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 422 and answer.json()["field"] == "date"
+    browser = _browser(client, people["users"]["organizer"])
+    url = reverse("members:unit_action", args=["K1", "merge"])
+    response = browser.post(url, {"into": "K2", "date": "0001-01-01", "confirmed": "yes"})
+    assert response.status_code == 422
+    assert response.context["form"].errors["date"] == [answer.json()["message"]]
+    assert OrgUnit.objects.get(code="K1").dissolved_on is None
