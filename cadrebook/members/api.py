@@ -48,7 +48,7 @@ from cadrebook.imports.schemas import (
     TheoryCode,
 )
 from cadrebook.members import services
-from cadrebook.members.actions import ACTIONS, VOTE
+from cadrebook.members.actions import ACTIONS, VOTE, refusal
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
@@ -375,7 +375,7 @@ def record_event(
         if not can(request.user, "change", member.unit.path):
             raise forbidden()
     if not action.applies(member):
-        raise _not_applicable(action.name, member, payload.type)
+        raise refusal(action, member, payload.type)
     # What a decision must come with (document, reason) is the service's to decide.
     kwargs: dict[str, Any] = {"date": payload.date, "taken_over": payload.taken_over}
     fields = set(action.fields)
@@ -433,42 +433,6 @@ def record_event(
         event = member.events.order_by("-id").first()
     response["Location"] = f"{API_ROOT}/members/{member.pk}/events/{event.pk}"
     return Status(201, _event_out(event))
-
-
-def _not_applicable(action: str, member: Member, event_type: str) -> RuleViolation:
-    """Why an action the dossier would not offer is refused, with the code (and words) the
-    lifecycle fold uses for the same refusal."""
-    active = member.status in ("probationary", "full")
-    if active and member.pending_transfer_to_id and action != "accept_transfer":
-        return RuleViolation(
-            "transfer.already_pending",
-            _("A transfer is already pending for this member."),
-            field="type",
-        )
-    if active and action == "exempt" and member.exempt:
-        return RuleViolation(
-            "exemption.already", _("The member is already exempted."), field="type"
-        )
-    if active and action == "end_exemption":
-        return RuleViolation("exemption.none", _("The member is not exempted."), field="type")
-    if active and action == "temporary_transfer":
-        return RuleViolation(
-            "transfer.temporary_active",
-            _("The member is already on a temporary transfer."),
-            field="type",
-        )
-    if active and action == "end_temporary_transfer":
-        return RuleViolation(
-            "transfer.temporary_none",
-            _("The member is not on a temporary transfer."),
-            field="type",
-        )
-    return RuleViolation(
-        "member.status_forbids_event",
-        _("A member whose status is %(status)s cannot have the event %(event)s.")
-        % {"status": member.status, "event": event_type},
-        field="type",
-    )
 
 
 class MemberIn(PersonalData):

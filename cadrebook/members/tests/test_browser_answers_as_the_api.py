@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from cadrebook.accounts.roles import Role
@@ -44,6 +45,36 @@ def _api_event(people: dict[str, Any], member: Member, **payload: Any) -> Any:
     return people["api"]["clerk"].post(
         f"/api/v1/members/{member.pk}/events", payload, content_type="application/json"
     )
+
+
+# 1. A decision while a transfer is pending -----------------------------------------------------
+@pytest.mark.parametrize(
+    "action, event_type, probationary",
+    [
+        ("remove", "removed", False),
+        ("expel", "expelled", False),
+        ("not_recognize", "not_recognized", True),
+    ],
+)
+def test_a_decision_during_a_pending_transfer_is_refused_in_the_browser_as_in_the_api(
+    client, tree, make_member, people, action, event_type, probationary
+):
+    admitted = D(2024, 9, 2) if probationary else D(2020, 1, 1)
+    member = make_member(tree.K1, D(1990, 1, 1), admitted, recognized=not probationary)
+    ms.member_transfer_out(actor=None, member=member, date=D(2025, 3, 3), to_unit=tree.K2)
+    events = member.events.count()
+    answer = _api_event(people, member, type=event_type, date="2025-03-05", **DECISION)
+    assert answer.status_code == 422 and answer.json()["code"] == "transfer.already_pending"
+
+    browser = _browser(client, people["users"]["clerk"])
+    url = reverse("members:action", args=[member.pk, action])
+    response = browser.post(url, {"date": "2025-03-05", **DECISION, "confirmed": "yes"})
+    assert response.status_code == 302
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == [answer.json()["message"]]  # "A transfer is already pending …"
+    assert member.events.count() == events
+    member.refresh_from_db()
+    assert member.pending_transfer_to_id == tree.K2.pk
 
 
 # 2. Dates no person means ----------------------------------------------------------------------
