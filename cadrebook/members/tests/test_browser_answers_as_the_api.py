@@ -136,3 +136,50 @@ def test_a_merge_on_an_implausible_date_gets_the_apis_words_in_the_browser(clien
     assert response.status_code == 422
     assert response.context["form"].errors["date"] == [answer.json()["message"]]
     assert OrgUnit.objects.get(code="K1").dissolved_on is None
+
+
+# 3. A merge refused because of a member --------------------------------------------------------
+def _merge(client: Any, people: dict[str, Any], data: dict[str, str]) -> tuple[Any, Any]:
+    answer = people["api"]["organizer"].post(
+        "/api/v1/units/K1/merge", data, content_type="application/json"
+    )
+    browser = _browser(client, people["users"]["organizer"])
+    url = reverse("members:unit_action", args=["K1", "merge"])
+    return answer, browser.post(url, {**data, "confirmed": "yes"})
+
+
+def _form_errors(response: Any) -> list[str]:
+    form = response.context["form"]
+    return [str(e) for errors in form.errors.values() for e in errors]
+
+
+def test_a_merge_refused_for_a_member_of_the_merged_cell_names_the_member(
+    client, tree, make_member, people
+):
+    # Her transfer was issued after the merge's date: it cannot be returned on that date.
+    leaving = make_member(tree.K1, D(1990, 1, 1), D(2020, 1, 1), True, full_name="Lê Thị Đi")
+    ms.member_transfer_out(actor=None, member=leaving, date=D(2025, 3, 3), to_unit=tree.GC)
+    answer, response = _merge(client, people, {"into": "K2", "date": "2025-03-01"})
+    assert answer.status_code == 422, answer.content
+    named = f"Lê Thị Đi (id {leaving.pk})"
+    assert answer.json()["message"].startswith(named)
+    assert answer.json()["code"] == "event.before_previous"
+    assert response.status_code == 422
+    assert _form_errors(response) == [answer.json()["message"]]
+    assert OrgUnit.objects.get(code="K1").dissolved_on is None
+    leaving.refresh_from_db()
+    assert (leaving.unit_id, leaving.pending_transfer_to_id) == (tree.K1.pk, tree.GC.pk)
+
+
+def test_a_merge_refused_for_a_transfer_into_the_merged_cell_names_the_member(
+    client, tree, make_member, people
+):
+    coming = make_member(tree.GC, D(1990, 1, 1), D(2020, 1, 1), True, full_name="Phan Văn Tới")
+    ms.member_transfer_out(actor=None, member=coming, date=D(2025, 3, 3), to_unit=tree.K1)
+    answer, response = _merge(client, people, {"into": "K2", "date": "2025-03-10"})
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["code"] == "unit.has_pending_transfers"
+    assert f"Phan Văn Tới (id {coming.pk})" in answer.json()["message"]
+    assert response.status_code == 422
+    assert _form_errors(response) == [answer.json()["message"]]
+    assert OrgUnit.objects.get(code="K1").dissolved_on is None
