@@ -220,7 +220,7 @@ def _out(member: Member, sensitive: bool) -> dict[str, Any]:
     }
     if not sensitive:
         for name in SENSITIVE_FIELDS:
-            if data.get(name):
+            if name in data:  # set or empty alike: presence is not told either
                 data[name] = mask(data[name])
     return data
 

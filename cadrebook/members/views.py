@@ -434,9 +434,9 @@ def _export(
             }
             if not sensitive_ok:
                 for name in SENSITIVE_FIELDS:
-                    if row.get(name):
+                    if name in row:  # set or empty alike: presence is not told either
                         row[name] = mask(row[name])
-                        masked = True
+                masked = True
             writer.writerow([row[name] for name, _label in EXPORT_COLUMNS])
     audit_record(
         actor=request.user,

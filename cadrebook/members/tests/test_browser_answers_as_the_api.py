@@ -5,7 +5,9 @@ personal data that must not tell whether a value is recorded."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -183,3 +185,70 @@ def test_a_merge_refused_for_a_transfer_into_the_merged_cell_names_the_member(
     assert response.status_code == 422
     assert _form_errors(response) == [answer.json()["message"]]
     assert OrgUnit.objects.get(code="K1").dissolved_on is None
+
+
+# 4. Masked personal data does not tell whether a value is recorded -----------------------------
+@pytest.fixture
+def two_people(tree: Any, make_member: Any) -> tuple[Member, Member]:
+    """In K1: one member with every sensitive field recorded, one with none."""
+    recorded = make_member(
+        tree.K1,
+        D(1990, 5, 17),
+        D(2020, 1, 1),
+        True,
+        full_name="Võ Thị Có",
+        national_id="001190000123",
+        ethnicity="Kinh",
+        phone="0912345678",
+        address="12 Phố Huế",
+    )
+    blank = make_member(tree.K1, None, full_name="Võ Văn Không")
+    return recorded, blank
+
+
+def test_a_viewers_member_list_export_masks_recorded_and_empty_values_alike(
+    client, people, two_people
+):
+    browser = _browser(client, people["users"]["viewer"])
+    response = browser.get(
+        reverse("members:list"), {"unit": "K1", "status": "all", "export": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    header = list(rows[0])
+    masked = [h for h in header if rows[0][h] == "••••"]
+    assert len(masked) == 3  # date of birth, ethnicity, national ID
+    assert [r[h] for r in rows for h in masked] == ["••••"] * 6
+
+
+def test_a_viewers_export_masks_recorded_and_empty_values_alike(client, people, two_people):
+    browser = _browser(client, people["users"]["viewer"])
+    query = {"kind": "members", "format": "csv", "headers": "en", "unit": "K1"}
+    response = browser.get(reverse("imports:export"), query)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(r["full_name"] for r in rows) == ["Võ Thị Có", "Võ Văn Không"]
+    for row in rows:
+        for name in ("national_id", "ethnicity", "birth_date", "phone", "address"):
+            assert row[name] == "••••", (row["full_name"], name)
+
+
+def test_a_viewers_dossier_masks_recorded_and_empty_values_alike(client, people, two_people):
+    browser = _browser(client, people["users"]["viewer"])
+    shown = []
+    for member in two_people:
+        response = browser.get(reverse("members:dossier", args=[member.pk]))
+        personal = dict(response.context["personal"])
+        shown.append({str(k): v for k, v in personal.items() if v == "••••"})
+    assert shown[0] == shown[1] and len(shown[0]) == 5
+
+
+def test_the_api_masks_recorded_and_empty_values_alike(people, two_people):
+    viewer = people["api"]["viewer"]
+    read = [viewer.get(f"/api/v1/members/{m.pk}").json() for m in two_people]
+    for name in ("national_id", "ethnicity", "birth_date"):
+        assert read[0][name] == read[1][name] == "••••", name
+    listed = viewer.get("/api/v1/members", {"unit": "K1", "status": "all"}).json()["items"]
+    assert {(m["national_id"], m["birth_date"]) for m in listed} == {("••••", "••••")}
+    # A role that may read them gets them, recorded or empty.
+    clerk = people["api"]["clerk"].get(f"/api/v1/members/{two_people[1].pk}").json()
+    assert (clerk["national_id"], clerk["birth_date"]) == ("", None)
