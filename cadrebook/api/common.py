@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, Field
 
+from cadrebook.core.dates import implausible_year
 from cadrebook.core.errors import ServiceError
-from cadrebook.imports.values import MAX_YEAR, MIN_YEAR
 
 API_ROOT = "/api/v1"  # where the routers are mounted (Location headers name created objects)
 
@@ -43,12 +43,11 @@ def answers(ok: dict[int, Any]) -> dict[int, Any]:
 
 
 def _plausible(value: dt.date) -> dt.date:
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        # The same bounds as the import's dates; beyond them a date is a typing error, and
-        # date-times near year 1 or 9999 cannot even be moved into UTC.
-        raise ValueError(
-            _("The year must be between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}
-        )
+    # The same bounds and words as the browser's and the services' (core.dates); beyond them
+    # a date is a typing error, and date-times near year 1 or 9999 cannot even be moved into UTC.
+    message = implausible_year(value)
+    if message:
+        raise ValueError(message)
     return value
 
 

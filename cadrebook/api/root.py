@@ -87,9 +87,13 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if loc[:1] == ["body"] and len(loc) > 2:
         loc = loc[2:]  # ("body", "<the handler's parameter>", field…): name the field
     loc = [part for part in loc if part not in ("body", "query", "path")]
+    message = first.get("msg", _("The request does not fit the schema."))
+    if first.get("type") == "value_error" and (first.get("ctx") or {}).get("error"):
+        # A validator's own words, as the browser shows them (not "Value error, …").
+        message = first["ctx"]["error"]
     body = {
         "code": "validation_error",
-        "message": str(first.get("msg", _("The request does not fit the schema."))),
+        "message": str(message),
         "errors": errors,
     }
     if loc:

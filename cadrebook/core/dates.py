@@ -5,6 +5,30 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
+from cadrebook.core.errors import ServiceError
+
+# The years a date given by a person may have, in the browser, the API and the imports alike:
+# beyond them a date is a typing error (0001-01-01, 9999-12-31), and date-times near year 1
+# or 9999 cannot even be moved into UTC.
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+
+
+def implausible_year(day: dt.date) -> str:
+    """Why `day` is refused as a typing error, or "" when its year is plausible."""
+    if MIN_YEAR <= day.year <= MAX_YEAR:
+        return ""
+    return _("The year must be between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+
+
+def check_plausible(day: dt.date | None, *, field: str = "date") -> None:
+    """Refuse a date whose year is implausible (`value.bad_date`, the import's code), with
+    the words the API's date validation uses."""
+    if day is not None and (message := implausible_year(day)):
+        raise ServiceError("value.bad_date", message, field=field)
+
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""

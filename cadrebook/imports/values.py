@@ -18,6 +18,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
+
 __all__ = [
     "ValueRefused",
     "ascii_digits",
@@ -28,8 +30,6 @@ __all__ = [
     "parse_int",
 ]
 
-MIN_YEAR = 1900
-MAX_YEAR = 2100
 
 # Longest whole number accepted: enough for any count or year, and far below the length at
 # which int() becomes slow or refuses (CPython's int_max_str_digits).

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cadrebook.core.errors import RuleViolation
 from cadrebook.core.rules import current_ruleset
 from cadrebook.members import services
 from cadrebook.members.choices import EventType, MemberStatus
@@ -236,3 +238,45 @@ def actions_for(member: Member, *, sending: bool, receiving: bool) -> list[Actio
     return [
         a for a in ACTIONS.values() if a.applies(member) and (receiving if a.receiving else sending)
     ]
+
+
+def refusal(action: Action, member: Member, event_type: str = "") -> RuleViolation:
+    """Why `action` does not apply to `member` now, with the code and words the lifecycle
+    fold uses for the same refusal: the browser and the API answer it alike. `event_type`
+    names the event in the message (by default the one the action records)."""
+    event_type = event_type or action.event or action.name
+    active = member.status in ACTIVE
+    if active and member.pending_transfer_to_id and action.name != "accept_transfer":
+        return RuleViolation(
+            "transfer.already_pending",
+            gettext("A transfer is already pending for this member."),
+            field="type",
+        )
+    if action.name == "extend_decision":
+        refused = extension_refusal(services.member_state(member), rules=current_ruleset())
+        if refused is not None:
+            return refused
+    if active and action.name == "exempt" and member.exempt:
+        return RuleViolation(
+            "exemption.already", gettext("The member is already exempted."), field="type"
+        )
+    if active and action.name == "end_exemption":
+        return RuleViolation("exemption.none", gettext("The member is not exempted."), field="type")
+    if active and action.name == "temporary_transfer":
+        return RuleViolation(
+            "transfer.temporary_active",
+            gettext("The member is already on a temporary transfer."),
+            field="type",
+        )
+    if active and action.name == "end_temporary_transfer":
+        return RuleViolation(
+            "transfer.temporary_none",
+            gettext("The member is not on a temporary transfer."),
+            field="type",
+        )
+    return RuleViolation(
+        "member.status_forbids_event",
+        gettext("A member whose status is %(status)s cannot have the event %(event)s.")
+        % {"status": member.status, "event": event_type},
+        field="type",
+    )

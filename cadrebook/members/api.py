@@ -31,7 +31,6 @@ from cadrebook.api.common import (
 )
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH
-from cadrebook.core.rules import current_ruleset
 from cadrebook.core.views import can
 from cadrebook.imports.schemas import (
     EducationCode,
@@ -49,9 +48,8 @@ from cadrebook.imports.schemas import (
     TheoryCode,
 )
 from cadrebook.members import services
-from cadrebook.members.actions import ACTIONS, VOTE
+from cadrebook.members.actions import ACTIONS, VOTE, refusal
 from cadrebook.members.choices import EventType, MemberStatus
-from cadrebook.members.lifecycle import extension_refusal
 from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
@@ -226,7 +224,7 @@ def _out(member: Member, sensitive: bool) -> dict[str, Any]:
     }
     if not sensitive:
         for name in SENSITIVE_FIELDS:
-            if data.get(name):
+            if name in data:  # set or empty alike: presence is not told either
                 data[name] = mask(data[name])
     return data
 
@@ -381,7 +379,7 @@ def record_event(
         if not can(request.user, "change", member.unit.path):
             raise forbidden()
     if not action.applies(member):
-        raise _not_applicable(action.name, member, payload.type)
+        raise refusal(action, member, payload.type)
     # What a decision must come with (document, reason) is the service's to decide.
     kwargs: dict[str, Any] = {"date": payload.date, "taken_over": payload.taken_over}
     fields = set(action.fields)
@@ -439,46 +437,6 @@ def record_event(
         event = member.events.order_by("-id").first()
     response["Location"] = f"{API_ROOT}/members/{member.pk}/events/{event.pk}"
     return Status(201, _event_out(event))
-
-
-def _not_applicable(action: str, member: Member, event_type: str) -> RuleViolation:
-    """Why an action the dossier would not offer is refused, with the code (and words) the
-    lifecycle fold uses for the same refusal."""
-    active = member.status in ("probationary", "full")
-    if active and member.pending_transfer_to_id and action != "accept_transfer":
-        return RuleViolation(
-            "transfer.already_pending",
-            _("A transfer is already pending for this member."),
-            field="type",
-        )
-    if action == "extend_decision":
-        refusal = extension_refusal(services.member_state(member), rules=current_ruleset())
-        if refusal is not None:
-            return refusal
-    if active and action == "exempt" and member.exempt:
-        return RuleViolation(
-            "exemption.already", _("The member is already exempted."), field="type"
-        )
-    if active and action == "end_exemption":
-        return RuleViolation("exemption.none", _("The member is not exempted."), field="type")
-    if active and action == "temporary_transfer":
-        return RuleViolation(
-            "transfer.temporary_active",
-            _("The member is already on a temporary transfer."),
-            field="type",
-        )
-    if active and action == "end_temporary_transfer":
-        return RuleViolation(
-            "transfer.temporary_none",
-            _("The member is not on a temporary transfer."),
-            field="type",
-        )
-    return RuleViolation(
-        "member.status_forbids_event",
-        _("A member whose status is %(status)s cannot have the event %(event)s.")
-        % {"status": member.status, "event": event_type},
-        field="type",
-    )
 
 
 class MemberIn(PersonalData):

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cadrebook.core.dates import implausible_year
 from cadrebook.core.errors import RuleViolation
 from cadrebook.core.rules import current_ruleset
 from cadrebook.members.actions import VOTE, Action
@@ -100,6 +101,12 @@ class ActionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for name in ("date", "moved_on", "until"):
+            # The services' and the API's words for a typing error, asked before the
+            # confirmation step (moved_on never reaches a service).
+            day = data.get(name)
+            if day and (message := implausible_year(day)):
+                self.add_error(name, message)
         if "to_unit" in self.fields:
             unit = self._unit("to_unit")
             destination = (data.get("destination") or "").strip()

@@ -181,11 +181,13 @@ def unit_members(
     return qs.order_by("name_norm", "id")
 
 
+MASK = "••••"
+
+
 def mask(value: Any) -> str:
-    """How a sensitive value shows to a role that may not read it."""
-    if value in (None, ""):
-        return ""
-    return "••••"
+    """How a sensitive value shows to a role that may not read it: always the same mask,
+    set or empty, so that its presence cannot be told either (pages, API and exports)."""
+    return MASK
 
 
 DUE_DAYS = 30  # how far ahead the due lists look

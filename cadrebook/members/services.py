@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record, snapshot
+from cadrebook.core.dates import check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import Ruleset, current_ruleset
@@ -354,6 +355,8 @@ def member_record_event(
         raise ServiceError(
             "event.type_unknown", _("Unknown event type %(t)s.") % {"t": type}, field="type"
         )
+    check_plausible(date)
+    check_plausible(until, field="until")
     rules = current_ruleset()
     with transaction.atomic():
         member = _lock(member)
@@ -459,6 +462,7 @@ def member_correct_event(
             _("A correction voids the event or gives a new date or unit."),
             field="date",
         )
+    check_plausible(date)
     rules = current_ruleset()
     with transaction.atomic():
         member = _lock(event.member)
@@ -1141,6 +1145,7 @@ def unit_move(
     that runs past `date` is cut there (`place_periods`): before it the periods keep their
     ancestors, from it they carry the new ones. Figures of any earlier date do not change.
     """
+    check_plausible(date)
     with transaction.atomic():
         unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
         new_parent.refresh_from_db()
@@ -1265,9 +1270,13 @@ def _active_members(unit: OrgUnit) -> Any:
     return Member.objects.filter(unit=unit, status__in=ACTIVE_STATUSES)
 
 
+NAMED = 5  # members a refusal names at most
+
+
 def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "") -> OrgUnit:
     """Dissolve a unit on `date`; refused while it or a unit below it has active members
     or active child units."""
+    check_plausible(date)
     with transaction.atomic():
         unit.refresh_from_db()
         if unit.dissolved_on:
@@ -1280,11 +1289,18 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
                 _("%(n)d active members still belong here; transfer them first.")
                 % {"n": active_members},
             )
-        pending = Member.objects.filter(pending_transfer_to__in=below).count()
+        pending = list(
+            Member.objects.filter(pending_transfer_to__in=below)
+            .order_by("full_name", "pk")
+            .values_list("full_name", "pk")[: NAMED + 1]
+        )
         if pending:
+            # Named, as on the unit's page of incoming transfers, so they can be answered.
+            names = [_("%(name)s (id %(id)d)") % {"name": n, "id": pk} for n, pk in pending]
             raise ServiceError(
                 "unit.has_pending_transfers",
-                _("%(n)d transfers to this unit are pending.") % {"n": pending},
+                _("Transfers to this unit are pending; answer them first: %(members)s.")
+                % {"members": ", ".join(names[:NAMED]) + (", …" if len(names) > NAMED else "")},
             )
         if below.exclude(pk=unit.pk).filter(dissolved_on__isnull=True).exists():
             raise ServiceError(
@@ -1349,6 +1365,19 @@ def _naming_into() -> Iterator[None]:
         raise
 
 
+def _naming(member: Member, exc: ServiceError) -> ServiceError:
+    """A member's refusal within a restructuring, naming the member it is about (the
+    browser, the API and the units import show it as it is)."""
+    message = _("%(name)s (id %(id)d): %(message)s") % {
+        "name": member.full_name,
+        "id": member.pk,
+        "message": exc.message,
+    }
+    if isinstance(exc, RuleViolation):
+        return RuleViolation(exc.code, message, source=exc.source, field=exc.field)
+    return ServiceError(exc.code, message, field=exc.field)
+
+
 def unit_merge(
     *, actor: Any, unit: OrgUnit, into: OrgUnit, date: dt.date, document: str = ""
 ) -> OrgUnit:
@@ -1359,6 +1388,7 @@ def unit_merge(
     `unit` itself (a cell merged into a cell) are transferred into `into` (reason
     "reorganization"), each an ordinary transfer.
     """
+    check_plausible(date)
     if unit.pk == into.pk:
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
@@ -1378,19 +1408,22 @@ def unit_merge(
         for child in list(children):
             unit_move(actor=actor, unit=child, new_parent=into, date=date, document=document)
         for member in _active_members(unit).order_by("pk"):
-            if member.pending_transfer_to_id:
-                member_transfer_return(
-                    actor=actor, member=member, date=date, reason=_("reorganization")
+            try:
+                if member.pending_transfer_to_id:
+                    member_transfer_return(
+                        actor=actor, member=member, date=date, reason=_("reorganization")
+                    )
+                    member.refresh_from_db()
+                member_transfer(
+                    actor=actor,
+                    member=member,
+                    date=date,
+                    to_unit=into,
+                    document=document,
+                    reason="reorganization",
                 )
-                member.refresh_from_db()
-            member_transfer(
-                actor=actor,
-                member=member,
-                date=date,
-                to_unit=into,
-                document=document,
-                reason="reorganization",
-            )
+            except ServiceError as exc:
+                raise _naming(member, exc) from exc
         # Applicants follow their cell too (they have no periods).
         for applicant in Member.objects.filter(unit=unit, status=MemberStatus.APPLICANT):
             Member.objects.filter(pk=applicant.pk).update(unit=into, version=F("version") + 1)

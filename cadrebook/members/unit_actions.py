@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from cadrebook.core.dates import implausible_year
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.members import services as ms
@@ -106,6 +107,12 @@ class UnitActionForm(forms.Form):
         if unit is None or not can(self.user, MANAGE, unit.path):
             raise forms.ValidationError(_("No unit %(code)s that you may manage.") % {"code": code})
         return unit  # type: ignore[no-any-return]
+
+    def clean_date(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("date")
+        if day and (message := implausible_year(day)):
+            raise forms.ValidationError(message)  # the services' and the API's words
+        return day
 
     def clean_parent(self) -> OrgUnit:
         return self._unit("parent")

@@ -25,7 +25,7 @@ from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
 from cadrebook.imports.writers import TableWriter
 from cadrebook.members import services as ms
-from cadrebook.members.actions import ACTIONS, Action, actions_for
+from cadrebook.members.actions import ACTIONS, Action, actions_for, refusal
 from cadrebook.members.forms import (
     EDITABLE,
     SPONSOR_RE,
@@ -120,11 +120,8 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         else reverse("members:dossier", args=[member.pk])
     )
     if not action.applies(member):
-        messages.error(
-            request,
-            _("%(action)s does not apply to %(name)s now.")
-            % {"action": action.label, "name": member.full_name},
-        )
+        # The refusal the API and the service give for the same request, in their words.
+        messages.error(request, _refusal_text(refusal(action, member)))
         return redirect(back)
     form = ActionForm(action, request.POST or None)
     confirming = False
@@ -142,13 +139,7 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                     actor=request.user, member=member, **form.service_arguments(), **extra
                 )
             except ServiceError as exc:
-                message = exc.message
-                if isinstance(exc, RuleViolation) and exc.source:
-                    message = _("%(message)s (%(source)s)") % {
-                        "message": exc.message,
-                        "source": exc.source,
-                    }
-                form.add_error(exc.field if exc.field in form.fields else None, message)
+                form.add_error(exc.field if exc.field in form.fields else None, _refusal_text(exc))
             else:
                 messages.success(
                     request,
@@ -174,6 +165,14 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         },
         status=422 if request.method == "POST" and not confirming else 200,
     )
+
+
+def _refusal_text(exc: ServiceError) -> str:
+    """A service's refusal as the browser shows it: its message, and the regulation a rule
+    comes from."""
+    if isinstance(exc, RuleViolation) and exc.source:
+        return _("%(message)s (%(source)s)") % {"message": exc.message, "source": exc.source}
+    return str(exc.message)
 
 
 def _late_transfer(data: dict[str, Any]) -> str:
@@ -435,9 +434,9 @@ def _export(
             }
             if not sensitive_ok:
                 for name in SENSITIVE_FIELDS:
-                    if row.get(name):
+                    if name in row:  # set or empty alike: presence is not told either
                         row[name] = mask(row[name])
-                        masked = True
+                masked = True
             writer.writerow([row[name] for name, _label in EXPORT_COLUMNS])
     audit_record(
         actor=request.user,
@@ -556,13 +555,7 @@ def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
                     document=data.get("document") or "",
                 )
             except ServiceError as exc:
-                message = exc.message
-                if isinstance(exc, RuleViolation) and exc.source:
-                    message = _("%(message)s (%(source)s)") % {
-                        "message": exc.message,
-                        "source": exc.source,
-                    }
-                form.add_error(exc.field if exc.field in form.fields else None, message)
+                form.add_error(exc.field if exc.field in form.fields else None, _refusal_text(exc))
             else:
                 messages.success(request, _("The correction is recorded."))
                 return redirect(back)

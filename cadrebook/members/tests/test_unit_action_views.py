@@ -73,7 +73,7 @@ def test_a_move_shows_the_answers_first_then_moves_from_its_date(client, world):
 
 def test_a_refused_move_names_the_rule_next_to_the_field_and_changes_nothing(client, world):
     client.force_login(world["users"]["organizer"])
-    data = {"parent": "C2", "date": "2999-01-01", "confirmed": "yes"}
+    data = {"parent": "C2", "date": "2099-01-01", "confirmed": "yes"}
     response = client.post(_url("K1", "move"), data)
     assert response.status_code == 422
     assert response.context["form"].errors["date"]
