@@ -262,6 +262,8 @@ class _Fold:
 
     def _on_admission_proposed(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.APPLICANT], ev)
+        # The admission age counts on the day the cell considers the case (DOMAIN: 294-QĐ/TW).
+        self._check_age(ev.date)
         # A new resolution of the cell (the dossier sent back and proposed again) is a new
         # decision for the upper committee: its deadline runs afresh, unextended.
         state.proposed_on = ev.date
@@ -275,7 +277,9 @@ class _Fold:
 
     def _on_admitted(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.APPLICANT], ev)
-        self._check_age(ev.date)
+        # The age counts on the day the cell considered the case: its proposal when recorded
+        # (the upper committee's decision may come after a birthday past the limit).
+        self._check_age(state.proposed_on or ev.date)
         unit = ev.unit_id or state.unit_id
         assert unit is not None
         self.check_unit(unit, ev.date, "unit")

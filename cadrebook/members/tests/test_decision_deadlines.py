@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from cadrebook.accounts.roles import Role
+from cadrebook.core.dates import add_months
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.pipeline import run_import
 from cadrebook.members import services as ms
@@ -360,3 +361,33 @@ def test_the_statistics_ignore_proposals_and_extensions(
         after = unit_statistics(tree.P, *year, source=source)
         assert after["movements"] == before["movements"], source
         assert after["members"] == before["members"], source
+
+
+# The admission age counts on the day the cell considers the case --------------------------------
+def test_the_admission_age_counts_on_the_day_of_the_cells_proposal(
+    actor: Any, tree: Any, make_member: Any, rules: Any
+) -> None:
+    """An applicant proposed in the last month of the age limit is admitted by a decision
+    that comes after it: the cell considered the case in time. Without a recorded proposal
+    the admission's own date counts and the same decision is refused."""
+    limit = rules.int("admission.max_age_months")
+    born = D(1963, 6, 15)
+    too_old_from = add_months(born, limit + 1)  # the first day past the limit
+    proposed_on = too_old_from - dt.timedelta(days=10)
+    decided_on = too_old_from + dt.timedelta(days=40)
+    late = make_member(tree.K1, born, registered_on=proposed_on - dt.timedelta(days=10))
+    refused("admission.too_old", ms.member_admit, actor=actor, member=late, date=decided_on, **VOTE)
+    on_time = make_member(tree.K1, born, registered_on=proposed_on - dt.timedelta(days=10))
+    ms.member_propose_admission(actor=actor, member=on_time, date=proposed_on, document="4-NQ/CB")
+    ms.member_admit(actor=actor, member=on_time, date=decided_on, **VOTE)
+    on_time.refresh_from_db()
+    assert on_time.status == "probationary"
+
+
+def test_a_proposal_for_a_person_past_the_age_limit_is_refused(
+    actor: Any, tree: Any, make_member: Any
+) -> None:
+    old = make_member(tree.K1, D(1950, 1, 1), registered_on=D(2025, 1, 6))
+    refused(
+        "admission.too_old", ms.member_propose_admission, actor=actor, member=old, date=PROPOSED
+    )
