@@ -53,7 +53,7 @@ from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
-from cadrebook.members.selectors import mask
+from cadrebook.members.selectors import mask, recognition_decided_on
 from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
 
@@ -109,7 +109,15 @@ class MemberOut(Schema):
     status: str
     exempt: bool
     admitted_on: dt.date | None
-    recognized_on: dt.date | None
+    recognized_on: dt.date | None = Field(
+        description="The day full membership took effect: the end of probation, however late "
+        "the decision came"
+    )
+    recognition_decided_on: dt.date | None = Field(
+        None,
+        description="The date of the decision that recognized the member (what the members "
+        "file's recognized_on column holds)",
+    )
     card_number: str
     pending_transfer_to: str | None
     version: int
@@ -203,6 +211,22 @@ class EventIn(Schema):
     full_members: int | None = Field(None, ge=1, le=1_000_000, description=VOTE_DESCRIPTION)
 
 
+def _recognition_decided(member: Member) -> dt.date | None:
+    """The recognition decision's date, annotated by the lists (one query for a page) or
+    read for one member; only for a member whose full membership is recorded."""
+    if member.recognized_on is None:
+        return None
+    if hasattr(member, "recognition_decided"):
+        return cast(dt.date | None, member.recognition_decided)
+    return cast(
+        dt.date | None,
+        Member.objects.filter(pk=member.pk)
+        .annotate(decided=recognition_decided_on())
+        .values_list("decided", flat=True)
+        .first(),
+    )
+
+
 def _out(member: Member, sensitive: bool) -> dict[str, Any]:
     data = {
         "id": member.pk,
@@ -216,6 +240,7 @@ def _out(member: Member, sensitive: bool) -> dict[str, Any]:
         "exempt": member.exempt,
         "admitted_on": member.admitted_on,
         "recognized_on": member.recognized_on,
+        "recognition_decided_on": _recognition_decided(member),
         "card_number": member.card_number or "",
         "pending_transfer_to": (
             member.pending_transfer_to.code if member.pending_transfer_to_id else None
@@ -230,7 +255,9 @@ def _out(member: Member, sensitive: bool) -> dict[str, Any]:
 
 
 def _member(request: HttpRequest, member_id: int) -> Member:
-    members = Member.objects.select_related("unit", "pending_transfer_to")
+    members = Member.objects.select_related("unit", "pending_transfer_to").annotate(
+        recognition_decided=recognition_decided_on()
+    )
     return cast(Member, found(members.visible_to(request.user), pk=member_id))
 
 
@@ -257,7 +284,9 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         members = members.filter(birth_date__lt=query.born_before)
     if query.born_after:
         members = members.filter(birth_date__gt=query.born_after)
-    members = members.select_related("pending_transfer_to")
+    members = members.select_related("pending_transfer_to").annotate(
+        recognition_decided=recognition_decided_on()
+    )
     page = keyset_page(members, "name", query.cursor, ranked=True)
     if sensitive:
         filters = query.model_dump(exclude_none=True)

@@ -421,3 +421,30 @@ def test_a_dated_move_through_the_api_keeps_the_old_shape_for_earlier_dates(api)
     assert (renamed.after["date"], renamed.after["document"]) == ("2025-08-01", "10-QĐ/TU")
     r = post("/api/v1/units/P1.C2/dissolve", {"date": "2025-09-01"})
     assert r.status_code == 422 and r.json()["code"] == "unit.has_members"
+
+
+def test_a_late_recognition_reads_with_both_its_dates(api):
+    """`recognized_on` is when full membership took effect (the end of probation);
+    `recognition_decided_on` is the decision's date, the one a members file carries."""
+    k1 = OrgUnit.objects.get(code="K1")
+    late = ms.member_register_applicant(
+        taken_over=True,
+        actor=None,
+        unit=k1,
+        date=dt.date(2021, 1, 1),
+        full_name="Vũ Văn Muộn",
+        gender="male",
+        birth_date=dt.date(1991, 1, 1),
+    )
+    ms.member_admit(taken_over=True, actor=None, member=late, date=dt.date(2021, 8, 7))
+    ms.member_recognize(taken_over=True, actor=None, member=late, date=dt.date(2022, 9, 3))
+    clerk = api["c"]["clerk1"]
+    one = clerk.get(f"/api/v1/members/{late.pk}").json()
+    assert one["recognized_on"] == "2022-08-07"
+    assert one["recognition_decided_on"] == "2022-09-03"
+    listed = clerk.get("/api/v1/members", {"q": "vu van muon"}).json()["items"]
+    assert [(m["recognized_on"], m["recognition_decided_on"]) for m in listed] == [
+        ("2022-08-07", "2022-09-03")
+    ]
+    probationary = api["young"]
+    assert clerk.get(f"/api/v1/members/{probationary.pk}").json()["recognition_decided_on"] is None
