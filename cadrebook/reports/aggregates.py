@@ -31,13 +31,12 @@ from django.utils import timezone
 from cadrebook.core.bulk import RowWriter
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset
-from cadrebook.core.scoping import PATH_END
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import Spans, load_spans, span_on
 from cadrebook.reports import deltas, figures, periods
 from cadrebook.reports.models import MovementCount, StatsBuild, StatsCellCount, StatsSnapshot
-from cadrebook.reports.selectors import PeriodSource, Source, below
+from cadrebook.reports.selectors import PeriodSource, Source
 
 WRITE_BATCH = 2000
 
@@ -208,6 +207,12 @@ def _iso(day: Any) -> str:
 Counts = Counter[tuple[int, str, str]]
 
 
+# Movements that end a member's period: counted where the member stood until that day (a
+# member leaving on the date of a move leaves the unit as it stood the day before), like the
+# period table, which reads them off the period they end.
+CLOSING = frozenset({"not_recognized", "removed", "expelled", "deceased", "transferred_out"})
+
+
 def _movement_counts(
     tree: _Tree, first: dt.date, last: dt.date, daily: set[int]
 ) -> tuple[Counts, Counts]:
@@ -229,7 +234,10 @@ def _movement_counts(
         )
         for unit_id, day, movement, n in rows:
             iso = _iso(day)
-            here = tree.aggregated_ancestors(unit_id, iso)
+            if movement in CLOSING:  # read off the period it ends: the tree of the day before
+                here = tree.aggregated_ancestors(unit_id, _date(iso) - one_day)
+            else:
+                here = tree.aggregated_ancestors(unit_id, iso)
             if movement == "restructured":  # handed over with their unit: the tree on both sides
                 origin = tree.aggregated_ancestors(unit_id, _date(iso) - one_day)
                 add(set(here) - set(origin), iso, "restructured_in", n)
@@ -647,6 +655,7 @@ class AggregateSource:
         self._snapshots: dict[tuple[int, dt.date, bool], dict[int, dict[str, Any]]] = {}
         self._keys: dict[tuple[int, bool], deltas.KeyOf] = {}
         self._leaves: dict[int, list[int]] = {}
+        self._stretches: dict[int, dict[int, list[tuple[dt.date, dt.date | None]]]] = {}
         self._changes: dict[tuple[int, dt.date, dt.date], list[tuple[Any, ...]]] = {}
 
     def prefetch(
@@ -709,6 +718,52 @@ class AggregateSource:
                 )
             )
         return self._leaves[unit.pk]
+
+    def _stood_below(self, unit: OrgUnit) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+        """For every unit that ever stood directly below `unit`, the stretches of time it
+        stood there, [from, to) (date.min: from its beginning; None: still), its consecutive
+        placements joined (a move of `unit` itself opens new ones below the same parent).
+        One read of the placements by their parent's index."""
+        if unit.pk not in self._stretches:
+            rows = sorted(
+                UnitPlacement.objects.filter(parent=unit).values_list(
+                    "unit_id", "valid_from", "valid_to"
+                ),
+                key=lambda r: (r[0], r[1] or dt.date.min),
+            )
+            stretches: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+            for uid, valid_from, valid_to in rows:
+                own = stretches[uid]
+                if own and own[-1][1] is not None and own[-1][1] == valid_from:
+                    own[-1] = (own[-1][0], valid_to)
+                else:
+                    own.append((valid_from or dt.date.min, valid_to))
+            self._stretches[unit.pk] = dict(stretches)
+        return self._stretches[unit.pk]
+
+    def _moved_children(
+        self, unit: OrgUnit, date_from: dt.date, date_to: dt.date
+    ) -> tuple[list[int], list[int]]:
+        """The children whose stored movements are not theirs under `unit` in the window,
+        since they stood below it for part of it only (the period table counts those), or
+        not at all (none under `unit`).
+
+        The aggregates hold each unit's movements wherever it stood; the breakdown of a
+        parent counts a child's movements while it stood below the parent, by the tree of
+        each event's day (a member leaving on a move's date leaves the unit as it stood the
+        day before). So a child is read from the aggregates only if it stood below `unit`
+        from the day before the window to its end."""
+        eve = date_from - dt.timedelta(days=1)
+        partly: list[int] = []
+        never: list[int] = []
+        for uid, stretches in self._stood_below(unit).items():
+            if any(lo <= eve and (hi is None or hi > date_to) for lo, hi in stretches):
+                continue
+            if any(lo <= date_to and (hi is None or hi > eve) for lo, hi in stretches):
+                partly.append(uid)
+            else:
+                never.append(uid)
+        return partly, never
 
     def _stored(self, unit: OrgUnit, on: dt.date, by_child: bool) -> bool:
         """Whether the aggregates hold figures of `unit` (or its children) on `on`: a
@@ -824,22 +879,14 @@ class AggregateSource:
             # The tree was restructured in between: count the tree as it stood on `on`.
             return self.fallback.units(unit, on, rules, by_child=by_child)
         sign = 1 if on > base else -1
-        step = OrgUnit.steplen
-        depth = unit.depth + 1 if by_child else unit.depth
-        keys = (
-            dict(OrgUnit.objects.filter(**below(unit)).values_list("path", "id"))
-            if by_child
-            else {unit.path: unit.pk}
-        )
         corrections = self._full_changed_since_build(base, rules)
         kinds = set(rules.member_holding_kinds())
         minimum = rules.int("organization.cell_min_full_members")
         result = dict(self.units(unit, base, rules, by_child=by_child))
         copied: set[int] = set()
-        for uid, path, kind, founded, dissolved, stored, change in self._unit_changes(
-            unit, base, lo, hi
+        for uid, key, kind, founded, dissolved, stored, change in self._unit_changes(
+            unit, by_child, base, on, lo, hi
         ):
-            key = keys.get(path[: step * depth])
             if key is None:
                 continue  # the unit itself when counting by child
             full_base = stored + corrections.get(uid, 0)
@@ -863,14 +910,23 @@ class AggregateSource:
         return result
 
     def _unit_changes(
-        self, unit: OrgUnit, base: dt.date, lo: dt.date, hi: dt.date
+        self, unit: OrgUnit, by_child: bool, base: dt.date, on: dt.date, lo: dt.date, hi: dt.date
     ) -> list[tuple[Any, ...]]:
-        """(id, path, kind, founded, dissolved, full members on `base` as built, full members
+        """(id, key, kind, founded, dissolved, full members on `base` as built, full members
         on `hi` less those on `lo`) of the units of the subtree founded or dissolved between
-        `lo` and `hi` or whose full members changed in between. One round trip."""
+        `lo` and `hi` or whose full members changed in between; the key is `unit` or the
+        child of `unit` the unit stood under on `on` (the tree did not change in between:
+        the caller checked), by its placement, not by the tree as it stands now (a unit
+        moved away since still counts where it stood). One round trip."""
         cells = StatsCellCount._meta.db_table
-        anc = f"p.anc{unit.depth}_id = %s"
-        columns = "u.id, u.path, u.kind, u.founded_on, u.dissolved_on, COALESCE(c.full, 0)"
+        depth = periods.depth_on(unit, on)
+        anc = f"p.anc{depth}_id = %s"
+        key = f"pl.anc{depth + 1}_id" if by_child else f"pl.anc{depth}_id"
+        placed = (
+            f"pl.anc{depth}_id = %s AND (pl.valid_from IS NULL OR pl.valid_from <= %s) "
+            "AND (pl.valid_to IS NULL OR pl.valid_to > %s)"
+        )
+        columns = f"u.id, {key}, u.kind, u.founded_on, u.dissolved_on, COALESCE(c.full, 0)"
         rows = periods._fetch(
             f"SELECT {columns}, d.n FROM ("
             f"SELECT p.unit_id, COUNT(*) AS n FROM {periods.PERIODS} p WHERE {anc} "
@@ -880,14 +936,16 @@ class AggregateSource:
             "AND p.status = 'full' AND p.valid_to > %s AND p.valid_to <= %s "
             "AND p.valid_from <= %s GROUP BY 1"
             f") d JOIN {periods.UNITS} u ON u.id = d.unit_id "
+            f"JOIN {periods.PLACEMENTS} pl ON pl.unit_id = u.id AND {placed} "
             f"LEFT JOIN {cells} c ON c.unit_id = u.id AND c.date = %s "
-            f"UNION ALL SELECT {columns}, 0 FROM {periods.UNITS} u "
+            f"UNION ALL SELECT {columns}, 0 FROM {periods.PLACEMENTS} pl "
+            f"JOIN {periods.UNITS} u ON u.id = pl.unit_id "
             f"LEFT JOIN {cells} c ON c.unit_id = u.id AND c.date = %s "
-            "WHERE u.path >= %s AND u.path < %s AND ((u.founded_on > %s AND u.founded_on <= %s) "
+            f"WHERE {placed} AND ((u.founded_on > %s AND u.founded_on <= %s) "
             "OR (u.dissolved_on > %s AND u.dissolved_on <= %s))",
             [
-                *(unit.pk, lo, hi, hi, unit.pk, lo, hi, lo, base, base),
-                *(unit.path, unit.path + PATH_END, lo, hi, lo, hi),
+                *(unit.pk, lo, hi, hi, unit.pk, lo, hi, lo, unit.pk, on, on, base, base),
+                *(unit.pk, on, on, lo, hi, lo, hi),
             ],
         )
         merged: dict[int, list[Any]] = {}
@@ -1038,9 +1096,16 @@ class AggregateSource:
                 for uid, counts in moved.items():
                     if uid in result:
                         figures.merge_counts(result[uid], counts)
-        if by_child and self._leaf_children(unit):
-            leaves = self.fallback.movements(
-                unit, date_from, date_to, by_child=True, only=self._leaf_children(unit)
-            )
-            result.update({k: v for k, v in leaves.items() if k not in result})
+        if by_child:
+            # A child that came or left within the window brings movements made elsewhere:
+            # its part under `unit` comes from the period table, like the leaves'.
+            partly, never = self._moved_children(unit, date_from, date_to)
+            for uid in (*partly, *never):
+                result.pop(uid, None)
+            counted = sorted({*self._leaf_children(unit), *partly})
+            if counted:
+                below = self.fallback.movements(
+                    unit, date_from, date_to, by_child=True, only=counted
+                )
+                result.update({k: v for k, v in below.items() if k not in result})
         return result

@@ -179,6 +179,11 @@ def members_on(
     return {on: fold_member_rows(rows.get(i, []), rules) for i, on in enumerate(dates)}
 
 
+def depth_on(unit: OrgUnit, on: dt.date) -> int:
+    """The unit's depth on `on` (one read of its placements)."""
+    return _depth(unit, load_spans([unit.pk]).get(unit.pk, ()), on)
+
+
 def _depth(unit: OrgUnit, spans: tuple[Span, ...], on: dt.date) -> int:
     """The unit's depth on `on` by its placements (its depth now if it has none)."""
     span = span_on(spans, on)

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db.models import Q
 
 from cadrebook.members import services
 from cadrebook.members.synthetic import generate
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.services import unit_create
 from cadrebook.reports.selectors import PeriodSource, unit_statistics
 
@@ -291,3 +292,164 @@ def test_a_child_moved_within_the_targets_year_is_measured_over_the_whole_year(
     own = _target_actuals(tree.K1, Y2024, PeriodSource())
     assert own == {"K1": {(2024, "admissions"): 2}}
     assert _target_actuals(g2, Y2024, PeriodSource())["K1"] == own["K1"]
+
+
+MOVED_ON = dt.date(2025, 3, 15)
+# Movements of a single unit: a child's add up to its parent's (transfers and handovers
+# inside the parent are movements of its children, not of the parent).
+OWN_MOVEMENTS = (
+    "admitted",
+    "recognized",
+    "not_recognized",
+    "exempted",
+    "removed",
+    "expelled",
+    "deceased",
+    "readmitted",
+)
+
+
+def _stood_below(parent: OrgUnit, date_from: dt.date, date_to: dt.date) -> set[str]:
+    """The codes of the units that stood directly below `parent` on some day of the window
+    or the day before it (a member leaving on the first day leaves the unit of that day)."""
+    date_from -= dt.timedelta(days=1)
+    return set(
+        UnitPlacement.objects.filter(parent=parent)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=date_to))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=date_from))
+        .values_list("unit__code", flat=True)
+    )
+
+
+def _statistics(unit: OrgUnit, window: tuple[dt.date, ...], source: Any) -> dict[str, Any]:
+    unit.refresh_from_db()
+    stats = unit_statistics(unit, *window, source=source)
+    stats.pop("source")
+    return stats
+
+
+@pytest.mark.parametrize("daily_depth", [2, 3])
+def test_a_committee_moved_mid_year_is_counted_under_each_parent_while_it_stood_there(
+    tree: Any, actor: Any, make_member: Any, settings: Any, daily_depth: int
+) -> None:
+    """G1 moves from C1 to C2 on 15 March 2025 (cold probe of issue 14). In the breakdown
+    by children of either commune, G1's movements are those made while it stood under that
+    commune, so the children add up to the parent; the period table and the aggregates (by
+    month, by snapshot, by day) agree on every figure for windows before, across and after
+    the move, whatever the date the children are listed on."""
+    from cadrebook.evaluations.services import target_set
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    settings.CADREBOOK_STATS_DAILY_DEPTH = daily_depth
+    D = dt.date
+    g3 = unit_create(
+        actor=actor, code="G3", name="Unit G3", kind="grassroots_committee", parent=tree.C1
+    )
+    k3 = unit_create(actor=actor, code="K3", name="Unit K3", kind="cell", parent=g3)
+    born = D(1985, 6, 15)
+    for cell, day in (
+        (tree.K1, D(2025, 1, 10)),
+        (tree.K1, D(2025, 2, 20)),
+        (tree.K2, D(2025, 3, 14)),
+        (tree.K1, D(2025, 3, 15)),
+        (tree.K1, D(2025, 4, 10)),
+        (tree.K2, D(2025, 8, 5)),
+        (tree.GC, D(2025, 2, 1)),
+        (tree.GC, D(2025, 7, 1)),
+        (k3, D(2025, 5, 5)),
+    ):
+        make_member(cell, born, day)
+    # Recognitions at the end of probation, before and after the move.
+    for cell, day in ((tree.K2, D(2024, 2, 1)), (tree.K1, D(2024, 6, 1)), (k3, D(2024, 4, 1))):
+        make_member(cell, born, day, recognized=True)
+    old = {
+        name: make_member(cell, born, D(2020, 1, 10), recognized=True)
+        for name, cell in (
+            ("removed_before", tree.K1),
+            ("removed_on_the_day", tree.K2),
+            ("removed_after", tree.K2),
+            ("exempt_before", tree.K2),
+            ("exempt_after", tree.K1),
+            ("moves_within_c1", tree.K1),
+            ("moves_to_g1", k3),
+            ("dies", tree.K2),
+        )
+    }
+    paper = {"actor": actor, "document": "1-QĐ"}
+    services.member_remove(**paper, member=old["removed_before"], date=D(2025, 2, 10), reason="-")
+    services.member_exempt(**paper, member=old["exempt_before"], date=D(2025, 3, 1), reason="-")
+    services.member_transfer(
+        **paper, member=old["moves_within_c1"], date=D(2025, 2, 15), to_unit=k3
+    )
+    # Recorded before the move, on its day: the member leaves G1 as it stood the day before.
+    services.member_remove(**paper, member=old["removed_on_the_day"], date=MOVED_ON, reason="-")
+    services.unit_move(actor=actor, unit=tree.G1, new_parent=tree.C2, date=MOVED_ON, document="4")
+    services.member_remove(**paper, member=old["removed_after"], date=D(2025, 9, 1), reason="-")
+    services.member_exempt(**paper, member=old["exempt_after"], date=D(2025, 5, 1), reason="-")
+    services.member_transfer(
+        **paper, member=old["moves_to_g1"], date=D(2025, 6, 10), to_unit=tree.K2
+    )
+    services.member_record_death(**paper, member=old["dies"], date=D(2025, 11, 20))
+    for unit in (tree.C1, tree.C2, tree.G1, g3, tree.GC):
+        target_set(actor=actor, unit=unit, year=2025, indicator="admissions", target=3)
+
+    eve = MOVED_ON - dt.timedelta(days=1)
+    windows = [
+        (*Y2025, Y2025[1]),  # across the move
+        (D(2025, 1, 1), D(2025, 6, 30), eve),
+        (D(2025, 1, 1), D(2025, 6, 30), D(2025, 6, 30)),
+        (D(2025, 2, 10), D(2025, 5, 20), D(2025, 5, 20)),
+        (D(2025, 3, 1), D(2025, 3, 31), D(2025, 3, 31)),
+        (D(2025, 1, 1), D(2025, 2, 28), D(2025, 2, 28)),  # before it
+        (D(2025, 1, 1), eve, eve),
+        (*Y2024, Y2024[1]),
+        (MOVED_ON, D(2025, 12, 31), D(2025, 12, 31)),  # after it
+        (D(2025, 7, 1), D(2025, 12, 31), D(2025, 12, 31)),
+        (D(2025, 7, 1), D(2025, 12, 31), eve),  # G1 listed under C1, standing under C2
+        (MOVED_ON, D(2025, 12, 31), eve),
+    ]
+    parents = (tree.C1, tree.C2, tree.P)
+    want = {(p.code, w): _statistics(p, w, PeriodSource()) for p in parents for w in windows}
+
+    # The breakdown is one of the parent: each child while it stood under it.
+    by_child = {c["unit"]: c for c in want[("C2", windows[0])]["children"]}
+    assert set(by_child) == {"G1", "GC"}
+    assert by_child["G1"]["movements"]["admitted"] == 3  # from 15 March, not the year's 6
+    assert by_child["G1"]["movements"]["removed"] == 1
+    by_child = {c["unit"]: c for c in want[("C1", windows[1])]["children"]}
+    assert set(by_child) == {"G1", "G3"}
+    assert by_child["G1"]["movements"] == {
+        **by_child["G1"]["movements"],
+        **{"admitted": 3, "recognized": 1, "removed": 2, "exempted": 1, "transferred_out": 1},
+    }
+    by_child = {c["unit"]: c for c in want[("C1", windows[-1])]["children"]}
+    assert by_child["G1"]["movements"]["admitted"] == 0  # listed on the eve, gone in the window
+    summed = set()
+    for (code, window), stats in want.items():
+        children = {c["unit"] for c in stats["children"]}
+        parent = {p.code: p for p in parents}[code]
+        if not _stood_below(parent, *window[:2]) <= children:
+            continue  # a child of part of the window is not listed on `as_of`
+        summed.add((code, window))
+        for movement in OWN_MOVEMENTS:
+            total = sum(c["movements"][movement] for c in stats["children"])
+            assert total == stats["movements"][movement], (code, window, movement)
+    assert {("C2", windows[0]), ("C1", windows[1]), ("C2", windows[2])} <= summed
+    # Each commune reconciles over the year and from the move (members handed over with G1
+    # are restructured; the member removed on the day left C1).
+    for code in ("C1", "C2"):
+        assert _reconciles(want[(code, windows[0])], want[(code, windows[7])]), code
+        assert _reconciles(want[(code, windows[8])], want[(code, windows[6])]), code
+    assert want[("C1", windows[8])]["movements"]["removed"] == 1
+    # The targets' actuals: each commune's 2025 admissions as the tree stood on each day
+    # (the move was recorded after admissions dated after it); G1, moved within the year,
+    # is measured on its own subtree over the whole year.
+    actual = {c: [t["actual"] for t in want[(c, windows[0])]["targets"]] for c in ("C1", "C2")}
+    assert actual == {"C1": [4], "C2": [5]}
+    [g1] = [c for c in want[("C2", windows[0])]["children"] if c["unit"] == "G1"]
+    assert g1["targets"][0]["actual"] == 6
+
+    rebuild_statistics(today=TODAY)
+    assert isinstance(best_source(), AggregateSource)
+    got = {(p.code, w): _statistics(p, w, None) for p in parents for w in windows}
+    assert [key for key, stats in want.items() if got[key] != stats] == []
