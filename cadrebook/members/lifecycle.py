@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cadrebook.core.dates import add_months, age_in_months, months_between
 from cadrebook.core.errors import RuleViolation
@@ -654,7 +655,11 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
     if in_favour + against > members:
         raise RuleViolation(
             "vote.more_than_members",
-            _("%(votes)d votes in favour and against are more than the %(n)d full members given.")
+            ngettext(
+                "%(votes)d votes in favour and against are more than the %(n)d full member given.",
+                "%(votes)d votes in favour and against are more than the %(n)d full members given.",
+                members,
+            )
             % {"votes": in_favour + against, "n": members},
             field="votes_against",
         )
@@ -663,7 +668,11 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
         raise rules.violation(
             section,
             "vote.below_share",
-            _("%(for)d of %(n)d full members voted in favour; %(share)s of them are needed.")
+            ngettext(
+                "%(for)d of %(n)d full member voted in favour; %(share)s of them are needed.",
+                "%(for)d of %(n)d full members voted in favour; %(share)s of them are needed.",
+                members,
+            )
             % {"for": in_favour, "n": members, "share": share},
             field="votes_for",
         )
@@ -686,11 +695,19 @@ def check_vote_recorded(ev: EventData, recorded: int) -> None:
     if int(given) < recorded:
         raise RuleViolation(
             "vote.fewer_than_recorded",
-            _(
-                "The vote counts %(n)d full members, but the cell's records hold %(recorded)d "
-                "full members on %(date)s."
+            ngettext(
+                "The vote counts %(n)d full member, but the cell's records hold %(recorded)s "
+                "on %(date)s.",
+                "The vote counts %(n)d full members, but the cell's records hold %(recorded)s "
+                "on %(date)s.",
+                int(given),
             )
-            % {"n": int(given), "recorded": recorded, "date": ev.date},
+            % {
+                "n": int(given),
+                "recorded": ngettext("%(n)d full member", "%(n)d full members", recorded)
+                % {"n": recorded},
+                "date": ev.date,
+            },
             field="full_members",
         )
 
