@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +21,7 @@ from cadrebook.core.errors import RuleViolation
 from cadrebook.core.rules import current_ruleset
 from cadrebook.members import services
 from cadrebook.members.choices import EventType, MemberStatus
-from cadrebook.members.lifecycle import extension_refusal
+from cadrebook.members.lifecycle import expulsion_refusal, extension_refusal
 from cadrebook.members.models import Member
 
 ACTIVE = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
@@ -55,7 +56,21 @@ def _may_extend(member: Member) -> bool:
         return False
     if member.pending_transfer_to_id:
         return False
-    return extension_refusal(services.member_state(member), rules=current_ruleset()) is None
+    return _extension_refusal_today(member) is None
+
+
+def _extension_refusal_today(member: Member) -> RuleViolation | None:
+    """The fold's refusal of an extension recorded today (an extension is dated when it is
+    recorded, at the latest today: what may not be recorded today is not offered)."""
+    return extension_refusal(
+        services.member_state(member), rules=current_ruleset(), on=timezone.localdate()
+    )
+
+
+def _expulsion_refusal(member: Member) -> RuleViolation | None:
+    """The fold's refusal of expelling an active member of this status (the rule set's
+    forms of discipline for it)."""
+    return expulsion_refusal(member.status, rules=current_ruleset())
 
 
 def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], bool]:
@@ -196,7 +211,7 @@ ACTIONS: dict[str, Action] = {
             _("Expel"),
             services.member_expel,
             ("date", "reason", "document"),
-            _status(*ACTIVE),
+            lambda m: _status(*ACTIVE)(m) and _expulsion_refusal(m) is None,
             destructive=True,
             event=EventType.EXPELLED,
             icon="ti-ban",
@@ -253,7 +268,11 @@ def refusal(action: Action, member: Member, event_type: str = "") -> RuleViolati
             field="type",
         )
     if action.name == "extend_decision":
-        refused = extension_refusal(services.member_state(member), rules=current_ruleset())
+        refused = _extension_refusal_today(member)
+        if refused is not None:
+            return refused
+    if active and action.name == "expel":
+        refused = _expulsion_refusal(member)
         if refused is not None:
             return refused
     if active and action.name == "exempt" and member.exempt:

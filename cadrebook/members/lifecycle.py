@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cadrebook.core.dates import add_months, age_in_months, months_between
 from cadrebook.core.errors import RuleViolation
@@ -270,7 +271,7 @@ class _Fold:
         state.decision_extended = False
 
     def _on_decision_extended(self, state: State, ev: EventData) -> None:
-        refusal = extension_refusal(state, rules=self.rules)
+        refusal = extension_refusal(state, rules=self.rules, on=ev.date)
         if refusal is not None:
             raise refusal
         state.decision_extended = True
@@ -423,25 +424,9 @@ class _Fold:
 
     def _on_expelled(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY, S.FULL], ev)
-        # The forms of discipline differ by status (a probationary member may be reprimanded
-        # or warned, not expelled): the rule set lists them.
-        key = (
-            "discipline.forms_probationary_member"
-            if state.status == S.PROBATIONARY
-            else "discipline.forms_full_member"
-        )
-        forms = [str(f) for f in self.rules.value(key)]
-        if "expulsion" not in forms:
-            self._refuse(
-                "discipline",
-                "discipline.form_not_allowed",
-                _(
-                    "A member whose status is %(status)s cannot be expelled; the forms of "
-                    "discipline for them are: %(forms)s."
-                )
-                % {"status": S(state.status or S.FULL).label, "forms": ", ".join(forms)},
-                "type",
-            )
+        refusal = expulsion_refusal(state.status or S.FULL, rules=self.rules)
+        if refusal is not None:
+            raise refusal
         self._end_membership(state, ev.date, S.EXPELLED)
 
     def _on_deceased(self, state: State, ev: EventData) -> None:
@@ -497,11 +482,54 @@ def pending_decision(state: State) -> str | None:
     return None
 
 
-def extension_refusal(state: State, *, rules: Ruleset) -> RuleViolation | None:
-    """Why the upper committee's deadline cannot be extended now (nothing pending, or
+def expulsion_refusal(status: str, *, rules: Ruleset) -> RuleViolation | None:
+    """Why a probationary or full member cannot be expelled, or None. The forms of discipline
+    differ by status (a probationary member may be reprimanded or warned, not expelled): the
+    rule set lists them. The fold raises it; the dossier asks it before offering expulsion."""
+    key = (
+        "discipline.forms_probationary_member"
+        if status == S.PROBATIONARY
+        else "discipline.forms_full_member"
+    )
+    forms = [str(f) for f in rules.value(key)]
+    if "expulsion" in forms:
+        return None
+    return rules.violation(
+        "discipline",
+        "discipline.form_not_allowed",
+        _(
+            "A member whose status is %(status)s cannot be expelled; the forms of "
+            "discipline for them are: %(forms)s."
+        )
+        % {"status": S(status).label, "forms": ", ".join(forms)},
+        field="type",
+    )
+
+
+def extension_refusal(state: State, *, rules: Ruleset, on: dt.date) -> RuleViolation | None:
+    """Why the upper committee's deadline cannot be extended on `on` (nothing pending, or
     extended already: the rule set gives one extension of each decision), or None. The fold
-    raises it; the browser and the API ask it before offering or refusing the extension."""
+    raises it; the browser and the API ask it (for today) before offering or refusing the
+    extension.
+
+    A probationary member's recognition is pending with the upper committee only once the
+    probation has ended: the cell reviews it after the probation, then the upper committee
+    decides (DOMAIN: probation, 30 working days each); an extension before then is refused."""
     section = pending_decision(state)
+    if section == "probation":
+        assert state.probation_start is not None
+        end = add_months(state.probation_start, rules.int("probation.months"))
+        if on < end:
+            return RuleViolation(
+                "decision.nothing_pending",
+                _(
+                    "No decision of the upper committee is pending for this member on "
+                    "%(date)s: it decides on the recognition after the probation ends on "
+                    "%(end)s."
+                )
+                % {"date": on, "end": end},
+                field="date",
+            )
     if section is None:
         return RuleViolation(
             "decision.nothing_pending",
@@ -654,7 +682,11 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
     if in_favour + against > members:
         raise RuleViolation(
             "vote.more_than_members",
-            _("%(votes)d votes in favour and against are more than the %(n)d full members given.")
+            ngettext(
+                "%(votes)d votes in favour and against are more than the %(n)d full member given.",
+                "%(votes)d votes in favour and against are more than the %(n)d full members given.",
+                members,
+            )
             % {"votes": in_favour + against, "n": members},
             field="votes_against",
         )
@@ -663,7 +695,11 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
         raise rules.violation(
             section,
             "vote.below_share",
-            _("%(for)d of %(n)d full members voted in favour; %(share)s of them are needed.")
+            ngettext(
+                "%(for)d of %(n)d full member voted in favour; %(share)s of them are needed.",
+                "%(for)d of %(n)d full members voted in favour; %(share)s of them are needed.",
+                members,
+            )
             % {"for": in_favour, "n": members, "share": share},
             field="votes_for",
         )
@@ -686,11 +722,19 @@ def check_vote_recorded(ev: EventData, recorded: int) -> None:
     if int(given) < recorded:
         raise RuleViolation(
             "vote.fewer_than_recorded",
-            _(
-                "The vote counts %(n)d full members, but the cell's records hold %(recorded)d "
-                "full members on %(date)s."
+            ngettext(
+                "The vote counts %(n)d full member, but the cell's records hold %(recorded)s "
+                "on %(date)s.",
+                "The vote counts %(n)d full members, but the cell's records hold %(recorded)s "
+                "on %(date)s.",
+                int(given),
             )
-            % {"n": int(given), "recorded": recorded, "date": ev.date},
+            % {
+                "n": int(given),
+                "recorded": ngettext("%(n)d full member", "%(n)d full members", recorded)
+                % {"n": recorded},
+                "date": ev.date,
+            },
             field="full_members",
         )
 

@@ -1,7 +1,8 @@
 """Restructuring the tree in the browser: move, merge, dissolve and rename a unit.
 
 Each is a form, then a check-your-answers page (a restructuring stays in the history), then the
-service; a refusal is shown next to the field at fault. They live in `members` because moving,
+service; a refusal is shown next to the field at fault, before the answers when the service,
+asked in a rolled-back transaction, would refuse them. They live in `members` because moving,
 merging and dissolving a unit concern its members too (DESIGN.md: the higher app).
 """
 
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.dates import implausible_year
+from cadrebook.core.dry_run import refusal_of
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.members import services as ms
@@ -130,6 +132,15 @@ def _answer(form: UnitActionForm, name: str) -> str:
     return str(value or "—")
 
 
+def _refuse(form: UnitActionForm, exc: ServiceError) -> None:
+    """The service's refusal next to the field at fault, naming the rule's source."""
+    message = exc.message
+    if isinstance(exc, RuleViolation) and exc.source:
+        message = _("%(message)s (%(source)s)") % {"message": exc.message, "source": exc.source}
+    field = {"unit": None, "units": None}.get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, message)
+
+
 @login_required
 def unit_action(request: HttpRequest, code: str, name: str) -> HttpResponse:
     """One restructuring of `code`: the form, the check-your-answers page, then the service."""
@@ -144,19 +155,20 @@ def unit_action(request: HttpRequest, code: str, name: str) -> HttpResponse:
     confirming = False
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirmed") != "yes":
-            confirming = True
+            # Checked before the answers are shown: a refusal comes now, on its field.
+            units = tuple(v for v in form.cleaned_data.values() if isinstance(v, OrgUnit))
+            refused = refusal_of(
+                lambda: action.run(request.user, unit, form.cleaned_data), touched=(unit, *units)
+            )
+            if refused is None:
+                confirming = True
+            else:
+                _refuse(form, refused)
         else:
             try:
                 done = action.run(request.user, unit, form.cleaned_data)
             except ServiceError as exc:
-                message = exc.message
-                if isinstance(exc, RuleViolation) and exc.source:
-                    message = _("%(message)s (%(source)s)") % {
-                        "message": exc.message,
-                        "source": exc.source,
-                    }
-                field = {"unit": None, "units": None}.get(exc.field or "", exc.field)
-                form.add_error(field if field in form.fields else None, message)
+                _refuse(form, exc)
             else:
                 messages.success(
                     request,

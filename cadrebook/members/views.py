@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.dry_run import refusal_of
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
@@ -108,8 +109,9 @@ def _member_for(request: HttpRequest, pk: int, action: Action) -> Member:
 
 @login_required
 def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    """One lifecycle action: its form, a confirmation for the destructive ones, and the
-    service's refusal shown next to the field at fault, naming the rule's source."""
+    """One lifecycle action: its form, a confirmation for the destructive ones (shown only
+    when the service, asked first, would accept them), and the service's refusal shown next
+    to the field at fault, naming the rule's source."""
     action = ACTIONS.get(name)
     if action is None:
         raise Http404
@@ -126,18 +128,30 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     form = ActionForm(action, request.POST or None)
     confirming = False
     if request.method == "POST" and form.is_valid():
+        extra: dict[str, Any] = {}
+        if action.receiving:
+            # The cell this officer answers for: refused under the lock if the transfer now
+            # goes elsewhere.
+            extra["receiving"] = member.pending_transfer_to
+
+        def run() -> Any:
+            return action.service(
+                actor=request.user, member=member, **form.service_arguments(), **extra
+            )
+
         if action.destructive and request.POST.get("confirmed") != "yes":
-            confirming = True
+            # Checked before the answers are shown: a refusal comes now, on its field.
+            refused = refusal_of(run, touched=(member,))
+            if refused is None:
+                confirming = True
+            else:
+                form.add_error(
+                    refused.field if refused.field in form.fields else None,
+                    _refusal_text(refused),
+                )
         else:
             try:
-                extra: dict[str, Any] = {}
-                if action.receiving:
-                    # The cell this officer answers for: refused under the lock if the
-                    # transfer now goes elsewhere.
-                    extra["receiving"] = member.pending_transfer_to
-                action.service(
-                    actor=request.user, member=member, **form.service_arguments(), **extra
-                )
+                run()
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, _refusal_text(exc))
             else:
@@ -542,18 +556,30 @@ def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     back = reverse("members:dossier", args=[member.pk])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+
+        def run() -> Any:
+            return ms.member_correct_event(
+                actor=request.user,
+                event=event,
+                reason=data["reason"],
+                void=data["what"] == "void",
+                date=data.get("date") if data["what"] == "date" else None,
+                document=data.get("document") or "",
+            )
+
         if request.POST.get("confirmed") != "yes":
-            confirming = True
+            # Checked before the answers are shown: a refusal comes now, on its field.
+            refused = refusal_of(run, touched=(member, event))
+            if refused is None:
+                confirming = True
+            else:
+                form.add_error(
+                    refused.field if refused.field in form.fields else None,
+                    _refusal_text(refused),
+                )
         else:
             try:
-                ms.member_correct_event(
-                    actor=request.user,
-                    event=event,
-                    reason=data["reason"],
-                    void=data["what"] == "void",
-                    date=data.get("date") if data["what"] == "date" else None,
-                    document=data.get("document") or "",
-                )
+                run()
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, _refusal_text(exc))
             else:

@@ -8,13 +8,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record, snapshot
+from cadrebook.core.dates import check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.models import AuditEntry
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
-from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import placement_row
 
 UNIT_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on"]
@@ -119,12 +122,26 @@ def unit_rename(
     document: str = "",
 ) -> OrgUnit:
     """Give a unit a new name (the code stays). The date the name holds from and the deciding
-    document go into the audit entry, where the old name stays readable."""
+    document go into the audit entry, where the old name stays readable.
+
+    The date is checked as a move's is: not in the future, not before the unit was founded,
+    and appended to the unit's history, not before its last rename or placement. A rename
+    to the name the unit has is refused (`unit.name_unchanged`): it would change nothing."""
     name = (name or "").strip()
     if not name:
         raise ServiceError("unit.name_missing", _("A unit needs a name."), field="name")
+    check_plausible(date)
     with transaction.atomic():
-        before = snapshot(unit, UNIT_FIELDS)
+        current = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        if name == current.name:
+            raise ServiceError(
+                "unit.name_unchanged",
+                _("The unit is already named %(name)s.") % {"name": name},
+                field="name",
+            )
+        if date is not None:
+            _check_rename_date(current, date)
+        before = snapshot(current, UNIT_FIELDS)
         OrgUnit.objects.filter(pk=unit.pk).update(name=name, name_norm=normalize_name(name))
         unit.refresh_from_db()
         audit_record(
@@ -137,6 +154,43 @@ def unit_rename(
             after={**snapshot(unit, UNIT_FIELDS), "date": date, "document": document},
         )
         return unit
+
+
+def _check_rename_date(unit: OrgUnit, date: dt.date) -> None:
+    """A rename's date: the codes and words of a move's where they are the same refusal."""
+    if date > timezone.localdate():
+        raise ServiceError(
+            "event.in_future",
+            _("The date %(date)s is in the future.") % {"date": date},
+            field="date",
+        )
+    if unit.founded_on and date < unit.founded_on:
+        raise ServiceError(
+            "unit.renamed_before_founding",
+            _("The unit was founded on %(founded)s, after %(date)s.")
+            % {"founded": unit.founded_on, "date": date},
+            field="date",
+        )
+    placed = (
+        UnitPlacement.objects.filter(unit=unit, valid_from__isnull=False)
+        .order_by("-valid_from")
+        .values_list("valid_from", flat=True)
+        .first()
+    )
+    renames = AuditEntry.objects.filter(
+        object_type=OrgUnit._meta.label_lower, object_id=str(unit.pk), event_type="unit.renamed"
+    ).values_list("after", flat=True)
+    renamed = [dt.date.fromisoformat(a["date"]) for a in renames if a and a.get("date")]
+    latest = max([d for d in (placed, *renamed) if d is not None], default=None)
+    if latest is not None and date < latest:
+        # The unit's history is appended in date order, as a move's: a rename dated before
+        # the last change would reorder it.
+        raise ServiceError(
+            "unit.rename_before_history",
+            _("The unit last changed on %(last)s; a rename cannot be dated before it.")
+            % {"last": latest},
+            field="date",
+        )
 
 
 def cells_below_minimum(units: Any, counts: dict[int, int]) -> list[OrgUnit]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from cadrebook.core.dates import implausible_year
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import scope_for
@@ -55,12 +58,16 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "orgs/_children.html", {"rows": _rows(list(children_of(unit)))})
 
 
-def _as_of(text: str) -> dt.date | None:
+def _as_of(text: str) -> tuple[dt.date | None, str]:
+    """The date of `?as_of=` and why it is refused ("" when it is not): the words of the
+    member list's date filter, the plausible years of every date a person gives."""
     try:
-        day = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return day if 1900 <= day.year <= 2999 else None
+        day = forms.DateField(required=False).clean(text.strip())
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)
+    if day and (message := implausible_year(day)):
+        return None, message
+    return day, ""
 
 
 @login_required
@@ -71,7 +78,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     sensitive = scope_for(request.user, "view_sensitive")
     members = unit_members(unit, status=status, text=text, id_scope=sensitive)
     # The units below as the tree stood on a date (?as_of=YYYY-MM-DD): the tree has history.
-    as_of = _as_of(request.GET.get("as_of", ""))
+    as_of, as_of_error = _as_of(request.GET.get("as_of", ""))
     children = (
         list(OrgUnit.objects.filter(pk__in=placed_under(unit, as_of)).active_on(as_of))
         if as_of
@@ -87,6 +94,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "statuses": [("active", "")] + list(MemberStatus.choices),
         "children": _rows(children),
         "as_of": as_of,
+        "as_of_error": as_of_error,
         "can_audit": can(request.user, "audit", unit.path),
     }
     if request.headers.get("HX-Request"):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.dates import MIN_YEAR
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
@@ -43,12 +44,23 @@ def _visible_unit(request: HttpRequest, code: str) -> OrgUnit:
     return get_object_or_404(OrgUnit.objects.visible_to(request.user, "view"), code=code)
 
 
-def _year(value: str | None) -> int:
+def _year(value: str | None) -> tuple[int, str]:
+    """The year of `?year=` (last year when none is given), and why the one given is refused
+    ("" when it is not): then the page shows last year's figures and says so."""
+    if not (value or "").strip():
+        return last_year(), ""
+    assert value is not None
+    low, high = MIN_YEAR, timezone.localdate().year
     try:
-        year = int(value or last_year())
+        year = int(value.strip())
     except ValueError:
-        return last_year()
-    return year if 1900 <= year <= timezone.localdate().year else last_year()
+        year = None
+    if year is not None and low <= year <= high:
+        return year, ""
+    return last_year(), _(
+        "%(value)s is not a year between %(min)d and %(max)d; the figures shown are those of "
+        "%(year)d."
+    ) % {"value": value.strip(), "min": low, "max": high, "year": last_year()}
 
 
 @login_required
@@ -56,7 +68,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Figures and charts of a subtree for a year: the user's own scope unless `unit` says."""
     code = request.GET.get("unit")
     unit = _visible_unit(request, code) if code else _home_unit(request)
-    year = _year(request.GET.get("year"))
+    year, year_error = _year(request.GET.get("year"))
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     as_of = min(end, timezone.localdate())
     source = best_source()  # one read of the aggregates for the whole page
@@ -70,6 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "unit": unit,
             "year": year,
+            "year_error": year_error,
             "years": range(timezone.localdate().year, timezone.localdate().year - 11, -1),
             "stats": stats,
             "admissions": admissions,

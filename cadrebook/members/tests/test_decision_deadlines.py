@@ -229,11 +229,70 @@ def test_an_extension_of_the_recognition_moves_its_deadline(
     )
 
 
+def test_the_recognition_cannot_be_extended_before_the_probation_ends(
+    actor: Any, tree: Any, make_member: Any, token_clients: Any
+) -> None:
+    """The upper committee decides on a recognition after the cell's review, which follows
+    the end of the probation: before then nothing is pending with it to extend (issue 14)."""
+    member = make_member(tree.K1, D(1990, 1, 1), D(2025, 1, 6))  # probation ends 2026-01-06
+    exc = refused(
+        "decision.nothing_pending",
+        ms.member_extend_decision,
+        actor=actor,
+        member=member,
+        date=D(2025, 4, 7),
+        document="9-QĐ/ĐU",
+    )
+    assert exc.field == "date" and "2026-01-06" in exc.message
+    client = token_clients([("secretary", Role.CLERK, tree.G1)])["secretary"]
+    body = {"type": "decision_extended", "date": "2026-01-05", "document": "9-QĐ/ĐU"}
+    url = f"/api/v1/members/{member.pk}/events"
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == (
+        "decision.nothing_pending",
+        "date",
+    )
+    assert not member.events.filter(type=EventType.DECISION_EXTENDED).exists()
+    # From the day the probation ends the recognition is pending; it may be extended once.
+    response = client.post(url, {**body, "date": "2026-01-06"}, content_type="application/json")
+    assert response.status_code == 201, response.content.decode()
+
+
+def test_the_dossier_does_not_offer_the_extension_while_the_probation_runs(
+    client: Any, tree: Any, make_member: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from cadrebook.accounts.services import role_grant
+    from cadrebook.members.actions import refusal
+
+    today = dt.date.today()
+    admitted = add_months(today, -3)
+    member = make_member(tree.K1, D(1990, 1, 1), admitted)
+    action = ACTIONS["extend_decision"]
+    assert not action.applies(member)
+    assert refusal(action, member).code == "decision.nothing_pending"
+    user = get_user_model().objects.create_user(username="secretary")
+    role_grant(actor=None, user=user, role=Role.CLERK, unit=tree.G1)
+    client.force_login(user)
+    url = reverse("members:action", args=[member.pk, "extend_decision"])
+    assert url not in client.get(reverse("members:dossier", args=[member.pk])).content.decode()
+    response = client.post(url, {"date": today.isoformat(), "document": "9-QĐ"}, follow=True)
+    [message] = [str(m) for m in response.context["messages"]]
+    assert str(add_months(admitted, 12)) in message  # when the probation ends
+    assert not member.events.filter(type=EventType.DECISION_EXTENDED).exists()
+    # A member whose probation has ended is offered it.
+    ended = make_member(tree.K1, D(1990, 1, 1), add_months(today, -13))
+    assert action.applies(ended)
+
+
 def test_the_recognition_extension_comes_from_the_rule_set_in_force(
     actor: Any, alt_tree: Any, make_member: Any, ruleset: Any
 ) -> None:
     member = make_member(alt_tree.B1, D(1990, 1, 1), D(2025, 6, 2))
-    extend(actor, member, D(2025, 7, 1))
+    extend(actor, member, D(2025, 12, 15))  # the probation of 6 months ended on 2025-12-02
     [item] = due_lists(alt_tree.N, D(2025, 12, 2))["recognition"].items
     days = (
         ruleset.int("probation.review_working_days")
@@ -351,7 +410,7 @@ def test_the_statistics_ignore_proposals_and_extensions(
     from cadrebook.reports.aggregates import best_source, rebuild_statistics
     from cadrebook.reports.selectors import PeriodSource, unit_statistics
 
-    member = make_member(tree.K1, D(1990, 1, 1), D(2025, 1, 6))
+    member = make_member(tree.K1, D(1990, 1, 1), D(2024, 1, 8))  # probation ended 2025-01-08
     year = (D(2025, 1, 1), D(2025, 12, 31))
     before = unit_statistics(tree.P, *year, source=PeriodSource())
     rebuild_statistics()

@@ -6,6 +6,7 @@ does not know a year's public holidays."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -299,6 +300,52 @@ def test_the_api_refuses_a_vote_counting_fewer_full_members_than_recorded(
     assert response.json()["code"] == "vote.more_than_members"
     assert "7 votes in favour and against" in response.json()["message"]
     assert "6 full members given" in response.json()["message"]
+
+
+def test_the_votes_refusals_read_right_with_one_full_member(rules):
+    """A number before "full member(s)" agrees with it (issue 14): one member, not members."""
+    from cadrebook.members.lifecycle import EventData, check_vote, check_vote_recorded
+
+    def message(check, **vote) -> str:
+        ev = EventData(type="admitted", date=D(2025, 1, 6), votes_against=0, **vote)
+        with pytest.raises(RuleViolation) as info:
+            check(ev)
+        return info.value.message
+
+    text = message(lambda ev: check_vote_recorded(ev, 2), votes_for=1, full_members=1)
+    assert text.startswith("The vote counts 1 full member, ") and "hold 2 full members on" in text
+    text = message(lambda ev: check_vote_recorded(ev, 1), votes_for=0, full_members=0)
+    assert "counts 0 full members," in text and "hold 1 full member on 2025-01-06" in text
+    text = message(lambda ev: check_vote(ev, rules=rules), votes_for=0, full_members=1)
+    assert text.startswith("0 of 1 full member voted in favour;")
+    text = message(
+        lambda ev: check_vote(replace(ev, votes_against=1), rules=rules),
+        votes_for=1,
+        full_members=1,
+    )
+    assert text == "2 votes in favour and against are more than the 1 full member given."
+    text = message(lambda ev: check_vote(ev, rules=rules), votes_for=1, full_members=3)
+    assert text.startswith("1 of 3 full members voted in favour;")
+
+
+def test_a_vote_counting_one_full_member_of_a_cell_of_two_is_refused_in_the_singular(
+    actor, tree, make_member, applicant
+):
+    for n in range(2):
+        make_member(tree.K1, D(1980, 1, 1), D(2020, 1, 6 + n), recognized=True)
+    exc = refused(
+        "vote.fewer_than_recorded",
+        ms.member_admit,
+        actor=actor,
+        member=applicant,
+        date=D(2025, 1, 6),
+        votes_for=1,
+        votes_against=0,
+        full_members=1,
+    )
+    assert exc.message == (
+        "The vote counts 1 full member, but the cell's records hold 2 full members on 2025-01-06."
+    )
 
 
 # Temporary transfers --------------------------------------------------------------------------

@@ -91,6 +91,28 @@ def test_other_subtrees_answer_404(scenario: None, viewer: Any, client: Any) -> 
     assert client.get("/reports/", {"unit": "G1"}).status_code == 200
 
 
+@pytest.mark.parametrize("year", ["99999", "1", "1899", "next year", str(dt.date.today().year + 1)])
+def test_a_year_out_of_range_is_said_and_the_default_year_shown(
+    viewer: Any, client: Any, year: str
+) -> None:
+    """Not silently replaced (issue 14): the page says the year was refused and which year it
+    shows instead, as the member list says why it ignores a date."""
+    page = client.get("/reports/", {"unit": "C1", "year": year})
+    assert page.status_code == 200
+    last = dt.date.today().year - 1
+    assert page.context["year"] == last
+    error = page.context["year_error"]
+    assert year in error and str(last) in error
+    assert 'data-testid="year-error"' in page.content.decode()
+
+
+def test_a_year_in_range_or_none_shows_no_error(viewer: Any, client: Any) -> None:
+    for params in ({}, {"year": ""}, {"year": "2024"}, {"year": str(dt.date.today().year)}):
+        page = client.get("/reports/", {"unit": "C1", **params})
+        assert page.status_code == 200 and page.context["year_error"] == "", params
+        assert 'data-testid="year-error"' not in page.content.decode()
+
+
 def test_the_dashboard_needs_a_login(client: Any) -> None:
     response = client.get("/reports/")
     assert response.status_code == 302 and "/login/" in response.url
