@@ -98,7 +98,7 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     "member list": ("/members/", {"unit": "K1"}, (11, 12)),
     "member list, searched": ("/members/", {"unit": "P1", "q": "nguyen"}, (12, 13)),
     "transfers": ("/members/transfers/C1/", {}, (8, 8)),
-    "audit log": ("/audit/unit/P1/", {}, (6, 6)),
+    "audit log": ("/audit/unit/P1/", {}, (7, 7)),
     "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (47, 47)),
     "API member list": ("/api/v1/members", {"unit": "C1"}, (9, 10)),
 }

@@ -262,14 +262,14 @@ CASES: dict[str, Case] = {
         missing=lambda w: reverse("members:unit_action", args=[NOT_A_UNIT, "rename"]),
     ),
     "core:audit_unit": Case(
-        # Only roles that read the log reach it; to the others it does not exist.
+        # The clerk and the viewer see K1 but may not read its log: 403, as in the API.
         lambda w: reverse("core:audit_unit", args=["K1"]),
-        get=(LOGIN, 200, 200, 404, 404, 404),
+        get=(LOGIN, 200, 200, 403, 403, 404),
         missing=lambda w: reverse("core:audit_unit", args=[NOT_A_UNIT]),
     ),
     "core:audit_object": Case(
         lambda w: reverse("core:audit_object", args=["members.member", w.full.pk]),
-        get=(LOGIN, 200, 200, 404, 404, 404),
+        get=(LOGIN, 200, 200, 403, 403, 404),
         missing=lambda w: reverse("core:audit_object", args=["members.member", NOT_A_MEMBER]),
     ),
     "imports:list": Case(lambda w: reverse("imports:list"), get=(LOGIN, 200, 200, 200, 200, 200)),
