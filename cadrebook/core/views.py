@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,10 +37,13 @@ def audit_for_object(user: Any, obj: Model) -> QuerySet[AuditEntry]:
 
 @login_required
 def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
-    """The audit trail of one unit's subtree (only for roles that may read the log)."""
+    """The audit trail of one unit's subtree (only for roles that may read the log: a unit
+    in view but not in the audit scope is 403, as in the API; out of view, 404)."""
     from cadrebook.orgs.models import OrgUnit  # core sits below orgs; imported at call time
 
-    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, "audit", code=code)
+    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    if not can(request.user, "audit", unit.path):
+        raise PermissionDenied
     entries = AuditEntry.objects.filter(subtree_q("unit_path", [unit.path]))
     return render(
         request,
@@ -50,7 +54,10 @@ def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def audit_object(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    """The audit trail of one object, as far as it lies in the user's audit scope."""
+    """The audit trail of one object, as far as it lies in the user's audit scope (403 for
+    a role that reads the log nowhere, as in the API)."""
+    if scope_for(request.user, "audit").nothing:
+        raise PermissionDenied
     entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, "audit").filter(
         object_type=object_type, object_id=object_id
     )

@@ -14,6 +14,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -202,6 +203,17 @@ class DueList:
     count: int
 
 
+def with_transfer_issued(members: QuerySet[Member]) -> QuerySet[Member]:
+    """`members` with `transfer_issued`: the date of each one's latest transfer out (the
+    letter the receiving unit waits for), read in the members' own query."""
+    latest = (
+        MemberEvent.objects.filter(member=OuterRef("pk"), type=EventType.TRANSFER_OUT)
+        .order_by("-date", "-id")
+        .values("date")[:1]
+    )
+    return members.annotate(transfer_issued=Subquery(latest))
+
+
 def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     """What waits for a decision in `unit`'s subtree: applicants whose admission the cell
     has proposed, waiting for the upper committee's decision (with its deadline);
@@ -234,10 +246,14 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     )
     extension = rules.int("probation.decision_extension_working_days")
     recognition = []
-    for m in probation.order_by("probation_from", "pk")[:DUE_LIMIT]:
+    in_order = Prefetch(
+        "events", queryset=MemberEvent.objects.order_by("date", "id"), to_attr="events_in_order"
+    )
+    shown = probation.order_by("probation_from", "pk").prefetch_related(in_order)[:DUE_LIMIT]
+    for m in shown:
         # The fold's own date (corrections of the admission included) for the items shown,
         # and whether the upper committee extended its deadline in this probation.
-        state = member_state(m, rules=rules)
+        state = member_state(m, rules=rules, events=m.events_in_order)  # type: ignore[attr-defined]
         start = state.probation_start
         if start is None:  # an annotation, not a model field
             start = m.probation_from  # type: ignore[attr-defined]
@@ -258,13 +274,9 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     incoming = Member.objects.filter(subtree_q("pending_transfer_to__path", [unit.path]))
     limit = rules.int("transfer.present_working_days")
     transfers = []
-    for m in incoming.select_related("unit", "pending_transfer_to").order_by("pk")[:DUE_LIMIT]:
-        issued = (
-            m.events.filter(type=EventType.TRANSFER_OUT)
-            .order_by("-date", "-id")
-            .values_list("date", flat=True)
-            .first()
-        )
+    shown_incoming = with_transfer_issued(incoming.select_related("unit", "pending_transfer_to"))
+    for m in shown_incoming.order_by("pk")[:DUE_LIMIT]:
+        issued = m.transfer_issued  # type: ignore[attr-defined]
         counted = rules.working_deadline(issued, limit) if issued else None
         deadline = counted.date if counted else None
         transfers.append(

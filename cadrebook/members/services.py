@@ -128,10 +128,19 @@ def _event_data(ev: MemberEvent) -> EventData:
     )
 
 
-def member_state(member: Member, *, rules: Ruleset | None = None) -> State:
-    """The fold of the member's events (no rule re-checks of units)."""
-    events = [_event_data(e) for e in member.events.order_by("date", "id")]
-    return fold(events, rules=rules or current_ruleset(), birth_date=member.birth_date)
+def member_state(
+    member: Member,
+    *,
+    rules: Ruleset | None = None,
+    events: Iterable[MemberEvent] | None = None,
+) -> State:
+    """The fold of the member's events (no rule re-checks of units). `events`: the member's
+    events in date and id order when the caller read them already (a list prefetches them
+    for all its rows in one query)."""
+    if events is None:
+        events = member.events.order_by("date", "id")
+    data = [_event_data(e) for e in events]
+    return fold(data, rules=rules or current_ruleset(), birth_date=member.birth_date)
 
 
 def _period_row(member_id: int, placed: Placed) -> MemberPeriod:

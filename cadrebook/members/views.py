@@ -46,7 +46,7 @@ from cadrebook.members.lists import (
 )
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
 from cadrebook.members.reads import member_list_read_record, member_read_record
-from cadrebook.members.selectors import mask, party_age, search_members
+from cadrebook.members.selectors import mask, party_age, search_members, with_transfer_issued
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
 
@@ -236,13 +236,8 @@ def transfers(request: HttpRequest, code: str) -> HttpResponse:
 
     def rows(members: Any) -> list[dict[str, Any]]:
         result = []
-        for m in members.order_by("full_name", "pk")[:500]:
-            issued = (
-                m.events.filter(type="transfer_out")
-                .order_by("-date", "-id")
-                .values_list("date", flat=True)
-                .first()
-            )
+        for m in with_transfer_issued(members).order_by("full_name", "pk")[:500]:
+            issued = m.transfer_issued
             counted = rules.working_deadline(issued, limit) if issued else None
             deadline = counted.date if counted else None
             result.append(

@@ -22,12 +22,20 @@ from cadrebook.evaluations import services as evaluations_services
 from cadrebook.imports import services as imports_services
 from cadrebook.members import services as ms
 from cadrebook.orgs import services as orgs_services
+from cadrebook.reports import services as reports_services
 
 D = dt.date
 BIRTH = D(1990, 1, 1)
 ADMITTED = D(2024, 1, 10)
 
-MODULES = [ms, orgs_services, accounts_services, evaluations_services, imports_services]
+MODULES = [
+    ms,
+    orgs_services,
+    accounts_services,
+    evaluations_services,
+    imports_services,
+    reports_services,
+]
 
 # Public functions of the service modules that only read and so write no audit entry.
 READ_ONLY_HELPERS = {
@@ -430,12 +438,46 @@ def _(c):
     return lambda: imports_services.import_file(actor=c.actor, kind="targets", path=path)
 
 
+R = "cadrebook.reports.services."
+
+
+def _issued(c: SimpleNamespace) -> Any:
+    _organizer(c)
+    return reports_services.report_issue(**_report_of_k1(c))
+
+
+def _report_of_k1(c: SimpleNamespace) -> dict[str, Any]:
+    return {
+        "actor": c.actor,
+        "unit": c.tree.K1,
+        "date_from": D(2024, 1, 1),
+        "date_to": D(2024, 12, 31),
+        "as_of": D(2024, 12, 31),
+        "language": "en",
+        "narrative": "The cell grew.",
+        "title": "Report of K1 for 2024",
+    }
+
+
+@scenario(R + "report_issue")
+def _(c):
+    _organizer(c)
+    return lambda: reports_services.report_issue(**_report_of_k1(c))
+
+
+@scenario(R + "report_export_audit")
+def _(c):
+    report = _issued(c)
+    return lambda: reports_services.report_export_audit(actor=c.actor, report=report, fmt="pdf")
+
+
 # The tests --------------------------------------------------------------------------------
 def test_the_service_modules_expose_services_to_check():
     names = discovered_services()
     assert M + "member_admit" in names
     assert ORGS + "unit_create" in names
     assert A + "role_grant" in names
+    assert R + "report_issue" in names
     assert not READ_ONLY_HELPERS & set(names)
 
 

@@ -1,0 +1,525 @@
+"""Every named page of the browser against six personas: a visitor not signed in, the
+national administrator, a province organizer, a cell clerk, a viewer (personal data masked)
+and an outsider (the organizer of another province). The objects are in the first province.
+The outsider gets 404 for every one of them, exactly like for an object that does not exist,
+and never reads their names or numbers; the viewer never reads a masked value.
+
+The addresses are read from the live URL resolver, so a new named page without a row in CASES
+fails `test_every_named_url_has_a_persona_case` (the API has its own persona test,
+`api/tests/test_personas.py`; Django's admin is checked to be for staff only, below)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant, token_create
+from cadrebook.core.models import AuditEntry
+from cadrebook.imports.models import ImportJob
+from cadrebook.members import services as ms
+from cadrebook.members.actions import ACTIONS
+from cadrebook.members.models import Member, MemberEvent
+from cadrebook.members.unit_actions import UNIT_ACTIONS
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.services import unit_create
+from cadrebook.reports.models import IssuedReport
+from cadrebook.reports.services import report_issue
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "national", "organizer", "clerk", "viewer", "outsider"]
+# What the outsider must never read: the first province's people, their numbers and places.
+SECRETS = [
+    "Đặng Đức Ước",
+    "Lê Văn Thử",
+    "Trần Thị Chuyển",
+    "001090030100",
+    "0912345678",
+    "Tỉnh Một",
+    "Xã Một",
+    "Chi bộ Thôn Một",
+]
+# What the viewer must never read: the values its role sees masked.
+MASKED = ["001090030100", "0912345678"]
+LOGIN = 302  # a visitor not signed in is sent to the sign-in page
+NOT_A_UNIT = "NO-SUCH-UNIT"
+NOT_A_MEMBER = 10**9
+
+
+@pytest.fixture
+def world(client: Client) -> SimpleNamespace:
+    """P1 > C1 > K1 (three members, one on a transfer to K1B), K1B; P2 > C2 > K2 (one
+    member). One user per persona; the organizer's import, API token and issued report."""
+    p1 = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
+    c1 = unit_create(actor=None, code="C1", name="Xã Một", kind="commune_committee", parent=p1)
+    k1 = unit_create(
+        actor=None, code="K1", name="Chi bộ Thôn Một", kind="grassroots_cell", parent=c1
+    )
+    k1b = unit_create(
+        actor=None, code="K1B", name="Chi bộ Thôn Hai", kind="grassroots_cell", parent=c1
+    )
+    p2 = unit_create(actor=None, code="P2", name="Tỉnh Hai", kind="province_committee")
+    c2 = unit_create(actor=None, code="C2", name="Xã Hai", kind="commune_committee", parent=p2)
+    k2 = unit_create(actor=None, code="K2", name="Chi bộ Khác", kind="grassroots_cell", parent=c2)
+    full = _member(k1, "Đặng Đức Ước", national_id="001090030100", phone="0912345678")
+    ms.member_recognize(taken_over=True, actor=None, member=full, date=dt.date(2020, 2, 1))
+    probationary = _member(k1, "Lê Văn Thử")
+    leaving = _member(k1, "Trần Thị Chuyển")
+    ms.member_transfer_out(actor=None, member=leaving, date=dt.date(2025, 3, 3), to_unit=k1b)
+    other = _member(k2, "Ngô Thị Ngoài")
+    users = {}
+    for name, role, unit in [
+        ("national", Role.ADMINISTRATOR, None),
+        ("organizer", Role.ORGANIZER, p1),
+        ("clerk", Role.CLERK, k1),
+        ("viewer", Role.VIEWER, c1),
+        ("outsider", Role.ORGANIZER, p2),
+    ]:
+        users[name] = get_user_model().objects.create_user(username=name)
+        role_grant(actor=None, user=users[name], role=role, unit=unit)
+    organizer = users["organizer"]
+    token, _raw = token_create(actor=organizer, user=organizer, name="portal")
+    client.force_login(organizer)
+    upload = SimpleUploadedFile(
+        "units.csv",
+        "code,name,kind,parent_code\nK9,Chi bộ 9,cell,C1\nK8,Chi bộ 8,nope,C1\n".encode(),
+    )
+    response = client.post(reverse("imports:new"), {"kind": "units", "file": upload})
+    assert response.status_code == 302, response.content.decode()
+    client.logout()
+    report = report_issue(
+        actor=organizer,
+        unit=k1,
+        date_from=dt.date(2024, 1, 1),
+        date_to=dt.date(2024, 12, 31),
+        as_of=dt.date(2024, 12, 31),
+        language="en",
+        narrative="Chi bộ Thôn Một grew.",
+        title="Báo cáo Chi bộ Thôn Một",
+    )
+    return SimpleNamespace(
+        users=users,
+        units={u.code: u for u in (p1, c1, k1, k1b, p2, c2, k2)},
+        full=full,
+        probationary=probationary,
+        leaving=leaving,
+        other=other,
+        event=full.events.order_by("id").first(),
+        token=token,
+        job=ImportJob.objects.get(),
+        report=report,
+    )
+
+
+def _member(unit: OrgUnit, name: str, **personal: Any) -> Member:
+    member = ms.member_register_applicant(
+        taken_over=True,
+        actor=None,
+        unit=unit,
+        date=dt.date(2019, 1, 1),
+        full_name=name,
+        gender="male",
+        birth_date=dt.date(1990, 3, 1),
+        **personal,
+    )
+    ms.member_admit(taken_over=True, actor=None, member=member, date=dt.date(2019, 2, 1))
+    return Member.objects.get(pk=member.pk)
+
+
+W = SimpleNamespace
+Statuses = tuple[int, int, int, int, int, int]  # in the order of PERSONAS
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to reach one named page from the world, and what each persona gets.
+
+    `get` / `post`: the status of a GET and of a POST with an empty (or invalid) body, per
+    persona; `post` None where the page takes no POST of its own. `missing`: the same address
+    for an object that does not exist, which the outsider must get exactly like the hidden
+    one. `public`: the page is for visitors not signed in too. `unit_names`: the page lists
+    units by code and name to anybody signed in (they are not confidential: the unit lookup
+    for transfers searches the whole tree), so only people's data is secret there."""
+
+    url: Callable[[W], str]
+    get: Statuses
+    post: Statuses | None = None
+    body: dict[str, str] = field(default_factory=dict)
+    missing: Callable[[W], str] | None = None
+    public: bool = False
+    unit_names: bool = False
+
+
+def _dossier(name: str, *args: Any) -> Callable[[W], str]:
+    return lambda w: reverse(name, args=[w.full.pk, *args])
+
+
+CASES: dict[str, Case] = {
+    "login": Case(
+        lambda w: reverse("login"),
+        get=(200, 200, 200, 200, 200, 200),
+        post=(200, 200, 200, 200, 200, 200),  # the form again, with its errors
+        public=True,
+    ),
+    "logout": Case(
+        lambda w: reverse("logout"),
+        get=(405, 405, 405, 405, 405, 405),  # signing out is a POST (no link can do it)
+        post=(302, 302, 302, 302, 302, 302),
+        public=True,
+    ),
+    "set_language": Case(
+        lambda w: reverse("set_language"),
+        get=(405, 405, 405, 405, 405, 405),
+        post=(400, 400, 400, 400, 400, 400),  # no language named
+        public=True,
+    ),
+    "accounts:tokens": Case(
+        lambda w: reverse("accounts:tokens"),
+        get=(LOGIN, 200, 200, 200, 200, 200),
+        post=(LOGIN, 422, 422, 422, 422, 422),  # a token needs a name
+        body={"create": "1"},
+    ),
+    "accounts:token_revoke": Case(
+        lambda w: reverse("accounts:token_revoke", args=[w.token.pk]),
+        # A token is its user's own: not even the national administrator revokes it here.
+        get=(LOGIN, 404, 200, 404, 404, 404),
+        post=(LOGIN, 404, 302, 404, 404, 404),
+        missing=lambda w: reverse("accounts:token_revoke", args=[NOT_A_MEMBER]),
+    ),
+    "orgs:tree": Case(lambda w: reverse("orgs:tree"), get=(LOGIN, 200, 200, 200, 200, 200)),
+    "orgs:lookup": Case(
+        lambda w: reverse("orgs:lookup") + "?q=Thôn",
+        get=(LOGIN, 200, 200, 200, 200, 200),
+        unit_names=True,
+    ),
+    "orgs:detail": Case(
+        lambda w: reverse("orgs:detail", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("orgs:detail", args=[NOT_A_UNIT]),
+    ),
+    "orgs:children": Case(
+        lambda w: reverse("orgs:children", args=["C1"]),
+        get=(LOGIN, 200, 200, 404, 200, 404),  # the clerk's scope is K1 alone
+        missing=lambda w: reverse("orgs:children", args=[NOT_A_UNIT]),
+    ),
+    "members:list": Case(
+        lambda w: reverse("members:list") + "?unit=K1",
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("members:list") + f"?unit={NOT_A_UNIT}",
+    ),
+    "members:dossier": Case(
+        _dossier("members:dossier"),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("members:dossier", args=[NOT_A_MEMBER]),
+    ),
+    "members:edit": Case(
+        _dossier("members:edit"),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("members:edit", args=[NOT_A_MEMBER]),
+    ),
+    "members:correct": Case(
+        lambda w: reverse("members:correct", args=[w.full.pk, w.event.pk]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("members:correct", args=[NOT_A_MEMBER, w.event.pk]),
+    ),
+    "members:action": Case(
+        _dossier("members:action", "exempt"),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("members:action", args=[NOT_A_MEMBER, "exempt"]),
+    ),
+    "members:transfers": Case(
+        lambda w: reverse("members:transfers", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("members:transfers", args=[NOT_A_UNIT]),
+    ),
+    "members:register": Case(
+        lambda w: reverse("members:register", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("members:register", args=[NOT_A_UNIT]),
+    ),
+    "members:sponsor_lookup": Case(
+        # The outsider's search finds nobody: the people of another subtree are not theirs.
+        lambda w: reverse("members:sponsor_lookup") + "?q=Đặng Đức",
+        get=(LOGIN, 200, 200, 200, 200, 200),
+    ),
+    "members:unit_action": Case(
+        lambda w: reverse("members:unit_action", args=["K1B", "rename"]),
+        get=(LOGIN, 200, 200, 404, 403, 404),  # the clerk's scope is K1 alone
+        post=(LOGIN, 422, 422, 404, 403, 404),
+        missing=lambda w: reverse("members:unit_action", args=[NOT_A_UNIT, "rename"]),
+    ),
+    "core:audit_unit": Case(
+        # The clerk and the viewer see K1 but may not read its log: 403, as in the API.
+        lambda w: reverse("core:audit_unit", args=["K1"]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        missing=lambda w: reverse("core:audit_unit", args=[NOT_A_UNIT]),
+    ),
+    "core:audit_object": Case(
+        lambda w: reverse("core:audit_object", args=["members.member", w.full.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        missing=lambda w: reverse("core:audit_object", args=["members.member", NOT_A_MEMBER]),
+    ),
+    "imports:list": Case(lambda w: reverse("imports:list"), get=(LOGIN, 200, 200, 200, 200, 200)),
+    "imports:new": Case(
+        lambda w: reverse("imports:new"),
+        get=(LOGIN, 200, 200, 200, 200, 200),
+        post=(LOGIN, 400, 400, 400, 400, 400),  # no file
+    ),
+    "imports:export": Case(
+        # A unit out of reach is refused in the words used for a unit that does not exist.
+        lambda w: reverse("imports:export") + "?kind=members&format=csv&unit=K1",
+        get=(LOGIN, 200, 200, 200, 200, 200),
+        missing=lambda w: reverse("imports:export") + f"?kind=members&format=csv&unit={NOT_A_UNIT}",
+    ),
+    "imports:template": Case(
+        lambda w: reverse("imports:template", args=["members", "csv"]),
+        get=(LOGIN, 200, 200, 200, 200, 200),
+    ),
+    # An upload is its uploader's (it holds personal data): 404 to everybody else.
+    "imports:detail": Case(
+        lambda w: reverse("imports:detail", args=[w.job.pk]),
+        get=(LOGIN, 404, 200, 404, 404, 404),
+        missing=lambda w: reverse("imports:detail", args=[_no_job()]),
+    ),
+    "imports:progress": Case(
+        lambda w: reverse("imports:progress", args=[w.job.pk]),
+        get=(LOGIN, 404, 200, 404, 404, 404),
+        missing=lambda w: reverse("imports:progress", args=[_no_job()]),
+    ),
+    "imports:commit": Case(
+        lambda w: reverse("imports:commit", args=[w.job.pk]),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 404, 302, 404, 404, 404),
+        missing=lambda w: reverse("imports:commit", args=[_no_job()]),
+    ),
+    "imports:cancel": Case(
+        lambda w: reverse("imports:cancel", args=[w.job.pk]),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 404, 302, 404, 404, 404),
+        missing=lambda w: reverse("imports:cancel", args=[_no_job()]),
+    ),
+    "imports:report": Case(
+        lambda w: reverse("imports:report", args=[w.job.pk]),
+        get=(LOGIN, 404, 200, 404, 404, 404),
+        missing=lambda w: reverse("imports:report", args=[_no_job()]),
+    ),
+    "reports:dashboard": Case(
+        lambda w: reverse("reports:dashboard") + "?unit=K1&year=2024",
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("reports:dashboard") + f"?unit={NOT_A_UNIT}&year=2024",
+    ),
+    "reports:compose": Case(
+        lambda w: reverse("reports:compose") + "?unit=K1&year=2024&language=en",
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("reports:compose") + f"?unit={NOT_A_UNIT}&year=2024&language=en",
+    ),
+    "reports:draft_pdf": Case(
+        lambda w: reverse("reports:draft_pdf"),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 400, 400, 400, 400, 400),
+    ),
+    "reports:issue": Case(
+        lambda w: reverse("reports:issue"),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 400, 400, 400, 400, 400),
+    ),
+    "reports:issued_list": Case(
+        lambda w: reverse("reports:issued_list"), get=(LOGIN, 200, 200, 200, 200, 200)
+    ),
+    "reports:issued_detail": Case(
+        lambda w: reverse("reports:issued_detail", args=[w.report.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("reports:issued_detail", args=[NOT_A_MEMBER]),
+    ),
+    "reports:issued_download": Case(
+        lambda w: reverse("reports:issued_download", args=[w.report.pk, "xlsx"]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("reports:issued_download", args=[NOT_A_MEMBER, "xlsx"]),
+    ),
+}
+
+
+def _no_job() -> str:
+    return "00000000-0000-4000-8000-000000000000"
+
+
+def named_urls() -> Iterator[tuple[str, str]]:
+    """(name, route) of every named pattern of the site, namespaces included."""
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> Iterator[tuple[str, str]]:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = ":".join(n for n in (namespace, pattern.namespace or "") if n)
+                yield from walk(pattern, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield name, prefix + str(pattern.pattern)
+
+    yield from walk(get_resolver(), "", "")
+
+
+def _is_api(route: str) -> bool:
+    return route.startswith("api/")  # every operation has its case in api/tests
+
+
+def _is_admin(name: str) -> bool:
+    return name.startswith("admin:")
+
+
+def test_every_named_url_has_a_persona_case() -> None:
+    pages = {n for n, route in named_urls() if not _is_api(route) and not _is_admin(n)}
+    assert "members:dossier" in pages and "reports:issued_download" in pages
+    assert not pages - set(CASES), (
+        f"named pages without a persona case: {sorted(pages - set(CASES))}"
+    )
+    assert not set(CASES) - pages, f"cases for pages that no longer exist: {set(CASES) - pages}"
+
+
+def _client(world: W, persona: str) -> Client:
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world.users[persona])
+    return client
+
+
+def _check(response: Any, persona: str, status: int, case: Case, what: str) -> None:
+    assert response.status_code == status, (what, persona, response.content[:2000])
+    if persona == "anonymous" and status == LOGIN and not case.public:
+        assert response["Location"].startswith(reverse("login")), what
+    text = _text(response)
+    if persona == "outsider":
+        secrets = SECRETS if not case.unit_names else [s for s in SECRETS if "Một" not in s]
+        assert not [s for s in secrets if s in text], (what, text[:2000])
+    if persona == "viewer":
+        assert not [s for s in MASKED if s in text], (what, text[:2000])
+
+
+def _text(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_persona_gets_what_its_role_and_scope_allow(world: W, name: str) -> None:
+    case = CASES[name]
+    url = case.url(world)
+    for persona, status in zip(PERSONAS, case.get, strict=True):
+        _check(_client(world, persona).get(url), persona, status, case, f"GET {url}")
+    if case.missing is not None:
+        hidden = _client(world, "outsider").get(url)
+        missing = _client(world, "outsider").get(case.missing(world))
+        assert hidden.status_code == missing.status_code, "hidden and missing differ"
+        if name == "imports:export":  # a form refusal: the same words for both
+            assert _form_errors(hidden) == _form_errors(missing) != []
+    if case.post is None:
+        return
+    # Refusals first: what they must not change is then still there for the one who may.
+    order = sorted(zip(PERSONAS, case.post, strict=True), key=lambda p: p[1] < 400)
+    for persona, status in order:
+        client = _client(world, persona)  # signing in is audited: before the count
+        before = _counts()
+        response = client.post(url, case.body)
+        _check(response, persona, status, case, f"POST {url}")
+        if status >= 400 or status == LOGIN and persona == "anonymous":
+            assert _counts() == before, (persona, "a refusal wrote something")
+
+
+def _form_errors(response: Any) -> list[str]:
+    return re.findall(r'class="invalid-feedback[^"]*"[^>]*>([^<]*)<', _text(response))
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Member.objects.count(),
+        MemberEvent.objects.count(),
+        OrgUnit.objects.count(),
+        IssuedReport.objects.count(),
+        ImportJob.objects.exclude(status="cancelled").count(),
+        AuditEntry.objects.exclude(action__in=("view", "export")).count(),
+    )
+
+
+def test_the_outsider_sees_only_its_own_subtree_in_every_list(world: W) -> None:
+    outsider = _client(world, "outsider")
+    tree = _text(outsider.get(reverse("orgs:tree")))
+    assert "Tỉnh Hai" in tree and "Tỉnh Một" not in tree
+    members = _text(outsider.get(reverse("members:list")))
+    assert "Ngô Thị Ngoài" in members and "Đặng Đức Ước" not in members
+    # The sponsor search the clerk finds him with finds nobody for the outsider.
+    search = (reverse("members:sponsor_lookup"), {"q": "Đặng Đức"})
+    assert "Đặng Đức Ước" in _text(_client(world, "clerk").get(*search))
+    assert "Đặng Đức Ước" not in _text(outsider.get(*search))
+
+
+# Every lifecycle action and every restructuring, not only the one CASES names: the
+# outsider gets 404 for each, and an officer who may see but not change gets 403.
+def test_every_member_action_is_out_of_reach_of_the_outsider_and_the_viewer(world: W) -> None:
+    outsider, viewer = _client(world, "outsider"), _client(world, "viewer")
+    events = MemberEvent.objects.count()
+    for name, action in sorted(ACTIONS.items()):
+        for member in (world.full, world.leaving):
+            url = reverse("members:action", args=[member.pk, name])
+            assert outsider.get(url).status_code == 404, url
+            assert outsider.post(url, {}).status_code == 404, url
+            # The receiving side of a transfer is found among the officer's incoming members.
+            assert viewer.get(url).status_code == (404 if action.receiving else 403), url
+    unknown = reverse("members:action", args=[world.full.pk, "no-such-action"])
+    assert _client(world, "clerk").get(unknown).status_code == 404
+    assert MemberEvent.objects.count() == events
+
+
+def test_every_restructuring_is_out_of_reach_of_the_outsider_and_the_clerk(world: W) -> None:
+    outsider, clerk = _client(world, "outsider"), _client(world, "clerk")
+    for name in sorted(UNIT_ACTIONS):
+        url = reverse("members:unit_action", args=["K1", name])
+        assert outsider.get(url).status_code == 404, url
+        assert outsider.post(url, {}).status_code == 404, url
+        assert clerk.get(url).status_code == 403, url  # K1 is the clerk's to see, not manage
+    assert OrgUnit.objects.get(code="K1").name == "Chi bộ Thôn Một"
+
+
+# Django's admin: for staff only, whoever holds a role. ---------------------------------------
+def _admin_kwargs(route: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route):
+        kwargs[name] = 1 if converter == "int" else "1"
+    if "app_label" in route:
+        kwargs["app_label"] = "members"
+    return kwargs
+
+
+def _admin_urls() -> list[tuple[str, str]]:
+    return sorted((n, r) for n, r in named_urls() if _is_admin(n) and n != "admin:login")
+
+
+def test_the_admin_is_for_staff_only(world: W) -> None:
+    urls = [reverse(n, kwargs=_admin_kwargs(r)) for n, r in _admin_urls()]
+    assert len(urls) > 20 and reverse("admin:members_member_changelist") in urls
+    # Signing out of the admin goes to its index first, which sends to its sign-in page.
+    login = (reverse("admin:login"), reverse("admin:index"))
+    for persona in PERSONAS:
+        client = _client(world, persona)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 302, (persona, url)
+            assert response["Location"].startswith(login), (persona, url)
+    staff = get_user_model().objects.create_superuser(username="root", password=None)
+    client = Client()
+    client.force_login(staff)
+    assert client.get(reverse("admin:members_member_changelist")).status_code == 200
