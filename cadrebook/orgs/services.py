@@ -164,6 +164,13 @@ def _check_rename_date(unit: OrgUnit, date: dt.date) -> None:
             _("The date %(date)s is in the future.") % {"date": date},
             field="date",
         )
+    if unit.dissolved_on and date >= unit.dissolved_on:
+        # A dissolved unit keeps the names it had; correcting an earlier one stays possible.
+        raise ServiceError(
+            "unit.already_dissolved",
+            _("The unit was dissolved on %(dissolved)s.") % {"dissolved": unit.dissolved_on},
+            field="date",
+        )
     if unit.founded_on and date < unit.founded_on:
         raise ServiceError(
             "unit.renamed_before_founding",

@@ -132,3 +132,15 @@ def test_the_browser_refuses_the_rename_on_its_field_before_asking_to_confirm(
         assert response.status_code == 422 and not response.context["confirming"], data
         assert words in str(response.context["form"].errors[field]), data
     assert renames() == 0
+
+
+@pytest.mark.django_db
+def test_a_rename_dated_on_or_after_the_units_dissolution_is_refused(founded: OrgUnit) -> None:
+    ms.unit_dissolve(actor=None, unit=founded, date=D(2024, 5, 1), document="7-QĐ/HU")
+    before = renames()
+    error = refused("unit.already_dissolved", unit=founded, name="Chi bộ Mới", date=D(2024, 5, 1))
+    assert error.field == "date" and "2024-05-01" in error.message
+    assert renames() == before
+    # An earlier name can still be corrected, dated while the unit existed.
+    unit_rename(actor=None, unit=founded, name="Chi bộ Ba (sửa)", date=D(2023, 1, 2))
+    assert OrgUnit.objects.get(pk=founded.pk).name == "Chi bộ Ba (sửa)"
