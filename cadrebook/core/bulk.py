@@ -100,25 +100,30 @@ class RowWriter:
         return self._types[key]
 
 
-def reserve_ids(model: type[Model], count: int) -> int:
-    """The first of `count` consecutive primary keys nobody else will take; call inside a
-    transaction. The table is locked against concurrent inserts until the transaction ends
-    (SQLite's IMMEDIATE transactions already hold the only write lock)."""
+def reserve_ids(model: type[Model], count: int, *, above: int = 0) -> int:
+    """The first of `count` consecutive primary keys nobody else will take, all greater than
+    `above` (keys a caller is about to write itself); call inside a transaction. The table
+    is locked against concurrent inserts until the transaction ends (SQLite's IMMEDIATE
+    transactions already hold the only write lock). On PostgreSQL the sequence is moved past
+    the reserved keys, and past `above` even when `count` is 0."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"LOCK TABLE {connection.ops.quote_name(table)} IN SHARE ROW EXCLUSIVE MODE"
             )
-        top = model._default_manager.aggregate(m=Max("pk"))["m"] or 0
+        top = max(model._default_manager.aggregate(m=Max("pk"))["m"] or 0, above)
         if connection.vendor == "postgresql":
             cursor.execute("SELECT last_value, is_called FROM " + _sequence(cursor, table))
             last, called = cursor.fetchone()
-            top = max(top, last if called else last - 1)
-            if count:
+            current = last if called else last - 1
+            if count or top > current:
+                top = max(top, current)
                 cursor.execute(
                     "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, top + count]
                 )
+            else:
+                top = current
     return int(top) + 1
 
 

@@ -240,6 +240,12 @@ class ImportContext:
     scope: Scope
     units: UnitIndex
     personal_only: bool = False
+    # What the importer may see (the "view" action): a record seen but out of `scope` is
+    # refused for the role, one out of sight as if it did not exist.
+    view_scope: Scope = field(default_factory=lambda: Scope(False, ()))
+    # The file, for an importer that must look at it before its rows come (members).
+    path: str = ""
+    sheet: str | None = None
     progress: Progress | None = None
     is_cancelled: Callable[[], bool] | None = None
     _last_progress: float = 0.0
@@ -270,6 +276,12 @@ class ImportContext:
         return unit
 
     def refuse_unit(self, row: int, column: str, code: str) -> None:
+        """Refuse a unit `unit_in_scope` did not give: for the role when the importer may see
+        it, else as a unit that does not exist (missing and out of sight alike)."""
+        unit = self.units.get(code)
+        if unit is not None and self.view_scope.covers_path(unit.path):
+            self.refuse_for_role(row, column, code)
+            return
         self.report.refuse(
             row,
             column,
@@ -277,6 +289,23 @@ class ImportContext:
             "import.unit_unknown",
             _("No unit with the code %(code)s in your part of the organization.") % {"code": code},
         )
+
+    def sees(self, path: str) -> bool:
+        """Whether a record under `path` that is out of `scope` is one the importer may see."""
+        return self.view_scope.covers_path(path)
+
+    def refuse_for_role(self, row: int, column: str, value: Any, *, member: bool = False) -> None:
+        """A unit or member the importer may see but their role may not change (a viewer, an
+        inspector): said as it is, not as a record outside their part of the organization."""
+        if member:
+            message = _("Your role may see the member %(id)s but not change their records.") % {
+                "id": value
+            }
+        else:
+            message = _("Your role may see %(code)s but does not allow this import there.") % {
+                "code": value
+            }
+        self.report.refuse(row, column, value, "import.not_allowed_here", message)
 
 
 def parsed_rows(
@@ -358,6 +387,7 @@ def run_import(
     started = time.monotonic()
     report = Report(kind=kind, dry_run=dry_run, valid_rows_only=valid_rows_only)
     scope = Scope(True, ()) if actor is None else scope_for(actor, ACTIONS[kind])
+    view_scope = Scope(True, ()) if actor is None else scope_for(actor, "view")
     ctx = ImportContext(
         actor=actor,
         kind=kind,
@@ -369,6 +399,9 @@ def run_import(
         personal_only=personal_only,
         progress=progress,
         is_cancelled=is_cancelled,
+        view_scope=view_scope,
+        path=path,
+        sheet=sheet or None,
     )
     try:
         table = open_table(path, kind=kind, sheet=sheet or None)

@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.scoping import scope_for
 from cadrebook.imports.formats import KINDS
 from cadrebook.imports.lease import RUNNING, holding_lease, lease_expired
 from cadrebook.imports.models import ImportJob, JobStatus
-from cadrebook.imports.pipeline import Cancelled, Report, run_import
+from cadrebook.imports.pipeline import ACTIONS, Cancelled, Report, run_import
 from cadrebook.imports.selectors import PROGRESS_TTL, cancel_key, import_progress, progress_key
 from cadrebook.orgs.models import OrgUnit
 
@@ -190,8 +191,6 @@ def _file_chunks(path: Path) -> Any:
 def _common_unit(report: Report, actor: Any) -> OrgUnit | None:
     """The unit the audit entry of an import is filed under: the actor's own grant when they
     have exactly one, else national (None)."""
-    from cadrebook.core.scoping import scope_for
-
     if actor is None:
         return None
     scope = scope_for(actor, "view")
@@ -509,7 +508,16 @@ def import_file(
     report_file: bool = True,
 ) -> tuple[ImportJob, Report]:
     """The command line's import: one job, validated and imported in the foreground.
-    `report_file` False skips the XLSX report (the caller prints the report instead)."""
+    `report_file` False skips the XLSX report (the caller prints the report instead).
+    A user (--user) whose role allows this kind of import nowhere is refused before a job
+    exists, as the pages and the API refuse them."""
+    _check_kind(kind)
+    if actor is not None and scope_for(actor, ACTIONS[kind]).nothing:
+        raise ServiceError(
+            "import.not_allowed",
+            _("Your role does not allow importing this kind of file anywhere."),
+            field="kind",
+        )
     job = import_job_create(
         actor=actor,
         kind=kind,

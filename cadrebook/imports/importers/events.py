@@ -86,6 +86,9 @@ class EventsImporter:
         self.recorded_by = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
         self.cards_full_only = bool(ctx.rules.value("card.full_members_only"))
         self.votes: list[Vote] = []
+        # Rows of the batch counted unchanged: a refusal of their member's events moves them
+        # to the refused (`_refuse_rest`), so that every row is counted once.
+        self.unchanged_rows: set[int] = set()
 
     def _unit_by_id(self, unit_id: int) -> UnitInfo:
         units = self.ctx.units
@@ -120,8 +123,17 @@ class EventsImporter:
         recorded = self._recorded_events(member_ids)
         plans: list[tuple[dict[str, Any], list[tuple[EventData, EventRow]], State]] = []
         self.votes = []
+        self.unchanged_rows = set()
         for ext, rows in batch:
             current = known.get(ext)
+            if (
+                current is not None
+                and not ctx.scope.covers_path(current["unit__path"])
+                and ctx.sees(current["unit__path"])
+            ):
+                for number, _row in rows:
+                    ctx.refuse_for_role(number, "external_id", ext, member=True)
+                continue
             if current is None or not ctx.scope.covers_path(current["unit__path"]):
                 for number, _row in rows:
                     report.refuse(
@@ -277,6 +289,7 @@ class EventsImporter:
                 continue
             if all((e.type, e.date, e.unit_id, e.to_unit_id) in known_keys for e in parts):
                 report.unchanged += 1
+                self.unchanged_rows.add(number)
                 continue
             new.extend((number, e, row) for e in parts)
         if failed:
@@ -372,6 +385,9 @@ class EventsImporter:
         for number, row in rows:
             if number == failed or number in report.refused_rows:
                 continue
+            if number in self.unchanged_rows:
+                self.unchanged_rows.discard(number)
+                report.unchanged -= 1
             report.refuse(
                 number,
                 "external_id",

@@ -25,8 +25,9 @@ from cadrebook.core.bulk import RowWriter, any_of, drop_secondary_structures, re
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
-from cadrebook.imports.reading import Table
+from cadrebook.imports.reading import Table, open_table
 from cadrebook.imports.schemas import MemberRow
+from cadrebook.imports.values import ValueRefused, clean_id
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import EventData, fold
 from cadrebook.members.models import (
@@ -58,7 +59,31 @@ EVENT_COLUMN: dict[str, str] = {
     EventType.ADMITTED: "admitted_on",
     EventType.RECOGNIZED: "recognized_on",
 }
+# Exports write a member without an external id as "cadrebook:<id>" (their database id): the
+# prefix is the deployment's own. Such an identifier names the member with that id; a new
+# person cannot take one as their external id (a later member would get that id, and two
+# rows of an export would carry it).
 PK_PREFIX = "cadrebook:"
+
+
+def pk_of(external_id: str) -> int | None:
+    """The database id a `cadrebook:<id>` identifier names, written as exports write it (no
+    leading zeros); None for any other identifier."""
+    digits = external_id[len(PK_PREFIX) :]
+    if (
+        external_id.startswith(PK_PREFIX)
+        and digits.isascii()
+        and digits.isdigit()
+        and not digits.startswith("0")
+        and len(digits) <= 18
+    ):
+        return int(digits)
+    return None
+
+
+def is_reserved(external_id: str) -> bool:
+    """Whether an identifier is in the deployment's own `cadrebook:` form (any case)."""
+    return external_id[: len(PK_PREFIX)].lower() == PK_PREFIX
 
 
 class Holder(NamedTuple):
@@ -105,8 +130,9 @@ def member_lookup(external_ids: list[str]) -> dict[str, dict[str, Any]]:
             found[row["external_id"]] = row
         pks = {}
         for ext in part:
-            if ext not in found and ext.startswith(PK_PREFIX) and ext[len(PK_PREFIX) :].isdigit():
-                pks[int(ext[len(PK_PREFIX) :])] = ext
+            pk = pk_of(ext) if ext not in found else None
+            if pk is not None:
+                pks[pk] = ext
         if pks:
             for row in fetch(*any_of("m.id", list(pks))):
                 found[pks[row["id"]]] = row
@@ -141,6 +167,10 @@ class MembersImporter:
         # look-ups of later chunks leave to the in-file checks (so they are reported once, as
         # "row N", however the file is cut into chunks).
         self.own_from: int | None = None
+        # Members written with the id their `cadrebook:<id>` row names (see `_keeps_id`), and
+        # the highest such id of the file: the ids given to other new rows lie above it.
+        self.own_ids: set[int] = set()
+        self.id_floor = 0
 
     def _unit_by_id(self, unit_id: int) -> UnitInfo:
         return self.ctx.units.by_id[unit_id]
@@ -148,6 +178,8 @@ class MembersImporter:
     # The run --------------------------------------------------------------------------------
     def run(self, table: Table) -> None:
         ctx = self.ctx
+        if ctx.scope.everything and ctx.path:
+            self.id_floor = self._highest_named_id()
         with connection.cursor() as cursor:
             writer = RowWriter(cursor)
             restore = self._begin_first_load(cursor)
@@ -159,6 +191,35 @@ class MembersImporter:
                 ctx.tick("writing")
                 cursor.execute(statement)
         self.warn_small_cells()
+
+    def _keeps_id(self, external_id: str) -> int | None:
+        """The id a new person named `cadrebook:<id>` is written with, or None when they may
+        not be. Only an importer whose scope is everything (the system, a role granted
+        nationally) may: for them a free id is no secret, and so a deployment rebuilt or
+        moved from its exports keeps its members' ids, and their identifiers with them.
+        Anyone else is told that no such member is in their part of the organization,
+        whether the id is free or held out of their sight."""
+        return pk_of(external_id) if self.ctx.scope.everything else None
+
+    def _highest_named_id(self) -> int:
+        """The highest id a `cadrebook:<id>` row of the file names (0 for none): one quick
+        look at the file before the import, so that no new row is given an id a later row
+        keeps."""
+        ctx = self.ctx
+        top = 0
+        for _number, raw in open_table(ctx.path, kind="members", sheet=ctx.sheet).rows:
+            value = raw.get("external_id")
+            text = value if isinstance(value, str) else str(value or "")
+            if ":" not in text:
+                continue
+            ctx.tick("reading")
+            try:
+                pk = pk_of(clean_id(text))
+            except ValueRefused:
+                continue
+            if pk is not None:
+                top = max(top, pk)
+        return top
 
     def _begin_first_load(self, cursor: Any) -> list[str]:
         """A deployment's first load — members into member tables that hold nobody yet —
@@ -210,22 +271,35 @@ class MembersImporter:
             taken_cards = self._taken("card_number", [r.card_number for _n, _raw, r in rows])
             people = self._people(rows)
         refused_before = len(report.refused_rows)
-        new_rows: list[tuple[int, MemberRow, UnitInfo, Any]] = []
+        new_rows: list[tuple[int, MemberRow, UnitInfo, Any, int | None]] = []
         for number, raw, row in rows:
             if not self._unique_in_file(number, row):
                 continue
             current = known.get(row.external_id)
+            if current is not None and is_reserved(row.external_id) and self._own(current["id"]):
+                # A new person of this file: not a member the file may name.
+                self._refuse_unknown_member(number, row)
+                continue
             if current is not None:
                 self._known(number, raw, row, current)
                 continue
+            keep_id = None
+            if is_reserved(row.external_id):
+                keep_id = self._keeps_id(row.external_id)
+                if keep_id is None:
+                    self._refuse_unknown_member(number, row)
+                    continue
             planned = self._new(number, raw, row, taken_ids, taken_cards, people)
             if planned is not None:
-                new_rows.append((number, row, planned[0], planned[1]))
+                new_rows.append((number, row, planned[0], planned[1], keep_id))
+        # Every row planned is counted, written or not: a refused or dry run reports what the
+        # import would create.
+        report.created += len(new_rows)
         chunk_clean = len(report.refused_rows) == refused_before
         if new_rows and ctx.writing and (chunk_clean or report.valid_rows_only):
             self._write(new_rows, writer)
         else:
-            for _number, _row, _unit, state in new_rows:
+            for _number, _row, _unit, state, _keep in new_rows:
                 if state is not None and state.status == MemberStatus.FULL:
                     self.unwritten_full[state.unit_id] += 1
         report.rows_checked += len(chunk)
@@ -301,7 +375,23 @@ class MembersImporter:
         return out
 
     def _own(self, pk: int) -> bool:
-        return self.own_from is not None and pk >= self.own_from
+        return (self.own_from is not None and pk >= self.own_from) or pk in self.own_ids
+
+    def _refuse_unknown_member(self, number: int, row: MemberRow) -> None:
+        """A `cadrebook:` identifier that names no member the importer may reach: the same
+        answer whether the id is free or held out of their sight."""
+        self.ctx.report.refuse(
+            number,
+            "external_id",
+            row.external_id,
+            "import.member_unknown",
+            _(
+                "No member %(id)s in your part of the organization. Identifiers beginning "
+                "with cadrebook: name this deployment's own members; a new person cannot "
+                "take one: give them an external id of their own."
+            )
+            % {"id": row.external_id},
+        )
 
     def _province(self, path: str) -> str:
         return path[: 1 * 4]
@@ -623,6 +713,12 @@ class MembersImporter:
         ctx = self.ctx
         report = ctx.report
         if not ctx.scope.covers_path(current["unit__path"]):
+            if ctx.sees(current["unit__path"]):
+                ctx.refuse_for_role(number, "external_id", row.external_id, member=True)
+                return
+            if is_reserved(row.external_id):
+                self._refuse_unknown_member(number, row)
+                return
             report.refuse(
                 number,
                 "external_id",
@@ -715,20 +811,24 @@ class MembersImporter:
 
     # Writing -----------------------------------------------------------------------------------
     def _write(
-        self, new_rows: list[tuple[int, MemberRow, UnitInfo, Any]], writer: RowWriter
+        self, new_rows: list[tuple[int, MemberRow, UnitInfo, Any, int | None]], writer: RowWriter
     ) -> None:
         report = self.ctx.report
-        first_id = reserve_ids(Member, len(new_rows))
+        others = sum(1 for *_rest, keep in new_rows if keep is None)
+        first_id = reserve_ids(Member, others, above=self.id_floor)
         if self.own_from is None:
             self.own_from = first_id
+        next_id = iter(range(first_id, first_id + others))
         members: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         periods: list[tuple[Any, ...]] = []
         pad = (None,) * ANCESTOR_COLUMNS
         now = self.now
         by = self.recorded_by
-        for k, (_number, row, unit, state) in enumerate(new_rows):
-            member_id = first_id + k
+        for _number, row, unit, state, keep_id in new_rows:
+            member_id = next(next_id) if keep_id is None else keep_id
+            if keep_id is not None:
+                self.own_ids.add(keep_id)
             status = str(state.status) if state is not None else MemberStatus.APPLICANT
             members.append(
                 (
@@ -746,7 +846,8 @@ class MembersImporter:
                     row.phone,
                     row.address,
                     row.card_number or None,
-                    row.external_id,
+                    # A kept id is the identifier: exports write it as cadrebook:<id> again.
+                    row.external_id if keep_id is None else None,
                     status,
                     state.unit_id if state is not None else unit.id,
                     False,
@@ -803,7 +904,6 @@ class MembersImporter:
         writer.write(Member, MEMBER_COLUMNS, members)
         writer.write(MemberEvent, EVENT_COLUMNS, events)
         writer.write(MemberPeriod, PERIOD_COLUMNS, periods)
-        report.created += len(members)
         report.rows_written += len(members)
 
     def warn_small_cells(self) -> None:

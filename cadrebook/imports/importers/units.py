@@ -28,7 +28,8 @@ class UnitsImporter:
         self.ctx = ctx
         self.rows: dict[str, tuple[int, UnitRow]] = {}
         self.refused_codes: set[str] = set()
-        self.to_dissolve: list[tuple[int, OrgUnit, UnitRow]] = []
+        # (row number, unit, row, whether the row created the unit)
+        self.to_dissolve: list[tuple[int, OrgUnit, UnitRow, bool]] = []
 
     def run(self, table: Table) -> None:
         ctx = self.ctx
@@ -63,12 +64,17 @@ class UnitsImporter:
             self._apply(number, row)
             report.rows_checked += 1
         # Children first, so a dissolved parent has no active child left when its turn comes.
-        for number, unit, row in sorted(self.to_dissolve, key=lambda t: -t[1].depth):
+        for number, unit, row, created in sorted(self.to_dissolve, key=lambda t: -t[1].depth):
             assert row.dissolved_on is not None
             try:
                 unit_dissolve(actor=ctx.actor, unit=unit, date=row.dissolved_on)
             except ServiceError as exc:
                 report.refuse_error(number, "dissolved_on", row.dissolved_on, exc)
+                # The row was counted created or updated: it is refused now, and counted so.
+                if created:
+                    report.created -= 1
+                else:
+                    report.updated -= 1
 
     def _order(self) -> list[str]:
         """Codes in an order where every parent comes before its children; rows whose parent
@@ -162,12 +168,16 @@ class UnitsImporter:
         report.created += 1
         report.rows_written += 1
         if row.dissolved_on:
-            self.to_dissolve.append((number, unit, row))
+            self.to_dissolve.append((number, unit, row, True))
 
     def _known(self, number: int, row: UnitRow, info: Any) -> None:
         ctx = self.ctx
         report = ctx.report
         if not ctx.scope.covers_path(info.path):
+            if ctx.sees(info.path):
+                ctx.refuse_for_role(number, "code", row.code)
+                self.refused_codes.add(row.code)
+                return
             report.refuse(
                 number,
                 "code",
@@ -224,7 +234,7 @@ class UnitsImporter:
                 unit_rename(actor=ctx.actor, unit=unit, name=row.name)
             changed = True
         if row.dissolved_on is not None and unit.dissolved_on is None:
-            self.to_dissolve.append((number, unit, row))
+            self.to_dissolve.append((number, unit, row, False))
             changed = True
         if changed:
             report.updated += 1

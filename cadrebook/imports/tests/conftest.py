@@ -27,13 +27,24 @@ def write_file(tmp_path: Path) -> Callable[..., str]:
     return write
 
 
+def assert_accounted(report: Report) -> None:
+    """Every row read is counted once: created, updated, unchanged or refused."""
+    if report.file_error is not None:
+        return
+    counted = report.created + report.updated + report.unchanged + len(report.refused_rows)
+    assert report.rows_read == counted, report.as_dict()
+
+
 @pytest.fixture
 def run(write_file: Callable[..., str]) -> Callable[..., Report]:
-    """run(kind, text_or_path, actor=None, **options) -> Report; actor None is the system."""
+    """run(kind, text_or_path, actor=None, **options) -> Report; actor None is the system.
+    Every report it gives accounts for each row read (`assert_accounted`)."""
 
     def go(kind: str, text: str, actor: Any = None, **options: Any) -> Report:
         path = text if text.endswith((".csv", ".xlsx")) and "\n" not in text else write_file(text)
-        return run_import(actor=actor, kind=kind, path=path, **options)
+        report = run_import(actor=actor, kind=kind, path=path, **options)
+        assert_accounted(report)
+        return report
 
     return go
 

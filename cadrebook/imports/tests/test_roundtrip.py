@@ -24,13 +24,17 @@ from cadrebook.members.synthetic import generate
 from cadrebook.orgs.models import OrgUnit
 
 KINDS = ("units", "members", "events", "targets")
+# Members without an external id of their own are exported as cadrebook:<id>; the import
+# gives them that id again (the ids are the deployment's own), so they compare the same way.
 PERIODS_SCRIPT = """
 import json
 from cadrebook.members.models import MemberPeriod
 rows = MemberPeriod.objects.values_list(
-    "member__external_id", "unit__code", "status", "exempt", "valid_from", "valid_to"
+    "member_id", "member__external_id", "unit__code", "status", "exempt", "valid_from",
+    "valid_to"
 )
-print(json.dumps(sorted([[str(v) for v in r] for r in rows])))
+print(json.dumps(sorted([[str(v) for v in [e or f"cadrebook:{pk}", *rest]]
+                         for pk, e, *rest in rows])))
 """
 
 
