@@ -18,11 +18,11 @@ from cadrebook.accounts.models import RoleAssignment
 from cadrebook.core.dates import age_in_months
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import current_ruleset
+from cadrebook.demo.generator import DEMO_PASSWORD, create_demo_users, generate
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import fold
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.members.services import _event_data, member_state
-from cadrebook.members.synthetic import DEMO_PASSWORD, create_demo_users, generate
 from cadrebook.orgs.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
