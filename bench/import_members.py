@@ -44,8 +44,8 @@ from cadrebook.core.append_only import unguarded  # noqa: E402
 from cadrebook.core.dates import add_months  # noqa: E402
 from cadrebook.core.normalize import normalize_name  # noqa: E402
 from cadrebook.core.rules import current_ruleset  # noqa: E402
+from cadrebook.demo.generator import generate  # noqa: E402
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod  # noqa: E402
-from cadrebook.members.synthetic import generate  # noqa: E402
 from cadrebook.orgs.models import OrgUnit  # noqa: E402
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]

@@ -1,6 +1,6 @@
 """National-scale load benchmark: the synthetic generator at 6 million members.
 
-Runs `cadrebook.members.synthetic.generate` against the configured database (PostgreSQL:
+Runs `cadrebook.demo.generator.generate` against the configured database (PostgreSQL:
 `CADREBOOK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/DBNAME`, migrated first) and prints
 the elapsed time and rows per second, then times two roll-ups on the loaded data.
 
@@ -31,7 +31,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from cadrebook.members.synthetic import generate, national_params  # noqa: E402
+from cadrebook.demo.generator import generate, national_params  # noqa: E402
 
 
 def machine() -> dict[str, str]:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "cadrebook.api",
+    "cadrebook.demo",
 ]
 
 MIDDLEWARE = [

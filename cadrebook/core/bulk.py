@@ -1,8 +1,8 @@
 """Writing many rows fast: `COPY ... FROM STDIN` on PostgreSQL, `executemany` elsewhere.
 
-Used by the synthetic data generator and the bulk import. The rows bypass model `save()`, so
-callers validate through the same rule checks as the services before writing, and write the
-audit entries themselves.
+Used by the synthetic data generator (`cadrebook.demo`) and the bulk import. The rows bypass
+model `save()`, so callers validate through the same rule checks as the services before
+writing, and write the audit entries themselves.
 """
 
 from __future__ import annotations

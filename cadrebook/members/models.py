@@ -352,7 +352,7 @@ class MemberPeriod(models.Model):
         return f"{self.member_id} {self.status} {self.valid_from}..{self.valid_to}"
 
 
-# Column orders of the bulk writers (synthetic data, bulk import): one place for both.
+# Column orders of the bulk writers (the demo's generator, bulk import): one place for both.
 # fmt: off
 MEMBER_COLUMNS = (
     "id", "full_name", "name_norm", "gender", "birth_date", "ethnicity", "national_id",

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from cadrebook.demo.generator import generate
 from cadrebook.evaluations.services import target_set
 from cadrebook.imports.exporting import export_table
 from cadrebook.members.models import MemberPeriod
-from cadrebook.members.synthetic import generate
 from cadrebook.orgs.models import OrgUnit
 
 KINDS = ("units", "members", "events", "targets")

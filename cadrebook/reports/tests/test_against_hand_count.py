@@ -10,9 +10,9 @@ import pytest
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import current_ruleset
+from cadrebook.demo.generator import generate
 from cadrebook.members import services
 from cadrebook.members.models import Member, MemberEvent
-from cadrebook.members.synthetic import generate
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.models import StatsBuild
 from cadrebook.reports.selectors import PeriodSource, unit_statistics

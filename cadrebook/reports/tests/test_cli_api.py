@@ -199,16 +199,6 @@ def test_seconds_until_the_nightly_rebuild() -> None:
     assert seconds_until("23:00", now) == 24 * 3600
 
 
-def test_the_demo_has_targets_and_current_statistics(db: None, settings: Any) -> None:
-    from cadrebook.evaluations.models import Target
-    from cadrebook.reports.aggregates import current_build
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("demo", "--members", "150", "--seed", "5", stdout=io.StringIO())
-    assert Target.objects.filter(indicator="admissions").count() >= 10
-    assert current_build() is not None
-
-
 def test_stats_as_csv_xlsx_and_pdf(members: None, tmp_path: Path) -> None:
     text = run(
         "stats", "--unit", "P", "--from", "2024-01-01", "--to", "2024-12-31", "--format", "csv"

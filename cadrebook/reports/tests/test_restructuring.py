@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.db.models import Q
 
+from cadrebook.demo.generator import generate
 from cadrebook.members import services
-from cadrebook.members.synthetic import generate
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.services import unit_create
 from cadrebook.reports.selectors import PeriodSource, unit_statistics

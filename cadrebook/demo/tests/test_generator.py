@@ -5,40 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from io import StringIO
-from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.core.management import call_command
 from django.db import connection
 
-from cadrebook.accounts.models import RoleAssignment
 from cadrebook.core.dates import age_in_months
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import current_ruleset
+from cadrebook.demo.generator import generate
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import fold
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.members.services import _event_data, member_state
-from cadrebook.members.synthetic import DEMO_PASSWORD, create_demo_users, generate
 from cadrebook.orgs.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
-
-
-class CheapArgon2(Argon2PasswordHasher):
-    """Argon2 with test-sized costs: the demo logins' hashes stay argon2, the tests fast."""
-
-    time_cost = 1
-    memory_cost = 64
-    parallelism = 1
-
-
-@pytest.fixture
-def cheap_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [f"{__name__}.CheapArgon2"]
 
 
 TODAY = dt.date(2026, 6, 30)
@@ -257,50 +238,6 @@ def test_the_run_is_audited_once() -> None:
     assert entry.actor is None
     assert entry.after["members"] == summary.members
     assert entry.unit.code == "P01"
-
-
-def test_demo_users_hold_their_grants(cheap_hashing: None) -> None:
-    generate(seed=1, **SMALL)
-    logins = create_demo_users()
-    assert [(u, r) for u, r, _ in logins] == [
-        ("national", "administrator"),
-        ("organizer", "organizer"),
-        ("clerk", "clerk"),
-        ("viewer", "viewer"),
-        ("inspector", "inspector"),
-    ]
-    users = get_user_model().objects
-    clerk = users.get(username="clerk")
-    assert clerk.password.startswith("argon2")
-    assert clerk.check_password(DEMO_PASSWORD)
-    for username, role, where in logins:
-        user = users.get(username=username)
-        grant = RoleAssignment.objects.get(user=user)
-        assert grant.role == role
-        assert (grant.unit.code if grant.unit else "national") == where
-    assert users.get(username="national").is_staff
-    clerk_unit = RoleAssignment.objects.get(user__username="clerk").unit
-    assert clerk_unit.kind in ("cell", "grassroots_cell")
-    assert clerk_unit.members.filter(full_name="Đặng Đức Ước").exists()
-    viewer_unit = RoleAssignment.objects.get(user__username="viewer").unit
-    assert viewer_unit.kind == "commune_committee"
-    assert clerk_unit.path.startswith(viewer_unit.path)
-    # Running it again changes nothing.
-    assert create_demo_users() == logins
-    assert RoleAssignment.objects.count() == 5
-
-
-def test_the_demo_command_fills_an_empty_database_only_once(cheap_hashing: None) -> None:
-    out = StringIO()
-    call_command("demo", "--members", "120", "--seed", "4", "--if-empty", stdout=out)
-    text = out.getvalue()
-    assert "120 members" in text
-    assert "clerk" in text and DEMO_PASSWORD in text
-    assert Member.objects.count() == 120
-    out = StringIO()
-    call_command("demo", "--members", "120", "--if-empty", stdout=out)
-    assert "nothing generated" in out.getvalue()
-    assert Member.objects.count() == 120
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")

@@ -36,13 +36,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from cadrebook.evaluations.synthetic import demo_targets
-        from cadrebook.members.synthetic import (
-            DEMO_PASSWORD,
-            create_demo_users,
-            generate,
-            national_params,
-        )
+        from cadrebook.demo.generator import generate, national_params
+        from cadrebook.demo.logins import DEMO_PASSWORD, create_demo_users
+        from cadrebook.demo.targets import demo_targets
         from cadrebook.orgs.models import OrgUnit
         from cadrebook.reports.aggregates import rebuild_statistics
 

@@ -1,1 +1,0 @@
-"""The members app's management commands: `demo`."""
