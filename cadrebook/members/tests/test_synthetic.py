@@ -21,7 +21,7 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import fold
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
-from cadrebook.members.services import _event_data, member_state
+from cadrebook.members.selectors import event_data, member_state
 from cadrebook.members.synthetic import DEMO_PASSWORD, create_demo_users, generate
 from cadrebook.orgs.models import OrgUnit
 
@@ -115,7 +115,7 @@ def test_every_members_periods_and_cached_fields_are_the_fold_of_its_events() ->
     assert sum(map(len, periods.values())) == summary.periods
     by_path = {u.path: u.pk for u in units.values()}
     for member in members:
-        history = [_event_data(e) for e in events[member.pk]]
+        history = [event_data(e) for e in events[member.pk]]
         assert history and history[0].type == EventType.REGISTERED
         assert all(e.date <= TODAY for e in history)
         # Every history obeys the rule set, units included.
@@ -144,7 +144,7 @@ def test_every_members_periods_and_cached_fields_are_the_fold_of_its_events() ->
     assert (
         member_state(members[0]).periods
         == fold(
-            [_event_data(e) for e in events[members[0].pk]],
+            [event_data(e) for e in events[members[0].pk]],
             rules=rules,
             birth_date=members[0].birth_date,
         ).periods
