@@ -1,7 +1,8 @@
-"""Reads about users' grants."""
+"""Reads about users' grants and API tokens."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from cadrebook.accounts.models import RoleAssignment
@@ -37,3 +38,8 @@ def user_scope(user: Any, action: str) -> Scope:
 
 def user_can(user: Any, action: str, path: str) -> bool:
     return user_scope(user, action).covers_path(path)
+
+
+def token_digest(raw: str) -> str:
+    """What is stored of a token's secret and looked up by: its SHA-256 digest."""
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.accounts.models import ApiToken, Preference, RoleAssignment
+from cadrebook.accounts.selectors import token_digest
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
 
@@ -83,10 +83,6 @@ def preference_set_language(*, user: Any, language: str) -> Preference:
 
 
 TOKEN_PREFIX = "cb_"
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def token_create(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from cadrebook.accounts.models import ApiToken
 from cadrebook.accounts.services import preference_set_language, token_create, token_revoke
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.forms import add_refusal
 
 SESSION_KEY = "cadrebook_language"
 
@@ -89,7 +90,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 expires_at=expires,
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in ("name",) else "expires", exc.message)
+            add_refusal(form, exc, {"expires_at": "expires"})
         else:
             form = TokenForm()
     return render(

@@ -12,7 +12,8 @@ from ninja.errors import Throttled
 from ninja.security import HttpBearer, SessionAuth
 
 from cadrebook.accounts.models import ApiToken
-from cadrebook.accounts.services import sign_in_failure_record, token_digest
+from cadrebook.accounts.selectors import token_digest
+from cadrebook.accounts.services import sign_in_failure_record
 from cadrebook.accounts.signals import client_address
 from cadrebook.api.throttling import auth_failures_exceeded
 from cadrebook.core.context import via_var

@@ -6,7 +6,8 @@ import datetime as dt
 import random
 
 from cadrebook.core.scoping import PATH_END
-from cadrebook.evaluations.services import target_indicators, target_set
+from cadrebook.evaluations.selectors import target_indicators
+from cadrebook.evaluations.services import target_set
 from cadrebook.members.models import MemberEvent
 from cadrebook.orgs.models import OrgUnit
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.forms import add_refusal
 from cadrebook.core.scoping import scope_for
 from cadrebook.imports.exporting import export_table
 from cadrebook.imports.formats import FORMATS, KINDS
@@ -75,7 +76,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
                     personal_only=form.cleaned_data["personal_only"],
                 )
             except ServiceError as exc:
-                form.add_error("file", exc.message)
+                add_refusal(form, exc)
             else:
                 validate_import.enqueue(str(job.pk), request.user.pk)
                 return redirect("imports:detail", pk=job.pk)

@@ -23,6 +23,7 @@ from cadrebook.members import services
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import expulsion_refusal, extension_refusal
 from cadrebook.members.models import Member
+from cadrebook.members.selectors import member_state
 
 ACTIVE = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
 VOTE = ("votes_for", "votes_against", "full_members")  # the cell's vote, where it votes
@@ -46,7 +47,7 @@ class Action:
 
 def _on_temporary_transfer(member: Member) -> bool:
     """Whether the member's latest temporary transfer has not ended yet (the fold knows)."""
-    return member.status in ACTIVE and services.member_state(member).temp_host_id is not None
+    return member.status in ACTIVE and member_state(member).temp_host_id is not None
 
 
 def _may_extend(member: Member) -> bool:
@@ -62,9 +63,7 @@ def _may_extend(member: Member) -> bool:
 def _extension_refusal_today(member: Member) -> RuleViolation | None:
     """The fold's refusal of an extension recorded today (an extension is dated when it is
     recorded, at the latest today: what may not be recorded today is not offered)."""
-    return extension_refusal(
-        services.member_state(member), rules=current_ruleset(), on=timezone.localdate()
-    )
+    return extension_refusal(member_state(member), rules=current_ruleset(), on=timezone.localdate())
 
 
 def _expulsion_refusal(member: Member) -> RuleViolation | None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.dates import implausible_year
 from cadrebook.core.errors import RuleViolation
+from cadrebook.core.forms import add_refusal
 from cadrebook.core.rules import current_ruleset
 from cadrebook.members.actions import VOTE, Action
 from cadrebook.members.lifecycle import EventData, check_paperwork
@@ -140,7 +141,7 @@ class ActionForm(forms.Form):
         try:
             check_paperwork(event, rules=current_ruleset())
         except RuleViolation as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            add_refusal(self, exc)
 
     def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of the action's service."""

@@ -1,9 +1,12 @@
-"""Reads on members: as-of status, as-of membership of a subtree, party age, name search,
-the due lists of a unit."""
+"""Reads on members: a member's state (the fold of their events), as-of status, as-of
+membership of a subtree, the full members recorded in a cell on a day, party age, name search,
+the due lists of a unit; and the fold's check of a unit, which the services and the bulk
+import both ask."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,17 +25,75 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from cadrebook.core.dates import add_months
+from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END, Scope, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
-from cadrebook.members.lifecycle import party_age_days
+from cadrebook.members.lifecycle import EventData, Period, State, fold, party_age_days
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
-from cadrebook.members.services import member_state
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import depth_on
+
+
+def event_data(ev: MemberEvent) -> EventData:
+    """A recorded event as the fold takes it."""
+    return EventData(
+        type=ev.type,
+        date=ev.date,
+        unit_id=ev.unit_id,
+        to_unit_id=ev.to_unit_id,
+        destination=ev.destination,
+        id=ev.pk,
+        corrects_id=ev.corrects_id,
+        void=ev.void,
+    )
+
+
+def member_state(
+    member: Member,
+    *,
+    rules: Ruleset | None = None,
+    events: Iterable[MemberEvent] | None = None,
+) -> State:
+    """The fold of the member's events (no rule re-checks of units). `events`: the member's
+    events in date and id order when the caller read them already (a list prefetches them
+    for all its rows in one query)."""
+    if events is None:
+        events = member.events.order_by("date", "id")
+    data = [event_data(e) for e in events]
+    return fold(data, rules=rules or current_ruleset(), birth_date=member.birth_date)
+
+
+def unit_check(rules: Ruleset, lookup: Any) -> Any:
+    """The fold's unit check: refuse a unit that holds no members or is not active that day.
+
+    `lookup(unit_id)` gives an object with `kind`, `is_active_on(day)` and a readable str():
+    an `OrgUnit` for the services, a lighter record for the bulk import.
+    """
+
+    def check(unit_id: int, day: dt.date, field_name: str) -> None:
+        unit = lookup(unit_id)
+        kind = rules.unit_kind(unit.kind)
+        if not kind.holds_members:
+            raise RuleViolation(
+                "unit.holds_no_members",
+                _("%(unit)s is a %(kind)s, which does not hold members directly; choose a cell.")
+                % {"unit": unit, "kind": kind.label},
+                source=kind.source,
+                field=field_name,
+            )
+        if not unit.is_active_on(day):
+            raise ServiceError(
+                "unit.not_active",
+                _("%(unit)s is not active on %(date)s.") % {"unit": unit, "date": day},
+                field=field_name,
+            )
+
+    return check
 
 
 def periods_as_of(day: dt.date) -> QuerySet[MemberPeriod]:
@@ -53,6 +114,55 @@ def members_as_of(unit: OrgUnit, day: dt.date) -> QuerySet[Member]:
     column = f"anc{depth_on(unit, day)}_id"
     ids = periods_as_of(day).filter(**{column: unit.pk}).values("member_id")
     return Member.objects.filter(pk__in=ids)
+
+
+def recorded_full_members(
+    votes: Collection[tuple[int, dt.date]],
+    *,
+    leave_out: Collection[int] = (),
+    extra: Iterable[tuple[int, Period]] = (),
+) -> dict[tuple[int, dt.date], set[int]]:
+    """The full members recorded in each (cell, day) of `votes`, as member ids: those whose
+    period in the cell has status full and covers the day; one query per 900 cells.
+
+    Members exempted from activities are left out (their period says so, and the cell's
+    vote does not count them); a member temporarily transferred elsewhere counts in their
+    own cell, where their period stays (DOMAIN: not in the host cell). The recorded periods
+    of `leave_out` do not count (a bulk import's members whose history it is changing);
+    `extra` (member, period) pairs count instead (those periods as the import will write
+    them). The caller leaves out the member voted on."""
+    if not votes:
+        return {}
+    cells = sorted({cell for cell, _day in votes})
+    first = min(day for _cell, day in votes)
+    last = max(day for _cell, day in votes)
+    periods: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+    for i in range(0, len(cells), 900):  # SQLite's parameter limit
+        rows = (
+            MemberPeriod.objects.filter(
+                unit_id__in=cells[i : i + 900],
+                status=MemberStatus.FULL,
+                exempt=False,
+                valid_from__lte=last,
+            )
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+            .values_list("unit_id", "member_id", "valid_from", "valid_to")
+        )
+        for unit_id, member_id, valid_from, valid_to in rows:
+            if member_id not in leave_out:
+                periods.setdefault(unit_id, []).append((member_id, valid_from, valid_to))
+    wanted = set(cells)
+    for member_id, p in extra:
+        if p.unit_id in wanted and p.status == MemberStatus.FULL and not p.exempt:
+            periods.setdefault(p.unit_id, []).append((member_id, p.valid_from, p.valid_to))
+    return {
+        (cell, day): {
+            member_id
+            for member_id, valid_from, valid_to in periods.get(cell, [])
+            if valid_from <= day and (valid_to is None or day < valid_to)
+        }
+        for cell, day in votes
+    }
 
 
 def effective_events_of(event_type: str) -> QuerySet[Any]:

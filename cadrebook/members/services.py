@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -38,16 +38,28 @@ from cadrebook.members.lifecycle import (
     vote_to_compare,
 )
 from cadrebook.members.models import (
-    ANCESTOR_COLUMNS,
     Member,
     MemberEvent,
     MemberPeriod,
     Sponsorship,
 )
-from cadrebook.members.placing import Placed, place_periods, spans_for
+from cadrebook.members.placing import (
+    ANCESTOR_FIELDS,
+    Placed,
+    period_changes,
+    place_periods,
+    spans_for,
+    stored_period,
+)
+from cadrebook.members.selectors import (
+    event_data,
+    member_state,
+    recorded_full_members,
+    unit_check,
+)
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import Spans, load_spans, placement_row
-from cadrebook.orgs.services import check_kind_under
+from cadrebook.orgs.selectors import check_kind_under
 
 PERSONAL_FIELDS = [
     "full_name",
@@ -76,34 +88,6 @@ CACHE_FIELDS = [
 
 
 # Helpers -------------------------------------------------------------------------------------
-def unit_check(rules: Ruleset, lookup: Any) -> Any:
-    """The fold's unit check: refuse a unit that holds no members or is not active that day.
-
-    `lookup(unit_id)` gives an object with `kind`, `is_active_on(day)` and a readable str():
-    an `OrgUnit` for the services, a lighter record for the bulk import.
-    """
-
-    def check(unit_id: int, day: dt.date, field_name: str) -> None:
-        unit = lookup(unit_id)
-        kind = rules.unit_kind(unit.kind)
-        if not kind.holds_members:
-            raise RuleViolation(
-                "unit.holds_no_members",
-                _("%(unit)s is a %(kind)s, which does not hold members directly; choose a cell.")
-                % {"unit": unit, "kind": kind.label},
-                source=kind.source,
-                field=field_name,
-            )
-        if not unit.is_active_on(day):
-            raise ServiceError(
-                "unit.not_active",
-                _("%(unit)s is not active on %(date)s.") % {"unit": unit, "date": day},
-                field=field_name,
-            )
-
-    return check
-
-
 def _unit_check(rules: Ruleset) -> Any:
     cache: dict[int, OrgUnit] = {}
 
@@ -113,34 +97,6 @@ def _unit_check(rules: Ruleset) -> Any:
         return cache[unit_id]
 
     return unit_check(rules, lookup)
-
-
-def _event_data(ev: MemberEvent) -> EventData:
-    return EventData(
-        type=ev.type,
-        date=ev.date,
-        unit_id=ev.unit_id,
-        to_unit_id=ev.to_unit_id,
-        destination=ev.destination,
-        id=ev.pk,
-        corrects_id=ev.corrects_id,
-        void=ev.void,
-    )
-
-
-def member_state(
-    member: Member,
-    *,
-    rules: Ruleset | None = None,
-    events: Iterable[MemberEvent] | None = None,
-) -> State:
-    """The fold of the member's events (no rule re-checks of units). `events`: the member's
-    events in date and id order when the caller read them already (a list prefetches them
-    for all its rows in one query)."""
-    if events is None:
-        events = member.events.order_by("date", "id")
-    data = [_event_data(e) for e in events]
-    return fold(data, rules=rules or current_ruleset(), birth_date=member.birth_date)
 
 
 def _period_row(member_id: int, placed: Placed) -> MemberPeriod:
@@ -156,44 +112,6 @@ def _period_row(member_id: int, placed: Placed) -> MemberPeriod:
     for depth, anc in enumerate(ancestors, start=1):
         setattr(row, f"anc{depth}_id", anc)
     return row
-
-
-# A stored period: (pk, unit, status, exempt, from, to, ancestors).
-StoredPeriod = tuple[int, int, str, bool, dt.date, dt.date | None, tuple[int, ...]]
-ANCESTOR_FIELDS = tuple(f"anc{k}_id" for k in range(1, ANCESTOR_COLUMNS + 1))
-
-
-def stored_period(row: tuple[Any, ...]) -> StoredPeriod:
-    """A row (pk, unit, status, exempt, from, to, anc1 .. anc6) as compared by
-    `period_changes`."""
-    return (*row[:6], tuple(a for a in row[6:] if a is not None))
-
-
-def period_changes(
-    existing: list[StoredPeriod], wanted: list[Placed]
-) -> tuple[list[Placed], list[tuple[int, dt.date | None]], list[int]]:
-    """How to turn the stored periods into `wanted` (the fold's periods cut by the tree's
-    history, `place_periods`): (periods to create, (pk, new valid_to) to close or reopen,
-    pks to delete).
-
-    Rows that match (unit, status, exempt, start and ancestors) are kept; the open period is
-    closed in place when its end arrives; only a correction or a restructuring can make an
-    existing row disappear.
-    """
-    by_key = {(r[1], r[2], r[3], r[4], r[6]): r for r in existing}
-    keep: set[int] = set()
-    new: list[Placed] = []
-    closed: list[tuple[int, dt.date | None]] = []
-    for placed in wanted:
-        p, ancestors = placed
-        row = by_key.pop((p.unit_id, p.status, p.exempt, p.valid_from, ancestors), None)
-        if row is None:
-            new.append(placed)
-            continue
-        keep.add(row[0])
-        if row[5] != p.valid_to:
-            closed.append((row[0], p.valid_to))
-    return new, closed, [r[0] for r in existing if r[0] not in keep]
 
 
 def _sync(member: Member, state: State) -> None:
@@ -255,55 +173,6 @@ def _check_date(member: Member, day: dt.date, state: State) -> None:
             % {"date": day, "last": state.last_date},
             field="date",
         )
-
-
-def recorded_full_members(
-    votes: Collection[tuple[int, dt.date]],
-    *,
-    leave_out: Collection[int] = (),
-    extra: Iterable[tuple[int, Period]] = (),
-) -> dict[tuple[int, dt.date], set[int]]:
-    """The full members recorded in each (cell, day) of `votes`, as member ids: those whose
-    period in the cell has status full and covers the day; one query per 900 cells.
-
-    Members exempted from activities are left out (their period says so, and the cell's
-    vote does not count them); a member temporarily transferred elsewhere counts in their
-    own cell, where their period stays (DOMAIN: not in the host cell). The recorded periods
-    of `leave_out` do not count (a bulk import's members whose history it is changing);
-    `extra` (member, period) pairs count instead (those periods as the import will write
-    them). The caller leaves out the member voted on."""
-    if not votes:
-        return {}
-    cells = sorted({cell for cell, _day in votes})
-    first = min(day for _cell, day in votes)
-    last = max(day for _cell, day in votes)
-    periods: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
-    for i in range(0, len(cells), 900):  # SQLite's parameter limit
-        rows = (
-            MemberPeriod.objects.filter(
-                unit_id__in=cells[i : i + 900],
-                status=MemberStatus.FULL,
-                exempt=False,
-                valid_from__lte=last,
-            )
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-            .values_list("unit_id", "member_id", "valid_from", "valid_to")
-        )
-        for unit_id, member_id, valid_from, valid_to in rows:
-            if member_id not in leave_out:
-                periods.setdefault(unit_id, []).append((member_id, valid_from, valid_to))
-    wanted = set(cells)
-    for member_id, p in extra:
-        if p.unit_id in wanted and p.status == MemberStatus.FULL and not p.exempt:
-            periods.setdefault(p.unit_id, []).append((member_id, p.valid_from, p.valid_to))
-    return {
-        (cell, day): {
-            member_id
-            for member_id, valid_from, valid_to in periods.get(cell, [])
-            if valid_from <= day and (valid_to is None or day < valid_to)
-        }
-        for cell, day in votes
-    }
 
 
 def _lock(member: Member) -> Member:
@@ -494,7 +363,7 @@ def member_correct_event(
             void=void,
             recorded_by=actor if getattr(actor, "pk", None) else None,
         )
-        events = [_event_data(e) for e in member.events.order_by("date", "id")]
+        events = [event_data(e) for e in member.events.order_by("date", "id")]
         # The corrected history must itself obey every rule; otherwise nothing is written.
         new_state = fold(
             events, rules=rules, birth_date=member.birth_date, check_unit=_unit_check(rules)
@@ -739,7 +608,7 @@ def member_update_personal(*, actor: Any, member: Member, version: int, **fields
         _check_national_id(data.get("national_id"), exclude_pk=current.pk, actor=actor)
         if "birth_date" in data and data["birth_date"] != current.birth_date:
             # The recorded history must stay lawful under the new date of birth (admission age).
-            events = [_event_data(e) for e in current.events.order_by("date", "id")]
+            events = [event_data(e) for e in current.events.order_by("date", "id")]
             fold(events, rules=current_ruleset(), birth_date=data["birth_date"])
         before = snapshot(current, PERSONAL_FIELDS)
         Member.objects.filter(pk=current.pk).update(**data, version=F("version") + 1)

@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.dates import implausible_year
 from cadrebook.core.dry_run import refusal_of
-from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.forms import add_refusal
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.members import services as ms
 from cadrebook.orgs.models import OrgUnit
@@ -133,12 +134,9 @@ def _answer(form: UnitActionForm, name: str) -> str:
 
 
 def _refuse(form: UnitActionForm, exc: ServiceError) -> None:
-    """The service's refusal next to the field at fault, naming the rule's source."""
-    message = exc.message
-    if isinstance(exc, RuleViolation) and exc.source:
-        message = _("%(message)s (%(source)s)") % {"message": exc.message, "source": exc.source}
-    field = {"unit": None, "units": None}.get(exc.field or "", exc.field)
-    form.add_error(field if field in form.fields else None, message)
+    """The service's refusal next to the field at fault, naming the rule's source; one about
+    the unit acted on (or the units merged) concerns the whole form."""
+    add_refusal(form, exc, {"unit": None, "units": None})
 
 
 @login_required

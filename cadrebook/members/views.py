@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.dry_run import refusal_of
-from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.forms import add_refusal, refusal_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
@@ -123,7 +124,7 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     )
     if not action.applies(member):
         # The refusal the API and the service give for the same request, in their words.
-        messages.error(request, _refusal_text(refusal(action, member)))
+        messages.error(request, refusal_text(refusal(action, member)))
         return redirect(back)
     form = ActionForm(action, request.POST or None)
     confirming = False
@@ -145,15 +146,12 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             if refused is None:
                 confirming = True
             else:
-                form.add_error(
-                    refused.field if refused.field in form.fields else None,
-                    _refusal_text(refused),
-                )
+                add_refusal(form, refused)
         else:
             try:
                 run()
             except ServiceError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, _refusal_text(exc))
+                add_refusal(form, exc)
             else:
                 messages.success(
                     request,
@@ -179,14 +177,6 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         },
         status=422 if request.method == "POST" and not confirming else 200,
     )
-
-
-def _refusal_text(exc: ServiceError) -> str:
-    """A service's refusal as the browser shows it: its message, and the regulation a rule
-    comes from."""
-    if isinstance(exc, RuleViolation) and exc.source:
-        return _("%(message)s (%(source)s)") % {"message": exc.message, "source": exc.source}
-    return str(exc.message)
 
 
 def _late_transfer(data: dict[str, Any]) -> str:
@@ -289,7 +279,7 @@ def edit_personal(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         except ServiceError as exc:
             if exc.code != "member.stale_version":
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_refusal(form, exc)
             else:
                 current = Member.objects.get(pk=member.pk)
                 read, now = form.read_values(), values_of(current)
@@ -496,16 +486,8 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
                 **personal,
             )
         except ServiceError as exc:
-            field = exc.field if exc.field in form.fields else None
-            if exc.field == "sponsors":
-                field = form.sponsor_names()[0]
-            message = exc.message
-            if isinstance(exc, RuleViolation) and exc.source:
-                message = _("%(message)s (%(source)s)") % {
-                    "message": exc.message,
-                    "source": exc.source,
-                }
-            form.add_error(field, message)
+            # The service names the sponsors as one field: its refusal goes on the first.
+            add_refusal(form, exc, {"sponsors": next(iter(form.sponsor_names()), None)})
         else:
             messages.success(request, _("%(name)s registered.") % {"name": member.full_name})
             return redirect("members:dossier", pk=member.pk)
@@ -568,15 +550,12 @@ def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
             if refused is None:
                 confirming = True
             else:
-                form.add_error(
-                    refused.field if refused.field in form.fields else None,
-                    _refusal_text(refused),
-                )
+                add_refusal(form, refused)
         else:
             try:
                 run()
             except ServiceError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, _refusal_text(exc))
+                add_refusal(form, exc)
             else:
                 messages.success(request, _("The correction is recorded."))
                 return redirect(back)

@@ -6,51 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.dates import check_plausible
-from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.errors import ServiceError
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.normalize import normalize_name
-from cadrebook.core.rules import current_ruleset
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import placement_row
+from cadrebook.orgs.selectors import check_kind_under
 
 UNIT_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on"]
 UNSAFE_IN_CODES = "/\\?#%"
-
-
-def check_kind_under(*, kind: str, parent: OrgUnit | None) -> None:
-    """Refuse a unit of `kind` under `parent` unless the rule set allows it."""
-    rules = current_ruleset()
-    spec = rules.unit_kind(kind)
-    parent_kind = parent.kind if parent else None
-    allowed = spec.parents
-    if (parent_kind is None and not spec.top) or (
-        parent_kind is not None and parent_kind not in allowed
-    ):
-        raise RuleViolation(
-            "unit.parent_kind_not_allowed",
-            _("A unit of kind %(kind)s cannot stand under %(parent)s; allowed: %(allowed)s.")
-            % {
-                "kind": kind,
-                "parent": parent_kind or _("the top of the tree"),
-                "allowed": ", ".join([*allowed, *([_("the top of the tree")] if spec.top else [])]),
-            },
-            source=spec.source,
-            field="parent",
-        )
-    depth = (parent.depth if parent else 0) + 1
-    if depth > settings.MAX_TREE_DEPTH:
-        raise ServiceError(
-            "unit.too_deep",
-            _("The tree may be at most %(n)d levels deep.") % {"n": settings.MAX_TREE_DEPTH},
-            field="parent",
-        )
 
 
 def unit_create(
@@ -198,11 +168,3 @@ def _check_rename_date(unit: OrgUnit, date: dt.date) -> None:
             % {"last": latest},
             field="date",
         )
-
-
-def cells_below_minimum(units: Any, counts: dict[int, int]) -> list[OrgUnit]:
-    """Member-holding units whose full-member count is under the rule set's minimum."""
-    rules = current_ruleset()
-    minimum = rules.int("organization.cell_min_full_members")
-    holding = set(rules.member_holding_kinds())
-    return [u for u in units if u.kind in holding and u.is_active and counts.get(u.pk, 0) < minimum]

@@ -25,8 +25,12 @@ from cadrebook.members.selectors import (
 )
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import placed_under
-from cadrebook.orgs.selectors import breadcrumb, children_of, visible_roots
-from cadrebook.orgs.services import cells_below_minimum
+from cadrebook.orgs.selectors import (
+    breadcrumb,
+    cells_below_minimum,
+    children_of,
+    visible_roots,
+)
 
 
 def _rows(units: list[OrgUnit]) -> list[dict[str, object]]:

@@ -28,7 +28,7 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset
 from cadrebook.members.lifecycle import EventData, State, apply_event, effective_events
 from cadrebook.members.models import Member, MemberEvent
-from cadrebook.members.services import _event_data
+from cadrebook.members.selectors import event_data
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.reports import figures
 
@@ -108,7 +108,7 @@ def changes_since(build: Any, rules: Ruleset) -> Changes | None:
         return changes
     events: dict[int, list[EventData]] = defaultdict(list)
     for ev in MemberEvent.objects.filter(member_id__in=ids).order_by("date", "id"):
-        events[ev.member_id].append(_event_data(ev))
+        events[ev.member_id].append(event_data(ev))
     for member in Member.objects.filter(pk__in=ids):
         attrs = {name: getattr(member, name) for name in ATTRIBUTES}
         old = {**attrs, **before[member.pk]}

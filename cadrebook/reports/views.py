@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from cadrebook.core.audit import audit_record
 from cadrebook.core.dates import MIN_YEAR
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.forms import add_refusal
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import document
@@ -171,7 +172,7 @@ def issue(request: HttpRequest) -> HttpResponse:
             title=form.cleaned_data["title"],
         )
     except ServiceError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_refusal(form, exc)
         return render(request, "reports/issue_confirm.html", {"form": form, "unit": unit})
     return redirect("reports:issued_detail", pk=report.pk)
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from cadrebook.accounts.models import ApiToken
 from cadrebook.accounts.roles import Role
-from cadrebook.accounts.services import role_grant, token_create, token_digest, token_revoke
+from cadrebook.accounts.selectors import token_digest
+from cadrebook.accounts.services import role_grant, token_create, token_revoke
 from cadrebook.core.models import AuditEntry
 from cadrebook.orgs.services import unit_create
 

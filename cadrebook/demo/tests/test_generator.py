@@ -16,7 +16,7 @@ from cadrebook.demo.generator import generate
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import fold
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
-from cadrebook.members.services import _event_data, member_state
+from cadrebook.members.selectors import event_data, member_state
 from cadrebook.orgs.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_every_members_periods_and_cached_fields_are_the_fold_of_its_events() ->
     assert sum(map(len, periods.values())) == summary.periods
     by_path = {u.path: u.pk for u in units.values()}
     for member in members:
-        history = [_event_data(e) for e in events[member.pk]]
+        history = [event_data(e) for e in events[member.pk]]
         assert history and history[0].type == EventType.REGISTERED
         assert all(e.date <= TODAY for e in history)
         # Every history obeys the rule set, units included.
@@ -125,7 +125,7 @@ def test_every_members_periods_and_cached_fields_are_the_fold_of_its_events() ->
     assert (
         member_state(members[0]).periods
         == fold(
-            [_event_data(e) for e in events[members[0].pk]],
+            [event_data(e) for e in events[members[0].pk]],
             rules=rules,
             birth_date=members[0].birth_date,
         ).periods

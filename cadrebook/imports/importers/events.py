@@ -46,15 +46,14 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
-from cadrebook.members.placing import place_periods
-from cadrebook.members.services import (
+from cadrebook.members.placing import (
     ANCESTOR_FIELDS,
     StoredPeriod,
     period_changes,
-    recorded_full_members,
+    place_periods,
     stored_period,
-    unit_check,
 )
+from cadrebook.members.selectors import recorded_full_members, unit_check
 
 # "transferred" is the API's one-step official transfer: issued and accepted the same day.
 TRANSFERRED = "transferred"

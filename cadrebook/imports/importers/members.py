@@ -40,14 +40,18 @@ from cadrebook.members.models import (
     MemberPeriod,
 )
 from cadrebook.members.placing import place_periods
-from cadrebook.members.selectors import full_member_counts, mask, recognition_decided_on
+from cadrebook.members.selectors import (
+    full_member_counts,
+    mask,
+    recognition_decided_on,
+    unit_check,
+)
 from cadrebook.members.services import (
     PERSONAL_FIELDS,
     NationalIdTaken,
     member_national_id_clash_record,
     member_set_card,
     member_update_personal,
-    unit_check,
 )
 from cadrebook.orgs.models import OrgUnit
 

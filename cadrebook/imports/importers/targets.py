@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.evaluations.models import Target
-from cadrebook.evaluations.services import target_check, target_set
+from cadrebook.evaluations.selectors import target_check
+from cadrebook.evaluations.services import target_set
 from cadrebook.imports.pipeline import ImportContext, chunked, parsed_rows
 from cadrebook.imports.reading import Table
 from cadrebook.orgs.models import OrgUnit

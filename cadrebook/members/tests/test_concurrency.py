@@ -20,6 +20,7 @@ from django.db import connection, connections
 from cadrebook.core.errors import ServiceError
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member
+from cadrebook.members.selectors import member_state
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -68,7 +69,7 @@ def assert_one_won(outcomes: list[BaseException | None]) -> int:
 def assert_consistent(member: Member) -> Member:
     """The cached status, unit, pending transfer and periods are exactly the fold's."""
     current = Member.objects.get(pk=member.pk)
-    state = ms.member_state(current)
+    state = member_state(current)
     assert current.status == state.status
     assert current.unit_id == state.unit_id
     assert current.pending_transfer_to_id == state.pending_to

@@ -15,7 +15,7 @@ from cadrebook.members.models import ANCESTOR_COLUMNS, Member, MemberEvent, Memb
 from cadrebook.members.selectors import members_as_of
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import ancestors_on, depth_on
-from cadrebook.orgs.services import cells_below_minimum, unit_create, unit_rename
+from cadrebook.orgs.services import unit_create, unit_rename
 
 D = dt.date
 BIRTH = D(1985, 6, 15)
@@ -155,18 +155,6 @@ def test_renaming_to_an_empty_name_is_refused(actor, tree):
     with pytest.raises(ServiceError) as info:
         unit_rename(actor=actor, unit=tree.K1, name="   ")
     assert info.value.code == "unit.name_missing"
-
-
-# cells_below_minimum ----------------------------------------------------------------------
-def test_cells_with_fewer_than_three_full_members_are_listed(tree):
-    units = [tree.G1, tree.K1, tree.K2, tree.GC]
-    counts = {tree.K1.pk: 3, tree.K2.pk: 2, tree.G1.pk: 0}
-    assert cells_below_minimum(units, counts) == [tree.K2, tree.GC]
-
-
-def test_the_cell_minimum_comes_from_the_rule_set(alt_tree):
-    counts = {alt_tree.B1.pk: 4, alt_tree.B2.pk: 5}
-    assert cells_below_minimum([alt_tree.N, alt_tree.B1, alt_tree.B2], counts) == [alt_tree.B1]
 
 
 # unit_move --------------------------------------------------------------------------------

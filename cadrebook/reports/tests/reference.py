@@ -11,7 +11,7 @@ from cadrebook.core.dates import age_in_years
 from cadrebook.core.rules import current_ruleset
 from cadrebook.members.lifecycle import State, apply_event, effective_events
 from cadrebook.members.models import Member
-from cadrebook.members.services import _event_data
+from cadrebook.members.selectors import event_data
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import figures
 
@@ -32,7 +32,7 @@ def hand_count(
     moves = figures.empty_movements()
     rows = []
     for m in Member.objects.prefetch_related("events"):
-        events = effective_events(_event_data(e) for e in m.events.all())
+        events = effective_events(event_data(e) for e in m.events.all())
         state = State()
         for ev in events:
             before = state
