@@ -119,10 +119,23 @@ class CountedChanges:
     followable: bool
 
 
+class StatisticsCounts(Protocol):
+    """The counts of the statistics, as the reports app gives them to the apps below it (for
+    a page of their own that shows a count, e.g. the targets page's achieved column), so a
+    count reads the same there as on the dashboard."""
+
+    def year_movements(self, unit: Any, year: int) -> dict[str, int]:
+        """The movements of `unit`'s subtree over a whole calendar year."""
+        ...
+
+    def movement_of(self, event_type: str) -> str: ...
+
+
 _figures: dict[str, FigureContribution] = {}
 _panels: dict[str, PanelContribution] = {}
 _sections: dict[str, ReportSection] = {}
 _changes: dict[str, CountedChanges] = {}
+_counts: list[Callable[[], StatisticsCounts]] = []
 
 
 def _register(registry: dict[str, Any], key: str, item: Any) -> None:
@@ -165,3 +178,13 @@ def report_sections() -> list[ReportSection]:
 
 def counted_changes() -> Iterable[CountedChanges]:
     return list(_changes.values())
+
+
+def provide_statistics_counts(factory: Callable[[], StatisticsCounts]) -> None:
+    """The reports app gives the counts of the statistics (one `factory()` per page)."""
+    _counts[:] = [factory]
+
+
+def statistics_counts() -> StatisticsCounts | None:
+    """The counts of the statistics, or None when no app gives them (reports not installed)."""
+    return _counts[0]() if _counts else None

@@ -10,7 +10,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from cadrebook.core.contributions import statistics_counts
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.numbers import percent
 from cadrebook.core.rules import current_ruleset
 from cadrebook.evaluations.models import Target
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
@@ -73,3 +75,29 @@ def statistics_targets(
     else:
         targets = targets.filter(unit=parent)
     return list(targets.order_by("year", "indicator"))
+
+
+def target_progress(targets: list[Target]) -> list[dict[str, Any]]:
+    """Each target with what its unit's subtree achieved over the year (the count the
+    statistics give, through `core.contributions`) and the achievement in %; achieved is
+    None where no statistics are installed."""
+    counts = statistics_counts()
+    indicators = target_indicators()
+    years: dict[tuple[int, int], dict[str, int]] = {}
+    rows = []
+    for target in targets:
+        actual: int | None = None
+        if counts is not None:
+            key = (target.unit_id, target.year)
+            if key not in years:
+                years[key] = counts.year_movements(target.unit, target.year)
+            movement = counts.movement_of(indicators.get(target.indicator, target.indicator))
+            actual = years[key].get(movement, 0)
+        rows.append(
+            {
+                "target": target,
+                "actual": actual,
+                "achievement_pct": None if actual is None else percent(actual, target.target),
+            }
+        )
+    return rows

@@ -8,9 +8,14 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Statistics and reports")
 
     def ready(self) -> None:
-        from cadrebook.core.contributions import register_panel, register_report_section
+        from cadrebook.core.contributions import (
+            provide_statistics_counts,
+            register_panel,
+            register_report_section,
+        )
         from cadrebook.reports.dashboard import PANELS
         from cadrebook.reports.document import SECTIONS
+        from cadrebook.reports.selectors import YearCounts
 
         # The reports' own panels and sections go through the registry like any app's, so
         # the dashboard and the document show whatever is registered, in its order.
@@ -18,3 +23,4 @@ class ReportsConfig(AppConfig):
             register_panel(panel)
         for section in SECTIONS:
             register_report_section(section)
+        provide_statistics_counts(YearCounts)

@@ -90,6 +90,22 @@ class _Scope:
         return self._known[key].get(unit_id, {})
 
 
+class YearCounts:
+    """The counts of the statistics for the apps below reports (`core.contributions`
+    `statistics_counts`): a unit's own subtree over a calendar year, from the best source,
+    so a count reads the same as in the unit's statistics."""
+
+    def __init__(self) -> None:
+        self._source = best_source()
+
+    def movement_of(self, event_type: str) -> str:
+        return _movement_key(event_type)
+
+    def year_movements(self, unit: OrgUnit, year: int) -> dict[str, int]:
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        return self._source.movements(unit, start, end).get(unit.pk, {})
+
+
 def _moved_within_year(units: list[OrgUnit], parent: OrgUnit, years: range) -> set[tuple[int, int]]:
     """(unit, year) for the children of `units` whose place in the tree changed inside one of
     `years` (a move on 1 January leaves the whole year on one side)."""
