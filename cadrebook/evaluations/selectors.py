@@ -50,7 +50,7 @@ def target_check(*, year: int, indicator: str, target: int) -> None:
 def visible_targets(user: Any, *, year: int | None = None) -> QuerySet[Target]:
     """The targets of the units in `user`'s scope (of `year` when given), by year, unit and
     indicator, with their unit."""
-    targets = Target.objects.visible_to(user, "view").select_related("unit")
+    targets: QuerySet[Target] = Target.objects.visible_to(user, "view").select_related("unit")
     if year is not None:
         targets = targets.filter(year=year)
     return targets.order_by("-year", "unit__path", "indicator")
