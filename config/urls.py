@@ -18,6 +18,7 @@ urlpatterns = [
     path("members/", include("cadrebook.members.urls")),
     path("audit/", include("cadrebook.core.urls")),
     path("imports/", include("cadrebook.imports.urls")),
+    path("targets/", include("cadrebook.evaluations.urls")),
     path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),

@@ -6,3 +6,11 @@ class EvaluationsConfig(AppConfig):
     name = "cadrebook.evaluations"
     label = "evaluations"
     verbose_name = _("Evaluations and targets")
+
+    def ready(self) -> None:
+        from cadrebook.core.contributions import register_figure, register_report_section
+        from cadrebook.evaluations.contributions import TARGET_FIGURE, TARGET_SECTION
+
+        # The statistics and the report show targets through these; reports never names them.
+        register_figure(TARGET_FIGURE)
+        register_report_section(TARGET_SECTION)

@@ -1,12 +1,21 @@
-"""Reads on targets: the indicators of the rule set, and the check of a target that the
-service and the import ask before they write."""
+"""Reads on targets: the indicators of the rule set, the check of a target that the service
+and the import ask before they write, the targets a user may see, and those the statistics of
+a unit report against."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from cadrebook.core.contributions import statistics_counts
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.numbers import percent
 from cadrebook.core.rules import current_ruleset
+from cadrebook.evaluations.models import Target
+from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
@@ -36,3 +45,59 @@ def target_check(*, year: int, indicator: str, target: int) -> None:
         )
     if target < 0:
         raise ServiceError("target.negative", _("A target cannot be negative."), field="target")
+
+
+def visible_targets(user: Any, *, year: int | None = None) -> QuerySet[Target]:
+    """The targets of the units in `user`'s scope (of `year` when given), by year, unit and
+    indicator, with their unit."""
+    targets: QuerySet[Target] = Target.objects.visible_to(user, "view").select_related("unit")
+    if year is not None:
+        targets = targets.filter(year=year)
+    return targets.order_by("-year", "unit__path", "indicator")
+
+
+def statistics_targets(
+    parent: OrgUnit, first_year: int, last_year: int, children: bool
+) -> list[Target]:
+    """The targets of `parent` (and of the units that stood directly under it at some time in
+    those years, as the tree stood: a unit moved away since is still a child for the years
+    it stood there) from `first_year` to `last_year`; the children by their placements, a
+    subquery: no list of thousands of ids."""
+    targets = Target.objects.filter(year__gte=first_year, year__lte=last_year)
+    if children:
+        placed = (
+            UnitPlacement.objects.filter(parent=parent)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=dt.date(last_year, 12, 31)))
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=dt.date(first_year, 1, 1)))
+            .values("unit_id")
+        )
+        targets = targets.filter(Q(unit=parent) | Q(unit_id__in=placed))
+    else:
+        targets = targets.filter(unit=parent)
+    return list(targets.order_by("year", "indicator"))
+
+
+def target_progress(targets: list[Target]) -> list[dict[str, Any]]:
+    """Each target with what its unit's subtree achieved over the year (the count the
+    statistics give, through `core.contributions`) and the achievement in %; achieved is
+    None where no statistics are installed."""
+    counts = statistics_counts()
+    indicators = target_indicators()
+    years: dict[tuple[int, int], dict[str, int]] = {}
+    rows = []
+    for target in targets:
+        actual: int | None = None
+        if counts is not None:
+            key = (target.unit_id, target.year)
+            if key not in years:
+                years[key] = counts.year_movements(target.unit, target.year)
+            movement = counts.movement_of(indicators.get(target.indicator, target.indicator))
+            actual = years[key].get(movement, 0)
+        rows.append(
+            {
+                "target": target,
+                "actual": actual,
+                "achievement_pct": None if actual is None else percent(actual, target.target),
+            }
+        )
+    return rows

@@ -9,6 +9,9 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
+        from cadrebook.core.contributions import CountedChanges, register_counted_changes
 
         # Members' histories: events are appended, corrected by new events, never changed.
         guard("members_memberevent", "member history is append-only")
+        # A member's changed record: the statistics' aggregates are corrected member by member.
+        register_counted_changes(CountedChanges("members", ("member.",), followable=True))

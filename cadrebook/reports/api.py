@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cadrebook.api.common import ApiDate, answers, found
+from cadrebook.evaluations.api import TargetOut
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.privacy import mask_statistics
 from cadrebook.reports.selectors import unit_statistics
@@ -20,14 +21,6 @@ class StatsQuery(Schema):
     date_from: ApiDate = Field(..., alias="from", description="First day of the period")
     date_to: ApiDate = Field(..., alias="to", description="Last day of the period")
     as_of: ApiDate | None = Field(None, description="Day members are counted (default: to)")
-
-
-class TargetOut(Schema):
-    indicator: str
-    year: int
-    target: int
-    actual: int
-    achievement_pct: float | None
 
 
 class PartOut(Schema):

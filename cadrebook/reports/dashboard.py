@@ -1,28 +1,22 @@
 """The dashboard's charts: ECharts options and, for each, a table with the same numbers.
 
 Pure functions of the statistics (docs/reports.md), the membership history and the tree
-sizes, so what the chart draws and what its table says cannot differ.
+sizes, so what the chart draws and what its table says cannot differ. The page shows the
+panels of the registry (`core/contributions.py`): these, which `apps.py` registers, and any
+an app contributes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cadrebook.core import contributions
+from cadrebook.core.contributions import Chart, PanelContribution
 from cadrebook.reports.privacy import OTHER_GROUPS
 
-
-@dataclass
-class Chart:
-    """One chart: an id for the page, a title, the ECharts option, and its numbers."""
-
-    id: str
-    title: str
-    option: dict[str, Any]
-    headers: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
+__all__ = ["Chart", "dashboard_charts"]
 
 
 def _legend_tooltip(option: dict[str, Any], axis: bool = True) -> dict[str, Any]:
@@ -130,7 +124,10 @@ def admissions_chart(stats: dict[str, Any]) -> Chart:
         names.append(child["name"])
         admitted.append(child["movements"]["admitted"])
         targets.append(
-            next((t["target"] for t in child["targets"] if t["indicator"] == "admissions"), None)
+            next(
+                (t["target"] for t in child.get("targets", []) if t["indicator"] == "admissions"),
+                None,
+            )
         )
     series: list[dict[str, Any]] = [{"name": _("Admitted"), "type": "bar", "data": admitted}]
     if any(t is not None for t in targets):
@@ -220,14 +217,19 @@ def tree_chart(tree: dict[str, Any]) -> Chart:
     return Chart("tree", _("Members by unit"), option, [_("Unit"), _("Members")], rows)
 
 
+# The reports' own panels, in their order on the page; other apps' panels go between them.
+PANELS = [
+    PanelContribution("membership", 10, lambda stats, history, tree: membership_chart(history)),
+    PanelContribution("pyramid", 20, lambda stats, history, tree: pyramid_chart(stats)),
+    PanelContribution("admissions", 30, lambda stats, history, tree: admissions_chart(stats)),
+    PanelContribution("status", 40, lambda stats, history, tree: status_chart(stats)),
+    PanelContribution("ethnicity", 50, lambda stats, history, tree: ethnicity_chart(stats)),
+    PanelContribution("tree", 60, lambda stats, history, tree: tree_chart(tree)),
+]
+
+
 def dashboard_charts(
     stats: dict[str, Any], history: list[dict[str, Any]], tree: dict[str, Any]
 ) -> list[Chart]:
-    return [
-        membership_chart(history),
-        pyramid_chart(stats),
-        admissions_chart(stats),
-        status_chart(stats),
-        ethnicity_chart(stats),
-        tree_chart(tree),
-    ]
+    """The charts of every registered panel, in their order."""
+    return [panel.build(stats, history, tree) for panel in contributions.panels()]

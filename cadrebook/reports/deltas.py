@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from cadrebook.core import contributions
 from cadrebook.core.dates import age_in_years
 from cadrebook.core.errors import RuleViolation
 from cadrebook.core.models import AuditEntry
@@ -32,10 +33,6 @@ from cadrebook.members.selectors import event_data
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.reports import figures
 
-# Audit events that change what the statistics count (views and exports do not).
-CHANGES = ("member.", "unit.", "import.")
-# Changes the member-by-member correction cannot follow: the aggregates are stale.
-STALE = ("unit.", "import.")
 # Beyond this many changed members a fresh build is cheaper than correcting.
 MAX_CHANGED_MEMBERS = 5000
 ATTRIBUTES = ("gender", "birth_date", "ethnicity", "education_level", "theory_level", "card_number")
@@ -76,9 +73,15 @@ class Changes:
 
 def changes_since(build: Any, rules: Ruleset) -> Changes | None:
     """The changes since `build`, or None when the aggregates cannot be corrected for them."""
-    q = Q()
-    for prefix in CHANGES:
-        q |= Q(event_type__startswith=prefix)
+    # The audit events that change what the statistics count, as their apps declare them
+    # (views and exports do not); those the member-by-member correction cannot follow make
+    # the aggregates stale.
+    counted = list(contributions.counted_changes())
+    stale = tuple(t for c in counted if not c.followable for t in c.event_types)
+    q = Q(pk__in=[])
+    for declared in counted:
+        for prefix in declared.event_types:
+            q |= Q(event_type__startswith=prefix)
     entries = list(
         AuditEntry.objects.filter(q, pk__gt=build.audit_mark)
         .order_by("pk")
@@ -86,7 +89,7 @@ def changes_since(build: Any, rules: Ruleset) -> Changes | None:
     )
     before: dict[int, dict[str, Any]] = defaultdict(dict)
     for event_type, object_type, object_id, values in entries:
-        if event_type.startswith(STALE):
+        if event_type.startswith(stale):
             return None
         if object_type != "members.member":
             continue

@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,15 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cadrebook.core import contributions
+from cadrebook.core.contributions import ReportSection, Table
+from cadrebook.core.numbers import num as num
+from cadrebook.core.numbers import pct as pct
 from cadrebook.core.rules import current_ruleset
 from cadrebook.reports.figures import MEMBER_COUNTS, MOVEMENTS
 from cadrebook.reports.privacy import OTHER_GROUPS
 
 FONTS = Path(settings.BASE_DIR) / "static" / "vendor" / "fonts"
-
-
-def num(value: Any) -> str:
-    """A number in the active language's format (830 → "830", 8123 → "8,123" / "8.123")."""
-    if value is None:
-        return "–"
-    return formats.number_format(value, use_l10n=True, force_grouping=True)
-
-
-def pct(value: float | None) -> str:
-    return "–" if value is None else formats.number_format(value, 2, use_l10n=True)
 
 
 # A date inside a sentence: Django's Vietnamese DATE_FORMAT starts with a capital "Ngày".
@@ -79,10 +71,6 @@ def kind_label(code: str) -> str:
     return str(kind.get("label", code))
 
 
-def indicator_label(code: str) -> str:
-    return {"admissions": _("admissions"), "recognitions": _("recognitions")}.get(code, code)
-
-
 def _period(stats: dict[str, Any]) -> str:
     start, end = dt.date.fromisoformat(stats["from"]), dt.date.fromisoformat(stats["to"])
     if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
@@ -108,17 +96,8 @@ def narrative(stats: dict[str, Any], language: str) -> str:
             moves["recognized"],
         ) % {"count": num(moves["recognized"])}
         sentences = [first]
-        for t in stats["targets"]:
-            sentences.append(
-                _("%(year)s: %(actual)s %(indicator)s against a target of %(target)s, %(pct)s%%.")
-                % {
-                    "year": t["year"],
-                    "actual": num(t["actual"]),
-                    "indicator": indicator_label(t["indicator"]),
-                    "target": num(t["target"]),
-                    "pct": pct(t["achievement_pct"]),
-                }
-            )
+        for section in contributions.report_sections():  # targets, ... (apps contribute)
+            sentences += section.sentences(stats)
         others = []
         if moves["transferred_in"] or moves["transferred_out"]:
             others.append(
@@ -223,15 +202,6 @@ def _share(part: int, whole: int) -> float | None:
     return percent(part, whole)
 
 
-@dataclass
-class Table:
-    """One standard table: a title, column headers and rows of cells (numbers stay numbers)."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
-
-
 def _with_previous(
     title: str, now: dict[str, Any], before: dict[str, Any], labels: dict[str, str]
 ) -> Table:
@@ -252,140 +222,144 @@ def _breakdown(title: str, counts: dict[str, int], labels: dict[str, str] | None
 
 
 def tables(stats: dict[str, Any], language: str) -> list[Table]:
-    """The standard tables of the statistics, with labels in `language`."""
+    """The standard tables of the statistics, with labels in `language`: those of every
+    registered report section (`core/contributions.py`), in their order."""
     with translation.override(language):
-        m, prev = stats["members"], stats["previous"]["members"]
-        member_labels = {
-            "total": _("Members"),
-            "full": _("Full members"),
-            "probationary": _("Probationary members"),
-            "exempt": _("Exempt from activities"),
-            "full_with_card": _("Full members with a card"),
-            "full_without_card": _("Full members without a card"),
-        }
-        result = [
-            _with_previous(
-                _("Members on %(date)s") % {"date": day(stats["as_of"])},
-                m,
-                prev,
-                {k: member_labels[k] for k in MEMBER_COUNTS},
-            ),
-            _with_previous(
-                _("Movements from %(from)s to %(to)s")
-                % {"from": day(stats["from"]), "to": day(stats["to"])},
-                stats["movements"],
-                stats["previous"]["movements"],
-                {k: movement_label(k) for k in MOVEMENTS},
-            ),
-            _breakdown(
-                _("Members by gender"),
-                m["by_gender"],
-                {"male": _("Men"), "female": _("Women")},
-            ),
+        return [table for s in contributions.report_sections() for table in s.tables(stats)]
+
+
+def _member_tables(stats: dict[str, Any]) -> list[Table]:
+    """Members, movements, their breakdowns and the units, in the active language."""
+    m, prev = stats["members"], stats["previous"]["members"]
+    member_labels = {
+        "total": _("Members"),
+        "full": _("Full members"),
+        "probationary": _("Probationary members"),
+        "exempt": _("Exempt from activities"),
+        "full_with_card": _("Full members with a card"),
+        "full_without_card": _("Full members without a card"),
+    }
+    result = [
+        _with_previous(
+            _("Members on %(date)s") % {"date": day(stats["as_of"])},
+            m,
+            prev,
+            {k: member_labels[k] for k in MEMBER_COUNTS},
+        ),
+        _with_previous(
+            _("Movements from %(from)s to %(to)s")
+            % {"from": day(stats["from"]), "to": day(stats["to"])},
+            stats["movements"],
+            stats["previous"]["movements"],
+            {k: movement_label(k) for k in MOVEMENTS},
+        ),
+        _breakdown(
+            _("Members by gender"),
+            m["by_gender"],
+            {"male": _("Men"), "female": _("Women")},
+        ),
+    ]
+    pyramid = Table(_("Members by age"), [_("Age"), _("Men"), _("Women"), _("Members")])
+    if m["by_age_bracket"] is None:
+        pyramid.rows.append([withheld_note(), None, None, None])
+    for bracket, n in (m["by_age_bracket"] or {}).items():
+        g = m["by_age_bracket_gender"].get(bracket, {})
+        pyramid.rows.append([bracket, g.get("male", 0), g.get("female", 0), n])
+    result.append(pyramid)
+    eth = m["by_ethnicity"]
+    ethnic = Table(_("Members by ethnic group"), [_("Group"), _("Members")])
+    if eth is None:
+        ethnic.rows.append([withheld_note(), None])
+    else:
+        ethnic.rows += [
+            [_("Majority"), eth["majority"]],
+            [_("Minorities"), eth["minorities"]],
+            *([[_("Not recorded"), eth["unknown"]]] if eth.get("unknown") else []),
+            *[
+                [_("Other groups") if group == OTHER_GROUPS else group, n]
+                for group, n in eth["groups"].items()
+            ],
         ]
-        pyramid = Table(_("Members by age"), [_("Age"), _("Men"), _("Women"), _("Members")])
-        if m["by_age_bracket"] is None:
-            pyramid.rows.append([withheld_note(), None, None, None])
-        for bracket, n in (m["by_age_bracket"] or {}).items():
-            g = m["by_age_bracket_gender"].get(bracket, {})
-            pyramid.rows.append([bracket, g.get("male", 0), g.get("female", 0), n])
-        result.append(pyramid)
-        eth = m["by_ethnicity"]
-        ethnic = Table(_("Members by ethnic group"), [_("Group"), _("Members")])
-        if eth is None:
-            ethnic.rows.append([withheld_note(), None])
-        else:
-            ethnic.rows += [
-                [_("Majority"), eth["majority"]],
-                [_("Minorities"), eth["minorities"]],
-                *([[_("Not recorded"), eth["unknown"]]] if eth.get("unknown") else []),
-                *[
-                    [_("Other groups") if group == OTHER_GROUPS else group, n]
-                    for group, n in eth["groups"].items()
-                ],
-            ]
-        result.append(ethnic)
-        result.append(
-            _breakdown(
-                _("Members by general education"),
-                m["by_education"],
-                {
-                    "upper_secondary": _("Upper secondary"),
-                    "lower_secondary": _("Lower secondary"),
-                    "primary": _("Primary"),
-                    "literate": _("Literate"),
-                    "unknown": _("Not recorded"),
-                },
-            )
+    result.append(ethnic)
+    result.append(
+        _breakdown(
+            _("Members by general education"),
+            m["by_education"],
+            {
+                "upper_secondary": _("Upper secondary"),
+                "lower_secondary": _("Lower secondary"),
+                "primary": _("Primary"),
+                "literate": _("Literate"),
+                "unknown": _("Not recorded"),
+            },
         )
-        result.append(
-            _breakdown(
-                _("Members by political theory level"),
-                m["by_theory"],
-                {
-                    "advanced": _("Advanced"),
-                    "intermediate": _("Intermediate"),
-                    "elementary": _("Elementary"),
-                    "none": _("None"),
-                },
-            )
+    )
+    result.append(
+        _breakdown(
+            _("Members by political theory level"),
+            m["by_theory"],
+            {
+                "advanced": _("Advanced"),
+                "intermediate": _("Intermediate"),
+                "elementary": _("Elementary"),
+                "none": _("None"),
+            },
         )
-        units = Table(_("Party organizations by kind"), [_("Kind"), _("Units")])
-        units.rows += [[kind_label(kind), n] for kind, n in stats["units"]["by_kind"].items()]
-        units.rows.append(
+    )
+    units = Table(_("Party organizations by kind"), [_("Kind"), _("Units")])
+    units.rows += [[kind_label(kind), n] for kind, n in stats["units"]["by_kind"].items()]
+    units.rows.append(
+        [
+            _("Cells with fewer than %(min)s full members")
+            % {"min": stats["units"].get("cell_min_full_members", 3)},
+            stats["units"]["cells_below_minimum"],
+        ]
+    )
+    result.append(units)
+    return result
+
+
+def _children_tables(stats: dict[str, Any]) -> list[Table]:
+    """The figures by subordinate unit, in the active language."""
+    result: list[Table] = []
+    if stats.get("children"):
+        kids = Table(
+            _("By subordinate unit"),
             [
-                _("Cells with fewer than %(min)s full members")
-                % {"min": stats["units"].get("cell_min_full_members", 3)},
-                stats["units"]["cells_below_minimum"],
-            ]
+                _("Unit"),
+                _("Members"),
+                _("Full members"),
+                _("Probationary members"),
+                _("Admitted"),
+                _("Recognized as full members"),
+                _("Admissions target"),
+            ],
         )
-        result.append(units)
-        if stats["targets"]:
-            targets = Table(
-                _("Targets"),
-                [_("Year"), _("Indicator"), _("Target"), _("Actual"), _("Achievement %")],
+        for c in stats["children"]:
+            target = next(
+                (t["target"] for t in c.get("targets", []) if t["indicator"] == "admissions"),
+                None,
             )
-            for t in stats["targets"]:
-                targets.rows.append(
-                    [
-                        t["year"],
-                        indicator_label(t["indicator"]),
-                        t["target"],
-                        t["actual"],
-                        t["achievement_pct"],
-                    ]
-                )
-            result.append(targets)
-        if stats.get("children"):
-            kids = Table(
-                _("By subordinate unit"),
+            kids.rows.append(
                 [
-                    _("Unit"),
-                    _("Members"),
-                    _("Full members"),
-                    _("Probationary members"),
-                    _("Admitted"),
-                    _("Recognized as full members"),
-                    _("Admissions target"),
-                ],
+                    c["name"],
+                    c["members"]["total"],
+                    c["members"]["full"],
+                    c["members"]["probationary"],
+                    c["movements"]["admitted"],
+                    c["movements"]["recognized"],
+                    target,
+                ]
             )
-            for c in stats["children"]:
-                target = next(
-                    (t["target"] for t in c["targets"] if t["indicator"] == "admissions"), None
-                )
-                kids.rows.append(
-                    [
-                        c["name"],
-                        c["members"]["total"],
-                        c["members"]["full"],
-                        c["members"]["probationary"],
-                        c["movements"]["admitted"],
-                        c["movements"]["recognized"],
-                        target,
-                    ]
-                )
-            result.append(kids)
-        return result
+        result.append(kids)
+    return result
+
+
+# The reports' own sections; the apps' sections (targets: order 50) go between them.
+SECTIONS = [
+    ReportSection("members", 10, tables=_member_tables),
+    ReportSection("children", 90, tables=_children_tables),
+]
 
 
 def stats_csv(stats: dict[str, Any]) -> str:
@@ -407,8 +381,9 @@ def stats_csv(stats: dict[str, Any]) -> str:
         walk(part, "", stats[part])
         walk(f"previous.{part}", "", stats["previous"][part])
     walk("change_pct", "", stats["change_pct"])
-    for t in stats["targets"]:
-        walk("targets", f"{t['year']}.{t['indicator']}", t)
+    for figure in contributions.figures():  # targets, ... (apps contribute)
+        for item in stats.get(figure.key, []):
+            walk(figure.key, figure.csv_key(item), item)
     for c in stats["children"]:
         for part in ("members", "movements", "units"):
             walk(f"children.{c['unit']}.{part}", "", c[part])
@@ -498,7 +473,11 @@ def stats_pdf(
                 c["name"],
                 float(c["movements"]["admitted"]),
                 next(
-                    (float(t["target"]) for t in c["targets"] if t["indicator"] == "admissions"),
+                    (
+                        float(t["target"])
+                        for t in c.get("targets", [])
+                        if t["indicator"] == "admissions"
+                    ),
                     None,
                 ),
             )

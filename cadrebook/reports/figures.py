@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cadrebook.core.dates import add_months, age_in_months
+from cadrebook.core.numbers import percent as percent  # the reports' shares
 from cadrebook.core.rules import Ruleset
 from cadrebook.members.choices import EducationLevel, TheoryLevel
 
@@ -226,14 +227,6 @@ def merge_counts(into: dict[str, Any], other: dict[str, Any]) -> None:
             merge_counts(into.setdefault(key, {}), value)
         else:
             into[key] = into.get(key, 0) + value
-
-
-def percent(part: int, whole: int) -> float | None:
-    """part / whole × 100, rounded half up to two decimals (830 / 820 → 101.22)."""
-    if not whole:
-        return None
-    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return float(value)
 
 
 def change_percent(now: int, before: int) -> float | None:

@@ -4,123 +4,26 @@ issued documents (docs/reports.md describes every figure)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from cadrebook.core import contributions
 from cadrebook.core.dates import add_months
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END
-from cadrebook.evaluations.models import Target
-from cadrebook.orgs.models import OrgUnit, UnitPlacement
-from cadrebook.orgs.placements import ever_had_children, load_spans, placed_under
-from cadrebook.reports import figures, periods
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import load_spans, placed_under
+from cadrebook.reports import figures
+from cadrebook.reports.aggregates import best_source
+
+# PeriodSource is named here too: callers pick the source of the figures they ask for.
+from cadrebook.reports.sources import PeriodSource as PeriodSource
+from cadrebook.reports.sources import Source
 
 # Event types whose movement has another name in the statistics.
 MOVEMENT_OF_EVENT = {"transfer_in": "transferred_in", "transfer_out": "transferred_out"}
-
-
-class Source(Protocol):
-    """Where figures come from: the period table, or the aggregates built from it."""
-
-    @property
-    def name(self) -> str: ...
-
-    def members(
-        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
-    ) -> periods.Grouped: ...
-
-    def movements(
-        self, unit: OrgUnit, date_from: dt.date, date_to: dt.date, *, by_child: bool = False
-    ) -> dict[int, dict[str, int]]: ...
-
-    def units(
-        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
-    ) -> periods.Grouped: ...
-
-    def prefetch(
-        self, unit: OrgUnit, dates: list[dt.date], windows: list[periods.Window], rules: Ruleset
-    ) -> None:
-        """Read `unit`'s own members on `dates` and movements in `windows` ahead, in as few
-        round trips as the source can (a small subtree's figures are mostly round trips)."""
-
-
-class PeriodSource:
-    """Always current, any date: queries over the period and event tables."""
-
-    name = "periods"
-
-    def __init__(self) -> None:
-        self._corrections: bool | None = None
-        self._members: dict[tuple[Any, ...], periods.Grouped] = {}
-        self._movements: dict[tuple[Any, ...], dict[int, dict[str, int]]] = {}
-
-    def prefetch(
-        self, unit: OrgUnit, dates: list[dt.date], windows: list[periods.Window], rules: Ruleset
-    ) -> None:
-        for on, grouped in periods.members_on(unit, dates, rules).items():
-            self._members[(unit.pk, on, False, None)] = grouped
-        moved = periods.movements_in(unit, windows, corrections=self._has_corrections())
-        for (date_from, date_to), counts in moved.items():
-            self._movements[(unit.pk, date_from, date_to, False, None)] = counts
-
-    def _has_corrections(self) -> bool:
-        if self._corrections is None:
-            self._corrections = periods.corrections_exist()
-        return self._corrections
-
-    def members(
-        self,
-        unit: OrgUnit,
-        on: dt.date,
-        rules: Ruleset,
-        *,
-        by_child: bool = False,
-        only: list[int] | None = None,
-    ) -> periods.Grouped:
-        key = (unit.pk, on, by_child, tuple(only) if only is not None else None)
-        if key not in self._members:
-            self._members[key] = periods.members(unit, on, rules, by_child=by_child, only=only)
-        return self._members[key]
-
-    def movements(
-        self,
-        unit: OrgUnit,
-        date_from: dt.date,
-        date_to: dt.date,
-        *,
-        by_child: bool = False,
-        only: list[int] | None = None,
-    ) -> dict[int, dict[str, int]]:
-        key = (unit.pk, date_from, date_to, by_child, tuple(only) if only is not None else None)
-        if key not in self._movements:
-            self._movements[key] = periods.movements(
-                unit,
-                date_from,
-                date_to,
-                by_child=by_child,
-                corrections=self._has_corrections(),
-                only=only,
-            )
-        return self._movements[key]
-
-    def units(
-        self, unit: OrgUnit, on: dt.date, rules: Ruleset, *, by_child: bool = False
-    ) -> periods.Grouped:
-        if by_child or unit.numchild or ever_had_children(unit):
-            return periods.units(unit, on, rules, by_child=by_child)
-        # A unit with nothing below it: itself, and whether it is short of full members.
-        if not unit.is_active_on(on):
-            return {}
-        result = figures.empty_units()
-        result.update(total=1, by_kind={unit.kind: 1})
-        if unit.kind in rules.member_holding_kinds():
-            full = self.members(unit, on, rules).get(unit.pk, {}).get("full", 0)
-            minimum = rules.int("organization.cell_min_full_members")
-            result["cells_below_minimum"] = int(full < minimum)
-        return {unit.pk: result}
 
 
 def check_dates(date_from: dt.date, date_to: dt.date, as_of: dt.date) -> None:
@@ -145,52 +48,62 @@ def _movement_key(event_type: str) -> str:
     return MOVEMENT_OF_EVENT.get(event_type, event_type)
 
 
-def _targets(
-    units: list[OrgUnit],
-    parent: OrgUnit,
-    date_from: dt.date,
-    date_to: dt.date,
-    source: Source,
-    rules: Ruleset,
-    known: dict[tuple[int, int], dict[int, dict[str, int]]],
-    targets: list[Target],
-) -> dict[int, list[dict[str, Any]]]:
-    """Targets of `units` (the parent and/or its children) for the years of the period, with
-    the actual of each indicator over the whole year; `targets` are those of the parent and
-    its children (`_target_rows`)."""
-    indicators: dict[str, str] = rules.section("targets").get("indicators", {})
-    years = range(date_from.year, date_to.year + 1)
-    result: dict[int, list[dict[str, Any]]] = {u.pk: [] for u in units}
-    by_id = {u.pk: u for u in units}
-    moved: set[tuple[int, int]] | None = None
-    for target in targets:
-        if target.unit_id not in result or target.year not in years:
-            continue  # a child that does not exist on the date, or another year
-        by_child = target.unit_id != parent.pk
-        start, end = dt.date(target.year, 1, 1), dt.date(target.year, 12, 31)
-        if by_child and moved is None:
-            moved = _moved_within_year(units, parent, years)
-        if by_child and moved and (target.unit_id, target.year) in moved:
+class _Scope:
+    """What a contributed figure is computed for (`core.contributions.FigureScope`): the
+    unit, the units asked of (it, then its children), the period, and the movements of a
+    whole year as the statistics count them under the unit."""
+
+    def __init__(
+        self,
+        parent: OrgUnit,
+        units: list[OrgUnit],
+        date_from: dt.date,
+        date_to: dt.date,
+        source: Source,
+        rules: Ruleset,
+        known: dict[tuple[int, int], dict[int, dict[str, int]]],
+    ) -> None:
+        self.parent, self.units = parent, units
+        self.date_from, self.date_to = date_from, date_to
+        self.rules = rules
+        self._source = source
+        self._known = known
+        self._by_id = {u.pk: u for u in units}
+        self._moved: set[tuple[int, int]] | None = None
+
+    def movement_of(self, event_type: str) -> str:
+        return _movement_key(event_type)
+
+    def year_movements(self, unit_id: int, year: int) -> dict[str, int]:
+        by_child = unit_id != self.parent.pk
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if by_child and self._moved is None:
+            years = range(self.date_from.year, self.date_to.year + 1)
+            self._moved = _moved_within_year(self.units, self.parent, years)
+        if by_child and self._moved and (unit_id, year) in self._moved:
             # Under this parent for part of the year only: the child's own subtree over the
             # whole year, as it stood (the parent's breakdown holds only its part there).
-            counts = source.movements(by_id[target.unit_id], start, end)
-        else:
-            key = (target.year, int(by_child))
-            if key not in known:
-                known[key] = source.movements(parent, start, end, by_child=by_child)
-            counts = known[key]
-        movement = _movement_key(indicators.get(target.indicator, target.indicator))
-        actual = counts.get(target.unit_id, {}).get(movement, 0)
-        result[target.unit_id].append(
-            {
-                "indicator": target.indicator,
-                "year": target.year,
-                "target": target.target,
-                "actual": actual,
-                "achievement_pct": figures.percent(actual, target.target),
-            }
-        )
-    return result
+            return self._source.movements(self._by_id[unit_id], start, end).get(unit_id, {})
+        key = (year, int(by_child))
+        if key not in self._known:
+            self._known[key] = self._source.movements(self.parent, start, end, by_child=by_child)
+        return self._known[key].get(unit_id, {})
+
+
+class YearCounts:
+    """The counts of the statistics for the apps below reports (`core.contributions`
+    `statistics_counts`): a unit's own subtree over a calendar year, from the best source,
+    so a count reads the same as in the unit's statistics."""
+
+    def __init__(self) -> None:
+        self._source = best_source()
+
+    def movement_of(self, event_type: str) -> str:
+        return _movement_key(event_type)
+
+    def year_movements(self, unit: OrgUnit, year: int) -> dict[str, int]:
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        return self._source.movements(unit, start, end).get(unit.pk, {})
 
 
 def _moved_within_year(units: list[OrgUnit], parent: OrgUnit, years: range) -> set[tuple[int, int]]:
@@ -207,25 +120,6 @@ def _moved_within_year(units: list[OrgUnit], parent: OrgUnit, years: range) -> s
     }
 
 
-def _target_rows(parent: OrgUnit, first_year: int, last_year: int, children: bool) -> list[Target]:
-    """The targets of `parent` (and of the units that stood directly under it at some time in
-    those years, as the tree stood: a unit moved away since is still a child for the years
-    it stood there) from `first_year` to `last_year`; the children by their placements, a
-    subquery: no list of thousands of ids."""
-    targets = Target.objects.filter(year__gte=first_year, year__lte=last_year)
-    if children:
-        placed = (
-            UnitPlacement.objects.filter(parent=parent)
-            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=dt.date(last_year, 12, 31)))
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=dt.date(first_year, 1, 1)))
-            .values("unit_id")
-        )
-        targets = targets.filter(Q(unit=parent) | Q(unit_id__in=placed))
-    else:
-        targets = targets.filter(unit=parent)
-    return list(targets.order_by("year", "indicator"))
-
-
 def _figures(
     unit: OrgUnit,
     date_from: dt.date,
@@ -235,7 +129,7 @@ def _figures(
     rules: Ruleset,
     *,
     children: list[OrgUnit] | None,
-    targets: list[Target],
+    loaded: dict[str, Any],
 ) -> dict[str, Any]:
     members = source.members(unit, as_of, rules).get(unit.pk) or figures.empty_members(rules)
     moves = source.movements(unit, date_from, date_to)
@@ -252,15 +146,18 @@ def _figures(
         "movements": moves.get(unit.pk) or figures.empty_movements(),
         "units": units,
     }
-    targeted = [unit, *(children or [])]
     if children is not None and children:
         child_members = source.members(unit, as_of, rules, by_child=True)
         child_moves = source.movements(unit, date_from, date_to, by_child=True)
         if (date_from.year, 0) in known:
             known[(date_from.year, 1)] = child_moves
         child_units = source.units(unit, as_of, rules, by_child=True)
-    targets_of = _targets(targeted, unit, date_from, date_to, source, rules, known, targets)
-    result["targets"] = targets_of[unit.pk]
+    # The figures the apps contribute (targets, ...), after the reports' own, in the order
+    # the apps registered them.
+    scope = _Scope(unit, [unit, *(children or [])], date_from, date_to, source, rules, known)
+    contributed = {c.key: c.compute(scope, loaded[c.key]) for c in contributions.figures()}
+    for key, values in contributed.items():
+        result[key] = values[unit.pk]
     if children is not None:
         result["children"] = [
             {
@@ -270,7 +167,7 @@ def _figures(
                 "members": child_members.get(c.pk) or figures.empty_members(rules),
                 "movements": child_moves.get(c.pk) or figures.empty_movements(),
                 "units": child_units.get(c.pk) or figures.empty_units(),
-                "targets": targets_of[c.pk],
+                **{key: values[c.pk] for key, values in contributed.items()},
             }
             for c in children
         ]
@@ -313,18 +210,20 @@ def unit_statistics(
     check_dates(date_from, date_to, as_of)
     rules = current_ruleset()
     if source is None:
-        from cadrebook.reports.aggregates import best_source
-
         source = best_source()
     children = child_units(unit, as_of)
     before = (shift_year(date_from), shift_year(date_to), shift_year(as_of))
     source.prefetch(unit, [as_of, before[2]], [(date_from, date_to), (before[0], before[1])], rules)
-    targets = _target_rows(unit, before[0].year, date_to.year, bool(children))
+    # What the contributed figures read, once for the period and the year before.
+    loaded = {
+        c.key: c.load(unit, before[0].year, date_to.year, bool(children))
+        for c in contributions.figures()
+    }
     result: dict[str, Any] = {"unit": unit.code, "name": unit.name, "kind": unit.kind}
     result.update(
-        _figures(unit, date_from, date_to, as_of, source, rules, children=children, targets=targets)
+        _figures(unit, date_from, date_to, as_of, source, rules, children=children, loaded=loaded)
     )
-    previous = _figures(unit, *before, source, rules, children=None, targets=targets)
+    previous = _figures(unit, *before, source, rules, children=None, loaded=loaded)
     result["previous"] = previous
     result["change_pct"] = {
         "members": {
@@ -349,8 +248,6 @@ def membership_history(
     point is `end` itself), oldest first."""
     rules = current_ruleset()
     if source is None:
-        from cadrebook.reports.aggregates import best_source
-
         source = best_source()
     points = [dt.date(end.year - k, 12, 31) for k in range(years - 1, 0, -1)] + [end]
     result = []
@@ -380,8 +277,6 @@ def unit_tree_sizes(
     `depth` levels below `unit`, at most `limit` nodes (the biggest kept)."""
     rules = current_ruleset()
     if source is None:
-        from cadrebook.reports.aggregates import best_source
-
         source = best_source()
     root: dict[str, Any] = {"unit": unit.code, "name": unit.name, "value": 0, "children": []}
     total = source.members(unit, as_of, rules).get(unit.pk)

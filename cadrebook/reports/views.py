@@ -76,7 +76,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     stats = mask_statistics(unit_statistics(unit, start, end, as_of, source=source), request.user)
     history = membership_history(unit, as_of, 10, source=source)
     tree = unit_tree_sizes(unit, as_of, depth=2, limit=300, source=source)
-    admissions = next((t for t in stats["targets"] if t["indicator"] == "admissions"), None)
+    admissions = next((t for t in stats.get("targets", []) if t["indicator"] == "admissions"), None)
     return render(
         request,
         "reports/dashboard.html",

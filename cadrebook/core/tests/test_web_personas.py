@@ -318,6 +318,16 @@ CASES: dict[str, Case] = {
         get=(LOGIN, 404, 200, 404, 404, 404),
         missing=lambda w: reverse("imports:report", args=[_no_job()]),
     ),
+    "evaluations:targets": Case(
+        lambda w: reverse("evaluations:targets") + "?year=2024",
+        get=(LOGIN, 200, 200, 200, 200, 200),
+    ),
+    "evaluations:target_edit": Case(
+        lambda w: reverse("evaluations:target_edit", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("evaluations:target_edit", args=[NOT_A_UNIT]),
+    ),
     "reports:dashboard": Case(
         lambda w: reverse("reports:dashboard") + "?unit=K1&year=2024",
         get=(LOGIN, 200, 200, 200, 200, 404),
