@@ -14,12 +14,10 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.models import Target
+from cadrebook.members.event_types import MOVEMENT_OF_EVENT
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import ever_had_children, load_spans, placed_under
 from cadrebook.reports import figures, periods
-
-# Event types whose movement has another name in the statistics.
-MOVEMENT_OF_EVENT = {"transfer_in": "transferred_in", "transfer_out": "transferred_out"}
 
 
 class Source(Protocol):
