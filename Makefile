@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cadrebook/core $$(find cadrebook -name services.py -o -name selectors.py | sort)
+	$(BIN)/mypy cadrebook/core $$(find cadrebook -name services.py -o -name selectors.py -o -type d -name services | sort)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser"

@@ -2,13 +2,16 @@
 
 Each action names the service it calls, the fields its form asks for, whether it ends or
 suspends membership (so the form asks for confirmation first) and the statuses it applies
-to. The views build one form per action from this table; the rule checks stay in the
-services, which are the same for the browser, the API and the imports.
+to. The actions that record an event are made from the registry of event types
+(`members/event_types.py`: name, service, fields, confirmation); this module adds what only
+the browser shows (label, icon, when it is offered). The views build one form per action
+from this table; the rule checks stay in the services, which are the same for the browser,
+the API and the imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +23,14 @@ from django.utils.translation import gettext_lazy as _
 from cadrebook.core.errors import RuleViolation
 from cadrebook.core.rules import current_ruleset
 from cadrebook.members import services
-from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.choices import MemberStatus
+from cadrebook.members.event_types import BROWSER_ACTIONS, VOTE_FIELDS, EventKind
 from cadrebook.members.lifecycle import expulsion_refusal, extension_refusal
 from cadrebook.members.models import Member
 from cadrebook.members.selectors import member_state
 
 ACTIVE = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
-VOTE = ("votes_for", "votes_against", "full_members")  # the cell's vote, where it votes
+VOTE = VOTE_FIELDS  # the cell's vote, where it votes
 GONE = (MemberStatus.REMOVED, MemberStatus.LEFT)
 
 
@@ -81,169 +85,111 @@ def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], 
     return check
 
 
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in [
-        Action(
-            "propose_admission",
-            _("Record the cell's admission proposal"),
-            services.member_propose_admission,
-            ("date", "document"),
-            _status(MemberStatus.APPLICANT),
-            event=EventType.ADMISSION_PROPOSED,
-            icon="ti-send",
-        ),
-        Action(
-            "admit",
-            _("Admit"),
-            services.member_admit,
-            ("date", "document", *VOTE),
-            _status(MemberStatus.APPLICANT),
-            event=EventType.ADMITTED,
-            icon="ti-user-plus",
-        ),
-        Action(
-            "recognize",
-            _("Recognize as full member"),
-            services.member_recognize,
-            ("date", "document", *VOTE),
-            _status(MemberStatus.PROBATIONARY),
-            event=EventType.RECOGNIZED,
-            icon="ti-user-check",
-        ),
-        Action(
-            "not_recognize",
-            _("Do not recognize"),
-            services.member_not_recognize,
-            ("date", "document", "reason"),
-            _status(MemberStatus.PROBATIONARY),
-            destructive=True,
-            event=EventType.NOT_RECOGNIZED,
-            icon="ti-user-x",
-        ),
-        Action(
-            "extend_decision",
-            _("Extend the decision deadline"),
-            services.member_extend_decision,
-            ("date", "document"),
-            _may_extend,
-            event=EventType.DECISION_EXTENDED,
-            icon="ti-calendar-plus",
-        ),
-        Action(
-            "transfer",
-            _("Issue a transfer"),
-            services.member_transfer_out,
-            ("date", "to_unit", "destination", "moved_on", "document", "reason"),
-            _status(*ACTIVE),
-            event=EventType.TRANSFER_OUT,
-            icon="ti-arrows-exchange",
-        ),
-        Action(
-            "accept_transfer",
-            _("Accept the transfer"),
-            services.member_transfer_accept,
-            ("date", "document"),
-            _status(*ACTIVE, pending=True),
-            receiving=True,
-            event=EventType.TRANSFER_IN,
-            icon="ti-check",
-        ),
-        Action(
-            "return_transfer",
-            _("Return the transfer"),
-            services.member_transfer_return,
-            ("date", "reason"),
-            _status(*ACTIVE, pending=True),
-            receiving=True,
-            event=EventType.TRANSFER_RETURNED,
-            icon="ti-arrow-back-up",
-        ),
-        Action(
-            "temporary_transfer",
-            _("Temporary transfer"),
-            services.member_temporary_transfer,
-            ("date", "host", "until", "for_study", "document", "reason"),
-            lambda m: _status(*ACTIVE)(m) and not _on_temporary_transfer(m),
-            event=EventType.TEMPORARY_TRANSFER,
-            icon="ti-clock-share",
-        ),
-        Action(
-            "end_temporary_transfer",
-            _("End the temporary transfer"),
-            services.member_temporary_transfer_end,
-            ("date", "document"),
-            _on_temporary_transfer,
-            event=EventType.TEMPORARY_TRANSFER_ENDED,
-            icon="ti-clock-check",
-        ),
-        Action(
-            "exempt",
-            _("Exempt from activities"),
-            services.member_exempt,
-            ("date", "reason", "document"),
-            lambda m: m.status in ACTIVE and not m.exempt and not m.pending_transfer_to_id,
-            event=EventType.EXEMPTED,
-            icon="ti-armchair",
-        ),
-        Action(
-            "end_exemption",
-            _("End the exemption"),
-            services.member_exemption_end,
-            ("date", "document"),
-            lambda m: m.status in ACTIVE and m.exempt,
-            event=EventType.EXEMPTION_ENDED,
-            icon="ti-run",
-        ),
-        Action(
-            "remove",
-            _("Remove from the rolls"),
-            services.member_remove,
-            ("date", "reason", "document"),
-            _status(*ACTIVE),
-            destructive=True,
-            event=EventType.REMOVED,
-            icon="ti-user-minus",
-        ),
-        Action(
-            "expel",
-            _("Expel"),
-            services.member_expel,
-            ("date", "reason", "document"),
-            lambda m: _status(*ACTIVE)(m) and _expulsion_refusal(m) is None,
-            destructive=True,
-            event=EventType.EXPELLED,
-            icon="ti-ban",
-        ),
-        Action(
-            "death",
-            _("Record a death"),
-            services.member_record_death,
-            ("date", "document"),
-            _status(MemberStatus.APPLICANT, *ACTIVE, pending=None),
-            destructive=True,
-            event=EventType.DECEASED,
-            icon="ti-flower",
-        ),
-        Action(
-            "card",
-            _("Record the card number"),
-            services.member_set_card,
-            ("card_number",),
-            lambda m: m.status == MemberStatus.FULL and not m.card_number,
-            icon="ti-id",
-        ),
-        Action(
-            "readmit",
-            _("Readmit"),
-            services.member_readmit,
-            ("date", "document"),
-            _status(*GONE),
-            event=EventType.READMITTED,
-            icon="ti-user-up",
-        ),
-    ]
+# What the browser adds to each registry entry with an action: its label, when it applies,
+# its icon, and the form fields the service does not take (`moved_on` is the view's).
+@dataclass(frozen=True)
+class Face:
+    label: str | Promise
+    applies: Callable[[Member], bool]
+    icon: str
+    form_only: tuple[str, ...] = ()
+
+
+FACES: dict[str, Face] = {
+    "propose_admission": Face(
+        _("Record the cell's admission proposal"), _status(MemberStatus.APPLICANT), "ti-send"
+    ),
+    "admit": Face(_("Admit"), _status(MemberStatus.APPLICANT), "ti-user-plus"),
+    "recognize": Face(
+        _("Recognize as full member"), _status(MemberStatus.PROBATIONARY), "ti-user-check"
+    ),
+    "not_recognize": Face(_("Do not recognize"), _status(MemberStatus.PROBATIONARY), "ti-user-x"),
+    "extend_decision": Face(_("Extend the decision deadline"), _may_extend, "ti-calendar-plus"),
+    "transfer": Face(
+        _("Issue a transfer"), _status(*ACTIVE), "ti-arrows-exchange", form_only=("moved_on",)
+    ),
+    "accept_transfer": Face(_("Accept the transfer"), _status(*ACTIVE, pending=True), "ti-check"),
+    "return_transfer": Face(
+        _("Return the transfer"), _status(*ACTIVE, pending=True), "ti-arrow-back-up"
+    ),
+    "temporary_transfer": Face(
+        _("Temporary transfer"),
+        lambda m: _status(*ACTIVE)(m) and not _on_temporary_transfer(m),
+        "ti-clock-share",
+    ),
+    "end_temporary_transfer": Face(
+        _("End the temporary transfer"), _on_temporary_transfer, "ti-clock-check"
+    ),
+    "exempt": Face(
+        _("Exempt from activities"),
+        lambda m: m.status in ACTIVE and not m.exempt and not m.pending_transfer_to_id,
+        "ti-armchair",
+    ),
+    "end_exemption": Face(
+        _("End the exemption"), lambda m: m.status in ACTIVE and m.exempt, "ti-run"
+    ),
+    "remove": Face(_("Remove from the rolls"), _status(*ACTIVE), "ti-user-minus"),
+    "expel": Face(
+        _("Expel"),
+        lambda m: _status(*ACTIVE)(m) and _expulsion_refusal(m) is None,
+        "ti-ban",
+    ),
+    "death": Face(
+        _("Record a death"),
+        _status(MemberStatus.APPLICANT, *ACTIVE, pending=None),
+        "ti-flower",
+    ),
+    "readmit": Face(_("Readmit"), _status(*GONE), "ti-user-up"),
 }
+# The service arguments the browser's form does not ask for: the cell readmitted into or
+# admitted in (the member's own), the cell whose officer answers a transfer (the view's).
+NOT_ON_FORM = frozenset({"unit", "receiving"})
+
+
+def _event_action(kind: EventKind) -> Action:
+    """The browser's action recording the registry's `kind`."""
+    assert kind.action is not None
+    face = FACES[kind.action]
+    return Action(
+        kind.action,
+        face.label,
+        getattr(services, kind.service),
+        (
+            "date",
+            *(f for f in kind.service_fields if f not in NOT_ON_FORM),
+            *face.form_only,
+        ),
+        face.applies,
+        destructive=kind.destructive,
+        receiving=kind.receiving,
+        icon=face.icon,
+        event=kind.code,
+    )
+
+
+# Not an event: the card number is part of the member's record.
+CARD = Action(
+    "card",
+    _("Record the card number"),
+    services.member_set_card,
+    ("card_number",),
+    lambda m: m.status == MemberStatus.FULL and not m.card_number,
+    icon="ti-id",
+)
+
+
+def action_table(kinds: Iterable[EventKind]) -> dict[str, Action]:
+    """The actions of these entries of the registry (`event_types.browser_actions`), in
+    order, the card after the death (as on the dossier)."""
+    actions: list[Action] = []
+    for kind in kinds:
+        if kind.action == "readmit":
+            actions.append(CARD)
+        actions.append(_event_action(kind))
+    return {a.name: a for a in actions}
+
+
+ACTIONS: dict[str, Action] = action_table(BROWSER_ACTIONS.values())
 
 
 def actions_for(member: Member, *, sending: bool, receiving: bool) -> list[Action]:

@@ -50,6 +50,7 @@ from cadrebook.imports.schemas import (
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS, VOTE, refusal
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.event_types import API_TYPES, EventKind
 from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
@@ -59,43 +60,16 @@ from cadrebook.orgs.models import OrgUnit
 
 router = Router(tags=["members"])
 
-# Event type of the API -> the action (and service) that records it.
-EVENT_ACTIONS = {
-    "admission_proposed": "propose_admission",
-    "admitted": "admit",
-    "recognized": "recognize",
-    "not_recognized": "not_recognize",
-    "decision_extended": "extend_decision",
-    "transferred": "transfer",
-    "transfer_accepted": "accept_transfer",
-    "transfer_returned": "return_transfer",
-    "temporary_transfer": "temporary_transfer",
-    "temporary_transfer_ended": "end_temporary_transfer",
-    "exempted": "exempt",
-    "exemption_ended": "end_exemption",
-    "removed": "remove",
-    "expelled": "expel",
-    "deceased": "death",
-    "readmitted": "readmit",
-}
-EventTypeIn = Literal[
-    "admission_proposed",
-    "admitted",
-    "recognized",
-    "not_recognized",
-    "decision_extended",
-    "transferred",
-    "transfer_accepted",
-    "transfer_returned",
-    "temporary_transfer",
-    "temporary_transfer_ended",
-    "exempted",
-    "exemption_ended",
-    "removed",
-    "expelled",
-    "deceased",
-    "readmitted",
-]
+
+# Event type of the API -> the action (and service) that records it, from the registry of
+# event types (`members/event_types.py`), in its order (the order of the OpenAPI enum).
+def event_actions(types: dict[str, EventKind]) -> dict[str, str]:
+    """The API's event types (`event_types.api_types`) and the browser action of each."""
+    return {api_type: kind.action for api_type, kind in types.items() if kind.action is not None}
+
+
+EVENT_ACTIONS = event_actions(API_TYPES)
+EventTypeIn = Literal[tuple(EVENT_ACTIONS)]  # type: ignore[valid-type]
 
 
 class MemberOut(Schema):
@@ -186,7 +160,7 @@ VOTE_DESCRIPTION = (
 
 
 class EventIn(Schema):
-    type: EventTypeIn
+    type: EventTypeIn  # type: ignore[valid-type]
     date: ApiDate
     to_unit: str | None = Field(
         None, description="Receiving cell (transfers), host cell, cell of a readmission"

@@ -21,6 +21,13 @@ from cadrebook.core.errors import RuleViolation
 from cadrebook.core.rules import Ruleset
 from cadrebook.members.choices import EventType as E
 from cadrebook.members.choices import MemberStatus as S
+from cadrebook.members.event_types import (
+    DOCUMENT_RULE,
+    REASON_RULE,
+    VOTE_FIELDS,
+    VOTE_RULE,
+    VOTE_SHARES,
+)
 
 # (unit_id, date, field) -> None, raising RuleViolation when the unit cannot take members.
 UnitCheck = Callable[[int, dt.date, str], None]
@@ -601,14 +608,14 @@ def check_paperwork(ev: EventData, *, rules: Ruleset) -> None:
     (`records.document_required`, `records.reason_required`)."""
     if ev.taken_over:
         return
-    if ev.type in rules.value("records.reason_required") and not ev.reason.strip():
+    if ev.type in rules.value(REASON_RULE) and not ev.reason.strip():
         raise rules.violation(
             "records",
             "event.reason_missing",
             _("Give the reason for %(event)s.") % {"event": E(ev.type).label},
             field="reason",
         )
-    if ev.type in rules.value("records.document_required") and not ev.document.strip():
+    if ev.type in rules.value(DOCUMENT_RULE) and not ev.document.strip():
         raise rules.violation(
             "records",
             "event.document_missing",
@@ -627,13 +634,8 @@ def check_decision(ev: EventData, before: State, *, rules: Ruleset) -> None:
         check_temporary_length(ev, rules=rules)
 
 
-# The decisions the cell votes on, with the section and rule of the share of its full members
-# that must be in favour.
-VOTE_SHARES = {
-    E.ADMITTED: ("admission", "admission.vote_share"),
-    E.RECOGNIZED: ("probation", "probation.vote_share"),
-}
-VOTE_FIELDS = ("votes_for", "votes_against", "full_members")
+# The decisions the cell votes on (with the section and rule of the share of its full
+# members that must be in favour) and the counts of a vote: from the registry of event types.
 
 
 def check_vote(ev: EventData, *, rules: Ruleset) -> None:
@@ -651,9 +653,9 @@ def check_vote(ev: EventData, *, rules: Ruleset) -> None:
                 field=given[0],
             )
         return
-    section, share_rule = VOTE_SHARES[E(ev.type)]
+    section, share_rule = VOTE_SHARES[ev.type]
     if not given:
-        if ev.taken_over or ev.type not in rules.value("records.vote_required"):
+        if ev.taken_over or ev.type not in rules.value(VOTE_RULE):
             return
         raise rules.violation(
             section,

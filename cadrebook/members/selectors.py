@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.db.models import (
@@ -33,24 +34,19 @@ from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END, Scope, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
+from cadrebook.members.event_types import FOLD_FIELDS
 from cadrebook.members.lifecycle import EventData, Period, State, fold, party_age_days
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import depth_on
 
+_fold_fields = attrgetter(*FOLD_FIELDS)
+
 
 def event_data(ev: MemberEvent) -> EventData:
-    """A recorded event as the fold takes it."""
-    return EventData(
-        type=ev.type,
-        date=ev.date,
-        unit_id=ev.unit_id,
-        to_unit_id=ev.to_unit_id,
-        destination=ev.destination,
-        id=ev.pk,
-        corrects_id=ev.corrects_id,
-        void=ev.void,
-    )
+    """A recorded event as the fold takes it (its `FOLD_FIELDS`, read as the events import
+    reads them)."""
+    return EventData(*_fold_fields(ev))
 
 
 def member_state(

@@ -27,6 +27,14 @@ from cadrebook.core.dates import age_in_years
 from cadrebook.core.errors import RuleViolation
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset
+from cadrebook.members.event_types import (
+    ARRIVING,
+    DECIDING,
+    ENDING,
+    LEAVING,
+    MOVEMENT_OF_EVENT,
+    OPENING,
+)
 from cadrebook.members.lifecycle import EventData, State, apply_event, effective_events
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.selectors import event_data
@@ -36,7 +44,8 @@ from cadrebook.reports import figures
 # Beyond this many changed members a fresh build is cheaper than correcting.
 MAX_CHANGED_MEMBERS = 5000
 ATTRIBUTES = ("gender", "birth_date", "ethnicity", "education_level", "theory_level", "card_number")
-ENDINGS = ("removed", "expelled", "deceased", "not_recognized")
+# Event types that end a member's period, from the registry (`members/event_types.py`).
+ENDINGS = ENDING
 
 
 @dataclass
@@ -244,17 +253,17 @@ def movements(
             ev = s.event
             if not (date_from <= ev.date <= date_to):
                 continue
-            if ev.type in ("admitted", "readmitted", "exempted"):
+            if ev.type in OPENING:
                 add(key_of(s.unit_after), ev.type)
-            elif ev.type == "recognized":
-                add(key_of(s.unit_before), "recognized")
+            elif ev.type == DECIDING:
+                add(key_of(s.unit_before), DECIDING)
             elif ev.type in ENDINGS and s.active_before:
                 add(key_of(s.unit_before), ev.type)
-            elif ev.type == "transfer_in":
+            elif ev.type == ARRIVING:
                 origin, destination = key_of(s.unit_before), key_of(s.unit_after)
                 if origin != destination:
-                    add(destination, "transferred_in")
-                    add(origin, "transferred_out")
-            elif ev.type == "transfer_out" and ev.to_unit_id is None and s.active_before:
-                add(key_of(s.unit_before), "transferred_out")
+                    add(destination, MOVEMENT_OF_EVENT[ARRIVING])
+                    add(origin, MOVEMENT_OF_EVENT[LEAVING])
+            elif ev.type == LEAVING and ev.to_unit_id is None and s.active_before:
+                add(key_of(s.unit_before), MOVEMENT_OF_EVENT[LEAVING])
     return counts

@@ -14,6 +14,15 @@ from typing import Any
 from django.db import connection
 
 from cadrebook.core.rules import Ruleset
+from cadrebook.members.event_types import (
+    ARRIVING,
+    DECIDING,
+    ENDING,
+    LEAVING,
+    MOVEMENT_OF_EVENT,
+    OPENING,
+    sql_list,
+)
 from cadrebook.members.models import MemberEvent, MemberPeriod
 from cadrebook.orgs.models import PLACEMENT_ANCESTOR_COLUMNS, OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import Span, load_spans, span_on
@@ -289,42 +298,47 @@ def movement_rows_sql(
     month = f", {date}" if by_day else ""
     keys = "1, 2, 3" if by_day else "1, 2"
     incoming = (
-        "'transfer_from:' || CAST(prev.unit_id AS VARCHAR(20))" if pairs else "'transferred_in'"
+        "'transfer_from:' || CAST(prev.unit_id AS VARCHAR(20))"
+        if pairs
+        else sql_list([MOVEMENT_OF_EVENT[ARRIVING]])
     )
     # With `pairs`, transfers inside the deployment are counted from their receiving side only.
-    closing = "'not_recognized', 'removed', 'expelled', 'deceased', 'transfer_out'"
-    if not pairs:
-        closing += ", 'transfer_in'"
+    # The movement categories are the registry's (`members/event_types.py`).
+    closing = sql_list([*ENDING, LEAVING, *(() if pairs else (ARRIVING,))])
+    opening = sql_list([*OPENING, ARRIVING])
+    arriving, leaving = sql_list([ARRIVING]), sql_list([LEAVING])
+    transferred_out = sql_list([MOVEMENT_OF_EVENT[LEAVING]])
+    deciding = sql_list([DECIDING])
     # One round trip: movements that open a period (admission, readmission, exemption,
     # transfer in), that close one (removal, expulsion, death, non-recognition, transfer
     # out), and recognitions (decisions dated in the window, in the unit of their period).
     return (
-        f"SELECT p.{group}{month}, CASE e.type WHEN 'transfer_in' THEN {incoming} "
+        f"SELECT p.{group}{month}, CASE e.type WHEN {arriving} THEN {incoming} "
         f"ELSE e.type END, {count} "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} prev ON prev.member_id = p.member_id "
         "AND prev.valid_to = p.valid_from "
         f"WHERE p.{anc} = %s{keep} AND p.valid_from >= %s AND p.valid_from <= %s "
-        "AND e.type IN ('admitted', 'readmitted', 'exempted', 'transfer_in') "
+        f"AND e.type IN ({opening}) "
         f"AND {date} = p.valid_from AND {valid} "
-        f"AND (e.type <> 'transfer_in' OR prev.{group} IS NULL OR prev.{group} <> p.{group}) "
+        f"AND (e.type <> {arriving} OR prev.{group} IS NULL OR prev.{group} <> p.{group}) "
         f"GROUP BY {keys} UNION ALL "
-        f"SELECT p.{group}{month}, CASE WHEN e.type IN ('transfer_in', 'transfer_out') "
-        f"THEN 'transferred_out' ELSE e.type END, {count} "
+        f"SELECT p.{group}{month}, CASE WHEN e.type IN ({arriving}, {leaving}) "
+        f"THEN {transferred_out} ELSE e.type END, {count} "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"LEFT JOIN {PERIODS} nxt ON nxt.member_id = p.member_id "
         "AND nxt.valid_from = p.valid_to "
         f"WHERE p.{anc} = %s{keep} AND {ends} >= %s AND {ends} <= %s "
         f"AND e.type IN ({closing}) "
         f"AND {date} = p.valid_to AND {valid} "
-        f"AND (e.type <> 'transfer_out' OR (nxt.id IS NULL AND {to_unit} IS NULL)) "
-        "AND (e.type <> 'transfer_in' OR (nxt.id IS NOT NULL "
+        f"AND (e.type <> {leaving} OR (nxt.id IS NULL AND {to_unit} IS NULL)) "
+        f"AND (e.type <> {arriving} OR (nxt.id IS NOT NULL "
         f"AND (nxt.{group} IS NULL OR nxt.{group} <> p.{group}))) "
         f"GROUP BY {keys} UNION ALL "
-        f"SELECT p.{group}{month}, 'recognized', {count} "
+        f"SELECT p.{group}{month}, {deciding}, {count} "
         f"FROM {PERIODS} p JOIN {EVENTS} e ON e.member_id = p.member_id {join} "
         f"WHERE p.{anc} = %s{keep} AND p.valid_from <= %s "
-        "AND (p.valid_to IS NULL OR p.valid_to > %s) AND e.type = 'recognized' "
+        f"AND (p.valid_to IS NULL OR p.valid_to > %s) AND e.type = {deciding} "
         f"AND {date} >= %s AND {date} <= %s AND {date} >= p.valid_from "
         f"AND (p.valid_to IS NULL OR {date} < p.valid_to) AND {valid} "
         f"GROUP BY {keys} UNION ALL "

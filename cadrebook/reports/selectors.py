@@ -13,6 +13,7 @@ from cadrebook.core.dates import add_months
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END
+from cadrebook.members.event_types import MOVEMENT_OF_EVENT
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import load_spans, placed_under
 from cadrebook.reports import figures
@@ -21,9 +22,6 @@ from cadrebook.reports.aggregates import best_source
 # PeriodSource is named here too: callers pick the source of the figures they ask for.
 from cadrebook.reports.sources import PeriodSource as PeriodSource
 from cadrebook.reports.sources import Source
-
-# Event types whose movement has another name in the statistics.
-MOVEMENT_OF_EVENT = {"transfer_in": "transferred_in", "transfer_out": "transferred_out"}
 
 
 def check_dates(date_from: dt.date, date_to: dt.date, as_of: dt.date) -> None:

@@ -21,7 +21,7 @@ from django.test import Client
 from cadrebook.accounts.roles import Role
 from cadrebook.api.root import api
 from cadrebook.members import services as ms
-from cadrebook.members.models import Member
+from cadrebook.members.models import Member, MemberEvent
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import unit_create
 
@@ -265,7 +265,7 @@ def test_each_persona_gets_what_its_role_and_scope_allow(
 
 
 def _counts() -> tuple[int, int, int]:
-    return (Member.objects.count(), OrgUnit.objects.count(), ms.MemberEvent.objects.count())
+    return (Member.objects.count(), OrgUnit.objects.count(), MemberEvent.objects.count())
 
 
 def test_lists_never_include_another_subtrees_objects(world: SimpleNamespace) -> None:

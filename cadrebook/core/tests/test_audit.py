@@ -7,9 +7,11 @@ The services are discovered by introspection, so a new service without a scenari
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -41,13 +43,29 @@ MODULES = [
 # selectors (or is a private helper of the services), so no function here is exempt.
 
 
+def _modules_of(module: ModuleType) -> list[ModuleType]:
+    """A service module, or every module of a service package (`members/services/`)."""
+    if not hasattr(module, "__path__"):
+        return [module]
+    found = [module]
+    for info in pkgutil.iter_modules(module.__path__, prefix=f"{module.__name__}."):
+        found.append(importlib.import_module(info.name))
+    return found
+
+
 def discovered_services() -> list[str]:
+    """Every public function of a service module, or of any module of a service package;
+    named as callers import it: from the package, which must re-export it."""
     names = []
-    for module in MODULES:
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ != module.__name__ or name.startswith("_"):
-                continue
-            names.append(f"{module.__name__}.{name}")
+    for package in MODULES:
+        for module in _modules_of(package):
+            for name, fn in inspect.getmembers(module, inspect.isfunction):
+                if fn.__module__ != module.__name__ or name.startswith("_"):
+                    continue
+                assert getattr(package, name, None) is fn, (
+                    f"{module.__name__}.{name} is not re-exported by {package.__name__}"
+                )
+                names.append(f"{package.__name__}.{name}")
     return sorted(names)
 
 
@@ -465,6 +483,17 @@ def test_the_service_modules_expose_services_to_check():
     assert ORGS + "unit_create" in names
     assert A + "role_grant" in names
     assert R + "report_issue" in names
+
+
+def test_every_module_of_the_members_service_package_is_walked():
+    walked = {m.__name__ for m in _modules_of(ms)}
+    assert {f"{ms.__name__}.{name}" for name in ms.MODULES} <= walked
+    for name in ("engine", "personal", "events", "restructuring"):
+        assert f"{ms.__name__}.{name}" in walked
+    # A service from each module, as callers name it.
+    names = discovered_services()
+    for service in ("member_record_event", "member_set_card", "member_remove", "unit_merge"):
+        assert M + service in names
 
 
 def test_every_scenario_still_names_an_existing_service():

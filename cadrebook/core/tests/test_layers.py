@@ -29,5 +29,6 @@ def test_there_are_selectors_to_check():
 
 @pytest.mark.parametrize("path", SELECTORS, ids=lambda p: p.parent.name)
 def test_selectors_never_import_services(path):
-    services = sorted(m for m in imported_modules(path) if m.split(".")[-1] == "services")
+    # A module of a service package (`members/services/engine.py`) counts as the services.
+    services = sorted(m for m in imported_modules(path) if "services" in m.split("."))
     assert not services, f"{path.parent.name}/selectors.py imports {services}"

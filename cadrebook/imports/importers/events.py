@@ -16,6 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import replace
 from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection
@@ -29,6 +30,7 @@ from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import EventRow
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.event_types import DECISION_FIELDS, FOLD_FIELDS, IMPORTABLE_TYPES
 from cadrebook.members.lifecycle import (
     EventData,
     State,
@@ -57,17 +59,14 @@ from cadrebook.members.selectors import recorded_full_members, unit_check
 
 # "transferred" is the API's one-step official transfer: issued and accepted the same day.
 TRANSFERRED = "transferred"
-IMPORTABLE = {t for t in EventType.values if t != EventType.CORRECTION} | {TRANSFERRED}
+# The row types of the events file: the registry's importable event types, and that one.
+IMPORTABLE = {*IMPORTABLE_TYPES, TRANSFERRED}
 MEMBERS_PER_BATCH = 2000
-# The events file also carries a temporary transfer's end (the other writers leave it empty).
-IMPORTED_EVENT_COLUMNS = (
-    *EVENT_COLUMNS,
-    "until",
-    "for_study",
-    "votes_for",
-    "votes_against",
-    "full_members",
-)
+# The events file also carries what a decision is recorded with beyond the columns every
+# writer fills (a temporary transfer's end, the cell's vote): the other writers leave it empty.
+DECISION_EXTRA = tuple(f for f in DECISION_FIELDS if f not in EVENT_COLUMNS)
+IMPORTED_EVENT_COLUMNS = (*EVENT_COLUMNS, *DECISION_EXTRA)
+_decision_extra = attrgetter(*DECISION_EXTRA)
 # A vote to compare with the cell's records once the batch is folded: the member, their rows,
 # the row of the vote, the vote and the cell it was taken in.
 Vote = tuple[int, list[tuple[int, EventRow]], int, EventRow, EventData, int]
@@ -161,17 +160,7 @@ class EventsImporter:
             qs = (
                 MemberEvent.objects.filter(member_id__in=member_ids[i : i + 900])
                 .order_by("member_id", "date", "id")
-                .values_list(
-                    "member_id",
-                    "type",
-                    "date",
-                    "unit_id",
-                    "to_unit_id",
-                    "destination",
-                    "id",
-                    "corrects_id",
-                    "void",
-                )
+                .values_list("member_id", *FOLD_FIELDS)
             )
             for member_id, group in groupby(qs.iterator(), key=lambda r: r[0]):
                 out[member_id] = [EventData(*r[1:]) for r in group]
@@ -254,14 +243,7 @@ class EventsImporter:
                 to_unit_id=ids["to_unit_code"],
                 destination=row.destination,
                 id=seq,
-                document=row.document,
-                reason=row.reason,
-                taken_over=row.taken_over,
-                until=row.until,
-                for_study=row.for_study,
-                votes_for=row.votes_for,
-                votes_against=row.votes_against,
-                full_members=row.full_members,
+                **{name: getattr(row, name) for name in DECISION_FIELDS},
             )
         ]
 
@@ -443,11 +425,7 @@ class EventsImporter:
                         now,
                         by,
                         data.taken_over,
-                        data.until,
-                        data.for_study,
-                        data.votes_for,
-                        data.votes_against,
-                        data.full_members,
+                        *_decision_extra(data),
                     )
                 )
             spans = {p.unit_id: self._unit_by_id(p.unit_id).spans for p in state.periods}

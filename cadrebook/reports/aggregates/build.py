@@ -28,6 +28,7 @@ from django.utils import timezone
 from cadrebook.core.bulk import RowWriter
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.members.event_types import CLOSING_FIGURES
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import Spans, load_spans, span_on
@@ -170,7 +171,7 @@ Counts = Counter[tuple[int, str, str]]
 # Movements that end a member's period: counted where the member stood until that day (a
 # member leaving on the date of a move leaves the unit as it stood the day before), like the
 # period table, which reads them off the period they end.
-CLOSING = frozenset({"not_recognized", "removed", "expelled", "deceased", "transferred_out"})
+CLOSING = CLOSING_FIGURES  # from the registry of event types (`members/event_types.py`)
 
 
 def _movement_counts(
