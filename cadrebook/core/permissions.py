@@ -61,8 +61,7 @@ def check_action(name: str) -> None:
     """Refuse an action nobody declared: a typo must fail loudly, not read as "no access"."""
     if name not in _DECLARED:
         raise ImproperlyConfigured(
-            f"Unknown action {name!r}: declare it with declare_action in the app's "
-            "permissions.py."
+            f"Unknown action {name!r}: declare it with declare_action in the app's permissions.py."
         )
 
 
