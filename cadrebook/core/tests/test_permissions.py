@@ -13,7 +13,8 @@ from cadrebook.core.permissions import check_declared_actions, declared_actions,
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
 
-# What each role may do (README, "Roles"): the declarations must add up to this.
+# What each role may do (docs/architecture.md, "Roles and actions"): the declarations must
+# add up to this.
 EXPECTED = {
     Role.VIEWER: {"view"},
     Role.CLERK: {"view", "view_sensitive", "change"},
