@@ -1,4 +1,4 @@
-"""Roles and the actions each allows. A grant on a unit covers its whole subtree."""
+"""The roles a grant gives. A grant on a unit covers its whole subtree."""
 
 from __future__ import annotations
 
@@ -14,14 +14,5 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-# view: see records; view_sensitive: unmasked personal data; change: record member events and
-# edit personal data; manage_units: create, move, merge, dissolve units; audit: read the log.
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.VIEWER: frozenset({"view"}),
-    Role.CLERK: frozenset({"view", "view_sensitive", "change"}),
-    Role.ORGANIZER: frozenset({"view", "view_sensitive", "change", "manage_units", "audit"}),
-    Role.INSPECTOR: frozenset({"view", "view_sensitive", "audit"}),
-    Role.ADMINISTRATOR: frozenset(
-        {"view", "view_sensitive", "change", "manage_units", "audit", "admin"}
-    ),
-}
+# What each role may do is declared with the actions (`core/permissions.py` and every app's
+# `permissions.py`); `core.permissions.role_actions(role)` reads it.

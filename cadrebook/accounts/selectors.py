@@ -6,12 +6,16 @@ import hashlib
 from typing import Any
 
 from cadrebook.accounts.models import RoleAssignment
-from cadrebook.accounts.roles import ROLE_ACTIONS
+from cadrebook.core.permissions import check_action, role_actions
 from cadrebook.core.scoping import Scope
 
 
 def user_scope(user: Any, action: str) -> Scope:
-    """The subtrees in which `user` may perform `action` (cached on the user object)."""
+    """The subtrees in which `user` may perform `action` (cached on the user object).
+
+    An action nobody declared is refused (`check_action`), never read as "no access".
+    """
+    check_action(action)
     cache: dict[str, Scope] = user.__dict__.setdefault("_cadrebook_scopes", {})
     if action in cache:
         return cache[action]
@@ -19,7 +23,7 @@ def user_scope(user: Any, action: str) -> Scope:
     everything = False
     grants = RoleAssignment.objects.filter(user=user).select_related("unit")
     for grant in grants:
-        if action not in ROLE_ACTIONS.get(grant.role, frozenset()):
+        if action not in role_actions(grant.role):
             continue
         if grant.unit is None:
             everything = True

@@ -9,7 +9,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
+        from cadrebook.core import permissions  # noqa: F401  (registers the start-up check)
         from cadrebook.core.append_only import ensure_guards_after_migrate, guard
+
+        # Every app's declared actions, before the first request or command asks for one.
+        autodiscover_modules("permissions")
 
         guard("core_auditentry", "the audit log is append-only")
         # Once per migrate (sent for this app), after every migration ran.

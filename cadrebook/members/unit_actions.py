@@ -24,9 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.dates import implausible_year
-from cadrebook.core.dry_run import refusal_of
-from cadrebook.core.errors import ServiceError
-from cadrebook.core.forms import add_refusal
+from cadrebook.core.forms import Submitted, submit
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.members import services as ms
 from cadrebook.orgs.models import OrgUnit
@@ -133,10 +131,8 @@ def _answer(form: UnitActionForm, name: str) -> str:
     return str(value or "—")
 
 
-def _refuse(form: UnitActionForm, exc: ServiceError) -> None:
-    """The service's refusal next to the field at fault, naming the rule's source; one about
-    the unit acted on (or the units merged) concerns the whole form."""
-    add_refusal(form, exc, {"unit": None, "units": None})
+# A refusal about the unit acted on (or the units merged) concerns the whole form.
+WHOLE_FORM: dict[str, str | None] = {"unit": None, "units": None}
 
 
 @login_required
@@ -150,29 +146,24 @@ def unit_action(request: HttpRequest, code: str, name: str) -> HttpResponse:
         raise PermissionDenied
     back = reverse("orgs:detail", args=[unit.code])
     form = UnitActionForm(action, request.user, request.POST or None)
-    confirming = False
+    outcome = Submitted()
     if request.method == "POST" and form.is_valid():
-        if request.POST.get("confirmed") != "yes":
-            # Checked before the answers are shown: a refusal comes now, on its field.
-            units = tuple(v for v in form.cleaned_data.values() if isinstance(v, OrgUnit))
-            refused = refusal_of(
-                lambda: action.run(request.user, unit, form.cleaned_data), touched=(unit, *units)
+        units = tuple(v for v in form.cleaned_data.values() if isinstance(v, OrgUnit))
+        outcome = submit(
+            request,
+            form,
+            lambda: action.run(request.user, unit, form.cleaned_data),
+            touched=(unit, *units),
+            fields=WHOLE_FORM,
+        )
+        if outcome.done:
+            done = outcome.result
+            messages.success(
+                request,
+                _("%(action)s: done for %(unit)s.") % {"action": action.label, "unit": done},
             )
-            if refused is None:
-                confirming = True
-            else:
-                _refuse(form, refused)
-        else:
-            try:
-                done = action.run(request.user, unit, form.cleaned_data)
-            except ServiceError as exc:
-                _refuse(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(action)s: done for %(unit)s.") % {"action": action.label, "unit": done},
-                )
-                return redirect(reverse("orgs:detail", args=[done.code]))
+            return redirect(reverse("orgs:detail", args=[done.code]))
+    confirming = outcome.confirming
     answers = [(form[f].label, _answer(form, f)) for f in form.fields] if confirming else []
     return render(
         request,
@@ -186,5 +177,5 @@ def unit_action(request: HttpRequest, code: str, name: str) -> HttpResponse:
             "back": back,
             "crumbs": breadcrumb(unit, request.user),
         },
-        status=422 if request.method == "POST" and not confirming else 200,
+        status=outcome.status if request.method == "POST" else 200,
     )

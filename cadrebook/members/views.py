@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from cadrebook.core.audit import audit_record
-from cadrebook.core.dry_run import refusal_of
 from cadrebook.core.errors import ServiceError
-from cadrebook.core.forms import add_refusal, refusal_text
+from cadrebook.core.forms import Submitted, add_refusal, refusal_text, submit
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
@@ -127,43 +126,34 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         messages.error(request, refusal_text(refusal(action, member)))
         return redirect(back)
     form = ActionForm(action, request.POST or None)
-    confirming = False
+    outcome = Submitted()
     if request.method == "POST" and form.is_valid():
         extra: dict[str, Any] = {}
         if action.receiving:
             # The cell this officer answers for: refused under the lock if the transfer now
             # goes elsewhere.
             extra["receiving"] = member.pending_transfer_to
-
-        def run() -> Any:
-            return action.service(
+        outcome = submit(
+            request,
+            form,
+            lambda: action.service(
                 actor=request.user, member=member, **form.service_arguments(), **extra
+            ),
+            confirm=action.destructive,
+            touched=(member,),
+        )
+        if outcome.done:
+            messages.success(
+                request,
+                _("%(action)s: done for %(name)s.")
+                % {"action": action.label, "name": member.full_name},
             )
-
-        if action.destructive and request.POST.get("confirmed") != "yes":
-            # Checked before the answers are shown: a refusal comes now, on its field.
-            refused = refusal_of(run, touched=(member,))
-            if refused is None:
-                confirming = True
-            else:
-                add_refusal(form, refused)
-        else:
-            try:
-                run()
-            except ServiceError as exc:
-                add_refusal(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(action)s: done for %(name)s.")
-                    % {"action": action.label, "name": member.full_name},
-                )
-                late = _late_transfer(form.cleaned_data)
-                if late:
-                    messages.warning(request, late)
-                if action.receiving and name == "accept_transfer":
-                    back = reverse("members:dossier", args=[member.pk])
-                return redirect(back)
+            late = _late_transfer(form.cleaned_data)
+            if late:
+                messages.warning(request, late)
+            if action.receiving and name == "accept_transfer":
+                back = reverse("members:dossier", args=[member.pk])
+            return redirect(back)
     return render(
         request,
         "members/action.html",
@@ -171,11 +161,11 @@ def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             "member": member,
             "action": action,
             "form": form,
-            "confirming": confirming,
+            "confirming": outcome.confirming,
             "back": back,
             "crumbs": breadcrumb(member.unit, request.user),
         },
-        status=422 if request.method == "POST" and not confirming else 200,
+        status=outcome.status if request.method == "POST" else 200,
     )
 
 
@@ -529,36 +519,26 @@ def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         member.events.exclude(type="correction").select_related("unit"), pk=event_id
     )
     form = CorrectionForm(request.POST or None)
-    confirming = False
+    outcome = Submitted()
     back = reverse("members:dossier", args=[member.pk])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-
-        def run() -> Any:
-            return ms.member_correct_event(
+        outcome = submit(
+            request,
+            form,
+            lambda: ms.member_correct_event(
                 actor=request.user,
                 event=event,
                 reason=data["reason"],
                 void=data["what"] == "void",
                 date=data.get("date") if data["what"] == "date" else None,
                 document=data.get("document") or "",
-            )
-
-        if request.POST.get("confirmed") != "yes":
-            # Checked before the answers are shown: a refusal comes now, on its field.
-            refused = refusal_of(run, touched=(member, event))
-            if refused is None:
-                confirming = True
-            else:
-                add_refusal(form, refused)
-        else:
-            try:
-                run()
-            except ServiceError as exc:
-                add_refusal(form, exc)
-            else:
-                messages.success(request, _("The correction is recorded."))
-                return redirect(back)
+            ),
+            touched=(member, event),
+        )
+        if outcome.done:
+            messages.success(request, _("The correction is recorded."))
+            return redirect(back)
     return render(
         request,
         "members/correct.html",
@@ -566,9 +546,9 @@ def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
             "member": member,
             "event": event,
             "form": form,
-            "confirming": confirming,
+            "confirming": outcome.confirming,
             "back": back,
             "crumbs": breadcrumb(member.unit, request.user),
         },
-        status=422 if request.method == "POST" and not confirming else 200,
+        status=outcome.status if request.method == "POST" else 200,
     )

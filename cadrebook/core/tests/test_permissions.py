@@ -1,0 +1,56 @@
+"""The declared actions: who holds what, and a misspelled action failing loudly."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant
+from cadrebook.core import permissions
+from cadrebook.core.permissions import check_declared_actions, declared_actions, role_actions
+from cadrebook.core.scoping import scope_for
+from cadrebook.orgs.models import OrgUnit
+
+# What each role may do (docs/architecture.md, "Roles and actions"): the declarations must
+# add up to this.
+EXPECTED = {
+    Role.VIEWER: {"view"},
+    Role.CLERK: {"view", "view_sensitive", "change"},
+    Role.ORGANIZER: {"view", "view_sensitive", "change", "manage_units", "audit"},
+    Role.INSPECTOR: {"view", "view_sensitive", "audit"},
+    Role.ADMINISTRATOR: {"view", "view_sensitive", "change", "manage_units", "audit", "admin"},
+}
+
+
+def test_each_role_holds_what_the_declarations_give_it():
+    assert {role: set(role_actions(role)) for role in Role.values} == EXPECTED
+
+
+def test_the_start_up_check_passes_and_finds_an_action_nobody_holds(monkeypatch):
+    assert check_declared_actions() == []
+    monkeypatch.setitem(
+        permissions._DECLARED, "orphan", permissions.DeclaredAction("orphan", "Orphan")
+    )
+    [error] = check_declared_actions()
+    assert error.id == "cadrebook.E001" and "orphan" in error.msg
+
+
+def test_an_action_is_declared_once():
+    with pytest.raises(ImproperlyConfigured, match="declared twice"):
+        permissions.declare_action("view", label="again")
+
+
+@pytest.mark.django_db
+def test_a_misspelled_action_is_refused_not_read_as_no_access():
+    user = get_user_model().objects.create_user("someone", password="x")
+    role_grant(actor=None, user=user, role=Role.ADMINISTRATOR, unit=None)
+    with pytest.raises(ImproperlyConfigured, match="Unknown action 'chnage'"):
+        scope_for(user, "chnage")
+    with pytest.raises(ImproperlyConfigured):
+        list(OrgUnit.objects.visible_to(user, "veiw"))
+
+
+def test_every_declared_action_has_a_label():
+    assert all(str(a.label) for a in declared_actions().values())
