@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.api.common import ApiMoment, answers, forbidden, found
+from cadrebook.core.api_toolkit import ApiMoment, answers, forbidden, found
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.core.views import can

@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import field_validator
 
-from cadrebook.api.common import (
+from cadrebook.core.api_toolkit import (
     API_ROOT,
     ApiDate,
     ErrorOut,

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from cadrebook.api.common import API_ROOT, ApiDate, answers, forbidden, found
+from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH, normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for
