@@ -16,8 +16,8 @@ from cadrebook.core.normalize import SEARCH_MAX_LENGTH, normalize_name, search_t
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for
 from cadrebook.core.views import can
-from cadrebook.imports.schemas import UnitFields
 from cadrebook.members import services as member_services
+from cadrebook.orgs.fields import UnitFields
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import unit_create, unit_rename
 
