@@ -6,3 +6,10 @@ class OrgsConfig(AppConfig):
     name = "cadrebook.orgs"
     label = "orgs"
     verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from cadrebook.core.units import register_unit_finder
+        from cadrebook.orgs.selectors import unit_visible_by_code
+
+        # Core's audit pages find units by code through this hook: core never imports orgs.
+        register_unit_finder(unit_visible_by_code)
