@@ -9,6 +9,10 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
+        from cadrebook.members import unit_panels
 
         # Members' histories: events are appended, corrected by new events, never changed.
         guard("members_memberevent", "member history is append-only")
+
+        # The unit pages of orgs show what members registers: orgs never imports members.
+        unit_panels.register()
