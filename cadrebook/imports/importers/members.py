@@ -25,7 +25,7 @@ from cadrebook.core.bulk import RowWriter, any_of, drop_secondary_structures, re
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.values import ValueRefused, clean_id
-from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
+from cadrebook.imports.context import ImportContext, UnitInfo, chunked, parsed_rows
 from cadrebook.imports.reading import Table, open_table
 from cadrebook.imports.schemas import MemberRow
 from cadrebook.members.choices import EventType, MemberStatus
