@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest browser-test install clean
+.PHONY: run test lint typecheck importlint pytest browser-test install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy cadrebook/core $$(find cadrebook -name services.py -o -name selectors.py -o -type d -name services | sort)
 
+# The layers and the acyclic packages of [tool.importlinter] in pyproject.toml.
+importlint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser"
 
 browser-test: $(STAMP)
 	$(BIN)/python -m pytest -m browser
 
-test: lint typecheck pytest
+test: lint typecheck importlint pytest
 
 clean:
 	rm -rf $(VENV) var

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
-from cadrebook.api.common import API_ROOT
+from cadrebook.core.api_toolkit import API_ROOT
 from cadrebook.core.unstorable import address_inputs, first_unstorable
 
 # Codes of the refusals Django or ninja make on their own.

@@ -16,6 +16,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
 from cadrebook.members.services import NationalIdTaken, member_national_id_clash_record
+from cadrebook.members.unit_api import router as unit_restructuring_router
 from cadrebook.orgs.api import router as units_router
 from cadrebook.reports.api import router as reports_router
 
@@ -63,6 +64,7 @@ api.add_router("/audit", audit_router)
 api.add_router("/imports", imports_router)
 api.add_router("/members", members_router)
 api.add_router("/units", units_router)
+api.add_router("/units", unit_restructuring_router)  # members' move, merge, dissolve
 api.add_router("/reports", reports_router)
 
 

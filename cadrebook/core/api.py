@@ -9,9 +9,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.api.common import ApiMoment, answers, forbidden, found
+from cadrebook.core.api_toolkit import ApiMoment, answers, forbidden, not_found
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.scoping import scope_for, subtree_q
+from cadrebook.core.units import visible_unit
 from cadrebook.core.views import can
 
 router = Router(tags=["audit"])
@@ -49,8 +50,6 @@ class AuditQuery(Schema):
 def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]:
     """Entries the caller's roles may audit, filtered by object, unit subtree and time;
     pages of 100 from the newest."""
-    from cadrebook.orgs.models import OrgUnit  # core sits below orgs
-
     if scope_for(request.user, "audit").nothing:
         raise forbidden()
     entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, "audit")
@@ -58,7 +57,9 @@ def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]
         kind, _sep, pk = query.object.partition(":")
         entries = entries.filter(object_type=kind, object_id=pk)
     if query.unit:
-        unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=query.unit)
+        unit = visible_unit(request.user, query.unit)  # orgs' finder: core sits below orgs
+        if unit is None:
+            raise not_found()
         if not can(request.user, "audit", unit.path):
             raise forbidden()
         entries = entries.filter(subtree_q("unit_path", [unit.path]))

@@ -1,5 +1,6 @@
-"""Middleware: give every request an id that ties its audit entries together; speak the
-language the signed-in user chose; refuse addresses holding text no record can store."""
+"""Middleware: give every request an id that ties its audit entries together; refuse addresses
+holding text no record can store. (The language a signed-in user chose is accounts' own:
+`accounts/middleware.py`.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
 
 from cadrebook.core.context import new_request_id, request_id_var, via_var
 from cadrebook.core.unstorable import address_inputs, first_unstorable, shown
@@ -27,33 +27,6 @@ class RequestIdMiddleware:
             via_var.reset(via)
             request_id_var.reset(token)
         response["X-Request-ID"] = rid
-        return response
-
-
-class UserLanguageMiddleware:
-    """The language a signed-in user chose (accounts.Preference) wins over the browser's,
-    read once per session; after AuthenticationMiddleware and LocaleMiddleware."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        from cadrebook.accounts.views import SESSION_KEY
-
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            language = request.session.get(SESSION_KEY)
-            if language is None:
-                from cadrebook.accounts.models import Preference
-
-                pref = Preference.objects.filter(user=user).values_list("language", flat=True)
-                language = request.session[SESSION_KEY] = pref.first() or ""
-            if language:
-                translation.activate(language)
-                request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        if user is not None and user.is_authenticated and request.session.get(SESSION_KEY):
-            response.headers.setdefault("Content-Language", request.session[SESSION_KEY])
         return response
 
 

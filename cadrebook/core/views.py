@@ -13,6 +13,7 @@ from django.shortcuts import render
 
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.scoping import scope_for, subtree_q
+from cadrebook.core.units import visible_unit
 
 
 def get_visible_or_404(
@@ -39,9 +40,9 @@ def audit_for_object(user: Any, obj: Model) -> QuerySet[AuditEntry]:
 def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
     """The audit trail of one unit's subtree (only for roles that may read the log: a unit
     in view but not in the audit scope is 403, as in the API; out of view, 404)."""
-    from cadrebook.orgs.models import OrgUnit  # core sits below orgs; imported at call time
-
-    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    unit = visible_unit(request.user, code)  # orgs' finder: core sits below orgs
+    if unit is None:
+        raise Http404
     if not can(request.user, "audit", unit.path):
         raise PermissionDenied
     entries = AuditEntry.objects.filter(subtree_q("unit_path", [unit.path]))

@@ -13,7 +13,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from cadrebook.api.common import answers
+from cadrebook.core.api_toolkit import answers
 from cadrebook.core.context import via_var
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.scoping import scope_for

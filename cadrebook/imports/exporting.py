@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.scoping import Scope, scope_for, subtree_q
+from cadrebook.core.spreadsheets import TableWriter
 from cadrebook.evaluations.models import Target
 from cadrebook.imports.formats import FORMATS
-from cadrebook.imports.writers import TableWriter
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.conf import settings
 
+from cadrebook.core.spreadsheets import write_workbook
 from cadrebook.imports.formats import ERRORS_COLUMN
 from cadrebook.imports.models import ImportJob
 from cadrebook.imports.pipeline import Report
 from cadrebook.imports.reading import EXTRA, IGNORED, FileRefused, open_table
-from cadrebook.imports.writers import write_workbook
 
 ISSUE_HEADERS = ["row", "column", "value", "code", "message", "source"]
 ALL_ROWS_LIMIT = 50_000

@@ -10,9 +10,9 @@ import io
 
 from django.utils.translation import gettext as _
 
+from cadrebook.core.spreadsheets import write_table, write_workbook
 from cadrebook.imports.exporting import header_row
 from cadrebook.imports.formats import FORMATS
-from cadrebook.imports.writers import write_table, write_workbook
 
 
 def template_bytes(kind: str, fmt: str, headers: str = "en") -> bytes:

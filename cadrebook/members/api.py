@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import field_validator
 
-from cadrebook.api.common import (
+from cadrebook.core.api_toolkit import (
     API_ROOT,
     ApiDate,
     ErrorOut,
@@ -30,14 +30,8 @@ from cadrebook.api.common import (
     not_found,
 )
 from cadrebook.core.errors import RuleViolation, ServiceError
-from cadrebook.core.normalize import SEARCH_MAX_LENGTH
-from cadrebook.core.views import can
-from cadrebook.imports.schemas import (
-    EducationCode,
-    FullName,
-    GenderCode,
+from cadrebook.core.fields import (
     OptDate,
-    PersonalData,
     ReqDate,
     RowModel,
     ShortId,
@@ -45,12 +39,14 @@ from cadrebook.imports.schemas import (
     Text64,
     Text128,
     Text255,
-    TheoryCode,
 )
+from cadrebook.core.normalize import SEARCH_MAX_LENGTH
+from cadrebook.core.views import can
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS, VOTE, refusal
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.event_types import API_TYPES, EventKind
+from cadrebook.members.fields import EducationCode, FullName, GenderCode, PersonalData, TheoryCode
 from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record

@@ -10,8 +10,12 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
         from cadrebook.core.contributions import CountedChanges, register_counted_changes
+        from cadrebook.members import unit_panels
 
         # Members' histories: events are appended, corrected by new events, never changed.
         guard("members_memberevent", "member history is append-only")
         # A member's changed record: the statistics' aggregates are corrected member by member.
         register_counted_changes(CountedChanges("members", ("member.",), followable=True))
+
+        # The unit pages of orgs show what members registers: orgs never imports members.
+        unit_panels.register()

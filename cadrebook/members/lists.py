@@ -19,6 +19,7 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
+from cadrebook.core.ages import age_brackets, latest_birth_date
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
@@ -27,7 +28,6 @@ from cadrebook.members.choices import ACTIVE_STATUSES, Gender, MemberStatus
 from cadrebook.members.models import Member, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import depth_on
-from cadrebook.reports.figures import age_brackets, latest_birth_date
 
 PAGE_SIZE = 50
 

@@ -31,7 +31,7 @@ from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
 from cadrebook.orgs.services import unit_rename
 
-# The permission the API asks for the same operations (orgs.api).
+# The permission the API asks for the same operations (members/unit_api.py).
 MANAGE = "manage_units"
 
 

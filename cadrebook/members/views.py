@@ -23,8 +23,8 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import Submitted, add_refusal, refusal_text, submit
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
+from cadrebook.core.spreadsheets import TableWriter
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
-from cadrebook.imports.writers import TableWriter
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS, Action, actions_for, refusal
 from cadrebook.members.forms import (

@@ -1,5 +1,7 @@
-"""API of the unit tree: list and read units; create, rename, move and merge them through
-the unit services (the rule set's kinds, history kept, every change audited)."""
+"""API of the unit tree: list and read units; create and rename them through the unit services
+(the rule set's kinds, history kept, every change audited). Moving, merging and dissolving a
+unit touch its members too: those endpoints, under the same `/units/` paths, are members'
+(`members/unit_api.py`)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from cadrebook.api.common import API_ROOT, ApiDate, answers, forbidden, found
+from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH, normalize_name, search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for
 from cadrebook.core.views import can
-from cadrebook.imports.schemas import UnitFields
-from cadrebook.members import services as member_services
+from cadrebook.orgs.fields import UnitFields
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.services import unit_create, unit_rename
 
@@ -52,7 +53,8 @@ class UnitQuery(Schema):
     cursor: str = ""
 
 
-def _out(unit: OrgUnit, parents: dict[str, str]) -> dict[str, Any]:
+def unit_out(unit: OrgUnit, parents: dict[str, str]) -> dict[str, Any]:
+    """A unit as the API answers it (`UnitOut`), here and in members' restructuring."""
     return {
         "code": unit.code,
         "name": unit.name,
@@ -65,7 +67,7 @@ def _out(unit: OrgUnit, parents: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _parents(request: HttpRequest, units: list[OrgUnit]) -> dict[str, str]:
+def unit_parents(request: HttpRequest, units: list[OrgUnit]) -> dict[str, str]:
     """Codes of the units' parents that the caller may see (the others read as null)."""
     paths = {u.path[: -OrgUnit.steplen] for u in units if u.depth > 1}
     visible = OrgUnit.objects.visible_to(request.user, "view")
@@ -92,9 +94,9 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
     rows = list(units.order_by("code")[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    parents = _parents(request, rows)
+    parents = unit_parents(request, rows)
     return {
-        "items": [_out(u, parents) for u in rows],
+        "items": [unit_out(u, parents) for u in rows],
         "next_cursor": rows[-1].code if more and rows else None,
     }
 
@@ -102,7 +104,7 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
 @router.get("/{code}", response=answers({200: UnitOut}), summary="One unit")
 def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
-    return _out(unit, _parents(request, [unit]))
+    return unit_out(unit, unit_parents(request, [unit]))
 
 
 class UnitIn(UnitFields):
@@ -117,26 +119,7 @@ class UnitPatch(Schema):
     document: str = Field("", max_length=64, description="The deciding document")
 
 
-class DissolveIn(Schema):
-    date: ApiDate
-    document: str = Field("", max_length=64, description="The deciding document")
-
-
-class MoveIn(Schema):
-    parent: str = Field(..., description="Code of the new unit above")
-    date: ApiDate = Field(
-        ..., description="From when the unit stands there; earlier dates keep the old shape"
-    )
-    document: str = Field("", max_length=64, description="The deciding document")
-
-
-class MergeIn(Schema):
-    into: str = Field(..., description="Code of the unit that takes the members over")
-    date: ApiDate
-    document: str = Field("", max_length=64)
-
-
-def _managed(request: HttpRequest, code: str) -> OrgUnit:
+def managed_unit(request: HttpRequest, code: str) -> OrgUnit:
     """A unit the caller may see (else 404) and manage (else 403)."""
     unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
     if not can(request.user, "manage_units", unit.path):
@@ -149,7 +132,7 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
     """Under a unit the caller manages (the rule set says which kinds may stand where); a
     unit at the top needs a role over the whole deployment."""
     if payload.parent:
-        parent: OrgUnit | None = _managed(request, payload.parent)
+        parent: OrgUnit | None = managed_unit(request, payload.parent)
     else:
         parent = None
         if not scope_for(request.user, "manage_units").everything:
@@ -164,59 +147,16 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
     )
     unit.refresh_from_db()
     response["Location"] = f"{API_ROOT}/units/{quote(unit.code)}"
-    return Status(201, _out(unit, _parents(request, [unit])))
+    return Status(201, unit_out(unit, unit_parents(request, [unit])))
 
 
 @router.patch("/{code}", response=answers({200: UnitOut}), summary="Rename a unit")
 def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> dict[str, Any]:
     unit = unit_rename(
         actor=request.user,
-        unit=_managed(request, code),
+        unit=managed_unit(request, code),
         name=payload.name,
         date=payload.date,
         document=payload.document,
     )
-    return _out(unit, _parents(request, [unit]))
-
-
-@router.post("/{code}/move", response=answers({200: UnitOut}), summary="Move a unit under another")
-def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any]:
-    """The unit and its subtree, from `date` on; both it and the new parent must be the
-    caller's to manage. Figures of earlier dates keep the old shape."""
-    unit = _managed(request, code)
-    parent = _managed(request, payload.parent)
-    moved = member_services.unit_move(
-        actor=request.user,
-        unit=unit,
-        new_parent=parent,
-        date=payload.date,
-        document=payload.document,
-    )
-    moved.refresh_from_db()
-    return _out(moved, _parents(request, [moved]))
-
-
-@router.post("/{code}/merge", response=answers({200: UnitOut}), summary="Merge a unit into another")
-def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, Any]:
-    """Every active member of the unit is transferred into `into` on `date`; the unit is
-    dissolved. History is kept."""
-    unit = _managed(request, code)
-    into = _managed(request, payload.into)
-    merged = member_services.unit_merge(
-        actor=request.user, unit=unit, into=into, date=payload.date, document=payload.document
-    )
-    merged.refresh_from_db()
-    return _out(merged, _parents(request, [merged]))
-
-
-@router.post("/{code}/dissolve", response=answers({200: UnitOut}), summary="Dissolve a unit")
-def dissolve_unit(request: HttpRequest, code: str, payload: DissolveIn) -> dict[str, Any]:
-    """Refused while the unit or a unit below it has active members, pending transfers or
-    active units below it; the unit stays readable for the years it existed."""
-    unit = member_services.unit_dissolve(
-        actor=request.user,
-        unit=_managed(request, code),
-        date=payload.date,
-        document=payload.document,
-    )
-    return _out(unit, _parents(request, [unit]))
+    return unit_out(unit, unit_parents(request, [unit]))

@@ -23,6 +23,12 @@ def visible_roots(user: Any) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(path__in=scope.paths)
 
 
+def unit_visible_by_code(user: Any, code: str) -> OrgUnit | None:
+    """The unit with `code` if the user may view it; None alike when it is missing or out of
+    view (core's audit pages ask through `core.units.visible_unit`)."""
+    return OrgUnit.objects.visible_to(user, "view").filter(code=code).first()
+
+
 def children_of(unit: OrgUnit) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(subtree_q("path", [unit.path]), depth=unit.depth + 1).order_by(
         "code"

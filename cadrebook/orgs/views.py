@@ -1,4 +1,6 @@
-"""Org tree pages: the tree (htmx expand/collapse) and a unit page with its members."""
+"""Org tree pages: the tree (htmx expand/collapse) and a unit page. What other apps show on
+them (member counts in the rows; the due lists and the member list on the unit page) comes
+from what they register in `orgs/panels.py`."""
 
 from __future__ import annotations
 
@@ -9,41 +11,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from cadrebook.core.dates import implausible_year
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.rules import current_ruleset
-from cadrebook.core.scoping import scope_for
-from cadrebook.core.views import can, get_visible_or_404, paginate
-from cadrebook.members.choices import MemberStatus
-from cadrebook.members.selectors import (
-    due_lists,
-    full_member_counts,
-    unit_member_counts,
-    unit_members,
-)
+from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.panels import unit_figures, unit_panels
 from cadrebook.orgs.placements import placed_under
-from cadrebook.orgs.selectors import (
-    breadcrumb,
-    cells_below_minimum,
-    children_of,
-    visible_roots,
-)
+from cadrebook.orgs.selectors import breadcrumb, children_of, visible_roots
 
 
 def _rows(units: list[OrgUnit]) -> list[dict[str, object]]:
-    counts = unit_member_counts(units)
-    fulls = full_member_counts([u.pk for u in units])
-    small = {u.pk for u in cells_below_minimum(units, fulls)}
+    figures = unit_figures(units)  # what the apps above count per unit (members: members)
     kinds = current_ruleset().unit_kinds
     return [
         {
             "unit": u,
-            "members": counts.get(u.pk, 0),
             "kind": kinds[u.kind].label if u.kind in kinds else u.kind,
-            "below_minimum": u.pk in small,
+            **figures.get(u.pk, {}),
         }
         for u in units
     ]
@@ -77,10 +63,6 @@ def _as_of(text: str) -> tuple[dt.date | None, str]:
 @login_required
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
-    status = request.GET.get("status", "active")
-    text = request.GET.get("q", "")
-    sensitive = scope_for(request.user, "view_sensitive")
-    members = unit_members(unit, status=status, text=text, id_scope=sensitive)
     # The units below as the tree stood on a date (?as_of=YYYY-MM-DD): the tree has history.
     as_of, as_of_error = _as_of(request.GET.get("as_of", ""))
     children = (
@@ -92,22 +74,23 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "unit": unit,
         "crumbs": breadcrumb(unit, request.user),
         "kind": current_ruleset().unit_kinds.get(unit.kind),
-        "page": paginate(request, members),
-        "q": text,
-        "status": status,
-        "statuses": [("active", "")] + list(MemberStatus.choices),
         "children": _rows(children),
         "as_of": as_of,
         "as_of_error": as_of_error,
         "can_audit": can(request.user, "audit", unit.path),
     }
     if request.headers.get("HX-Request"):
-        return render(request, "orgs/_members.html", context)
-    context["due"] = due_lists(unit, timezone.localdate())
+        # A panel's own search (the member list's) re-asks this page for its fragment.
+        for panel in unit_panels():
+            if panel.fragment:
+                return render(request, panel.fragment, {**context, **panel.context(request, unit)})
     context["can_change"] = can(request.user, "change", unit.path)
     context["can_manage"] = can(request.user, "manage_units", unit.path)
-    template = "orgs/unit.html"
-    return render(request, template, context)
+    context["top_panels"] = unit_panels("top")
+    context["main_panels"] = unit_panels("main")
+    for panel in unit_panels():
+        context.update(panel.context(request, unit))
+    return render(request, "orgs/unit.html", context)
 
 
 LOOKUP_LIMIT = 20

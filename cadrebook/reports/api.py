@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from cadrebook.api.common import ApiDate, answers, found
+from cadrebook.core.api_toolkit import ApiDate, answers, found
 from cadrebook.evaluations.api import TargetOut
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.privacy import mask_statistics

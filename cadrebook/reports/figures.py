@@ -1,4 +1,5 @@
-"""The shape of the statistics: empty figures, age brackets, and folding grouped rows into them.
+"""The shape of the statistics: empty figures, age brackets (from `core/ages.py`), and folding
+grouped rows into them.
 
 Both ways of computing statistics (the period table, and the aggregates rebuilt from it) group
 member periods by the same dimensions and fold the grouped rows into figures here, so the two
@@ -9,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from cadrebook.core.dates import add_months, age_in_months
+from cadrebook.core.ages import age_brackets, latest_birth_date
 from cadrebook.core.numbers import percent as percent  # the reports' shares
 from cadrebook.core.rules import Ruleset
 from cadrebook.members.choices import EducationLevel, TheoryLevel
@@ -38,39 +38,9 @@ MOVEMENTS = (
 )
 # Scalar member figures whose year-over-year change is reported.
 MEMBER_COUNTS = ("total", "probationary", "full", "exempt", "full_with_card", "full_without_card")
-OPEN_ENDED = 150  # an upper bound at or above this many years is "and over"
 OTHER = "other"
 UNKNOWN = "unknown"
 NO_THEORY = "none"
-
-
-@dataclass(frozen=True)
-class Bracket:
-    label: str
-    low: int
-    high: int | None  # None: no upper bound
-
-
-def age_brackets(rules: Ruleset) -> list[Bracket]:
-    """The rule set's age brackets, labelled "18-30" and, for the open last one, "61+"."""
-    result = []
-    for low, high in rules.value("statistics.age_brackets"):
-        if high >= OPEN_ENDED:
-            result.append(Bracket(f"{low}+", int(low), None))
-        else:
-            result.append(Bracket(f"{low}-{high}", int(low), int(high)))
-    return result
-
-
-def latest_birth_date(on: dt.date, years: int) -> dt.date:
-    """The latest date of birth of someone at least `years` old on `on`, ages counted in
-    whole months as regulations count them (29 February birthdays included)."""
-    day = add_months(on, -12 * years)
-    while age_in_months(day + dt.timedelta(days=1), on) >= 12 * years:
-        day += dt.timedelta(days=1)
-    while age_in_months(day, on) < 12 * years:
-        day -= dt.timedelta(days=1)
-    return day
 
 
 def bracket_case(column: str, on: dt.date, rules: Ruleset) -> tuple[str, list[Any]]:

@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.bulk import RowWriter
 from cadrebook.core.errors import ServiceError
+from cadrebook.imports.context import ImportContext, UnitInfo, chunked, parsed_rows
 from cadrebook.imports.importers.members import member_lookup
-from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import EventRow
 from cadrebook.members.choices import EventType, MemberStatus

@@ -24,10 +24,10 @@ from django.utils.translation import ngettext
 from cadrebook.core.bulk import RowWriter, any_of, drop_secondary_structures, reserve_ids
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
-from cadrebook.imports.pipeline import ImportContext, UnitInfo, chunked, parsed_rows
+from cadrebook.core.values import ValueRefused, clean_id
+from cadrebook.imports.context import ImportContext, UnitInfo, chunked, parsed_rows
 from cadrebook.imports.reading import Table, open_table
 from cadrebook.imports.schemas import MemberRow
-from cadrebook.imports.values import ValueRefused, clean_id
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import EventData, fold
 from cadrebook.members.models import (

@@ -11,7 +11,7 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.evaluations.models import Target
 from cadrebook.evaluations.selectors import target_check
 from cadrebook.evaluations.services import target_set
-from cadrebook.imports.pipeline import ImportContext, chunked, parsed_rows
+from cadrebook.imports.context import ImportContext, chunked, parsed_rows
 from cadrebook.imports.reading import Table
 from cadrebook.orgs.models import OrgUnit
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import ServiceError
-from cadrebook.imports.pipeline import ImportContext, parsed_rows
+from cadrebook.imports.context import ImportContext, parsed_rows
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import UnitRow
 from cadrebook.members.services import unit_dissolve, unit_move

@@ -534,9 +534,9 @@ def test_command_refuses_xlsx_to_standard_output(world):
 
 
 def test_command_refuses_an_xlsx_too_large_and_leaves_no_file(world, tmp_path, monkeypatch):
-    from cadrebook.imports import writers
+    from cadrebook.core import spreadsheets
 
-    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 3)
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_ROWS", 3)
     path = tmp_path / "units.xlsx"
     with pytest.raises(CommandError, match="Export as CSV"):
         call_command("export", "units", "--output", str(path), stdout=io.StringIO())

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from cadrebook.core.append_only import unguarded
-from cadrebook.imports import pipeline
+from cadrebook.imports import context
 from cadrebook.imports.importers import members as members_importer
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 
@@ -56,7 +56,7 @@ def spy(monkeypatch: Any) -> list[list[str]]:
 
 @pytest.fixture
 def small_chunks(monkeypatch: Any) -> None:
-    monkeypatch.setattr(members_importer, "chunked", lambda items: pipeline.chunked(items, 2))
+    monkeypatch.setattr(members_importer, "chunked", lambda items: context.chunked(items, 2))
 
 
 def test_a_first_load_rebuilds_every_index_and_key_it_dropped(run, tree, spy):

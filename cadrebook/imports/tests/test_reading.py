@@ -11,6 +11,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from cadrebook.core.values import clean_text
 from cadrebook.imports.reading import (
     EXTRA,
     FileRefused,
@@ -18,7 +19,6 @@ from cadrebook.imports.reading import (
     _has_formula_tag,
     open_table,
 )
-from cadrebook.imports.values import clean_text
 
 UNITS_HEADER = "code,name,kind,parent_code,founded_on"
 

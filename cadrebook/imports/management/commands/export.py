@@ -60,8 +60,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from django.contrib.auth import get_user_model
 
+        from cadrebook.core.spreadsheets import TooManyRows
         from cadrebook.imports.exporting import export_table
-        from cadrebook.imports.writers import TooManyRows
         from cadrebook.orgs.models import OrgUnit
 
         output: str | None = options["output"]

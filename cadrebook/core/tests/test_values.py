@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cadrebook.imports.values import (
+from cadrebook.core.values import (
     ValueRefused,
     ascii_digits,
     clean_code,

@@ -9,6 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant, user_create
+from cadrebook.core.errors import ServiceError
+
 
 class Command(BaseCommand):
     help = "Create a national administrator."
@@ -19,10 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from cadrebook.accounts.roles import Role
-        from cadrebook.accounts.services import role_grant, user_create
-        from cadrebook.core.errors import ServiceError
-
         password = options["password"] or getpass.getpass("Password: ")
         if len(password) < 8:
             raise CommandError("The password must have at least 8 characters.")

@@ -1,5 +1,8 @@
 """Parsers for the cells of an imported file: dates, whole numbers, text, codes and identifiers.
 
+They live in core because the field types built on them (`core/fields.py`, `orgs/fields.py`,
+`members/fields.py`) check the API's request bodies as well as the import's rows.
+
 Every import row goes through these functions, so they are written for speed: no regular
 expression is compiled per call, and the common case (an ASCII string from a CSV file) takes
 a short path. They accept what the readers yield: `str` from CSV files, and `str`, `int`,

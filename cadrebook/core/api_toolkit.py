@@ -1,5 +1,9 @@
-"""What every router of the API shares: where it is mounted, and the two refusals that scoping
-gives (a missing or out-of-scope object; an object in scope whose action the role lacks)."""
+"""What every router of the API shares: where it is mounted, the shape of a refusal, the dates
+it takes, and the two refusals that scoping gives (a missing or out-of-scope object; an object
+in scope whose action the role lacks).
+
+It lives in core, not in the `api` package, because every app's `api.py` (core's audit API
+included) builds on it, while `api` sits on top and mounts those routers (`api/root.py`)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ Both formats follow the same rules, so a file means the same whichever one a use
 
 `TableWriter` writes one table row by row; `write_table` is the one-call form, and
 `write_workbook` writes several tables as the sheets of one XLSX file (validation reports).
+They live in core because every app's exports use them (the member list's download, the
+import's exports, reports and templates).
 """
 
 from __future__ import annotations

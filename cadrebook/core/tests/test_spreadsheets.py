@@ -10,8 +10,8 @@ import os
 import openpyxl
 import pytest
 
-from cadrebook.imports import writers
-from cadrebook.imports.writers import (
+from cadrebook.core import spreadsheets
+from cadrebook.core.spreadsheets import (
     TableWriter,
     TooManyRows,
     neutralize,
@@ -121,7 +121,7 @@ def test_xlsx_text_that_looks_like_an_error_code_stays_text():
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch):
-    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 3)  # header + 2 data rows
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_ROWS", 3)  # header + 2 data rows
     out = io.BytesIO()
     assert write_table(out, "xlsx", ["a"], [[1], [2]]) == 2
     with pytest.raises(TooManyRows, match="at most 2 rows"):
