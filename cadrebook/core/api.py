@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from cadrebook.core.api_toolkit import ApiMoment, answers, forbidden, not_found
 from cadrebook.core.models import AuditEntry
+from cadrebook.core.permissions import AUDIT
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.core.units import visible_unit
 from cadrebook.core.views import can
@@ -50,9 +51,9 @@ class AuditQuery(Schema):
 def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]:
     """Entries the caller's roles may audit, filtered by object, unit subtree and time;
     pages of 100 from the newest."""
-    if scope_for(request.user, "audit").nothing:
+    if scope_for(request.user, AUDIT).nothing:
         raise forbidden()
-    entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, "audit")
+    entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, AUDIT)
     if query.object:
         kind, _sep, pk = query.object.partition(":")
         entries = entries.filter(object_type=kind, object_id=pk)
@@ -60,7 +61,7 @@ def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]
         unit = visible_unit(request.user, query.unit)  # orgs' finder: core sits below orgs
         if unit is None:
             raise not_found()
-        if not can(request.user, "audit", unit.path):
+        if not can(request.user, AUDIT, unit.path):
             raise forbidden()
         entries = entries.filter(subtree_q("unit_path", [unit.path]))
     if query.since:

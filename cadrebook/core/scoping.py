@@ -2,7 +2,7 @@
 
 A grant on an org unit covers its subtree. Subtrees are selected with a path *range*
 (`path >= p AND path < p + '~'`) rather than `startswith`, because SQLite turns `startswith`
-into a LIKE that scans the whole index (DESIGN.md, performance shape).
+into a LIKE that scans the whole index (docs/architecture.md, "The performance shape").
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import Q
+
+from cadrebook.core.permissions import VIEW
 
 # Path characters come from treebeard's alphabet (0-9A-Z); '~' sorts after all of them.
 PATH_END = "~"
@@ -63,7 +65,7 @@ _M = TypeVar("_M", bound=models.Model)
 class ScopedQuerySet(models.QuerySet[_M]):
     """QuerySet whose model names the path of the unit that scopes it (`scope_path_field`)."""
 
-    def visible_to(self: _QS, user: Any, action: str = "view") -> _QS:
+    def visible_to(self: _QS, user: Any, action: str = VIEW) -> _QS:
         scope = scope_for(user, action)
         if scope.everything:
             return self

@@ -12,12 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cadrebook.core.models import AuditEntry
+from cadrebook.core.permissions import AUDIT, VIEW
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.core.units import visible_unit
 
 
 def get_visible_or_404(
-    queryset: QuerySet[Any], user: Any, action: str = "view", **lookup: Any
+    queryset: QuerySet[Any], user: Any, action: str = VIEW, **lookup: Any
 ) -> Any:
     """The object if it exists *and* the user may reach it; 404 alike otherwise."""
     try:
@@ -31,7 +32,7 @@ def paginate(request: HttpRequest, queryset: Any, per_page: int = 50) -> Any:
 
 
 def audit_for_object(user: Any, obj: Model) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.visible_to(user, "audit").filter(
+    return AuditEntry.objects.visible_to(user, AUDIT).filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     )
 
@@ -43,7 +44,7 @@ def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
     unit = visible_unit(request.user, code)  # orgs' finder: core sits below orgs
     if unit is None:
         raise Http404
-    if not can(request.user, "audit", unit.path):
+    if not can(request.user, AUDIT, unit.path):
         raise PermissionDenied
     entries = AuditEntry.objects.filter(subtree_q("unit_path", [unit.path]))
     return render(
@@ -57,9 +58,9 @@ def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
 def audit_object(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
     """The audit trail of one object, as far as it lies in the user's audit scope (403 for
     a role that reads the log nowhere, as in the API)."""
-    if scope_for(request.user, "audit").nothing:
+    if scope_for(request.user, AUDIT).nothing:
         raise PermissionDenied
-    entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, "audit").filter(
+    entries: QuerySet[AuditEntry] = AuditEntry.objects.visible_to(request.user, AUDIT).filter(
         object_type=object_type, object_id=object_id
     )
     first = entries.first()

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal
+from cadrebook.core.permissions import CHANGE
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.evaluations.forms import TargetForm
 from cadrebook.evaluations.models import Target
@@ -40,7 +41,7 @@ def target_list(request: HttpRequest) -> HttpResponse:
     and %; the units the user may change can have a target set."""
     year = _year(request.GET.get("year"))
     targets = list(visible_targets(request.user, year=year)[:MAX_ROWS])
-    home = OrgUnit.objects.visible_to(request.user, "change").order_by("depth", "path").first()
+    home = OrgUnit.objects.visible_to(request.user, CHANGE).order_by("depth", "path").first()
     return render(
         request,
         "evaluations/target_list.html",
@@ -58,7 +59,7 @@ def target_list(request: HttpRequest) -> HttpResponse:
 def target_edit(request: HttpRequest, code: str) -> HttpResponse:
     """Set or revise a target of a unit. Replacing a value asks for confirmation first."""
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
-    if not can(request.user, "change", unit.path):
+    if not can(request.user, CHANGE, unit.path):
         raise PermissionDenied
     form = TargetForm(request.POST or None, initial=request.GET.dict())
     context = {"form": form, "unit": unit}

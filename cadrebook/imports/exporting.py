@@ -16,6 +16,7 @@ from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.scoping import Scope, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
 from cadrebook.evaluations.models import Target
@@ -67,7 +68,7 @@ class _Stats:
 def _scoped(qs: QuerySet[Any], actor: Any, path_field: str, unit: OrgUnit | None) -> Any:
     # actor=None is the system (the command line without --user): everything.
     if actor is not None:
-        qs = qs.visible_to(actor, "view")  # type: ignore[attr-defined]
+        qs = qs.visible_to(actor, VIEW)  # type: ignore[attr-defined]
     if unit is not None:
         qs = qs.filter(subtree_q(path_field, [unit.path]))
     return qs
@@ -130,7 +131,7 @@ _MEMBER_FIELDS = (
 
 
 def _members(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
-    sensitive: Scope | None = None if actor is None else scope_for(actor, "view_sensitive")
+    sensitive: Scope | None = None if actor is None else scope_for(actor, VIEW_SENSITIVE)
     qs = (
         _scoped(Member.objects.all(), actor, "unit__path", unit)
         .annotate(

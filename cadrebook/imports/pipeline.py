@@ -20,11 +20,13 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_batch
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.permissions import CHANGE, VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import Scope, scope_for
 from cadrebook.imports.context import Cancelled, ImportContext, Progress, Report, UnitIndex
 from cadrebook.imports.importers import IMPORTERS
 from cadrebook.imports.reading import FileRefused, open_table
+from cadrebook.orgs.permissions import MANAGE_UNITS
 
 
 class _Rollback(Exception):
@@ -33,10 +35,10 @@ class _Rollback(Exception):
 
 # Which action a kind of import needs on the units it names.
 ACTIONS = {
-    "units": "manage_units",
-    "members": "change",
-    "events": "change",
-    "targets": "manage_units",
+    "units": MANAGE_UNITS,
+    "members": CHANGE,
+    "events": CHANGE,
+    "targets": MANAGE_UNITS,
 }
 
 
@@ -67,7 +69,7 @@ def run_import(
     started = time.monotonic()
     report = Report(kind=kind, dry_run=dry_run, valid_rows_only=valid_rows_only)
     scope = Scope(True, ()) if actor is None else scope_for(actor, ACTIONS[kind])
-    view_scope = Scope(True, ()) if actor is None else scope_for(actor, "view")
+    view_scope = Scope(True, ()) if actor is None else scope_for(actor, VIEW)
     ctx = ImportContext(
         actor=actor,
         kind=kind,

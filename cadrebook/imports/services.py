@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.permissions import VIEW
 from cadrebook.core.scoping import scope_for
 from cadrebook.imports.formats import KINDS
 from cadrebook.imports.lease import RUNNING, holding_lease, lease_expired
@@ -193,7 +194,7 @@ def _common_unit(report: Report, actor: Any) -> OrgUnit | None:
     have exactly one, else national (None)."""
     if actor is None:
         return None
-    scope = scope_for(actor, "view")
+    scope = scope_for(actor, VIEW)
     if scope.everything or len(scope.paths) != 1:
         return None
     return OrgUnit.objects.filter(path=scope.paths[0]).first()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal
+from cadrebook.core.permissions import VIEW
 from cadrebook.core.scoping import scope_for
 from cadrebook.imports.exporting import export_table
 from cadrebook.imports.formats import FORMATS, KINDS
@@ -191,13 +192,11 @@ def export(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         unit = None
         if data["unit"]:
-            unit = (
-                OrgUnit.objects.visible_to(request.user, "view").filter(code=data["unit"]).first()
-            )
+            unit = OrgUnit.objects.visible_to(request.user, VIEW).filter(code=data["unit"]).first()
             if unit is None:
                 form.add_error("unit", _("No unit with this code that you may see."))
         if not form.errors:
-            if scope_for(request.user, "view").nothing:
+            if scope_for(request.user, VIEW).nothing:
                 raise Http404
             unit = unit if data["unit"] else None
             out = io.BytesIO()

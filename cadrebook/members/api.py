@@ -41,6 +41,7 @@ from cadrebook.core.fields import (
     Text255,
 )
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH
+from cadrebook.core.permissions import CHANGE, VIEW, VIEW_SENSITIVE
 from cadrebook.core.views import can
 from cadrebook.members import services
 from cadrebook.members.actions import ACTIONS, VOTE, refusal
@@ -237,14 +238,14 @@ def _member(request: HttpRequest, member_id: int) -> Member:
 def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, Any]:
     """Members of `unit`'s subtree (default: the caller's top unit) that pass the filters,
     by name, 50 a page; `next_cursor` leads to the next page."""
-    visible = OrgUnit.objects.visible_to(request.user, "view")
+    visible = OrgUnit.objects.visible_to(request.user, VIEW)
     if query.unit:
         unit = found(visible, code=query.unit)
     else:
         unit = visible.order_by("depth", "path").first()
         if unit is None:
             return {"items": [], "next_cursor": None}
-    sensitive = can(request.user, "view_sensitive", unit.path)
+    sensitive = can(request.user, VIEW_SENSITIVE, unit.path)
     if not sensitive:  # filtering by a masked field would unmask it, as in the browser
         refuse_masked_filters(query.model_dump())
     data = {"status": query.status or "active", "q": query.q or "", "gender": query.gender}
@@ -270,7 +271,7 @@ def get_member(request: HttpRequest, member_id: int) -> dict[str, Any]:
     browser."""
     member = _member(request, member_id)
     member_read_record(actor=request.user, member=member)
-    return _out(member, can(request.user, "view_sensitive", member.unit.path))
+    return _out(member, can(request.user, VIEW_SENSITIVE, member.unit.path))
 
 
 EVENT_PAGE = 100
@@ -363,19 +364,19 @@ def record_event(
     if action.receiving:
         member = found(members, pk=member_id)
         target = member.pending_transfer_to
-        if target is None and can(request.user, "change", member.unit.path):
+        if target is None and can(request.user, CHANGE, member.unit.path):
             raise RuleViolation(
                 "transfer.none_pending", _("No transfer is pending for this member."), field="type"
             )
-        if target is None or not can(request.user, "change", target.path):
+        if target is None or not can(request.user, CHANGE, target.path):
             # Only the receiving side answers a transfer; to anybody else who cannot see
             # the member, it is not there.
-            if can(request.user, "view", member.unit.path):
+            if can(request.user, VIEW, member.unit.path):
                 raise forbidden()
             raise not_found()
     else:
         member = found(members.visible_to(request.user), pk=member_id)
-        if not can(request.user, "change", member.unit.path):
+        if not can(request.user, CHANGE, member.unit.path):
             raise forbidden()
     if not action.applies(member):
         raise refusal(action, member, payload.type)
@@ -414,9 +415,9 @@ def record_event(
         kwargs[unit_field] = unit
     elif payload.to_unit and action.name == "readmit":
         # Readmitted into another cell (the old one may be gone): one the caller records for.
-        unit = OrgUnit.objects.visible_to(request.user, "view").filter(code=payload.to_unit)
+        unit = OrgUnit.objects.visible_to(request.user, VIEW).filter(code=payload.to_unit)
         into = unit.first()
-        if into is None or not can(request.user, "change", into.path):
+        if into is None or not can(request.user, CHANGE, into.path):
             raise ServiceError(
                 "unit.unknown",
                 _("No unit has the code %(code)s.") % {"code": payload.to_unit},
@@ -500,8 +501,8 @@ def create_member(
 ) -> tuple[int, Any]:
     """Register an applicant in a cell, with sponsors if given; with `admitted_on`, admit
     them that day too. All or nothing: a refused admission registers nobody."""
-    unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=payload.unit)
-    if not can(request.user, "change", unit.path):
+    unit = found(OrgUnit.objects.visible_to(request.user, VIEW), code=payload.unit)
+    if not can(request.user, CHANGE, unit.path):
         raise forbidden()
     sponsors = None
     if payload.sponsors is not None:
@@ -531,7 +532,7 @@ def create_member(
             )
             member.refresh_from_db()
     response["Location"] = f"{API_ROOT}/members/{member.pk}"
-    return Status(201, _out(member, can(request.user, "view_sensitive", unit.path)))
+    return Status(201, _out(member, can(request.user, VIEW_SENSITIVE, unit.path)))
 
 
 @router.patch(
@@ -543,11 +544,11 @@ def patch_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> 
     """Only the fields sent change. A stale `version` changes nothing and answers 409 with
     the current record (`current`), so the caller can re-apply its change."""
     member = _member(request, member_id)
-    if not can(request.user, "change", member.unit.path):
+    if not can(request.user, CHANGE, member.unit.path):
         raise forbidden()
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version")
-    sensitive = can(request.user, "view_sensitive", member.unit.path)
+    sensitive = can(request.user, VIEW_SENSITIVE, member.unit.path)
     if member.version != version:
         return _stale(member, sensitive)
     if changes:

@@ -3,7 +3,7 @@
 Each is a form, then a check-your-answers page (a restructuring stays in the history), then the
 service; a refusal is shown next to the field at fault, before the answers when the service,
 asked in a rolled-back transaction, would refuse them. They live in `members` because moving,
-merging and dissolving a unit concern its members too (DESIGN.md: the higher app).
+merging and dissolving a unit concern its members too (docs/architecture.md: the higher app).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from cadrebook.core.forms import Submitted, submit
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.members import services as ms
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.permissions import MANAGE_UNITS
 from cadrebook.orgs.selectors import breadcrumb
 from cadrebook.orgs.services import unit_rename
 
 # The permission the API asks for the same operations (members/unit_api.py).
-MANAGE = "manage_units"
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class UnitActionForm(forms.Form):
             unit = get_visible_or_404(OrgUnit.objects.all(), self.user, code=code)
         except Http404:
             unit = None
-        if unit is None or not can(self.user, MANAGE, unit.path):
+        if unit is None or not can(self.user, MANAGE_UNITS, unit.path):
             raise forms.ValidationError(_("No unit %(code)s that you may manage.") % {"code": code})
         return unit  # type: ignore[no-any-return]
 
@@ -142,7 +142,7 @@ def unit_action(request: HttpRequest, code: str, name: str) -> HttpResponse:
     if action is None:
         raise Http404
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
-    if not can(request.user, MANAGE, unit.path):
+    if not can(request.user, MANAGE_UNITS, unit.path):
         raise PermissionDenied
     back = reverse("orgs:detail", args=[unit.code])
     form = UnitActionForm(action, request.user, request.POST or None)

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from cadrebook.core.permissions import VIEW_SENSITIVE
 from cadrebook.core.scoping import scope_for
 from cadrebook.core.views import paginate
 from cadrebook.members.choices import MemberStatus
@@ -42,7 +43,7 @@ def _due(request: HttpRequest, unit: OrgUnit) -> dict[str, Any]:
 def _member_list(request: HttpRequest, unit: OrgUnit) -> dict[str, Any]:
     status = request.GET.get("status", "active")
     text = request.GET.get("q", "")
-    sensitive = scope_for(request.user, "view_sensitive")
+    sensitive = scope_for(request.user, VIEW_SENSITIVE)
     members = unit_members(unit, status=status, text=text, id_scope=sensitive)
     return {
         "page": paginate(request, members),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import Submitted, add_refusal, refusal_text, submit
+from cadrebook.core.permissions import AUDIT, CHANGE, VIEW, VIEW_SENSITIVE
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
@@ -57,7 +58,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
         Member.objects.select_related("unit", "pending_transfer_to"), request.user, pk=pk
     )
     member_read_record(actor=request.user, member=member)
-    sensitive = can(request.user, "view_sensitive", member.unit.path)
+    sensitive = can(request.user, VIEW_SENSITIVE, member.unit.path)
     personal = []
     for name in [*EDITABLE, "card_number"]:
         field = Member._meta.get_field(name)
@@ -77,14 +78,14 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
         "periods": member.periods.select_related("unit").order_by("valid_from", "id"),
         "party_age": (years, months),
         "audit": audit_for_object(request.user, member)[:100],
-        "can_audit": can(request.user, "audit", member.unit.path),
-        "can_change": can(request.user, "change", member.unit.path),
+        "can_audit": can(request.user, AUDIT, member.unit.path),
+        "can_change": can(request.user, CHANGE, member.unit.path),
         "sponsors": member.sponsorships.select_related("sponsor"),
         "actions": actions_for(
             member,
-            sending=can(request.user, "change", member.unit.path),
+            sending=can(request.user, CHANGE, member.unit.path),
             receiving=bool(member.pending_transfer_to)
-            and can(request.user, "change", member.pending_transfer_to.path),
+            and can(request.user, CHANGE, member.pending_transfer_to.path),
         ),
     }
     return render(request, "members/dossier.html", context)
@@ -96,13 +97,13 @@ def _member_for(request: HttpRequest, pk: int, action: Action) -> Member:
     not to be changed: 403."""
     members = Member.objects.select_related("unit", "pending_transfer_to")
     if action.receiving:
-        scope = scope_for(request.user, "change")
+        scope = scope_for(request.user, CHANGE)
         incoming = members.filter(pending_transfer_to__isnull=False)
         if not scope.everything:
             incoming = incoming.filter(subtree_q("pending_transfer_to__path", scope.paths))
         return get_object_or_404(incoming, pk=pk)
     member = get_visible_or_404(members, request.user, pk=pk)
-    if not can(request.user, "change", member.unit.path):
+    if not can(request.user, CHANGE, member.unit.path):
         raise PermissionDenied
     return cast(Member, member)
 
@@ -231,7 +232,7 @@ def transfers(request: HttpRequest, code: str) -> HttpResponse:
             )
         return result
 
-    can_change = can(request.user, "change", unit.path)
+    can_change = can(request.user, CHANGE, unit.path)
     return render(
         request,
         "members/transfers.html",
@@ -253,7 +254,7 @@ def edit_personal(request: HttpRequest, pk: int) -> HttpResponse:
     this form was opened, nothing is saved; the form comes back with the current record,
     lists what they changed, and keeps this officer's changes to re-apply with one click."""
     member = get_visible_or_404(Member.objects.select_related("unit"), request.user, pk=pk)
-    if not can(request.user, "change", member.unit.path):
+    if not can(request.user, CHANGE, member.unit.path):
         raise PermissionDenied
     conflict: list[dict[str, Any]] = []
     form = PersonalDataForm(request.POST or None, instance=member)
@@ -322,7 +323,7 @@ EXPORT_COLUMNS = [
 
 def _list_unit(request: HttpRequest) -> OrgUnit | None:
     """The unit named by `?unit=` if the user may see it (else 404), or their top unit."""
-    visible = OrgUnit.objects.visible_to(request.user, "view")
+    visible = OrgUnit.objects.visible_to(request.user, VIEW)
     code = request.GET.get("unit", "").strip()
     if code:
         return get_object_or_404(visible, code=code)
@@ -335,7 +336,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     the filtered list (CSV or XLSX; masked for roles that may not read sensitive fields;
     audited)."""
     unit = _list_unit(request)
-    sensitive = unit is not None and can(request.user, "view_sensitive", unit.path)
+    sensitive = unit is not None and can(request.user, VIEW_SENSITIVE, unit.path)
     form = MemberFilterForm(request.GET or None, sensitive=sensitive or unit is None)
     data = form.cleaned_data if form.is_valid() else {}
     if unit is None:
@@ -375,7 +376,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "crumbs": breadcrumb(unit, request.user),
-        "sensitive": can(request.user, "view_sensitive", unit.path),
+        "sensitive": can(request.user, VIEW_SENSITIVE, unit.path),
     }
     template = (
         "members/_list_rows.html" if request.headers.get("HX-Request") else "members/list.html"
@@ -391,7 +392,7 @@ def _export(
     fmt: str,
     filters: dict[str, Any],
 ) -> HttpResponse:
-    sensitive_ok = can(request.user, "view_sensitive", unit.path)
+    sensitive_ok = can(request.user, VIEW_SENSITIVE, unit.path)
     # The order of the pages: rows without the sort value last, exact matches first.
     descending = sort.startswith("-")
     column = F(SORTS.get(sort.lstrip("-"), SORTS["name"]))
@@ -456,7 +457,7 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
     """Register an applicant in a cell, with the sponsors the rule set asks for."""
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
     rules = current_ruleset()
-    if not can(request.user, "change", unit.path):
+    if not can(request.user, CHANGE, unit.path):
         raise PermissionDenied
     if unit.kind not in rules.member_holding_kinds():
         raise Http404
@@ -503,7 +504,7 @@ def sponsor_lookup(request: HttpRequest) -> HttpResponse:
         found = search_members(
             Member.objects.visible_to(request.user).filter(status="full"),
             text,
-            id_scope=scope_for(request.user, "view_sensitive"),
+            id_scope=scope_for(request.user, VIEW_SENSITIVE),
         ).select_related("unit")[:LOOKUP_LIMIT]
     return render(request, "members/_sponsor_options.html", {"members": found})
 
@@ -513,7 +514,7 @@ def correct_event(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     """Correct a mistaken event of a member: the original stays in the history, marked as
     superseded; the correction is a new event with its reason (asked to confirm first)."""
     member = get_visible_or_404(Member.objects.select_related("unit"), request.user, pk=pk)
-    if not can(request.user, "change", member.unit.path):
+    if not can(request.user, CHANGE, member.unit.path):
         raise PermissionDenied
     event = get_object_or_404(
         member.events.exclude(type="correction").select_related("unit"), pk=event_id

@@ -15,11 +15,13 @@ from ninja.responses import Status
 
 from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH, normalize_name, search_text
+from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for
 from cadrebook.core.views import can
 from cadrebook.orgs.fields import UnitFields
 from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.permissions import MANAGE_UNITS
 from cadrebook.orgs.services import unit_create, unit_rename
 
 router = Router(tags=["units"])
@@ -70,13 +72,13 @@ def unit_out(unit: OrgUnit, parents: dict[str, str]) -> dict[str, Any]:
 def unit_parents(request: HttpRequest, units: list[OrgUnit]) -> dict[str, str]:
     """Codes of the units' parents that the caller may see (the others read as null)."""
     paths = {u.path[: -OrgUnit.steplen] for u in units if u.depth > 1}
-    visible = OrgUnit.objects.visible_to(request.user, "view")
+    visible = OrgUnit.objects.visible_to(request.user, VIEW)
     return dict(visible.filter(path__in=paths).values_list("path", "code"))
 
 
 @router.get("", response=answers({200: UnitPage}), summary="Units the caller may see, by code")
 def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
-    units = OrgUnit.objects.visible_to(request.user, "view")
+    units = OrgUnit.objects.visible_to(request.user, VIEW)
     if query.parent:
         parent = found(units, code=query.parent)
         units = units.filter(
@@ -103,7 +105,7 @@ def list_units(request: HttpRequest, query: Query[UnitQuery]) -> dict[str, Any]:
 
 @router.get("/{code}", response=answers({200: UnitOut}), summary="One unit")
 def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
-    unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
+    unit = found(OrgUnit.objects.visible_to(request.user, VIEW), code=code)
     return unit_out(unit, unit_parents(request, [unit]))
 
 
@@ -121,8 +123,8 @@ class UnitPatch(Schema):
 
 def managed_unit(request: HttpRequest, code: str) -> OrgUnit:
     """A unit the caller may see (else 404) and manage (else 403)."""
-    unit = found(OrgUnit.objects.visible_to(request.user, "view"), code=code)
-    if not can(request.user, "manage_units", unit.path):
+    unit = found(OrgUnit.objects.visible_to(request.user, VIEW), code=code)
+    if not can(request.user, MANAGE_UNITS, unit.path):
         raise forbidden()
     return cast(OrgUnit, unit)
 
@@ -135,7 +137,7 @@ def create_unit(request: HttpRequest, response: HttpResponse, payload: UnitIn) -
         parent: OrgUnit | None = managed_unit(request, payload.parent)
     else:
         parent = None
-        if not scope_for(request.user, "manage_units").everything:
+        if not scope_for(request.user, MANAGE_UNITS).everything:
             raise forbidden()
     unit = unit_create(
         actor=request.user,

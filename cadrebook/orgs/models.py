@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from cadrebook.core.permissions import VIEW
 from cadrebook.core.scoping import ScopedQuerySet
 
 
@@ -24,7 +25,7 @@ class OrgUnitManager(MP_NodeManager):
     def get_queryset(self) -> OrgUnitQuerySet:
         return OrgUnitQuerySet(self.model).order_by("path")
 
-    def visible_to(self, user: object, action: str = "view") -> OrgUnitQuerySet:
+    def visible_to(self, user: object, action: str = VIEW) -> OrgUnitQuerySet:
         return self.get_queryset().visible_to(user, action)
 
 

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.orgs.models import OrgUnit
@@ -17,7 +18,7 @@ from cadrebook.orgs.models import OrgUnit
 
 def visible_roots(user: Any) -> QuerySet[OrgUnit]:
     """The topmost units a user can see: the tree roots, or the units of their grants."""
-    scope = scope_for(user, "view")
+    scope = scope_for(user, VIEW)
     if scope.everything:
         return OrgUnit.objects.get_root_nodes()
     return OrgUnit.objects.filter(path__in=scope.paths)
@@ -26,7 +27,7 @@ def visible_roots(user: Any) -> QuerySet[OrgUnit]:
 def unit_visible_by_code(user: Any, code: str) -> OrgUnit | None:
     """The unit with `code` if the user may view it; None alike when it is missing or out of
     view (core's audit pages ask through `core.units.visible_unit`)."""
-    return OrgUnit.objects.visible_to(user, "view").filter(code=code).first()
+    return OrgUnit.objects.visible_to(user, VIEW).filter(code=code).first()
 
 
 def children_of(unit: OrgUnit) -> QuerySet[OrgUnit]:
@@ -37,7 +38,7 @@ def children_of(unit: OrgUnit) -> QuerySet[OrgUnit]:
 
 def breadcrumb(unit: OrgUnit, user: Any) -> list[OrgUnit]:
     """Ancestors of `unit` the user may see, root first, the unit itself last."""
-    scope = scope_for(user, "view")
+    scope = scope_for(user, VIEW)
     paths = [p for p in unit.ancestor_paths() if scope.covers_path(p)]
     return list(OrgUnit.objects.filter(path__in=paths).order_by("depth"))
 

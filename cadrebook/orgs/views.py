@@ -14,10 +14,12 @@ from django.shortcuts import render
 
 from cadrebook.core.dates import implausible_year
 from cadrebook.core.normalize import normalize_name
+from cadrebook.core.permissions import AUDIT, CHANGE
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.panels import unit_figures, unit_panels
+from cadrebook.orgs.permissions import MANAGE_UNITS
 from cadrebook.orgs.placements import placed_under
 from cadrebook.orgs.selectors import breadcrumb, children_of, visible_roots
 
@@ -77,15 +79,15 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children": _rows(children),
         "as_of": as_of,
         "as_of_error": as_of_error,
-        "can_audit": can(request.user, "audit", unit.path),
+        "can_audit": can(request.user, AUDIT, unit.path),
     }
     if request.headers.get("HX-Request"):
         # A panel's own search (the member list's) re-asks this page for its fragment.
         for panel in unit_panels():
             if panel.fragment:
                 return render(request, panel.fragment, {**context, **panel.context(request, unit)})
-    context["can_change"] = can(request.user, "change", unit.path)
-    context["can_manage"] = can(request.user, "manage_units", unit.path)
+    context["can_change"] = can(request.user, CHANGE, unit.path)
+    context["can_manage"] = can(request.user, MANAGE_UNITS, unit.path)
     context["top_panels"] = unit_panels("top")
     context["main_panels"] = unit_panels("main")
     for panel in unit_panels():

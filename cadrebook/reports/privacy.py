@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count
 
+from cadrebook.core.permissions import VIEW_SENSITIVE
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
@@ -79,7 +80,7 @@ class Disclosure:
 def sees_sensitive(user: Any, path: str) -> bool:
     """Whether `user` may read the sensitive fields of every member under `path`; None is
     the system (the command line without --user), which reads everything."""
-    return user is None or scope_for(user, "view_sensitive").covers_path(path)
+    return user is None or scope_for(user, VIEW_SENSITIVE).covers_path(path)
 
 
 def mask_statistics(stats: dict[str, Any], user: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.permissions import CHANGE
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.models import IssuedReport
@@ -32,7 +33,7 @@ def report_issue(
 ) -> IssuedReport:
     """Issue a report of `unit`'s subtree: the figures are recomputed now and stored with the
     narrative the officer signed. Issued reports never change; a corrected one is a new one."""
-    if not scope_for(actor, "change").covers_path(unit.path):
+    if not scope_for(actor, CHANGE).covers_path(unit.path):
         raise ServiceError(
             "report.not_allowed", _("You may not issue reports for this unit."), field="unit"
         )

@@ -18,6 +18,7 @@ from cadrebook.core.audit import audit_record
 from cadrebook.core.dates import MIN_YEAR
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal
+from cadrebook.core.permissions import CHANGE, VIEW
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import document
@@ -34,7 +35,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _home_unit(request: HttpRequest) -> OrgUnit:
     """The shallowest unit the user may see: their own scope by default."""
-    unit = OrgUnit.objects.visible_to(request.user, "view").order_by("depth", "path").first()
+    unit = OrgUnit.objects.visible_to(request.user, VIEW).order_by("depth", "path").first()
     if unit is None:
         raise Http404
     return unit
@@ -42,7 +43,7 @@ def _home_unit(request: HttpRequest) -> OrgUnit:
 
 def _visible_unit(request: HttpRequest, code: str) -> OrgUnit:
     """A unit in the user's scope, or 404 exactly like a unit that does not exist."""
-    return get_object_or_404(OrgUnit.objects.visible_to(request.user, "view"), code=code)
+    return get_object_or_404(OrgUnit.objects.visible_to(request.user, VIEW), code=code)
 
 
 def _year(value: str | None) -> tuple[int, str]:
@@ -118,7 +119,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     if request.GET and form.is_valid():
         unit = _visible_unit(request, form.cleaned_data["unit"])
         context.update(_compose_context(form, unit, request.user))
-        context["may_issue"] = scope_for(request.user, "change").covers_path(unit.path)
+        context["may_issue"] = scope_for(request.user, CHANGE).covers_path(unit.path)
     return render(request, "reports/compose.html", context)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
@@ -50,6 +53,39 @@ def test_a_misspelled_action_is_refused_not_read_as_no_access():
         scope_for(user, "chnage")
     with pytest.raises(ImproperlyConfigured):
         list(OrgUnit.objects.visible_to(user, "veiw"))
+
+
+# Calls whose action argument must be a declared constant, not a string written in place.
+CHECKED_CALLS = {"visible_to": 1, "scope_for": 1, "can": 1, "user_can": 1, "user_scope": 1}
+
+
+def _literal_actions(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        position = CHECKED_CALLS.get(name)
+        if position is None:
+            continue
+        args = [*node.args, *(k.value for k in node.keywords if k.arg == "action")]
+        if len(args) > position:
+            arg = args[position] if position < len(node.args) else args[-1]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.append(f"{path}:{node.lineno} {name}(..., {arg.value!r})")
+    return found
+
+
+def test_call_sites_name_actions_by_their_declared_constant():
+    root = Path(permissions.__file__).resolve().parents[1]
+    offenders = [
+        hit
+        for path in sorted(root.rglob("*.py"))
+        if "tests" not in path.parts and "migrations" not in path.parts
+        for hit in _literal_actions(path)
+    ]
+    assert offenders == []
 
 
 def test_every_declared_action_has_a_label():

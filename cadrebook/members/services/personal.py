@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
+from cadrebook.core.permissions import VIEW_SENSITIVE
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import scope_for
 from cadrebook.members.choices import EventType, MemberStatus
@@ -104,7 +105,7 @@ def _check_national_id(
         .first()
     )
     if holder is not None:
-        hidden = actor is not None and not scope_for(actor, "view_sensitive").covers_path(holder[1])
+        hidden = actor is not None and not scope_for(actor, VIEW_SENSITIVE).covers_path(holder[1])
         raise NationalIdTaken(national_id, holder[0], hidden)
 
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from cadrebook.core.permissions import VIEW
+
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
 
@@ -97,7 +99,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(_("No user named %(name)s.") % {"name": options["user"]})
-            units = OrgUnit.objects.visible_to(user, "view")
+            units = OrgUnit.objects.visible_to(user, VIEW)
         unit = units.filter(code=options["unit"]).first()
         if unit is None:
             raise CommandError(_("No unit with the code %(code)s.") % {"code": options["unit"]})
