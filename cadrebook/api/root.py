@@ -13,6 +13,7 @@ from cadrebook.api.auth import BrowserSession, TokenAuth
 from cadrebook.api.throttling import WritesPerAddress, WritesPerToken
 from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.evaluations.api import router as targets_router
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
 from cadrebook.members.services import NationalIdTaken, member_national_id_clash_record
@@ -66,6 +67,7 @@ api.add_router("/members", members_router)
 api.add_router("/units", units_router)
 api.add_router("/units", unit_restructuring_router)  # members' move, merge, dissolve
 api.add_router("/reports", reports_router)
+api.add_router("/targets", targets_router)
 
 
 @api.exception_handler(Throttled)

@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from cadrebook.core.contributions import statistics_counts
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.numbers import percent
+from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.models import Target
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
@@ -50,7 +52,21 @@ def target_check(*, year: int, indicator: str, target: int) -> None:
 def visible_targets(user: Any, *, year: int | None = None) -> QuerySet[Target]:
     """The targets of the units in `user`'s scope (of `year` when given), by year, unit and
     indicator, with their unit."""
-    targets: QuerySet[Target] = Target.objects.visible_to(user, "view").select_related("unit")
+    targets: QuerySet[Target] = Target.objects.visible_to(user, VIEW).select_related("unit")
+    if year is not None:
+        targets = targets.filter(year=year)
+    return targets.order_by("-year", "unit__path", "indicator")
+
+
+def unit_targets(unit: OrgUnit, *, year: int | None = None) -> QuerySet[Target]:
+    """The targets of `unit` and of the units directly below it (of `year` when given), by
+    year, unit and indicator: what the unit's officers follow, as the statistics break it
+    down."""
+    targets: QuerySet[Target] = Target.objects.filter(
+        unit__path__gte=unit.path,
+        unit__path__lt=unit.path + PATH_END,
+        unit__depth__lte=unit.depth + 1,
+    ).select_related("unit")
     if year is not None:
         targets = targets.filter(year=year)
     return targets.order_by("-year", "unit__path", "indicator")

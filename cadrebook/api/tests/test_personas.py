@@ -20,6 +20,7 @@ from django.test import Client
 
 from cadrebook.accounts.roles import Role
 from cadrebook.api.root import api
+from cadrebook.evaluations.services import target_set
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.orgs.models import OrgUnit
@@ -58,6 +59,7 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         national_id="001090030100",
     )
     ms.member_admit(taken_over=True, actor=None, member=full, date=dt.date(2019, 2, 1))
+    target_set(actor=None, unit=k1, year=2024, indicator="admissions", target=2)
     ms.member_recognize(taken_over=True, actor=None, member=full, date=dt.date(2020, 2, 1))
     probationary = ms.member_register_applicant(
         taken_over=True,
@@ -194,6 +196,10 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         lambda c, w: c.get(
             "/api/v1/reports/stats", {"unit": "K1", "from": "2024-01-01", "to": "2024-12-31"}
         ),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/targets"): (
+        lambda c, w: c.get("/api/v1/targets", {"unit": "K1"}),
         (200, 200, 200, 404),
     ),
     ("get", "/api/v1/units"): (
