@@ -1,4 +1,4 @@
-"""Name normalization for accent-insensitive search (DESIGN.md: unidecode, then lower case)."""
+"""Name normalization for accent-insensitive search (unidecode, then lower case)."""
 
 from __future__ import annotations
 

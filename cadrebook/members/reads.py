@@ -1,7 +1,7 @@
 """Reads of personal data leave a trace: who read whom, as the browser's dossier does.
 
 Reading is not a change, but "who looked at whom" must be answerable for sensitive personal
-data (DESIGN.md, rule 4): one entry per member read, and one per list page that showed
+data (docs/architecture.md, house rule 4): one entry per member read, and one per list page that showed
 personal data unmasked, naming the members on it.
 """
 

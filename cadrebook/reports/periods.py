@@ -2,7 +2,7 @@
 
 Every query is one set-based GROUP BY over the periods of a subtree (the ancestor column of
 the unit's depth), grouped by the unit's own column or by its children's column, so the
-number of queries does not grow with the tree (DESIGN.md, performance shape).
+number of queries does not grow with the tree (docs/architecture.md, "The performance shape").
 """
 
 from __future__ import annotations
