@@ -7,7 +7,8 @@ itself), whether the browser asks for confirmation, and how the statistics count
 browser's actions (`members/actions.py`), the API's event literal (`members/api.py`), the
 events import (`imports/importers/events.py`), the per-event services
 (`members/services/events.py`) and the movement categories of the statistics
-(`reports/periods.py`, `reports/deltas.py`, `reports/aggregates.py`) are built from it.
+(`reports/periods.py`, `reports/deltas.py`, `reports/aggregates/build.py`) are built from
+it.
 
 Adding an event type: a value of `EventType` (`members/choices.py`), its entry here, its
 handler in the fold (`members/lifecycle.py`) and its tests. This module imports nothing of
