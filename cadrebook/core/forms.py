@@ -62,6 +62,7 @@ def submit(
     run: Callable[[], Any],
     *,
     confirm: bool = True,
+    confirmed: bool | None = None,
     touched: tuple[models.Model, ...] = (),
     fields: Mapping[str, str | None] | None = None,
 ) -> Submitted:
@@ -70,9 +71,12 @@ def submit(
     With `confirm` (a destructive action), the first submission only asks the service
     (`refusal_of`, nothing kept): a refusal comes now, on its field, and an accepted request
     is shown back to be confirmed; the confirmed submission (`confirmed=yes`) runs it. A
-    refusal at any step goes on the form (`add_refusal`, with `fields`).
+    refusal at any step goes on the form (`add_refusal`, with `fields`). `confirmed` overrides
+    what the submission says (False: ask again, the answers have changed since).
     """
-    if confirm and request.POST.get("confirmed") != "yes":
+    if confirmed is None:
+        confirmed = request.POST.get("confirmed") == "yes"
+    if confirm and not confirmed:
         refused = refusal_of(run, touched=touched)
         if refused is None:
             return Submitted(confirming=True)

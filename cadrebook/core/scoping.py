@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import Q
 
-from cadrebook.core.permissions import VIEW
+from cadrebook.core.permissions import VIEW, check_action
 
 # Path characters come from treebeard's alphabet (0-9A-Z); '~' sorts after all of them.
 PATH_END = "~"
@@ -46,6 +46,9 @@ def register_scope_provider(provider: Callable[[Any, str], Scope]) -> None:
 
 
 def scope_for(user: Any, action: str) -> Scope:
+    """What `user` may reach for `action`; nothing for nobody. An undeclared action is refused
+    for everyone, signed in or not (`check_action`)."""
+    check_action(action)
     if user is None or not getattr(user, "is_authenticated", False) or _scope_provider is None:
         return Scope(False, ())
     return _scope_provider(user, action)

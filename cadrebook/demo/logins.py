@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from cadrebook.core.scoping import PATH_END
 from cadrebook.demo.people import FORCED_NAMES
 from cadrebook.members.choices import MemberStatus as S
 from cadrebook.members.models import Member
@@ -26,7 +27,7 @@ def create_demo_users(*, root: OrgUnit | None = None) -> list[tuple[str, str, st
     root = root or OrgUnit.objects.get_first_root_node()
     if root is None:
         raise ValueError("generate the data first: there is no org unit")
-    in_root = {"unit__path__startswith": root.path}
+    in_root = {"unit__path__gte": root.path, "unit__path__lt": root.path + PATH_END}
     uoc = (
         Member.objects.filter(
             full_name=FORCED_NAMES[0], status__in=(S.PROBATIONARY, S.FULL), **in_root

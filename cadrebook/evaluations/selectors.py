@@ -20,6 +20,8 @@ from cadrebook.evaluations.models import Target
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
+# The largest count a target may hold: what every database stores in the column.
+MAX_TARGET = 2_147_483_647
 
 
 def target_indicators() -> dict[str, str]:
@@ -47,6 +49,12 @@ def target_check(*, year: int, indicator: str, target: int) -> None:
         )
     if target < 0:
         raise ServiceError("target.negative", _("A target cannot be negative."), field="target")
+    if target > MAX_TARGET:
+        raise ServiceError(
+            "target.too_large",
+            _("A target cannot be more than %(max)s.") % {"max": MAX_TARGET},
+            field="target",
+        )
 
 
 def visible_targets(user: Any, *, year: int | None = None) -> QuerySet[Target]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -149,7 +150,13 @@ NOT_ON_FORM = frozenset({"unit", "receiving"})
 def _event_action(kind: EventKind) -> Action:
     """The browser's action recording the registry's `kind`."""
     assert kind.action is not None
-    face = FACES[kind.action]
+    face = FACES.get(kind.action)
+    if face is None:
+        raise ImproperlyConfigured(
+            f"The event type {kind.code!r} has the browser action {kind.action!r} in the "
+            "registry (members/event_types.py) but no entry in FACES (members/actions.py): "
+            "give it its label, icon and when it is offered."
+        )
     return Action(
         kind.action,
         face.label,

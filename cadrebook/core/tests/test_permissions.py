@@ -53,10 +53,19 @@ def test_a_misspelled_action_is_refused_not_read_as_no_access():
         scope_for(user, "chnage")
     with pytest.raises(ImproperlyConfigured):
         list(OrgUnit.objects.visible_to(user, "veiw"))
+    with pytest.raises(ImproperlyConfigured):  # signed in or not
+        scope_for(None, "chnage")
 
 
 # Calls whose action argument must be a declared constant, not a string written in place.
-CHECKED_CALLS = {"visible_to": 1, "scope_for": 1, "can": 1, "user_can": 1, "user_scope": 1}
+CHECKED_CALLS = {
+    "visible_to": 1,
+    "scope_for": 1,
+    "can": 1,
+    "user_can": 1,
+    "user_scope": 1,
+    "get_visible_or_404": 2,
+}
 
 
 def _literal_actions(path: Path) -> list[str]:

@@ -324,8 +324,8 @@ CASES: dict[str, Case] = {
     ),
     "evaluations:target_edit": Case(
         lambda w: reverse("evaluations:target_edit", args=["K1"]),
-        get=(LOGIN, 200, 200, 200, 403, 404),
-        post=(LOGIN, 422, 422, 422, 403, 404),
+        get=(LOGIN, 200, 200, 403, 403, 404),  # setting targets is managing units
+        post=(LOGIN, 422, 422, 403, 403, 404),
         missing=lambda w: reverse("evaluations:target_edit", args=[NOT_A_UNIT]),
     ),
     "reports:dashboard": Case(
