@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -86,8 +85,9 @@ def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], 
     return check
 
 
-# What the browser adds to each registry entry with an action: its label, when it applies,
-# its icon, and the form fields the service does not take (`moved_on` is the view's).
+# What the browser adds to a registry entry with an action, where the default (the event
+# type's label, offered to active members) is not enough: its label, when it applies, its
+# icon, and the form fields the service does not take (`moved_on` is the view's).
 @dataclass(frozen=True)
 class Face:
     label: str | Promise
@@ -150,13 +150,9 @@ NOT_ON_FORM = frozenset({"unit", "receiving"})
 def _event_action(kind: EventKind) -> Action:
     """The browser's action recording the registry's `kind`."""
     assert kind.action is not None
-    face = FACES.get(kind.action)
-    if face is None:
-        raise ImproperlyConfigured(
-            f"The event type {kind.code!r} has the browser action {kind.action!r} in the "
-            "registry (members/event_types.py) but no entry in FACES (members/actions.py): "
-            "give it its label, icon and when it is offered."
-        )
+    # Without a face of its own, an action reads as its event type and is offered to active
+    # members with no transfer pending; the service's checks decide the rest.
+    face = FACES.get(kind.action) or Face(kind.code.label, _status(*ACTIVE), "ti-arrow-right")
     return Action(
         kind.action,
         face.label,

@@ -10,7 +10,6 @@ import typing
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.tests.test_layers import imported_modules
@@ -131,7 +130,7 @@ def test_a_derived_service_refuses_an_argument_its_entry_does_not_list():
         services.member_admit(actor=None, member=None, date=None, destination="abroad")
 
 
-def test_a_new_entry_shows_up_in_every_derived_table():
+def test_a_new_entry_shows_up_in_every_derived_table(monkeypatch: pytest.MonkeyPatch):
     """The tables derived again from the registry with one entry more."""
     extra = EventKind(
         EventType.EXEMPTED,
@@ -149,9 +148,12 @@ def test_a_new_entry_shows_up_in_every_derived_table():
     assert list(event_types.browser_actions(registry))[-1] == "suspend"
     assert event_types.derived_services(registry)["member_suspend"] is extra
     assert str(extra.code) in event_types.codes(event_types.CLOSES, registry)
-    # The browser needs the new action's label, icon and when it is offered.
-    with pytest.raises(ImproperlyConfigured, match="no entry in FACES"):
-        actions.action_table(event_types.browser_actions(registry).values())
+    # The browser offers it to active members under its event type's label until it has a
+    # face of its own (`FACES`).
+    monkeypatch.setattr(services, "member_suspend", event_services._service(extra), raising=False)
+    table = actions.action_table(event_types.browser_actions(registry).values())
+    assert table["suspend"].label == EventType.EXEMPTED.label
+    assert table["suspend"].destructive and table["suspend"].fields[:2] == ("date", "reason")
     made = event_services._service(extra)
     assert made.__name__ == "member_suspend"
     with pytest.raises(TypeError, match="document"):
