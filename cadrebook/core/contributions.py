@@ -128,6 +128,14 @@ class StatisticsCounts(Protocol):
         """The movements of `unit`'s subtree over a whole calendar year."""
         ...
 
+    def below(
+        self, parent: Any, units: list[Any], first_year: int, last_year: int
+    ) -> Callable[[int, int], dict[str, int]]:
+        """(unit id, year) -> the movements of that unit's subtree over the year, for
+        `parent` and units directly below it, counted as the statistics of `parent` break
+        them down: one read per year, not one per unit."""
+        ...
+
     def movement_of(self, event_type: str) -> str: ...
 
 

@@ -57,5 +57,5 @@ def target_list(request: HttpRequest, query: Query[TargetsQuery]) -> list[dict[s
             "actual": row["actual"],
             "achievement_pct": row["achievement_pct"],
         }
-        for row in target_progress(list(unit_targets(unit, year=query.year)))
+        for row in target_progress(list(unit_targets(unit, year=query.year)), below=unit)
     ]

@@ -5,6 +5,7 @@ a unit report against."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -101,22 +102,38 @@ def statistics_targets(
     return list(targets.order_by("year", "indicator"))
 
 
-def target_progress(targets: list[Target]) -> list[dict[str, Any]]:
+def target_progress(targets: list[Target], *, below: OrgUnit | None = None) -> list[dict[str, Any]]:
     """Each target with what its unit's subtree achieved over the year (the count the
     statistics give, through `core.contributions`) and the achievement in %; achieved is
-    None where no statistics are installed."""
+    None where no statistics are installed. With `below` (the targets of that unit and of
+    the units directly under it), the counts are read as the unit's statistics break them
+    down: one read per year, the same figures as its statistics."""
     counts = statistics_counts()
     indicators = target_indicators()
-    years: dict[tuple[int, int], dict[str, int]] = {}
+    year_movements: Callable[[Target], dict[str, int]] | None = None
+    if counts is not None and below is not None and targets:
+        units = list({t.unit_id: t.unit for t in targets}.values())
+        years = [t.year for t in targets]
+        read = counts.below(below, units, min(years), max(years))
+
+        def year_movements(t: Target) -> dict[str, int]:
+            return read(t.unit_id, t.year)
+
+    elif counts is not None:
+        known: dict[tuple[int, int], dict[str, int]] = {}
+
+        def year_movements(t: Target) -> dict[str, int]:
+            key = (t.unit_id, t.year)
+            if key not in known:
+                known[key] = counts.year_movements(t.unit, t.year)
+            return known[key]
+
     rows = []
     for target in targets:
         actual: int | None = None
-        if counts is not None:
-            key = (target.unit_id, target.year)
-            if key not in years:
-                years[key] = counts.year_movements(target.unit, target.year)
+        if counts is not None and year_movements is not None:
             movement = counts.movement_of(indicators.get(target.indicator, target.indicator))
-            actual = years[key].get(movement, 0)
+            actual = year_movements(target).get(movement, 0)
         rows.append(
             {
                 "target": target,

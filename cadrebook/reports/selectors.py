@@ -4,6 +4,7 @@ issued documents (docs/reports.md describes every figure)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -102,6 +103,20 @@ class YearCounts:
     def year_movements(self, unit: OrgUnit, year: int) -> dict[str, int]:
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
         return self._source.movements(unit, start, end).get(unit.pk, {})
+
+    def below(
+        self, parent: OrgUnit, units: list[OrgUnit], first_year: int, last_year: int
+    ) -> Callable[[int, int], dict[str, int]]:
+        scope = _Scope(
+            parent,
+            [parent, *(u for u in units if u.pk != parent.pk)],
+            dt.date(first_year, 1, 1),
+            dt.date(last_year, 12, 31),
+            self._source,
+            current_ruleset(),
+            {},
+        )
+        return scope.year_movements
 
 
 def _moved_within_year(units: list[OrgUnit], parent: OrgUnit, years: range) -> set[tuple[int, int]]:

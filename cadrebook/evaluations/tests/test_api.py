@@ -69,3 +69,24 @@ def test_a_year_out_of_range_is_refused_on_its_field(
     answer = client.get("/api/v1/targets", {"unit": "C1", "year": 20245})
     assert answer.status_code == 422
     assert "year" in answer.content.decode()
+
+
+def test_the_counts_are_read_once_a_year_not_once_a_unit(
+    tree: SimpleNamespace, actor: Any, token_clients: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = token_clients([("p", "viewer", tree.P)])["p"]
+    target_set(actor=actor, unit=tree.P, year=2024, indicator="admissions", target=9)
+    target_set(actor=actor, unit=tree.C1, year=2024, indicator="admissions", target=4)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/api/v1/targets", {"unit": "P"}).status_code == 200
+        return len(seen)
+
+    queries()  # the first request of a token also notes its use
+    one_child = queries()
+    target_set(actor=actor, unit=tree.C2, year=2024, indicator="recognitions", target=3)
+    assert queries() == one_child
