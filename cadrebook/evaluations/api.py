@@ -13,8 +13,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cadrebook.core.api_toolkit import answers, found
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.permissions import VIEW
-from cadrebook.evaluations.selectors import MAX_YEAR, MIN_YEAR, target_progress, unit_targets
+from cadrebook.evaluations.selectors import target_progress, unit_targets
 from cadrebook.orgs.models import OrgUnit
 
 router = Router(tags=["targets"])

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from cadrebook.core.contributions import statistics_counts
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.numbers import percent
 from cadrebook.core.permissions import VIEW
@@ -20,7 +21,6 @@ from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.models import Target
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
-MIN_YEAR, MAX_YEAR = 1900, 2100
 # The largest count a target may hold: what every database stores in the column.
 MAX_TARGET = 2_147_483_647
 
