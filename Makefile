@@ -21,6 +21,11 @@ run: export CADREBOOK_SECURE_COOKIES ?= false
 run: $(STAMP)
 	$(BIN)/cadrebook serve
 
+# For developers: Django's auto-reloading development server instead of gunicorn.
+dev: export CADREBOOK_SECURE_COOKIES ?= false
+dev: $(STAMP)
+	$(BIN)/cadrebook serve --dev
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

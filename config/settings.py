@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the server itself, compressed, with far-future cache headers for the
+    # hashed names `cadrebook serve` collects (whitenoise): no separate file server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,6 +161,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# `cadrebook serve` collects the static files and sets this for its server processes: pages
+# then name the files by their content hash, sent compressed and cached "forever". Elsewhere
+# (tests, the development server, commands) the files are read where they lie.
+CADREBOOK_STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if CADREBOOK_STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not CADREBOOK_STATIC_MANIFEST
+if not CADREBOOK_STATIC_MANIFEST:
+    # Read by whitenoise at start-up even when the files are served from where they lie.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Web server processes of `cadrebook serve` (0: two per CPU, plus one).
+CADREBOOK_WEB_WORKERS = env_int("WEB_WORKERS", 0)
 
 # The rule set in force; see cadrebook/core/rulesets/.
 RULESET = env_str("RULESET", "vn-2025")

@@ -1,10 +1,12 @@
 """`cadrebook serve`: migrate, load the demo when the database is empty, start the background
-worker, and serve."""
+worker (supervised: started again if it dies), and serve through gunicorn, with static files
+from whitenoise. `--dev` serves through Django's auto-reloading development server instead."""
 
 from __future__ import annotations
 
 import atexit
 import datetime as dt
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+
+from cadrebook.core.supervise import Supervised
 
 
 def seconds_until(at: str, now: dt.datetime) -> float:
@@ -33,6 +38,34 @@ def _nightly(at: str, command: list[str]) -> None:
         subprocess.run(command, check=False)
 
 
+def web_workers() -> int:
+    """Server processes: the setting, else two per CPU plus one (gunicorn's advice)."""
+    return settings.CADREBOOK_WEB_WORKERS or 2 * (os.cpu_count() or 1) + 1
+
+
+def gunicorn_command(addrport: str, workers: int) -> list[str]:
+    """The production server: worker processes, graceful restarts (HUP, which `serve` passes
+    on) and stops (TERM) within 30 s, access log on standard output."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        addrport,
+        "--workers",
+        str(workers),
+        "--graceful-timeout",
+        "30",
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+        "--chdir",
+        str(settings.BASE_DIR),
+    ]
+
+
 class Command(BaseCommand):
     help = (
         "Migrate, load the demo organization into an empty database, start the background "
@@ -45,8 +78,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start the background worker"
         )
+        parser.add_argument(
+            "--dev",
+            action="store_true",
+            help="serve through Django's auto-reloading development server (for developers)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["dev"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            # The reloader's watcher: it runs this command again in a child process (and again
+            # after each change of the code); the child migrates, starts the worker, serves.
+            call_command("runserver", options["addrport"], insecure_serving=True)
+            return
         call_command("migrate", verbosity=0, interactive=False)
         if not options["no_demo"]:
             call_command("demo", if_empty=True)
@@ -60,18 +103,39 @@ class Command(BaseCommand):
                 args=(settings.CADREBOOK_STATS_REBUILD_AT, [*manage, "report", "rebuild"]),
                 daemon=True,
             ).start()
+        worker: Supervised | None = None
         if not options["no_worker"] and settings.TASKS_BACKEND == "database":
-            # The worker is a process of its own, so a long import never blocks a page.
-            worker = subprocess.Popen([*manage, "db_worker", "--no-reload"])
-            atexit.register(worker.terminate)
+            # The worker is a process of its own, so a long import never blocks a page, and
+            # it is started again if it dies.
+            worker = Supervised(
+                [*manage, "db_worker", "--no-reload"], log=self.stderr.write
+            ).start()
+            atexit.register(worker.stop)
+            assert worker.process is not None
+            self.stdout.write(f"Background worker started (process {worker.process.pid}).")
+        if options["dev"]:
+            self.stdout.write(f"Cadrebook (development server) is at http://{options['addrport']}/")
+            call_command("runserver", options["addrport"], insecure_serving=True)
+            return
+        # Hashed, compressed static files for the server processes (CADREBOOK_STATIC_MANIFEST).
+        env = {**os.environ, "CADREBOOK_STATIC_MANIFEST": "true"}
+        subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], check=True, env=env)
+        server = subprocess.Popen(gunicorn_command(options["addrport"], web_workers()), env=env)
 
-            def stop(signum: int, frame: Any) -> None:
-                # atexit does not run on SIGTERM by default: stop the worker with the server.
-                worker.terminate()
-                raise SystemExit(0)
+        def stop(signum: int, frame: Any) -> None:
+            # Graceful: gunicorn finishes the requests in progress; then the worker stops.
+            server.terminate()
 
-            signal.signal(signal.SIGTERM, stop)
-            self.stdout.write(f"Background worker started (process {worker.pid}).")
+        def reload(signum: int, frame: Any) -> None:
+            # Graceful restart: gunicorn starts new processes and lets the old ones finish.
+            server.send_signal(signal.SIGHUP)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload)
         self.stdout.write(f"Cadrebook is at http://{options['addrport']}/")
-        # runserver serves the vendored static files itself (--insecure outside DEBUG).
-        call_command("runserver", options["addrport"], insecure_serving=True, use_reloader=False)
+        code = server.wait()
+        if worker is not None:
+            worker.stop()
+        if code not in (0, -signal.SIGTERM):
+            raise SystemExit(code)
