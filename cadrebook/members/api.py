@@ -48,7 +48,12 @@ from cadrebook.members.actions import ACTIONS, VOTE, refusal
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.event_types import API_TYPES, EventKind
 from cadrebook.members.fields import EducationCode, FullName, GenderCode, PersonalData, TheoryCode
-from cadrebook.members.lists import filtered_members, keyset_page, refuse_masked_filters
+from cadrebook.members.lists import (
+    PAGE_SIZE,
+    filtered_members,
+    keyset_page,
+    refuse_masked_filters,
+)
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask, recognition_decided_on
@@ -56,6 +61,8 @@ from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
 
 router = Router(tags=["members"])
+# The most members one page of the list answers (a script pages on with `next_cursor`).
+MAX_PAGE_SIZE = 200
 
 
 # Event type of the API -> the action (and service) that records it, from the registry of
@@ -117,6 +124,7 @@ class MemberQuery(Schema):
     born_before: ApiDate | None = None
     born_after: ApiDate | None = None
     cursor: str = ""
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Members a page")
 
 
 # The history records facts, so a few types differ from the verbs that record them: posting
@@ -237,7 +245,7 @@ def _member(request: HttpRequest, member_id: int) -> Member:
 )
 def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, Any]:
     """Members of `unit`'s subtree (default: the caller's top unit) that pass the filters,
-    by name, 50 a page; `next_cursor` leads to the next page."""
+    by name, `limit` a page (50 unless asked); `next_cursor` leads to the next page."""
     visible = OrgUnit.objects.visible_to(request.user, VIEW)
     if query.unit:
         unit = found(visible, code=query.unit)
@@ -258,9 +266,9 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
     members = members.select_related("pending_transfer_to").annotate(
         recognition_decided=recognition_decided_on()
     )
-    page = keyset_page(members, "name", query.cursor, ranked=True)
+    page = keyset_page(members, "name", query.cursor, ranked=True, size=query.limit)
     if sensitive:
-        filters = query.model_dump(exclude_none=True)
+        filters = query.model_dump(exclude_none=True, exclude={"limit"})  # a page size, no filter
         member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=filters)
     return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
 

@@ -205,9 +205,17 @@ def _segments(qs: QuerySet[Member], column: str, ranked: bool) -> list[tuple[Q, 
     return [(Q(rank=r) & q, has_value) for r in (0, 1) for q, has_value in parts]
 
 
-def keyset_page(qs: QuerySet[Member], sort: str, cursor: str = "", *, ranked: bool = False) -> Page:
-    """The page of `qs` in the order `sort` after the row `cursor` names (first page: "");
-    `ranked`: a search text ranks exact-diacritic matches first (the `rank` annotation)."""
+def keyset_page(
+    qs: QuerySet[Member],
+    sort: str,
+    cursor: str = "",
+    *,
+    ranked: bool = False,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """The page of `size` rows of `qs` in the order `sort` after the row `cursor` names (first
+    page: ""); `ranked`: a search text ranks exact-diacritic matches first (the `rank`
+    annotation)."""
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"), SORTS["name"])
     ranked = ranked and "rank" in qs.query.annotations  # a blank search text ranks nothing
@@ -221,12 +229,12 @@ def keyset_page(qs: QuerySet[Member], sort: str, cursor: str = "", *, ranked: bo
             part = part.filter(_after(column, value, last_pk, has_value, descending))
         keys = [column, "pk"] if has_value else ["pk"]
         part = part.order_by(*[F(k).desc() if descending else F(k).asc() for k in keys])
-        wanted = PAGE_SIZE + 1 - len(rows)
+        wanted = size + 1 - len(rows)
         rows += [(index, m) for m in part[:wanted]]  # type: ignore[misc]
-        if len(rows) > PAGE_SIZE:
+        if len(rows) > size:
             break
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    more = len(rows) > size
+    rows = rows[:size]
     next_cursor = None
     if more and rows:
         index, last = rows[-1]

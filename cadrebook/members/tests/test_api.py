@@ -83,6 +83,26 @@ def test_lists_are_scoped_masked_and_paged(api):
     assert events["next_cursor"] is None
 
 
+def test_the_list_answers_as_many_members_a_page_as_asked(api):
+    viewer = api["c"]["viewer"]
+    names, cursor = [], ""
+    while True:
+        body = viewer.get("/api/v1/members", {"unit": "P1.C1", "limit": 2, "cursor": cursor})
+        assert body.status_code == 200
+        page = body.json()
+        assert len(page["items"]) <= 2
+        names += [m["full_name"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert names == ["Lê Văn Cường", "Ngô Thị Khác", "Trần Văn Bình"]
+    first = viewer.get("/api/v1/members", {"unit": "P1.C1", "limit": 1}).json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    for wrong in (0, 201, "many"):
+        refused = viewer.get("/api/v1/members", {"unit": "P1.C1", "limit": wrong})
+        assert refused.status_code == 422 and "limit" in refused.content.decode()
+
+
 def test_a_members_history_pages_by_cursor_in_date_order(api, monkeypatch):
     from cadrebook.members import api as members_api
 
