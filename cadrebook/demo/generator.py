@@ -52,6 +52,7 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
+from cadrebook.members.name_keys import fill_name_keys
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 
 # Members are made in chunks of this many, each chunk from its own seeded generator. Changing
@@ -228,7 +229,13 @@ def generate(
             restore: list[str] = []
             if copy and rebuild_indexes:
                 restore = drop_secondary_structures(
-                    cursor, ["members_member", "members_memberevent", "members_memberperiod"]
+                    cursor,
+                    [
+                        "members_member",
+                        "members_memberevent",
+                        "members_memberperiod",
+                        "members_membernamekey",
+                    ],
                 )
             writer.write(OrgUnit, UNIT_COLUMNS, tree.rows)
             writer.write(UnitPlacement, PLACEMENT_COLUMNS, _placement_rows(tree.rows))
@@ -266,6 +273,9 @@ def generate(
                     progress(done, members)
             phases["members"] = time.perf_counter() - started - phases["units"]
             t0 = time.perf_counter()
+            fill_name_keys(member_base)
+            phases["name keys"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
             if restore:
                 cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
                 for statement in restore:
@@ -284,6 +294,7 @@ def generate(
                     for table in (
                         "orgs_orgunit",
                         "members_member",
+                        "members_membernamekey",
                         "members_memberevent",
                         "members_memberperiod",
                     ):

@@ -104,6 +104,12 @@ class MemberOut(Schema):
 class MemberPage(Schema):
     items: list[MemberOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page")
+    total: int | None = Field(
+        None,
+        description="How many members the filters find: that many when `total_exact`, "
+        "else more than that many (counting stops there)",
+    )
+    total_exact: bool | None = Field(None, description="Whether `total` is the exact count")
 
 
 StatusFilter = Literal[("active", "all", *MemberStatus.values)]  # type: ignore[valid-type]
@@ -252,7 +258,7 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
     else:
         unit = visible.order_by("depth", "path").first()
         if unit is None:
-            return {"items": [], "next_cursor": None}
+            return {"items": [], "next_cursor": None, "total": 0, "total_exact": True}
     sensitive = can(request.user, VIEW_SENSITIVE, unit.path)
     if not sensitive:  # filtering by a masked field would unmask it, as in the browser
         refuse_masked_filters(query.model_dump())
@@ -266,11 +272,20 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
     members = members.select_related("pending_transfer_to").annotate(
         recognition_decided=recognition_decided_on()
     )
-    page = keyset_page(members, "name", query.cursor, ranked=True, size=query.limit)
+    text = query.q or ""
+    page = keyset_page(
+        members, "name", query.cursor, ranked=True, size=query.limit, text=text, count=True
+    )
     if sensitive:
         filters = query.model_dump(exclude_none=True, exclude={"limit"})  # a page size, no filter
         member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=filters)
-    return {"items": [_out(m, sensitive) for m in page.rows], "next_cursor": page.next_cursor}
+    total = page.total
+    return {
+        "items": [_out(m, sensitive) for m in page.rows],
+        "next_cursor": page.next_cursor,
+        "total": total.count if total else None,
+        "total_exact": total.exact if total else None,
+    }
 
 
 @router.get("/{member_id}", response=answers({200: MemberOut}), summary="One member")

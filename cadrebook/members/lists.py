@@ -21,11 +21,24 @@ from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.ages import age_brackets, latest_birth_date
 from cadrebook.core.errors import ServiceError
-from cadrebook.core.normalize import normalize_name, search_text
+from cadrebook.core.normalize import search_text
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, Gender, MemberStatus
 from cadrebook.members.models import Member, MemberPeriod
+from cadrebook.members.search import (
+    TIERS,
+    NameQuery,
+    Total,
+    after_key,
+    capped_count,
+    name_matches,
+    name_query,
+    name_total,
+    ordered,
+    tier_keys,
+    written_as_typed,
+)
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import depth_on
 
@@ -167,15 +180,16 @@ def filtered_members(
     text = search_text(data.get("q"))
     if not text:
         return qs
-    norm = normalize_name(text)
-    found = Q(name_norm__contains=norm) | Q(card_number=text)
-    if sensitive:  # a match on a masked national ID would confirm it
-        found |= Q(national_id=text)
-    qs = qs.filter(found)
+    query = name_query(text)
+    if query is None:  # digits: a card number, or a national ID the reader may see
+        found = Q(card_number=text)
+        if sensitive:  # a match on a masked national ID would confirm it
+            found |= Q(national_id=text)
+        return qs.filter(found)
     # Names with the diacritics exactly as typed come first.
-    return qs.annotate(
+    return qs.filter(name_matches(query)).annotate(
         rank=Case(
-            When(full_name__icontains=text, then=Value(0)),
+            When(written_as_typed(query), then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
@@ -184,10 +198,12 @@ def filtered_members(
 
 @dataclass
 class Page:
-    """One page of a keyset-paginated list: its rows and the cursor of the next page."""
+    """One page of a keyset-paginated list: its rows, the cursor of the next page and, when
+    asked for, how many rows the list has (exact up to `COUNT_CAP`, else "more than")."""
 
     rows: list[Member]
     next_cursor: str | None
+    total: Total | None = None
 
 
 def _segments(qs: QuerySet[Member], column: str, ranked: bool) -> list[tuple[Q, bool]]:
@@ -212,16 +228,78 @@ def keyset_page(
     *,
     ranked: bool = False,
     size: int = PAGE_SIZE,
+    text: str = "",
+    count: bool = False,
 ) -> Page:
     """The page of `size` rows of `qs` in the order `sort` after the row `cursor` names (first
     page: ""); `ranked`: a search text ranks exact-diacritic matches first (the `rank`
-    annotation)."""
+    annotation). `text`, the name searched for (`filtered_members` filtered `qs` by it):
+    sorted by name, the page is read from the name keys (`members.search`). `count`: say
+    how many rows the list has, up to COUNT_CAP."""
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    query = name_query(text) if column == "name_norm" else None
+    if query is not None:
+        page = _name_page(qs, query, cursor, size, descending)
+    else:
+        page = _column_page(qs, column, cursor, ranked, size, descending)
+    if not count:
+        return page
+    if not cursor and page.next_cursor is None:  # the whole list is on this page
+        page.total = Total(len(page.rows), True)
+    elif query is not None:
+        page.total = name_total(qs, query)
+    else:
+        page.total = capped_count([qs])
+    return page
+
+
+def _name_page(
+    qs: QuerySet[Member], query: NameQuery, cursor: str, size: int, descending: bool
+) -> Page:
+    """A page of a name search sorted by name, read from the name keys: tier by tier, each
+    in its index's order after the cursor's (tier, key, name, member id)."""
+    start, after = _decode_name(cursor)
+    found: list[tuple[int, str, str, int]] = []
+    for tier in range(start, len(TIERS)):
+        keys = tier_keys(qs, query, tier)
+        if tier == start and after is not None:
+            keys = keys.filter(after_key(TIERS[tier][0], after, descending))
+        wanted = size + 1 - len(found)
+        found += [(tier, *row) for row in ordered(keys, tier, descending)[:wanted]]
+        if len(found) > size:
+            break
+    more = len(found) > size
+    found = found[:size]
+    members = qs.order_by().in_bulk([row[3] for row in found])
+    rows = [members[row[3]] for row in found if row[3] in members]
+    next_cursor = _encode(["n", *found[-1]]) if more and found else None
+    return Page(rows, next_cursor)
+
+
+def _decode_name(cursor: str) -> tuple[int, tuple[str, str, int] | None]:
+    """(tier, (key, name, member id)) of a name search's cursor; another starts over."""
+    if not cursor:
+        return 0, None
+    try:
+        tag, tier, key, name, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if tag != "n" or tier not in (0, 1) or not isinstance(pk, int) or not 0 < pk < 2**63:
+            raise ValueError(cursor)
+        if not isinstance(key, str) or not isinstance(name, str) or "\x00" in key + name:
+            raise ValueError(cursor)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return 0, None
+    return tier, (key, name, pk)
+
+
+def _column_page(
+    qs: QuerySet[Member], column: str, cursor: str, ranked: bool, size: int, descending: bool
+) -> Page:
+    """A page of `qs` in the order of `column` (then the member id), segment by segment."""
     ranked = ranked and "rank" in qs.query.annotations  # a blank search text ranks nothing
     segments = _segments(qs, column, ranked)
     start, value, last_pk = _decode(cursor, column) if cursor else (0, None, None)
-    rows: list[Member] = []
+    rows: list[tuple[int, Member]] = []
     for index in range(start, len(segments)):
         condition, has_value = segments[index]
         part = qs.filter(condition)
@@ -230,7 +308,7 @@ def keyset_page(
         keys = [column, "pk"] if has_value else ["pk"]
         part = part.order_by(*[F(k).desc() if descending else F(k).asc() for k in keys])
         wanted = size + 1 - len(rows)
-        rows += [(index, m) for m in part[:wanted]]  # type: ignore[misc]
+        rows += [(index, m) for m in part[:wanted]]
         if len(rows) > size:
             break
     more = len(rows) > size

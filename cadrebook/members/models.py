@@ -352,6 +352,40 @@ class MemberPeriod(models.Model):
         return f"{self.member_id} {self.status} {self.valid_from}..{self.valid_to}"
 
 
+class MemberNameKey(models.Model):
+    """One word of a member's name onwards: the name from that word to its end.
+
+    "Nguyễn Văn An" has three keys: "nguyen van an", "van an" and "an" (`key`, accents
+    folded as in `Member.name_norm`), each with its lower-case form as written
+    (`key_exact`: "nguyễn văn an", "văn an", "an"). A name search is a range of one of
+    their indexes: the names in which a word starts what was typed, read in the index's
+    order, so its first page costs the same whether ten names match or a million
+    (`members.search`). Written with the name wherever a name is written
+    (`members.name_keys`), never edited: a new name replaces the member's keys.
+    """
+
+    pk = models.CompositePrimaryKey("member_id", "position")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="name_keys", db_index=False
+    )
+    position = models.PositiveSmallIntegerField(_("word"))
+    key = models.CharField(_("name from this word"), max_length=200)
+    key_exact = models.CharField(_("name from this word, as written"), max_length=200)
+    # The whole name: the order among the names sharing a key (and the index carries it).
+    name_norm = models.CharField(_("normalized name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("name key")
+        verbose_name_plural = _("name keys")
+        indexes = [
+            models.Index(fields=["key", "name_norm", "member"], name="member_name_key"),
+            models.Index(fields=["key_exact", "name_norm", "member"], name="member_name_key_exact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.key}"
+
+
 # Column orders of the bulk writers (the demo's generator, bulk import): one place for both.
 # fmt: off
 MEMBER_COLUMNS = (
@@ -368,4 +402,5 @@ PERIOD_COLUMNS = (
     "member_id", "unit_id", "status", "exempt", "valid_from", "valid_to",
     *(f"anc{k}_id" for k in range(1, ANCESTOR_COLUMNS + 1)),
 )
+NAME_KEY_COLUMNS = ("member_id", "position", "key", "key_exact", "name_norm")
 # fmt: on

@@ -30,13 +30,14 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.dates import add_months
 from cadrebook.core.errors import RuleViolation, ServiceError
-from cadrebook.core.normalize import normalize_name, search_text
+from cadrebook.core.normalize import search_text
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END, Scope, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.event_types import FOLD_FIELDS
 from cadrebook.members.lifecycle import EventData, Period, State, fold, party_age_days
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
+from cadrebook.members.search import name_matches, name_query, written_as_typed
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import depth_on
 
@@ -220,24 +221,24 @@ def national_id_match(text: str, id_scope: Scope) -> Q:
 
 
 def search_members(queryset: QuerySet[Member], text: str, *, id_scope: Scope) -> QuerySet[Member]:
-    """Accent-insensitive name search; exact-diacritic matches rank first.
-
-    Filters `__contains` on the normalized lower-case column (a trigram index on PostgreSQL).
-    A query of digits also matches the card number, and the national ID of the members
-    whose ID the reader may see (`id_scope`: `scope_for(user, "view_sensitive")`).
+    """Name search (`members.search`: a word of the name starts the text, accents optional);
+    names written with the accents as typed rank first. A text with digits matches the card
+    number instead, and the national ID of the members whose ID the reader may see
+    (`id_scope`: `scope_for(user, "view_sensitive")`). A page of a large list reads better
+    through `lists.keyset_page(text=...)`, which reads the name keys in order.
     """
     text = search_text(text)
     if not text:
         return queryset
-    norm = normalize_name(text)
-    q = Q(name_norm__contains=norm)
-    if any(ch.isdigit() for ch in text):
-        q |= national_id_match(text, id_scope) | Q(card_number=text)
+    query = name_query(text)
+    if query is None:
+        found = national_id_match(text, id_scope) | Q(card_number=text)
+        return queryset.filter(found).order_by("name_norm", "id")
     return (
-        queryset.filter(q)
+        queryset.filter(name_matches(query))
         .annotate(
             exact_rank=Case(
-                When(full_name__contains=text, then=Value(0)),
+                When(written_as_typed(query), then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
             )

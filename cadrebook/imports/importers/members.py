@@ -34,11 +34,14 @@ from cadrebook.members.models import (
     ANCESTOR_COLUMNS,
     EVENT_COLUMNS,
     MEMBER_COLUMNS,
+    NAME_KEY_COLUMNS,
     PERIOD_COLUMNS,
     Member,
     MemberEvent,
+    MemberNameKey,
     MemberPeriod,
 )
+from cadrebook.members.name_keys import name_key_rows
 from cadrebook.members.placing import place_periods
 from cadrebook.members.selectors import (
     full_member_counts,
@@ -243,7 +246,7 @@ class MembersImporter:
             or Member.objects.exists()
         ):
             return []
-        tables = [m._meta.db_table for m in (Member, MemberEvent, MemberPeriod)]
+        tables = [m._meta.db_table for m in (Member, MemberNameKey, MemberEvent, MemberPeriod)]
         try:
             with transaction.atomic():  # a savepoint: a lock timeout leaves the rest alone
                 if connection.vendor == "postgresql":
@@ -906,6 +909,8 @@ class MembersImporter:
                     )
                 )
         writer.write(Member, MEMBER_COLUMNS, members)
+        keys = [key for m in members for key in name_key_rows(m[0], m[1], m[2])]
+        writer.write(MemberNameKey, NAME_KEY_COLUMNS, keys)
         writer.write(MemberEvent, EVENT_COLUMNS, events)
         writer.write(MemberPeriod, PERIOD_COLUMNS, periods)
         report.rows_written += len(members)

@@ -12,12 +12,12 @@ from django.db import connection
 from cadrebook.core.append_only import unguarded
 from cadrebook.imports import context
 from cadrebook.imports.importers import members as members_importer
-from cadrebook.members.models import Member, MemberEvent, MemberPeriod
+from cadrebook.members.models import Member, MemberEvent, MemberNameKey, MemberPeriod
 
 from .samples import HEAD, ONE_BAD
 
 pytestmark = pytest.mark.django_db
-TABLES = [m._meta.db_table for m in (Member, MemberEvent, MemberPeriod)]
+TABLES = [m._meta.db_table for m in (Member, MemberNameKey, MemberEvent, MemberPeriod)]
 
 # Rows that cross chunks of two: a likely duplicate (same name and birth date, same province)
 # of row 2 in row 5, a national ID of row 3 again in row 6, an external id of row 2 in row 7.

@@ -27,6 +27,7 @@ from cadrebook.members.models import (
     MemberPeriod,
     Sponsorship,
 )
+from cadrebook.members.name_keys import replace_name_keys
 from cadrebook.members.selectors import (
     event_data,
 )
@@ -227,6 +228,7 @@ def member_register_applicant(
         if sponsors is not None:
             _check_sponsors(sponsors, date)
         member = Member.objects.create(unit=unit, status=MemberStatus.APPLICANT, **data)
+        replace_name_keys([(member.pk, member.full_name, member.name_norm)])
         for sponsor in sponsors or []:
             Sponsorship.objects.create(applicant=member, sponsor=sponsor, since=date)
         after = snapshot(member, PERSONAL_FIELDS)
@@ -273,6 +275,8 @@ def member_update_personal(*, actor: Any, member: Member, version: int, **fields
         before = snapshot(current, PERSONAL_FIELDS)
         Member.objects.filter(pk=current.pk).update(**data, version=F("version") + 1)
         current.refresh_from_db()
+        if "full_name" in data:
+            replace_name_keys([(current.pk, current.full_name, current.name_norm)])
         audit_record(
             actor=actor,
             obj=current,

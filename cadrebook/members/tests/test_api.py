@@ -98,6 +98,11 @@ def test_the_list_answers_as_many_members_a_page_as_asked(api):
     assert names == ["Lê Văn Cường", "Ngô Thị Khác", "Trần Văn Bình"]
     first = viewer.get("/api/v1/members", {"unit": "P1.C1", "limit": 1}).json()
     assert len(first["items"]) == 1 and first["next_cursor"]
+    assert (first["total"], first["total_exact"]) == (3, True)
+    searched = viewer.get("/api/v1/members", {"unit": "P1.C1", "q": "van", "limit": 1}).json()
+    # By the name from the word found on: "văn bình" before "văn cường".
+    assert [m["full_name"] for m in searched["items"]] == ["Trần Văn Bình"]
+    assert (searched["total"], searched["total_exact"]) == (2, True)  # and Lê Văn Cường
     for wrong in (0, 201, "many"):
         refused = viewer.get("/api/v1/members", {"unit": "P1.C1", "limit": wrong})
         assert refused.status_code == 422 and "limit" in refused.content.decode()
