@@ -12,6 +12,11 @@
       option.tooltip = { trigger: "axis", valueFormatter: plain };
       delete option.pyramid;
     }
+    // ECharts writes its default tooltip as HTML with style attributes, which the page's
+    // Content-Security-Policy refuses: the tooltip is drawn on the canvas instead.
+    [].concat(option.tooltip || []).forEach(function (tooltip) {
+      tooltip.renderMode = "richText";
+    });
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(option);
     charts.push(chart);

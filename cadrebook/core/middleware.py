@@ -1,11 +1,12 @@
 """Middleware: give every request an id that ties its audit entries together; refuse addresses
-holding text no record can store. (The language a signed-in user chose is accounts' own:
-`accounts/middleware.py`.)"""
+holding text no record can store; deny pages the browser features they never use. (The
+language a signed-in user chose is accounts' own: `accounts/middleware.py`.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -45,3 +46,20 @@ class UnstorableTextMiddleware:
             return self.get_response(request)
         context = {"field": shown(".".join(where))}
         return render(request, "core/unstorable_text.html", context, status=400)
+
+
+class PermissionsPolicyMiddleware:
+    """The Permissions-Policy header (settings.CADREBOOK_PERMISSIONS_POLICY): camera,
+    microphone, location and the like are refused to every page, so a script that found its
+    way in could not ask for them. (Django's SecurityMiddleware sets the other security
+    headers, django-csp the Content-Security-Policy.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "CADREBOOK_PERMISSIONS_POLICY", "")
+        if policy:
+            response.setdefault("Permissions-Policy", policy)
+        return response
