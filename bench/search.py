@@ -92,7 +92,10 @@ def reference(unit: OrgUnit, text: str) -> list[int]:
 
 def ours(unit: OrgUnit, text: str) -> Any:
     members = filtered_members(unit, {"q": text})
-    return keyset_page(members, "name", text=text, ranked=True, count=True)
+    unsearched = filtered_members(unit, {})
+    return keyset_page(
+        members, "name", text=text, ranked=True, count=True, unsearched=unsearched
+    )
 
 
 def timed(runs: int, fn: Any) -> tuple[list[float], Any]:

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any, Literal, cast
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -264,17 +264,26 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         refuse_masked_filters(query.model_dump())
     data = {"status": query.status or "active", "q": query.q or "", "gender": query.gender}
     data["as_of"] = query.as_of
-    members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
-    if query.born_before:
-        members = members.filter(birth_date__lt=query.born_before)
-    if query.born_after:
-        members = members.filter(birth_date__gt=query.born_after)
-    members = members.select_related("pending_transfer_to").annotate(
-        recognition_decided=recognition_decided_on()
-    )
-    text = query.q or ""
+
+    def listed(data: dict[str, Any]) -> QuerySet[Member]:
+        members = filtered_members(unit, data, sensitive=sensitive).visible_to(request.user)
+        if query.born_before:
+            members = members.filter(birth_date__lt=query.born_before)
+        if query.born_after:
+            members = members.filter(birth_date__gt=query.born_after)
+        return members.select_related("pending_transfer_to").annotate(
+            recognition_decided=recognition_decided_on()
+        )
+
     page = keyset_page(
-        members, "name", query.cursor, ranked=True, size=query.limit, text=text, count=True
+        listed(data),
+        "name",
+        query.cursor,
+        ranked=True,
+        size=query.limit,
+        text=data["q"],
+        count=True,
+        unsearched=listed({**data, "q": ""}),
     )
     if sensitive:
         filters = query.model_dump(exclude_none=True, exclude={"limit"})  # a page size, no filter

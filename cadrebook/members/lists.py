@@ -30,13 +30,11 @@ from cadrebook.members.search import (
     TIERS,
     NameQuery,
     Total,
-    after_key,
     capped_count,
     name_matches,
     name_query,
     name_total,
-    ordered,
-    tier_keys,
+    walk,
     written_as_typed,
 )
 from cadrebook.orgs.models import OrgUnit
@@ -230,16 +228,20 @@ def keyset_page(
     size: int = PAGE_SIZE,
     text: str = "",
     count: bool = False,
+    unsearched: QuerySet[Member] | None = None,
 ) -> Page:
     """The page of `size` rows of `qs` in the order `sort` after the row `cursor` names (first
     page: ""); `ranked`: a search text ranks exact-diacritic matches first (the `rank`
     annotation). `text`, the name searched for (`filtered_members` filtered `qs` by it):
     sorted by name, the page is read from the name keys (`members.search`). `count`: say
-    how many rows the list has, up to COUNT_CAP."""
+    how many rows the list has, up to COUNT_CAP. `unsearched`: `qs` without the name
+    search's own filter (the same filters with no text), which the name keys replace — the
+    same rows, read without checking each one's name again."""
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"), SORTS["name"])
     query = name_query(text) if column == "name_norm" else None
     if query is not None:
+        qs = qs if unsearched is None else unsearched
         page = _name_page(qs, query, cursor, size, descending)
     else:
         page = _column_page(qs, column, cursor, ranked, size, descending)
@@ -262,11 +264,9 @@ def _name_page(
     start, after = _decode_name(cursor)
     found: list[tuple[int, str, str, int]] = []
     for tier in range(start, len(TIERS)):
-        keys = tier_keys(qs, query, tier)
-        if tier == start and after is not None:
-            keys = keys.filter(after_key(TIERS[tier][0], after, descending))
         wanted = size + 1 - len(found)
-        found += [(tier, *row) for row in ordered(keys, tier, descending)[:wanted]]
+        rows = walk(qs, query, tier, after if tier == start else None, descending, wanted)
+        found += [(tier, *row) for row in rows]
         if len(found) > size:
             break
     more = len(found) > size

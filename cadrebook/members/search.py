@@ -111,6 +111,77 @@ def ordered(keys: QuerySet[MemberNameKey], tier: int, descending: bool) -> Query
     return keys.order_by(*order).values_list(column, "name_norm", "member_id")
 
 
+# Reading a page: the keys in range are read in their index's order, a batch at a time, and
+# each batch's members checked against the list's filters (scope, status, ...) by their ids;
+# the first batch is a few pages' worth, each next one four times as large. Where the
+# filters keep so few of the keys that WALK_LIMIT keys give too few members (a commune's
+# list, say), the rest is one query for the database to plan from the filters' side.
+FIRST_BATCH = 4
+WALK_LIMIT = 4000
+
+
+def _suffixes(text: str) -> list[str]:
+    words = text.split()
+    return [" ".join(words[i:]) for i in range(len(words))]
+
+
+def _counted_here(key: str, name: str, full_name: str, query: NameQuery, tier: int) -> bool:
+    """Whether the key (of a member named `full_name`, `name` accent-free) is the one the
+    member is listed at in `tier`: their first key in range, and in tier 1 only for a
+    member with no key as typed in range (tier 0 lists them)."""
+    exact = [k for k in _suffixes(exact_form(full_name)) if k.startswith(query.typed)]
+    if tier == 0:
+        return bool(exact) and key == min(exact)
+    if exact:
+        return False
+    return key == min(k for k in _suffixes(name) if k.startswith(query.norm))
+
+
+def walk(
+    members: QuerySet[Member],
+    query: NameQuery,
+    tier: int,
+    after: tuple[str, str, int] | None,
+    descending: bool,
+    wanted: int,
+) -> list[tuple[str, str, int]]:
+    """The first `wanted` (key, name, member id) of tier `tier` of `members` after `after`,
+    in the tier's order: what `ordered(tier_keys(...))` gives, read without asking the
+    database to plan a join whose size it cannot tell from a text's first letters."""
+    column, _attr = TIERS[tier]
+    prefix = query.prefix(tier)
+    rows: list[tuple[str, str, int]] = []
+    batch_size, scanned = max(wanted * FIRST_BATCH, 50), 0
+    while len(rows) < wanted:
+        if scanned >= WALK_LIMIT:  # few keys pass the filters: let the database plan the rest
+            keys = tier_keys(members, query, tier)
+            if after is not None:
+                keys = keys.filter(after_key(column, after, descending))
+            return rows + list(ordered(keys, tier, descending)[: wanted - len(rows)])
+        keys = MemberNameKey.objects.filter(_in_range(column, prefix))
+        if after is not None:
+            keys = keys.filter(after_key(column, after, descending))
+        batch = list(ordered(keys, tier, descending)[:batch_size])
+        if not batch:
+            break
+        scanned += len(batch)
+        names = dict(
+            members.order_by()
+            .filter(pk__in={pk for _k, _n, pk in batch})
+            .values_list("pk", "full_name")
+        )
+        for key, name, pk in batch:
+            if pk in names and _counted_here(key, name, names[pk], query, tier):
+                rows.append((key, name, pk))
+                if len(rows) == wanted:
+                    break
+        if len(batch) < batch_size:
+            break
+        after = batch[-1]
+        batch_size *= 4
+    return rows
+
+
 @dataclass(frozen=True)
 class Total:
     """How many: exact below the cap, else "more than `count`"."""
@@ -132,5 +203,12 @@ def capped_count(querysets: list[QuerySet[Any]], cap: int | None = None) -> Tota
 
 
 def name_total(members: QuerySet[Member], query: NameQuery, cap: int | None = None) -> Total:
-    """How many of `members` the search finds (exact below `cap`)."""
-    return capped_count([tier_keys(members, query, tier) for tier in (0, 1)], cap)
+    """How many of `members` the search finds (exact below `cap`, COUNT_CAP unless given),
+    read as the pages are (`walk`)."""
+    cap = COUNT_CAP if cap is None else cap
+    total = 0
+    for tier in (0, 1):
+        total += len(walk(members, query, tier, None, False, cap + 1 - total))
+        if total > cap:
+            return Total(cap, False)
+    return Total(total, True)

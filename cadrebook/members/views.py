@@ -357,7 +357,16 @@ def member_list(request: HttpRequest) -> HttpResponse:
         return _export(request, unit, members, sort, fmt, data)
     text = data.get("q") or ""
     after = request.GET.get("after", "")
-    page = keyset_page(members, sort, after, ranked=bool(text), text=text, count=True)
+    unsearched = filtered_members(unit, {**data, "q": ""}, sensitive=sensitive)
+    page = keyset_page(
+        members,
+        sort,
+        after,
+        ranked=bool(text),
+        text=text,
+        count=True,
+        unsearched=unsearched.visible_to(request.user),
+    )
     if sensitive:  # the rows show dates of birth unmasked
         member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=data)
     query = request.GET.copy()

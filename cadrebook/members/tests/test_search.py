@@ -33,8 +33,9 @@ def people(tree, make_member):
 
 def found(unit, text, **options):
     members = filtered_members(unit, {"status": "all", "q": text})
-    page = keyset_page(members, options.pop("sort", "name"), text=text, count=True, **options)
-    return page
+    unsearched = filtered_members(unit, {"status": "all"})
+    sort = options.pop("sort", "name")
+    return keyset_page(members, sort, text=text, count=True, unsearched=unsearched, **options)
 
 
 def names(page):
@@ -151,3 +152,23 @@ def test_digits_search_the_card_number_not_the_name(tree, people):
     assert search.name_query("01.234567") is None
     assert names(found(tree.P, "12345")) == []
     assert Member.objects.count() == len(NAMES)
+
+
+@pytest.mark.parametrize("text", ["an", "Ân", "van an", "nguyen"])
+def test_the_database_planned_rest_gives_the_same_pages_as_the_walk(
+    tree, people, monkeypatch, text
+):
+    def every_page():
+        seen, cursor = [], ""
+        while True:
+            page = found(tree.P, text, size=2, cursor=cursor)
+            seen += [m.pk for m in page.rows]
+            if not page.next_cursor:
+                return seen
+            cursor = page.next_cursor
+
+    walked = every_page()
+    monkeypatch.setattr(search, "WALK_LIMIT", 1)  # after one batch, the database plans
+    assert every_page() == walked
+    monkeypatch.setattr(search, "WALK_LIMIT", 0)  # the database plans it all
+    assert every_page() == walked
