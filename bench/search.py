@@ -93,9 +93,7 @@ def reference(unit: OrgUnit, text: str) -> list[int]:
 def ours(unit: OrgUnit, text: str) -> Any:
     members = filtered_members(unit, {"q": text})
     unsearched = filtered_members(unit, {})
-    return keyset_page(
-        members, "name", text=text, ranked=True, count=True, unsearched=unsearched
-    )
+    return keyset_page(members, "name", text=text, ranked=True, count=True, unsearched=unsearched)
 
 
 def timed(runs: int, fn: Any) -> tuple[list[float], Any]:
