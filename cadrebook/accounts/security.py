@@ -81,7 +81,7 @@ def two_factor_enrol_view(request: HttpRequest) -> HttpResponse:
     key = request.session.get(ENROLMENT_KEY)
     if not key:
         key = request.session[ENROLMENT_KEY] = default_key()
-    form = EnrolForm(request.POST or None)
+    form = EnrolForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             codes = two_factor_enrol(
@@ -152,7 +152,7 @@ def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     status = two_factor_status(request.user)
     if not status.enrolled and not status.backup_codes_left:
         return redirect("accounts:security")
-    form = DisableForm(request.POST or None)
+    form = DisableForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not _proves_identity(request, form.cleaned_data["secret"]):
             form.add_error("secret", _("That is neither a current code nor your password."))
@@ -176,7 +176,7 @@ def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """Change one's own password (the current one first; Django's password validators);
     this session stays signed in, the user's other sessions end."""
-    form = OwnPasswordChangeForm(request.user, request.POST or None)
+    form = OwnPasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)

@@ -128,7 +128,7 @@ def users_administered_by(actor: Any) -> QuerySet[Any]:
         return users
     if scope.nothing:
         return users.none()
-    inside = RoleAssignment.objects.visible_to(actor, ADMIN)
+    inside: QuerySet[RoleAssignment] = RoleAssignment.objects.visible_to(actor, ADMIN)
     grants = RoleAssignment.objects.filter(user=OuterRef("pk"))
     return users.filter(Exists(grants.filter(pk__in=inside.values("pk")))).exclude(
         Exists(grants.exclude(pk__in=inside.values("pk")))

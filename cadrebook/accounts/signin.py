@@ -100,7 +100,7 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
     if not AxesProxyHandler.is_allowed(request, credentials):
         request.session.pop(PENDING_SIGN_IN, None)
         return get_lockout_response(request, None, credentials)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         matched = _matching_device(user, form.cleaned_data["code"])
         if not isinstance(matched, str):
