@@ -12,10 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cadrebook.accounts.models import Preference
 from cadrebook.accounts.selectors import has_second_factor, two_factor_required
@@ -98,7 +99,8 @@ class AccountGateMiddleware:
     """Keeps a signed-in user on one page until they have done what their account owes:
     set up two-factor sign-in when CADREBOOK_2FA_REQUIRED makes it mandatory for them, and
     choose a new password after an administrator set a temporary one. Signing out, the
-    language, static files and the API (token authentication) stay open. After
+    language and static files stay open; the API through the browser's session answers
+    403 (the API with a token is not concerned: a token is no session). After
     OTPMiddleware. With the setting "off" and no temporary password it asks the database
     nothing."""
 
@@ -113,10 +115,7 @@ class AccountGateMiddleware:
         path = request.path_info
         static = "/" + settings.STATIC_URL.lstrip("/")
         return (
-            path in self.open_paths
-            or path in {_path(p) for p in pages}
-            or path.startswith(static)
-            or path.startswith("/api/")
+            path in self.open_paths or path in {_path(p) for p in pages} or path.startswith(static)
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -128,6 +127,20 @@ class AccountGateMiddleware:
         return self.get_response(request)
 
     def _gate(self, request: HttpRequest, user: Any) -> HttpResponse | None:
+        owed = self._owed(request, user)
+        if owed is None or not request.path_info.startswith("/api/"):
+            return owed
+        # The API through the browser's session: refused in the API's words, not sent to a
+        # page. (A token is no session: `request.user` is anonymous here, so it passes.)
+        return JsonResponse(
+            {
+                "code": "account.incomplete",
+                "message": _("Set up two-factor sign-in or change your password first."),
+            },
+            status=403,
+        )
+
+    def _owed(self, request: HttpRequest, user: Any) -> HttpResponse | None:
         if (
             settings.CADREBOOK_2FA_REQUIRED != "off"
             and not user.is_verified()

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cadrebook.accounts.roles import Role
-from cadrebook.accounts.services import role_grant, two_factor_enrol
+from cadrebook.accounts.services import role_grant, token_create, two_factor_enrol
 from cadrebook.accounts.session_keys import ENROLMENT_KEY
 from cadrebook.core.models import AuditEntry
 from cadrebook.orgs.services import unit_create
@@ -179,7 +179,7 @@ def test_without_an_app_the_password_alone_signs_in_by_default(client):
 
 def test_mandatory_for_changers_holds_a_clerk_at_enrolment_but_not_a_viewer(client, settings):
     settings.CADREBOOK_2FA_REQUIRED = "changers"
-    make_user("clerk", Role.CLERK)
+    clerk = make_user("clerk", Role.CLERK)
     make_user("viewer", Role.VIEWER)
     client.post(reverse("login"), {"username": "clerk", "password": PASSWORD})
     assert signed_in(client)
@@ -188,6 +188,11 @@ def test_mandatory_for_changers_holds_a_clerk_at_enrolment_but_not_a_viewer(clie
         assert response.status_code == 302, page
         assert response["Location"] == reverse("accounts:two_factor_enrol"), page
     assert client.get(reverse("accounts:two_factor_enrol")).status_code == 200
+    api = client.get("/api/v1/units")  # nor the API through the browser's session
+    assert api.status_code == 403 and api.json()["code"] == "account.incomplete"
+    _token, raw = token_create(actor=clerk, user=clerk, name="script")
+    with_token = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")  # a token is not held back
+    assert with_token.get("/api/v1/units").status_code == 200
     key = client.session[ENROLMENT_KEY]
     client.post(reverse("accounts:two_factor_enrol"), {"code": code(key)})
     assert client.get(reverse("orgs:tree")).status_code == 200  # enrolled: free to go
