@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # backup codes
     "cadrebook.core",
     "cadrebook.accounts",
     "cadrebook.orgs",
@@ -82,7 +83,9 @@ MIDDLEWARE = [
     "cadrebook.api.middleware.ApiEdgeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cadrebook.accounts.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "cadrebook.accounts.middleware.AccountGateMiddleware",
     "cadrebook.accounts.middleware.UserLanguageMiddleware",
     "cadrebook.core.middleware.UnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,6 +153,30 @@ CADREBOOK_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADD
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 LOGIN_URL = "login"
+# Two-factor sign-in (TOTP with backup codes): "off" (optional for everybody, the default so
+# the demo can be tried at once), "changers" (mandatory for users whose roles change records
+# or see personal data unmasked), "all" (mandatory for everybody).
+CADREBOOK_2FA_REQUIRED = env_str("2FA_REQUIRED", "off").strip().lower()
+if CADREBOOK_2FA_REQUIRED not in {"off", "changers", "all"}:
+    raise ImproperlyConfigured("CADREBOOK_2FA_REQUIRED must be off, changers or all")
+OTP_TOTP_ISSUER = env_str("2FA_ISSUER", "Cadrebook")
+# A signed-in session ends this many hours after the sign-in, and after this many minutes
+# without a request (0: no idle limit). Both are enforced by
+# cadrebook.accounts.middleware.SessionTimeoutMiddleware, which writes the session at most
+# once a minute to note the activity.
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 12) * 3600
+CADREBOOK_SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 30) * 60
+# Mail: password reset by e-mail is offered only when a mail server is named; otherwise the
+# sign-in page says to ask an administrator.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_SSL", EMAIL_PORT == 465)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "cadrebook@localhost")
+# A password reset link works for this many hours.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
 LOGIN_REDIRECT_URL = "orgs:tree"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -5,12 +5,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from cadrebook.accounts import signin
 from cadrebook.accounts.views import choose_language
 from cadrebook.api.root import api, unknown_path
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", signin.SignInView.as_view(), name="login"),
+    path("login/code/", signin.sign_in_verify, name="login_verify"),
+    # Password reset by e-mail: these pages answer 404 unless a mail server is configured.
+    path("login/forgot/", signin.password_reset, name="password_reset"),
+    path("login/forgot/sent/", signin.password_reset_done, name="password_reset_done"),
+    path(
+        "login/forgot/<uidb64>/<token>/",
+        signin.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("login/forgot/done/", signin.password_reset_complete, name="password_reset_complete"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", choose_language, name="set_language"),
     path("account/", include("cadrebook.accounts.urls")),
@@ -22,5 +33,10 @@ urlpatterns = [
     path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),
+    # The admin signs in through the site's own page, which asks for the second factor.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True, permanent=False),
+    ),
     path("admin/", admin.site.urls),
 ]

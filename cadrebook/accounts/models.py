@@ -103,3 +103,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ForcedPasswordChange(models.Model):
+    """A user who must choose a new password before anything else: an administrator set a
+    temporary one. Removed when the user changes it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forced_password_change"
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("forced password change")
+        verbose_name_plural = _("forced password changes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}"

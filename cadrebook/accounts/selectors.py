@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from cadrebook.accounts.models import RoleAssignment
-from cadrebook.core.permissions import check_action, role_actions
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, QuerySet
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cadrebook.accounts.models import ForcedPasswordChange, RoleAssignment
+from cadrebook.accounts.permissions import ADMIN
+from cadrebook.core.permissions import CHANGE, VIEW_SENSITIVE, check_action, role_actions
 from cadrebook.core.scoping import Scope
 
 
@@ -47,3 +55,86 @@ def user_can(user: Any, action: str, path: str) -> bool:
 def token_digest(raw: str) -> str:
     """What is stored of a token's secret and looked up by: its SHA-256 digest."""
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# Two-factor sign-in and passwords ----------------------------------------------------------
+
+# The actions that make two-factor sign-in mandatory under CADREBOOK_2FA_REQUIRED=changers:
+# recording changes and reading personal data unmasked.
+TWO_FACTOR_ACTIONS = frozenset({CHANGE, VIEW_SENSITIVE})
+
+
+def two_factor_required(user: Any) -> bool:
+    """Whether `user` must sign in with a second factor (CADREBOOK_2FA_REQUIRED): never when
+    "off", always when "all", and when "changers" for superusers and for users one of whose
+    roles changes records or sees personal data unmasked."""
+    mode = settings.CADREBOOK_2FA_REQUIRED
+    if mode == "off" or not getattr(user, "is_authenticated", False):
+        return False
+    if mode == "all" or user.is_superuser:
+        return True
+    roles = RoleAssignment.objects.filter(user=user).values_list("role", flat=True).distinct()
+    return any(role_actions(role) & TWO_FACTOR_ACTIONS for role in roles)
+
+
+def totp_device(user: Any) -> TOTPDevice | None:
+    """The user's confirmed authenticator app, if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
+def has_second_factor(user: Any) -> bool:
+    """Whether the user signs in with a second factor (an app or backup codes)."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
+    )
+
+
+@dataclass(frozen=True)
+class TwoFactorStatus:
+    """What the Security pages say about a user's second factor."""
+
+    enrolled: bool
+    backup_codes_left: int
+    required: bool
+
+
+def two_factor_status(user: Any) -> TwoFactorStatus:
+    return TwoFactorStatus(
+        enrolled=TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        backup_codes_left=StaticToken.objects.filter(
+            device__user=user, device__confirmed=True
+        ).count(),
+        required=two_factor_required(user),
+    )
+
+
+def backup_device(user: Any) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
+def must_change_password(user: Any) -> bool:
+    """Whether an administrator set a temporary password the user has not replaced yet."""
+    return ForcedPasswordChange.objects.filter(user=user).exists()
+
+
+def users_administered_by(actor: Any) -> QuerySet[Any]:
+    """The users whose sign-in `actor` may reset: every user for a national administrator;
+    for an administrator of a subtree, the users all of whose grants lie inside it (a user
+    with a grant elsewhere, a national grant or none is for the administrators above)."""
+    users = get_user_model().objects.all()
+    scope = user_scope(actor, ADMIN)
+    if scope.everything:
+        return users
+    if scope.nothing:
+        return users.none()
+    inside: QuerySet[RoleAssignment] = RoleAssignment.objects.visible_to(actor, ADMIN)
+    grants = RoleAssignment.objects.filter(user=OuterRef("pk"))
+    return users.filter(Exists(grants.filter(pk__in=inside.values("pk")))).exclude(
+        Exists(grants.exclude(pk__in=inside.values("pk")))
+    )
+
+
+def may_administer_users(actor: Any) -> bool:
+    """Whether `actor` administers anybody's sign-in (holds the admin action somewhere)."""
+    return not user_scope(actor, ADMIN).nothing

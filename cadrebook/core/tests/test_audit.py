@@ -363,6 +363,61 @@ def _(c):
     )
 
 
+def _totp_code(key: str) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(bytes.fromhex(key)):06d}"
+
+
+TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def _enrolled(user: Any) -> Any:
+    accounts_services.two_factor_enrol(
+        actor=user, user=user, key=TOTP_KEY, code=_totp_code(TOTP_KEY)
+    )
+    return user
+
+
+@scenario(A + "two_factor_enrol")
+def _(c):
+    return lambda: accounts_services.two_factor_enrol(
+        actor=c.actor, user=c.actor, key=TOTP_KEY, code=_totp_code(TOTP_KEY)
+    )
+
+
+@scenario(A + "two_factor_backup_codes_renew")
+def _(c):
+    _enrolled(c.actor)
+    return lambda: accounts_services.two_factor_backup_codes_renew(actor=c.actor, user=c.actor)
+
+
+@scenario(A + "two_factor_disable")
+def _(c):
+    _enrolled(c.actor)
+    return lambda: accounts_services.two_factor_disable(actor=c.actor, user=c.actor)
+
+
+@scenario(A + "two_factor_reset")
+def _(c):
+    _enrolled(c.actor)
+    return lambda: accounts_services.two_factor_reset(actor=None, user=c.actor)
+
+
+@scenario(A + "password_change")
+def _(c):
+    return lambda: accounts_services.password_change(
+        actor=c.actor, user=c.actor, password="a-much-longer-passphrase"
+    )
+
+
+@scenario(A + "password_reset")
+def _(c):
+    return lambda: accounts_services.password_reset(
+        actor=None, user=c.actor, password="a-temporary-passphrase", must_change=True
+    )
+
+
 E = "cadrebook.evaluations.services."
 
 
