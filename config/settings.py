@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the session's writes count among the request's (reads after a write).
+    "cadrebook.core.replica.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the server itself, compressed, with far-future cache headers for the
     # hashed names `cadrebook serve` collects (whitenoise): no separate file server needed.
@@ -128,6 +130,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# A read replica (docs/deployment.md, "A read replica"): the statistics, the dashboard, the
+# report documents and the exports read from it (cadrebook/core/replica.py); every other read
+# and every write go to the primary. Its connection gives up after 3 seconds, and the primary
+# then answers alone for a while. In the tests it mirrors the test database: the same name,
+# on the replica's server (the replica replays the test database the tests create).
+REPLICA_URL = env_str("REPLICA_URL", "")
+if REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("CADREBOOK_REPLICA_URL needs a PostgreSQL primary")
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+    DATABASES["replica"]["OPTIONS"] = {
+        "connect_timeout": 3,
+        **DATABASES["replica"].get("OPTIONS", {}),
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["cadrebook.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

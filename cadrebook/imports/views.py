@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal
 from cadrebook.core.permissions import VIEW
+from cadrebook.core.replica import reading_replica
 from cadrebook.core.scoping import scope_for
 from cadrebook.imports.exporting import export_table
 from cadrebook.imports.formats import FORMATS, KINDS
@@ -185,6 +186,7 @@ def template_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse
 
 
 @login_required
+@reading_replica()
 def export(request: HttpRequest) -> HttpResponse:
     """Export a kind of records of a subtree (or of the whole scope) as CSV or XLSX."""
     form = ExportForm(request.GET or None)

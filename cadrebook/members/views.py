@@ -22,6 +22,7 @@ from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import Submitted, add_refusal, refusal_text, submit
 from cadrebook.core.permissions import AUDIT, CHANGE, VIEW, VIEW_SENSITIVE
+from cadrebook.core.replica import reading_replica
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
@@ -395,6 +396,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@reading_replica()  # a whole subtree's members: from the replica when there is one
 def _export(
     request: HttpRequest,
     unit: OrgUnit,

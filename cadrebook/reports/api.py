@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from cadrebook.core.api_toolkit import ApiDate, answers, found
 from cadrebook.core.permissions import VIEW
+from cadrebook.core.replica import reading_replica
 from cadrebook.evaluations.api import TargetOut
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.privacy import mask_statistics
@@ -62,6 +63,7 @@ def stats(request: HttpRequest, query: Query[StatsQuery]) -> dict[str, Any]:
     and the breakdown by subordinate unit (docs/reports.md). A unit outside the caller's
     scope answers 404, like one that does not exist. For a role that sees personal data
     masked, the breakdowns by age and ethnicity follow docs/reports.md ("Privacy")."""
-    unit = found(OrgUnit.objects.visible_to(request.user, VIEW), code=query.unit)
-    stats = unit_statistics(unit, query.date_from, query.date_to, query.as_of)
-    return mask_statistics(stats, request.user)
+    with reading_replica():
+        unit = found(OrgUnit.objects.visible_to(request.user, VIEW), code=query.unit)
+        stats = unit_statistics(unit, query.date_from, query.date_to, query.as_of)
+        return mask_statistics(stats, request.user)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection
 
+from cadrebook.core.replica import read_connection
 from cadrebook.core.rules import Ruleset
 from cadrebook.members.event_types import (
     ARRIVING,
@@ -40,7 +41,8 @@ Grouped = dict[int, dict[str, Any]]
 
 
 def _fetch(sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    # The replica's, inside reading_replica() (the dashboard, the statistics API…).
+    with read_connection(MemberPeriod).cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.fetchall()
 

@@ -19,6 +19,7 @@ from cadrebook.core.dates import MIN_YEAR
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal
 from cadrebook.core.permissions import CHANGE, VIEW
+from cadrebook.core.replica import reading_replica
 from cadrebook.core.scoping import scope_for
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports import document
@@ -66,6 +67,7 @@ def _year(value: str | None) -> tuple[int, str]:
 
 
 @login_required
+@reading_replica()
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Figures and charts of a subtree for a year: the user's own scope unless `unit` says."""
     code = request.GET.get("unit")
@@ -108,6 +110,7 @@ def _compose_context(form: ReportForm, unit: OrgUnit, user: Any) -> dict[str, An
 
 
 @login_required
+@reading_replica()
 def compose(request: HttpRequest) -> HttpResponse:
     """Pick a unit, a year and a language; see the generated narrative (editable) and the
     tables; download a draft PDF or go on to issue the report."""
@@ -125,6 +128,7 @@ def compose(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@reading_replica()
 def draft_pdf(request: HttpRequest) -> HttpResponse:
     """The PDF of the report as composed, before it is issued (audited like every export)."""
     form = IssueForm(request.POST)

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant
+from cadrebook.core import replica
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member
 from cadrebook.orgs.models import OrgUnit
@@ -28,6 +29,13 @@ from cadrebook.orgs.services import unit_create
 
 pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _no_wal_position(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a read replica, a request that wrote asks the primary's WAL position once, for the
+    browser's next reads (core/replica.py): a constant of the request, not the page's cost."""
+    monkeypatch.setattr(replica, "_primary_position", lambda: "")
 
 
 @pytest.fixture

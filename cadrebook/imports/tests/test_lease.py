@@ -205,6 +205,7 @@ def test_an_import_whose_worker_was_killed_is_marked_failed_by_the_next_worker(t
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "CADREBOOK_VAR_DIR": str(var),
         "CADREBOOK_DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
+        "CADREBOOK_REPLICA_URL": "",  # a SQLite database of its own has no replica
         "CADREBOOK_TASKS_BACKEND": "database",
         "CADREBOOK_IMPORT_LEASE_SECONDS": "2",
         "CADREBOOK_STATS_REBUILD_AFTER_IMPORT": "false",

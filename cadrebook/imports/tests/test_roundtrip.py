@@ -82,6 +82,7 @@ def test_export_then_import_into_an_empty_database_gives_identical_records(tmp_p
         **os.environ,
         "CADREBOOK_VAR_DIR": str(tmp_path / "var"),
         "CADREBOOK_DATABASE_URL": "sqlite:///" + str(tmp_path / "empty.sqlite3"),
+        "CADREBOOK_REPLICA_URL": "",  # a SQLite database of its own has no replica
         "CADREBOOK_DEBUG": "true",
     }
     _cli(env, "migrate", "-v0")

@@ -60,6 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from django.contrib.auth import get_user_model
 
+        from cadrebook.core.replica import reading_replica
         from cadrebook.core.spreadsheets import TooManyRows
         from cadrebook.imports.exporting import export_table
         from cadrebook.orgs.models import OrgUnit
@@ -90,14 +91,15 @@ class Command(BaseCommand):
                 raise CommandError(message % {"code": options["unit"]})
 
         def run(out: IO[bytes]) -> int:
-            return export_table(
-                actor=actor,
-                kind=options["kind"],
-                out=out,
-                fmt=fmt,
-                unit=unit,
-                headers=options["headers"],
-            )
+            with reading_replica():
+                return export_table(
+                    actor=actor,
+                    kind=options["kind"],
+                    out=out,
+                    fmt=fmt,
+                    unit=unit,
+                    headers=options["headers"],
+                )
 
         if output is None:
             # Bytes go straight to the terminal's or pipe's buffer (no locale re-encoding);

@@ -78,6 +78,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
 
         from cadrebook.core.errors import ServiceError
+        from cadrebook.core.replica import reading_replica
         from cadrebook.orgs.models import OrgUnit
         from cadrebook.reports.privacy import mask_statistics
         from cadrebook.reports.selectors import unit_statistics
@@ -106,7 +107,8 @@ class Command(BaseCommand):
         date_from, date_to = _date(options["date_from"]), _date(options["date_to"])
         as_of = _date(options["as_of"]) if options["as_of"] else None
         try:
-            stats = unit_statistics(unit, date_from, date_to, as_of)
+            with reading_replica():
+                stats = unit_statistics(unit, date_from, date_to, as_of)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         stats = mask_statistics(stats, user)  # None (no --user): the system reads everything
