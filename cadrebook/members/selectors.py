@@ -301,11 +301,13 @@ def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, 
 @dataclass
 class DueList:
     """One list of things waiting for a decision: the first items and how many there are
-    (`capped`: more than `count`, which is then `COUNT_CAP`)."""
+    (`capped`: more than `count`, which is then `COUNT_CAP`; `at_least`: `count` found in
+    the part of the subtree read, perhaps more in the rest)."""
 
     items: list[Any]
     count: int
     capped: bool = False
+    at_least: bool = False  # only part of the subtree was read: `count` or more
 
     @classmethod
     def of(cls, items: list[Any], queryset: QuerySet[Any]) -> DueList:
@@ -419,13 +421,15 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
 
 
 CELL_BATCH = 500  # cells whose full members are counted in one query
+CELL_SCAN = 5000  # cells read at most for the list (a province holds thousands)
 
 
 def _cells_below_minimum(unit: OrgUnit, rules: Ruleset) -> DueList:
     """The active cells of `unit`'s subtree with fewer full members than the rule set's
     minimum, in the tree's order: read batch by batch until one more than DUE_LIMIT are
-    found (then the count says "more than DUE_LIMIT"), so a province's page does not count
-    the full members of all its thousands of cells."""
+    found (then the count says "more than DUE_LIMIT") or CELL_SCAN cells were read (then
+    it says "at least" what was found), so a province's page does not count the full
+    members of all its thousands of cells."""
     holding = OrgUnit.objects.filter(
         path__gte=unit.path,
         path__lt=unit.path + PATH_END,
@@ -435,12 +439,16 @@ def _cells_below_minimum(unit: OrgUnit, rules: Ruleset) -> DueList:
     minimum = rules.int("organization.cell_min_full_members")
     weak: list[dict[str, Any]] = []
     after = ""
+    scanned = 0
     while len(weak) <= DUE_LIMIT:
+        if scanned >= CELL_SCAN:
+            return DueList(weak, len(weak), at_least=True)
         cells = (
             list(holding.filter(path__gt=after)[:CELL_BATCH])
             if after
             else list(holding[:CELL_BATCH])
         )
+        scanned += len(cells)
         fulls = full_member_counts([c.pk for c in cells])
         weak += [
             {"unit": c, "full": fulls.get(c.pk, 0)} for c in cells if fulls.get(c.pk, 0) < minimum
@@ -460,8 +468,11 @@ def _admissions_pending(members: QuerySet[Member], today: dt.date, rules: Rulese
     days = rules.int("admission.decision_working_days")
     extension = rules.int("admission.decision_extension_working_days")
     proposals = effective_events_of(EventType.ADMISSION_PROPOSED).order_by("-eff_date", "-id")
+    # Only applicants with a proposal recorded can have one pending: the semi-join reads the
+    # proposals by their type's index instead of every applicant's events.
+    proposed = MemberEvent.objects.filter(type=EventType.ADMISSION_PROPOSED)
     pending = (
-        members.filter(status=MemberStatus.APPLICANT)
+        members.filter(status=MemberStatus.APPLICANT, pk__in=proposed.values("member_id"))
         .annotate(
             proposed_on=Subquery(proposals.values("eff_date")[:1]),
             proposal_id=Subquery(proposals.values("id")[:1]),
@@ -508,8 +519,14 @@ def _temporary_transfers_ending(members: QuerySet[Member], today: dt.date) -> Qu
             EventType.TRANSFER_IN,
         ],
     ).order_by("-date", "-id")
+    # Only members with a temporary transfer ending by then can be on the list: the
+    # semi-join reads those transfers by their type's index instead of every active
+    # member's latest events.
+    ending = MemberEvent.objects.filter(
+        type=EventType.TEMPORARY_TRANSFER, until__lte=today + dt.timedelta(days=DUE_DAYS)
+    )
     return (
-        members.filter(status__in=ACTIVE_STATUSES)
+        members.filter(status__in=ACTIVE_STATUSES, pk__in=ending.values("member_id"))
         .annotate(
             temporary_type=Subquery(latest.values("type")[:1]),
             temporary_until=Subquery(latest.values("until")[:1]),

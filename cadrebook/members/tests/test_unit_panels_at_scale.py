@@ -96,3 +96,21 @@ def test_large_subtrees_show_the_statistics_count_with_its_date(
     page = response.content.decode()
     assert page.count('data-testid="stored-count"') == 2
     assert "at the last statistics rebuild" in page
+
+
+def test_cells_below_the_minimum_read_in_batches_say_at_least_when_stopped(tree, monkeypatch):
+    # K1, K2 and GC hold no full members: all three are below the minimum.
+    today = dt.date.today()
+    assert [i["unit"].code for i in selectors.due_lists(tree.P, today)["cells"].items] == [
+        "K1",
+        "K2",
+        "GC",
+    ]
+    monkeypatch.setattr(selectors, "CELL_BATCH", 1)
+    monkeypatch.setattr(selectors, "CELL_SCAN", 2)
+    cells = selectors.due_lists(tree.P, today)["cells"]
+    assert (len(cells.items), cells.count, cells.at_least) == (2, 2, True)
+    monkeypatch.setattr(selectors, "CELL_SCAN", 5000)
+    monkeypatch.setattr(selectors, "DUE_LIMIT", 1)
+    cells = selectors.due_lists(tree.P, today)["cells"]
+    assert (len(cells.items), cells.count, cells.capped) == (1, 1, True)
