@@ -384,7 +384,10 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
                 "holidays_note": decision.note,
             }
         )
-    incoming = Member.objects.filter(subtree_q("pending_transfer_to__path", [unit.path]))
+    # The few members in transfer first (their index), then whether they go to this subtree.
+    incoming = Member.objects.filter(pending_transfer_to__isnull=False).filter(
+        subtree_q("pending_transfer_to__path", [unit.path])
+    )
     limit = rules.int("transfer.present_working_days")
     transfers = []
     shown_incoming = with_transfer_issued(incoming.select_related("unit", "pending_transfer_to"))
@@ -420,8 +423,8 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     }
 
 
-CELL_BATCH = 500  # cells whose full members are counted in one query
-CELL_SCAN = 5000  # cells read at most for the list (a province holds thousands)
+CELL_BATCH = 1000  # cells whose full members are counted in one query
+CELL_SCAN = 2000  # cells read at most for the list (a province holds thousands)
 
 
 def _cells_below_minimum(unit: OrgUnit, rules: Ruleset) -> DueList:
