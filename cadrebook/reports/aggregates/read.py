@@ -58,12 +58,12 @@ def stored_member_counts(units: list[OrgUnit], today: dt.date) -> dict[int, Stor
         return {}
     standard = [d for d in map(dt.date.fromisoformat, build.dates) if d <= today]
     latest_standard = max(standard, default=None)
+    daily_from, daily_to = build.daily_from, build.daily_to
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for unit in units:
         day = latest_standard
-        daily = build.daily_from is not None and build.daily_to is not None
-        if daily and unit.depth <= build.daily_depth and build.daily_from <= today:
-            day = min(today, build.daily_to)  # type: ignore[type-var]
+        if daily_from and daily_to and unit.depth <= build.daily_depth and daily_from <= today:
+            day = min(today, daily_to)
         if day is not None and unit.numchild:
             by_day[day].append(unit.pk)
     result: dict[int, StoredCount] = {}
