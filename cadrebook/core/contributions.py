@@ -119,10 +119,28 @@ class CountedChanges:
     followable: bool
 
 
+@dataclass(frozen=True)
+class StoredCount:
+    """The members (probationary and full) of a unit's subtree as the latest statistics
+    rebuild counted them: on the day `on`, in the rebuild finished at `built`. Not a live
+    count: what changed since the rebuild is not in it, and a page says so."""
+
+    members: int
+    on: dt.date
+    built: dt.datetime
+
+
 class StatisticsCounts(Protocol):
     """The counts of the statistics, as the reports app gives them to the apps below it (for
     a page of their own that shows a count, e.g. the targets page's achieved column), so a
     count reads the same there as on the dashboard."""
+
+    def stored_members(self, units: list[Any], today: dt.date) -> dict[int, StoredCount]:
+        """The latest stored figures of `units` on or before `today` (unit id -> count):
+        one read of the aggregates, whatever the size of the subtrees. Units the
+        aggregates do not hold (those with no units below them), or none at all when no
+        rebuild of the rule set in force has finished, are left out."""
+        ...
 
     def year_movements(self, unit: Any, year: int) -> dict[str, int]:
         """The movements of `unit`'s subtree over a whole calendar year."""

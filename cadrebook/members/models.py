@@ -93,6 +93,14 @@ class Member(models.Model):
             models.Index(fields=["birth_date"], name="member_birth_date"),
             # Member lists sorted by admission date read this in order (keyset pages).
             models.Index(fields=["admitted_on"], name="member_admitted_on"),
+            # The due list "full members without a card", in its order: a province's first
+            # page and its capped count read the few such members, not the whole subtree.
+            models.Index(
+                fields=["name_norm", "id"],
+                name="member_full_no_card",
+                condition=models.Q(status="full")
+                & (models.Q(card_number__isnull=True) | models.Q(card_number="")),
+            ),
         ]
 
     def __str__(self) -> str:

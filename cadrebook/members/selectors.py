@@ -33,6 +33,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.normalize import search_text
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import PATH_END, Scope, subtree_q
+from cadrebook.members import search as name_search
 from cadrebook.members.choices import ACTIVE_STATUSES, EventType, MemberStatus
 from cadrebook.members.event_types import FOLD_FIELDS
 from cadrebook.members.lifecycle import EventData, Period, State, fold, party_age_days
@@ -274,21 +275,6 @@ def full_member_counts(unit_ids: list[int]) -> dict[int, int]:
     return {r["unit_id"]: r["n"] for r in rows}
 
 
-def unit_members(
-    unit: OrgUnit, *, id_scope: Scope, status: str = "", text: str = ""
-) -> QuerySet[Member]:
-    """Members whose current unit lies in `unit`'s subtree, filtered by status and name (or
-    national ID, where `id_scope` lets the reader see it)."""
-    qs = Member.objects.filter(subtree_q("unit__path", [unit.path])).select_related("unit")
-    if status == "active":
-        qs = qs.filter(status__in=ACTIVE_STATUSES)
-    elif status:
-        qs = qs.filter(status=status)
-    if text:
-        return search_members(qs, text, id_scope=id_scope)
-    return qs.order_by("name_norm", "id")
-
-
 MASK = "••••"
 
 
@@ -300,14 +286,35 @@ def mask(value: Any) -> str:
 
 DUE_DAYS = 30  # how far ahead the due lists look
 DUE_LIMIT = 50  # items shown per list; the count says how many there are
+# Counts of a page stop here and say "more than COUNT_CAP": an exact count of a province's
+# or the country's subtree reads every row of it (seconds at national scale), a capped one
+# at most COUNT_CAP + 1.
+COUNT_CAP = name_search.COUNT_CAP
+
+
+def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
+    """(how many rows `queryset` has, False), or (`cap`, True) when it has more: the count
+    reads at most cap + 1 rows (`COUNT_CAP` by default; `members.search.capped_count`)."""
+    total = name_search.capped_count([queryset], COUNT_CAP if cap is None else cap)
+    return total.count, not total.exact
 
 
 @dataclass
 class DueList:
-    """One list of things waiting for a decision: the first items and how many there are."""
+    """One list of things waiting for a decision: the first items and how many there are
+    (`capped`: more than `count`, which is then `COUNT_CAP`; `at_least`: `count` found in
+    the part of the subtree read, perhaps more in the rest)."""
 
     items: list[Any]
     count: int
+    capped: bool = False
+    at_least: bool = False  # only part of the subtree was read: `count` or more
+
+    @classmethod
+    def of(cls, items: list[Any], queryset: QuerySet[Any]) -> DueList:
+        """The items, and the capped count of `queryset` (what the whole list holds)."""
+        count, capped = capped_count(queryset)
+        return cls(items, count, capped)
 
 
 def with_transfer_issued(members: QuerySet[Member]) -> QuerySet[Member]:
@@ -378,7 +385,10 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
                 "holidays_note": decision.note,
             }
         )
-    incoming = Member.objects.filter(subtree_q("pending_transfer_to__path", [unit.path]))
+    # The few members in transfer first (their index), then whether they go to this subtree.
+    incoming = Member.objects.filter(pending_transfer_to__isnull=False).filter(
+        subtree_q("pending_transfer_to__path", [unit.path])
+    )
     limit = rules.int("transfer.present_working_days")
     transfers = []
     shown_incoming = with_transfer_issued(incoming.select_related("unit", "pending_transfer_to"))
@@ -395,33 +405,62 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
             }
         )
     temporary = _temporary_transfers_ending(members, today)
+    no_card = members.filter(status=MemberStatus.FULL).filter(
+        Q(card_number__isnull=True) | Q(card_number="")
+    )
+    return {
+        "admissions": _admissions_pending(members, today, rules),
+        "recognition": DueList.of(recognition, probation),
+        "transfers": DueList.of(transfers, incoming),
+        "cells": _cells_below_minimum(unit, rules),
+        "cards": DueList.of(list(no_card.order_by("name_norm", "pk")[:DUE_LIMIT]), no_card),
+        "temporary": DueList.of(
+            [
+                {"member": m, "until": m.temporary_until, "overdue": m.temporary_until < today}  # type: ignore[attr-defined]
+                for m in temporary.order_by("temporary_until", "pk")[:DUE_LIMIT]
+            ],
+            temporary,
+        ),
+    }
+
+
+CELL_BATCH = 1000  # cells whose full members are counted in one query
+CELL_SCAN = 2000  # cells read at most for the list (a province holds thousands)
+
+
+def _cells_below_minimum(unit: OrgUnit, rules: Ruleset) -> DueList:
+    """The active cells of `unit`'s subtree with fewer full members than the rule set's
+    minimum, in the tree's order: read batch by batch until one more than DUE_LIMIT are
+    found (then the count says "more than DUE_LIMIT") or CELL_SCAN cells were read (then
+    it says "at least" what was found), so a province's page does not count the full
+    members of all its thousands of cells."""
     holding = OrgUnit.objects.filter(
         path__gte=unit.path,
         path__lt=unit.path + PATH_END,
         kind__in=rules.member_holding_kinds(),
         dissolved_on__isnull=True,
     ).order_by("path")
-    cells = list(holding[:5000])
-    fulls = full_member_counts([c.pk for c in cells])
     minimum = rules.int("organization.cell_min_full_members")
-    weak = [{"unit": c, "full": fulls.get(c.pk, 0)} for c in cells if fulls.get(c.pk, 0) < minimum]
-    no_card = members.filter(status=MemberStatus.FULL).filter(
-        Q(card_number__isnull=True) | Q(card_number="")
-    )
-    return {
-        "admissions": _admissions_pending(members, today, rules),
-        "recognition": DueList(recognition, probation.count()),
-        "transfers": DueList(transfers, incoming.count()),
-        "cells": DueList(weak[:DUE_LIMIT], len(weak)),
-        "cards": DueList(list(no_card.order_by("name_norm", "pk")[:DUE_LIMIT]), no_card.count()),
-        "temporary": DueList(
-            [
-                {"member": m, "until": m.temporary_until, "overdue": m.temporary_until < today}  # type: ignore[attr-defined]
-                for m in temporary.order_by("temporary_until", "pk")[:DUE_LIMIT]
-            ],
-            temporary.count(),
-        ),
-    }
+    weak: list[dict[str, Any]] = []
+    after = ""
+    scanned = 0
+    while len(weak) <= DUE_LIMIT:
+        if scanned >= CELL_SCAN:
+            return DueList(weak, len(weak), at_least=True)
+        cells = (
+            list(holding.filter(path__gt=after)[:CELL_BATCH])
+            if after
+            else list(holding[:CELL_BATCH])
+        )
+        scanned += len(cells)
+        fulls = full_member_counts([c.pk for c in cells])
+        weak += [
+            {"unit": c, "full": fulls.get(c.pk, 0)} for c in cells if fulls.get(c.pk, 0) < minimum
+        ]
+        if len(cells) < CELL_BATCH:
+            return DueList(weak, len(weak))
+        after = cells[-1].path
+    return DueList(weak[:DUE_LIMIT], DUE_LIMIT, capped=True)
 
 
 def _admissions_pending(members: QuerySet[Member], today: dt.date, rules: Ruleset) -> DueList:
@@ -433,8 +472,11 @@ def _admissions_pending(members: QuerySet[Member], today: dt.date, rules: Rulese
     days = rules.int("admission.decision_working_days")
     extension = rules.int("admission.decision_extension_working_days")
     proposals = effective_events_of(EventType.ADMISSION_PROPOSED).order_by("-eff_date", "-id")
+    # Only applicants with a proposal recorded can have one pending: the semi-join reads the
+    # proposals by their type's index instead of every applicant's events.
+    proposed = MemberEvent.objects.filter(type=EventType.ADMISSION_PROPOSED)
     pending = (
-        members.filter(status=MemberStatus.APPLICANT)
+        members.filter(status=MemberStatus.APPLICANT, pk__in=proposed.values("member_id"))
         .annotate(
             proposed_on=Subquery(proposals.values("eff_date")[:1]),
             proposal_id=Subquery(proposals.values("id")[:1]),
@@ -466,7 +508,7 @@ def _admissions_pending(members: QuerySet[Member], today: dt.date, rules: Rulese
                 }
             )
     items.sort(key=lambda i: (i["decision_by"], i["proposed_on"], i["member"].pk))
-    return DueList(items[:DUE_LIMIT], pending.count())
+    return DueList.of(items[:DUE_LIMIT], pending)
 
 
 def _temporary_transfers_ending(members: QuerySet[Member], today: dt.date) -> QuerySet[Member]:
@@ -481,8 +523,14 @@ def _temporary_transfers_ending(members: QuerySet[Member], today: dt.date) -> Qu
             EventType.TRANSFER_IN,
         ],
     ).order_by("-date", "-id")
+    # Only members with a temporary transfer ending by then can be on the list: the
+    # semi-join reads those transfers by their type's index instead of every active
+    # member's latest events.
+    ending = MemberEvent.objects.filter(
+        type=EventType.TEMPORARY_TRANSFER, until__lte=today + dt.timedelta(days=DUE_DAYS)
+    )
     return (
-        members.filter(status__in=ACTIVE_STATUSES)
+        members.filter(status__in=ACTIVE_STATUSES, pk__in=ending.values("member_id"))
         .annotate(
             temporary_type=Subquery(latest.values("type")[:1]),
             temporary_until=Subquery(latest.values("until")[:1]),

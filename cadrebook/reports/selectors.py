@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cadrebook.core import contributions
+from cadrebook.core.contributions import StoredCount
 from cadrebook.core.dates import add_months
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
@@ -18,7 +19,7 @@ from cadrebook.members.event_types import MOVEMENT_OF_EVENT
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import load_spans, placed_under
 from cadrebook.reports import figures
-from cadrebook.reports.aggregates import best_source
+from cadrebook.reports.aggregates import best_source, stored_member_counts
 
 # PeriodSource is named here too: callers pick the source of the figures they ask for.
 from cadrebook.reports.sources import PeriodSource as PeriodSource
@@ -95,7 +96,17 @@ class YearCounts:
     so a count reads the same as in the unit's statistics."""
 
     def __init__(self) -> None:
-        self._source = best_source()
+        self._best: Source | None = None
+
+    @property
+    def _source(self) -> Source:
+        # Chosen on first use: a page that asks only for stored counts reads no changes.
+        if self._best is None:
+            self._best = best_source()
+        return self._best
+
+    def stored_members(self, units: list[OrgUnit], today: dt.date) -> dict[int, StoredCount]:
+        return stored_member_counts(units, today)
 
     def movement_of(self, event_type: str) -> str:
         return _movement_key(event_type)

@@ -12,6 +12,7 @@ from cadrebook.reports.aggregates.read import (
     current_build,
     month_end,
     rules_mark,
+    stored_member_counts,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "rebuild_statistics",
     "rules_mark",
     "snapshot_dates",
+    "stored_member_counts",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from cadrebook.core.contributions import StoredCount
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.reports import deltas, figures, periods
@@ -42,6 +43,38 @@ def current_build() -> StatsBuild | None:
         return None
     changes = deltas.changes_since(build, rules)
     return build if changes is not None and changes.empty else None
+
+
+def stored_member_counts(units: list[OrgUnit], today: dt.date) -> dict[int, StoredCount]:
+    """The members of each of `units`' subtrees in the latest build's figures, on the latest
+    day on or before `today` it stored for the unit: a day of the daily figures near the top
+    of the tree, a standard report date below. Uncorrected for what changed since (the
+    caller says so); units the build does not hold, and every unit when no build of the
+    rule set in force finished, are left out. One read per day asked (one for siblings)."""
+    if not any(unit.numchild for unit in units):
+        return {}
+    build = _latest_build(current_ruleset())
+    if build is None or build.finished_at is None:
+        return {}
+    standard = [d for d in map(dt.date.fromisoformat, build.dates) if d <= today]
+    latest_standard = max(standard, default=None)
+    daily_from, daily_to = build.daily_from, build.daily_to
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for unit in units:
+        day = latest_standard
+        if daily_from and daily_to and unit.depth <= build.daily_depth and daily_from <= today:
+            day = min(today, daily_to)
+        if day is not None and unit.numchild:
+            by_day[day].append(unit.pk)
+    result: dict[int, StoredCount] = {}
+    for day, ids in by_day.items():
+        rows = StatsSnapshot.objects.filter(date=day, unit_id__in=ids).values_list(
+            "unit_id", "figures"
+        )
+        for uid, text in rows:
+            members = orjson.loads(text)["members"]["total"]
+            result[uid] = StoredCount(members=members, on=day, built=build.finished_at)
+    return result
 
 
 def best_source() -> Source:
