@@ -74,6 +74,20 @@ class OwnPasswordChangeForm(PasswordChangeForm):
         super().__init__(*args, **kwargs)
         _style(self)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        new = data.get("new_password2")
+        # A temporary password set by an administrator must not stay: they know it.
+        if new and not self.has_error("new_password2") and self.user.check_password(new):
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(
+                    _("The new password must differ from the current one."),
+                    code="password_unchanged",
+                ),
+            )
+        return data
+
     def save(self, commit: bool = True) -> Any:
         password_change(
             actor=self.user, user=self.user, password=self.cleaned_data["new_password1"]

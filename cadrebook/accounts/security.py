@@ -8,8 +8,10 @@ import base64
 import binascii
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
@@ -146,12 +148,25 @@ def _proves_identity(request: HttpRequest, secret: str) -> bool:
     return False
 
 
+def _locked_out(request: HttpRequest) -> HttpResponse | None:
+    """Where the user is locked out of signing in (too many wrong passwords or codes, here
+    or at sign-in), a form that checks the password or a code refuses even the right one
+    and signs the session out: otherwise a stolen session could go on guessing."""
+    credentials = {"username": request.user.get_username()}
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return None
+    logout(request)
+    return get_lockout_response(request, None, credentials)
+
+
 @login_required
 def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     """Turn two-factor sign-in off, after a code or the password; not when it is mandatory."""
     status = two_factor_status(request.user)
     if not status.enrolled and not status.backup_codes_left:
         return redirect("accounts:security")
+    if request.method == "POST" and (locked := _locked_out(request)) is not None:
+        return locked
     form = DisableForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not _proves_identity(request, form.cleaned_data["secret"]):
@@ -176,7 +191,14 @@ def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """Change one's own password (the current one first; Django's password validators);
     this session stays signed in, the user's other sessions end."""
+    if request.method == "POST" and (locked := _locked_out(request)) is not None:
+        return locked
     form = OwnPasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    if form.is_bound and not form.is_valid() and "old_password" in form.errors:
+        # A wrong current password is a wrong password: counted by the lockout, audited.
+        user_login_failed.send(
+            sender=__name__, credentials={"username": request.user.get_username()}, request=request
+        )
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)

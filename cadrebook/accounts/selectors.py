@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cadrebook.accounts.models import ForcedPasswordChange, RoleAssignment
 from cadrebook.accounts.permissions import ADMIN
+from cadrebook.accounts.roles import Role
 from cadrebook.core.permissions import CHANGE, VIEW_SENSITIVE, check_action, role_actions
 from cadrebook.core.scoping import Scope
 
@@ -121,7 +122,9 @@ def must_change_password(user: Any) -> bool:
 def users_administered_by(actor: Any) -> QuerySet[Any]:
     """The users whose sign-in `actor` may reset: every user for a national administrator;
     for an administrator of a subtree, the users all of whose grants lie inside it (a user
-    with a grant elsewhere, a national grant or none is for the administrators above)."""
+    with a grant elsewhere, a national grant or none is for the administrators above) and
+    none of whom administers (another administrator, even of a unit below, could otherwise
+    be taken over and their grants used), never a superuser or a member of staff."""
     users = get_user_model().objects.all()
     scope = user_scope(actor, ADMIN)
     if scope.everything:
@@ -130,8 +133,13 @@ def users_administered_by(actor: Any) -> QuerySet[Any]:
         return users.none()
     inside: QuerySet[RoleAssignment] = RoleAssignment.objects.visible_to(actor, ADMIN)
     grants = RoleAssignment.objects.filter(user=OuterRef("pk"))
-    return users.filter(Exists(grants.filter(pk__in=inside.values("pk")))).exclude(
-        Exists(grants.exclude(pk__in=inside.values("pk")))
+    administering = [role for role in Role.values if ADMIN in role_actions(role)]
+    return (
+        users.filter(Exists(grants.filter(pk__in=inside.values("pk"))))
+        .exclude(Exists(grants.exclude(pk__in=inside.values("pk"))))
+        .exclude(Exists(grants.filter(role__in=administering)))
+        .exclude(is_superuser=True)
+        .exclude(is_staff=True)
     )
 
 

@@ -229,13 +229,20 @@ def make_backup(path: Path) -> Summary:
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
                 _add_bytes(tar, MANIFEST, manifest.to_json())
                 for name in manifest.members:
-                    tar.add(staging / name, arcname=name, recursive=False)
+                    tar.add(staging / name, arcname=name, recursive=False, filter=_private)
             os.replace(partial, path)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
     _audit("export", "backup.created", manifest, {"file": str(path), "files": files})
     return Summary(path=path, manifest=manifest, files=files)
+
+
+def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Every part readable by its owner alone, as the archive is: unpacked by hand, the
+    database and the uploaded files must not become readable by everyone on the machine."""
+    info.mode = 0o600 if info.isfile() else 0o700
+    return info
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

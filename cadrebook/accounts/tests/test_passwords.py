@@ -140,3 +140,25 @@ def test_with_mail_a_reset_link_is_sent_and_sets_a_new_password(client, settings
     # An address nobody has gets the same answer and no mail.
     client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert len(mail.outbox) == 1
+
+
+def test_wrong_current_passwords_count_for_the_lockout_and_end_the_session(client, settings):
+    user = make_user("clerk")
+    client.force_login(user)
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        assert _change(client, NEW, old=f"wrong-guess-{n}").status_code in (422, 403, 429)
+    right = _change(client, NEW)
+    assert right.status_code in (403, 429) and not signed_in(client)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    failed = AuditEntry.objects.filter(event_type="auth.sign_in_failed").count()
+    assert failed >= settings.AXES_FAILURE_LIMIT - 1
+
+
+def test_the_new_password_must_differ_from_the_current_one(client):
+    user = make_user("clerk")
+    client.force_login(user)
+    same = _change(client, PASSWORD)
+    assert same.status_code == 422 and "must differ" in same.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)

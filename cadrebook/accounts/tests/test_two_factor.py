@@ -319,3 +319,41 @@ def test_the_admin_site_signs_in_through_the_two_step_page(client):
     response = client.get(reverse("admin:login") + "?next=/admin/")
     assert response.status_code == 302
     assert response["Location"] == reverse("login") + "?next=/admin/"
+
+
+def test_an_administrator_of_a_subtree_cannot_take_over_a_superuser_or_another_administrator(
+    people,
+):
+    p1 = people["admin1"].role_assignments.get().unit
+    root = make_user("root", Role.VIEWER, p1, is_superuser=True, is_staff=True)
+    staff = make_user("staff", Role.CLERK, p1, is_staff=True)
+    peer = make_user("admin1b", Role.ADMINISTRATOR, p1)
+    admin = _as(people["admin1"])
+    listed = admin.get(reverse("accounts:users")).content.decode()
+    assert "clerk1" in listed
+    for target in (root, staff, peer):
+        enrolled(target)
+        assert target.username not in listed
+        url = reverse("accounts:user_security", args=[target.pk])
+        assert admin.post(url, {"action": "reset_two_factor"}).status_code == 404
+        new = {"action": "password", "new_password1": "Takeover-9988z"}
+        assert admin.post(url, {**new, "new_password2": "Takeover-9988z"}).status_code == 404
+        target.refresh_from_db()
+        assert target.check_password(PASSWORD) and TOTPDevice.objects.filter(user=target).exists()
+    # The national administrator still reaches them.
+    national = _as(people["national"])
+    url = reverse("accounts:user_security", args=[peer.pk])
+    assert national.post(url, {"action": "reset_two_factor"}).status_code == 302
+
+
+def test_a_locked_out_session_cannot_go_on_guessing_to_turn_two_factor_off(client, settings):
+    user = make_user("clerk", Role.CLERK)
+    enrolled(user)
+    client.force_login(user)
+    url = reverse("accounts:two_factor_disable")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"secret": f"wrong-guess-{n}"})
+    right = client.post(url, {"secret": PASSWORD})
+    assert right.status_code in (403, 429)
+    assert not signed_in(client)
+    assert TOTPDevice.objects.filter(user=user).exists()

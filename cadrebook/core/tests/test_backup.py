@@ -355,6 +355,20 @@ def test_replacing_asks_first(backup_file: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("builtins.input", lambda prompt: "no")
     assert "cancelled" in _refused(backup_file, "--force")
 
+    def no_terminal(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)  # run from a script: nobody answers
+    assert "--yes" in _refused(backup_file, "--force")
+
+
+def test_the_parts_of_a_backup_are_readable_by_their_owner_alone(backup_file: Path) -> None:
+    import tarfile
+
+    with tarfile.open(backup_file) as tar:
+        modes = {info.name: info.mode for info in tar.getmembers() if info.isfile()}
+    assert modes and all(mode == 0o600 for mode in modes.values()), modes
+
 
 def test_an_older_backup_is_migrated_after_the_restore(backup_file: Path) -> None:
     """A backup that lacks a migration the code has needs `migrate`; one that has every

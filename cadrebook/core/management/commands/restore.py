@@ -80,5 +80,10 @@ class Command(BaseCommand):
             )
             % {"db": database, **facts}
         )
-        answer = input(_("Type 'yes' to replace the database: "))
+        try:
+            answer = input(_("Type 'yes' to replace the database: "))
+        except EOFError:  # no terminal to answer on (a script, cron): say how to confirm
+            raise CommandError(
+                _("Nothing was changed: confirm with --yes where nobody can answer the question.")
+            ) from None
         return answer.strip().lower() == "yes"
