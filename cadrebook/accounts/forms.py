@@ -137,8 +137,26 @@ class TemporaryPasswordForm(SetPasswordForm):
 
 
 class MailResetForm(PasswordResetForm):
-    """Ask for a reset link by e-mail (only offered when a mail server is configured)."""
+    """Ask for a reset link by e-mail (only offered when a mail server is configured). The
+    link is looked for and mailed by a background task (`tasks.send_password_reset`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _style(self)
+
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]
+        from cadrebook.accounts.tasks import send_password_reset
+
+        request = kwargs.get("request")
+        domain = kwargs.get("domain_override") or (request.get_host() if request else "")
+        send_password_reset.enqueue(
+            email=self.cleaned_data["email"],
+            domain=domain,
+            use_https=bool(kwargs.get("use_https")),
+            email_template=kwargs["email_template_name"],
+            subject_template=kwargs["subject_template_name"],
+        )
+
+    def send_now(self, **kwargs: Any) -> None:
+        """Look the address up and mail the link now (the task's part)."""
+        super().save(**kwargs)

@@ -162,3 +162,23 @@ def test_the_new_password_must_differ_from_the_current_one(client):
     assert same.status_code == 422 and "must differ" in same.content.decode()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_asking_for_a_reset_answers_alike_for_an_account_and_for_none(client, settings):
+    """The lookup and the mail happen in the background: the page does the same work, and
+    sends nothing itself, whether an account has the address or not."""
+    from django_tasks import default_task_backend
+
+    settings.EMAIL_HOST = "smtp.example.org"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    make_user("clerk", email="clerk@example.org")
+    answers = [
+        client.post(reverse("password_reset"), {"email": address})
+        for address in ("clerk@example.org", "nobody@example.org")
+    ]
+    assert [(a.status_code, a["Location"]) for a in answers] == [
+        (302, reverse("password_reset_done"))
+    ] * 2
+    assert mail.outbox == []
+    queued = [r.args or r.kwargs for r in default_task_backend.results]
+    assert [q["email"] for q in queued] == ["clerk@example.org", "nobody@example.org"]
