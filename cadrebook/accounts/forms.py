@@ -156,7 +156,3 @@ class MailResetForm(PasswordResetForm):
             email_template=kwargs["email_template_name"],
             subject_template=kwargs["subject_template_name"],
         )
-
-    def send_now(self, **kwargs: Any) -> None:
-        """Look the address up and mail the link now (the task's part)."""
-        super().save(**kwargs)

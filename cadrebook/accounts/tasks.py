@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.forms import PasswordResetForm
 from django_tasks import task
 
 
@@ -14,11 +15,9 @@ def send_password_reset(
     The page that asks for it answers at once, the same way whether an account has that
     address or not: looking the address up and talking to the mail server happen here, so
     how long the page takes cannot tell anybody whether the account exists."""
-    from cadrebook.accounts.forms import MailResetForm
-
-    form = MailResetForm({"email": email})
+    form = PasswordResetForm({"email": email})
     if form.is_valid():
-        form.send_now(
+        form.save(
             domain_override=domain,
             use_https=use_https,
             email_template_name=email_template,
