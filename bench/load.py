@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="one page of the mix (name prefix)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=300)
-    parser.add_argument("--server-pattern", default=r"gunicorn|manage\.py runserver|cadrebook")
+    parser.add_argument("--server-pattern", default=r"gunicorn|runserver")
     parser.add_argument("--label", default="", help="printed with the results")
     args = parser.parse_args()
     mix = pages(args)
