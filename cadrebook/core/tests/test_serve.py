@@ -58,8 +58,12 @@ def _worker_of(serve: int) -> int | None:
 
 def test_serve_runs_the_production_server_and_keeps_the_worker(tmp_path: Path) -> None:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "CADREBOOK_DATABASE_URL"}
-    # Its own SQLite database: never the suite's (nor CI's PostgreSQL).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CADREBOOK_DATABASE_URL", "CADREBOOK_REPLICA_URL")
+    }
+    # Its own SQLite database: never the suite's (nor CI's PostgreSQL, nor its replica).
     env.update(
         CADREBOOK_VAR_DIR=str(tmp_path),
         CADREBOOK_SECURE_COOKIES="false",
