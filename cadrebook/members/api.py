@@ -50,7 +50,6 @@ from cadrebook.members.event_types import API_TYPES, EventKind
 from cadrebook.members.fields import EducationCode, FullName, GenderCode, PersonalData, TheoryCode
 from cadrebook.members.lists import (
     PAGE_SIZE,
-    cursor_given,
     filtered_members,
     keyset_page,
     refuse_masked_filters,
@@ -276,10 +275,6 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
             recognition_decided=recognition_decided_on()
         )
 
-    if not cursor_given(query.cursor, "name", data["q"]):
-        raise ServiceError(
-            "cursor.invalid", _("This cursor was not given by this list."), field="cursor"
-        )
     page = keyset_page(
         listed(data),
         "name",

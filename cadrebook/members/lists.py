@@ -277,17 +277,6 @@ def _name_page(
     return Page(rows, next_cursor)
 
 
-def cursor_given(cursor: str, sort: str, text: str = "") -> bool:
-    """Whether `cursor` is one that `keyset_page` gives for this sort and search text (the
-    API refuses another; the browser's list starts over)."""
-    if not cursor:
-        return True
-    column = SORTS.get(sort.lstrip("-"), SORTS["name"])
-    if column == "name_norm" and name_query(text) is not None:
-        return _decode_name(cursor)[1] is not None
-    return _decode(cursor, column)[2] is not None
-
-
 def _decode_name(cursor: str) -> tuple[int, tuple[str, str, int] | None]:
     """(tier, (key, name, member id)) of a name search's cursor; another starts over."""
     if not cursor:

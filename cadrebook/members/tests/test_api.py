@@ -103,12 +103,6 @@ def test_the_list_answers_as_many_members_a_page_as_asked(api):
     # By the name from the word found on: "văn bình" before "văn cường".
     assert [m["full_name"] for m in searched["items"]] == ["Trần Văn Bình"]
     assert (searched["total"], searched["total_exact"]) == (2, True)  # and Lê Văn Cường
-    for forged in ("abc", "W10=", first["next_cursor"][:-4] + "AAAA"):
-        refused = viewer.get("/api/v1/members", {"unit": "P1.C1", "cursor": forged})
-        assert refused.status_code == 422 and refused.json()["code"] == "cursor.invalid"
-    searched_cursor = viewer.get("/api/v1/members", {"q": "van", "limit": 1}).json()
-    after = {"q": "van", "limit": 1, "cursor": searched_cursor["next_cursor"]}
-    assert viewer.get("/api/v1/members", after).status_code == 200
     for wrong in (0, 201, "many"):
         refused = viewer.get("/api/v1/members", {"unit": "P1.C1", "limit": wrong})
         assert refused.status_code == 422 and "limit" in refused.content.decode()
