@@ -23,12 +23,13 @@ from cadrebook.core.ages import age_brackets, latest_birth_date
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import search_text
 from cadrebook.core.rules import current_ruleset
-from cadrebook.core.scoping import subtree_q
+from cadrebook.core.scoping import PATH_END, subtree_q
 from cadrebook.members.choices import ACTIVE_STATUSES, Gender, MemberStatus
 from cadrebook.members.models import Member, MemberPeriod
 from cadrebook.members.search import (
     TIERS,
     NameQuery,
+    Scope,
     Total,
     capped_count,
     name_matches,
@@ -137,6 +138,16 @@ def refuse_masked_filters(data: Mapping[str, Any]) -> None:
         )
 
 
+def _whole_tree(unit: OrgUnit) -> bool:
+    """Whether `unit` is the one root: its subtree filter would keep every member, and
+    leaving it out spares each query a join to every unit."""
+    return (
+        unit.depth == 1
+        and not OrgUnit.objects.filter(path__lt=unit.path).exists()
+        and not OrgUnit.objects.filter(path__gte=unit.path + PATH_END).exists()
+    )
+
+
 def filtered_members(
     unit: OrgUnit, data: dict[str, Any], *, sensitive: bool = True
 ) -> QuerySet[Member]:
@@ -146,7 +157,9 @@ def filtered_members(
     ethnicity, national ID — since filtering would tell what the mask hides."""
     if not sensitive:
         data = {k: v for k, v in data.items() if k not in SENSITIVE_FILTERS}
-    qs = Member.objects.filter(subtree_q("unit__path", [unit.path])).select_related("unit")
+    qs = Member.objects.select_related("unit")
+    if not _whole_tree(unit):
+        qs = qs.filter(subtree_q("unit__path", [unit.path]))
     status = data.get("status") or "active"
     if status == "active":
         qs = qs.filter(status__in=ACTIVE_STATUSES)
@@ -240,38 +253,37 @@ def keyset_page(
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"), SORTS["name"])
     query = name_query(text) if column == "name_norm" else None
+    scope = None
     if query is not None:
-        qs = qs if unsearched is None else unsearched
-        page = _name_page(qs, query, cursor, size, descending)
+        scope = Scope(qs if unsearched is None else unsearched)
+        page = _name_page(scope, query, cursor, size, descending)
     else:
         page = _column_page(qs, column, cursor, ranked, size, descending)
     if not count:
         return page
     if not cursor and page.next_cursor is None:  # the whole list is on this page
         page.total = Total(len(page.rows), True)
-    elif query is not None:
-        page.total = name_total(qs, query)
+    elif scope is not None and query is not None:
+        page.total = name_total(scope, query, at_least=len(page.rows) + bool(page.next_cursor))
     else:
         page.total = capped_count([qs])
     return page
 
 
-def _name_page(
-    qs: QuerySet[Member], query: NameQuery, cursor: str, size: int, descending: bool
-) -> Page:
+def _name_page(scope: Scope, query: NameQuery, cursor: str, size: int, descending: bool) -> Page:
     """A page of a name search sorted by name, read from the name keys: tier by tier, each
     in its index's order after the cursor's (tier, key, name, member id)."""
     start, after = _decode_name(cursor)
     found: list[tuple[int, str, str, int]] = []
     for tier in range(start, len(TIERS)):
         wanted = size + 1 - len(found)
-        rows = walk(qs, query, tier, after if tier == start else None, descending, wanted)
+        rows = walk(scope, query, tier, after if tier == start else None, descending, wanted)
         found += [(tier, *row) for row in rows]
         if len(found) > size:
             break
     more = len(found) > size
     found = found[:size]
-    members = qs.order_by().in_bulk([row[3] for row in found])
+    members = scope.members.order_by().in_bulk([row[3] for row in found])
     rows = [members[row[3]] for row in found if row[3] in members]
     next_cursor = _encode(["n", *found[-1]]) if more and found else None
     return Page(rows, next_cursor)

@@ -72,14 +72,19 @@ def written_as_typed(query: NameQuery) -> Exists:
     )
 
 
-def tier_keys(members: QuerySet[Member], query: NameQuery, tier: int) -> QuerySet[MemberNameKey]:
-    """The keys of tier `tier` of `members` (filtered and scoped by the caller): one per
-    member, unordered."""
+def tier_keys(
+    members: QuerySet[Member], query: NameQuery, tier: int, ids: list[int] | None = None
+) -> QuerySet[MemberNameKey]:
+    """The keys of tier `tier` of `members` (filtered and scoped by the caller), or of the
+    members `ids` (the same ones, read out: the database then starts from their keys): one
+    per member, unordered."""
     column, _attr = TIERS[tier]
     prefix = query.prefix(tier)
-    keys = MemberNameKey.objects.filter(
-        _in_range(column, prefix), member__in=members.order_by().values("pk")
-    )
+    keys = MemberNameKey.objects.filter(_in_range(column, prefix))
+    if ids is not None:
+        keys = keys.filter(member_id__in=ids)
+    else:
+        keys = keys.filter(member__in=members.order_by().values("pk"))
     earlier = _in_range(column, prefix, member=OuterRef("member")) & Q(
         **{f"{column}__lt": OuterRef(column)}
     )
@@ -113,11 +118,54 @@ def ordered(keys: QuerySet[MemberNameKey], tier: int, descending: bool) -> Query
 
 # Reading a page: the keys in range are read in their index's order, a batch at a time, and
 # each batch's members checked against the list's filters (scope, status, ...) by their ids;
-# the first batch is a few pages' worth, each next one four times as large. Where the
-# filters keep so few of the keys that WALK_LIMIT keys give too few members (a commune's
-# list, say), the rest is one query for the database to plan from the filters' side.
+# each next batch is as large as the share of keys kept so far says the rest of the page
+# needs. Where the filters keep few keys, reading in key order would check many members for
+# each one kept: once the batches say so, and the filters keep at most SMALL_SCOPE members
+# (a commune's list, a rare status), the rest is read from those members' own keys; for a
+# larger list, past WALK_LIMIT keys the rest is one query for the database to plan.
 FIRST_BATCH = 4
-WALK_LIMIT = 4000
+MIN_BATCH = 50
+WALK_PROBE = 5000
+WALK_LIMIT = 40000
+SMALL_SCOPE = 20000
+# A count reads at most this many keys of each tier: beyond, it says "more than" what it
+# found (a national list of "nguyen" has a million; the first thousand are what it shows).
+COUNT_KEYS = 3000
+
+
+class Scope:
+    """The members a search reads among (the list's scope and filters, without the name) and,
+    asked once when the walk finds them few, their ids: at most SMALL_SCOPE, else None."""
+
+    def __init__(self, members: QuerySet[Member]) -> None:
+        self.members = members
+        self._ids: list[int] | None = None
+        self._asked = False
+        self._rows: dict[NameQuery, tuple[list[tuple[str, str, int]], ...]] = {}
+
+    @property
+    def asked(self) -> bool:
+        """Whether `few_ids` was asked (by a page that found the members few)."""
+        return self._asked
+
+    def few_ids(self) -> list[int] | None:
+        if not self._asked:
+            self._asked = True
+            ids = list(self.members.order_by().values_list("pk", flat=True)[: SMALL_SCOPE + 1])
+            self._ids = ids if len(ids) <= SMALL_SCOPE else None
+        return self._ids
+
+    def tier_rows(
+        self, query: NameQuery, tier: int, descending: bool
+    ) -> list[tuple[str, str, int]]:
+        """Every (key, name, member id) of tier `tier` among the few members, in the tier's
+        order: their keys in range read by member (no order the database would rather keep
+        to by reading the whole range) and sorted here, as the key index orders them (by
+        code point)."""
+        if query not in self._rows:
+            self._rows[query] = _rows_of(self.few_ids() or [], query)
+        rows = self._rows[query][tier]
+        return rows[::-1] if descending else rows
 
 
 def _suffixes(text: str) -> list[str]:
@@ -138,35 +186,58 @@ def _counted_here(key: str, name: str, full_name: str, query: NameQuery, tier: i
 
 
 def walk(
-    members: QuerySet[Member],
+    scope: Scope,
     query: NameQuery,
     tier: int,
     after: tuple[str, str, int] | None,
     descending: bool,
     wanted: int,
 ) -> list[tuple[str, str, int]]:
-    """The first `wanted` (key, name, member id) of tier `tier` of `members` after `after`,
-    in the tier's order: what `ordered(tier_keys(...))` gives, read without asking the
-    database to plan a join whose size it cannot tell from a text's first letters."""
+    """The first `wanted` (key, name, member id) of tier `tier` of the scope's members after
+    `after`, in the tier's order: what `ordered(tier_keys(...))` gives, read without asking
+    the database to plan a join whose size it cannot tell from a text's first letters."""
+    return _walk(scope, query, tier, after, descending, wanted, None)[0]
+
+
+def _walk(
+    scope: Scope,
+    query: NameQuery,
+    tier: int,
+    after: tuple[str, str, int] | None,
+    descending: bool,
+    wanted: int,
+    budget: int | None,
+) -> tuple[list[tuple[str, str, int]], bool]:
+    """`walk`, reading at most `budget` keys in order (None: no limit); and whether it read
+    all it was asked for (False: the budget ran out first)."""
     column, _attr = TIERS[tier]
     prefix = query.prefix(tier)
     rows: list[tuple[str, str, int]] = []
-    batch_size, scanned = max(wanted * FIRST_BATCH, 50), 0
+    batch_size, scanned = min(max(wanted * FIRST_BATCH, MIN_BATCH), wanted + 300), 0
     while len(rows) < wanted:
-        if scanned >= WALK_LIMIT:  # few keys pass the filters: let the database plan the rest
-            keys = tier_keys(members, query, tier)
-            if after is not None:
-                keys = keys.filter(after_key(column, after, descending))
-            return rows + list(ordered(keys, tier, descending)[: wanted - len(rows)])
+        if budget is not None and scanned >= budget:
+            return rows, False
+        # A count (with a budget) does not ask: a page that found the members few did.
+        few = budget is None and scanned and _few_kept(rows, scanned, wanted)
+        if few and (ids := scope.few_ids()) is not None:
+            return rows + _planned(
+                scope, query, tier, after, descending, wanted - len(rows), ids
+            ), True
+        if scanned >= WALK_LIMIT:
+            return rows + _planned(
+                scope, query, tier, after, descending, wanted - len(rows), None
+            ), True
         keys = MemberNameKey.objects.filter(_in_range(column, prefix))
         if after is not None:
             keys = keys.filter(after_key(column, after, descending))
+        if budget is not None:
+            batch_size = min(batch_size, budget - scanned)
         batch = list(ordered(keys, tier, descending)[:batch_size])
         if not batch:
             break
         scanned += len(batch)
         names = dict(
-            members.order_by()
+            scope.members.order_by()
             .filter(pk__in={pk for _k, _n, pk in batch})
             .values_list("pk", "full_name")
         )
@@ -178,8 +249,59 @@ def walk(
         if len(batch) < batch_size:
             break
         after = batch[-1]
-        batch_size *= 4
-    return rows
+        # As many keys as the share kept so far says the rest needs, a quarter more; at
+        # most four times the last batch.
+        kept = max(len(rows), 1) / scanned
+        batch_size = min(max(int((wanted - len(rows)) / kept * 1.25), MIN_BATCH), batch_size * 4)
+    return rows, True
+
+
+def _rows_of(ids: list[int], query: NameQuery) -> tuple[list[tuple[str, str, int]], ...]:
+    """Both tiers' rows of the members `ids`, each sorted: a member is in tier 0 at their
+    first key as typed in range, else in tier 1 at their first accent-free key in range."""
+    exact: dict[int, tuple[str, str, int]] = {}
+    plain: dict[int, tuple[str, str, int]] = {}
+    keys = MemberNameKey.objects.filter(member_id__in=ids).filter(
+        _in_range("key", query.norm) | _in_range("key_exact", query.typed)
+    )
+    for pk, key, key_exact, name in keys.values_list("member_id", "key", "key_exact", "name_norm"):
+        if query.typed <= key_exact < query.typed + TOP and (
+            pk not in exact or key_exact < exact[pk][0]
+        ):
+            exact[pk] = (key_exact, name, pk)
+        if query.norm <= key < query.norm + TOP and (pk not in plain or key < plain[pk][0]):
+            plain[pk] = (key, name, pk)
+    return sorted(exact.values()), sorted(r for pk, r in plain.items() if pk not in exact)
+
+
+def _few_kept(rows: list[Any], scanned: int, wanted: int) -> bool:
+    """Whether, at the share of keys kept so far, the rest of the page would take more than
+    WALK_PROBE keys in all."""
+    kept = len(rows) / scanned
+    return kept == 0 or scanned + (wanted - len(rows)) / kept > WALK_PROBE
+
+
+def _planned(
+    scope: Scope,
+    query: NameQuery,
+    tier: int,
+    after: tuple[str, str, int] | None,
+    descending: bool,
+    wanted: int,
+    ids: list[int] | None,
+) -> list[tuple[str, str, int]]:
+    """The rest of `walk`: from the few members' own keys when `ids` are given, else as one
+    query the database plans."""
+    if ids is not None:
+        rows = scope.tier_rows(query, tier, descending)
+        if after is not None:
+            rows = [r for r in rows if (r < after if descending else r > after)]
+        return rows[:wanted]
+    column, _attr = TIERS[tier]
+    keys = tier_keys(scope.members, query, tier)
+    if after is not None:
+        keys = keys.filter(after_key(column, after, descending))
+    return list(ordered(keys, tier, descending)[:wanted])
 
 
 @dataclass(frozen=True)
@@ -202,13 +324,24 @@ def capped_count(querysets: list[QuerySet[Any]], cap: int | None = None) -> Tota
     return Total(total, True)
 
 
-def name_total(members: QuerySet[Member], query: NameQuery, cap: int | None = None) -> Total:
-    """How many of `members` the search finds (exact below `cap`, COUNT_CAP unless given),
-    read as the pages are (`walk`)."""
+def name_total(scope: Scope, query: NameQuery, cap: int | None = None, at_least: int = 0) -> Total:
+    """How many of the scope's members the search finds, read as the pages are (`walk`):
+    exact up to `cap` (COUNT_CAP unless given) when each tier's first COUNT_KEYS keys tell;
+    else "more than" the number found less one (`at_least`, found by the caller's page,
+    if larger)."""
     cap = COUNT_CAP if cap is None else cap
+    if scope.few_ids() is not None if scope.asked else False:  # the page read them: count them
+        total = sum(len(scope.tier_rows(query, tier, False)) for tier in (0, 1))
+        return Total(min(total, cap), total <= cap)
     total = 0
     for tier in (0, 1):
-        total += len(walk(members, query, tier, None, False, cap + 1 - total))
+        rows, complete = _walk(scope, query, tier, None, False, cap + 1 - total, COUNT_KEYS)
+        total += len(rows)
         if total > cap:
             return Total(cap, False)
-    return Total(total, True)
+        if not complete:
+            if max(total, at_least) == 0:  # none found yet: only the whole tier can tell
+                total += len(_walk(scope, query, tier, None, False, cap + 1, None)[0])
+                continue
+            return Total(max(total, at_least) - 1, False)
+    return Total(min(total, cap), total <= cap)

@@ -172,3 +172,48 @@ def test_the_database_planned_rest_gives_the_same_pages_as_the_walk(
     assert every_page() == walked
     monkeypatch.setattr(search, "WALK_LIMIT", 0)  # the database plans it all
     assert every_page() == walked
+
+
+@pytest.mark.parametrize("text", ["an", "Ân", "van an", "nguyen"])
+def test_read_from_the_few_members_own_keys_the_pages_are_the_same(
+    tree, people, make_member, monkeypatch, text
+):
+    # Members elsewhere in the tree fill the key range, so the list's own are few among them.
+    for i in range(6):
+        make_member(tree.K2, BORN, full_name=f"Nguyễn Văn An {chr(65 + i)}")
+
+    def every_page():
+        seen, cursor = [], ""
+        while True:
+            page = found(tree.K1, text, size=2, cursor=cursor)
+            seen += [m.pk for m in page.rows]
+            if not page.next_cursor:
+                return seen
+            cursor = page.next_cursor
+
+    walked = every_page()
+    planned = []
+    real_planned = search._planned
+    monkeypatch.setattr(search, "_planned", lambda *a: planned.append(a[-1]) or real_planned(*a))
+    monkeypatch.setattr(search, "MIN_BATCH", 1)
+    monkeypatch.setattr(search, "FIRST_BATCH", 1)
+    monkeypatch.setattr(search, "WALK_PROBE", 1)  # after one batch: "few", read their keys
+    assert every_page() == walked
+    assert planned and all(ids is not None for ids in planned)
+    planned.clear()
+    monkeypatch.setattr(search, "SMALL_SCOPE", 0)  # not few after all: the walk goes on
+    assert every_page() == walked
+    assert planned == []
+    assert {pk for pk in walked} <= {m.pk for m in Member.objects.filter(unit=tree.K1)}
+
+
+def test_a_count_that_would_read_too_many_keys_says_more_than_what_it_found(
+    tree, people, monkeypatch
+):
+    exact = found(tree.P, "an", size=1).total
+    assert exact.exact and exact.count == 5  # Nguyễn Văn An, Ân, Anh, Trần Thị An, Nguyễn An An
+    monkeypatch.setattr(search, "COUNT_KEYS", 2)
+    capped = found(tree.P, "an", size=1).total
+    assert not capped.exact
+    # "More than N" is true: N is below the members there are, and at least the page shown.
+    assert 1 <= capped.count < exact.count
