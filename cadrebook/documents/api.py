@@ -80,6 +80,14 @@ class DocumentOut(Schema):
     masked: bool = Field(..., description="Restricted or secret for the caller's role")
 
 
+class DocumentCountsOut(Schema):
+    """The figure "documents" of the statistics (`documents/contributions.py`)."""
+
+    by_type: dict[str, int] = Field(
+        ..., description="Type -> documents the subtree's units issued in the period"
+    )
+
+
 class DocumentPage(Schema):
     items: list[DocumentOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page")
