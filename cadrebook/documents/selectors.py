@@ -202,6 +202,8 @@ def document_check(
     if number < 1:
         raise ServiceError("document.number_invalid", _("Numbers start from 1."), field="number")
     counter = counter_for(term, doc_type, confidentiality)
+    if term.pk is None:  # a term an import is about to open holds no document yet
+        return doc_type, counter
     taken = Document.objects.filter(issuer=issuer, term=term, counter=counter, number=number)
     if exclude_id is not None:
         taken = taken.exclude(pk=exclude_id)
