@@ -30,7 +30,7 @@ from cadrebook.documents.models import Document, DocumentFile, DocumentLink, Ter
 from cadrebook.documents.numbering import printed_symbol
 from cadrebook.documents.selectors import (
     document_links,
-    is_masked,
+    masking,
     may_issue,
     may_read_level,
     number_gaps,
@@ -432,8 +432,9 @@ def list_documents(request: HttpRequest, query: Query[DocumentQuery]) -> dict[st
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     last = rows[-1] if more and rows else None
+    masked = masking(request.user)
     return {
-        "items": [document_out(d, is_masked(request.user, d)) for d in rows],
+        "items": [document_out(d, masked(d)) for d in rows],
         "next_cursor": f"{last.date.isoformat()}~{last.pk}" if last else None,
     }
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
@@ -171,7 +171,11 @@ def test_status_changes_are_history(register: Any, actor: Any) -> None:
 
 def test_the_history_is_append_only_in_the_database(register: Any) -> None:
     register("plan")
-    with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE documents_documentstatuschange SET status_to = 'revoked'")
     assert set(DocumentStatusChange.objects.values_list("status_to", flat=True)) == {"issued"}
 
