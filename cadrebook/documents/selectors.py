@@ -325,26 +325,26 @@ def counts_by_type(
     units: Iterable[OrgUnit], date_from: dt.date, date_to: dt.date
 ) -> dict[int, dict[str, int]]:
     """Unit id -> type -> the documents its subtree's units issued from `date_from` to
-    `date_to` (drafts are not issued). Units of one depth are counted in one query grouped
-    by their path's prefix."""
+    `date_to` (drafts are not issued). One query for them all (a unit and the units below
+    it, as the statistics ask): the documents of the units' subtrees grouped by type and by
+    their issuer's path cut at the deepest unit's depth; a unit's count is the sum of the
+    groups under its path."""
     units = list(units)
     result: dict[int, dict[str, int]] = {u.pk: {} for u in units}
-    by_depth: dict[int, list[OrgUnit]] = defaultdict(list)
-    for u in units:
-        by_depth[u.depth].append(u)
-    for depth, group in by_depth.items():
-        length = OrgUnit.steplen * depth
-        by_path = {u.path: u.pk for u in group}
-        rows = (
-            Document.objects.filter(date__gte=date_from, date__lte=date_to)
-            .exclude(status=Status.DRAFT)
-            .filter(subtree_q("issuer__path", by_path))
-            .annotate(prefix=Substr("issuer__path", 1, length))
-            .values("prefix", "type")
-            .annotate(n=Count("id"))
-        )
-        for row in rows:
-            pk = by_path.get(row["prefix"])
-            if pk is not None:
-                result[pk][row["type"]] = row["n"]
+    if not units:
+        return result
+    length = OrgUnit.steplen * max(u.depth for u in units)
+    rows = (
+        Document.objects.filter(date__gte=date_from, date__lte=date_to)
+        .exclude(status=Status.DRAFT)
+        .filter(subtree_q("issuer__path", {u.path for u in units}))
+        .annotate(prefix=Substr("issuer__path", 1, length))
+        .values("prefix", "type")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        for unit in units:
+            if row["prefix"].startswith(unit.path):
+                counts = result[unit.pk]
+                counts[row["type"]] = counts.get(row["type"], 0) + row["n"]
     return {pk: dict(sorted(counts.items())) for pk, counts in result.items()}
