@@ -22,6 +22,7 @@ def _private_files(settings: Any, tmp_path_factory: Any) -> None:
     background tasks run in-process (a test that needs the database worker says so)."""
     base = tmp_path_factory.mktemp("var")
     settings.IMPORT_DIR = base / "imports"
+    settings.DOCUMENT_DIR = base / "documents"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cadrebook.core",
     "cadrebook.accounts",
     "cadrebook.orgs",
+    "cadrebook.documents",
     "cadrebook.members",
     "cadrebook.evaluations",
     "cadrebook.reports",
@@ -262,6 +263,9 @@ CACHES = {
 
 # Imports: uploaded files are kept under VAR_DIR/imports until the import is finished.
 IMPORT_DIR = VAR_DIR / "imports"
+# The register's files (signed documents, attachments), by checksum; served only through the
+# scoped download of the API, never from a public URL.
+DOCUMENT_DIR = VAR_DIR / "documents"
 CADREBOOK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 200) * 1024 * 1024
 # A members import into member tables that hold nobody yet (a deployment's first load) drops
 # their secondary indexes and keys for the load and rebuilds them before it commits.

@@ -13,6 +13,7 @@ from cadrebook.api.auth import BrowserSession, TokenAuth
 from cadrebook.api.throttling import WritesPerAddress, WritesPerToken
 from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.documents.api import router as documents_router
 from cadrebook.evaluations.api import router as targets_router
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
@@ -28,6 +29,9 @@ STATUS_BY_CODE = {
     "unit.code_taken": 409,
     "member.national_id_taken": 409,
     "card.taken": 409,
+    "document.number_taken": 409,
+    "document.link_exists": 409,
+    "term.label_taken": 409,
     "import.finished": 409,
     "import.not_validated": 409,
     "import.not_yours": 403,
@@ -62,6 +66,7 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 
 api.add_router("/audit", audit_router)
+api.add_router("/documents", documents_router)
 api.add_router("/imports", imports_router)
 api.add_router("/members", members_router)
 api.add_router("/units", units_router)

@@ -172,9 +172,9 @@ def cadrebook_version() -> str:
 
 def file_roots() -> dict[str, Path]:
     """The folders of user data kept with the database: the uploaded import files and their
-    reports. (Issued reports are rows of the database; static files and the cache are not
-    data.)"""
-    return {"imports": Path(settings.IMPORT_DIR)}
+    reports, the register's document files. (Issued reports are rows of the database; static
+    files and the cache are not data.)"""
+    return {"imports": Path(settings.IMPORT_DIR), "documents": Path(settings.DOCUMENT_DIR)}
 
 
 def _sha256_copy(source: IO[bytes], target: IO[bytes] | None) -> tuple[str, int]:

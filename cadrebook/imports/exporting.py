@@ -19,6 +19,8 @@ from cadrebook.core.audit import audit_record
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.scoping import Scope, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
+from cadrebook.documents.models import Document
+from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Target
 from cadrebook.imports.formats import FORMATS
 from cadrebook.members.choices import EventType
@@ -240,7 +242,43 @@ def _targets(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
     yield from qs.iterator(chunk_size=_CHUNK)
 
 
-_PRODUCERS = {"units": _units, "members": _members, "events": _events, "targets": _targets}
+def _documents(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # Restricted and secret documents only for a role granted them (the others are left
+    # out, not masked: a masked title would import back as a title).
+    qs = _scoped(Document.objects.all(), actor, "issuer__path", unit)
+    if actor is not None:
+        stats.masked = qs.exclude(readable_q(actor)).exists()
+        qs = qs.filter(readable_q(actor))
+    rows = qs.order_by("issuer__path", "term__start", "counter", "number", "id").values(
+        "type",
+        "number",
+        "date",
+        "title",
+        "confidentiality",
+        "status",
+        "abstract",
+        "signer_position",
+        "language",
+        "symbol_legacy",
+        issuer_code=F("issuer__code"),
+        term_label=F("term__label"),
+        signer=F("signer_name"),
+        printed=F("symbol"),
+    )
+    for row in rows.iterator(chunk_size=_CHUNK):
+        row["term"] = row.pop("term_label")
+        # A rendered symbol is rendered again on import; a legacy one is kept verbatim.
+        row["symbol"] = row.pop("printed") if row.pop("symbol_legacy") else ""
+        yield row
+
+
+_PRODUCERS = {
+    "units": _units,
+    "members": _members,
+    "events": _events,
+    "targets": _targets,
+    "documents": _documents,
+}
 
 
 def _audit_object(actor: Any, unit: OrgUnit | None) -> Any:
@@ -262,7 +300,7 @@ def export_table(
 ) -> int:
     """Write every `kind` row the actor may view (within `unit`'s subtree) to `out`.
 
-    `kind` is units, members, events or targets; the columns are `FORMATS[kind]`, headed by
+    `kind` is units, members, events, targets or documents; the columns are `FORMATS[kind]`, headed by
     their English names or (headers="vi") their Vietnamese headers. `actor=None` is the
     system: everything, unmasked. The caller has checked that `unit` is visible to the actor.
     Returns the number of data rows written; one audit entry records the export, even when

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cadrebook.core.normalize import normalize_name
 
-KINDS = ("units", "members", "events", "targets")
+KINDS = ("units", "members", "events", "targets", "documents")
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,54 @@ TARGET_COLUMNS = (
     Column("target", "chỉ tiêu giao", "int", True, "The number to reach."),
 )
 
+DOCUMENT_COLUMNS = (
+    Column("issuer_code", "mã đơn vị ban hành", "text", True, "Code of the issuing unit."),
+    Column("type", "loại văn bản", "code", True, "Document type of the rule set, e.g. decision."),
+    Column(
+        "term",
+        "nhiệm kỳ",
+        "text",
+        True,
+        "The issuer's term, YYYY-YYYY (e.g. 2020-2025); a term not yet recorded is opened by "
+        "the import with approximate bounds (1 January to 31 December).",
+    ),
+    Column("number", "số", "int", True, "Number in its counter for the issuer's term."),
+    Column("date", "ngày ban hành", "date", True, "Date of the document."),
+    Column("title", "trích yếu", "text", True, "Title (subject) as printed."),
+    Column("signer", "người ký", "text", False, "The signer's name as printed."),
+    Column(
+        "confidentiality",
+        "độ mật",
+        "code",
+        False,
+        "none, restricted or secret; default none.",
+    ),
+    Column(
+        "status",
+        "trạng thái",
+        "code",
+        False,
+        "draft, issued, amended, replaced or revoked; default issued.",
+    ),
+    Column(
+        "symbol",
+        "số ký hiệu",
+        "text",
+        False,
+        "A printed symbol kept verbatim (legacy codes such as 12-QĐi/HU); empty: rendered "
+        "from the parts by the rule set.",
+    ),
+    Column("abstract", "tóm tắt", "text", False, "Abstract."),
+    Column("signer_position", "chức vụ người ký", "text", False, "The signer's position."),
+    Column("language", "ngôn ngữ", "code", False, "Language code; default vi."),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
     "events": EVENT_COLUMNS,
     "targets": TARGET_COLUMNS,
+    "documents": DOCUMENT_COLUMNS,
 }
 
 

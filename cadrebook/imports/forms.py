@@ -12,6 +12,7 @@ KIND_CHOICES = [
     ("members", _("Members")),
     ("events", _("Events (members' history)")),
     ("targets", _("Targets")),
+    ("documents", _("Documents (the register)")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

@@ -23,6 +23,7 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.permissions import CHANGE, VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import Scope, scope_for
+from cadrebook.documents.permissions import ISSUE_DOCUMENTS
 from cadrebook.imports.context import Cancelled, ImportContext, Progress, Report, UnitIndex
 from cadrebook.imports.importers import IMPORTERS
 from cadrebook.imports.reading import FileRefused, open_table
@@ -39,6 +40,7 @@ ACTIONS = {
     "members": CHANGE,
     "events": CHANGE,
     "targets": MANAGE_UNITS,
+    "documents": ISSUE_DOCUMENTS,
 }
 
 

@@ -31,6 +31,7 @@ from cadrebook.orgs.fields import UnitCode, UnitFields
 
 __all__ = [
     "SCHEMAS",
+    "DocumentRow",
     "EventRow",
     "MemberRow",
     "RowModel",
@@ -90,11 +91,30 @@ class TargetRow(RowModel):
     target: Annotated[int, BeforeValidator(required_int)]
 
 
+class DocumentRow(RowModel):
+    """A row of a documents file: one document of the register."""
+
+    issuer_code: Annotated[str, BeforeValidator(required_text(32))]
+    type: Annotated[str, BeforeValidator(remembered(clean_code))]
+    term: Annotated[str, BeforeValidator(required_text(32))]
+    number: Annotated[int, BeforeValidator(required_int)]
+    date: ReqDate
+    title: Annotated[str, BeforeValidator(required_text(500))]
+    signer: Annotated[str, BeforeValidator(text(255))] = ""
+    confidentiality: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    status: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    symbol: Annotated[str, BeforeValidator(text(64))] = ""
+    abstract: Annotated[str, BeforeValidator(text(20000))] = ""
+    signer_position: Annotated[str, BeforeValidator(text(255))] = ""
+    language: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
     "events": EventRow,
     "targets": TargetRow,
+    "documents": DocumentRow,
 }
 
 

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 from cadrebook.core.api_toolkit import ApiDate, answers, found
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.replica import reading_replica
+from cadrebook.documents.api import DocumentCountsOut
 from cadrebook.evaluations.api import TargetOut
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.privacy import mask_statistics
@@ -33,6 +34,7 @@ class PartOut(Schema):
     movements: dict[str, int]
     units: dict[str, Any]
     targets: list[TargetOut]
+    documents: DocumentCountsOut
 
 
 class ChildOut(Schema):
@@ -43,6 +45,7 @@ class ChildOut(Schema):
     movements: dict[str, int]
     units: dict[str, Any]
     targets: list[TargetOut]
+    documents: DocumentCountsOut
 
 
 class StatsOut(PartOut):

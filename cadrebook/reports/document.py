@@ -381,8 +381,12 @@ def stats_csv(stats: dict[str, Any]) -> str:
         walk(part, "", stats[part])
         walk(f"previous.{part}", "", stats["previous"][part])
     walk("change_pct", "", stats["change_pct"])
-    for figure in contributions.figures():  # targets, ... (apps contribute)
-        for item in stats.get(figure.key, []):
+    for figure in contributions.figures():  # targets, documents, ... (apps contribute)
+        value = stats.get(figure.key, [])
+        if isinstance(value, dict):  # a figure of named parts (documents: by_type)
+            walk(figure.key, "", value)
+            continue
+        for item in value:
             walk(figure.key, figure.csv_key(item), item)
     for c in stats["children"]:
         for part in ("members", "movements", "units"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import io
 import pkgutil
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
@@ -20,6 +21,7 @@ from django.db import DatabaseError, connection, transaction
 from cadrebook.accounts import services as accounts_services
 from cadrebook.core.audit import audit_record
 from cadrebook.core.models import AuditEntry, AuditLogIsAppendOnly
+from cadrebook.documents import services as documents_services
 from cadrebook.evaluations import services as evaluations_services
 from cadrebook.imports import services as imports_services
 from cadrebook.members import services as ms
@@ -35,6 +37,7 @@ MODULES = [
     orgs_services,
     accounts_services,
     evaluations_services,
+    documents_services,
     imports_services,
     reports_services,
 ]
@@ -426,6 +429,88 @@ def _(c):
     return lambda: evaluations_services.target_set(
         actor=c.actor, unit=c.tree.G1, year=2024, indicator="admissions", target=12
     )
+
+
+DOC = "cadrebook.documents.services."
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _document(c: SimpleNamespace, **fields: Any) -> Any:
+    term = documents_services.term_create(actor=c.actor, unit=c.tree.P, start=D(2025, 10, 16))
+    return documents_services.document_register(
+        actor=c.actor,
+        issuer=c.tree.P,
+        type="plan",
+        term=term,
+        date=D(2026, 1, 5),
+        title="Kế hoạch",
+        **fields,
+    )
+
+
+@scenario(DOC + "term_create")
+def _(c):
+    return lambda: documents_services.term_create(
+        actor=c.actor, unit=c.tree.P, start=D(2025, 10, 16)
+    )
+
+
+@scenario(DOC + "term_close")
+def _(c):
+    term = documents_services.term_create(actor=c.actor, unit=c.tree.P, start=D(2025, 10, 16))
+    return lambda: documents_services.term_close(actor=c.actor, term=term, end=D(2030, 10, 1))
+
+
+@scenario(DOC + "document_register")
+def _(c):
+    term = documents_services.term_create(actor=c.actor, unit=c.tree.P, start=D(2025, 10, 16))
+    return lambda: documents_services.document_register(
+        actor=c.actor, issuer=c.tree.P, type="plan", term=term, date=D(2026, 1, 5), title="KH"
+    )
+
+
+@scenario(DOC + "document_set_status")
+def _(c):
+    doc = _document(c, status="draft")
+    return lambda: documents_services.document_set_status(
+        actor=c.actor, document=doc, status="issued", date=D(2026, 1, 6)
+    )
+
+
+@scenario(DOC + "document_link")
+def _(c):
+    old = _document(c)
+    new = documents_services.document_register(
+        actor=c.actor, issuer=c.tree.P, type="plan", term=old.term, date=D(2026, 2, 1), title="B"
+    )
+    return lambda: documents_services.document_link(
+        actor=c.actor, source=new, target=old, kind="replaces"
+    )
+
+
+@scenario(DOC + "document_attach")
+def _(c):
+    doc = _document(c)
+    return lambda: documents_services.document_attach(
+        actor=c.actor,
+        document=doc,
+        source=io.BytesIO(PDF),
+        original_name="kh.pdf",
+        content_type="application/pdf",
+    )
+
+
+@scenario(DOC + "document_file_read")
+def _(c):
+    doc = _document(c)
+    file = documents_services.document_attach(
+        actor=c.actor,
+        document=doc,
+        source=io.BytesIO(PDF),
+        original_name="kh.pdf",
+        content_type="application/pdf",
+    )
+    return lambda: documents_services.document_file_read(actor=c.actor, file=file).close()
 
 
 IMP = "cadrebook.imports.services."

@@ -18,12 +18,33 @@ from cadrebook.orgs.models import OrgUnit
 
 # What each role may do (docs/architecture.md, "Roles and actions"): the declarations must
 # add up to this.
+DOCUMENTS = {"issue_documents", "view_restricted_documents", "view_secret_documents"}
 EXPECTED = {
     Role.VIEWER: {"view"},
-    Role.CLERK: {"view", "view_sensitive", "change"},
-    Role.ORGANIZER: {"view", "view_sensitive", "change", "manage_units", "audit"},
-    Role.INSPECTOR: {"view", "view_sensitive", "audit"},
-    Role.ADMINISTRATOR: {"view", "view_sensitive", "change", "manage_units", "audit", "admin"},
+    Role.CLERK: {
+        "view",
+        "view_sensitive",
+        "change",
+        "issue_documents",
+        "view_restricted_documents",
+    },
+    Role.ORGANIZER: {"view", "view_sensitive", "change", "manage_units", "audit", *DOCUMENTS},
+    Role.INSPECTOR: {
+        "view",
+        "view_sensitive",
+        "audit",
+        "view_restricted_documents",
+        "view_secret_documents",
+    },
+    Role.ADMINISTRATOR: {
+        "view",
+        "view_sensitive",
+        "change",
+        "manage_units",
+        "audit",
+        "admin",
+        *DOCUMENTS,
+    },
 }
 
 

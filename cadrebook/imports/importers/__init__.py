@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
 from cadrebook.imports.importers.members import import_members
 from cadrebook.imports.importers.targets import import_targets
@@ -15,4 +16,5 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "members": import_members,
     "events": import_events,
     "targets": import_targets,
+    "documents": import_documents,
 }

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentsConfig(AppConfig):
+    name = "cadrebook.documents"
+    label = "documents"
+    verbose_name = _("Documents")
+
+    def ready(self) -> None:
+        from cadrebook.core.append_only import guard
+        from cadrebook.core.contributions import register_figure
+        from cadrebook.documents import permissions  # noqa: F401  (declares the actions)
+        from cadrebook.documents.contributions import DOCUMENT_FIGURE
+
+        # A document's statuses are appended, never rewritten (like a member's events).
+        guard("documents_documentstatuschange", "document history is append-only")
+        # The statistics count the documents issued by type through this; reports never
+        # names documents.
+        register_figure(DOCUMENT_FIGURE)

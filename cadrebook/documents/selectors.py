@@ -1,0 +1,350 @@
+"""Reads of the register: which documents a user may see and read, the check a document
+passes before it is written (asked by the service and the import alike), the next number of
+a counter and the numbers missing from it, the search, and the counts by type the statistics
+show. Selectors never write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
+
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.normalize import normalize_name, search_text
+from cadrebook.core.permissions import VIEW
+from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
+from cadrebook.documents.choices import Confidentiality, LinkKind, Status
+from cadrebook.documents.models import Document, DocumentLink, Term
+from cadrebook.documents.numbering import (
+    DocumentType,
+    counter_of,
+    document_type,
+    render_symbol,
+    violation,
+)
+from cadrebook.documents.permissions import (
+    ISSUE_DOCUMENTS,
+    VIEW_RESTRICTED_DOCUMENTS,
+    VIEW_SECRET_DOCUMENTS,
+)
+from cadrebook.orgs.models import OrgUnit
+
+# The grant that reads a document of each level of confidentiality.
+LEVEL_ACTIONS = {
+    Confidentiality.RESTRICTED: VIEW_RESTRICTED_DOCUMENTS,
+    Confidentiality.SECRET: VIEW_SECRET_DOCUMENTS,
+}
+TITLE_MAX_LENGTH = 500
+
+
+# Who may see and read what -------------------------------------------------------------------
+def readable_q(user: Any) -> Q:
+    """The documents whose content (title, abstract, files) `user` may read: those that are
+    not confidential, and restricted or secret ones issued where the user holds the grant."""
+    q = Q(confidentiality=Confidentiality.NONE)
+    for level, action in LEVEL_ACTIONS.items():
+        scope = scope_for(user, action)
+        if scope.everything:
+            q |= Q(confidentiality=level)
+        elif scope.paths:
+            q |= Q(confidentiality=level) & subtree_q("issuer__path", scope.paths)
+    return q
+
+
+def visible_documents(user: Any) -> QuerySet[Document]:
+    """The documents issued in `user`'s scope, confidential ones included: what a register
+    lists (their content masked where the user may not read it, `is_masked`)."""
+    qs: QuerySet[Document] = Document.objects.visible_to(user, VIEW)
+    return qs.select_related("issuer", "term")
+
+
+def readable_documents(user: Any) -> QuerySet[Document]:
+    """The documents `user` may open: in scope, and readable. Any other answers 404, as a
+    missing one does."""
+    return visible_documents(user).filter(readable_q(user))
+
+
+def is_masked(user: Any, document: Document) -> bool:
+    """Whether `user` sees this (visible) document's title, abstract and files masked."""
+    return masking(user)(document)
+
+
+def masking(user: Any) -> Callable[[Document], bool]:
+    """`is_masked` for many documents: the user's grants are read once."""
+    scopes = {level: scope_for(user, action) for level, action in LEVEL_ACTIONS.items()}
+
+    def masked(document: Document) -> bool:
+        scope = scopes.get(Confidentiality(document.confidentiality))
+        return scope is not None and not scope.covers_path(document.issuer.path)
+
+    return masked
+
+
+def may_issue(user: Any, unit: OrgUnit) -> bool:
+    """Whether `user` may register documents (and terms, links, files) for `unit`."""
+    return scope_for(user, ISSUE_DOCUMENTS).covers_path(unit.path)
+
+
+def may_read_level(user: Any, unit: OrgUnit, confidentiality: str) -> bool:
+    """Whether `user` may read a document of that confidentiality issued by `unit` (and so
+    register one)."""
+    action = LEVEL_ACTIONS.get(Confidentiality(confidentiality))
+    return action is None or scope_for(user, action).covers_path(unit.path)
+
+
+# Terms ---------------------------------------------------------------------------------------
+def unit_terms(unit: OrgUnit) -> QuerySet[Term]:
+    """The terms of `unit`, latest first."""
+    return Term.objects.filter(unit=unit).order_by("-start", "-id")
+
+
+def term_on(unit: OrgUnit, day: dt.date) -> Term | None:
+    """The (committee) term of `unit` that covers `day`, if one does."""
+    return (
+        Term.objects.filter(unit=unit, congress=False, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .order_by("-start")
+        .first()
+    )
+
+
+# Numbering -----------------------------------------------------------------------------------
+def counter_for(term: Term, doc_type: DocumentType, confidentiality: str) -> str:
+    """The counter a document of that type and confidentiality is numbered in, in `term`."""
+    return counter_of(
+        doc_type, congress=term.congress, secret=confidentiality == Confidentiality.SECRET
+    )
+
+
+def suggest_number(issuer: OrgUnit, counter: str, term: Term) -> int:
+    """The next number of the counter: one more than the highest registered (numbers run
+    from 1 in each term)."""
+    top = Document.objects.filter(issuer=issuer, term=term, counter=counter).aggregate(
+        top=Max("number")
+    )["top"]
+    return (top or 0) + 1
+
+
+def suggest_number_for(
+    issuer: OrgUnit, type_code: str, term: Term, confidentiality: str = Confidentiality.NONE
+) -> tuple[int, str]:
+    """The next number of the counter a document of `type_code` is numbered in, and the
+    symbol it would print with."""
+    doc_type = document_type(type_code)
+    number = suggest_number(issuer, counter_for(term, doc_type, confidentiality), term)
+    return number, render_symbol(number, doc_type.code, term.issuer_symbol)
+
+
+def number_gaps(issuer: OrgUnit, term: Term) -> dict[str, list[int]]:
+    """Counter -> the numbers missing below its highest (a register of 1, 2, 4 misses 3), for
+    every counter of `issuer` in `term` that has any."""
+    numbers: dict[str, set[int]] = defaultdict(set)
+    rows = Document.objects.filter(issuer=issuer, term=term).values_list("counter", "number")
+    for counter, number in rows.iterator(chunk_size=5000):
+        numbers[counter].add(number)
+    return {
+        counter: [n for n in range(1, max(used) + 1) if n not in used]
+        for counter, used in sorted(numbers.items())
+    }
+
+
+def document_check(
+    *,
+    issuer: OrgUnit,
+    type_code: str,
+    term: Term,
+    number: int,
+    date: dt.date,
+    title: str,
+    confidentiality: str,
+    status: str,
+    exclude_id: int | None = None,
+) -> tuple[DocumentType, str]:
+    """Refuse a document the register cannot take: an unknown type, a term of another unit,
+    a date outside the term, a number not positive or already used in its counter, an empty
+    title, an unknown confidentiality or status. Returns its type and counter."""
+    doc_type = document_type(type_code)
+    rules = current_ruleset()
+    levels = rules.section("documents").get("confidentiality", list(Confidentiality.values))
+    if confidentiality not in levels or confidentiality not in Confidentiality.values:
+        raise violation(
+            "document.confidentiality_unknown",
+            _("%(value)s is not a level of confidentiality; known: %(known)s.")
+            % {"value": confidentiality, "known": ", ".join(levels)},
+            field="confidentiality",
+        )
+    if status not in Status.values:
+        raise ServiceError(
+            "document.status_unknown",
+            _("%(value)s is not a status of a document; known: %(known)s.")
+            % {"value": status, "known": ", ".join(Status.values)},
+            field="status",
+        )
+    if not title.strip():
+        raise ServiceError("document.title_missing", _("A document needs a title."), field="title")
+    if term.unit_id != issuer.pk:
+        raise ServiceError(
+            "document.term_of_another_unit",
+            _("The term %(term)s is not a term of the issuer %(unit)s.")
+            % {"term": term.label, "unit": issuer.code},
+            field="term",
+        )
+    if not term.covers(date):
+        raise violation(
+            "document.date_outside_term",
+            _("%(date)s is outside the term %(term)s (%(start)s to %(end)s).")
+            % {
+                "date": date.isoformat(),
+                "term": term.label,
+                "start": term.start.isoformat(),
+                "end": term.end.isoformat() if term.end else _("today"),
+            },
+            field="date",
+        )
+    if number < 1:
+        raise ServiceError("document.number_invalid", _("Numbers start from 1."), field="number")
+    counter = counter_for(term, doc_type, confidentiality)
+    if term.pk is None:  # a term an import is about to open holds no document yet
+        return doc_type, counter
+    taken = Document.objects.filter(issuer=issuer, term=term, counter=counter, number=number)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    holder = taken.only("symbol").first()
+    if holder is not None:
+        raise violation(
+            "document.number_taken",
+            _(
+                "Number %(number)s of this counter is already used in the term %(term)s (%(symbol)s); the next free one is %(next)s."
+            )
+            % {
+                "number": number,
+                "term": term.label,
+                "symbol": holder.symbol,
+                "next": suggest_number(issuer, counter, term),
+            },
+            field="number",
+        )
+    return doc_type, counter
+
+
+def replacement_cycle(source: Document, target: Document) -> bool:
+    """Whether "source replaces target" would close a cycle of replacements: target already
+    replaces source, directly or through others."""
+    seen: set[int] = set()
+    frontier = {target.pk}
+    while frontier:
+        if source.pk in frontier:
+            return True
+        seen |= frontier
+        frontier = (
+            set(
+                DocumentLink.objects.filter(
+                    source_id__in=frontier, kind=LinkKind.REPLACES
+                ).values_list("target_id", flat=True)
+            )
+            - seen
+        )
+    return False
+
+
+# Lists and search ----------------------------------------------------------------------------
+def search_documents(
+    user: Any,
+    *,
+    unit: OrgUnit | None = None,
+    q: str = "",
+    type_code: str = "",
+    term: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    status: str = "",
+) -> QuerySet[Document]:
+    """The documents `user` may see, filtered: issued in `unit`'s subtree, of a type, of a
+    term (its label), dated within the period, with a status, and matching every word of
+    `q` accent-insensitively in the symbol, title or abstract (in the symbol alone where the
+    user may not read the content: a search must not tell what is masked). Latest first."""
+    qs = visible_documents(user)
+    if unit is not None:
+        qs = qs.filter(issuer__path__gte=unit.path, issuer__path__lt=unit.path + PATH_END)
+    if type_code:
+        qs = qs.filter(type=type_code)
+    if term:
+        qs = qs.filter(term__label=term)
+    if date_from is not None:
+        qs = qs.filter(date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(date__lte=date_to)
+    if status:
+        qs = qs.filter(status=status)
+    words = normalize_name(search_text(q)).split()
+    if words:
+        readable = readable_q(user)
+        full = Q()
+        symbol = Q()
+        for word in words:
+            full &= Q(search__contains=word)
+            symbol &= Q(symbol_norm__contains=word)
+        qs = qs.filter((readable & full) | (~readable & symbol))
+    return qs.order_by("-date", "-id")
+
+
+def search_key(symbol: str, title: str = "", abstract: str = "") -> tuple[str, str]:
+    """The normalized symbol and the normalized search text of a document."""
+    symbol_norm = normalize_name(symbol)
+    return symbol_norm, " ".join(
+        p for p in (symbol_norm, normalize_name(title), normalize_name(abstract)) if p
+    )
+
+
+def document_links(document: Document, user: Any) -> dict[str, list[DocumentLink]]:
+    """The document's links both ways ("out": what it implements, replaces…; "in": what
+    implements, replaces… it), each to a document `user` may see."""
+    visible = visible_documents(user).values("pk")
+    return {
+        "out": list(
+            document.links_out.filter(target__in=visible).select_related(
+                "target__issuer", "source__issuer"
+            )
+        ),
+        "in": list(
+            document.links_in.filter(source__in=visible).select_related(
+                "source__issuer", "target__issuer"
+            )
+        ),
+    }
+
+
+# Statistics ----------------------------------------------------------------------------------
+def counts_by_type(
+    units: Iterable[OrgUnit], date_from: dt.date, date_to: dt.date
+) -> dict[int, dict[str, int]]:
+    """Unit id -> type -> the documents its subtree's units issued from `date_from` to
+    `date_to` (drafts are not issued). One query for them all (a unit and the units below
+    it, as the statistics ask): the documents of the units' subtrees grouped by type and by
+    their issuer's path cut at the deepest unit's depth; a unit's count is the sum of the
+    groups under its path."""
+    units = list(units)
+    result: dict[int, dict[str, int]] = {u.pk: {} for u in units}
+    if not units:
+        return result
+    length = OrgUnit.steplen * max(u.depth for u in units)
+    rows = (
+        Document.objects.filter(date__gte=date_from, date__lte=date_to)
+        .exclude(status=Status.DRAFT)
+        .filter(subtree_q("issuer__path", {u.path for u in units}))
+        .annotate(prefix=Substr("issuer__path", 1, length))
+        .values("prefix", "type")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        for unit in units:
+            if row["prefix"].startswith(unit.path):
+                counts = result[unit.pk]
+                counts[row["type"]] = counts.get(row["type"], 0) + row["n"]
+    return {pk: dict(sorted(counts.items())) for pk, counts in result.items()}
