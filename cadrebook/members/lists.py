@@ -141,11 +141,14 @@ def refuse_masked_filters(data: Mapping[str, Any]) -> None:
 def _whole_tree(unit: OrgUnit) -> bool:
     """Whether `unit` is the one root: its subtree filter would keep every member, and
     leaving it out spares each query a join to every unit."""
-    return (
-        unit.depth == 1
-        and not OrgUnit.objects.filter(path__lt=unit.path).exists()
-        and not OrgUnit.objects.filter(path__gte=unit.path + PATH_END).exists()
-    )
+    if unit.depth != 1:
+        return False
+    known = getattr(unit, "_whole_tree", None)  # asked once per unit object (per request)
+    if known is None:
+        others = Q(path__lt=unit.path) | Q(path__gte=unit.path + PATH_END)
+        known = not OrgUnit.objects.filter(others).exists()
+        unit._whole_tree = known  # type: ignore[attr-defined]
+    return bool(known)
 
 
 def filtered_members(

@@ -317,6 +317,12 @@ class DueList:
         return cls(items, count, capped)
 
 
+def _due_of(items: list[Any], querysets: list[QuerySet[Any]]) -> DueList:
+    """The items, and the capped count of the rows of `querysets` together (no row in two)."""
+    total = name_search.capped_count(querysets, COUNT_CAP)
+    return DueList(items, total.count, not total.exact)
+
+
 def with_transfer_issued(members: QuerySet[Member]) -> QuerySet[Member]:
     """`members` with `transfer_issued`: the date of each one's latest transfer out (the
     letter the receiving unit waits for), read in the members' own query."""
@@ -353,8 +359,18 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
         .order_by("-date", "-id")
         .values("date")[:1]
     )
-    probation = (
-        members.filter(status=MemberStatus.PROBATIONARY)
+    # The few readmitted members are read apart, from their latest admission; for the
+    # others probation runs from `admitted_on`, which an index orders: a province's list
+    # no longer works out and sorts a subquery for each of its probationary members.
+    probationary = members.filter(status=MemberStatus.PROBATIONARY)
+    readmissions = MemberEvent.objects.filter(member=OuterRef("pk"), type=EventType.READMITTED)
+    first_time = (
+        probationary.exclude(Exists(readmissions))
+        .annotate(probation_from=F("admitted_on"))
+        .filter(probation_from__lte=horizon)
+    )
+    again = (
+        probationary.filter(Exists(readmissions))
         .annotate(probation_from=Coalesce(Subquery(latest_admission), F("admitted_on")))
         .filter(probation_from__lte=horizon)
     )
@@ -363,7 +379,13 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     in_order = Prefetch(
         "events", queryset=MemberEvent.objects.order_by("date", "id"), to_attr="events_in_order"
     )
-    shown = probation.order_by("probation_from", "pk").prefetch_related(in_order)[:DUE_LIMIT]
+    shown = sorted(
+        [
+            *first_time.order_by("probation_from", "pk").prefetch_related(in_order)[:DUE_LIMIT],
+            *again.order_by("probation_from", "pk").prefetch_related(in_order)[:DUE_LIMIT],
+        ],
+        key=attrgetter("probation_from", "pk"),
+    )[:DUE_LIMIT]
     for m in shown:
         # The fold's own date (corrections of the admission included) for the items shown,
         # and whether the upper committee extended its deadline in this probation.
@@ -410,7 +432,7 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     )
     return {
         "admissions": _admissions_pending(members, today, rules),
-        "recognition": DueList.of(recognition, probation),
+        "recognition": _due_of(recognition, [first_time, again]),
         "transfers": DueList.of(transfers, incoming),
         "cells": _cells_below_minimum(unit, rules),
         "cards": DueList.of(list(no_card.order_by("name_norm", "pk")[:DUE_LIMIT]), no_card),
