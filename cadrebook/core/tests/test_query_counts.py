@@ -102,7 +102,9 @@ def _queries(client: Client, url: str, params: dict[str, str]) -> int:
 # The queries of one request as the province's organizer: (SQLite, PostgreSQL). PostgreSQL
 # asks one more where the request writes an audit entry (it locks the chain's head).
 LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
-    "unit page": ("/units/K1/", {}, (26, 26)),
+    # The documents panel: the latest documents, the grants that mask them, the running term
+    # and whether the user may register documents (documents/unit_panels.py).
+    "unit page": ("/units/K1/", {}, (31, 31)),
     "member list": ("/members/", {"unit": "K1"}, (11, 12)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check).
