@@ -27,6 +27,7 @@ urlpatterns = [
     path("account/", include("cadrebook.accounts.urls")),
     path("units/", include("cadrebook.orgs.urls")),
     path("members/", include("cadrebook.members.urls")),
+    path("documents/", include("cadrebook.documents.urls")),
     path("audit/", include("cadrebook.core.urls")),
     path("imports/", include("cadrebook.imports.urls")),
     path("targets/", include("cadrebook.evaluations.urls")),

@@ -10,7 +10,10 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
         from cadrebook.core.contributions import register_figure
-        from cadrebook.documents import permissions  # noqa: F401  (declares the actions)
+        from cadrebook.documents import (
+            permissions,  # noqa: F401  (declares the actions)
+            unit_panels,
+        )
         from cadrebook.documents.contributions import DOCUMENT_FIGURE
 
         # A document's statuses are appended, never rewritten (like a member's events).
@@ -18,3 +21,5 @@ class DocumentsConfig(AppConfig):
         # The statistics count the documents issued by type through this; reports never
         # names documents.
         register_figure(DOCUMENT_FIGURE)
+        # The unit page shows the unit's latest documents and the way to its register.
+        unit_panels.register()

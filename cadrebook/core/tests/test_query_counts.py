@@ -103,8 +103,10 @@ def _queries(client: Client, url: str, params: dict[str, str]) -> int:
 # asks one more where the request writes an audit entry (it locks the chain's head).
 LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # Due for recognition: the members on probation for the first time (ordered by an index)
-    # and the few readmitted ones, read apart.
-    "unit page": ("/units/K1/", {}, (28, 28)),
+    # and the few readmitted ones, read apart. The documents panel: the latest documents, the
+    # grants that mask them, the running term and whether the user may register documents
+    # (documents/unit_panels.py).
+    "unit page": ("/units/K1/", {}, (33, 33)),
     "member list": ("/members/", {"unit": "K1"}, (11, 12)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check); and

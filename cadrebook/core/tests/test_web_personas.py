@@ -11,6 +11,7 @@ fails `test_every_named_url_has_a_persona_case` (the API has its own persona tes
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.core.models import AuditEntry
+from cadrebook.documents.models import Document, DocumentFile, DocumentLink
+from cadrebook.documents.services import document_attach, document_register, term_create
 from cadrebook.imports.models import ImportJob
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS
@@ -55,6 +58,7 @@ MASKED = ["001090030100", "0912345678"]
 LOGIN = 302  # a visitor not signed in is sent to the sign-in page
 NOT_A_UNIT = "NO-SUCH-UNIT"
 NOT_A_MEMBER = 10**9
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -108,9 +112,30 @@ def world(client: Client) -> SimpleNamespace:
         narrative="Chi bộ Thôn Một grew.",
         title="Báo cáo Chi bộ Thôn Một",
     )
+    # K1's register: one document (its title names the cell) with its signed file.
+    term = term_create(actor=None, unit=k1, start=dt.date(2020, 7, 1))
+    document = document_register(
+        actor=None,
+        issuer=k1,
+        type="resolution",
+        term=term,
+        date=dt.date(2024, 5, 2),
+        title="Nghị quyết Chi bộ Thôn Một",
+    )
+    document_file = document_attach(
+        actor=None,
+        document=document,
+        source=io.BytesIO(PDF),
+        original_name="nq.pdf",
+        content_type="application/pdf",
+        kind="signed",
+    )
     return SimpleNamespace(
         users=users,
         units={u.code: u for u in (p1, c1, k1, k1b, p2, c2, k2)},
+        term=term,
+        document=document,
+        document_file=document_file,
         full=full,
         probationary=probationary,
         leaving=leaving,
@@ -324,6 +349,57 @@ CASES: dict[str, Case] = {
         post=(LOGIN, 422, 422, 404, 403, 404),
         missing=lambda w: reverse("members:unit_action", args=[NOT_A_UNIT, "rename"]),
     ),
+    "documents:register": Case(
+        lambda w: reverse("documents:register") + "?unit=K1",
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("documents:register") + f"?unit={NOT_A_UNIT}",
+    ),
+    "documents:register_pdf": Case(
+        lambda w: reverse("documents:register_pdf", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("documents:register_pdf", args=[NOT_A_UNIT]),
+    ),
+    "documents:new": Case(
+        lambda w: reverse("documents:new", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 403, 404),  # the viewer does not issue documents
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("documents:new", args=[NOT_A_UNIT]),
+    ),
+    "documents:next_number": Case(
+        lambda w: (
+            reverse("documents:next_number", args=["K1"]) + f"?type=resolution&term={w.term.pk}"
+        ),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        missing=lambda w: reverse("documents:next_number", args=[NOT_A_UNIT]),
+    ),
+    "documents:detail": Case(
+        lambda w: reverse("documents:detail", args=[w.document.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("documents:detail", args=[NOT_A_MEMBER]),
+    ),
+    "documents:link": Case(
+        lambda w: reverse("documents:link", args=[w.document.pk]),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 422, 422, 422, 403, 404),  # nothing named
+        missing=lambda w: reverse("documents:link", args=[NOT_A_MEMBER]),
+    ),
+    "documents:upload": Case(
+        lambda w: reverse("documents:upload", args=[w.document.pk]),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 422, 422, 422, 403, 404),  # no file
+        missing=lambda w: reverse("documents:upload", args=[NOT_A_MEMBER]),
+    ),
+    "documents:status": Case(
+        lambda w: reverse("documents:status", args=[w.document.pk]),
+        get=(LOGIN, 405, 405, 405, 405, 405),
+        post=(LOGIN, 422, 422, 422, 403, 404),  # no status
+        missing=lambda w: reverse("documents:status", args=[NOT_A_MEMBER]),
+    ),
+    "documents:download": Case(
+        lambda w: reverse("documents:download", args=[w.document.pk, w.document_file.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("documents:download", args=[w.document.pk, NOT_A_MEMBER]),
+    ),
     "core:audit_unit": Case(
         # The clerk and the viewer see K1 but may not read its log: 403, as in the API.
         lambda w: reverse("core:audit_unit", args=["K1"]),
@@ -522,6 +598,10 @@ def _counts() -> tuple[int, ...]:
         OrgUnit.objects.count(),
         IssuedReport.objects.count(),
         ImportJob.objects.exclude(status="cancelled").count(),
+        Document.objects.count(),
+        DocumentLink.objects.count(),
+        DocumentFile.objects.count(),
+        sum(d.statuses.count() for d in Document.objects.all()),
         # A wrong password, at sign-in or on the Security page, is audited on purpose (and
         # counted by the lockout): a failed authentication, not a record written.
         AuditEntry.objects.exclude(action__in=("view", "export"))
