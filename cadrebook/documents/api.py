@@ -26,6 +26,7 @@ from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, fo
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH
 from cadrebook.core.permissions import VIEW
+from cadrebook.documents.citations import citing_records
 from cadrebook.documents.models import Document, DocumentFile, DocumentLink, Term
 from cadrebook.documents.numbering import printed_symbol
 from cadrebook.documents.selectors import (
@@ -122,10 +123,20 @@ class FileOut(Schema):
     url: str = Field(..., description="The scoped download")
 
 
+class CitationOut(Schema):
+    kind: str = Field(..., description="The kind of record, e.g. member_event")
+    label: str = Field(..., description="What the record is, e.g. Admitted (probationary): …")
+    date: dt.date
+    url: str | None = Field(..., description="The page that shows it, if the caller may open one")
+
+
 class DocumentDetailOut(DocumentOut):
     links: list[LinkOut]
     history: list[StatusOut]
     files: list[FileOut]
+    cited_by: list[CitationOut] = Field(
+        ..., description="The records resting on it that the caller may see, latest first"
+    )
 
 
 class DocumentQuery(Schema):
@@ -469,7 +480,8 @@ def register_document(request: HttpRequest, response: HttpResponse, payload: Doc
 
 @router.get("/{document_id}", response=answers({200: DocumentDetailOut}), summary="One document")
 def get_document(request: HttpRequest, document_id: int) -> Any:
-    """The document, its links both ways, its history of statuses and its files."""
+    """The document, its links both ways, its history of statuses, its files, and the
+    records that rest on it (`cited_by`: member events today), those the caller may see."""
     document = _document(request, document_id)
     return {
         **document_out(document, False),
@@ -485,6 +497,10 @@ def get_document(request: HttpRequest, document_id: int) -> Any:
             for s in document.statuses.order_by("id")
         ],
         "files": [_file_out(f) for f in document.files.order_by("id")],
+        "cited_by": [
+            {"kind": c.kind, "label": c.label, "date": c.date, "url": c.url}
+            for c in citing_records(document, request.user)
+        ],
     }
 
 

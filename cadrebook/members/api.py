@@ -150,7 +150,12 @@ class EventOut(Schema):
     unit: str | None
     to_unit: str | None
     destination: str
-    document: str
+    document: str = Field(..., description="The deciding document as written (its symbol)")
+    document_id: int | None = Field(
+        None,
+        description="The document of the register it is (GET /api/v1/documents/{id}); null "
+        "when the text names no registered document: kept as written, not in the register",
+    )
     reason: str
     corrects: int | None
     void: bool
@@ -177,7 +182,20 @@ class EventIn(Schema):
         None, description="Receiving cell (transfers), host cell, cell of a readmission"
     )
     destination: str = Field("", max_length=255, description="A transfer out of Cadrebook")
-    document: str = Field("", max_length=64, description="Deciding document, e.g. 28-NQ/TU")
+    document: str = Field(
+        "",
+        max_length=64,
+        description="Deciding document, e.g. 28-NQ/TU: linked to the register when it names "
+        "one issued document of the member's unit or a unit above it that the caller may "
+        "read, else kept as written",
+    )
+    document_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**62,
+        description="Deciding document by its register id: refused as not found when the "
+        "caller may not read it, refused when a draft",
+    )
     reason: str = Field("", max_length=255)
     taken_over: bool = Field(
         False,
@@ -369,6 +387,7 @@ def _event_out(e: MemberEvent) -> dict[str, Any]:
         "to_unit": e.to_unit.code if e.to_unit_id else None,
         "destination": e.destination,
         "document": e.document,
+        "document_id": e.registered_document_id,
         "reason": e.reason,
         "corrects": e.corrects_id,
         "void": e.void,
@@ -418,6 +437,14 @@ def record_event(
     for name in ("document", "reason", "destination", "until", "for_study", *VOTE):
         if name in fields:
             kwargs[name] = getattr(payload, name)
+    if payload.document_id is not None:
+        if "document" not in fields:
+            raise ServiceError(
+                "event.document_unused",
+                _("%(type)s takes no document: leave document_id out.") % {"type": payload.type},
+                field="document_id",
+            )
+        kwargs["registered_document"] = payload.document_id
     unused = [n for n in VOTE if getattr(payload, n) is not None and n not in fields]
     if unused:
         raise ServiceError(

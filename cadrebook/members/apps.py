@@ -10,7 +10,7 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
         from cadrebook.core.contributions import CountedChanges, register_counted_changes
-        from cadrebook.members import unit_panels
+        from cadrebook.members import citations, unit_panels
 
         # Members' histories: events are appended, corrected by new events, never changed.
         guard("members_memberevent", "member history is append-only")
@@ -19,3 +19,5 @@ class MembersConfig(AppConfig):
 
         # The unit pages of orgs show what members registers: orgs never imports members.
         unit_panels.register()
+        # A document's page lists the events that cite it: documents never imports members.
+        citations.register()

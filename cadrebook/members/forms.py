@@ -21,7 +21,10 @@ from cadrebook.members.services import PERSONAL_FIELDS
 from cadrebook.orgs.models import OrgUnit
 
 HELP = {
-    "document": _("The number of the deciding document, e.g. 28-NQ/TU."),
+    "document": _(
+        "The number of the deciding document, e.g. 28-NQ/TU: linked to the register when "
+        "it names a registered document; otherwise kept as written."
+    ),
     "to_unit": _("The code of the receiving cell; leave empty for a transfer out of Cadrebook."),
     "destination": _("Only for a transfer out of Cadrebook: the receiving organization."),
     "host": _("The code of the cell that hosts the member for the time being."),

@@ -179,7 +179,19 @@ class MemberEvent(models.Model):
         related_name="+",
     )
     destination = models.CharField(_("destination outside"), max_length=255, blank=True)
+    # The deciding document as written (its symbol), and the registered document it is,
+    # when it is in the register (`registered_document`). A record taken over from files
+    # kept elsewhere, or citing a document nobody registered, keeps the text alone, and the
+    # pages say so ("as written: …, not in the register").
     document = models.CharField(_("document"), max_length=64, blank=True)
+    registered_document = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("registered document"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="member_events",
+    )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     corrects = models.ForeignKey(
         "self",

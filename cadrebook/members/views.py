@@ -27,6 +27,7 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
 from cadrebook.core.views import audit_for_object, can, get_visible_or_404
+from cadrebook.documents.references import readable_ids
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS, Action, actions_for, refusal
 from cadrebook.members.forms import (
@@ -69,13 +70,19 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
             value = mask(value)
         personal.append((field.verbose_name, value or "—"))
     years, months = party_age(member, timezone.localdate())
+    events = list(
+        member.events.select_related("unit", "to_unit", "corrects", "registered_document").order_by(
+            "date", "id"
+        )
+    )
+    cited = {e.registered_document_id for e in events if e.registered_document_id}
     context = {
         "member": member,
         "personal": personal,
         "crumbs": breadcrumb(member.unit, request.user),
-        "events": member.events.select_related("unit", "to_unit", "corrects").order_by(
-            "date", "id"
-        ),
+        "events": events,
+        # The cited documents the viewer may open are linked; the others print their symbol.
+        "readable_documents": readable_ids(request.user, cited),
         "periods": member.periods.select_related("unit").order_by("valid_from", "id"),
         "party_age": (years, months),
         "audit": audit_for_object(request.user, member)[:100],

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.management import call_command
+from django.utils import translation
 
 from cadrebook.core import contributions
 from cadrebook.documents.contributions import DOCUMENT_FIGURE
@@ -57,3 +58,40 @@ def test_the_command_lines_json_carries_the_figure(
         "report", "stats", "--unit", "P", "--from", "2026-01-01", "--to", "2026-12-31", stdout=out
     )
     assert json.loads(out.getvalue())["documents"] == {"by_type": {"notice": 1}}
+
+
+def test_the_report_states_the_documents_issued_by_type_most_first(
+    tree: SimpleNamespace, terms: SimpleNamespace, register: Any
+) -> None:
+    from cadrebook.documents.contributions import DOCUMENT_SECTION
+
+    assert DOCUMENT_SECTION in contributions.report_sections()
+    for _ in range(3):
+        register("regulation", issuer=tree.C1, term=terms.c1, date=D(2024, 5, 1))
+    register("plan", term=terms.old, date=D(2024, 7, 1))
+    register("plan", term=terms.old, date=D(2024, 7, 2))
+    register("guideline", term=terms.old, date=D(2024, 8, 1))
+    register("notice", term=terms.old, date=D(2024, 8, 2), status="draft")  # not issued
+    stats = unit_statistics(tree.P, D(2024, 1, 1), D(2024, 12, 31), source=PeriodSource())
+    text = document.narrative(stats, "en")
+    assert "Documents issued: 3 regulations, 2 plans and 1 guideline." in text
+    assert "notice" not in text
+
+
+def test_the_sentence_orders_ties_by_the_rule_set_and_leaves_out_what_was_not_issued() -> None:
+    from cadrebook.documents.contributions import document_sentences
+
+    def said(by_type: dict[str, int]) -> list[str]:
+        with translation.override("en"):
+            return document_sentences({"documents": {"by_type": by_type}})
+
+    # resolution comes before plan in the rule set's list of types.
+    assert said({"plan": 2, "resolution": 2, "notice": 0}) == [
+        "Documents issued: 2 resolutions and 2 plans."
+    ]
+    assert said({"minutes": 1}) == ["Documents issued: 1 set of minutes."]
+    assert said({"statute": 4, "project": 1}) == [
+        "Documents issued: 4 documents (statute) and 1 project."
+    ]
+    assert said({"plan": 1_234}) == ["Documents issued: 1,234 plans."]
+    assert said({}) == [] and said({"plan": 0}) == []

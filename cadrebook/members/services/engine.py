@@ -21,6 +21,8 @@ from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.dates import check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.documents.models import Document
+from cadrebook.documents.references import cited_document, document_by_symbol, symbol_key
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.lifecycle import (
     EventData,
@@ -177,6 +179,34 @@ def _pending_unit(state: State, receiving: OrgUnit | None) -> OrgUnit | None:
     return OrgUnit.objects.get(pk=state.pending_to)
 
 
+def _cited(
+    actor: Any,
+    member: Member,
+    document: str,
+    registered: Document | int | None,
+    unit_id: int | None,
+    date: dt.date,
+) -> Document | None:
+    """The registered document the event rests on: the one given (by id: the actor must be
+    able to read it, and it must have been issued), else the one its text names among the
+    documents of the event's unit and the units above it that the actor may read (a text
+    naming no such single document stays text, marked as not in the register)."""
+    if registered is not None:
+        cited = cited_document(actor, registered)
+        if document.strip() and symbol_key(document) != symbol_key(cited.symbol):
+            raise ServiceError(
+                "event.document_mismatch",
+                _("%(text)s is not the symbol of the document chosen (%(symbol)s).")
+                % {"text": document, "symbol": cited.symbol},
+                field="document",
+            )
+        return cited
+    if not document.strip():
+        return None
+    unit = OrgUnit.objects.get(pk=unit_id) if unit_id is not None else member.unit
+    return document_by_symbol(actor, document, unit.ancestor_paths(), date)
+
+
 def member_record_event(
     *,
     actor: Any,
@@ -187,6 +217,7 @@ def member_record_event(
     to_unit: OrgUnit | None = None,
     destination: str = "",
     document: str = "",
+    registered_document: Document | int | None = None,
     reason: str = "",
     receiving: OrgUnit | None = None,
     taken_over: bool = False,
@@ -204,6 +235,11 @@ def member_record_event(
     answer is refused when the pending transfer now goes elsewhere. The decision must come
     with what the rule set asks of it (`check_decision`: document, reason, …) unless it is
     `taken_over` from records kept before Cadrebook, which is stored and shown.
+
+    The deciding document is given by its register id (`registered_document`: refused as
+    missing when the actor may not read it, refused when a draft) or as text (`document`),
+    which is linked to the register when it names one issued document of the event's unit
+    or a unit above it that the actor may read, and otherwise kept as written.
     """
     if type == EventType.CORRECTION:
         raise ServiceError("event.use_correction", _("Use the correction service."), field="type")
@@ -234,6 +270,16 @@ def member_record_event(
             pending = _pending_unit(state, receiving)
             if type == EventType.TRANSFER_IN:
                 unit = pending  # the member joins the cell the transfer goes to
+        cited = _cited(
+            actor,
+            member,
+            document,
+            registered_document,
+            unit.pk if unit else state.unit_id,
+            date,
+        )
+        if cited is not None and not document.strip():
+            decision["document"] = document = cited.symbol
         data = EventData(
             type=type,
             date=date,
@@ -259,6 +305,7 @@ def member_record_event(
             to_unit=to_unit,
             destination=destination,
             **decision,
+            registered_document=cited,
             recorded_by=actor if getattr(actor, "pk", None) else None,
         )
         before = snapshot(member, CACHE_FIELDS)
@@ -275,6 +322,7 @@ def member_record_event(
                 "event": event.pk,
                 "date": date,
                 "document": document,
+                **({"registered_document": cited.pk} if cited is not None else {}),
                 "reason": reason,
                 **({"taken_over": True} if taken_over else {}),
                 **({"until": until, "for_study": for_study} if until else {}),

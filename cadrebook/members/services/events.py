@@ -38,7 +38,9 @@ class EventService(Protocol):
 
 def _service(kind: EventKind, doc: str = "") -> EventService:
     """The named service recording `kind`."""
-    allowed = frozenset(kind.service_fields)
+    # A decision that takes a document takes it as text or by its register id.
+    extra = ("registered_document",) if "document" in kind.service_fields else ()
+    allowed = frozenset((*kind.service_fields, *extra))
 
     def record(
         *,
