@@ -110,10 +110,9 @@ class Document(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.ISSUED
     )
     language = models.CharField(_("language"), max_length=8, default="vi")
-    # Accent-folded symbol, and symbol + title + abstract (core.normalize): what a search
-    # reads. A reader without the grant searches the symbol of a confidential document only.
+    # Accent-folded symbol (core.normalize). A search reads the document's words
+    # (`DocumentWord`).
     symbol_norm = models.CharField(_("normalized symbol"), max_length=64, db_index=True)
-    search = models.TextField(_("search text"), default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = _by()
@@ -134,6 +133,8 @@ class Document(models.Model):
             # A unit's register, latest first; the counts by type over a period.
             models.Index(fields=["issuer", "date"], name="document_issuer_date"),
             models.Index(fields=["date", "type"], name="document_date_type"),
+            # The whole register (a search's walk), latest first.
+            models.Index(fields=["date", "id"], name="document_date_id"),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +220,9 @@ class DocumentFile(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # The text of the file where it can be read out (a PDF's text layer; a scan has none):
+    # searched with the document's title.
+    text = models.TextField(_("text"), blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = _by()
 
@@ -229,3 +233,29 @@ class DocumentFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class DocumentWord(models.Model):
+    """One key a document is searched by (`documents.words`): a folded word of its symbol,
+    title, abstract or files' text, or a tail of one ("28-nq/tu", "nq/tu", "tu").
+
+    A search word is a range of the key index (every key it starts), so a word costs one
+    index range however many documents hold it; `symbol` marks the keys of the symbol, the
+    only ones a reader finds a masked document by. Written with the document (and its
+    files) by `documents.services`, never edited: the document's keys are replaced.
+    """
+
+    pk = models.CompositePrimaryKey("document_id", "word")
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="words", db_index=False
+    )
+    word = models.CharField(_("word"), max_length=64)
+    symbol = models.BooleanField(_("in the symbol"), default=False)
+
+    class Meta:
+        verbose_name = _("document word")
+        verbose_name_plural = _("document words")
+        indexes = [models.Index(fields=["word", "document"], name="document_word")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.word}"

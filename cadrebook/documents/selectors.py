@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.documents.choices import Confidentiality, LinkKind, Status
-from cadrebook.documents.models import Document, DocumentLink, Term
+from cadrebook.documents.models import Document, DocumentLink, DocumentWord, Term
 from cadrebook.documents.numbering import (
     DocumentType,
     counter_of,
@@ -33,6 +33,7 @@ from cadrebook.documents.permissions import (
     VIEW_RESTRICTED_DOCUMENTS,
     VIEW_SECRET_DOCUMENTS,
 )
+from cadrebook.documents.words import TOP, query_words
 from cadrebook.orgs.models import OrgUnit
 
 # The grant that reads a document of each level of confidentiality.
@@ -266,9 +267,10 @@ def search_documents(
     status: str = "",
 ) -> QuerySet[Document]:
     """The documents `user` may see, filtered: issued in `unit`'s subtree, of a type, of a
-    term (its label), dated within the period, with a status, and matching every word of
-    `q` accent-insensitively in the symbol, title or abstract (in the symbol alone where the
-    user may not read the content: a search must not tell what is masked). Latest first."""
+    term (its label), dated within the period, with a status, and in which every word of
+    `q` starts a word (accents and case aside: `documents.words`) of the symbol, title,
+    abstract or attached PDFs' text — of the symbol alone where the user may not read the
+    content: a search must not tell what is masked. Latest first."""
     qs = visible_documents(user)
     if unit is not None:
         qs = qs.filter(issuer__path__gte=unit.path, issuer__path__lt=unit.path + PATH_END)
@@ -282,24 +284,28 @@ def search_documents(
         qs = qs.filter(date__lte=date_to)
     if status:
         qs = qs.filter(status=status)
-    words = normalize_name(search_text(q)).split()
+    words = query_words(search_text(q))
     if words:
-        readable = readable_q(user)
-        full = Q()
-        symbol = Q()
-        for word in words:
-            full &= Q(search__contains=word)
-            symbol &= Q(symbol_norm__contains=word)
-        qs = qs.filter((readable & full) | (~readable & symbol))
+        # Every word starts a key of the document; where the user may not read it, a key of
+        # its symbol (a search must not tell what is masked). The database reads each word's
+        # keys as a range of their index: for a rare word, the few documents holding it;
+        # for common ones, it walks the register latest first and looks each document's keys
+        # up until the page is full.
+        qs = qs.filter(*[Exists(_keys(word)) for word in words])
+        qs = qs.filter(
+            readable_q(user) | Q(*[Exists(_keys(word).filter(symbol=True)) for word in words])
+        )
     return qs.order_by("-date", "-id")
 
 
-def search_key(symbol: str, title: str = "", abstract: str = "") -> tuple[str, str]:
-    """The normalized symbol and the normalized search text of a document."""
-    symbol_norm = normalize_name(symbol)
-    return symbol_norm, " ".join(
-        p for p in (symbol_norm, normalize_name(title), normalize_name(abstract)) if p
-    )
+def _keys(word: str) -> QuerySet[DocumentWord]:
+    """The keys of the (outer query's) document that `word` starts."""
+    return DocumentWord.objects.filter(document=OuterRef("pk"), word__gte=word, word__lt=word + TOP)
+
+
+def symbol_key(symbol: str) -> str:
+    """The normalized symbol of a document (what the admin searches)."""
+    return normalize_name(symbol)
 
 
 def document_links(document: Document, user: Any) -> dict[str, list[DocumentLink]]:

@@ -37,9 +37,10 @@ from cadrebook.documents.selectors import (
     counter_for,
     document_check,
     replacement_cycle,
-    search_key,
     suggest_number,
+    symbol_key,
 )
+from cadrebook.documents.word_keys import pdf_text, write_words
 from cadrebook.orgs.models import OrgUnit
 
 TERM_FIELDS = ["unit", "label", "start", "end", "congress", "issuer_symbol", "approximate"]
@@ -231,7 +232,6 @@ def document_register(
         )
         rendered = render_symbol(number, doc_type.code, term.issuer_symbol)
         printed = symbol.strip() or rendered
-        symbol_norm, search = search_key(printed, title, abstract)
         document = Document.objects.create(
             issuer=issuer,
             type=type,
@@ -248,13 +248,13 @@ def document_register(
             confidentiality=confidentiality,
             status=status,
             language=language or "vi",
-            symbol_norm=symbol_norm[:64],
-            search=search,
+            symbol_norm=symbol_key(printed)[:64],
             created_by=_by(actor),
         )
         DocumentStatusChange.objects.create(
             document=document, status_to=status, date=date, created_by=_by(actor)
         )
+        write_words(document)
         audit_record(
             actor=actor,
             obj=document,
@@ -461,8 +461,11 @@ def document_attach(
             content_type=bare_type,
             size=size,
             sha256=sha,
+            text=pdf_text(storage.path_of(sha)),
             created_by=_by(actor),
         )
+        if row.text:
+            write_words(document)
         audit_record(
             actor=actor,
             obj=row,
