@@ -46,12 +46,10 @@ def fill_words() -> None:
 
 
 def pdf_text(path: Path) -> str:
-    """The text layer of a PDF (empty for a scan, a damaged file, or where no PDF reader is
-    installed): at most PDF_TEXT_LENGTH characters of its first PDF_PAGES pages."""
-    try:
-        from pypdf import PdfReader  # a PDF reader is optional: without it, no text
-    except ImportError:  # pragma: no cover - depends on the installation
-        return ""
+    """The text layer of a PDF (empty for a scan or a damaged file): at most
+    PDF_TEXT_LENGTH characters of its first PDF_PAGES pages."""
+    from pypdf import PdfReader  # read only when a file is attached
+
     parts: list[str] = []
     size = 0
     try:

@@ -163,7 +163,6 @@ def _pdf(text: str) -> bytes:
 def test_the_text_of_an_attached_pdf_is_searched(
     users: SimpleNamespace, docs: SimpleNamespace, actor: Any
 ) -> None:
-    pytest.importorskip("pypdf")
     assert _found(users.organizer, "thanh lap chi bo") == set()
     document_attach(
         actor=actor,

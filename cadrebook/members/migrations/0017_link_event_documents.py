@@ -86,5 +86,9 @@ def link(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0016_memberevent_registered_document")]
+    dependencies = [
+        ("members", "0016_memberevent_registered_document"),
+        # The register as it stands at the time (its search keys in place of a column).
+        ("documents", "0003_search_words"),
+    ]
     operations = [migrations.RunPython(link, migrations.RunPython.noop)]
