@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cadrebook.core.spreadsheets import write_table, write_workbook
 from cadrebook.imports.exporting import header_row
@@ -36,7 +37,13 @@ def template_bytes(kind: str, fmt: str, headers: str = "en") -> bytes:
             ("data", data_headers, []),
             (
                 "columns",
-                [_("column"), _("Vietnamese header"), _("required"), _("type"), _("meaning")],
+                [
+                    _("column"),
+                    _("Vietnamese header"),
+                    _("required"),
+                    pgettext("kind of values in a column", "type"),
+                    _("meaning"),
+                ],
                 explanations,
             ),
         ],
