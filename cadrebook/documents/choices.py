@@ -43,3 +43,30 @@ LINK_STATUS = {
 class FileKind(models.TextChoices):
     SIGNED = "signed", _("Signed document")
     ATTACHMENT = "attachment", _("Attachment")
+
+
+# The names of the types the contract lists (the rule set's codes are English words); a type
+# only a rule set names is shown by its code.
+TYPE_NAMES = {
+    "resolution": _("Resolution"),
+    "decision": _("Decision"),
+    "regulation": _("Regulation"),
+    "working_rules": _("Working rules"),
+    "directive": _("Directive"),
+    "conclusion": _("Conclusion"),
+    "guideline": _("Guideline"),
+    "plan": _("Plan"),
+    "notice": _("Notice"),
+    "report": _("Report"),
+    "program": _("Program"),
+    "project": _("Project"),
+    "official_letter": _("Official letter"),
+    "minutes": _("Minutes"),
+    "submission": _("Submission"),
+    "circular": _("Circular"),
+}
+
+
+def type_name(code: str) -> str:
+    """The name of the document type `code` in the active language (its code if unnamed)."""
+    return str(TYPE_NAMES.get(code, code))

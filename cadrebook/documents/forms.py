@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.dates import implausible_year
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH
-from cadrebook.documents.choices import Confidentiality, FileKind, LinkKind, Status
+from cadrebook.documents.choices import Confidentiality, FileKind, LinkKind, Status, type_name
 from cadrebook.documents.models import Term
 from cadrebook.documents.numbering import document_types
 
@@ -24,8 +24,8 @@ TEXT = forms.TextInput(attrs={"class": "form-control"})
 
 
 def type_choices() -> list[tuple[str, str]]:
-    """The rule set's types, as "decision (QĐ)"."""
-    return [(t.type, f"{t.type} ({t.code})") for t in document_types().values()]
+    """The rule set's types, as "Decision (QĐ)" in the active language."""
+    return [(t.type, f"{type_name(t.type)} ({t.code})") for t in document_types().values()]
 
 
 def _plausible(form: forms.Form, name: str) -> None:

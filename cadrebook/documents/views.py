@@ -10,8 +10,6 @@ are shown on the form with nothing written."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 from typing import Any
 
 from django.contrib import messages
@@ -30,7 +28,8 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal
 from cadrebook.core.permissions import VIEW
 from cadrebook.documents import pdf
-from cadrebook.documents.choices import Confidentiality, Status
+from cadrebook.documents.choices import Confidentiality, Status, type_name
+from cadrebook.documents.citations import citing_records
 from cadrebook.documents.forms import (
     DocumentForm,
     LinkForm,
@@ -64,7 +63,6 @@ from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
 
 PAGE = 50
-CITATIONS = "cadrebook.documents.citations"
 
 
 # Finding what the user may reach ----------------------------------------------------------
@@ -324,15 +322,6 @@ def next_number(request: HttpRequest, code: str) -> HttpResponse:
 
 
 # A document ----------------------------------------------------------------------------------
-def citing_records(document: Document, user: Any) -> list[Any]:
-    """The records that cite the document, from the citations module when it is installed
-    (`documents/citations.py`, written with the member events that cite documents)."""
-    if importlib.util.find_spec(CITATIONS) is None:
-        return []
-    module = importlib.import_module(CITATIONS)
-    return list(module.citing_records(document, user))
-
-
 def _history(request: HttpRequest, document: Document) -> list[dict[str, Any]]:
     """The document's statuses, oldest first; the later document that changed one is named
     only when the user may see it."""
@@ -362,6 +351,7 @@ def _detail_context(request: HttpRequest, document: Document, **forms: Any) -> d
         "code": next(
             (t.code for t in document_types().values() if t.type == document.type), document.type
         ),
+        "type_name": type_name(document.type),
         "history": _history(request, document),
         "links_out": links["out"],
         "links_in": links["in"],

@@ -162,6 +162,12 @@ def test_the_document_lists_only_the_events_of_members_the_reader_may_see(
     seen = citing_records(docs.commune, docs.c1viewer)
     assert [c.url for c in seen] == [f"/members/{inside.pk}/#history"]
     assert inside.full_name in seen[0].label
+    # The document's page lists them the same way, each linked to the dossier.
+    client = Client()
+    client.force_login(docs.c1viewer)
+    page = client.get(f"/documents/{docs.commune.pk}/").content.decode()
+    assert f'href="/members/{inside.pk}/#history"' in page and inside.full_name in page
+    assert outside.full_name not in page
 
 
 def test_the_dossier_links_the_symbol_and_marks_text_not_in_the_register(
