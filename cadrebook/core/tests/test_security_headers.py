@@ -80,7 +80,7 @@ REFUSED = {
     "javascript: address": JAVASCRIPT_URL,
 }
 # Turned into a PDF by WeasyPrint, never sent to a browser: its <style> is the document's.
-NOT_SERVED = {"reports/document_pdf.html"}
+NOT_SERVED = {"reports/document_pdf.html", "documents/register_pdf.html"}
 
 
 def _templates() -> list[tuple[str, Path]]:
