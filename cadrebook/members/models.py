@@ -93,6 +93,13 @@ class Member(models.Model):
             models.Index(fields=["birth_date"], name="member_birth_date"),
             # Member lists sorted by admission date read this in order (keyset pages).
             models.Index(fields=["admitted_on"], name="member_admitted_on"),
+            # The due list "due for recognition", in its order: the members on probation by
+            # the date it began, without walking every admission since 1945 to reach them.
+            models.Index(
+                fields=["admitted_on", "id"],
+                name="member_on_probation",
+                condition=models.Q(status="probationary"),
+            ),
             # The due list "full members without a card", in its order: a province's first
             # page and its capped count read the few such members, not the whole subtree.
             models.Index(

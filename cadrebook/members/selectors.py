@@ -351,27 +351,25 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     within = subtree_q("unit__path", [unit.path])
     members = Member.objects.filter(within).select_related("unit")
     horizon = add_months(today + dt.timedelta(days=DUE_DAYS), -months)
-    # Probation runs from the latest admission: a readmitted member starts a new one.
-    latest_admission = (
-        MemberEvent.objects.filter(
-            member=OuterRef("pk"), type__in=[EventType.ADMITTED, EventType.READMITTED]
-        )
-        .order_by("-date", "-id")
-        .values("date")[:1]
-    )
-    # The few readmitted members are read apart, from their latest admission; for the
-    # others probation runs from `admitted_on`, which an index orders: a province's list
-    # no longer works out and sorts a subquery for each of its probationary members.
+    # Probation runs from the latest admission: a readmitted member starts a new one, from
+    # their latest readmission as corrected. The few readmitted members (their events found
+    # by the type's index) are read apart; for the others probation runs from `admitted_on`,
+    # which an index orders: a province's list no longer works out and sorts a subquery for
+    # each of its probationary members.
     probationary = members.filter(status=MemberStatus.PROBATIONARY)
-    readmissions = MemberEvent.objects.filter(member=OuterRef("pk"), type=EventType.READMITTED)
+    readmitted = MemberEvent.objects.filter(type=EventType.READMITTED).values("member_id")
     first_time = (
-        probationary.exclude(Exists(readmissions))
+        probationary.exclude(pk__in=readmitted)
         .annotate(probation_from=F("admitted_on"))
         .filter(probation_from__lte=horizon)
     )
     again = (
-        probationary.filter(Exists(readmissions))
-        .annotate(probation_from=Coalesce(Subquery(latest_admission), F("admitted_on")))
+        probationary.filter(pk__in=readmitted)
+        .annotate(
+            probation_from=Coalesce(
+                effective_event_date(EventType.READMITTED, latest=True), F("admitted_on")
+            )
+        )
         .filter(probation_from__lte=horizon)
     )
     extension = rules.int("probation.decision_extension_working_days")

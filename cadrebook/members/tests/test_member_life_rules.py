@@ -454,6 +454,20 @@ def test_a_readmitted_member_is_due_for_recognition_from_the_readmission(actor, 
     assert item["due"] == add_months(readmitted, 12) and not item["overdue"]
 
 
+def test_a_corrected_readmission_date_moves_the_member_on_the_due_list(actor, tree, make_member):
+    member = make_member(tree.K1, D(1980, 1, 1), D(2008, 1, 7))
+    ms.member_remove(actor=actor, member=member, date=D(2009, 1, 5), reason="x", document="1")
+    recorded = TODAY - dt.timedelta(days=400)
+    event = ms.member_readmit(actor=actor, member=member, date=recorded, document="2")
+    assert [i["member"].pk for i in due_lists(tree.P, TODAY)["recognition"].items] == [member.pk]
+    # The readmission was in fact 60 days ago: probation runs from then, not due yet.
+    ms.member_correct_event(
+        actor=actor, event=event, reason="wrong date", date=TODAY - dt.timedelta(days=60)
+    )
+    due = due_lists(tree.P, TODAY)["recognition"]
+    assert due.count == 0 and due.items == []
+
+
 def test_the_recognition_due_list_gives_the_upper_committees_decision_deadline(
     actor, tree, make_member, rules
 ):
