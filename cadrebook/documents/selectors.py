@@ -196,7 +196,8 @@ def document_check(
             % {"term": term.label, "unit": issuer.code},
             field="term",
         )
-    if not term.covers(date):
+    # A running term runs to today: a document is registered once written, never ahead.
+    if not term.covers(date) or (term.end is None and date > dt.date.today()):
         raise violation(
             "document.date_outside_term",
             _("%(date)s is outside the term %(term)s (%(start)s to %(end)s).")

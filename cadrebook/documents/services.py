@@ -403,6 +403,15 @@ def document_link(*, actor: Any, source: Document, target: Document, kind: str) 
     return link
 
 
+def _pdf_name(name: str) -> str:
+    """The name a stored PDF downloads under: as uploaded, ending in ".pdf" whatever it
+    ended in ("x.exe" that is a PDF downloads as "x.exe.pdf", not as a program)."""
+    name = (name or "document").strip() or "document"
+    if not name.lower().endswith(".pdf"):
+        name += ".pdf"
+    return name[-255:]
+
+
 def _is_pdf(head: bytes) -> bool:
     return head.startswith(PDF_MAGIC)
 
@@ -457,7 +466,7 @@ def document_attach(
         row = DocumentFile.objects.create(
             document=document,
             kind=kind,
-            original_name=(original_name or "document.pdf")[:255],
+            original_name=_pdf_name(original_name),
             content_type=bare_type,
             size=size,
             sha256=sha,

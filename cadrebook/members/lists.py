@@ -300,7 +300,7 @@ def _decode_name(cursor: str) -> tuple[int, tuple[str, str, int] | None]:
         tag, tier, key, name, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
         if tag != "n" or tier not in (0, 1) or not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError(cursor)
-        if not isinstance(key, str) or not isinstance(name, str) or "\x00" in key + name:
+        if not isinstance(key, str) or not isinstance(name, str) or _forged(key + name):
             raise ValueError(cursor)
     except (ValueError, TypeError, UnicodeDecodeError):
         return 0, None
@@ -350,6 +350,16 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
+def _forged(text: str) -> bool:
+    """Text no name holds, so a cursor carrying it was made by hand: a NUL, or a lone
+    surrogate that no database can store (not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return "\x00" in text
+
+
 def _decode(cursor: str, column: str) -> tuple[int, Any, int | None]:
     """(segment, sort value, member id) of a cursor; an unreadable one starts over."""
     try:
@@ -358,7 +368,7 @@ def _decode(cursor: str, column: str) -> tuple[int, Any, int | None]:
             value = dt.date.fromisoformat(value)
         elif column == "name_norm" and not isinstance(value, str | None):
             raise ValueError(cursor)
-        if isinstance(value, str) and "\x00" in value:  # forged: no name holds a NUL
+        if isinstance(value, str) and _forged(value):
             raise ValueError(cursor)
         if not isinstance(index, int) or not isinstance(pk, int) or not 0 <= index < 4:
             raise ValueError(cursor)

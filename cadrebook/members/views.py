@@ -345,7 +345,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
     audited)."""
     unit = _list_unit(request)
     sensitive = unit is not None and can(request.user, VIEW_SENSITIVE, unit.path)
-    form = MemberFilterForm(request.GET or None, sensitive=sensitive or unit is None)
+    params = request.GET.copy()
+    if not sensitive and params.get("sort", "").lstrip("-") == "birth_date":
+        # The order of masked dates of birth would tell them: by name instead, the filters
+        # kept (the form, which offers no such order here, would refuse them all).
+        params["sort"] = "name"
+    form = MemberFilterForm(params or None, sensitive=sensitive or unit is None)
     data = form.cleaned_data if form.is_valid() else {}
     if unit is None:
         return render(request, "members/list.html", {"form": form, "unit": None})

@@ -91,8 +91,11 @@ def changes_since(build: Any, rules: Ruleset) -> Changes | None:
     for declared in counted:
         for prefix in declared.event_types:
             q |= Q(event_type__startswith=prefix)
+    # Reads are audited under the same names ("member.dossier_viewed"): they change nothing.
+    reads = [AuditEntry.Action.VIEW, AuditEntry.Action.EXPORT, AuditEntry.Action.REFUSED]
     entries = list(
         AuditEntry.objects.filter(q, pk__gt=build.audit_mark)
+        .exclude(action__in=reads)
         .order_by("pk")
         .values_list("event_type", "object_type", "object_id", "before")
     )

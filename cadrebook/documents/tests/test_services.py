@@ -103,6 +103,8 @@ def test_a_legacy_symbol_is_kept_verbatim(register: Any, terms: SimpleNamespace)
         ({"type": "poem"}, "document.type_unknown", "type"),
         ({"number": 1}, "document.number_taken", "number"),
         ({"date": D(2025, 10, 15)}, "document.date_outside_term", "date"),
+        # The running term runs to today: a document is not registered ahead of its date.
+        ({"date": dt.date.today() + dt.timedelta(days=1)}, "document.date_outside_term", "date"),
         ({"confidentiality": "top"}, "document.confidentiality_unknown", "confidentiality"),
         ({"title": "  "}, "document.title_missing", "title"),
         ({"number": 0}, "document.number_invalid", "number"),
@@ -258,6 +260,16 @@ def test_a_pdf_is_kept_with_its_checksum_and_anything_else_refused(
             document_attach(actor=actor, document=doc, **args)
         assert refused.value.code == code
     assert DocumentFile.objects.count() == 1
+    # A PDF uploaded under another name downloads as a PDF, not as what the name said.
+    renamed = document_attach(
+        actor=actor,
+        document=doc,
+        source=io.BytesIO(PDF),
+        original_name="x.exe",
+        content_type="application/pdf",
+        kind="attachment",
+    )
+    assert renamed.original_name == "x.exe.pdf"
 
 
 def test_a_file_over_the_rule_sets_limit_is_refused(alt_tree: SimpleNamespace, actor: Any) -> None:

@@ -92,6 +92,14 @@ def test_a_forged_cursor_starts_over(tree, people):
     first = names(found(tree.P, "an", size=2))
     assert names(found(tree.P, "an", size=2, cursor="bm9uc2Vuc2U=")) == first
     assert names(found(tree.P, "an", size=2, cursor="WyJuIiwgNSwgImEiLCAiYiIsIDFd")) == first
+    # A lone surrogate no database stores (["n", 0, "\udfff", "x", 3]; [0, "\udfff", 5]).
+    lone = "WyJuIiwgMCwgIlx1ZGZmZiIsICJ4IiwgM10="
+    assert names(found(tree.P, "an", size=2, cursor=lone)) == first
+    everybody = filtered_members(tree.P, {"status": "all"})
+    plain = keyset_page(everybody, "name", size=2)
+    assert (
+        keyset_page(everybody, "name", size=2, cursor="WzAsICJcdWRmZmYiLCA1XQ==").rows == plain.rows
+    )
 
 
 def test_the_total_is_exact_below_the_cap_and_more_than_above(tree, people, monkeypatch):

@@ -269,6 +269,24 @@ def test_a_unit_change_after_the_build_sends_reads_to_the_period_table(
     assert isinstance(best_source(), AggregateSource)
 
 
+def test_reading_a_dossier_or_a_list_leaves_the_aggregates_current(
+    generated: OrgUnit, actor: Any
+) -> None:
+    """Reads are audited under the members' names ("member.dossier_viewed"); they change
+    nothing the statistics count, so the aggregates stay in use (a national deployment read
+    its dossiers all day: every read sent the statistics to the period table)."""
+    from cadrebook.members.models import Member
+    from cadrebook.members.reads import member_list_read_record, member_read_record
+    from cadrebook.reports.aggregates import AggregateSource, best_source, rebuild_statistics
+
+    rebuild_statistics(today=TODAY)
+    member = Member.objects.select_related("unit").first()
+    assert member is not None
+    member_read_record(actor=actor, member=member)
+    member_list_read_record(actor=actor, unit=member.unit, members=[member], filters={})
+    assert isinstance(best_source(), AggregateSource)
+
+
 def test_the_top_of_the_tree_is_read_on_any_day(generated: OrgUnit) -> None:
     """The root and its children have figures for every day: a year to an arbitrary date is
     read from the aggregates alone, and agrees with the period table."""
