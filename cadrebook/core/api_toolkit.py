@@ -75,3 +75,26 @@ def not_found() -> ServiceError:
 def forbidden() -> ServiceError:
     """For an object the caller may see, when their role does not allow the action."""
     return ServiceError("forbidden", _("Your role does not allow this here."))
+
+
+def date_cursor(day: dt.date, pk: int) -> str:
+    """The cursor of a list in (date, id) order after the row (`day`, `pk`)."""
+    return f"{day.isoformat()}~{pk}"
+
+
+def read_date_cursor(cursor: str) -> tuple[dt.date, int] | None:
+    """The (date, id) after which a page starts (None: the first page); a cursor this API
+    did not give is refused."""
+    if not cursor:
+        return None
+    day, _sep, pk = cursor.partition("~")
+    try:
+        # Ids as this API writes them: plain digits that fit the column (int() also reads
+        # "1_0" or a 40-digit number, which no query can use).
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+            raise ValueError(pk)
+        return dt.date.fromisoformat(day), int(pk)
+    except ValueError:
+        raise ServiceError(
+            "cursor.invalid", _("This cursor was not given by this list."), field="cursor"
+        ) from None

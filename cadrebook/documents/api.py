@@ -22,7 +22,15 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
+from cadrebook.core.api_toolkit import (
+    API_ROOT,
+    ApiDate,
+    answers,
+    date_cursor,
+    forbidden,
+    found,
+    read_date_cursor,
+)
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import SEARCH_MAX_LENGTH
 from cadrebook.core.permissions import VIEW
@@ -331,21 +339,6 @@ def _term_for(unit: OrgUnit, label: str, day: dt.date) -> Term:
     return term
 
 
-def _cursor(cursor: str) -> tuple[dt.date, int] | None:
-    """The (date, id) after which a page starts; a cursor this API did not give is refused."""
-    if not cursor:
-        return None
-    day, _sep, pk = cursor.partition("~")
-    try:
-        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
-            raise ValueError(pk)
-        return dt.date.fromisoformat(day), int(pk)
-    except ValueError:
-        raise ServiceError(
-            "cursor.invalid", _("This cursor was not given by this list."), field="cursor"
-        ) from None
-
-
 # Terms and numbers -------------------------------------------------------------------------
 def _term_out(term: Term) -> dict[str, Any]:
     return {
@@ -435,7 +428,7 @@ def list_documents(request: HttpRequest, query: Query[DocumentQuery]) -> dict[st
         date_to=query.date_to,
         status=query.status or "",
     )
-    after = _cursor(query.cursor)
+    after = read_date_cursor(query.cursor)
     if after is not None:
         day, pk = after
         documents = documents.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
@@ -446,7 +439,7 @@ def list_documents(request: HttpRequest, query: Query[DocumentQuery]) -> dict[st
     masked = masking(request.user)
     return {
         "items": [document_out(d, masked(d)) for d in rows],
-        "next_cursor": f"{last.date.isoformat()}~{last.pk}" if last else None,
+        "next_cursor": date_cursor(last.date, last.pk) if last else None,
     }
 
 

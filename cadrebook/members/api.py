@@ -25,9 +25,11 @@ from cadrebook.core.api_toolkit import (
     ApiDate,
     ErrorOut,
     answers,
+    date_cursor,
     forbidden,
     found,
     not_found,
+    read_date_cursor,
 )
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.fields import (
@@ -332,29 +334,12 @@ class EventPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for later events")
 
 
-def _event_cursor(cursor: str) -> tuple[dt.date, int] | None:
-    """The (date, id) after which a page starts; a cursor this API did not give is refused."""
-    if not cursor:
-        return None
-    day, _sep, pk = cursor.partition("~")
-    try:
-        # Ids as this API writes them: plain digits that fit the column (int() also reads
-        # "1_0" or a 40-digit number, which no query can use).
-        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
-            raise ValueError(pk)
-        return dt.date.fromisoformat(day), int(pk)
-    except ValueError:
-        raise ServiceError(
-            "cursor.invalid", _("This cursor was not given by this list."), field="cursor"
-        ) from None
-
-
 @router.get("/{member_id}/events", response=answers({200: EventPage}), summary="A member's history")
 def list_events(request: HttpRequest, member_id: int, cursor: str = "") -> dict[str, Any]:
     """Every event, oldest first, corrections included (they point at what they correct),
     100 a page; `next_cursor` leads to the next page."""
     member = _member(request, member_id)
-    after = _event_cursor(cursor)
+    after = read_date_cursor(cursor)
     events = member.events.select_related("unit", "to_unit").order_by("date", "id")
     if after is not None:
         day, pk = after
@@ -365,7 +350,7 @@ def list_events(request: HttpRequest, member_id: int, cursor: str = "") -> dict[
     last = rows[-1] if more and rows else None
     return {
         "items": [_event_out(e) for e in rows],
-        "next_cursor": f"{last.date.isoformat()}~{last.pk}" if last else None,
+        "next_cursor": date_cursor(last.date, last.pk) if last else None,
     }
 
 
