@@ -10,7 +10,8 @@ Each simulated user signs in once (its own session) and then, for `--duration` s
 requests the pages of the mix one after another with no pause, on one keep-alive
 connection: the member list of `--unit`, the dossier of `--member`, the unit page of `--unit`,
 the dashboard of `--unit` and the statistics API of `--unit` for the last full year
-(`--only list` runs one of them alone). Prints, per page: requests, errors (any status but
+(`--only list` runs one of them alone; `--page NAME=PATH`, repeated, runs other pages
+instead, such as the floors of `bench/floor_app.py`). Prints, per page: requests, errors (any status but
 200, or a failed connection), requests per second, p50/p95/p99 and the maximum in ms; and the
 CPU time the server's processes (`--server-pattern`, matched in /proc against their command
 lines; PostgreSQL's own processes apart) spent per request, read from /proc before and after.
@@ -115,6 +116,8 @@ def pages(args: argparse.Namespace) -> dict[str, str]:
     }
     if args.search:
         mix["name search"] = f"/api/v1/members?unit={unit}&q={urllib.parse.quote(args.search)}"
+    if args.page:  # the pages given instead of the mix
+        mix = dict(page.split("=", 1) for page in args.page)
     if args.only:
         mix = {name: path for name, path in mix.items() if name.startswith(args.only)}
     return mix
@@ -172,6 +175,13 @@ def main() -> None:
     parser.add_argument("--member", required=True, type=int, help="the member of the dossier")
     parser.add_argument("--search", default="", help="add a name search through the API")
     parser.add_argument("--only", default="", help="one page of the mix (name prefix)")
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="request these pages instead of the mix (repeat; e.g. bench/floor_app.py's)",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=300)
     parser.add_argument("--server-pattern", default=r"gunicorn|runserver")
