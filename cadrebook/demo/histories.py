@@ -386,6 +386,8 @@ def _make_chunk(
                 state.exempt,
                 state.admitted_on,
                 state.recognized_on,
+                state.probation_since,
+                state.temp_until,
                 state.pending_to,
                 1,
                 ctx.now,

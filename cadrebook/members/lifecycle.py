@@ -95,6 +95,7 @@ class State:
     exempt: bool = False
     pending_to: int | None = None
     temp_host_id: int | None = None
+    temp_until: dt.date | None = None  # the planned end of the running temporary transfer
     admitted_on: dt.date | None = None
     probation_start: dt.date | None = None
     recognized_on: dt.date | None = None
@@ -112,6 +113,12 @@ class State:
     @property
     def is_active(self) -> bool:
         return self.status in (S.PROBATIONARY, S.FULL)
+
+    @property
+    def probation_since(self) -> dt.date | None:
+        """The start of the running probation, or None when the member is not on probation:
+        what `Member.probation_start` keeps."""
+        return self.probation_start if self.status == S.PROBATIONARY else None
 
     def copy(self) -> State:
         """A copy whose lists may change without touching this state (the fold keeps every
@@ -190,6 +197,7 @@ class _Fold:
         state.exempt = False
         state.pending_to = None
         state.temp_host_id = None
+        state.temp_until = None
         state.proposed_on = None
         state.decision_extended = False
         state.left_on = day
@@ -377,6 +385,7 @@ class _Fold:
         state.unit_id = state.pending_to
         state.pending_to = None
         state.temp_host_id = None
+        state.temp_until = None
         self._reopen(state, ev.date)
 
     def _on_transfer_returned(self, state: State, ev: EventData) -> None:
@@ -399,6 +408,7 @@ class _Fold:
         self.check_unit(ev.to_unit_id, ev.date, "to_unit")
         # The member keeps counting, voting and standing in the home cell: no new period.
         state.temp_host_id = ev.to_unit_id
+        state.temp_until = ev.until
 
     def _on_temporary_transfer_ended(self, state: State, ev: EventData) -> None:
         if state.temp_host_id is None:
@@ -408,6 +418,7 @@ class _Fold:
                 field="type",
             )
         state.temp_host_id = None
+        state.temp_until = None
 
     def _on_exempted(self, state: State, ev: EventData) -> None:
         self._need_status(state, [S.PROBATIONARY, S.FULL], ev)

@@ -68,6 +68,11 @@ class Member(models.Model):
     exempt = models.BooleanField(_("exempt from activities"), default=False)
     admitted_on = models.DateField(_("admitted on"), null=True, blank=True)
     recognized_on = models.DateField(_("recognized on"), null=True, blank=True)
+    # Kept by the fold like the fields above, for the due lists: the start of the running
+    # probation (the latest admission or readmission, as corrected; None off probation) and
+    # the planned end of the running temporary transfer (None when there is none).
+    probation_start = models.DateField(_("probation started on"), null=True, blank=True)
+    temporary_until = models.DateField(_("temporary transfer until"), null=True, blank=True)
     pending_transfer_to = models.ForeignKey(
         "orgs.OrgUnit",
         verbose_name=_("transfer pending to"),
@@ -96,9 +101,15 @@ class Member(models.Model):
             # The due list "due for recognition", in its order: the members on probation by
             # the date it began, without walking every admission since 1945 to reach them.
             models.Index(
-                fields=["admitted_on", "id"],
-                name="member_on_probation",
+                fields=["probation_start", "id"],
+                name="member_probation_start",
                 condition=models.Q(status="probationary"),
+            ),
+            # The due list "temporary transfers ending": the few members away, by the end.
+            models.Index(
+                fields=["temporary_until", "id"],
+                name="member_temporary_until",
+                condition=models.Q(temporary_until__isnull=False),
             ),
             # The due list "full members without a card", in its order: a province's first
             # page and its capped count read the few such members, not the whole subtree.
@@ -419,7 +430,7 @@ MEMBER_COLUMNS = (
     "id", "full_name", "name_norm", "gender", "birth_date", "ethnicity", "national_id",
     "hometown", "education_level", "theory_level", "occupation", "phone", "address",
     "card_number", "external_id", "status", "unit_id", "exempt", "admitted_on", "recognized_on",
-    "pending_transfer_to_id", "version", "created_at",
+    "probation_start", "temporary_until", "pending_transfer_to_id", "version", "created_at",
 )
 EVENT_COLUMNS = (
     "member_id", "type", "date", "unit_id", "to_unit_id", "destination", "document", "reason",

@@ -317,12 +317,6 @@ class DueList:
         return cls(items, count, capped)
 
 
-def _due_of(items: list[Any], querysets: list[QuerySet[Any]]) -> DueList:
-    """The items, and the capped count of the rows of `querysets` together (no row in two)."""
-    total = name_search.capped_count(querysets, COUNT_CAP)
-    return DueList(items, total.count, not total.exact)
-
-
 def with_transfer_issued(members: QuerySet[Member]) -> QuerySet[Member]:
     """`members` with `transfer_issued`: the date of each one's latest transfer out (the
     letter the receiving unit waits for), read in the members' own query."""
@@ -352,38 +346,18 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     members = Member.objects.filter(within).select_related("unit")
     horizon = add_months(today + dt.timedelta(days=DUE_DAYS), -months)
     # Probation runs from the latest admission: a readmitted member starts a new one, from
-    # their latest readmission as corrected. The few readmitted members (their events found
-    # by the type's index) are read apart; for the others probation runs from `admitted_on`,
-    # which an index orders: a province's list no longer works out and sorts a subquery for
-    # each of its probationary members.
-    probationary = members.filter(status=MemberStatus.PROBATIONARY)
-    readmitted = MemberEvent.objects.filter(type=EventType.READMITTED).values("member_id")
-    first_time = (
-        probationary.exclude(pk__in=readmitted)
-        .annotate(probation_from=F("admitted_on"))
-        .filter(probation_from__lte=horizon)
-    )
-    again = (
-        probationary.filter(pk__in=readmitted)
-        .annotate(
-            probation_from=Coalesce(
-                effective_event_date(EventType.READMITTED, latest=True), F("admitted_on")
-            )
-        )
-        .filter(probation_from__lte=horizon)
-    )
+    # their latest readmission as corrected. The fold keeps that start on the member
+    # (`probation_start`), in a partial index of the members on probation, in the list's
+    # order: a province's first page and count read the few it needs.
+    ending = members.filter(
+        status=MemberStatus.PROBATIONARY, probation_start__lte=horizon
+    ).annotate(probation_from=F("probation_start"))
     extension = rules.int("probation.decision_extension_working_days")
     recognition = []
     in_order = Prefetch(
         "events", queryset=MemberEvent.objects.order_by("date", "id"), to_attr="events_in_order"
     )
-    shown = sorted(
-        [
-            *first_time.order_by("probation_from", "pk").prefetch_related(in_order)[:DUE_LIMIT],
-            *again.order_by("probation_from", "pk").prefetch_related(in_order)[:DUE_LIMIT],
-        ],
-        key=attrgetter("probation_from", "pk"),
-    )[:DUE_LIMIT]
+    shown = ending.order_by("probation_start", "pk").prefetch_related(in_order)[:DUE_LIMIT]
     for m in shown:
         # The fold's own date (corrections of the admission included) for the items shown,
         # and whether the upper committee extended its deadline in this probation.
@@ -430,14 +404,15 @@ def due_lists(unit: OrgUnit, today: dt.date) -> dict[str, DueList]:
     )
     return {
         "admissions": _admissions_pending(members, today, rules),
-        "recognition": _due_of(recognition, [first_time, again]),
+        "recognition": DueList.of(recognition, ending),
         "transfers": DueList.of(transfers, incoming),
         "cells": _cells_below_minimum(unit, rules),
         "cards": DueList.of(list(no_card.order_by("name_norm", "pk")[:DUE_LIMIT]), no_card),
         "temporary": DueList.of(
             [
-                {"member": m, "until": m.temporary_until, "overdue": m.temporary_until < today}  # type: ignore[attr-defined]
+                {"member": m, "until": m.temporary_until, "overdue": until < today}
                 for m in temporary.order_by("temporary_until", "pk")[:DUE_LIMIT]
+                if (until := m.temporary_until) is not None  # the filter keeps only these
             ],
             temporary,
         ),
@@ -532,31 +507,11 @@ def _admissions_pending(members: QuerySet[Member], today: dt.date, rules: Rulese
 
 
 def _temporary_transfers_ending(members: QuerySet[Member], today: dt.date) -> QuerySet[Member]:
-    """Active members whose temporary transfer is still running (their latest temporary
-    transfer, its end or an accepted transfer is the temporary transfer) and whose planned
-    end has passed or comes within DUE_DAYS: the home cell records the return."""
-    latest = MemberEvent.objects.filter(
-        member=OuterRef("pk"),
-        type__in=[
-            EventType.TEMPORARY_TRANSFER,
-            EventType.TEMPORARY_TRANSFER_ENDED,
-            EventType.TRANSFER_IN,
-        ],
-    ).order_by("-date", "-id")
-    # Only members with a temporary transfer ending by then can be on the list: the
-    # semi-join reads those transfers by their type's index instead of every active
-    # member's latest events.
-    ending = MemberEvent.objects.filter(
-        type=EventType.TEMPORARY_TRANSFER, until__lte=today + dt.timedelta(days=DUE_DAYS)
-    )
-    return (
-        members.filter(status__in=ACTIVE_STATUSES, pk__in=ending.values("member_id"))
-        .annotate(
-            temporary_type=Subquery(latest.values("type")[:1]),
-            temporary_until=Subquery(latest.values("until")[:1]),
-        )
-        .filter(
-            temporary_type=EventType.TEMPORARY_TRANSFER,
-            temporary_until__lte=today + dt.timedelta(days=DUE_DAYS),
-        )
+    """Active members whose temporary transfer is still running and whose planned end has
+    passed or comes within DUE_DAYS: the home cell records the return. The fold keeps the
+    running transfer's end on the member (`temporary_until`, None when there is none), in a
+    partial index of the few members away."""
+    return members.filter(
+        status__in=ACTIVE_STATUSES,
+        temporary_until__lte=today + dt.timedelta(days=DUE_DAYS),
     )

@@ -106,7 +106,7 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # and the few readmitted ones, read apart. The documents panel: the latest documents, the
     # grants that mask them, the running term and whether the user may register documents
     # (documents/unit_panels.py).
-    "unit page": ("/units/K1/", {}, (33, 33)),
+    "unit page": ("/units/K1/", {}, (31, 31)),
     "member list": ("/members/", {"unit": "K1"}, (11, 12)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check); and

@@ -454,6 +454,8 @@ class EventsImporter:
                     state.exempt,
                     state.admitted_on,
                     state.recognized_on,
+                    state.probation_since,
+                    state.temp_until,
                     state.pending_to,
                     status != MemberStatus.FULL and self.cards_full_only,
                     member_id,
@@ -469,7 +471,8 @@ class EventsImporter:
                 )
             cursor.executemany(
                 "UPDATE members_member SET status = %s, unit_id = COALESCE(%s, unit_id), "
-                "exempt = %s, admitted_on = %s, recognized_on = %s, pending_transfer_to_id = %s, "
+                "exempt = %s, admitted_on = %s, recognized_on = %s, probation_start = %s, "
+                "temporary_until = %s, pending_transfer_to_id = %s, "
                 "card_number = CASE WHEN %s THEN NULL ELSE card_number END, "
                 "version = version + 1 WHERE id = %s",
                 members,

@@ -860,6 +860,8 @@ class MembersImporter:
                     False,
                     state.admitted_on if state is not None else None,
                     state.recognized_on if state is not None else None,
+                    state.probation_since if state is not None else None,
+                    state.temp_until if state is not None else None,
                     None,
                     1,
                     now,

@@ -117,6 +117,8 @@ def _sync(member: Member, state: State) -> None:
     member.exempt = state.exempt
     member.admitted_on = state.admitted_on
     member.recognized_on = state.recognized_on
+    member.probation_start = state.probation_since
+    member.temporary_until = state.temp_until
     member.pending_transfer_to_id = state.pending_to
     update: dict[str, Any] = {
         "status": member.status,
@@ -124,6 +126,8 @@ def _sync(member: Member, state: State) -> None:
         "exempt": member.exempt,
         "admitted_on": member.admitted_on,
         "recognized_on": member.recognized_on,
+        "probation_start": member.probation_start,
+        "temporary_until": member.temporary_until,
         "pending_transfer_to_id": member.pending_transfer_to_id,
     }
     Member.objects.filter(pk=member.pk).update(**update, version=F("version") + 1)

@@ -201,6 +201,8 @@ def test_the_period_rows_are_exactly_the_fold_of_the_recorded_events(actor, tree
     assert member.pending_transfer_to_id == history.state.pending_to
     assert member.admitted_on == history.state.admitted_on
     assert member.recognized_on == history.state.recognized_on
+    assert member.probation_start == history.state.probation_since
+    assert member.temporary_until == history.state.temp_until
     # Periods never overlap and never have zero length.
     for a, b in zip(expected, expected[1:], strict=False):
         assert a.valid_to is not None and a.valid_to <= b.valid_from
@@ -279,4 +281,7 @@ def test_a_correction_agrees_with_the_fold_or_is_refused_changing_nothing(
     else:
         ms.member_correct_event(actor=actor, event=rows[index], reason="check", **kwargs)
         assert _rows(member) == expected.periods
-        assert Member.objects.get(pk=member.pk).status == expected.status
+        corrected = Member.objects.get(pk=member.pk)
+        assert corrected.status == expected.status
+        assert corrected.probation_start == expected.probation_since
+        assert corrected.temporary_until == expected.temp_until

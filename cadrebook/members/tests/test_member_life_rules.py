@@ -6,10 +6,13 @@ does not know a year's public holidays."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from cadrebook.accounts.roles import Role
 from cadrebook.core.dates import add_months
@@ -466,6 +469,37 @@ def test_a_corrected_readmission_date_moves_the_member_on_the_due_list(actor, tr
     )
     due = due_lists(tree.P, TODAY)["recognition"]
     assert due.count == 0 and due.items == []
+
+
+def test_the_fold_keeps_the_due_lists_dates_and_the_migration_fills_them_alike(
+    actor, tree, make_member, full
+):
+    """`probation_start` and `temporary_until`, kept by every write, are what migration
+    0019 computes for the members recorded before it."""
+    readmitted = make_member(tree.K1, D(1980, 1, 1), D(2008, 1, 7))
+    ms.member_remove(actor=actor, member=readmitted, date=D(2009, 1, 5), reason="x", document="1")
+    ms.member_readmit(actor=actor, member=readmitted, date=D(2025, 2, 3), document="2")
+    back = make_member(tree.K1, D(1991, 1, 1), D(2020, 1, 6), recognized=True)
+    away(actor, back, tree.GC, D(2025, 9, 1))
+    ms.member_temporary_transfer_end(actor=actor, member=back, date=D(2025, 9, 2))
+    away(actor, full, tree.GC, D(2025, 9, 1))
+    probationary = make_member(tree.K1, D(1995, 1, 1), D(2025, 5, 6))
+
+    def cached() -> dict[int, tuple[Any, Any]]:
+        rows = Member.objects.values_list("pk", "probation_start", "temporary_until")
+        return {pk: (start, until) for pk, start, until in rows}
+
+    kept = cached()
+    assert kept[readmitted.pk] == (D(2025, 2, 3), None)
+    assert kept[probationary.pk] == (D(2025, 5, 6), None)
+    assert kept[full.pk] == (None, D(2025, 9, 1))
+    assert kept[back.pk] == (None, None)
+    Member.objects.update(probation_start=None, temporary_until=None)
+    name = "0019_member_probation_start_temporary_until"
+    migration = importlib.import_module(f"cadrebook.members.migrations.{name}")
+    state = MigrationExecutor(connection).loader.project_state(("members", name))
+    migration.fill(state.apps, None)
+    assert cached() == kept
 
 
 def test_the_recognition_due_list_gives_the_upper_committees_decision_deadline(
