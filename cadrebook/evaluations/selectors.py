@@ -392,6 +392,32 @@ def check_level_stands(
     )
 
 
+def round_subject(round_: Round, *, member: Any = None, unit: OrgUnit | None = None) -> Subject:
+    """The subject of the round for a member or a unit, as the API and the import name it;
+    refused (`evaluation.outside_round`) for one the round does not list: outside its
+    subtree on the reference date."""
+    subjects = Subject.objects.filter(round=round_).select_related("round", "home", "deciding_unit")
+    found = (
+        subjects.filter(member=member).first()
+        if member is not None
+        else subjects.filter(unit=unit).first()
+    )
+    if found is None:
+        rules = evaluation_rules(ruleset_of(round_))
+        raise evaluation_violation(
+            rules,
+            "evaluation.outside_round",
+            _("%(who)s is not in the round of %(unit)s: outside its subtree on %(date)s.")
+            % {
+                "who": member if member is not None else unit,
+                "unit": round_.unit,
+                "date": round_.reference_date,
+            },
+            field="subject",
+        )
+    return found
+
+
 def latest_decisions(subjects: QuerySet[Subject]) -> QuerySet[Decision]:
     """The latest decision of each of `subjects` (the ones that count)."""
     newest = Decision.objects.filter(subject=OuterRef("subject")).order_by("-id").values("id")[:1]

@@ -26,6 +26,7 @@ from cadrebook.evaluations.selectors import (
     quota_status,
     rating_history,
     round_progress,
+    round_subject,
     round_subjects,
     statistics_evaluation,
 )
@@ -173,6 +174,14 @@ def test_opening_refuses_bad_kind_order_overlap_and_a_unit_below_the_decider(wor
         _open(w.actor, w.tree.K1, kind="quarter")
     assert info.value.code == "evaluation.opener_below_decider"
     assert "366-QĐ/TW" in info.value.source
+
+
+def test_a_member_outside_the_rounds_subtree_is_refused(world):
+    w = world
+    with pytest.raises(RuleViolation) as info:
+        round_subject(w.round, member=w.outside)
+    assert info.value.code == "evaluation.outside_round"
+    assert round_subject(w.round, member=w.k2).home_id == w.tree.K2.pk
 
 
 # Self-assessment and proposal --------------------------------------------------------------
