@@ -8,8 +8,14 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("Evaluations and targets")
 
     def ready(self) -> None:
+        from cadrebook.core.append_only import guard
         from cadrebook.core.contributions import register_figure, register_report_section
         from cadrebook.evaluations.contributions import TARGET_FIGURE, TARGET_SECTION
+        from cadrebook.evaluations.models import APPEND_ONLY
+
+        # Self-assessments, proposals, decisions and model records are appended, never changed.
+        for table, message in APPEND_ONLY.items():
+            guard(table, message)
 
         # The statistics and the report show targets through these; reports never names them.
         register_figure(TARGET_FIGURE)

@@ -5,21 +5,38 @@ a unit report against."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from cadrebook.core.contributions import statistics_counts
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
-from cadrebook.core.errors import ServiceError
+from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.numbers import percent
 from cadrebook.core.permissions import VIEW
-from cadrebook.core.rules import current_ruleset
+from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
 from cadrebook.core.scoping import PATH_END
-from cadrebook.evaluations.models import Target
+from cadrebook.evaluations.choices import LEVEL_ORDER, Level, ModelStep, SubjectKind
+from cadrebook.evaluations.models import (
+    Decision,
+    ModelRecord,
+    OutstandingUnit,
+    Proposal,
+    Rating,
+    Round,
+    SelfAssessment,
+    Subject,
+    Target,
+)
+from cadrebook.evaluations.rules import DECIDER_GRASSROOTS, EvaluationRules, evaluation_rules
+from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
+from cadrebook.orgs.placements import ancestors_on, depth_on
 
 # The largest count a target may hold: what every database stores in the column.
 MAX_TARGET = 2_147_483_647
@@ -142,3 +159,638 @@ def target_progress(targets: list[Target], *, below: OrgUnit | None = None) -> l
             }
         )
     return rows
+
+
+# -- The evaluation ----------------------------------------------------------------------------
+# Reads of rounds, subjects and ratings, and the checks the services ask before they write
+# (and the import of ratings will ask the same): who decides for a subject, whether a level
+# stands with its score and caps, the quota of a deciding unit.
+
+
+def evaluation_violation(
+    rules: EvaluationRules, code: str, message: str, *, source: str = "", field: str | None = None
+) -> RuleViolation:
+    """A refusal by an evaluation rule, naming the source of the rule (by default the
+    section's)."""
+    return RuleViolation(code, message, source=source or rules.source, field=field)
+
+
+def units_on(ids: Iterable[int]) -> dict[int, OrgUnit]:
+    return {u.pk: u for u in OrgUnit.objects.filter(pk__in=list(ids))}
+
+
+def grassroots_of(
+    unit: OrgUnit, day: dt.date, rules: EvaluationRules, *, ancestors: tuple[int, ...] = ()
+) -> OrgUnit | None:
+    """The nearest unit of a grassroots kind at or above `unit`, as the tree stood on `day`."""
+    line = ancestors or ancestors_on(unit, day)
+    by_id = units_on(line)
+    for unit_id in reversed(line):
+        found = by_id.get(unit_id)
+        if found is not None and found.kind in rules.grassroots_kinds:
+            return found
+    return None
+
+
+def parent_on(unit: OrgUnit, day: dt.date) -> OrgUnit | None:
+    """The unit directly above `unit` as the tree stood on `day`."""
+    line = ancestors_on(unit, day)
+    if len(line) < 2:
+        return None
+    return OrgUnit.objects.filter(pk=line[-2]).first()
+
+
+def member_decider(
+    home: OrgUnit, framework: str, day: dt.date, rules: EvaluationRules
+) -> OrgUnit | None:
+    """Who decides the level of a member rated in `home` (the rule set's `deciders`)."""
+    if rules.framework_deciders[framework] == DECIDER_GRASSROOTS:
+        return grassroots_of(home, day, rules)
+    return home if home.kind in rules.grassroots_kinds else parent_on(home, day)
+
+
+def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score") -> Decimal:
+    """A score on the framework's scale, 0 to the rule set's `score_max`."""
+    try:
+        value = Decimal(str(score))
+    except (ArithmeticError, ValueError):
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0 or value > rules.score_max:
+        raise evaluation_violation(
+            rules,
+            "evaluation.score_out_of_range",
+            _("A score is between 0 and %(max)s; %(score)s is not.")
+            % {"max": rules.score_max, "score": score},
+            field=field,
+        )
+    return value.quantize(Decimal("0.01"))
+
+
+def check_level(rules: EvaluationRules, level: str, *, field: str = "level") -> str:
+    if level not in LEVEL_ORDER:
+        raise evaluation_violation(
+            rules,
+            "evaluation.level_unknown",
+            _("%(level)s is not a level; the levels are %(known)s.")
+            % {"level": level, "known": ", ".join(LEVEL_ORDER)},
+            field=field,
+        )
+    return level
+
+
+def check_scores(rules: EvaluationRules, framework: str, scores: dict[str, Any]) -> Decimal:
+    """The scores of a self-assessment: one per criteria group of the framework, each from 0
+    to the group's points; their total."""
+    groups = rules.frameworks[framework]
+    unknown = set(scores) - {g.code for g in groups.groups}
+    if unknown:
+        raise evaluation_violation(
+            rules,
+            "evaluation.group_unknown",
+            _("%(groups)s: not criteria groups of this framework; its groups are %(known)s.")
+            % {
+                "groups": ", ".join(sorted(unknown)),
+                "known": ", ".join(g.code for g in groups.groups),
+            },
+            source=groups.source,
+            field="scores",
+        )
+    total = Decimal(0)
+    for group in groups.groups:
+        if group.code not in scores:
+            raise evaluation_violation(
+                rules,
+                "evaluation.group_missing",
+                _("Give the score of the criteria group %(group)s.") % {"group": group.label},
+                source=groups.source,
+                field="scores",
+            )
+        value = check_score(rules, scores[group.code], field="scores")
+        if value > group.points:
+            raise evaluation_violation(
+                rules,
+                "evaluation.group_over",
+                _("The criteria group %(group)s has %(max)s points; %(score)s is more.")
+                % {"group": group.label, "max": group.points, "score": value},
+                source=groups.source,
+                field="scores",
+            )
+        total += value
+    return total
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A limit on a subject's level: a disqualifier of the framework, or the link between an
+    organization and its members; with what it says and where the rule comes from."""
+
+    code: str
+    label: str
+    cap: str
+    source: str
+
+
+def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[str]) -> list[Cap]:
+    """The caps of the disqualifiers `codes` (refusing one the framework does not list)."""
+    caps = []
+    for code in codes:
+        found = rules.disqualifier(framework, code)
+        if found is None:
+            known = ", ".join(d.code for d in rules.disqualifiers[framework])
+            raise evaluation_violation(
+                rules,
+                "evaluation.disqualifier_unknown",
+                _("%(code)s is not a disqualifier of this framework; known: %(known)s.")
+                % {"code": code, "known": known or "-"},
+                source=rules.disqualifiers_source,
+                field="disqualifiers",
+            )
+        caps.append(Cap(found.code, found.label, found.cap, found.source))
+    return caps
+
+
+def link_caps(rules: EvaluationRules, member_levels: list[str]) -> list[Cap]:
+    """The caps the rule set's links put on an organization whose rated members stand at
+    `member_levels` (decided, else proposed): more than a share "not completed"."""
+    if not member_levels:
+        return []
+    failing = Fraction(member_levels.count(Level.NOT_COMPLETED), len(member_levels))
+    return [
+        Cap(
+            "members_not_completed",
+            _("More than %(share)s of its members did not complete their duties")
+            % {"share": f"{link.share}"},
+            link.cap,
+            rules.links_source,
+        )
+        for link in rules.link_caps
+        if failing > link.share
+    ]
+
+
+def expected_level(rules: EvaluationRules, score: Decimal, caps: list[Cap]) -> str:
+    """The level the score earns, lowered to the strictest cap."""
+    rank = LEVEL_ORDER.index(rules.level_of(score))
+    for cap in caps:
+        rank = max(rank, LEVEL_ORDER.index(cap.cap))
+    return LEVEL_ORDER[rank]
+
+
+def check_level_stands(
+    rules: EvaluationRules,
+    *,
+    level: str,
+    score: Decimal,
+    caps: list[Cap],
+    override_reason: str,
+    override_text: str,
+) -> None:
+    """Refuse a level that is not the one the score and the caps give, unless the deciding
+    level records one of the rule set's reasons (force majeure, self-remedied) and its text."""
+    if override_reason and override_reason not in {r.code for r in rules.override_reasons}:
+        raise evaluation_violation(
+            rules,
+            "evaluation.reason_unknown",
+            _("%(reason)s is not a reason the rule set allows; known: %(known)s.")
+            % {
+                "reason": override_reason,
+                "known": ", ".join(r.code for r in rules.override_reasons),
+            },
+            source=rules.disqualifiers_source,
+            field="override_reason",
+        )
+    expected = expected_level(rules, score, caps)
+    if level == expected or (override_reason and override_text.strip()):
+        return
+    binding = [c for c in caps if LEVEL_ORDER.index(level) < LEVEL_ORDER.index(c.cap)]
+    if binding:
+        cap = binding[0]
+        raise evaluation_violation(
+            rules,
+            "evaluation.level_above_cap",
+            _(
+                "%(what)s: the level can be at most %(cap)s whatever the score, unless the "
+                "deciding level records a reason the rule set allows."
+            )
+            % {"what": cap.label, "cap": rules.level_label(cap.cap)},
+            source=cap.source,
+            field="level",
+        )
+    raise evaluation_violation(
+        rules,
+        "evaluation.level_contradicts_score",
+        _(
+            "A score of %(score)s gives %(expected)s, not %(level)s; record the reason the "
+            "rule set allows to rate otherwise."
+        )
+        % {
+            "score": score,
+            "expected": rules.level_label(expected),
+            "level": rules.level_label(level),
+        },
+        field="level",
+    )
+
+
+def round_subject(round_: Round, *, member: Any = None, unit: OrgUnit | None = None) -> Subject:
+    """The subject of the round for a member or a unit, as the API and the import name it;
+    refused (`evaluation.outside_round`) for one the round does not list: outside its
+    subtree on the reference date."""
+    subjects = Subject.objects.filter(round=round_).select_related("round", "home", "deciding_unit")
+    found = (
+        subjects.filter(member=member).first()
+        if member is not None
+        else subjects.filter(unit=unit).first()
+    )
+    if found is None:
+        rules = evaluation_rules(ruleset_of(round_))
+        raise evaluation_violation(
+            rules,
+            "evaluation.outside_round",
+            _("%(who)s is not in the round of %(unit)s: outside its subtree on %(date)s.")
+            % {
+                "who": member if member is not None else unit,
+                "unit": round_.unit,
+                "date": round_.reference_date,
+            },
+            field="subject",
+        )
+    return found
+
+
+def latest_decisions(subjects: QuerySet[Subject]) -> QuerySet[Decision]:
+    """The latest decision of each of `subjects` (the ones that count)."""
+    newest = Decision.objects.filter(subject=OuterRef("subject")).order_by("-id").values("id")[:1]
+    return Decision.objects.filter(subject__in=subjects, id=Subquery(newest))
+
+
+def with_state(subjects: QuerySet[Subject]) -> Any:
+    """`subjects` annotated with their latest self-assessed score, proposed level and decided
+    level (None where there is none) and whether they were self-assessed."""
+    assessed = SelfAssessment.objects.filter(subject=OuterRef("pk")).order_by("-id")
+    proposed = Proposal.objects.filter(subject=OuterRef("pk")).order_by("-id")
+    decided = Decision.objects.filter(subject=OuterRef("pk")).order_by("-id")
+    return subjects.annotate(
+        assessed_score=Subquery(assessed.values("score")[:1]),
+        proposed_level=Subquery(proposed.values("level")[:1]),
+        decided_level=Subquery(decided.values("level")[:1]),
+        decided_over_quota=Subquery(decided.values("over_quota")[:1]),
+    )
+
+
+# A subject's place in the round's work, as the worklists show it.
+STATE_EXCLUDED = "excluded"
+STATE_NOT_ASSESSED = "not_assessed"
+STATE_NO_PROPOSAL = "no_proposal"
+STATE_AWAITING_DECISION = "awaiting_decision"
+STATE_DECIDED = "decided"
+STATES = (
+    STATE_EXCLUDED,
+    STATE_NOT_ASSESSED,
+    STATE_NO_PROPOSAL,
+    STATE_AWAITING_DECISION,
+    STATE_DECIDED,
+)
+
+
+def subject_state(subject: Any) -> str:
+    """Where an annotated subject (`with_state`) stands. A decision counts whatever came
+    before it; a proposal without a self-assessment still awaits the decision (the cell may
+    propose for a member who did not assess)."""
+    if subject.excluded:
+        return STATE_EXCLUDED
+    if subject.decided_level:
+        return STATE_DECIDED
+    if subject.proposed_level:
+        return STATE_AWAITING_DECISION
+    if subject.assessed_score is None:
+        return STATE_NOT_ASSESSED
+    return STATE_NO_PROPOSAL
+
+
+def _state_filters() -> dict[str, Q]:
+    return {
+        STATE_EXCLUDED: ~Q(excluded=""),
+        STATE_DECIDED: Q(excluded="", decided_level__isnull=False),
+        STATE_AWAITING_DECISION: Q(
+            excluded="", decided_level__isnull=True, proposed_level__isnull=False
+        ),
+        STATE_NO_PROPOSAL: Q(
+            excluded="",
+            decided_level__isnull=True,
+            proposed_level__isnull=True,
+            assessed_score__isnull=False,
+        ),
+        STATE_NOT_ASSESSED: Q(
+            excluded="",
+            decided_level__isnull=True,
+            proposed_level__isnull=True,
+            assessed_score__isnull=True,
+        ),
+    }
+
+
+def round_subjects(round_: Round, *, under: OrgUnit | None = None, state: str | None = None) -> Any:
+    """The round's subjects (rated in `under`'s subtree when given), annotated with their
+    state (`with_state`), in the order of their unit and name; `state` keeps one worklist:
+    `not_assessed`, `no_proposal`, `awaiting_decision`, `decided`, `excluded` (with the
+    reason: never left out)."""
+    subjects = Subject.objects.filter(round=round_)
+    if under is not None:
+        subjects = subjects.filter(home__path__gte=under.path, home__path__lt=under.path + PATH_END)
+    subjects = with_state(subjects).select_related("member", "unit", "home", "deciding_unit")
+    if state is not None:
+        subjects = subjects.filter(_state_filters()[state])
+    return subjects.order_by("home__path", "kind", "member__name_norm", "id")
+
+
+def round_progress(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int]:
+    """How many subjects of the round (rated in `under`'s subtree) stand at each state, and
+    in all: one aggregate query."""
+    subjects = round_subjects(round_, under=under).order_by()
+    # The aggregates are named apart from the fields their filters read ("excluded").
+    counts = subjects.aggregate(
+        n_total=Count("id"),
+        **{f"n_{name}": Count("id", filter=q) for name, q in _state_filters().items()},
+    )
+    return {key.removeprefix("n_"): int(value or 0) for key, value in counts.items()}
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    """The quota of one deciding unit (a grassroots organization) and group of similar roles:
+    how many are rated excellent and good, how many excellent the rule set allows, and by how
+    many the excellent go over it (0 when within)."""
+
+    unit: OrgUnit
+    role_group: str
+    excellent: int
+    good: int
+    allowed: int
+    outstanding: bool
+
+    @property
+    def over(self) -> int:
+        return max(self.excellent - self.allowed, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit.code,
+            "role_group": self.role_group,
+            "excellent": self.excellent,
+            "good": self.good,
+            "allowed": self.allowed,
+            "over": self.over,
+        }
+
+
+def quota_counts(
+    round_: Round, deciding_unit: OrgUnit, role_group: str, *, leave_out: int | None = None
+) -> tuple[int, int]:
+    """(excellent, good) among the latest decisions of the round's subjects of that deciding
+    unit and group of similar roles, `leave_out` (a subject being decided) left out."""
+    subjects = Subject.objects.filter(
+        round=round_, deciding_unit=deciding_unit, role_group=role_group, excluded=""
+    )
+    if leave_out is not None:
+        subjects = subjects.exclude(pk=leave_out)
+    counts = latest_decisions(subjects).aggregate(
+        excellent=Count("id", filter=Q(level=Level.EXCELLENT)),
+        good=Count("id", filter=Q(level=Level.GOOD)),
+    )
+    return int(counts["excellent"]), int(counts["good"])
+
+
+def is_outstanding(round_: Round, unit: OrgUnit) -> bool:
+    return OutstandingUnit.objects.filter(round=round_, unit=unit).exists()
+
+
+def quota_status(round_: Round, *, under: OrgUnit | None = None) -> list[QuotaRow]:
+    """The quota of every deciding unit (in `under`'s subtree when given) and group of similar
+    roles of the round the quota applies to, from the latest decisions: what the decision
+    screen shows as the committee works."""
+    rules = evaluation_rules(ruleset_of(round_))
+    subjects = Subject.objects.filter(
+        round=round_, excluded="", framework__in=sorted(rules.quota_frameworks)
+    )
+    if under is not None:
+        subjects = subjects.filter(
+            deciding_unit__path__gte=under.path, deciding_unit__path__lt=under.path + PATH_END
+        )
+    rows = (
+        latest_decisions(subjects)
+        .values("subject__deciding_unit", "subject__role_group")
+        .annotate(
+            excellent=Count("id", filter=Q(level=Level.EXCELLENT)),
+            good=Count("id", filter=Q(level=Level.GOOD)),
+        )
+        .order_by()
+    )
+    found = list(rows)
+    units = units_on(r["subject__deciding_unit"] for r in found)
+    marked = set(OutstandingUnit.objects.filter(round=round_).values_list("unit_id", flat=True))
+    out = []
+    for r in found:
+        unit_id = r["subject__deciding_unit"]
+        outstanding = unit_id in marked
+        out.append(
+            QuotaRow(
+                unit=units[unit_id],
+                role_group=r["subject__role_group"],
+                excellent=r["excellent"],
+                good=r["good"],
+                allowed=rules.allowed_excellent(r["good"], outstanding=outstanding),
+                outstanding=outstanding,
+            )
+        )
+    return sorted(out, key=lambda q: (q.unit.path, q.role_group))
+
+
+def ruleset_of(round_: Round) -> Ruleset:
+    """The rule set a round is run under: the one in force when it opened (a later rule set
+    does not change the rules of a round under way), or the one in force if that one is gone."""
+    try:
+        return load_ruleset(round_.ruleset)
+    except LookupError:
+        return current_ruleset()
+
+
+def visible_rounds(user: Any, *, year: int | None = None) -> QuerySet[Round]:
+    """The rounds opened by units in `user`'s scope (of `year` when given), newest first."""
+    rounds: QuerySet[Round] = Round.objects.visible_to(user, VIEW).select_related("unit")
+    if year is not None:
+        rounds = rounds.filter(year=year)
+    return rounds.order_by("-year", "unit__path", "kind", "-id")
+
+
+# Ratings ----------------------------------------------------------------------------------
+
+
+def legacy_level(subject_kind: str, label: str, rules: EvaluationRules | None = None) -> str | None:
+    """The level the rule set maps a legacy label (TSVM, HTT, ... for units; the members'
+    labels) to; None when the label is not one of them."""
+    rules = rules or evaluation_rules()
+    table = rules.legacy_units if subject_kind == SubjectKind.UNIT else rules.legacy_members
+    found = table.get(label)
+    return found.level if found else None
+
+
+def rating_history(*, member: Any = None, unit: OrgUnit | None = None) -> list[dict[str, Any]]:
+    """The ratings of a member or a unit, every year, newest first: level, original label,
+    score, source, document; and how many years running it was rated excellent up to each
+    year (a candidate for the honour when it reaches the rule set's `honour_years_running`)."""
+    rules = evaluation_rules()
+    ratings = (
+        Rating.objects.filter(member=member)
+        if member is not None
+        else Rating.objects.filter(unit=unit)
+    )
+    rows = list(ratings.select_related("document", "rated_in").order_by("year"))
+    out = []
+    running = 0
+    previous_year: int | None = None
+    for rating in rows:
+        if rating.level != Level.EXCELLENT:
+            running = 0
+        elif running and previous_year is not None and rating.year == previous_year + 1:
+            running += 1
+        else:
+            running = 1  # the first, or after a year without a rating
+        previous_year = rating.year
+        out.append(
+            {
+                "rating": rating,
+                "year": rating.year,
+                "level": rating.level,
+                "label": rating.label,
+                "excellent_running": running,
+                "honour_candidate": running >= rules.honour_years_running,
+            }
+        )
+    return list(reversed(out))
+
+
+def honour_candidate(*, member: Any = None, unit: OrgUnit | None = None, year: int) -> bool:
+    """Whether the subject was rated excellent `honour_years_running` years running up to
+    `year` (the honour of the level above)."""
+    rules = evaluation_rules()
+    first = year - rules.honour_years_running + 1
+    ratings = Rating.objects.filter(year__gte=first, year__lte=year, level=Level.EXCELLENT)
+    ratings = ratings.filter(member=member) if member is not None else ratings.filter(unit=unit)
+    return ratings.count() == rules.honour_years_running
+
+
+def _empty_counts() -> dict[str, int]:
+    return {level: 0 for level in LEVEL_ORDER} | {"not_rated": 0}
+
+
+def level_counts(
+    unit: OrgUnit, year: int, *, on: dt.date | None = None
+) -> dict[str, dict[str, int]]:
+    """Counts per level of the ratings of `year` in `unit`'s subtree, for members and for
+    units, plus `not_rated`: the members of the subtree on `on` (default 31 December of the
+    year) without a rating of the year, and the units of the rated kinds active then without
+    one. The ratings are read by the ancestor column of the unit's depth (one GROUP BY on
+    one index, `rating_anc<k>_year`), as the subtree stood on the round's reference date."""
+    rules = evaluation_rules()
+    day = on or dt.date(year, 12, 31)
+    depth = depth_on(unit, day)
+    column = f"anc{depth}"
+    out = {SubjectKind.MEMBER.value: _empty_counts(), SubjectKind.UNIT.value: _empty_counts()}
+    rows = (
+        Rating.objects.filter(**{column: unit.pk}, year=year)
+        .values("subject_kind", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        out[row["subject_kind"]][row["level"]] = row["n"]
+    rated_members = Rating.objects.filter(year=year, member__isnull=False).values("member_id")
+    out[SubjectKind.MEMBER]["not_rated"] = (
+        periods_as_of(day)
+        .filter(**{f"{column}_id": unit.pk})
+        .exclude(member_id__in=rated_members)
+        .values("member_id")
+        .distinct()
+        .count()
+    )
+    rated_units = Rating.objects.filter(year=year, unit__isnull=False).values("unit_id")
+    out[SubjectKind.UNIT]["not_rated"] = (
+        OrgUnit.objects.all()
+        .active_on(day)
+        .filter(path__gt=unit.path, path__lt=unit.path + PATH_END)
+        .filter(kind__in=sorted(rules.unit_deciders))
+        .exclude(pk__in=rated_units)
+        .count()
+    )
+    return {"members": out[SubjectKind.MEMBER], "units": out[SubjectKind.UNIT]}
+
+
+def rating_quota(unit: OrgUnit, year: int) -> list[dict[str, Any]]:
+    """The quota per grassroots organization (deciding unit) in `unit`'s subtree and group of
+    similar roles, from the ratings of `year` (the statistics' `quota`): excellent, good,
+    allowed, over. An organization marked outstanding in the year's round has the larger
+    share."""
+    rules = evaluation_rules()
+    rows = list(
+        Rating.objects.filter(
+            year=year,
+            quota_unit__path__gte=unit.path,
+            quota_unit__path__lt=unit.path + PATH_END,
+        )
+        .values("quota_unit", "role_group")
+        .annotate(
+            excellent=Count("id", filter=Q(level=Level.EXCELLENT)),
+            good=Count("id", filter=Q(level=Level.GOOD)),
+        )
+        .order_by()
+    )
+    units = units_on(r["quota_unit"] for r in rows)
+    marked = set(
+        OutstandingUnit.objects.filter(round__year=year, unit_id__in=list(units)).values_list(
+            "unit_id", flat=True
+        )
+    )
+    out = []
+    for r in rows:
+        outstanding = r["quota_unit"] in marked
+        out.append(
+            QuotaRow(
+                unit=units[r["quota_unit"]],
+                role_group=r["role_group"],
+                excellent=r["excellent"],
+                good=r["good"],
+                allowed=rules.allowed_excellent(r["good"], outstanding=outstanding),
+                outstanding=outstanding,
+            )
+        )
+    return [q.as_dict() for q in sorted(out, key=lambda q: (q.unit.path, q.role_group))]
+
+
+def statistics_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
+    """The statistics' `evaluation` section of `unit` for `year`: `members` and `units`,
+    each a count per level plus `not_rated`, and `quota` per grassroots organization."""
+    counts = level_counts(unit, year)
+    return {
+        "members": counts["members"],
+        "units": counts["units"],
+        "quota": rating_quota(unit, year),
+    }
+
+
+def model_records(unit: OrgUnit, year: int) -> dict[str, dict[str, int]]:
+    """Per model kind of the rule set, how many units of `unit`'s subtree registered for the
+    year and how many were recognized ("11/11 organizations registered")."""
+    rules = evaluation_rules()
+    rows = (
+        ModelRecord.objects.filter(
+            year=year, unit__path__gte=unit.path, unit__path__lt=unit.path + PATH_END
+        )
+        .values("kind", "step")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    out = {k.code: {step: 0 for step in ModelStep.values} for k in rules.model_kinds}
+    for row in rows:
+        out.setdefault(row["kind"], {step: 0 for step in ModelStep.values})[row["step"]] = row["n"]
+    return out

@@ -12,6 +12,7 @@ import inspect
 import io
 import pkgutil
 from collections.abc import Callable
+from decimal import Decimal
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -433,6 +434,155 @@ def _(c):
 
 DOC = "cadrebook.documents.services."
 PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _round(c: SimpleNamespace) -> Any:
+    """G1's yearly round of 2025 over one full member of K1."""
+    _full(c)
+    return evaluations_services.round_open(
+        actor=c.actor,
+        unit=c.tree.G1,
+        kind="yearly",
+        year=2025,
+        reference_date=D(2025, 12, 15),
+        self_assessment_until=D(2025, 12, 20),
+        proposals_until=D(2025, 12, 25),
+        decisions_until=D(2025, 12, 31),
+    )
+
+
+def _member_subject(c: SimpleNamespace) -> Any:
+    return _round(c).subjects.get(kind="member")
+
+
+def _decided_round(c: SimpleNamespace) -> tuple[Any, Any]:
+    """The round with its subjects decided (K1 and K2 first, then the member), and the
+    document."""
+    _organizer(c)
+    doc = _document(c)
+    round_ = _round(c)
+    for subject in round_.subjects.order_by("-kind", "id"):  # the cells before the member
+        evaluations_services.subject_decide(
+            actor=c.actor,
+            subject=subject,
+            deciding_unit=c.tree.G1,
+            level="good",
+            score=Decimal(80),
+            document=doc,
+        )
+    return round_, doc
+
+
+@scenario(E + "round_open")
+def _(c):
+    _full(c)
+    return lambda: _round(c)
+
+
+@scenario(E + "subject_mark")
+def _(c):
+    subject = _member_subject(c)
+    return lambda: evaluations_services.subject_mark(
+        actor=c.actor, subject=subject, excluded="suspended"
+    )
+
+
+@scenario(E + "round_mark_outstanding")
+def _(c):
+    round_ = _round(c)
+    return lambda: evaluations_services.round_mark_outstanding(
+        actor=c.actor, round=round_, unit=c.tree.G1
+    )
+
+
+@scenario(E + "subject_self_assess")
+def _(c):
+    subject = _member_subject(c)
+    return lambda: evaluations_services.subject_self_assess(
+        actor=c.actor, subject=subject, scores={"general": 25, "tasks": 60}
+    )
+
+
+@scenario(E + "subject_propose")
+def _(c):
+    subject = _member_subject(c)
+    return lambda: evaluations_services.subject_propose(
+        actor=c.actor,
+        subject=subject,
+        score=Decimal(85),
+        level="good",
+        votes_for=3,
+        votes_against=0,
+        present=3,
+    )
+
+
+@scenario(E + "subject_decide")
+def _(c):
+    _organizer(c)
+    doc = _document(c)
+    round_ = _round(c)
+    subject = round_.subjects.get(unit=c.tree.K1)
+    return lambda: evaluations_services.subject_decide(
+        actor=c.actor,
+        subject=subject,
+        deciding_unit=c.tree.G1,
+        level="good",
+        score=Decimal(80),
+        document=doc,
+    )
+
+
+@scenario(E + "round_close")
+def _(c):
+    round_, _doc = _decided_round(c)
+    return lambda: evaluations_services.round_close(actor=c.actor, round=round_)
+
+
+@scenario(E + "subject_reconsider")
+def _(c):
+    round_, doc = _decided_round(c)
+    evaluations_services.round_close(actor=c.actor, round=round_)
+    subject = round_.subjects.get(kind="member")
+    return lambda: evaluations_services.subject_reconsider(
+        actor=c.actor,
+        subject=subject,
+        deciding_unit=c.tree.G1,
+        level="completed",
+        score=Decimal(60),
+        document=doc,
+        reason="Appeal",
+    )
+
+
+@scenario(E + "rating_record")
+def _(c):
+    m = _full(c)
+    return lambda: evaluations_services.rating_record(
+        actor=c.actor, year=2025, member=m, label="DTC_HT"
+    )
+
+
+@scenario(E + "model_register")
+def _(c):
+    return lambda: evaluations_services.model_register(
+        actor=c.actor, unit=c.tree.K1, year=2025, kind="four_good", date=D(2025, 1, 10)
+    )
+
+
+@scenario(E + "model_recognize")
+def _(c):
+    evaluations_services.model_register(
+        actor=c.actor, unit=c.tree.K1, year=2025, kind="four_good", date=D(2025, 1, 10)
+    )
+    return lambda: evaluations_services.model_recognize(
+        actor=c.actor,
+        unit=c.tree.K1,
+        year=2025,
+        kind="four_good",
+        date=D(2025, 12, 20),
+        recognized=True,
+    )
 
 
 def _document(c: SimpleNamespace, **fields: Any) -> Any:

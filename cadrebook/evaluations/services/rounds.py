@@ -1,0 +1,948 @@
+"""Writes of the evaluation: opening a round with its subjects, marking a subject's case,
+marking an outstanding unit, self-assessment, the cell's proposal, the decision, closing the
+round and the reconsideration after it. Each checks the rule set's evaluation rules
+(`evaluations/rules.py`), writes in one transaction and audits; a refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cadrebook.core.audit import audit_record, snapshot
+from cadrebook.core.dates import check_plausible
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import PATH_END
+from cadrebook.documents.references import cited_document
+from cadrebook.evaluations.choices import (
+    Exclusion,
+    Framework,
+    Level,
+    RatingSource,
+    RoundStatus,
+    SpecialCase,
+    SubjectKind,
+)
+from cadrebook.evaluations.models import (
+    RATING_ANCESTOR_COLUMNS,
+    Decision,
+    OutstandingUnit,
+    Proposal,
+    Rating,
+    Round,
+    SelfAssessment,
+    Subject,
+)
+from cadrebook.evaluations.rules import ENFORCE_REFUSE, EvaluationRules, evaluation_rules
+from cadrebook.evaluations.selectors import (
+    Cap,
+    check_level,
+    check_level_stands,
+    check_score,
+    check_scores,
+    disqualifier_caps,
+    evaluation_violation,
+    grassroots_of,
+    is_outstanding,
+    latest_decisions,
+    link_caps,
+    member_decider,
+    quota_counts,
+    ruleset_of,
+    with_state,
+)
+from cadrebook.members.choices import EventType
+from cadrebook.members.models import MemberEvent
+from cadrebook.members.selectors import periods_as_of
+from cadrebook.orgs.models import OrgUnit
+from cadrebook.orgs.placements import ancestors_on, depth_on
+
+ROUND_FIELDS = [
+    "kind",
+    "year",
+    "unit",
+    "reference_date",
+    "self_assessment_until",
+    "proposals_until",
+    "decisions_until",
+    "status",
+    "ruleset",
+]
+SUBJECT_FIELDS = ["excluded", "special_case", "framework", "role_group", "host_unit", "leads"]
+DECISION_FIELDS = [
+    "subject",
+    "level",
+    "score",
+    "deciding_unit",
+    "document",
+    "disqualifiers",
+    "override_reason",
+    "override_text",
+    "over_quota",
+    "reconsideration",
+    "reason",
+]
+
+
+def _by(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _rules_of(round_: Round) -> EvaluationRules:
+    return evaluation_rules(ruleset_of(round_))
+
+
+def _need_open(round_: Round, rules: EvaluationRules) -> None:
+    if round_.status != RoundStatus.OPEN:
+        raise evaluation_violation(
+            rules,
+            "evaluation.round_closed",
+            _(
+                "The round was closed on %(date)s: it changes only by a reconsideration with "
+                "its document."
+            )
+            % {"date": round_.closed_at.date() if round_.closed_at else "-"},
+            field="round",
+        )
+
+
+def _need_rated(subject: Subject, rules: EvaluationRules) -> None:
+    if subject.excluded:
+        raise evaluation_violation(
+            rules,
+            "evaluation.subject_excluded",
+            _("This member is not rated in the round: %(reason)s.")
+            % {"reason": subject.get_excluded_display()},
+            source=rules.exclusions_source,
+            field="subject",
+        )
+
+
+def _locked_subject(subject: Subject) -> Subject:
+    """The subject read again under a lock on its round's row for this transaction: a
+    decision, a mark and the close do not cross."""
+    Round.objects.select_for_update().filter(pk=subject.round_id).first()
+    return Subject.objects.select_related("round", "home", "deciding_unit", "member", "unit").get(
+        pk=subject.pk
+    )
+
+
+# Opening a round --------------------------------------------------------------------------
+
+
+def _check_timetable(
+    rules: EvaluationRules, reference: dt.date, d1: dt.date, d2: dt.date, d3: dt.date
+) -> None:
+    for name, day in (
+        ("reference_date", reference),
+        ("self_assessment_until", d1),
+        ("proposals_until", d2),
+        ("decisions_until", d3),
+    ):
+        check_plausible(day, field=name)
+    if not d1 <= d2 <= d3:
+        raise ServiceError(
+            "evaluation.timetable_order",
+            _(
+                "The timetable runs self-assessment (%(d1)s), then the cells' proposals "
+                "(%(d2)s), then the decisions (%(d3)s): each no earlier than the one before."
+            )
+            % {"d1": d1, "d2": d2, "d3": d3},
+            field="proposals_until" if d2 < d1 else "decisions_until",
+        )
+
+
+def _temporary_hosts(member_ids: list[int], day: dt.date) -> dict[int, int]:
+    """Member -> host cell, for the members on a temporary transfer on `day` (their latest
+    temporary transfer, its end or an accepted transfer up to that day is the transfer)."""
+    hosts: dict[int, int] = {}
+    events = (
+        MemberEvent.objects.filter(
+            member_id__in=member_ids,
+            date__lte=day,
+            type__in=[
+                EventType.TEMPORARY_TRANSFER,
+                EventType.TEMPORARY_TRANSFER_ENDED,
+                EventType.TRANSFER_IN,
+            ],
+        )
+        .order_by("member_id", "date", "id")
+        .values_list("member_id", "type", "to_unit_id")
+    )
+    for member_id, type_, to_unit in events:
+        if type_ == EventType.TEMPORARY_TRANSFER:
+            hosts[member_id] = to_unit
+        else:
+            hosts.pop(member_id, None)
+    return hosts
+
+
+def round_open(
+    *,
+    actor: Any,
+    unit: OrgUnit,
+    kind: str,
+    year: int,
+    reference_date: dt.date,
+    self_assessment_until: dt.date,
+    proposals_until: dt.date,
+    decisions_until: dt.date,
+) -> Round:
+    """Open a round of `kind` for `year` by `unit` for its subtree as it stood on the
+    reference date, listing its subjects: every member of the subtree then (rated in the
+    cell they belonged to; those the rule set does not rate listed with the reason: exempt,
+    admitted too recently; on temporary transfer: rated at home, the host cell noted) and
+    every unit below `unit` of a kind the rule set rates, with the unit that decides for it.
+    Refused when `unit` stands below the grassroots organization that decides for its
+    members, or when a round of the same kind and year covers part of the subtree."""
+    rules = evaluation_rules()
+    round_kind = rules.round_kind(kind)
+    if round_kind is None:
+        raise evaluation_violation(
+            rules,
+            "evaluation.round_kind_unknown",
+            _("%(kind)s is not a kind of round of the rule set; known: %(known)s.")
+            % {"kind": kind, "known": ", ".join(k.code for k in rules.round_kinds)},
+            field="kind",
+        )
+    _check_timetable(rules, reference_date, self_assessment_until, proposals_until, decisions_until)
+    if reference_date.year != year:
+        raise ServiceError(
+            "evaluation.reference_outside_year",
+            _("The reference date %(date)s is not in %(year)s, the year evaluated.")
+            % {"date": reference_date, "year": year},
+            field="reference_date",
+        )
+    if not unit.is_active_on(reference_date):
+        raise ServiceError(
+            "unit.not_active",
+            _("%(unit)s is not active on %(date)s.") % {"unit": unit, "date": reference_date},
+            field="unit",
+        )
+    line = ancestors_on(unit, reference_date)
+    grassroots = grassroots_of(unit, reference_date, rules, ancestors=line)
+    if grassroots is not None and grassroots.pk != unit.pk:
+        raise evaluation_violation(
+            rules,
+            "evaluation.opener_below_decider",
+            _(
+                "%(unit)s stands below %(decider)s, which decides its members' levels: the "
+                "round is opened by %(decider)s or a committee above it."
+            )
+            % {"unit": unit, "decider": grassroots},
+            source=rules.deciders_source,
+            field="unit",
+        )
+    with transaction.atomic():
+        overlapping = (
+            Round.objects.select_for_update()
+            .filter(kind=kind, year=year)
+            .filter(
+                Q(unit__path__gte=unit.path, unit__path__lt=unit.path + PATH_END)
+                | Q(unit__path__in=unit.ancestor_paths())
+            )
+            .select_related("unit")
+            .first()
+        )
+        if overlapping is not None:
+            raise ServiceError(
+                "evaluation.round_overlaps",
+                _("%(unit)s already runs the %(kind)s round of %(year)s over part of this subtree.")
+                % {"unit": overlapping.unit, "kind": kind, "year": year},
+                field="unit",
+            )
+        round_ = Round.objects.create(
+            kind=kind,
+            year=year,
+            unit=unit,
+            reference_date=reference_date,
+            self_assessment_until=self_assessment_until,
+            proposals_until=proposals_until,
+            decisions_until=decisions_until,
+            ruleset=current_ruleset().id,
+            opened_by=_by(actor),
+        )
+        counts = _list_subjects(round_, unit, rules)
+        audit_record(
+            actor=actor,
+            obj=round_,
+            action="create",
+            event_type="evaluation.round_opened",
+            unit=unit,
+            after=snapshot(round_, ROUND_FIELDS) | {"subjects": counts},
+        )
+    return round_
+
+
+def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict[str, int]:
+    """Write the round's subjects; return how many of each (members rated, members not rated
+    per reason, units)."""
+    day = round_.reference_date
+    column = f"anc{depth_on(unit, day)}_id"
+    periods = list(
+        periods_as_of(day)
+        .filter(**{column: unit.pk})
+        .values_list("member_id", "unit_id", "exempt", "member__admitted_on")
+        .order_by("member_id")
+    )
+    cutoff = rules.admitted_cutoff(day)
+    hosts = _temporary_hosts([p[0] for p in periods], day)
+    homes = {u.pk: u for u in OrgUnit.objects.filter(pk__in={p[1] for p in periods})}
+    deciders: dict[int, OrgUnit | None] = {}
+    subjects = []
+    counts = {"members": 0, "units": 0} | {reason: 0 for reason in Exclusion.values}
+    for member_id, home_id, exempt, admitted_on in periods:
+        home = homes[home_id]
+        if home_id not in deciders:
+            deciders[home_id] = member_decider(home, Framework.MEMBER, day, rules)
+        decider = deciders[home_id]
+        if decider is None:
+            raise evaluation_violation(
+                rules,
+                "evaluation.no_decider",
+                _("No unit above %(unit)s decides its members' levels.") % {"unit": home},
+                source=rules.deciders_source,
+                field="unit",
+            )
+        excluded = ""
+        if exempt:
+            excluded = Exclusion.EXEMPT
+        elif admitted_on is not None and admitted_on > cutoff:
+            excluded = Exclusion.RECENTLY_ADMITTED
+        host = hosts.get(member_id)
+        subjects.append(
+            Subject(
+                round=round_,
+                kind=SubjectKind.MEMBER,
+                member_id=member_id,
+                home=home,
+                framework=Framework.MEMBER,
+                role_group=Framework.MEMBER,
+                deciding_unit=decider,
+                excluded=excluded,
+                special_case=SpecialCase.TEMPORARY_TRANSFER if host and not excluded else "",
+                host_unit_id=host if not excluded else None,
+            )
+        )
+        counts[excluded or "members"] += 1
+    below = (
+        OrgUnit.objects.all()
+        .active_on(day)
+        .filter(path__gt=unit.path, path__lt=unit.path + PATH_END)
+        .filter(kind__in=sorted(rules.unit_deciders))
+        .order_by("path")
+    )
+    parents = {
+        u.path: u
+        for u in OrgUnit.objects.filter(path__gte=unit.path, path__lt=unit.path + PATH_END)
+    }
+    for sub in below:
+        line = ancestors_on(sub, day)
+        parent = parents.get(sub.path[: -sub.steplen])
+        if len(line) >= 2 and (parent is None or parent.pk != line[-2]):
+            parent = OrgUnit.objects.filter(pk=line[-2]).first()
+        if parent is None:
+            continue
+        subjects.append(
+            Subject(
+                round=round_,
+                kind=SubjectKind.UNIT,
+                unit=sub,
+                home=sub,
+                framework=Framework.ORGANIZATION,
+                role_group=Framework.ORGANIZATION,
+                deciding_unit=parent,
+            )
+        )
+        counts["units"] += 1
+    Subject.objects.bulk_create(subjects, batch_size=2000)
+    return counts
+
+
+def subject_mark(
+    *,
+    actor: Any,
+    subject: Subject,
+    excluded: str | None = None,
+    special_case: str | None = None,
+    leave_months: int | None = None,
+    framework: str | None = None,
+    role_group: str | None = None,
+    host_unit: OrgUnit | None = None,
+    leads: OrgUnit | None = None,
+    note: str | None = None,
+) -> Subject:
+    """Say what the records do not: a member suspended from activities (not rated), on
+    sick or maternity leave of the rule set's months or more (rated on the work done), on
+    temporary transfer (with the host cell), holding a leading post (the leaders' framework,
+    `leads` the unit led), or a group of similar roles of its own for the quota. Before the
+    subject's first decision, in an open round; the audit keeps what it was."""
+    rules = _rules_of(subject.round)
+    with transaction.atomic():
+        subject = _locked_subject(subject)
+        _need_open(subject.round, rules)
+        if subject.decisions.exists():
+            raise ServiceError(
+                "evaluation.subject_decided",
+                _("A decision is recorded for this subject: its case no longer changes."),
+                field="subject",
+            )
+        before = snapshot(subject, SUBJECT_FIELDS)
+        if excluded is not None:
+            if excluded and excluded not in Exclusion.values:
+                raise evaluation_violation(
+                    rules,
+                    "evaluation.exclusion_unknown",
+                    _("%(code)s is not a reason the rule set leaves a member unrated.")
+                    % {"code": excluded},
+                    source=rules.exclusions_source,
+                    field="excluded",
+                )
+            if subject.kind != SubjectKind.MEMBER and excluded:
+                raise ServiceError(
+                    "evaluation.exclusion_not_member",
+                    _("Only a member is left unrated."),
+                    field="excluded",
+                )
+            subject.excluded = excluded
+        if special_case is not None:
+            if special_case and special_case not in SpecialCase.values:
+                raise evaluation_violation(
+                    rules,
+                    "evaluation.special_case_unknown",
+                    _("%(code)s is not a special case of the rule set.") % {"code": special_case},
+                    source=rules.special_source,
+                    field="special_case",
+                )
+            if special_case == SpecialCase.LONG_LEAVE and (
+                leave_months is None or leave_months < rules.long_leave_min_months
+            ):
+                raise evaluation_violation(
+                    rules,
+                    "evaluation.leave_too_short",
+                    _(
+                        "A leave is a special case from %(n)d months: give its length "
+                        "(%(given)s is less)."
+                    )
+                    % {"n": rules.long_leave_min_months, "given": leave_months},
+                    source=rules.special_source,
+                    field="leave_months",
+                )
+            if special_case == SpecialCase.TEMPORARY_TRANSFER and host_unit is None:
+                raise ServiceError(
+                    "transfer.host_missing", _("Name the host cell."), field="host_unit"
+                )
+            subject.special_case = special_case
+            subject.host_unit = (
+                host_unit if special_case == SpecialCase.TEMPORARY_TRANSFER else None
+            )
+        if framework is not None:
+            if framework not in Framework.values or (
+                (framework == Framework.ORGANIZATION) != (subject.kind == SubjectKind.UNIT)
+            ):
+                raise evaluation_violation(
+                    rules,
+                    "evaluation.framework_wrong",
+                    _("%(f)s is not a framework for this subject.") % {"f": framework},
+                    field="framework",
+                )
+            if subject.role_group == subject.framework:
+                subject.role_group = framework
+            subject.framework = framework
+            if subject.kind == SubjectKind.MEMBER:
+                decider = member_decider(
+                    subject.home, framework, subject.round.reference_date, rules
+                )
+                if decider is not None:
+                    subject.deciding_unit = decider
+        if role_group is not None:
+            if not role_group.strip():
+                raise ServiceError(
+                    "evaluation.role_group_missing",
+                    _("Name the group of similar roles."),
+                    field="role_group",
+                )
+            subject.role_group = role_group.strip()[:64]
+        if leads is not None:
+            subject.leads = leads
+        if note is not None:
+            subject.note = note
+        subject.save()
+        audit_record(
+            actor=actor,
+            obj=subject,
+            action="update",
+            event_type="evaluation.subject_marked",
+            unit=subject.home,
+            before=before,
+            after=snapshot(subject, SUBJECT_FIELDS),
+        )
+    return subject
+
+
+def round_mark_outstanding(*, actor: Any, round: Round, unit: OrgUnit) -> OutstandingUnit:
+    """Mark `unit`, which decides for subjects of the open round, outstanding: its quota of
+    "excellent" is the rule set's larger share."""
+    rules = _rules_of(round)
+    with transaction.atomic():
+        Round.objects.select_for_update().filter(pk=round.pk).first()
+        round.refresh_from_db()
+        _need_open(round, rules)
+        if not Subject.objects.filter(round=round, deciding_unit=unit).exists():
+            raise ServiceError(
+                "evaluation.not_a_quota_unit",
+                _("%(unit)s decides for no subject of this round.") % {"unit": unit},
+                field="unit",
+            )
+        mark, created = OutstandingUnit.objects.get_or_create(
+            round=round, unit=unit, defaults={"marked_by": _by(actor)}
+        )
+        audit_record(
+            actor=actor,
+            obj=mark,
+            action="create" if created else "update",
+            event_type="evaluation.outstanding_marked",
+            unit=unit,
+            after={"round": round.pk, "unit": unit.pk},
+        )
+    return mark
+
+
+# The subject's steps ----------------------------------------------------------------------
+
+
+def subject_self_assess(
+    *, actor: Any, subject: Subject, scores: dict[str, Any], review: str = ""
+) -> SelfAssessment:
+    """Record the subject's own scores on its framework's criteria groups (each within the
+    group's points) and self-review; a later one supersedes it."""
+    rules = _rules_of(subject.round)
+    with transaction.atomic():
+        subject = _locked_subject(subject)
+        _need_open(subject.round, rules)
+        _need_rated(subject, rules)
+        total = check_scores(rules, subject.framework, scores)
+        clean = {code: str(check_score(rules, value)) for code, value in scores.items()}
+        row = SelfAssessment.objects.create(
+            subject=subject, scores=clean, score=total, review=review, recorded_by=_by(actor)
+        )
+        audit_record(
+            actor=actor,
+            obj=row,
+            action="create",
+            event_type="evaluation.self_assessed",
+            unit=subject.home,
+            after={"subject": subject.pk, "scores": clean, "score": total},
+        )
+    return row
+
+
+def subject_propose(
+    *,
+    actor: Any,
+    subject: Subject,
+    score: Decimal,
+    level: str,
+    votes_for: int,
+    votes_against: int,
+    present: int,
+    host_comments: str = "",
+    note: str = "",
+) -> Proposal:
+    """Record the cell's proposal (for a unit, its collective's): score, level and the vote
+    that carried it; for a member on temporary transfer, the host cell's comments."""
+    rules = _rules_of(subject.round)
+    with transaction.atomic():
+        subject = _locked_subject(subject)
+        _need_open(subject.round, rules)
+        _need_rated(subject, rules)
+        value = check_score(rules, score)
+        check_level(rules, level)
+        for name, count in (
+            ("votes_for", votes_for),
+            ("votes_against", votes_against),
+            ("present", present),
+        ):
+            if count is None or count < 0:
+                raise ServiceError("vote.missing", _("Give the vote's three counts."), field=name)
+        if votes_for + votes_against > present:
+            raise ServiceError(
+                "vote.more_than_present",
+                _("%(f)d in favour and %(a)d against are more than the %(p)d members present.")
+                % {"f": votes_for, "a": votes_against, "p": present},
+                field="votes_for",
+            )
+        if host_comments and subject.special_case not in rules.host_comment_cases:
+            raise evaluation_violation(
+                rules,
+                "evaluation.host_comments_not_expected",
+                _("Host cell's comments go with a member on temporary transfer."),
+                source=rules.special_source,
+                field="host_comments",
+            )
+        row = Proposal.objects.create(
+            subject=subject,
+            score=value,
+            level=level,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            present=present,
+            host_comments=host_comments,
+            note=note,
+            recorded_by=_by(actor),
+        )
+        audit_record(
+            actor=actor,
+            obj=row,
+            action="create",
+            event_type="evaluation.proposed",
+            unit=subject.home,
+            after=snapshot(
+                row, ["subject", "score", "level", "votes_for", "votes_against", "present"]
+            ),
+        )
+    return row
+
+
+def _member_levels(subject: Subject) -> list[str]:
+    """The levels of the rated members of an organization subject in its round: decided,
+    else proposed."""
+    unit = subject.unit
+    assert unit is not None
+    members = with_state(
+        Subject.objects.filter(
+            round_id=subject.round_id,
+            kind=SubjectKind.MEMBER,
+            excluded="",
+            home__path__gte=unit.path,
+            home__path__lt=unit.path + PATH_END,
+        )
+    ).values_list("decided_level", "proposed_level")
+    return [decided or proposed for decided, proposed in members if decided or proposed]
+
+
+def _caps(subject: Subject, rules: EvaluationRules, disqualifiers: list[str]) -> list[Cap]:
+    caps = disqualifier_caps(rules, subject.framework, disqualifiers)
+    if subject.kind == SubjectKind.UNIT:
+        caps += link_caps(rules, _member_levels(subject))
+    return caps
+
+
+def _document(actor: Any, document: Any, rules: EvaluationRules, *, required: bool) -> Any:
+    if document is None:
+        if required:
+            raise evaluation_violation(
+                rules,
+                "evaluation.document_missing",
+                _("Cite the decision's document from the register."),
+                field="document",
+            )
+        return None
+    return cited_document(actor, document)
+
+
+def _write_rating(subject: Subject, decision: Decision, rules: EvaluationRules) -> None:
+    """The subject's rating of the year, from the decision of a round of a kind that rates the
+    year: created, or rewritten by a later decision or reconsideration."""
+    round_ = subject.round
+    kind = rules.round_kind(round_.kind)
+    if kind is None or not kind.rates_year:
+        return
+    line = ancestors_on(subject.home, round_.reference_date)
+    ancestors: dict[str, Any] = {f"anc{k}_id": None for k in range(1, RATING_ANCESTOR_COLUMNS + 1)}
+    ancestors.update({f"anc{k}_id": uid for k, uid in enumerate(line, start=1)})
+    values = {
+        "subject_kind": subject.kind,
+        "level": decision.level,
+        "label": "",
+        "score": decision.score,
+        "source": RatingSource.ROUND,
+        "round": round_,
+        "decision": decision,
+        "document": decision.document,
+        "document_text": "",
+        "rated_in": subject.home,
+        "quota_unit": subject.deciding_unit,
+        "role_group": subject.role_group,
+        **ancestors,
+    }
+    key: dict[str, Any] = (
+        {"member_id": subject.member_id} if subject.member_id else {"unit_id": subject.unit_id}
+    )
+    Rating.objects.update_or_create(year=round_.year, **key, defaults=values)
+
+
+def _check_quota(subject: Subject, rules: EvaluationRules, level: str) -> tuple[bool, str]:
+    """Whether a decision at `level` takes the subject's deciding unit and group over the
+    quota of "excellent" (and the count against it, for the message)."""
+    if subject.framework not in rules.quota_frameworks:
+        return False, ""
+    previous = latest_decisions(Subject.objects.filter(pk=subject.pk)).first()
+    excellent, good = quota_counts(
+        subject.round, subject.deciding_unit, subject.role_group, leave_out=subject.pk
+    )
+    excellent += level == Level.EXCELLENT
+    good += level == Level.GOOD
+    outstanding = is_outstanding(subject.round, subject.deciding_unit)
+    allowed = rules.allowed_excellent(good, outstanding=outstanding)
+    # Only a decision that adds an "excellent" or takes away a "good" can go over: one that
+    # leaves the quota as it was (or eases it) is never refused for an earlier overrun.
+    worsens = level == Level.EXCELLENT or (previous is not None and previous.level == Level.GOOD)
+    if excellent <= allowed or not worsens:
+        return False, ""
+    share = rules.quota_outstanding_share if outstanding else rules.quota_share
+    message = _(
+        "%(unit)s would have %(excellent)d rated excellent for %(good)d rated good in the group "
+        "%(group)s: the quota allows %(allowed)d (%(share)s of those rated good)."
+    ) % {
+        "unit": subject.deciding_unit,
+        "excellent": excellent,
+        "good": good,
+        "group": subject.role_group,
+        "allowed": allowed,
+        "share": f"{float(share):.0%}",
+    }
+    return True, message
+
+
+def subject_decide(
+    *,
+    actor: Any,
+    subject: Subject,
+    deciding_unit: OrgUnit,
+    level: str,
+    score: Decimal,
+    document: Any = None,
+    disqualifiers: list[str] | None = None,
+    override_reason: str = "",
+    override_text: str = "",
+) -> Decision:
+    """Record the deciding unit's level for a subject of an open round. Refused: by a unit
+    that does not decide for the subject (the rule set's `deciders`); a score off the scale;
+    a level the score and the caps (disqualifiers; for an organization, its members' levels)
+    do not give, unless a reason the rule set allows is recorded; a member before the
+    collective when the rule set orders so; beyond the quota of "excellent" of the deciding
+    unit and group when the rule set refuses (recorded with `over_quota` when it warns);
+    without the document the rule set requires. A later decision supersedes it until the
+    round closes; the year's rating follows the latest."""
+    rules = _rules_of(subject.round)
+    codes = list(disqualifiers or [])
+    with transaction.atomic():
+        subject = _locked_subject(subject)
+        round_ = subject.round
+        _need_open(round_, rules)
+        _need_rated(subject, rules)
+        if deciding_unit.pk != subject.deciding_unit_id:
+            raise evaluation_violation(
+                rules,
+                "evaluation.not_decider",
+                _("%(unit)s does not decide this level: %(decider)s does.")
+                % {"unit": deciding_unit, "decider": subject.deciding_unit},
+                source=rules.deciders_source,
+                field="deciding_unit",
+            )
+        value = check_score(rules, score)
+        check_level(rules, level)
+        caps = _caps(subject, rules, codes)
+        check_level_stands(
+            rules,
+            level=level,
+            score=value,
+            caps=caps,
+            override_reason=override_reason,
+            override_text=override_text,
+        )
+        if rules.collective_first and subject.kind == SubjectKind.MEMBER:
+            collective = Subject.objects.filter(round=round_, unit_id=subject.home_id).first()
+            if collective is not None and not collective.decisions.exists():
+                raise evaluation_violation(
+                    rules,
+                    "evaluation.collective_first",
+                    _("%(unit)s, the collective, is decided before its members.")
+                    % {"unit": subject.home},
+                    source=rules.collective_first_source,
+                    field="subject",
+                )
+        doc = _document(actor, document, rules, required=rules.decision_document_required)
+        # The deciding unit's row is the quota's lock: two decisions of the same unit do not
+        # both see room for one more "excellent".
+        OrgUnit.objects.select_for_update().filter(pk=deciding_unit.pk).first()
+        over, message = _check_quota(subject, rules, level)
+        if over and rules.quota_enforcement == ENFORCE_REFUSE:
+            raise evaluation_violation(
+                rules,
+                "evaluation.quota_exceeded",
+                message,
+                source=rules.quota_source,
+                field="level",
+            )
+        decision = Decision.objects.create(
+            subject=subject,
+            level=level,
+            score=value,
+            deciding_unit=deciding_unit,
+            document=doc,
+            disqualifiers=[c.code for c in caps],
+            override_reason=override_reason if override_text.strip() else "",
+            override_text=override_text.strip() if override_reason else "",
+            over_quota=over,
+            recorded_by=_by(actor),
+        )
+        _write_rating(subject, decision, rules)
+        audit_record(
+            actor=actor,
+            obj=decision,
+            action="create",
+            event_type="evaluation.decided",
+            unit=subject.home,
+            after=snapshot(decision, DECISION_FIELDS),
+        )
+    return decision
+
+
+def round_close(*, actor: Any, round: Round) -> Round:
+    """Close the round when every rated subject has a decided level and every organization's
+    level still stands with its members' decided levels (the rule set's links, unless its
+    decision recorded a reason); the round is then locked."""
+    rules = _rules_of(round)
+    with transaction.atomic():
+        Round.objects.select_for_update().filter(pk=round.pk).first()
+        round.refresh_from_db()
+        _need_open(round, rules)
+        rated = with_state(Subject.objects.filter(round=round, excluded=""))
+        undecided = rated.filter(decided_level__isnull=True).count()
+        if undecided:
+            raise ServiceError(
+                "evaluation.round_incomplete",
+                _("%(n)d subjects of the round have no decided level yet.") % {"n": undecided},
+                field="round",
+            )
+        for decision in latest_decisions(
+            Subject.objects.filter(round=round, kind=SubjectKind.UNIT, excluded="")
+        ).select_related("subject__unit"):
+            if decision.override_reason:
+                continue
+            caps = link_caps(rules, _member_levels(decision.subject))
+            binding = [
+                c
+                for c in caps
+                if [*Level.values].index(decision.level) < [*Level.values].index(c.cap)
+            ]
+            if binding:
+                raise evaluation_violation(
+                    rules,
+                    "evaluation.link_broken",
+                    _(
+                        "%(unit)s is rated %(level)s, but %(what)s: decide it again before "
+                        "the round closes."
+                    )
+                    % {
+                        "unit": decision.subject.unit,
+                        "level": rules.level_label(decision.level),
+                        "what": binding[0].label,
+                    },
+                    source=rules.links_source,
+                    field="round",
+                )
+        before = snapshot(round, ROUND_FIELDS)
+        round.status = RoundStatus.CLOSED
+        round.closed_at = timezone.now()
+        round.closed_by = _by(actor)
+        round.save(update_fields=["status", "closed_at", "closed_by"])
+        audit_record(
+            actor=actor,
+            obj=round,
+            action="update",
+            event_type="evaluation.round_closed",
+            unit=round.unit,
+            before=before,
+            after=snapshot(round, ROUND_FIELDS),
+        )
+    return round
+
+
+def subject_reconsider(
+    *,
+    actor: Any,
+    subject: Subject,
+    deciding_unit: OrgUnit,
+    level: str,
+    score: Decimal,
+    document: Any,
+    reason: str,
+    disqualifiers: list[str] | None = None,
+    override_reason: str = "",
+    override_text: str = "",
+) -> Decision:
+    """Change a subject's level after its round closed: a decision of its own, by the unit
+    that decided or one above it, with its document and reason; the level stands with the
+    score and caps as a decision's does. The year's rating follows it; the earlier decision
+    stays."""
+    rules = _rules_of(subject.round)
+    with transaction.atomic():
+        subject = _locked_subject(subject)
+        if subject.round.status != RoundStatus.CLOSED:
+            raise ServiceError(
+                "evaluation.round_not_closed",
+                _("The round is open: record a decision, not a reconsideration."),
+                field="round",
+            )
+        _need_rated(subject, rules)
+        decider = subject.deciding_unit
+        if not (deciding_unit.path <= decider.path and decider.path.startswith(deciding_unit.path)):
+            raise evaluation_violation(
+                rules,
+                "evaluation.not_decider",
+                _("%(unit)s is neither %(decider)s nor above it.")
+                % {"unit": deciding_unit, "decider": decider},
+                source=rules.deciders_source,
+                field="deciding_unit",
+            )
+        if not reason.strip():
+            raise ServiceError(
+                "evaluation.reason_missing",
+                _("Give the reason for the reconsideration."),
+                field="reason",
+            )
+        value = check_score(rules, score)
+        check_level(rules, level)
+        caps = _caps(subject, rules, list(disqualifiers or []))
+        check_level_stands(
+            rules,
+            level=level,
+            score=value,
+            caps=caps,
+            override_reason=override_reason,
+            override_text=override_text,
+        )
+        doc = _document(actor, document, rules, required=True)
+        decision = Decision.objects.create(
+            subject=subject,
+            level=level,
+            score=value,
+            deciding_unit=deciding_unit,
+            document=doc,
+            disqualifiers=[c.code for c in caps],
+            override_reason=override_reason if override_text.strip() else "",
+            override_text=override_text.strip() if override_reason else "",
+            reconsideration=True,
+            reason=reason.strip(),
+            recorded_by=_by(actor),
+        )
+        _write_rating(subject, decision, rules)
+        audit_record(
+            actor=actor,
+            obj=decision,
+            action="create",
+            event_type="evaluation.reconsidered",
+            unit=subject.home,
+            after=snapshot(decision, DECISION_FIELDS),
+        )
+    return decision
