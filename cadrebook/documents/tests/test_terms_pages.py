@@ -150,6 +150,17 @@ def test_opening_a_term_writes_it_with_its_audit_entry(
     assert entry.after["label"] == "2020-2025" and entry.after["end"] is None
 
 
+def test_the_next_term_is_offered_from_the_day_after_the_last_one_closed(
+    people: dict[str, Any], terms: SimpleNamespace
+) -> None:
+    # C1's term ended on 2025-07-31 and none runs: the next starts on 2025-08-01.
+    form = people["organizer"].get(reverse("documents:term_new", args=["C1"]))
+    assert 'name="start" value="2025-08-01"' in form.content.decode()
+    # P's runs: nothing is offered.
+    running = people["organizer"].get(reverse("documents:term_new", args=["P"]))
+    assert 'name="start" value=' not in running.content.decode()
+
+
 def test_a_term_the_service_refuses_is_shown_on_its_field_and_nothing_is_written(
     people: dict[str, Any], terms: SimpleNamespace
 ) -> None:
