@@ -1,5 +1,5 @@
 """Forms of the register's pages: the register's filters, registering a document, linking it,
-attaching its files, changing its status. They check the shape of what is typed; the rules
+attaching its files, changing its status, opening and closing an issuer's term. They check the shape of what is typed; the rules
 (numbers, terms, dates, cycles) are the services' and come back as refusals on the field
 (`core/forms.py`: `add_refusal`)."""
 
@@ -156,4 +156,62 @@ class StatusForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         _plausible(self, "date")
+        return data
+
+
+class TermForm(forms.Form):
+    """Open a term of a unit (or record a congress). Left empty, the label is its years and
+    the issuer's printed code the rule set's for the unit's kind: the service fills them."""
+
+    start = forms.DateField(
+        label=_("Start"),
+        widget=DATE,
+        help_text=_("The day after the congress that elected the committee closed."),
+    )
+    end = forms.DateField(
+        label=_("End"),
+        required=False,
+        widget=DATE,
+        help_text=_("Leave empty while the term runs; it is closed at the next congress."),
+    )
+    label = forms.CharField(
+        label=_("Label"),
+        required=False,
+        max_length=32,
+        widget=TEXT,
+        help_text=_("Leave empty: its years, e.g. 2025-2030 (the planned end while it runs)."),
+    )
+    issuer_symbol = forms.CharField(
+        label=_("Issuer's printed code"),
+        required=False,
+        max_length=16,
+        widget=TEXT,
+        help_text=_("Leave empty: the rule set's code for the unit's kind (TU, ĐU…)."),
+    )
+    congress = forms.BooleanField(
+        label=_("A congress"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        help_text=_("A congress is a term of its own: one counter for all its documents."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _plausible(self, "start")
+        _plausible(self, "end")
+        return data
+
+
+class TermCloseForm(forms.Form):
+    """Close a running term on the day its next congress closes."""
+
+    end = forms.DateField(
+        label=_("End"),
+        widget=DATE,
+        help_text=_("The day the next congress closes: the last day of the term."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _plausible(self, "end")
         return data

@@ -93,3 +93,11 @@ def file_limits(rules: Ruleset | None = None) -> tuple[tuple[str, ...], int]:
 def violation(code: str, message: str, **kw: str) -> RuleViolation:
     """A refusal by the documents rules, naming their source."""
     return current_ruleset().violation(SECTION, code, message, **kw)
+
+
+def file_violation(code: str, message: str, **kw: str) -> RuleViolation:
+    """A refusal by the file limits (`file_types`, `file_max_mb`): they are the deployment's
+    choice, not the numbering regulation's, so it names their own source (`files_source`),
+    never the section's."""
+    source = str(current_ruleset().section(SECTION).get("files_source", ""))
+    return RuleViolation(code, message, source=source, **kw)

@@ -115,6 +115,26 @@ def term_on(unit: OrgUnit, day: dt.date) -> Term | None:
     )
 
 
+def term_figures(unit: OrgUnit) -> dict[int, dict[str, Any]]:
+    """Term id -> what the terms page shows of it: the documents registered in it
+    (`documents`) and, per counter that has any, the next number (`next`, as
+    `suggest_number` would hand it out). One grouped query for all the unit's terms: the
+    documents of a term are its unit's (`document_check`), so the (issuer, term, counter,
+    number) index answers it."""
+    figures: dict[int, dict[str, Any]] = defaultdict(lambda: {"documents": 0, "next": {}})
+    rows = (
+        Document.objects.filter(issuer=unit)
+        .values("term_id", "counter")
+        .annotate(n=Count("id"), top=Max("number"))
+        .order_by("term_id", "counter")
+    )
+    for row in rows:
+        figure = figures[row["term_id"]]
+        figure["documents"] += row["n"]
+        figure["next"][row["counter"]] = row["top"] + 1
+    return dict(figures)
+
+
 # Numbering -----------------------------------------------------------------------------------
 def counter_for(term: Term, doc_type: DocumentType, confidentiality: str) -> str:
     """The counter a document of that type and confidentiality is numbered in, in `term`."""

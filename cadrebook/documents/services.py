@@ -28,6 +28,7 @@ from cadrebook.documents.models import (
 from cadrebook.documents.numbering import (
     document_type,
     file_limits,
+    file_violation,
     issuer_code_of_kind,
     render_symbol,
     violation,
@@ -438,7 +439,7 @@ def document_attach(
             field="kind",
         )
     bare_type = (content_type or "").split(";")[0].strip().lower()
-    not_accepted = violation(
+    not_accepted = file_violation(
         "document.file_type",
         _("Only these files are kept: %(types)s.") % {"types": ", ".join(types)},
         field="file",
@@ -458,7 +459,7 @@ def document_attach(
         except storage.NotAccepted:
             raise not_accepted from None
         except storage.TooLarge:
-            raise violation(
+            raise file_violation(
                 "file.too_large",
                 _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)},
                 field="file",

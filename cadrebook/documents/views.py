@@ -1,6 +1,7 @@
 """The register's pages: a unit's register (filters, pages, the numbers missing from its
 running term, the printed register as PDF), registering a document with its suggested number,
-and a document's page (history, links both ways, files, the records that cite it).
+a document's page (history, links both ways, files, the records that cite it), and a unit's
+terms (opening one, closing the running one after a confirmation).
 
 Scoped as the API is (`documents/api.py`): a unit or a document out of the user's reach, or
 a confidential document without the grant, answers 404 like a missing one; a write needs
@@ -18,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from cadrebook.core.audit import audit_record
 from cadrebook.core.errors import ServiceError
-from cadrebook.core.forms import add_refusal
+from cadrebook.core.forms import Submitted, add_refusal, submit
 from cadrebook.core.permissions import VIEW
 from cadrebook.documents import pdf
 from cadrebook.documents.choices import Confidentiality, Status, type_name
@@ -35,6 +37,8 @@ from cadrebook.documents.forms import (
     LinkForm,
     RegisterFilterForm,
     StatusForm,
+    TermCloseForm,
+    TermForm,
     UploadForm,
 )
 from cadrebook.documents.models import Document, Term
@@ -48,6 +52,7 @@ from cadrebook.documents.selectors import (
     readable_documents,
     search_documents,
     suggest_number_for,
+    term_figures,
     term_on,
     unit_terms,
     visible_documents,
@@ -58,6 +63,8 @@ from cadrebook.documents.services import (
     document_link,
     document_register,
     document_set_status,
+    term_close,
+    term_create,
 )
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.selectors import breadcrumb
@@ -496,4 +503,140 @@ def download(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     handle = document_file_read(actor=request.user, file=row)
     return FileResponse(
         handle, as_attachment=True, filename=row.original_name, content_type=row.content_type
+    )
+
+
+# Terms ---------------------------------------------------------------------------------------
+def _counter_codes() -> dict[str, str]:
+    """Counter -> the printed code of its types ("QĐ" for the decision and the regulation
+    that share it); a counter no type names (the congress's) shows its own name."""
+    codes: dict[str, str] = {}
+    for doc_type in document_types().values():
+        codes.setdefault(doc_type.counter, doc_type.code)
+    return codes
+
+
+def _term_rows(unit: OrgUnit) -> list[dict[str, Any]]:
+    """The unit's terms, latest first, with the documents registered in each and, for a
+    running one, the next number of each counter that has started."""
+    figures = term_figures(unit)
+    codes = _counter_codes()
+    rows = []
+    for term in unit_terms(unit):
+        figure = figures.get(term.pk, {"documents": 0, "next": {}})
+        running = term.end is None
+        rows.append(
+            {
+                "term": term,
+                "documents": figure["documents"],
+                "next": [
+                    {"counter": codes.get(counter, counter), "number": number}
+                    for counter, number in figure["next"].items()
+                ]
+                if running
+                else [],
+            }
+        )
+    return rows
+
+
+@login_required
+def term_list(request: HttpRequest, code: str) -> HttpResponse:
+    """A unit's terms and congresses, latest first: label, dates (running while it has no
+    end), documents registered in it, the next numbers of a running one. Who may issue
+    documents for the unit opens and closes them here."""
+    unit = _unit(request, code)
+    return render(
+        request,
+        "documents/terms.html",
+        {
+            "unit": unit,
+            "crumbs": breadcrumb(unit, request.user),
+            "rows": _term_rows(unit),
+            "may_issue": may_issue(request.user, unit),
+        },
+    )
+
+
+def _next_start(unit: OrgUnit) -> dt.date | None:
+    """Where the unit's next term starts when none runs: the day after its latest committee
+    term closed (a term runs from the day after one congress closes)."""
+    latest = unit_terms(unit).filter(congress=False).first()
+    if latest is not None and latest.end is not None:
+        return latest.end + dt.timedelta(days=1)
+    return None
+
+
+@login_required
+def term_new(request: HttpRequest, code: str) -> HttpResponse:
+    """Open a term of the unit (or record a congress); the service refuses an overlap, an end
+    before the start, a label taken, and says so on the field."""
+    unit = _issuing_unit(request, code)
+    form = TermForm(
+        request.POST if request.method == "POST" else None, initial={"start": _next_start(unit)}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            term = term_create(
+                actor=request.user,
+                unit=unit,
+                start=data["start"],
+                end=data.get("end"),
+                label=(data.get("label") or "").strip(),
+                congress=bool(data.get("congress")),
+                issuer_symbol=data.get("issuer_symbol") or "",
+            )
+        except ServiceError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(request, _("Term %(label)s opened.") % {"label": term.label})
+            return redirect("documents:terms", code=unit.code)
+    return render(
+        request,
+        "documents/term_new.html",
+        {"unit": unit, "form": form, "crumbs": breadcrumb(unit, request.user)},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def close_term(request: HttpRequest, code: str, term_id: int) -> HttpResponse:
+    """Close the unit's running term: the end date, then a check-your-answers step (closing
+    refuses every later document of the term), then the service. A refusal (a document
+    dated after the end, an end before the start, a term closed already) comes before the
+    confirmation, on the field (`core/forms.submit`)."""
+    unit = _issuing_unit(request, code)
+    term = get_object_or_404(unit_terms(unit), pk=term_id)
+    posted = request.method == "POST"
+    form = TermCloseForm(request.POST if posted else None, initial={"end": timezone.localdate()})
+    outcome = Submitted()
+    if posted and form.is_valid():
+        end = form.cleaned_data["end"]
+        outcome = submit(
+            request,
+            form,
+            lambda: term_close(actor=request.user, term=term, end=end),
+            touched=(term,),
+        )
+        if outcome.done:
+            messages.success(
+                request,
+                _("Term %(label)s closed on %(end)s.")
+                % {"label": term.label, "end": end.isoformat()},
+            )
+            return redirect("documents:terms", code=unit.code)
+    return render(
+        request,
+        "documents/term_close.html",
+        {
+            "unit": unit,
+            "term": term,
+            "form": form,
+            "confirming": outcome.confirming,
+            "documents": term.documents.count(),
+            "back": reverse("documents:terms", args=[unit.code]),
+            "crumbs": breadcrumb(unit, request.user),
+        },
+        status=outcome.status if posted else 200,
     )

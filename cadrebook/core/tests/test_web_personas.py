@@ -27,7 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.core.models import AuditEntry
-from cadrebook.documents.models import Document, DocumentFile, DocumentLink
+from cadrebook.documents.models import Document, DocumentFile, DocumentLink, Term
 from cadrebook.documents.services import document_attach, document_register, term_create
 from cadrebook.imports.models import ImportJob
 from cadrebook.members import services as ms
@@ -372,6 +372,26 @@ CASES: dict[str, Case] = {
         get=(LOGIN, 200, 200, 200, 403, 404),
         missing=lambda w: reverse("documents:next_number", args=[NOT_A_UNIT]),
     ),
+    "documents:terms": Case(
+        lambda w: reverse("documents:terms", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 200, 404),  # the viewer sees the terms, no buttons
+        missing=lambda w: reverse("documents:terms", args=[NOT_A_UNIT]),
+    ),
+    "documents:term_new": Case(
+        lambda w: reverse("documents:term_new", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),  # inside K1's running term: an overlap
+        body={"start": "2021-01-01"},
+        missing=lambda w: reverse("documents:term_new", args=[NOT_A_UNIT]),
+    ),
+    "documents:term_close": Case(
+        lambda w: reverse("documents:term_close", args=["K1", w.term.pk]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        # Accepted, so shown back to be confirmed (200): nothing is closed before that.
+        post=(LOGIN, 200, 200, 200, 403, 404),
+        body={"end": "2025-01-01"},
+        missing=lambda w: reverse("documents:term_close", args=[NOT_A_UNIT, w.term.pk]),
+    ),
     "documents:detail": Case(
         lambda w: reverse("documents:detail", args=[w.document.pk]),
         get=(LOGIN, 200, 200, 200, 200, 404),
@@ -583,8 +603,10 @@ def test_each_persona_gets_what_its_role_and_scope_allow(world: W, name: str) ->
         before = _counts()
         response = client.post(url, case.body)
         _check(response, persona, status, case, f"POST {url}")
-        if status >= 400 or status == LOGIN and persona == "anonymous":
-            assert _counts() == before, (persona, "a refusal wrote something")
+        # A refusal writes nothing; nor does a form shown back (200: its errors, or the
+        # answers to confirm).
+        if status >= 400 or status == 200 or status == LOGIN and persona == "anonymous":
+            assert _counts() == before, (persona, "a refusal or a question wrote something")
 
 
 def _form_errors(response: Any) -> list[str]:
@@ -602,6 +624,8 @@ def _counts() -> tuple[int, ...]:
         DocumentLink.objects.count(),
         DocumentFile.objects.count(),
         sum(d.statuses.count() for d in Document.objects.all()),
+        Term.objects.count(),
+        Term.objects.filter(end__isnull=False).count(),
         # A wrong password, at sign-in or on the Security page, is audited on purpose (and
         # counted by the lockout): a failed authentication, not a record written.
         AuditEntry.objects.exclude(action__in=("view", "export"))

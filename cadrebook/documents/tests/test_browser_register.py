@@ -1,6 +1,7 @@
 """In a real Chromium: a province's office registers a document from the unit page (the
 suggested number follows the type chosen, by htmx), uploads its signed PDF, and finds it in
-the register by a word typed without accents; the browser reports no breach of the
+the register by a word typed without accents; it closes its term (refused, then confirmed)
+and opens the next from the terms page. The browser reports no breach of the
 Content-Security-Policy on the way."""
 
 from __future__ import annotations
@@ -74,6 +75,52 @@ def test_an_office_registers_a_document_and_its_signed_file(
     page.fill("#id_q", "can bo")
     expect(page.locator("#document-rows")).not_to_contain_text("thứ nhất")
     assert "Quyết định về công tác cán bộ" in page.inner_text("#document-rows")
+    assert not watch.events and not watch.console and not watch.errors, (
+        watch.events,
+        watch.console,
+        watch.errors,
+    )
+
+
+def test_an_office_closes_its_term_and_opens_the_next_from_the_unit_page(
+    live_server: Any, page: Any, office: Any
+) -> None:
+    base = live_server.url
+    watch = Watcher(page, base)
+    page.goto(base + "/login/")
+    page.fill("#id_username", "office")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=username]")
+
+    page.goto(base + "/units/P1/")
+    page.click("[data-testid=documents-panel] >> [data-testid=unit-terms]")
+    row = page.locator("[data-testid=term-2025-2030]")
+    expect(row.locator("[data-testid=running]")).to_be_visible()
+    row.locator("[data-testid=close-term]").click()
+    page.fill("#id_end", "2025-11-01")  # before the decisions of 2025-11-03: refused
+    page.click("[data-testid=submit]")
+    expect(page.locator("[data-testid=error-end]")).to_contain_text("after the end of the term")
+    page.fill("#id_end", "2025-11-30")
+    page.click("[data-testid=submit]")
+    expect(page.locator("[data-testid=confirm-box]")).to_be_visible()
+    office.refresh_from_db()
+    assert office.end is None  # asked, not yet closed
+    page.click("[data-testid=submit]")
+    expect(page.locator("[data-testid=term-2025-2030]")).not_to_contain_text("running")
+    office.refresh_from_db()
+    assert office.end == dt.date(2025, 11, 30)
+
+    page.click("[data-testid=open-term]")
+    assert page.input_value("#id_start") == "2025-12-01"
+    page.click("[data-testid=submit]")
+    # Its default label (its years, to the planned end) is the closed term's: said on the field.
+    expect(page.locator("[data-testid=error-label]")).to_contain_text("already has a term")
+    page.fill("#id_label", "2025-2030 II")
+    page.click("[data-testid=submit]")
+    running = page.locator("[data-testid='term-2025-2030 II'] >> [data-testid=running]")
+    expect(running).to_be_visible()
+    assert page.locator("[data-testid=running]").count() == 1
     assert not watch.events and not watch.console and not watch.errors, (
         watch.events,
         watch.console,

@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection, transaction
 
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
+from cadrebook.core.rules import available_rulesets, current_ruleset, load_ruleset
 from cadrebook.documents import storage
 from cadrebook.documents.models import Document, DocumentFile, DocumentStatusChange
 from cadrebook.documents.numbering import printed_symbol
@@ -259,6 +260,11 @@ def test_a_pdf_is_kept_with_its_checksum_and_anything_else_refused(
         with pytest.raises(ServiceError) as refused:
             document_attach(actor=actor, document=doc, **args)
         assert refused.value.code == code
+        if code == "document.file_type":
+            # The file limits are the deployment's, not the numbering regulation's.
+            assert isinstance(refused.value, RuleViolation)
+            assert refused.value.source == current_ruleset().value("documents.files_source")
+            assert refused.value.source != current_ruleset().source("documents")
     assert DocumentFile.objects.count() == 1
     # A PDF uploaded under another name downloads as a PDF, not as what the name said.
     renamed = document_attach(
@@ -287,5 +293,17 @@ def test_a_file_over_the_rule_sets_limit_is_refused(alt_tree: SimpleNamespace, a
             content_type="application/pdf",
         )
     assert refused.value.code == "file.too_large"
+    assert refused.value.source == "test deployment setting 16b"  # files_source, not source
     assert not DocumentFile.objects.exists()
     assert not [p for p in storage.root().rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("ruleset_id", available_rulesets())
+def test_every_rule_set_names_its_file_limits_own_source(ruleset_id: str) -> None:
+    """The file limits are the deployment's choice: a rule set with a register gives them a
+    source of their own, which the refusal of a file cites instead of the regulation's."""
+    section = load_ruleset(ruleset_id).data.get("documents")
+    if section is None:
+        pytest.skip("no register in this rule set")
+    assert str(section.get("files_source", "")).strip()
+    assert section["files_source"] != section["source"]

@@ -190,6 +190,10 @@ def test_upload_and_download_are_scoped_and_audited(
     not_pdf = SimpleUploadedFile("x.pdf", b"hello", content_type="application/pdf")
     refused = organizer.post(url, {"upload-kind": "signed", "upload-file": not_pdf})
     assert refused.status_code == 422 and DocumentFile.objects.count() == 0
+    # The file limits are the deployment's choice: the refusal cites their own source, not
+    # the numbering regulation.
+    text = refused.content.decode()
+    assert "Cadrebook deployment setting" in text and "36-HD/VPTW" not in text
     signed = SimpleUploadedFile("nq01.pdf", PDF, content_type="application/pdf")
     assert organizer.post(url, {"upload-kind": "signed", "upload-file": signed}).status_code == 302
     row = DocumentFile.objects.get()
