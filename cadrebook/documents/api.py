@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
-from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -427,11 +426,9 @@ def list_documents(request: HttpRequest, query: Query[DocumentQuery]) -> dict[st
         date_from=query.date_from,
         date_to=query.date_to,
         status=query.status or "",
+        after=read_date_cursor(query.cursor),
+        limit=PAGE + 1,
     )
-    after = read_date_cursor(query.cursor)
-    if after is not None:
-        day, pk = after
-        documents = documents.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
     rows = list(documents[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]

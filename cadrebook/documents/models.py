@@ -29,6 +29,11 @@ def _by() -> models.ForeignKey:
     )
 
 
+# The depth of the unit a document's (and its keys') `area` names: the provinces (the centre
+# is at 1).
+AREA_DEPTH = 2
+
+
 class TermQuerySet(ScopedQuerySet["Term"]):
     pass
 
@@ -113,6 +118,10 @@ class Document(models.Model):
     # Accent-folded symbol (core.normalize). A search reads the document's words
     # (`DocumentWord`).
     symbol_norm = models.CharField(_("normalized symbol"), max_length=64, db_index=True)
+    # The id of the issuer's unit at AREA_DEPTH (its province), as its keys carry it
+    # (`DocumentWord.area`): a search within a province walks the province's register
+    # latest first by its own index, not the whole register by date.
+    area = models.IntegerField(_("area"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = _by()
@@ -135,6 +144,8 @@ class Document(models.Model):
             models.Index(fields=["date", "type"], name="document_date_type"),
             # The whole register (a search's walk), latest first.
             models.Index(fields=["date", "id"], name="document_date_id"),
+            # A province's register, latest first (a search's walk within a province).
+            models.Index(fields=["area", "date", "id"], name="document_area_date_id"),
         ]
 
     def __str__(self) -> str:
@@ -251,11 +262,20 @@ class DocumentWord(models.Model):
     )
     word = models.CharField(_("word"), max_length=64)
     symbol = models.BooleanField(_("in the symbol"), default=False)
+    # The id of the issuer's unit at AREA_DEPTH (its province; the issuer itself above it),
+    # written with the keys and rewritten when a unit moves to another province
+    # (`word_keys.fill_areas`): a search within a province reads its own keys only (the
+    # index `document_word_area`), not every province's. An id, not a path prefix: paths
+    # shift when a sibling is added in code order, ids never do.
+    area = models.IntegerField(_("area"), default=0)
 
     class Meta:
         verbose_name = _("document word")
         verbose_name_plural = _("document words")
-        indexes = [models.Index(fields=["word", "document"], name="document_word")]
+        indexes = [
+            models.Index(fields=["word", "document"], name="document_word"),
+            models.Index(fields=["area", "word", "document"], name="document_word_area"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.document_id} {self.word}"

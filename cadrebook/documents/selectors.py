@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import ServiceError
@@ -20,7 +20,7 @@ from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END, scope_for, subtree_q
 from cadrebook.documents.choices import Confidentiality, LinkKind, Status
-from cadrebook.documents.models import Document, DocumentLink, DocumentWord, Term
+from cadrebook.documents.models import AREA_DEPTH, Document, DocumentLink, DocumentWord, Term
 from cadrebook.documents.numbering import (
     DocumentType,
     counter_of,
@@ -33,6 +33,7 @@ from cadrebook.documents.permissions import (
     VIEW_RESTRICTED_DOCUMENTS,
     VIEW_SECRET_DOCUMENTS,
 )
+from cadrebook.documents.word_keys import area_path
 from cadrebook.documents.words import TOP, query_words
 from cadrebook.orgs.models import OrgUnit
 
@@ -276,6 +277,21 @@ def replacement_cycle(source: Document, target: Document) -> bool:
 
 
 # Lists and search ----------------------------------------------------------------------------
+# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT): under it, it
+# starts from the rarest word's documents; above, it walks the register latest first and
+# checks the words of each batch of documents (`_walk`).
+WORD_CAP = 3000
+# The walk's batches: the first holds FIRST_BATCH times the documents wanted (at least
+# MIN_BATCH); the next as many as the share found so far says the rest needs, a quarter
+# more, at most four times the last and MAX_BATCH.
+FIRST_BATCH = 4
+MIN_BATCH = 200
+MAX_BATCH = 5000
+# After this many documents read, the walk hands the rest of the page to one query the
+# database plans (words each common, seldom together: no order of reading is cheap).
+WALK_LIMIT = 40_000
+
+
 def search_documents(
     user: Any,
     *,
@@ -286,12 +302,20 @@ def search_documents(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     status: str = "",
+    after: tuple[dt.date, int] | None = None,
+    limit: int | None = None,
 ) -> QuerySet[Document]:
     """The documents `user` may see, filtered: issued in `unit`'s subtree, of a type, of a
     term (its label), dated within the period, with a status, and in which every word of
     `q` starts a word (accents and case aside: `documents.words`) of the symbol, title,
     abstract or attached PDFs' text — of the symbol alone where the user may not read the
-    content: a search must not tell what is masked. Latest first."""
+    content: a search must not tell what is masked. Latest first; after `after` (a date and
+    an id: the last of the page before) when given.
+
+    With `limit` (a page), a search by words holds at most the first `limit` documents: how
+    they are found depends on how common the words are (`WORD_CAP`, `_walk`); a page asks
+    for one more than it shows, and the next page starts `after` its last. Without it,
+    every document found."""
     qs = visible_documents(user)
     if unit is not None:
         qs = qs.filter(issuer__path__gte=unit.path, issuer__path__lt=unit.path + PATH_END)
@@ -305,23 +329,132 @@ def search_documents(
         qs = qs.filter(date__lte=date_to)
     if status:
         qs = qs.filter(status=status)
+    if after is not None:
+        day, pk = after
+        qs = qs.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
     words = query_words(search_text(q))
-    if words:
-        # Every word starts a key of the document; where the user may not read it, a key of
-        # its symbol (a search must not tell what is masked). The database reads each word's
-        # keys as a range of their index: for a rare word, the few documents holding it;
-        # for common ones, it walks the register latest first and looks each document's keys
-        # up until the page is full.
-        qs = qs.filter(*[Exists(_keys(word)) for word in words])
-        qs = qs.filter(
-            readable_q(user) | Q(*[Exists(_keys(word).filter(symbol=True)) for word in words])
-        )
-    return qs.order_by("-date", "-id")
+    if not words:
+        return qs.order_by("-date", "-id")
+    # Every word starts a key of the document; where the user may not read it, a key of its
+    # symbol (a search must not tell what is masked). This is what is found, however it is
+    # read: the ways below only choose which documents the database checks it on.
+    found = _matching(qs, user, words, _keys)
+    # The same, checked on documents named by id: each document's keys read by the primary
+    # key (`_probe`), whatever the database thinks of the words' ranges.
+    checked = _matching(qs, user, words, _probe)
+    # The database cannot tell how many keys a word starts (it took "28-nq", 80,000 keys,
+    # for one): count them, within the search's provinces, up to the cap.
+    areas, exact = _areas(user, unit)
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = _word_keys(word, areas)[: WORD_CAP + 1].count()
+        if counts[word] == 0:
+            return found.none()
+    rarest = min(words, key=lambda w: counts[w])
+    if counts[rarest] <= WORD_CAP:
+        # A rare word: its few documents, checked and sorted by date.
+        ids = set(_word_keys(rarest, areas).values_list("document_id", flat=True))
+        return checked.filter(pk__in=ids).order_by("-date", "-id")
+    if limit is None:
+        return found.order_by("-date", "-id")
+    # Common words: the register latest first (the province's own when the search is
+    # exactly a province's), each batch's documents checked for the words.
+    register = qs.filter(area__in=areas) if exact and areas is not None else qs
+    page = _walk(register, found, checked, limit)
+    return checked.filter(pk__in=page).order_by("-date", "-id")
 
 
 def _keys(word: str) -> QuerySet[DocumentWord]:
     """The keys of the (outer query's) document that `word` starts."""
     return DocumentWord.objects.filter(document=OuterRef("pk"), word__gte=word, word__lt=word + TOP)
+
+
+def _probe(word: str) -> QuerySet[DocumentWord]:
+    """`_keys`, which only the primary key (document, word) can read: the upper end of the
+    range is on an expression no index holds. Else the database, misjudging the range as
+    tiny, joins every document of the range to the few asked about (1.3 s for "28-nq")."""
+    return (
+        DocumentWord.objects.filter(document=OuterRef("pk"), word__gte=word)
+        .annotate(upto=Concat("word", Value("")))
+        .filter(upto__lt=word + TOP)
+    )
+
+
+def _matching(
+    qs: QuerySet[Document],
+    user: Any,
+    words: list[str],
+    keys: Callable[[str], QuerySet[DocumentWord]],
+) -> QuerySet[Document]:
+    """The documents of `qs` in which every word starts a key (`keys`: `_keys` or `_probe`);
+    where `user` may not read the document, a key of its symbol."""
+    return qs.filter(*[Exists(keys(word)) for word in words]).filter(
+        readable_q(user) | Q(*[Exists(keys(word).filter(symbol=True)) for word in words])
+    )
+
+
+def _word_keys(word: str, areas: list[int] | None) -> QuerySet[DocumentWord]:
+    """The keys `word` starts, of the documents of `areas` (every area when None): an
+    index-only range of `document_word` or `document_word_area`."""
+    keys = DocumentWord.objects.filter(word__gte=word, word__lt=word + TOP)
+    if areas is not None:
+        keys = keys.filter(area__in=areas)
+    return keys.order_by()
+
+
+def _areas(user: Any, unit: OrgUnit | None) -> tuple[list[int] | None, bool]:
+    """The areas (provinces: `Document.area`) a search of `user` within `unit` reads: None
+    for all of them (a scope above the provinces); and whether the search's scope is
+    exactly these areas (a province, not a commune in it)."""
+    if unit is not None and unit.depth >= AREA_DEPTH:
+        paths: tuple[str, ...] = (unit.path,)
+    else:
+        scope = scope_for(user, VIEW)
+        if scope.everything:
+            return None, True
+        paths = scope.paths
+    depths = {len(p) // OrgUnit.steplen for p in paths}
+    if any(d < AREA_DEPTH for d in depths):
+        return None, False
+    ids = OrgUnit.objects.filter(path__in={area_path(p) for p in paths}).values_list(
+        "pk", flat=True
+    )
+    return list(ids), depths == {AREA_DEPTH}
+
+
+def _walk(
+    register: QuerySet[Document],
+    found: QuerySet[Document],
+    checked: QuerySet[Document],
+    wanted: int,
+) -> list[int]:
+    """The first `wanted` documents of `found` (ids, latest first), read from `register`
+    (the same documents before the words are checked) in batches latest first: the words
+    are checked on each batch's documents by their keys (`checked`: the primary key's
+    range), never by a join the database might turn around. Past WALK_LIMIT documents, the
+    rest of the page is one query the database plans (`found`)."""
+    ids: list[int] = []
+    batch_size, scanned = max(wanted * FIRST_BATCH, MIN_BATCH), 0
+    rest = register.order_by("-date", "-id")
+    while len(ids) < wanted:
+        if scanned >= WALK_LIMIT:
+            more = found.filter(pk__in=rest.values("pk")).values_list("pk", flat=True)
+            return ids + list(more.order_by("-date", "-id")[: wanted - len(ids)])
+        batch = list(rest.values_list("date", "pk")[:batch_size])
+        if not batch:
+            break
+        scanned += len(batch)
+        hits = set(checked.filter(pk__in=[pk for _d, pk in batch]).values_list("pk", flat=True))
+        ids.extend(pk for _d, pk in batch if pk in hits)
+        if len(batch) < batch_size:
+            break
+        day, pk = batch[-1]
+        rest = rest.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
+        kept = max(len(ids), 1) / scanned
+        batch_size = min(
+            max(int((wanted - len(ids)) / kept * 1.25), MIN_BATCH), batch_size * 4, MAX_BATCH
+        )
+    return ids[:wanted]
 
 
 def symbol_key(symbol: str) -> str:

@@ -41,7 +41,7 @@ from cadrebook.documents.selectors import (
     suggest_number,
     symbol_key,
 )
-from cadrebook.documents.word_keys import pdf_text, write_words
+from cadrebook.documents.word_keys import area_of, pdf_text, write_words
 from cadrebook.orgs.models import OrgUnit
 
 TERM_FIELDS = ["unit", "label", "start", "end", "congress", "issuer_symbol", "approximate"]
@@ -250,6 +250,7 @@ def document_register(
             status=status,
             language=language or "vi",
             symbol_norm=symbol_key(printed)[:64],
+            area=area_of(issuer),
             created_by=_by(actor),
         )
         DocumentStatusChange.objects.create(

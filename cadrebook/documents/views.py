@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -132,7 +132,14 @@ def _gaps(unit: OrgUnit, term: Term | None) -> list[dict[str, Any]]:
 
 
 # The register ------------------------------------------------------------------------------
-def _filtered(request: HttpRequest, unit: OrgUnit, form: RegisterFilterForm) -> QuerySet[Document]:
+def _filtered(
+    request: HttpRequest,
+    unit: OrgUnit,
+    form: RegisterFilterForm,
+    after: tuple[dt.date, int] | None,
+) -> QuerySet[Document]:
+    """The page of the register after `after` (and the one more document that tells there
+    is a next)."""
     data = form.cleaned_data if form.is_valid() else {}
     return search_documents(
         request.user,
@@ -143,6 +150,8 @@ def _filtered(request: HttpRequest, unit: OrgUnit, form: RegisterFilterForm) -> 
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         status=data.get("status") or "",
+        after=after,
+        limit=PAGE + 1,
     )
 
 
@@ -166,11 +175,8 @@ def register(request: HttpRequest) -> HttpResponse:
         return render(request, "documents/register.html", {"unit": None})
     labels = list(unit_terms(unit).values_list("label", flat=True))
     form = RegisterFilterForm(request.GET or None, terms=labels)
-    documents = _filtered(request, unit, form)
     after = _after(request.GET.get("after", ""))
-    if after is not None:
-        day, pk = after
-        documents = documents.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
+    documents = _filtered(request, unit, form, after)
     rows = list(documents[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]

@@ -19,10 +19,26 @@ def byte_order(apps, schema_editor):
 
 
 def fill(apps, schema_editor):
-    # The application's own writer: the keys must be what the services would write.
-    from cadrebook.documents.word_keys import fill_words
+    # The application's own key function (the keys must be what the services would write),
+    # on the models as they stand at this migration (later ones add columns).
+    from cadrebook.documents.words import document_keys
 
-    fill_words()
+    Document = apps.get_model("documents", "Document")
+    DocumentFile = apps.get_model("documents", "DocumentFile")
+    DocumentWord = apps.get_model("documents", "DocumentWord")
+    for document in Document.objects.order_by("pk").iterator(chunk_size=2000):
+        texts = DocumentFile.objects.filter(document_id=document.pk).exclude(text="")
+        keys = document_keys(
+            document.symbol,
+            [document.title, document.abstract, *texts.values_list("text", flat=True)],
+        )
+        DocumentWord.objects.bulk_create(
+            [
+                DocumentWord(document_id=document.pk, word=word, symbol=symbol)
+                for word, symbol in keys.items()
+            ],
+            batch_size=2000,
+        )
 
 
 class Migration(migrations.Migration):

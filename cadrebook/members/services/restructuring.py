@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.dates import check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.documents.word_keys import move_areas
 from cadrebook.members.choices import ACTIVE_STATUSES, MemberStatus
 from cadrebook.members.lifecycle import (
     Period,
@@ -73,6 +74,9 @@ def unit_move(
         before = {"parent": parent.code if parent else None}
         OrgUnit.objects.move(unit, new_parent, pos="sorted-child")
         unit.refresh_from_db()
+        # The subtree's documents are searched by province: they follow it (part of the
+        # move, under its audit entry: the documents themselves do not change).
+        move_areas(unit.path)
         _replace_placements(unit, date, document)
         _cut_periods(subtree, date)
         audit_record(
