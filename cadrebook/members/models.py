@@ -111,11 +111,30 @@ class Member(models.Model):
                 name="member_temporary_until",
                 condition=models.Q(temporary_until__isnull=False),
             ),
+            # The same due lists' capped counts and first pages for a province or a commune:
+            # the scope's units joined to these, each a short range per unit, instead of
+            # walking the whole country's list in its order to keep one member in 34.
+            models.Index(
+                fields=["unit", "probation_start"],
+                name="member_unit_probation",
+                condition=models.Q(status="probationary"),
+            ),
+            models.Index(
+                fields=["unit", "temporary_until"],
+                name="member_unit_temporary",
+                condition=models.Q(temporary_until__isnull=False),
+            ),
             # The due list "full members without a card", in its order: a province's first
             # page and its capped count read the few such members, not the whole subtree.
             models.Index(
                 fields=["name_norm", "id"],
                 name="member_full_no_card",
+                condition=models.Q(status="full")
+                & (models.Q(card_number__isnull=True) | models.Q(card_number="")),
+            ),
+            models.Index(
+                fields=["unit", "name_norm"],
+                name="member_unit_full_no_card",
                 condition=models.Q(status="full")
                 & (models.Q(card_number__isnull=True) | models.Q(card_number="")),
             ),
@@ -372,6 +391,13 @@ class MemberPeriod(models.Model):
         indexes = [
             models.Index(fields=["member", "valid_from"], name="period_member_from"),
             models.Index(fields=["unit", "valid_from"], name="period_unit_from"),
+            # The full members of each cell today (cells below the minimum on the unit page):
+            # counted from this index alone.
+            models.Index(
+                fields=["unit"],
+                name="period_unit_open_full",
+                condition=models.Q(valid_to__isnull=True, status="full"),
+            ),
             models.Index(fields=["anc1", "valid_from"], name="period_anc1_from"),
             models.Index(fields=["anc2", "valid_from"], name="period_anc2_from"),
             models.Index(fields=["anc3", "valid_from"], name="period_anc3_from"),
