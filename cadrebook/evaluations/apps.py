@@ -10,6 +10,7 @@ class EvaluationsConfig(AppConfig):
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
         from cadrebook.core.contributions import register_figure, register_report_section
+        from cadrebook.evaluations import permissions  # noqa: F401  (declares the actions)
         from cadrebook.evaluations.contributions import TARGET_FIGURE, TARGET_SECTION
         from cadrebook.evaluations.models import APPEND_ONLY
 

@@ -21,7 +21,7 @@ from cadrebook.core.scoping import Scope, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
 from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_q
-from cadrebook.evaluations.models import Target
+from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
@@ -272,12 +272,43 @@ def _documents(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]
         yield row
 
 
+def _ratings(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # A member without an external id is written cadrebook:<id>, as the members export does.
+    qs = (
+        _scoped(Rating.objects.all(), actor, "rated_in__path", unit)
+        .order_by("year", "subject_kind", "id")
+        .values(
+            "subject_kind",
+            "year",
+            "level",
+            "score",
+            "label",
+            "document_text",
+            "member_id",
+            member_external=F("member__external_id"),
+            unit_code=F("unit__code"),
+            document_symbol=F("document__symbol"),
+        )
+    )
+    for row in qs.iterator(chunk_size=_CHUNK):
+        member_id = row.pop("member_id")
+        external = row.pop("member_external")
+        code = row.pop("unit_code")
+        row["subject"] = external_id_of(member_id, external) if member_id else code
+        # The document as it was written, else the registered one's symbol (a round's).
+        symbol = row.pop("document_symbol")
+        row["document"] = row.pop("document_text") or symbol or ""
+        row["score"] = "" if row["score"] is None else str(row["score"])
+        yield row
+
+
 _PRODUCERS = {
     "units": _units,
     "members": _members,
     "events": _events,
     "targets": _targets,
     "documents": _documents,
+    "ratings": _ratings,
 }
 
 
@@ -300,7 +331,7 @@ def export_table(
 ) -> int:
     """Write every `kind` row the actor may view (within `unit`'s subtree) to `out`.
 
-    `kind` is units, members, events, targets or documents; the columns are `FORMATS[kind]`, headed by
+    `kind` is units, members, events, targets, documents or ratings; the columns are `FORMATS[kind]`, headed by
     their English names or (headers="vi") their Vietnamese headers. `actor=None` is the
     system: everything, unmasked. The caller has checked that `unit` is visible to the actor.
     Returns the number of data rows written; one audit entry records the export, even when

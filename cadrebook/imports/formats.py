@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cadrebook.core.normalize import normalize_name
 
-KINDS = ("units", "members", "events", "targets", "documents")
+KINDS = ("units", "members", "events", "targets", "documents", "ratings")
 
 
 @dataclass(frozen=True)
@@ -195,12 +195,42 @@ DOCUMENT_COLUMNS = (
     Column("language", "ngôn ngữ", "code", False, "Language code; default vi."),
 )
 
+RATING_COLUMNS = (
+    Column("subject_kind", "đối tượng", "code", True, "member or unit."),
+    Column(
+        "subject",
+        "mã đối tượng",
+        "id",
+        True,
+        "The member's external_id (or cadrebook:<id>, as exported), or the unit's code.",
+    ),
+    Column("year", "năm", "int", True, "The year rated."),
+    Column(
+        "level",
+        "mức xếp loại",
+        "code",
+        False,
+        "excellent, good, completed or not_completed; may be empty when label is given.",
+    ),
+    Column("score", "điểm", "text", False, "Score on the framework's scale (0-100)."),
+    Column("document", "văn bản", "text", False, "The deciding document, e.g. 12-QĐ/ĐU."),
+    Column(
+        "label",
+        "xếp loại cũ",
+        "text",
+        False,
+        "A rating label of earlier years as written (TSVM, HTT, HT, YK; DTC_HTXS…): kept, and "
+        "mapped onto the level by the rule set.",
+    ),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
     "events": EVENT_COLUMNS,
     "targets": TARGET_COLUMNS,
     "documents": DOCUMENT_COLUMNS,
+    "ratings": RATING_COLUMNS,
 }
 
 

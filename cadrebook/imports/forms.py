@@ -13,6 +13,7 @@ KIND_CHOICES = [
     ("events", _("Events (members' history)")),
     ("targets", _("Targets")),
     ("documents", _("Documents (the register)")),
+    ("ratings", _("Ratings (evaluation of members and organizations)")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

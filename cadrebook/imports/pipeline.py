@@ -24,6 +24,7 @@ from cadrebook.core.permissions import CHANGE, VIEW
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import Scope, scope_for
 from cadrebook.documents.permissions import ISSUE_DOCUMENTS
+from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS
 from cadrebook.imports.context import Cancelled, ImportContext, Progress, Report, UnitIndex
 from cadrebook.imports.importers import IMPORTERS
 from cadrebook.imports.reading import FileRefused, open_table
@@ -41,6 +42,8 @@ ACTIONS = {
     "events": CHANGE,
     "targets": MANAGE_UNITS,
     "documents": ISSUE_DOCUMENTS,
+    # Ratings are what the deciding committees decided.
+    "ratings": DECIDE_EVALUATIONS,
 }
 
 

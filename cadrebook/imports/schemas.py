@@ -6,10 +6,11 @@ the rules of the rule set are checked by the importers."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
-from pydantic import BeforeValidator, ValidationError
+from pydantic import BeforeValidator, ValidationError, field_validator
 
 from cadrebook.core.fields import (
     Flag,
@@ -34,6 +35,7 @@ __all__ = [
     "DocumentRow",
     "EventRow",
     "MemberRow",
+    "RatingRow",
     "RowModel",
     "TargetRow",
     "UnitRow",
@@ -109,12 +111,50 @@ class DocumentRow(RowModel):
     language: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
 
 
+def _score(value: Any) -> Decimal | None:
+    """A score cell: empty, or a decimal number (a comma as the decimal mark too); the scale
+    is the rule set's, checked by the importer."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueRefused("value.invalid", _("Write the score as a number."))
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except ArithmeticError:
+        raise ValueRefused("value.invalid", _("Write the score as a number.")) from None
+    if not number.is_finite():
+        raise ValueRefused("value.invalid", _("Write the score as a number."))
+    return number
+
+
+class RatingRow(RowModel):
+    """A row of a ratings file: a member's or a unit's rating for a year."""
+
+    subject_kind: Annotated[str, BeforeValidator(remembered(clean_code))]
+    subject: Annotated[str, BeforeValidator(required_id)]
+    year: Annotated[int, BeforeValidator(required_int)]
+    level: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    score: Annotated[Decimal | None, BeforeValidator(_score)] = None
+    document: Annotated[str, BeforeValidator(text(64))] = ""
+    label: Annotated[str, BeforeValidator(text(64))] = ""
+
+    @field_validator("subject_kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in ("member", "unit"):
+            raise ValueRefused(
+                "value.invalid", _("Write member or unit, not %(v)s.") % {"v": value}
+            )
+        return value
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
     "events": EventRow,
     "targets": TargetRow,
     "documents": DocumentRow,
+    "ratings": RatingRow,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +23,8 @@ from django.test import Client
 from cadrebook.accounts.roles import Role
 from cadrebook.api.root import api
 from cadrebook.documents import services as ds
+from cadrebook.evaluations import services as ev
+from cadrebook.evaluations.models import Subject
 from cadrebook.evaluations.services import target_set
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member, MemberEvent
@@ -43,7 +46,8 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
     settings.CADREBOOK_API_WRITES_PER_IP = "10000/min"
     p1 = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
     c1 = unit_create(actor=None, code="C1", name="Xã Một", kind="commune_committee", parent=p1)
-    unit_create(actor=None, code="C1B", name="Xã Một B", kind="commune_committee", parent=p1)
+    c1b = unit_create(actor=None, code="C1B", name="Xã Một B", kind="commune_committee", parent=p1)
+    k3 = unit_create(actor=None, code="K3", name="Chi bộ Ba", kind="grassroots_cell", parent=c1b)
     k1 = unit_create(
         actor=None, code="K1", name="Chi bộ Thôn Một", kind="grassroots_cell", parent=c1
     )
@@ -112,7 +116,9 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         original_name="kh.pdf",
         content_type="application/pdf",
     )
+    evaluation = _evaluation(c1, c1b, k3, documents[0], full)  # by the national administrator
     return SimpleNamespace(
+        **evaluation,
         term=term,
         doc=documents[0],
         doc2=documents[1],
@@ -124,6 +130,49 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         event=full.events.order_by("id").first(),
         job=job.json()["id"],
     )
+
+
+def _evaluation(c1: Any, c1b: Any, k3: Any, doc: Any, member: Any) -> dict[str, Any]:
+    """C1's open round of 2025 (its members and cells); C1B's rounds of 2024 (K3 decided, still
+    open) and 2023 (closed); K1B registered for the four-good model in 2025."""
+    actor = get_user_model().objects.get(username="national")  # may read the document
+
+    def open_round(unit: Any, year: int) -> Any:
+        return ev.round_open(
+            actor=actor,
+            unit=unit,
+            kind="yearly",
+            year=year,
+            reference_date=dt.date(year, 12, 15),
+            self_assessment_until=dt.date(year, 12, 20),
+            proposals_until=dt.date(year, 12, 25),
+            decisions_until=dt.date(year, 12, 31),
+        )
+
+    current = open_round(c1, 2025)
+    rounds = {}
+    for year in (2024, 2023):
+        rounds[year] = open_round(c1b, year)
+        subject = Subject.objects.get(round=rounds[year], unit=k3)
+        ev.subject_decide(
+            actor=actor,
+            subject=subject,
+            deciding_unit=c1b,
+            level="good",
+            score=Decimal("80"),
+            document=doc,
+        )
+    ev.round_close(actor=actor, round=rounds[2023])
+    k1b = OrgUnit.objects.get(code="K1B")
+    ev.model_register(actor=actor, unit=k1b, year=2025, kind="four_good", date=dt.date(2025, 1, 10))
+    return {
+        "round": current,
+        "round_open": rounds[2024],
+        "round_closed": rounds[2023],
+        "member_subject": Subject.objects.get(round=current, member=member),
+        "k1_subject": Subject.objects.get(round=current, unit__code="K1"),
+        "k3_closed": Subject.objects.get(round=rounds[2023], unit=k3),
+    }
 
 
 def _upload(client: Client, text: str) -> Any:
@@ -230,6 +279,127 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
     ("get", "/api/v1/documents/gaps"): (
         lambda c, w: c.get("/api/v1/documents/gaps", {"issuer": "P1", "term": "2025-2030"}),
         (200, 200, 404, 404),
+    ),
+    ("get", "/api/v1/evaluations/rounds"): (
+        lambda c, w: c.get("/api/v1/evaluations/rounds", {"year": 2025}),
+        (200, 200, 200, 200),  # the outsider's list is empty
+    ),
+    ("post", "/api/v1/evaluations/rounds"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/evaluations/rounds",
+            {
+                "unit": "C1",
+                "kind": "yearly",
+                "year": 2024,
+                "reference_date": "2024-12-15",
+                "self_assessment_until": "2024-12-20",
+                "proposals_until": "2024-12-25",
+                "decisions_until": "2024-12-31",
+            },
+        ),
+        (201, 201, 404, 404),
+    ),
+    ("get", "/api/v1/evaluations/rounds/{round_id}"): (
+        lambda c, w: c.get(f"/api/v1/evaluations/rounds/{w.round.pk}"),
+        (200, 200, 200, 404),  # the clerk reaches C1's round from K1, below it
+    ),
+    ("post", "/api/v1/evaluations/rounds/{round_id}/close"): (
+        lambda c, w: c.post(f"/api/v1/evaluations/rounds/{w.round_open.pk}/close"),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/evaluations/rounds/{round_id}/outstanding"): (
+        lambda c, w: _json(
+            c, "post", f"/api/v1/evaluations/rounds/{w.round.pk}/outstanding", {"unit": "K1"}
+        ),
+        (200, 200, 403, 404),
+    ),
+    ("get", "/api/v1/evaluations/rounds/{round_id}/subjects"): (
+        lambda c, w: c.get(
+            f"/api/v1/evaluations/rounds/{w.round.pk}/subjects", {"state": "not_assessed"}
+        ),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/evaluations/subjects/{subject_id}"): (
+        lambda c, w: c.get(f"/api/v1/evaluations/subjects/{w.member_subject.pk}"),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/subjects/{subject_id}/self-assessment"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/subjects/{w.member_subject.pk}/self-assessment",
+            {"scores": {"general": 25, "tasks": 60}, "review": "Đạt"},
+        ),
+        (201, 201, 201, 404),  # the clerk records it on the member's behalf
+    ),
+    ("post", "/api/v1/evaluations/subjects/{subject_id}/proposal"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/subjects/{w.member_subject.pk}/proposal",
+            {"score": "85", "level": "good", "votes_for": 2, "votes_against": 0, "present": 2},
+        ),
+        (201, 201, 201, 404),
+    ),
+    ("post", "/api/v1/evaluations/subjects/{subject_id}/decision"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/subjects/{w.k1_subject.pk}/decision",
+            {"level": "good", "score": "80", "document": w.doc.pk},
+        ),
+        (201, 201, 403, 404),  # C1 decides for K1: the clerk sees K1, not C1
+    ),
+    ("post", "/api/v1/evaluations/subjects/{subject_id}/reconsideration"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/subjects/{w.k3_closed.pk}/reconsideration",
+            {"level": "completed", "score": "60", "document": w.doc.pk, "reason": "Appeal"},
+        ),
+        (201, 201, 404, 404),
+    ),
+    ("get", "/api/v1/evaluations/ratings"): (
+        lambda c, w: c.get("/api/v1/evaluations/ratings", {"unit": "C1B"}),
+        (200, 200, 404, 404),
+    ),
+    ("get", "/api/v1/evaluations/ratings/members/{member_id}"): (
+        lambda c, w: c.get(f"/api/v1/evaluations/ratings/members/{w.full.pk}"),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/evaluations/ratings/units/{code}"): (
+        lambda c, w: c.get("/api/v1/evaluations/ratings/units/K1"),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/evaluations/models"): (
+        lambda c, w: c.get("/api/v1/evaluations/models", {"unit": "K1", "year": 2025}),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/models/registrations"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/evaluations/models/registrations",
+            {"unit": "K1", "year": 2025, "kind": "four_good", "date": "2025-01-15"},
+        ),
+        (201, 201, 403, 404),
+    ),
+    ("post", "/api/v1/evaluations/models/recognitions"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/evaluations/models/recognitions",
+            {
+                "unit": "K1B",
+                "year": 2025,
+                "kind": "four_good",
+                "date": "2025-12-20",
+                "recognized": True,
+            },
+        ),
+        (201, 201, 404, 404),
     ),
     ("get", "/api/v1/imports/{job_id}"): (
         lambda c, w: c.get(f"/api/v1/imports/{w.job}"),

@@ -8,6 +8,7 @@ from typing import Any
 from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
 from cadrebook.imports.importers.members import import_members
+from cadrebook.imports.importers.ratings import import_ratings
 from cadrebook.imports.importers.targets import import_targets
 from cadrebook.imports.importers.units import import_units
 
@@ -17,4 +18,5 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "events": import_events,
     "targets": import_targets,
     "documents": import_documents,
+    "ratings": import_ratings,
 }

@@ -1,4 +1,4 @@
-"""`cadrebook export units|members|events|targets|documents`: write one kind of records to CSV or XLSX.
+"""`cadrebook export units|members|events|targets|documents|ratings`: write one kind of records to CSV or XLSX.
 
 Without --user the system exports everything, unmasked; with --user the export has exactly
 that user's scope and masking, as it would from the web. Every export is audited.
@@ -32,7 +32,7 @@ class _TextSink:
 
 class Command(BaseCommand):
     help = (
-        "Export units, members, events, targets or documents in the import file format (CSV or XLSX). "
+        "Export units, members, events, targets, documents or ratings in the import file format (CSV or XLSX). "
         "CSV goes to standard output unless --output is given."
     )
 

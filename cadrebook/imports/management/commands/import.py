@@ -1,4 +1,4 @@
-"""`cadrebook import units|members|events|targets|documents FILE`: import a file in the foreground.
+"""`cadrebook import units|members|events|targets|documents|ratings FILE`: import a file in the foreground.
 
 Exit status 0 only when every row was imported (or, with --dry-run, would be); 1 when rows
 were refused (nothing written unless --valid-rows-only); 2 when the file itself was refused.
@@ -22,7 +22,7 @@ SHOWN_ISSUES = 50
 
 
 class Command(BaseCommand):
-    help = "Import units, members, events, targets or documents from a CSV or XLSX file."
+    help = "Import units, members, events, targets, documents or ratings from a CSV or XLSX file."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=KINDS)

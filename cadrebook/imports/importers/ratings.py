@@ -1,0 +1,361 @@
+"""Import of ratings files: (subject_kind, subject, year) identifies a rating (a member by its
+external id, a unit by its code). Each row is checked as `rating_record` checks it: the year's
+bounds, a level of the contract or a legacy label of the rule set (kept as written beside the
+level it maps to; a level that contradicts it is refused), a score on the scale, a member
+who was a member on 31 December of the year (rated in the cell it belonged to then), a
+subject a round already rated only unchanged (its decisions are the record). A row that says
+what is recorded is unchanged, so a file imports twice to the same ratings.
+
+Set-based, for a national round's decisions (millions of rows): every lookup is one query per
+chunk of rows (members, their periods on the year's last day, units, recorded ratings,
+cited documents), new ratings are written by COPY (`core.bulk`), changed ones replaced in
+bulk; the import's job entry audits it, as for the members file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cadrebook.core.bulk import RowWriter, any_of
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
+from cadrebook.core.errors import ServiceError
+from cadrebook.documents.choices import Status
+from cadrebook.documents.models import Document
+from cadrebook.documents.references import symbol_forms, symbol_key
+from cadrebook.documents.selectors import readable_documents
+from cadrebook.evaluations.choices import RatingSource, SubjectKind
+from cadrebook.evaluations.models import RATING_ANCESTOR_COLUMNS, Rating
+from cadrebook.evaluations.rules import EvaluationRules, evaluation_rules
+from cadrebook.evaluations.selectors import (
+    check_level,
+    check_score,
+    evaluation_violation,
+    legacy_level,
+)
+from cadrebook.imports.context import ImportContext, chunked, parsed_rows
+from cadrebook.imports.importers.members import member_lookup
+from cadrebook.imports.reading import Table
+from cadrebook.members.models import MemberPeriod
+from cadrebook.orgs.models import OrgUnit
+
+ANCESTORS = [f"anc{k}_id" for k in range(1, RATING_ANCESTOR_COLUMNS + 1)]
+COLUMNS = [
+    "year",
+    "subject_kind",
+    "member_id",
+    "unit_id",
+    "level",
+    "label",
+    "score",
+    "source",
+    "round_id",
+    "decision_id",
+    "document_id",
+    "document_text",
+    "rated_in_id",
+    "quota_unit_id",
+    "role_group",
+    *ANCESTORS,
+    "recorded_at",
+]
+PERIODS = connection.ops.quote_name(MemberPeriod._meta.db_table)
+RATINGS = connection.ops.quote_name(Rating._meta.db_table)
+# What a row says of a recorded rating, compared to tell "unchanged" from "changed".
+COMPARED = ("level", "label", "score", "document_text")
+
+
+class RatingsImporter:
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+        self.rules: EvaluationRules = evaluation_rules(ctx.rules)
+        self.seen: dict[tuple[str, str, int], int] = {}
+        self.units: dict[int, tuple[str, str]] = {}  # id -> (path, kind)
+        self.documents: dict[str, list[tuple[int, str, dt.date]]] = {}
+        self.writer = RowWriter(connection.cursor())
+        self.now = timezone.now()
+
+    def run(self, table: Table) -> None:
+        for chunk in chunked(parsed_rows(self.ctx, table)):
+            self.ctx.tick("checking")
+            self.chunk([(n, r) for n, _raw, r in chunk if r is not None])
+            self.ctx.report.rows_checked += len(chunk)
+
+    # Lookups, one query per chunk each ------------------------------------------------------
+    def _load_units(self, ids: set[int]) -> None:
+        missing = sorted(i for i in ids if i is not None and i not in self.units)
+        for i in range(0, len(missing), 900):
+            for pk, path, kind in OrgUnit.objects.filter(pk__in=missing[i : i + 900]).values_list(
+                "pk", "path", "kind"
+            ):
+                self.units[pk] = (path, kind)
+
+    def _periods(self, wanted: dict[int, set[int]]) -> dict[tuple[int, int], tuple[Any, ...]]:
+        """(member id, year) -> (cell id, anc1..anc6) of the member's period on 31 December.
+        Raw SQL with one array parameter: the ORM spends longer building a list of thousands
+        of ids than the database answering (as `member_lookup`)."""
+        out: dict[tuple[int, int], tuple[Any, ...]] = {}
+        columns = ", ".join(["member_id", "unit_id", *ANCESTORS])
+        for year, ids in wanted.items():
+            day = dt.date(year, 12, 31)
+            condition, params = any_of("member_id", sorted(ids))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {columns} FROM {PERIODS} WHERE {condition} AND valid_from <= %s "
+                    "AND (valid_to IS NULL OR valid_to > %s)",
+                    [*params, day, day],
+                )
+                for member_id, unit_id, *anc in cursor.fetchall():
+                    out[(member_id, year)] = (unit_id, *anc)
+        return out
+
+    def _recorded(self, members: set[int], units: set[int], years: set[int]) -> dict[Any, Any]:
+        """(subject kind, member or unit id, year) -> what is recorded of the rating."""
+        found: dict[tuple[str, int, int], dict[str, Any]] = {}
+        fields = ["id", "member_id", "unit_id", "year", "source", *COMPARED, "document_id"]
+        for column, ids in (("member_id", members), ("unit_id", units)):
+            if not ids:
+                continue
+            condition, params = any_of(column, sorted(ids))
+            years_in, year_params = any_of("year", sorted(years))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(fields)} FROM {RATINGS} WHERE {condition} AND {years_in}",
+                    [*params, *year_params],
+                )
+                for values in cursor.fetchall():
+                    row = dict(zip(fields, values, strict=True))
+                    if row["score"] is not None:
+                        row["score"] = Decimal(str(row["score"])).quantize(Decimal("0.01"))
+                    kind = SubjectKind.MEMBER if row["member_id"] else SubjectKind.UNIT
+                    found[(kind, row["member_id"] or row["unit_id"], row["year"])] = row
+        return found
+
+    def _document(self, text: str, path: str, year: int) -> int | None:
+        """The registered document the text cites among the issued ones the importer may
+        read, of the rated unit or a committee above it, dated in or before the year; None
+        when it names no single one (it stays text)."""
+        key = symbol_key(text) if text else None
+        if key is None:
+            return None
+        if key not in self.documents:
+            # The system (no actor) reads the whole register; a user what they may read.
+            register = (
+                readable_documents(self.ctx.actor)
+                if self.ctx.actor is not None
+                else Document.objects.all()
+            )
+            self.documents[key] = list(
+                register.filter(symbol_norm__in=symbol_forms(key))
+                .exclude(status=Status.DRAFT)
+                .values_list("pk", "issuer__path", "date")
+            )
+        last = dt.date(year, 12, 31)
+        fits = [
+            pk
+            for pk, issuer_path, day in self.documents[key]
+            if path.startswith(issuer_path) and day <= last
+        ]
+        return fits[0] if len(fits) == 1 else None
+
+    def _quota_unit(self, ancestors: tuple[Any, ...]) -> int | None:
+        for unit_id in reversed([a for a in ancestors if a is not None]):
+            if self.units.get(unit_id, ("", ""))[1] in self.rules.grassroots_kinds:
+                return int(unit_id)
+        return None
+
+    # The rows -------------------------------------------------------------------------------
+    def _check(self, number: int, row: Any) -> tuple[str, Decimal | None] | None:
+        """The level (from the label when one is given) and the score, or None (refused)."""
+        report = self.ctx.report
+        rules = self.rules
+        try:
+            if not MIN_YEAR <= row.year <= MAX_YEAR:
+                raise ServiceError(
+                    "evaluation.bad_year",
+                    _("The year %(y)s is not between %(a)d and %(b)d.")
+                    % {"y": row.year, "a": MIN_YEAR, "b": MAX_YEAR},
+                    field="year",
+                )
+            level = row.level
+            if row.label:
+                mapped = legacy_level(row.subject_kind, row.label, rules)
+                if mapped is None:
+                    raise evaluation_violation(
+                        rules,
+                        "evaluation.label_unknown",
+                        _("%(label)s is not a rating label of the rule set.")
+                        % {"label": row.label},
+                        source=rules.legacy_source,
+                        field="label",
+                    )
+                if level and level != mapped:
+                    raise evaluation_violation(
+                        rules,
+                        "evaluation.label_contradicts_level",
+                        _("%(label)s maps to %(mapped)s, not %(level)s.")
+                        % {"label": row.label, "mapped": mapped, "level": level},
+                        source=rules.legacy_source,
+                        field="level",
+                    )
+                level = mapped
+            check_level(rules, level)
+            score = check_score(rules, row.score) if row.score is not None else None
+        except ServiceError as exc:
+            column = exc.field or "level"
+            report.refuse_error(number, column, getattr(row, column, ""), exc)
+            return None
+        return level, score
+
+    def chunk(self, rows: list[tuple[int, Any]]) -> None:
+        ctx = self.ctx
+        report = ctx.report
+        member_rows = [r.subject for _n, r in rows if r.subject_kind == SubjectKind.MEMBER]
+        known = member_lookup(member_rows) if member_rows else {}
+        ctx.units.load({r.subject for _n, r in rows if r.subject_kind == SubjectKind.UNIT})
+        wanted: dict[int, set[int]] = defaultdict(set)
+        for _n, r in rows:
+            if r.subject_kind == SubjectKind.MEMBER and r.subject in known:
+                wanted[r.year].add(known[r.subject]["id"])
+        periods = self._periods(wanted)
+        self._load_units({a for p in periods.values() for a in p if a is not None})
+        unit_ids = {
+            u.id
+            for _n, r in rows
+            if r.subject_kind == SubjectKind.UNIT and (u := ctx.units.by_code.get(r.subject))
+        }
+        recorded = self._recorded(
+            {m["id"] for m in known.values()}, unit_ids, {r.year for _n, r in rows}
+        )
+        new: list[tuple[Any, ...]] = []
+        replaced: list[tuple[int, tuple[Any, ...]]] = []
+        for number, row in rows:
+            checked = self._check(number, row)
+            if checked is None:
+                continue
+            level, score = checked
+            key = (row.subject_kind, row.subject, row.year)
+            first = self.seen.setdefault(key, number)
+            if first != number:
+                report.refuse(
+                    number,
+                    "subject",
+                    row.subject,
+                    "import.duplicate_row",
+                    _("The same subject and year are already in row %(row)d.") % {"row": first},
+                )
+                continue
+            day = dt.date(row.year, 12, 31)
+            if row.subject_kind == SubjectKind.MEMBER:
+                member = known.get(row.subject)
+                if member is None or not ctx.sees(member["unit__path"]):
+                    report.refuse(
+                        number,
+                        "subject",
+                        row.subject,
+                        "import.member_unknown",
+                        _("No member with the identifier %(id)s in your part of the organization.")
+                        % {"id": row.subject},
+                    )
+                    continue
+                period = periods.get((member["id"], row.year))
+                if period is None:
+                    report.refuse(
+                        number,
+                        "subject",
+                        row.subject,
+                        "evaluation.not_a_member_then",
+                        _("The member was not a member on %(date)s.") % {"date": day},
+                    )
+                    continue
+                rated_in, ancestors = period[0], tuple(period[1:])
+                path = self.units[rated_in][0]
+                if not ctx.scope.covers_path(path):
+                    ctx.refuse_for_role(number, "subject", row.subject, member=True)
+                    continue
+                subject_id, member_id, unit_id = member["id"], member["id"], None
+                quota_unit = self._quota_unit(ancestors)
+                role_group = "member"
+            else:
+                unit = ctx.unit_in_scope(row.subject)
+                if unit is None:
+                    ctx.refuse_unit(number, "subject", row.subject)
+                    continue
+                span = next((s for s in unit.spans if s.covers(day)), None)
+                line = span.ancestors if span is not None else unit.ancestors
+                ancestors = tuple(line[:RATING_ANCESTOR_COLUMNS]) + (None,) * (
+                    RATING_ANCESTOR_COLUMNS - len(line)
+                )
+                rated_in, path = unit.id, unit.path
+                subject_id, member_id, unit_id = unit.id, None, unit.id
+                quota_unit = None
+                role_group = "organization"
+            document_text = (row.document or "")[:64]
+            said = {"level": level, "label": row.label, "score": score}
+            said["document_text"] = document_text
+            existing = recorded.get((row.subject_kind, subject_id, row.year))
+            if existing is not None:
+                stored = dict(existing)
+                if stored["source"] == RatingSource.ROUND and not stored["document_text"]:
+                    # A round's rating cites its decision's document; the export writes its
+                    # symbol, which is what the row is compared with.
+                    stored["document_text"] = document_text if stored["document_id"] else ""
+                if all(said[f] == stored[f] for f in COMPARED):
+                    report.unchanged += 1
+                    continue
+                if existing["source"] == RatingSource.ROUND:
+                    report.refuse(
+                        number,
+                        "year",
+                        row.year,
+                        "evaluation.rated_by_round",
+                        _(
+                            "A round rated this subject for %(year)s: reconsider its decision "
+                            "instead."
+                        )
+                        % {"year": row.year},
+                    )
+                    continue
+            values = (
+                row.year,
+                row.subject_kind,
+                member_id,
+                unit_id,
+                level,
+                row.label,
+                score,
+                RatingSource.IMPORT.value,
+                None,
+                None,
+                self._document(document_text, path, row.year),
+                document_text,
+                rated_in,
+                quota_unit,
+                role_group,
+                *ancestors,
+                self.now,
+            )
+            if existing is None:
+                new.append(values)
+                report.created += 1
+            else:
+                replaced.append((existing["id"], values))
+                report.updated += 1
+        if not ctx.writing:
+            return
+        ctx.tick("writing")
+        if replaced:
+            Rating.objects.filter(pk__in=[pk for pk, _v in replaced]).delete()
+            self.writer.write(Rating, ["id", *COLUMNS], [(pk, *v) for pk, v in replaced])
+        self.writer.write(Rating, COLUMNS, new)
+        report.rows_written += len(new) + len(replaced)
+
+
+def import_ratings(ctx: ImportContext, table: Table) -> None:
+    RatingsImporter(ctx).run(table)

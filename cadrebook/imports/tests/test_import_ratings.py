@@ -1,0 +1,135 @@
+"""Importing and exporting ratings: the checks of `rating_record` row by row (score, level,
+legacy labels mapped and kept, a member on 31 December, a round's rating not rewritten), all or
+nothing with a row-exact report, idempotent, scoped to the importer; the export imports back
+unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from cadrebook.accounts.services import role_grant
+from cadrebook.evaluations.models import Rating
+from cadrebook.imports.exporting import export_table
+from cadrebook.members.models import Member
+
+D = dt.date
+BIRTH = D(1985, 3, 1)
+HEADER = "subject_kind,subject,year,level,score,document,label\n"
+
+
+@pytest.fixture
+def people(tree: SimpleNamespace, make_member: Any) -> SimpleNamespace:
+    a = make_member(tree.K1, BIRTH, D(2010, 1, 1), recognized=True)
+    b = make_member(tree.K2, BIRTH, D(2010, 1, 1), recognized=True)
+    late = make_member(tree.K1, BIRTH, D(2020, 6, 1), recognized=True)
+    far = make_member(tree.GC, BIRTH, D(2010, 1, 1), recognized=True)
+    # The identifiers of the source system, as a members import leaves them.
+    for member, external in ((a, "A-1"), (b, "B-2"), (late, "L-3"), (far, "F-4")):
+        Member.objects.filter(pk=member.pk).update(external_id=external)
+    return SimpleNamespace(a=a, b=b, late=late, far=far, tree=tree)
+
+
+def _text(*rows: str) -> str:
+    return HEADER + "".join(r + "\n" for r in rows)
+
+
+GOOD = _text(
+    "member,A-1,2024,good,85,12-QĐ/ĐU,",
+    "member,B-2,2016,,,,DTC_HTXS",
+    "unit,K1,2016,,,,TSVM",
+    "unit,G1,2024,completed,62.5,,",
+)
+
+
+def test_ratings_come_in_with_legacy_labels_kept_and_mapped(run, people):
+    report = run("ratings", GOOD)
+    assert report.ok and report.created == 4, report.as_dict()
+    a = Rating.objects.get(member=people.a, year=2024)
+    assert (a.level, a.score, a.document_text, a.source) == (
+        "good",
+        Decimal("85"),
+        "12-QĐ/ĐU",
+        "import",
+    )
+    assert a.rated_in_id == people.tree.K1.pk and a.quota_unit_id == people.tree.G1.pk
+    assert a.anc1_id == people.tree.P.pk
+    legacy = Rating.objects.get(member=people.b, year=2016)
+    assert (legacy.level, legacy.label) == ("excellent", "DTC_HTXS")
+    unit = Rating.objects.get(unit=people.tree.K1, year=2016)
+    assert (unit.level, unit.label, unit.rated_in_id) == ("excellent", "TSVM", people.tree.K1.pk)
+
+
+def test_re_importing_the_same_file_changes_nothing_and_a_change_replaces(run, people):
+    run("ratings", GOOD)
+    ids = set(Rating.objects.values_list("id", flat=True))
+    again = run("ratings", GOOD)
+    assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 4)
+    changed = run("ratings", GOOD.replace("good,85", "completed,60"))
+    assert changed.ok and (changed.updated, changed.unchanged) == (1, 3)
+    assert set(Rating.objects.values_list("id", flat=True)) == ids
+    assert Rating.objects.get(member=people.a, year=2024).level == "completed"
+
+
+def test_bad_rows_are_refused_row_exactly_and_nothing_is_written(run, people):
+    bad = _text(
+        "member,A-1,2024,good,101,,",  # 2: score off the scale
+        "member,A-1,2023,excellent,70,,",  # 3: fine (a rating outside a round keeps its level)
+        "member,B-2,2016,good,,,DTC_HTXS",  # 4: the label maps to excellent
+        "unit,K1,2016,,,,XYZ",  # 5: not a label of the rule set
+        "member,L-3,2015,good,,,",  # 6: not a member then
+        "member,NOPE,2024,good,,,",  # 7: unknown member
+        "member,A-1,2023,good,80,,",  # 8: the same subject and year as row 3
+        "person,A-1,2024,good,,,",  # 9: subject_kind
+        "member,A-1,2022,best,,,",  # 10: not a level
+    )
+    report = run("ratings", bad)
+    assert not report.ok and not report.committed
+    found = {(e.row, e.column, e.code) for e in report.errors}
+    assert found == {
+        (2, "score", "evaluation.score_out_of_range"),
+        (4, "level", "evaluation.label_contradicts_level"),
+        (5, "label", "evaluation.label_unknown"),
+        (6, "subject", "evaluation.not_a_member_then"),
+        (7, "subject", "import.member_unknown"),
+        (8, "subject", "import.duplicate_row"),
+        (9, "subject_kind", "value.invalid"),
+        (10, "level", "evaluation.level_unknown"),
+    }, found
+    assert {e.source for e in report.errors if e.code == "evaluation.label_unknown"} != {""}
+    assert Rating.objects.count() == 0
+    dry = run("ratings", GOOD, dry_run=True)
+    assert dry.ok and dry.created == 4 and Rating.objects.count() == 0
+
+
+def test_the_importers_scope_decides_what_it_may_rate(run, people):
+    user = get_user_model().objects.create_user(username="c2-organizer")
+    role_grant(actor=None, user=user, role="organizer", unit=people.tree.C2)
+    report = run(
+        "ratings", _text("member,F-4,2024,good,80,,", "member,A-1,2024,good,80,,"), actor=user
+    )
+    assert {(e.row, e.code) for e in report.errors} == {(3, "import.member_unknown")}
+    clerk = get_user_model().objects.create_user(username="k1-clerk")
+    role_grant(actor=None, user=clerk, role="clerk", unit=people.tree.K1)
+    report = run("ratings", _text("member,A-1,2024,good,80,,"), actor=clerk)
+    assert {(e.row, e.code) for e in report.errors} == {(2, "import.not_allowed_here")}
+    assert Rating.objects.count() == 0
+
+
+def test_the_export_imports_back_unchanged(run, people):
+    run("ratings", GOOD)
+    out = io.BytesIO()
+    assert export_table(actor=None, kind="ratings", out=out, fmt="csv") == 4
+    text = out.getvalue().decode("utf-8-sig")
+    assert text.splitlines()[0] == HEADER.strip()
+    again = run("ratings", text)
+    assert again.ok and again.unchanged == 4, again.as_dict()
+    xlsx = io.BytesIO()
+    export_table(actor=None, kind="ratings", out=xlsx, fmt="xlsx")
+    assert xlsx.getvalue()[:2] == b"PK"
