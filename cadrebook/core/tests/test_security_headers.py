@@ -56,7 +56,8 @@ def test_the_sign_in_page_is_sent_with_the_policy_and_the_security_headers(clien
 
 
 @pytest.mark.parametrize(
-    "address", ["/units/", "/units/P/", "/members/", "/reports/?unit=P", "/api/v1/docs"]
+    "address",
+    ["/units/", "/units/P/", "/members/", "/reports/?unit=P", "/evaluations/", "/api/v1/docs"],
 )
 def test_signed_in_pages_are_sent_with_the_policy(admin_client: Any, address: str):
     response = admin_client.get(address)
