@@ -30,7 +30,8 @@ urlpatterns = [
     path("documents/", include("cadrebook.documents.urls")),
     path("audit/", include("cadrebook.core.urls")),
     path("imports/", include("cadrebook.imports.urls")),
-    path("targets/", include("cadrebook.evaluations.urls")),
+    # Targets (/targets/) and the evaluation rounds (/evaluations/).
+    path("", include("cadrebook.evaluations.urls")),
     path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),

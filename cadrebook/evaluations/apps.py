@@ -21,3 +21,8 @@ class EvaluationsConfig(AppConfig):
         # The statistics and the report show targets through these; reports never names them.
         register_figure(TARGET_FIGURE)
         register_report_section(TARGET_SECTION)
+
+        # The dossier shows a member's ratings, the unit page a unit's (their hooks).
+        from cadrebook.evaluations import panels
+
+        panels.register()

@@ -4,11 +4,14 @@ on the field (`core/forms.add_refusal`), as the API and the import get it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cadrebook.evaluations.choices import Level
+from cadrebook.evaluations.rules import EvaluationRules, FrameworkRule
 from cadrebook.evaluations.selectors import target_indicators
 
 
@@ -21,3 +24,148 @@ class TargetForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The indicators of the rule set in force, not a list written here.
         self.fields["indicator"].choices = [(code, code) for code in sorted(target_indicators())]
+
+
+# -- The evaluation ----------------------------------------------------------------------------
+# The forms parse input only: the levels, groups, disqualifiers, reasons and round kinds are the
+# rule set's (passed in), and what a step may record is the service's check.
+
+DATE = forms.DateInput(attrs={"type": "date"})
+TEXT = forms.Textarea(attrs={"rows": 3})
+
+
+def level_choices(blank: bool = False) -> list[tuple[str, Any]]:
+    return [("", "—")] * blank + [(level.value, level.label) for level in Level]
+
+
+class RoundOpenForm(forms.Form):
+    """A round's kind (the rule set's), year, reference date and timetable D1/D2/D3."""
+
+    kind = forms.ChoiceField(label=_("Kind of round"))
+    year = forms.IntegerField(label=_("Year evaluated"))
+    reference_date = forms.DateField(
+        label=_("Reference date"),
+        widget=DATE,
+        help_text=_("The members and units are listed as they stood on this date."),
+    )
+    self_assessment_until = forms.DateField(label=_("Self-assessment until (D1)"), widget=DATE)
+    proposals_until = forms.DateField(label=_("Cells' proposals until (D2)"), widget=DATE)
+    decisions_until = forms.DateField(label=_("Decisions until (D3)"), widget=DATE)
+
+    def __init__(self, *args: Any, rules: EvaluationRules, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.code, k.label) for k in rules.round_kinds]
+
+
+class SelfAssessmentForm(forms.Form):
+    """A score per criteria group of the subject's framework (`score_<group>`) and the
+    self-review."""
+
+    review = forms.CharField(label=_("Self-review"), required=False, widget=TEXT)
+
+    def __init__(self, *args: Any, framework: FrameworkRule, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.groups = framework.groups
+        review = self.fields.pop("review")
+        for group in framework.groups:
+            self.fields[f"score_{group.code}"] = forms.DecimalField(
+                label=_("%(group)s (at most %(points)s points)")
+                % {"group": group.label, "points": group.points},
+                decimal_places=2,
+                max_digits=6,
+            )
+        self.fields["review"] = review
+
+    def scores(self) -> dict[str, Decimal]:
+        return {g.code: self.cleaned_data[f"score_{g.code}"] for g in self.groups}
+
+
+class ProposalForm(forms.Form):
+    """The cell's proposed score and level with its vote; the host cell's comments for a
+    member on temporary transfer."""
+
+    score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
+    level = forms.ChoiceField(label=_("Level proposed"), choices=level_choices)
+    votes_for = forms.IntegerField(label=_("Votes in favour"), min_value=0)
+    votes_against = forms.IntegerField(label=_("Votes against"), min_value=0)
+    present = forms.IntegerField(label=_("Members present"), min_value=0)
+    host_comments = forms.CharField(label=_("Host cell's comments"), required=False, widget=TEXT)
+    note = forms.CharField(label=_("Note"), required=False, widget=TEXT)
+
+    def __init__(self, *args: Any, host_comments: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not host_comments:
+            del self.fields["host_comments"]
+
+
+class DecisionForm(forms.Form):
+    """The deciding unit's level and score, its document, the disqualifiers that apply (with
+    their source) and the recorded reason for a level the score and caps do not give."""
+
+    level = forms.ChoiceField(label=_("Level decided"), choices=level_choices)
+    score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
+    document = forms.TypedChoiceField(
+        label=_("Document"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("The decision's document, from the register of the deciding unit."),
+    )
+    disqualifiers = forms.MultipleChoiceField(
+        label=_("Disqualifiers that apply"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    override_reason = forms.ChoiceField(label=_("Reason to rate otherwise"), required=False)
+    override_text = forms.CharField(label=_("The reason, as recorded"), required=False, widget=TEXT)
+
+    def __init__(
+        self,
+        *args: Any,
+        rules: EvaluationRules,
+        framework: str,
+        documents: list[Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document"].choices = [("", "—")] + [
+            (d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents
+        ]
+        self.fields["disqualifiers"].choices = [
+            (
+                d.code,
+                _("%(label)s (at most: %(cap)s; %(source)s)")
+                % {"label": d.label, "cap": Level(d.cap).label, "source": d.source},
+            )
+            for d in rules.disqualifiers.get(framework, ())
+        ]
+        self.fields["override_reason"].choices = [("", "—")] + [
+            (r.code, r.label) for r in rules.override_reasons
+        ]
+
+
+class ReconsiderForm(DecisionForm):
+    """A closed round's decision changed: by the deciding unit or one above it, with its
+    document and reason."""
+
+    deciding_unit = forms.ChoiceField(label=_("Deciding unit"))
+    reason = forms.CharField(label=_("Reason for the reconsideration"), widget=TEXT)
+
+    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["deciding_unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+        self.fields["document"].required = True
+
+
+class OutstandingForm(forms.Form):
+    """A deciding unit of the round marked outstanding (the quota's larger share)."""
+
+    unit = forms.ChoiceField(label=_("Deciding unit"))
+
+    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+
+
+class CloseForm(forms.Form):
+    """Closing a round asks nothing: the refusal, if any, is the whole form's."""

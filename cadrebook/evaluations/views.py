@@ -6,23 +6,68 @@ the field, a confirmation step before a value is replaced."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from cadrebook.core.forms import submit
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.forms import add_refusal, submit
+from cadrebook.core.permissions import VIEW
+from cadrebook.core.scoping import PATH_END
 from cadrebook.core.views import can, get_visible_or_404
-from cadrebook.evaluations.forms import TargetForm
-from cadrebook.evaluations.models import Target
-from cadrebook.evaluations.selectors import target_progress, visible_targets
-from cadrebook.evaluations.services import target_set
+from cadrebook.evaluations import services as ev
+from cadrebook.evaluations.choices import Level, RoundStatus
+from cadrebook.evaluations.forms import (
+    CloseForm,
+    DecisionForm,
+    OutstandingForm,
+    ProposalForm,
+    ReconsiderForm,
+    RoundOpenForm,
+    SelfAssessmentForm,
+    TargetForm,
+)
+from cadrebook.evaluations.models import Round, Subject, Target
+from cadrebook.evaluations.pages import (
+    deciding_units,
+    document_choices,
+    progress_in_reach,
+    quota_rows,
+    quota_view,
+    rounds_in_reach,
+    rules_of,
+    special_cases,
+    subject_history,
+    worklist,
+)
+from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS, EVALUATE
+from cadrebook.evaluations.rules import evaluation_rules
+from cadrebook.evaluations.selectors import (
+    STATE_AWAITING_DECISION,
+    STATE_DECIDED,
+    STATE_EXCLUDED,
+    STATE_NO_PROPOSAL,
+    STATE_NOT_ASSESSED,
+    STATES,
+    disqualifier_caps,
+    expected_level,
+    quota_status,
+    round_progress,
+    target_progress,
+    visible_targets,
+)
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.permissions import MANAGE_UNITS
+from cadrebook.orgs.selectors import breadcrumb
 
 # More rows than this on one page are a report's job (the XLSX of the annual report).
 MAX_ROWS = 200
@@ -80,7 +125,7 @@ def target_edit(request: HttpRequest, code: str) -> HttpResponse:
     outcome = submit(
         request,
         form,
-        lambda: target_set(
+        lambda: ev.target_set(
             actor=request.user,
             unit=unit,
             year=data["year"],
@@ -96,3 +141,584 @@ def target_edit(request: HttpRequest, code: str) -> HttpResponse:
         context["current"] = current
         return render(request, "evaluations/target_confirm.html", context)
     return render(request, "evaluations/target_form.html", context, status=outcome.status)
+
+
+# -- The evaluation ----------------------------------------------------------------------------
+# Rounds and their subjects. Reads through `pages.py` (a round in the user's reach, the part of
+# it in their scope; anything else 404); every write through its service, asked first when the
+# page confirms (`core/forms.submit`), its refusal on the field it names; the action each
+# step needs: `change` on the unit that does the step (the round's opener for opening,
+# closing and marking a unit outstanding; the cell for the self-assessment and the proposal;
+# the deciding unit for the decision and the reconsideration).
+
+ROUND_ROWS = 50  # rounds on the list; a year or a kind narrows it
+WORKLIST_ROWS = 200  # subjects on one worklist; a cell or committee below narrows it
+# Where the services name fields the forms do not have: the whole form's error.
+STEP_FIELDS: dict[str, str | None] = {
+    "round": None,
+    "subject": None,
+    "scores": None,
+    "deciding_unit": None,
+}
+
+
+class _Preview(Exception):
+    """Raised inside the dry run of opening a round, to roll it back with its counts."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+def _round_or_404(request: HttpRequest, pk: int) -> Round:
+    try:
+        return rounds_in_reach(request.user).get(pk=pk)
+    except Round.DoesNotExist:
+        raise Http404 from None
+
+
+def _subject_or_404(request: HttpRequest, pk: int) -> Subject:
+    subjects = Subject.objects.select_related(
+        "round__unit", "member", "unit", "home", "deciding_unit", "host_unit", "leads"
+    )
+    subject: Subject = get_visible_or_404(subjects, request.user, pk=pk)
+    return subject
+
+
+def _under(request: HttpRequest, round_: Round) -> OrgUnit | None:
+    """The cell or committee below the round that `?unit=` narrows its page to (a unit the
+    user sees inside the round's subtree; anything else 404)."""
+    code = (request.GET.get("unit") or "").strip()
+    if not code:
+        return None
+    unit: OrgUnit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    if not (round_.unit.path <= unit.path < round_.unit.path + PATH_END):
+        raise Http404
+    return unit
+
+
+def _level_label(code: str | None) -> str:
+    return str(Level(code).label) if code in Level.values else "—"
+
+
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    """The rounds in the user's reach (by year, kind, opening unit, status), each with its
+    progress in the user's part of it."""
+    rounds = rounds_in_reach(request.user)
+    year = _year(request.GET.get("year"))
+    kind = (request.GET.get("kind") or "").strip()
+    status = (request.GET.get("status") or "").strip()
+    code = (request.GET.get("unit") or "").strip()
+    if year is not None:
+        rounds = rounds.filter(year=year)
+    if kind:
+        rounds = rounds.filter(kind=kind)
+    if status in RoundStatus.values:
+        rounds = rounds.filter(status=status)
+    if code:
+        rounds = rounds.filter(unit__code=code)
+    found = list(rounds.order_by("-year", "unit__path", "kind", "-id")[:ROUND_ROWS])
+    rules = evaluation_rules()
+    kinds = {k.code: k.label for k in rules.round_kinds}
+    home = (
+        OrgUnit.objects.visible_to(request.user, DECIDE_EVALUATIONS)
+        .order_by("depth", "path")
+        .first()
+    )
+    return render(
+        request,
+        "evaluations/round_list.html",
+        {
+            "rows": [
+                {
+                    "round": r,
+                    "kind": kinds.get(r.kind, r.kind),
+                    "progress": progress_in_reach(request.user, r),
+                }
+                for r in found
+            ],
+            "year": year,
+            "kind": kind,
+            "status": status,
+            "unit_code": code,
+            "kinds": rules.round_kinds,
+            "statuses": RoundStatus.choices,
+            "years": range(timezone.localdate().year + 1, timezone.localdate().year - 10, -1),
+            "home": home,
+            "truncated": len(found) == ROUND_ROWS,
+        },
+    )
+
+
+@login_required
+def round_open(request: HttpRequest, code: str) -> HttpResponse:
+    """Open a round by a committee: its kind, year, reference date and timetable; the answers
+    are checked by the service (a dry run that keeps nothing) and shown back with the count of
+    subjects the round would list before it is opened."""
+    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    if not can(request.user, DECIDE_EVALUATIONS, unit.path):
+        raise PermissionDenied
+    rules = evaluation_rules()
+    today = timezone.localdate()
+    initial = {"year": today.year, "kind": rules.round_kinds[0].code if rules.round_kinds else ""}
+    form = RoundOpenForm(request.POST or None, initial=initial, rules=rules)
+    context: dict[str, Any] = {"form": form, "unit": unit, "crumbs": breadcrumb(unit, request.user)}
+    if request.method != "POST" or not form.is_valid():
+        status = 422 if request.method == "POST" else 200
+        return render(request, "evaluations/round_open.html", context, status=status)
+    data = form.cleaned_data
+
+    def run() -> Round:
+        return ev.round_open(
+            actor=request.user,
+            unit=unit,
+            kind=data["kind"],
+            year=data["year"],
+            reference_date=data["reference_date"],
+            self_assessment_until=data["self_assessment_until"],
+            proposals_until=data["proposals_until"],
+            decisions_until=data["decisions_until"],
+        )
+
+    if request.POST.get("confirmed") != "yes":
+        try:
+            with transaction.atomic():
+                opened = run()
+                raise _Preview(round_progress(opened))
+        except _Preview as preview:
+            context["preview"] = preview.counts
+            context["kind_label"] = next(
+                (k.label for k in rules.round_kinds if k.code == data["kind"]), data["kind"]
+            )
+            return render(request, "evaluations/round_open_confirm.html", context)
+        except ServiceError as exc:
+            add_refusal(form, exc)
+            return render(request, "evaluations/round_open.html", context, status=422)
+    outcome = submit(request, form, run, confirm=False)
+    if outcome.done:
+        messages.success(request, _("The round is open."))
+        return redirect("evaluations:round", pk=outcome.result.pk)
+    return render(request, "evaluations/round_open.html", context, status=outcome.status)
+
+
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A round: its timetable, the progress counts and the worklists per state (the members
+    not rated listed with their reason), the special cases, the quota; narrowed to a cell or
+    committee below (`?unit=`)."""
+    round_ = _round_or_404(request, pk)
+    under = _under(request, round_)
+    state = request.GET.get("state") or STATE_NOT_ASSESSED
+    if state not in STATES:
+        state = STATE_NOT_ASSESSED
+    rules = rules_of(round_)
+    subjects = list(worklist(request.user, round_, state=state, under=under)[:WORKLIST_ROWS])
+    quota = (
+        quota_status(round_, under=under)
+        if under is not None or can(request.user, VIEW, round_.unit.path)
+        else [
+            row for unit in deciding_units(request.user, round_) for row in quota_rows(round_, unit)
+        ]
+    )
+    may_run = can(request.user, DECIDE_EVALUATIONS, round_.unit.path)
+    return render(
+        request,
+        "evaluations/round_detail.html",
+        {
+            "round": round_,
+            "kind": next(
+                (k.label for k in rules.round_kinds if k.code == round_.kind), round_.kind
+            ),
+            "under": under,
+            "crumbs": breadcrumb(round_.unit, request.user),
+            "progress": progress_in_reach(request.user, round_, under=under),
+            "state": state,
+            "states": [
+                (STATE_NOT_ASSESSED, _("Not self-assessed")),
+                (STATE_NO_PROPOSAL, _("No proposal")),
+                (STATE_AWAITING_DECISION, _("Awaiting decision")),
+                (STATE_DECIDED, _("Decided")),
+                (STATE_EXCLUDED, _("Not rated")),
+            ],
+            "subjects": [
+                {
+                    "subject": s,
+                    "assessed": s.assessed_score,
+                    "proposed": _level_label(s.proposed_level) if s.proposed_level else "",
+                    "decided": _level_label(s.decided_level) if s.decided_level else "",
+                }
+                for s in subjects
+            ],
+            "truncated": len(subjects) == WORKLIST_ROWS,
+            "special": list(special_cases(request.user, round_, under=under)[:WORKLIST_ROWS]),
+            "quota": quota,
+            "quota_source": rules.quota_source,
+            "outstanding": round_.outstanding.select_related("unit").order_by("unit__path"),
+            "may_run": may_run and round_.is_open,
+        },
+    )
+
+
+@login_required
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close the round: the page is the confirmation (its progress shown); the service refuses
+    while subjects remain undecided, and the refusal is shown with nothing written."""
+    round_ = _round_or_404(request, pk)
+    if not can(request.user, DECIDE_EVALUATIONS, round_.unit.path):
+        raise PermissionDenied
+    form = CloseForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {
+        "form": form,
+        "round": round_,
+        "crumbs": breadcrumb(round_.unit, request.user),
+        "progress": round_progress(round_),
+    }
+    if request.method != "POST":
+        return render(request, "evaluations/round_close.html", context)
+    form.is_valid()
+    outcome = submit(
+        request,
+        form,
+        lambda: ev.round_close(actor=request.user, round=round_),
+        confirm=False,
+        touched=(round_,),
+        fields=STEP_FIELDS,
+    )
+    if outcome.done:
+        messages.success(request, _("The round is closed."))
+        return redirect("evaluations:round", pk=round_.pk)
+    round_.refresh_from_db()
+    return render(request, "evaluations/round_close.html", context, status=outcome.status)
+
+
+@login_required
+def round_outstanding(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a deciding unit of the round outstanding: its quota of "excellent" is the rule
+    set's larger share."""
+    round_ = _round_or_404(request, pk)
+    if not can(request.user, DECIDE_EVALUATIONS, round_.unit.path):
+        raise PermissionDenied
+    units = deciding_units(request.user, round_)
+    form = OutstandingForm(request.POST or None, units=units)
+    context: dict[str, Any] = {
+        "form": form,
+        "round": round_,
+        "crumbs": breadcrumb(round_.unit, request.user),
+    }
+    if request.method != "POST" or not form.is_valid():
+        status = 422 if request.method == "POST" else 200
+        return render(request, "evaluations/round_outstanding.html", context, status=status)
+    unit = next(u for u in units if u.code == form.cleaned_data["unit"])
+    outcome = submit(
+        request,
+        form,
+        lambda: ev.round_mark_outstanding(actor=request.user, round=round_, unit=unit),
+        confirm=False,
+        fields=STEP_FIELDS,
+    )
+    if outcome.done:
+        messages.success(request, _("%(unit)s is marked outstanding.") % {"unit": unit.name})
+        return redirect("evaluations:round", pk=round_.pk)
+    return render(request, "evaluations/round_outstanding.html", context, status=outcome.status)
+
+
+def _subject_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
+    round_ = subject.round
+    rules = rules_of(round_)
+    framework = rules.frameworks.get(subject.framework)
+    history = subject_history(subject)
+    return {
+        "subject": subject,
+        "round": round_,
+        "crumbs": breadcrumb(subject.home, request.user),
+        "framework": framework,
+        "groups": {g.code: g.label for g in framework.groups} if framework else {},
+        **history,
+        "latest_assessment": history["assessments"][0] if history["assessments"] else None,
+        "latest_proposal": history["proposals"][0] if history["proposals"] else None,
+        "latest_decision": history["decisions"][0] if history["decisions"] else None,
+        "quota": quota_view(subject),
+        "may_assess": can(request.user, EVALUATE, subject.home.path),
+        "may_decide": can(request.user, DECIDE_EVALUATIONS, subject.deciding_unit.path),
+        "disqualifier_labels": {d.code: d for d in rules.disqualifiers.get(subject.framework, ())},
+    }
+
+
+@login_required
+def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A subject of a round: who, where rated, who decides, its special case or why it is not
+    rated, and its self-assessments, proposals and decisions."""
+    subject = _subject_or_404(request, pk)
+    return render(request, "evaluations/subject_detail.html", _subject_context(request, subject))
+
+
+def _step(
+    request: HttpRequest,
+    subject: Subject,
+    form: Any,
+    run: Any,
+    *,
+    title: str,
+    template: str,
+    summary: Any,
+    context: dict[str, Any],
+    done: str,
+) -> HttpResponse:
+    """One step of a subject (self-assessment, proposal, decision, reconsideration): the
+    form; the answers checked by the service and shown back (`summary(data)`: the rows and
+    warnings to confirm); the confirmed answers recorded; a refusal on its field."""
+    context = {**_subject_context(request, subject), **context, "form": form, "title": title}
+    if request.method != "POST" or not form.is_valid():
+        status = 422 if request.method == "POST" else 200
+        return render(request, template, context, status=status)
+    outcome = submit(request, form, run, fields=STEP_FIELDS)
+    if outcome.done:
+        messages.success(request, done)
+        return redirect("evaluations:subject", pk=subject.pk)
+    if outcome.confirming:
+        rows, notes = summary(form.cleaned_data)
+        context.update({"rows": rows, "notes": notes})
+        return render(request, "evaluations/subject_confirm.html", context)
+    return render(request, template, context, status=outcome.status)
+
+
+@login_required
+def subject_assess(request: HttpRequest, pk: int) -> HttpResponse:
+    """The self-assessment: a score per criteria group of the subject's framework and the
+    self-review; the total and the level it implies are shown before it is recorded."""
+    subject = _subject_or_404(request, pk)
+    if not can(request.user, EVALUATE, subject.home.path):
+        raise PermissionDenied
+    rules = rules_of(subject.round)
+    framework = rules.frameworks[subject.framework]
+    form = SelfAssessmentForm(request.POST or None, framework=framework)
+
+    def run() -> Any:
+        return ev.subject_self_assess(
+            actor=request.user,
+            subject=subject,
+            scores=form.scores(),
+            review=form.cleaned_data["review"],
+        )
+
+    def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
+        scores = form.scores()
+        total = sum(scores.values(), Decimal(0))
+        rows = [(g.label, scores[g.code]) for g in framework.groups]
+        rows += [
+            (_("Total"), total),
+            (_("Level the total implies"), _level_label(rules.level_of(total))),
+            (_("Self-review"), data["review"] or "—"),
+        ]
+        return rows, []
+
+    return _step(
+        request,
+        subject,
+        form,
+        run,
+        title=_("Self-assessment"),
+        template="evaluations/subject_form.html",
+        summary=summary,
+        context={},
+        done=_("The self-assessment is recorded."),
+    )
+
+
+@login_required
+def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cell's proposal: score, level and the vote that carried it (for a member on
+    temporary transfer, the host cell's comments)."""
+    subject = _subject_or_404(request, pk)
+    if not can(request.user, EVALUATE, subject.home.path):
+        raise PermissionDenied
+    rules = rules_of(subject.round)
+    latest = subject.assessments.order_by("-id").first()
+    form = ProposalForm(
+        request.POST or None,
+        initial={"score": latest.score, "level": rules.level_of(latest.score)} if latest else {},
+        host_comments=subject.special_case in rules.host_comment_cases,
+    )
+
+    def run() -> Any:
+        data = form.cleaned_data
+        return ev.subject_propose(
+            actor=request.user,
+            subject=subject,
+            score=data["score"],
+            level=data["level"],
+            votes_for=data["votes_for"],
+            votes_against=data["votes_against"],
+            present=data["present"],
+            host_comments=data.get("host_comments", ""),
+            note=data["note"],
+        )
+
+    def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
+        rows = [
+            (_("Score"), data["score"]),
+            (_("Level proposed"), _level_label(data["level"])),
+            (_("Level the score implies"), _level_label(rules.level_of(data["score"]))),
+            (
+                _("Vote"),
+                _("%(f)d in favour, %(a)d against, %(p)d present")
+                % {"f": data["votes_for"], "a": data["votes_against"], "p": data["present"]},
+            ),
+        ]
+        if data.get("host_comments"):
+            rows.append((_("Host cell's comments"), data["host_comments"]))
+        return rows, []
+
+    return _step(
+        request,
+        subject,
+        form,
+        run,
+        title=_("The cell's proposal"),
+        template="evaluations/subject_form.html",
+        summary=summary,
+        context={},
+        done=_("The proposal is recorded."),
+    )
+
+
+def _decision_summary(subject: Subject, rules: Any, documents: list[Any]) -> Any:
+    """The rows and warnings a decision (or reconsideration) is confirmed with: the level
+    the score and the disqualifiers give, and the quota as it would stand."""
+    by_pk = {d.pk: d for d in documents}
+
+    def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
+        caps = disqualifier_caps(rules, subject.framework, data["disqualifiers"])
+        document = by_pk.get(data["document"]) if data["document"] else None
+        rows: list[tuple[Any, Any]] = [
+            (_("Level decided"), _level_label(data["level"])),
+            (_("Score"), data["score"]),
+            (
+                _("Level the score and the disqualifiers give"),
+                _level_label(expected_level(rules, data["score"], caps)),
+            ),
+            (_("Document"), document.symbol if document else "—"),
+        ]
+        rows += [(_("Disqualifier"), f"{c.label} ({c.source})") for c in caps]
+        if data.get("override_reason"):
+            rows.append((_("Reason to rate otherwise"), data["override_text"]))
+        if data.get("reason"):
+            rows.append((_("Reason for the reconsideration"), data["reason"]))
+        notes = []
+        quota = quota_view(subject, level=data["level"])
+        if quota is not None:
+            rows.append(
+                (
+                    _("Quota after this decision"),
+                    _("%(e)d excellent of %(a)d allowed (%(g)d good)")
+                    % {"e": quota.excellent, "a": quota.allowed, "g": quota.good},
+                )
+            )
+            if quota.over and data["level"] == Level.EXCELLENT:
+                notes.append(
+                    _("Beyond the quota of %(unit)s (%(source)s): recorded as over the quota.")
+                    % {"unit": quota.unit.name, "source": quota.source}
+                )
+        return rows, notes
+
+    return summary
+
+
+@login_required
+def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deciding unit's decision: level, score, document from its register, the
+    disqualifiers that apply with their sources, a recorded reason to rate otherwise; the
+    quota of the deciding unit and group is shown as the committee works."""
+    subject = _subject_or_404(request, pk)
+    if not can(request.user, DECIDE_EVALUATIONS, subject.deciding_unit.path):
+        raise PermissionDenied
+    rules = rules_of(subject.round)
+    documents = document_choices(request.user, [subject.deciding_unit], subject.round)
+    proposal = subject.proposals.order_by("-id").first()
+    form = DecisionForm(
+        request.POST or None,
+        initial={"score": proposal.score, "level": proposal.level} if proposal else {},
+        rules=rules,
+        framework=subject.framework,
+        documents=documents,
+    )
+
+    def run() -> Any:
+        data = form.cleaned_data
+        return ev.subject_decide(
+            actor=request.user,
+            subject=subject,
+            deciding_unit=subject.deciding_unit,
+            level=data["level"],
+            score=data["score"],
+            document=data["document"],
+            disqualifiers=data["disqualifiers"],
+            override_reason=data["override_reason"],
+            override_text=data["override_text"],
+        )
+
+    return _step(
+        request,
+        subject,
+        form,
+        run,
+        title=_("Decision"),
+        template="evaluations/subject_decide.html",
+        summary=_decision_summary(subject, rules, documents),
+        context={"quota_rows": quota_rows(subject.round, subject.deciding_unit)},
+        done=_("The decision is recorded."),
+    )
+
+
+@login_required
+def subject_reconsider(request: HttpRequest, pk: int) -> HttpResponse:
+    """A closed round's decision reconsidered by the deciding unit or one above it, with its
+    document and reason."""
+    subject = _subject_or_404(request, pk)
+    decider = subject.deciding_unit
+    units = [
+        u
+        for u in OrgUnit.objects.filter(path__in=decider.ancestor_paths()).order_by("-depth")
+        if can(request.user, DECIDE_EVALUATIONS, u.path)
+    ]
+    if not units:
+        raise PermissionDenied
+    rules = rules_of(subject.round)
+    documents = document_choices(request.user, units, subject.round)
+    latest = subject.decisions.order_by("-id").first()
+    form = ReconsiderForm(
+        request.POST or None,
+        initial={"score": latest.score, "level": latest.level} if latest else {},
+        rules=rules,
+        framework=subject.framework,
+        documents=documents,
+        units=units,
+    )
+
+    def run() -> Any:
+        data = form.cleaned_data
+        return ev.subject_reconsider(
+            actor=request.user,
+            subject=subject,
+            deciding_unit=next(u for u in units if u.code == data["deciding_unit"]),
+            level=data["level"],
+            score=data["score"],
+            document=data["document"],
+            reason=data["reason"],
+            disqualifiers=data["disqualifiers"],
+            override_reason=data["override_reason"],
+            override_text=data["override_text"],
+        )
+
+    return _step(
+        request,
+        subject,
+        form,
+        run,
+        title=_("Reconsideration"),
+        template="evaluations/subject_decide.html",
+        summary=_decision_summary(subject, rules, documents),
+        context={"quota_rows": []},
+        done=_("The reconsideration is recorded."),
+    )

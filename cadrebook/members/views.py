@@ -48,6 +48,7 @@ from cadrebook.members.lists import (
     refuse_masked_filters,
 )
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
+from cadrebook.members.panels import dossier_panels
 from cadrebook.members.reads import member_list_read_record, member_read_record
 from cadrebook.members.selectors import mask, party_age, search_members, with_transfer_issued
 from cadrebook.orgs.models import OrgUnit
@@ -96,6 +97,11 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
             and can(request.user, CHANGE, member.pending_transfer_to.path),
         ),
     }
+    # What the apps above show of the member (their ratings…), through `members/panels.py`.
+    panels = dossier_panels()
+    context["dossier_panels"] = panels
+    for panel in panels:
+        context.update(panel.context(request, member))
     return render(request, "members/dossier.html", context)
 
 

@@ -157,9 +157,11 @@ def test_every_main_page_runs_within_the_content_security_policy(
         pass
     watch.visit("/imports/export/")
 
-    # Targets, reports, the audit log, tokens.
+    # Targets, evaluation rounds, reports, the audit log, tokens.
     watch.visit("/targets/")
     watch.visit(f"/targets/{root.code}/set/")
+    watch.visit("/evaluations/")
+    watch.visit(f"/evaluations/open/{root.code}/")
     watch.visit("/reports/compose/")
     watch.visit("/reports/issued/")
     watch.visit(f"/audit/unit/{root.code}/")

@@ -105,8 +105,10 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # Due for recognition: the members on probation for the first time (ordered by an index)
     # and the few readmitted ones, read apart. The documents panel: the latest documents, the
     # grants that mask them, the running term and whether the user may register documents
-    # (documents/unit_panels.py).
-    "unit page": ("/units/K1/", {}, (31, 31)),
+    # (documents/unit_panels.py). The evaluation panel: the unit's ratings, its model records
+    # and the rounds under way (evaluations/panels.py; a unit with units below it asks two
+    # more: its organizations and their model records of the year).
+    "unit page": ("/units/K1/", {}, (35, 35)),
     "member list": ("/members/", {"unit": "K1"}, (11, 12)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check); and
@@ -153,7 +155,8 @@ def test_the_unit_list_of_the_api_asks_as_many_queries_for_25_units_as_for_5(
 
 
 DETAILS: dict[str, tuple[Callable[[SimpleNamespace], str], tuple[int, int]]] = {
-    "member dossier": (lambda s: f"/members/{s.members[0].pk}/", (22, 23)),
+    # The ratings by year (evaluations/panels.py, through members/panels.py): one query.
+    "member dossier": (lambda s: f"/members/{s.members[0].pk}/", (23, 24)),
     "API member": (lambda s: f"/api/v1/members/{s.members[0].pk}", (8, 9)),
     "API unit": (lambda s: "/api/v1/units/K1", (4, 4)),
 }

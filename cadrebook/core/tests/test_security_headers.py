@@ -64,6 +64,7 @@ def test_the_sign_in_page_is_sent_with_the_policy_and_the_security_headers(clien
         "/reports/?unit=P",
         "/documents/units/P/terms/",
         "/documents/units/P/terms/new/",
+        "/evaluations/",
         "/api/v1/docs",
     ],
 )

@@ -29,6 +29,8 @@ from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.core.models import AuditEntry
 from cadrebook.documents.models import Document, DocumentFile, DocumentLink, Term
 from cadrebook.documents.services import document_attach, document_register, term_create
+from cadrebook.evaluations.models import Subject
+from cadrebook.evaluations.services import round_open
 from cadrebook.imports.models import ImportJob
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS
@@ -130,8 +132,21 @@ def world(client: Client) -> SimpleNamespace:
         content_type="application/pdf",
         kind="signed",
     )
+    # C1's evaluation round of 2025: the members of K1 are rated in K1, which decides.
+    round_ = round_open(
+        actor=None,
+        unit=c1,
+        kind="yearly",
+        year=2025,
+        reference_date=dt.date(2025, 12, 15),
+        self_assessment_until=dt.date(2025, 12, 20),
+        proposals_until=dt.date(2025, 12, 25),
+        decisions_until=dt.date(2025, 12, 31),
+    )
     return SimpleNamespace(
         users=users,
+        round=round_,
+        subject=Subject.objects.get(round=round_, member=full),
         units={u.code: u for u in (p1, c1, k1, k1b, p2, c2, k2)},
         term=term,
         document=document,
@@ -484,6 +499,64 @@ CASES: dict[str, Case] = {
         get=(LOGIN, 200, 200, 403, 403, 404),  # setting targets is managing units
         post=(LOGIN, 422, 422, 403, 403, 404),
         missing=lambda w: reverse("evaluations:target_edit", args=[NOT_A_UNIT]),
+    ),
+    "evaluations:rounds": Case(
+        lambda w: reverse("evaluations:rounds"), get=(LOGIN, 200, 200, 200, 200, 200)
+    ),
+    "evaluations:round_open": Case(
+        lambda w: reverse("evaluations:round_open", args=["C1"]),
+        get=(LOGIN, 200, 200, 404, 403, 404),  # the clerk's scope is K1 alone
+        post=(LOGIN, 422, 422, 404, 403, 404),
+        missing=lambda w: reverse("evaluations:round_open", args=[NOT_A_UNIT]),
+    ),
+    "evaluations:round": Case(
+        # The clerk of K1 works in C1's round: K1's part of it.
+        lambda w: reverse("evaluations:round", args=[w.round.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("evaluations:round", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:round_close": Case(
+        lambda w: reverse("evaluations:round_close", args=[w.round.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),  # refused: nobody is decided yet
+        missing=lambda w: reverse("evaluations:round_close", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:round_outstanding": Case(
+        lambda w: reverse("evaluations:round_outstanding", args=[w.round.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),  # no unit named
+        missing=lambda w: reverse("evaluations:round_outstanding", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:subject": Case(
+        lambda w: reverse("evaluations:subject", args=[w.subject.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("evaluations:subject", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:subject_assess": Case(
+        lambda w: reverse("evaluations:subject_assess", args=[w.subject.pk]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),  # no scores
+        missing=lambda w: reverse("evaluations:subject_assess", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:subject_propose": Case(
+        lambda w: reverse("evaluations:subject_propose", args=[w.subject.pk]),
+        get=(LOGIN, 200, 200, 200, 403, 404),
+        post=(LOGIN, 422, 422, 422, 403, 404),
+        missing=lambda w: reverse("evaluations:subject_propose", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:subject_decide": Case(
+        # K1, a grassroots cell, decides its members' levels; a decision is the committee
+        # office's (`decide_evaluations`): its clerk records self-assessments and proposals.
+        lambda w: reverse("evaluations:subject_decide", args=[w.subject.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),
+        missing=lambda w: reverse("evaluations:subject_decide", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:subject_reconsider": Case(
+        lambda w: reverse("evaluations:subject_reconsider", args=[w.subject.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),
+        missing=lambda w: reverse("evaluations:subject_reconsider", args=[NOT_A_MEMBER]),
     ),
     "reports:dashboard": Case(
         lambda w: reverse("reports:dashboard") + "?unit=K1&year=2024",
