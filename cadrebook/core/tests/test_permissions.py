@@ -19,6 +19,9 @@ from cadrebook.orgs.models import OrgUnit
 # What each role may do (docs/architecture.md, "Roles and actions"): the declarations must
 # add up to this.
 DOCUMENTS = {"issue_documents", "view_restricted_documents", "view_secret_documents"}
+# The evaluation: the cell's clerk records self-assessments and proposals; the committee's
+# office (organizer) decides.
+EVALUATION = {"evaluate", "decide_evaluations"}
 EXPECTED = {
     Role.VIEWER: {"view"},
     Role.CLERK: {
@@ -27,8 +30,17 @@ EXPECTED = {
         "change",
         "issue_documents",
         "view_restricted_documents",
+        "evaluate",
     },
-    Role.ORGANIZER: {"view", "view_sensitive", "change", "manage_units", "audit", *DOCUMENTS},
+    Role.ORGANIZER: {
+        "view",
+        "view_sensitive",
+        "change",
+        "manage_units",
+        "audit",
+        *DOCUMENTS,
+        *EVALUATION,
+    },
     Role.INSPECTOR: {
         "view",
         "view_sensitive",
@@ -44,6 +56,7 @@ EXPECTED = {
         "audit",
         "admin",
         *DOCUMENTS,
+        *EVALUATION,
     },
 }
 
