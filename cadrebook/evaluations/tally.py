@@ -15,14 +15,18 @@ Who keeps it:
   after)` in their transaction, with the rating's contributions (`tally_keys`) before the
   write (none for a new rating) and after it. Only the difference is written, in the order of
   the keys, so two decisions at once never wait on each other in opposite orders.
-- **A bulk write of ratings (the import of `cadrebook import ratings`) calls
-  `tally_refresh(year, unit_ids)` once after its rows are written, in the same transaction:**
-  `unit_ids` are the units every written rating stood under before and after the write (its
-  `anc1` .. `anc6` and its `quota_unit`: `tally_units(rows)` collects them from the rows,
-  read before the write for the rows replaced, after it for the rows written). Their tallies
-  are counted again from the ratings. An import of a whole year may call
-  `tally_refresh(year)`, which counts the year again from scratch (set-based: a few seconds
-  at millions of ratings on PostgreSQL).
+- **A bulk write of ratings (the import of `cadrebook import ratings`), in the transaction
+  of each batch, after its rows are written:**
+  `tally_change(tally_keys_of_rows(replaced), tally_keys_of_rows(written))`, where
+  `replaced` are the rows the batch overwrites as they were before (read them before the
+  write, e.g. `Rating.objects.filter(...).values(*TALLY_COLUMNS)`; none for new rows) and
+  `written` the rows as written (dicts of the columns, or the instances). One statement per
+  batch adds the difference: no recount, so an import of a few rows costs a few rows.
+- Or, simpler and slower, `tally_refresh(year, tally_units(replaced + written))` after the
+  write: the tallies of every unit the rows stand under are counted again from the ratings
+  (the root's included, so it reads the whole year's ratings of the country: seconds at
+  millions). An import of a whole year calls `tally_refresh(year)` once at its end, which
+  counts the year again from scratch, set-based.
 
 `tally_refresh(year)` is also the repair: the tally is a function of the `Rating` rows and
 nothing else.
@@ -52,6 +56,16 @@ TABLE = RatingTally._meta.db_table
 RATINGS = Rating._meta.db_table
 UNITS = OrgUnit._meta.db_table
 ANCESTORS = tuple(f"anc{k}_id" for k in range(1, RATING_ANCESTOR_COLUMNS + 1))
+# The columns of a rating the tally reads (what to read of the rows a bulk write replaces).
+TALLY_COLUMNS = (
+    "year",
+    "subject_kind",
+    "level",
+    "unit_id",
+    *ANCESTORS,
+    "quota_unit_id",
+    "role_group",
+)
 # Units per statement (SQLite's limit on parameters is the tightest).
 CHUNK = 500
 
@@ -83,14 +97,43 @@ def tally_keys(rating: Rating | None, unit_kind: str = "") -> list[TallyKey]:
     return keys
 
 
+def _get(row: Any, name: str) -> Any:
+    return row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+
+
+def tally_keys_of_rows(rows: Iterable[Any]) -> list[TallyKey]:
+    """The tally rows many ratings count in (instances, or dicts with the columns `year`,
+    `subject_kind`, `level`, `unit_id`, `anc1_id` .. `anc6_id`, `quota_unit_id`,
+    `role_group`): the kinds of the rated units read in one query. What a bulk write gives
+    `tally_change`, for the rows as they were and as they are."""
+    rows = list(rows)
+    unit_ids = {_get(r, "unit_id") for r in rows if _get(r, "subject_kind") != SubjectKind.MEMBER}
+    kinds = dict(
+        OrgUnit.objects.filter(pk__in=[u for u in unit_ids if u is not None]).values_list(
+            "id", "kind"
+        )
+    )
+    keys: list[TallyKey] = []
+    for row in rows:
+        year, level = int(_get(row, "year")), str(_get(row, "level"))
+        if _get(row, "subject_kind") == SubjectKind.MEMBER:
+            key = MEMBER_KEY
+        else:
+            key = unit_key(kinds.get(_get(row, "unit_id"), ""))
+        keys += [(int(uid), year, key, level) for c in ANCESTORS if (uid := _get(row, c))]
+        quota = _get(row, "quota_unit_id")
+        if quota is not None and level in QUOTA_LEVELS:
+            keys.append((int(quota), year, quota_key(_get(row, "role_group") or ""), level))
+    return keys
+
+
 def tally_units(rows: Iterable[Any]) -> set[int]:
     """The units whose tallies rows of ratings (instances, or dicts of their columns) count
     in: their ancestors and quota units; what `tally_refresh` is given after a bulk write."""
     units: set[int] = set()
     for row in rows:
-        get = row.get if isinstance(row, dict) else lambda name, r=row: getattr(r, name, None)
         for column in (*ANCESTORS, "quota_unit_id"):
-            value = get(column)
+            value = _get(row, column)
             if value is not None:
                 units.add(int(value))
     return units
