@@ -63,10 +63,13 @@ class _Scope:
         rules: Ruleset,
         known: dict[tuple[int, int], dict[int, dict[str, int]]],
         as_of: dt.date | None = None,
+        counted: dict[int, Counted] | None = None,
     ) -> None:
         self.parent, self.units = parent, units
         self.date_from, self.date_to = date_from, date_to
         self.as_of = as_of or date_to
+        # The statistics' own members and units on `as_of`, when they were counted already.
+        self._counted = counted
         self.rules = rules
         self._source = source
         self._known = known
@@ -77,6 +80,8 @@ class _Scope:
         return _movement_key(event_type)
 
     def counted_on(self, day: dt.date) -> dict[int, Counted]:
+        if day == self.as_of and self._counted is not None:
+            return self._counted
         members = dict(self._source.members(self.parent, day, self.rules))
         units = dict(self._source.units(self.parent, day, self.rules))
         if len(self.units) > 1:  # the children, as the statistics break them down
@@ -202,7 +207,13 @@ def _figures(
         child_units = source.units(unit, as_of, rules, by_child=True)
     # The figures the apps contribute (targets, ...), after the reports' own, in the order
     # the apps registered them.
-    scope = _Scope(unit, [unit, *(children or [])], date_from, date_to, source, rules, known, as_of)
+    counted = {unit.pk: _counted(members, units)}
+    if children:
+        for c in children:
+            counted[c.pk] = _counted(child_members.get(c.pk), child_units.get(c.pk))
+    scope = _Scope(
+        unit, [unit, *(children or [])], date_from, date_to, source, rules, known, as_of, counted
+    )
     contributed = {c.key: c.compute(scope, loaded[c.key]) for c in contributions.figures()}
     for key, values in contributed.items():
         result[key] = values[unit.pk]
