@@ -4,6 +4,14 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def count_existing(apps, schema_editor):
+    from cadrebook.evaluations.tally import tally_refresh
+
+    Rating = apps.get_model("evaluations", "Rating")
+    for year in Rating.objects.values_list("year", flat=True).distinct().order_by():
+        tally_refresh(year)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -29,4 +37,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('unit', 'year', 'key', 'level'), name='rating_tally_unique')],
             },
         ),
+        # The ratings written before the tally existed: counted once, year by year.
+        migrations.RunPython(count_existing, migrations.RunPython.noop),
     ]
