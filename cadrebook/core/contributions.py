@@ -55,6 +55,7 @@ class FigureScope(Protocol):
     units: list[Any]
     date_from: dt.date
     date_to: dt.date
+    as_of: dt.date  # the day the statistics count members (default: date_to)
     rules: Ruleset
 
     def year_movements(self, unit_id: int, year: int) -> dict[str, int]:
@@ -65,6 +66,22 @@ class FigureScope(Protocol):
     def movement_of(self, event_type: str) -> str:
         """The movement (key of `movements` in the statistics) an event type is counted as."""
         ...
+
+    def counted_on(self, day: dt.date) -> dict[int, Counted]:
+        """The members and units of each of `units`' subtrees on `day`, as the statistics
+        count them under `parent` (e.g. the denominator of a share: those not rated are the
+        members counted less those rated). On `as_of` these are the statistics' own figures
+        (read once); the children are those that stood under `parent` on `as_of`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The members (probationary and full) of a subtree on a day and its units by kind, as
+    the statistics count them."""
+
+    members: int
+    units_by_kind: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,11 @@ class StatisticsCounts(Protocol):
         ...
 
     def movement_of(self, event_type: str) -> str: ...
+
+    def counted_on(self, unit: Any, day: dt.date) -> Counted:
+        """The members and the units by kind of `unit`'s subtree on `day`, from the best
+        source (the aggregates when they are current: no count of millions of periods)."""
+        ...
 
 
 _figures: dict[str, FigureContribution] = {}

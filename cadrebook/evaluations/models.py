@@ -522,3 +522,40 @@ class ModelRecord(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.year} {self.kind} {self.step}"
+
+
+class RatingTally(models.Model):
+    """How many ratings of a year stand under a unit, per key and level: what the figures
+    read instead of counting millions of ratings (`evaluations/tally.py` keeps it).
+
+    A rating counts once under each of its ancestors (`anc1` .. `anc6`, the unit itself
+    included) with the key "member", or "unit:<kind of the rated unit>"; a rating with a
+    quota unit counts once more under that unit with the key "quota:<group of similar
+    roles>" (excellent and good only: what the quota reads). Derived data, rebuilt from the
+    ratings by `tally_refresh`; never edited by hand."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    key = models.CharField(_("key"), max_length=80)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("rating tally")
+        verbose_name_plural = _("rating tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "year", "key", "level"], name="rating_tally_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["year", "key"], name="rating_tally_year_key")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year} {self.key} {self.level}: {self.n}"

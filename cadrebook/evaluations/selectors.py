@@ -22,6 +22,11 @@ from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.evaluations.choices import LEVEL_ORDER, Level, ModelStep, SubjectKind
+
+# The figures (counts by level, quota, form 7) live in `figures.py`; named here too.
+from cadrebook.evaluations.figures import level_counts as level_counts
+from cadrebook.evaluations.figures import rating_quota as rating_quota
+from cadrebook.evaluations.figures import statistics_evaluation as statistics_evaluation
 from cadrebook.evaluations.models import (
     Decision,
     ModelRecord,
@@ -34,9 +39,8 @@ from cadrebook.evaluations.models import (
     Target,
 )
 from cadrebook.evaluations.rules import DECIDER_GRASSROOTS, EvaluationRules, evaluation_rules
-from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
-from cadrebook.orgs.placements import ancestors_on, depth_on
+from cadrebook.orgs.placements import ancestors_on
 
 # The largest count a target may hold: what every database stores in the column.
 MAX_TARGET = 2_147_483_647
@@ -678,104 +682,6 @@ def honour_candidate(*, member: Any = None, unit: OrgUnit | None = None, year: i
     ratings = Rating.objects.filter(year__gte=first, year__lte=year, level=Level.EXCELLENT)
     ratings = ratings.filter(member=member) if member is not None else ratings.filter(unit=unit)
     return ratings.count() == rules.honour_years_running
-
-
-def _empty_counts() -> dict[str, int]:
-    return {level: 0 for level in LEVEL_ORDER} | {"not_rated": 0}
-
-
-def level_counts(
-    unit: OrgUnit, year: int, *, on: dt.date | None = None
-) -> dict[str, dict[str, int]]:
-    """Counts per level of the ratings of `year` in `unit`'s subtree, for members and for
-    units, plus `not_rated`: the members of the subtree on `on` (default 31 December of the
-    year) without a rating of the year, and the units of the rated kinds active then without
-    one. The ratings are read by the ancestor column of the unit's depth (one GROUP BY on
-    one index, `rating_anc<k>_year`), as the subtree stood on the round's reference date."""
-    rules = evaluation_rules()
-    day = on or dt.date(year, 12, 31)
-    depth = depth_on(unit, day)
-    column = f"anc{depth}"
-    out = {SubjectKind.MEMBER.value: _empty_counts(), SubjectKind.UNIT.value: _empty_counts()}
-    rows = (
-        Rating.objects.filter(**{column: unit.pk}, year=year)
-        .values("subject_kind", "level")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        out[row["subject_kind"]][row["level"]] = row["n"]
-    rated_members = Rating.objects.filter(year=year, member__isnull=False).values("member_id")
-    out[SubjectKind.MEMBER]["not_rated"] = (
-        periods_as_of(day)
-        .filter(**{f"{column}_id": unit.pk})
-        .exclude(member_id__in=rated_members)
-        .values("member_id")
-        .distinct()
-        .count()
-    )
-    rated_units = Rating.objects.filter(year=year, unit__isnull=False).values("unit_id")
-    out[SubjectKind.UNIT]["not_rated"] = (
-        OrgUnit.objects.all()
-        .active_on(day)
-        .filter(path__gt=unit.path, path__lt=unit.path + PATH_END)
-        .filter(kind__in=sorted(rules.unit_deciders))
-        .exclude(pk__in=rated_units)
-        .count()
-    )
-    return {"members": out[SubjectKind.MEMBER], "units": out[SubjectKind.UNIT]}
-
-
-def rating_quota(unit: OrgUnit, year: int) -> list[dict[str, Any]]:
-    """The quota per grassroots organization (deciding unit) in `unit`'s subtree and group of
-    similar roles, from the ratings of `year` (the statistics' `quota`): excellent, good,
-    allowed, over. An organization marked outstanding in the year's round has the larger
-    share."""
-    rules = evaluation_rules()
-    rows = list(
-        Rating.objects.filter(
-            year=year,
-            quota_unit__path__gte=unit.path,
-            quota_unit__path__lt=unit.path + PATH_END,
-        )
-        .values("quota_unit", "role_group")
-        .annotate(
-            excellent=Count("id", filter=Q(level=Level.EXCELLENT)),
-            good=Count("id", filter=Q(level=Level.GOOD)),
-        )
-        .order_by()
-    )
-    units = units_on(r["quota_unit"] for r in rows)
-    marked = set(
-        OutstandingUnit.objects.filter(round__year=year, unit_id__in=list(units)).values_list(
-            "unit_id", flat=True
-        )
-    )
-    out = []
-    for r in rows:
-        outstanding = r["quota_unit"] in marked
-        out.append(
-            QuotaRow(
-                unit=units[r["quota_unit"]],
-                role_group=r["role_group"],
-                excellent=r["excellent"],
-                good=r["good"],
-                allowed=rules.allowed_excellent(r["good"], outstanding=outstanding),
-                outstanding=outstanding,
-            )
-        )
-    return [q.as_dict() for q in sorted(out, key=lambda q: (q.unit.path, q.role_group))]
-
-
-def statistics_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
-    """The statistics' `evaluation` section of `unit` for `year`: `members` and `units`,
-    each a count per level plus `not_rated`, and `quota` per grassroots organization."""
-    counts = level_counts(unit, year)
-    return {
-        "members": counts["members"],
-        "units": counts["units"],
-        "quota": rating_quota(unit, year),
-    }
 
 
 def model_records(unit: OrgUnit, year: int) -> dict[str, dict[str, int]]:

@@ -12,6 +12,7 @@ from cadrebook.core.permissions import VIEW
 from cadrebook.core.replica import reading_replica
 from cadrebook.documents.api import DocumentCountsOut
 from cadrebook.evaluations.api import TargetOut
+from cadrebook.evaluations.schemas import EvaluationOut
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.privacy import mask_statistics
 from cadrebook.reports.selectors import unit_statistics
@@ -35,6 +36,7 @@ class PartOut(Schema):
     units: dict[str, Any]
     targets: list[TargetOut]
     documents: DocumentCountsOut
+    evaluation: EvaluationOut
 
 
 class ChildOut(Schema):
@@ -46,6 +48,7 @@ class ChildOut(Schema):
     units: dict[str, Any]
     targets: list[TargetOut]
     documents: DocumentCountsOut
+    evaluation: EvaluationOut
 
 
 class StatsOut(PartOut):

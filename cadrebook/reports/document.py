@@ -374,6 +374,9 @@ def stats_csv(stats: dict[str, Any]) -> str:
         if isinstance(value, dict):
             for k, v in value.items():
                 walk(section, f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, list):  # rows inside a figure (evaluation: quota)
+            for i, item in enumerate(value):
+                walk(section, f"{prefix}.{i}", item)
         else:
             writer.writerow([section, prefix, "" if value is None else value])
 

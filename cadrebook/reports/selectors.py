@@ -10,7 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cadrebook.core import contributions
-from cadrebook.core.contributions import StoredCount
+from cadrebook.core.contributions import Counted, StoredCount
 from cadrebook.core.dates import add_months
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import Ruleset, current_ruleset
@@ -62,9 +62,14 @@ class _Scope:
         source: Source,
         rules: Ruleset,
         known: dict[tuple[int, int], dict[int, dict[str, int]]],
+        as_of: dt.date | None = None,
+        counted: dict[int, Counted] | None = None,
     ) -> None:
         self.parent, self.units = parent, units
         self.date_from, self.date_to = date_from, date_to
+        self.as_of = as_of or date_to
+        # The statistics' own members and units on `as_of`, when they were counted already.
+        self._counted = counted
         self.rules = rules
         self._source = source
         self._known = known
@@ -73,6 +78,16 @@ class _Scope:
 
     def movement_of(self, event_type: str) -> str:
         return _movement_key(event_type)
+
+    def counted_on(self, day: dt.date) -> dict[int, Counted]:
+        if day == self.as_of and self._counted is not None:
+            return self._counted
+        members = dict(self._source.members(self.parent, day, self.rules))
+        units = dict(self._source.units(self.parent, day, self.rules))
+        if len(self.units) > 1:  # the children, as the statistics break them down
+            members.update(self._source.members(self.parent, day, self.rules, by_child=True))
+            units.update(self._source.units(self.parent, day, self.rules, by_child=True))
+        return {u.pk: _counted(members.get(u.pk), units.get(u.pk)) for u in self.units}
 
     def year_movements(self, unit_id: int, year: int) -> dict[str, int]:
         by_child = unit_id != self.parent.pk
@@ -88,6 +103,13 @@ class _Scope:
         if key not in self._known:
             self._known[key] = self._source.movements(self.parent, start, end, by_child=by_child)
         return self._known[key].get(unit_id, {})
+
+
+def _counted(members: dict[str, Any] | None, units: dict[str, Any] | None) -> Counted:
+    return Counted(
+        members=int((members or {}).get("total") or 0),
+        units_by_kind=dict((units or {}).get("by_kind") or {}),
+    )
 
 
 class YearCounts:
@@ -110,6 +132,13 @@ class YearCounts:
 
     def movement_of(self, event_type: str) -> str:
         return _movement_key(event_type)
+
+    def counted_on(self, unit: OrgUnit, day: dt.date) -> Counted:
+        rules = current_ruleset()
+        return _counted(
+            self._source.members(unit, day, rules).get(unit.pk),
+            self._source.units(unit, day, rules).get(unit.pk),
+        )
 
     def year_movements(self, unit: OrgUnit, year: int) -> dict[str, int]:
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -178,7 +207,13 @@ def _figures(
         child_units = source.units(unit, as_of, rules, by_child=True)
     # The figures the apps contribute (targets, ...), after the reports' own, in the order
     # the apps registered them.
-    scope = _Scope(unit, [unit, *(children or [])], date_from, date_to, source, rules, known)
+    counted = {unit.pk: _counted(members, units)}
+    if children:
+        for c in children:
+            counted[c.pk] = _counted(child_members.get(c.pk), child_units.get(c.pk))
+    scope = _Scope(
+        unit, [unit, *(children or [])], date_from, date_to, source, rules, known, as_of, counted
+    )
     contributed = {c.key: c.compute(scope, loaded[c.key]) for c in contributions.figures()}
     for key, values in contributed.items():
         result[key] = values[unit.pk]

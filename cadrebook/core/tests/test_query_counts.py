@@ -116,8 +116,10 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     "member list, searched": ("/members/", {"unit": "P1", "q": "nguyen"}, (15, 16)),
     "transfers": ("/members/transfers/C1/", {}, (8, 8)),
     "audit log": ("/audit/unit/P1/", {}, (7, 7)),
-    # The documents figure: one count by type for the period, one for the year before.
-    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (49, 49)),
+    # The documents figure: one count by type for the period, one for the year before; the
+    # evaluation figure: its tally and its quota, for each (those not rated: the statistics'
+    # own counts, no query).
+    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (53, 53)),
     "API member list": ("/api/v1/members", {"unit": "C1"}, (9, 10)),
 }
 

@@ -25,6 +25,7 @@ from cadrebook.evaluations.selectors import (
     grassroots_of,
     legacy_level,
 )
+from cadrebook.evaluations.tally import tally_change, tally_keys
 from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import ancestors_on
@@ -114,6 +115,8 @@ def rating_record(
                 field="year",
             )
         before = snapshot(existing, RATING_FIELDS) if existing else None
+        unit_kind = unit.kind if unit is not None else ""
+        counted_before = tally_keys(existing, unit_kind)
         rating, created = Rating.objects.update_or_create(
             year=year,
             **key,
@@ -133,6 +136,8 @@ def rating_record(
                 **ancestors,
             },
         )
+        # The figures read the tally: it changes with the rating, in the same transaction.
+        tally_change(counted_before, tally_keys(rating, unit_kind))
         audit_record(
             actor=actor,
             obj=rating,

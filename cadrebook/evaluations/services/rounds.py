@@ -58,6 +58,7 @@ from cadrebook.evaluations.selectors import (
     ruleset_of,
     with_state,
 )
+from cadrebook.evaluations.tally import tally_change, tally_keys
 from cadrebook.members.choices import EventType
 from cadrebook.members.models import MemberEvent
 from cadrebook.members.selectors import periods_as_of
@@ -676,7 +677,12 @@ def _write_rating(subject: Subject, decision: Decision, rules: EvaluationRules) 
     key: dict[str, Any] = (
         {"member_id": subject.member_id} if subject.member_id else {"unit_id": subject.unit_id}
     )
-    Rating.objects.update_or_create(year=round_.year, **key, defaults=values)
+    unit_kind = subject.unit.kind if subject.unit is not None else ""
+    existing = Rating.objects.select_for_update().filter(year=round_.year, **key).first()
+    before = tally_keys(existing, unit_kind)
+    rating, _created = Rating.objects.update_or_create(year=round_.year, **key, defaults=values)
+    # The figures read the tally: it changes with the rating, in the same transaction.
+    tally_change(before, tally_keys(rating, unit_kind))
 
 
 def _check_quota(subject: Subject, rules: EvaluationRules, level: str) -> tuple[bool, str]:

@@ -589,7 +589,8 @@ def test_level_counts_of_a_subtree_and_year(world):
     assert counts["members"]["good"] == rated
     assert counts["members"]["not_rated"] == 2  # exempt, recently admitted
     assert counts["units"]["good"] == 3  # G1, K1, K2
-    assert counts["units"]["not_rated"] == 0
+    # C1 itself: a subtree's figures count its own unit, rated or not (rated by P's round).
+    assert counts["units"]["not_rated"] == 1
     assert level_counts(w.tree.K2, 2025)["members"] == {
         "excellent": 0,
         "good": 2,
@@ -599,7 +600,7 @@ def test_level_counts_of_a_subtree_and_year(world):
     }
     stats = statistics_evaluation(w.tree.P, 2025)
     assert stats["members"]["good"] == rated
-    assert stats["units"]["not_rated"] == 3  # C1, C2 and GC: rated by a round of P
+    assert stats["units"]["not_rated"] == 4  # P, C1, C2 and GC: not rated by C1's round
     assert stats["quota"] == [
         {
             "unit": "C1",

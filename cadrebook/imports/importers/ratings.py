@@ -39,6 +39,7 @@ from cadrebook.evaluations.selectors import (
     evaluation_violation,
     legacy_level,
 )
+from cadrebook.evaluations.tally import TALLY_COLUMNS, tally_change, tally_keys_of_rows
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
 from cadrebook.imports.importers.members import member_lookup
 from cadrebook.imports.reading import Table
@@ -350,10 +351,16 @@ class RatingsImporter:
         if not ctx.writing:
             return
         ctx.tick("writing")
+        before: list[dict[str, Any]] = []
         if replaced:
-            Rating.objects.filter(pk__in=[pk for pk, _v in replaced]).delete()
+            overwritten = Rating.objects.filter(pk__in=[pk for pk, _v in replaced])
+            before = list(overwritten.values(*TALLY_COLUMNS))  # as counted in the tally
+            overwritten.delete()
             self.writer.write(Rating, ["id", *COLUMNS], [(pk, *v) for pk, v in replaced])
         self.writer.write(Rating, COLUMNS, new)
+        # The level counts read the tally: this batch's difference, in its transaction.
+        written = [dict(zip(COLUMNS, v, strict=True)) for v in [*new, *(v for _pk, v in replaced)]]
+        tally_change(tally_keys_of_rows(before), tally_keys_of_rows(written))
         report.rows_written += len(new) + len(replaced)
 
 

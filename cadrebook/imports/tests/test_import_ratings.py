@@ -15,7 +15,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from cadrebook.accounts.services import role_grant
-from cadrebook.evaluations.models import Rating
+from cadrebook.evaluations.figures import level_counts
+from cadrebook.evaluations.models import Rating, RatingTally
+from cadrebook.evaluations.tally import tally_refresh
 from cadrebook.imports.exporting import export_table
 from cadrebook.members.models import Member
 
@@ -75,6 +77,29 @@ def test_re_importing_the_same_file_changes_nothing_and_a_change_replaces(run, p
     assert changed.ok and (changed.updated, changed.unchanged) == (1, 3)
     assert set(Rating.objects.values_list("id", flat=True)) == ids
     assert Rating.objects.get(member=people.a, year=2024).level == "completed"
+
+
+def test_the_level_counts_follow_an_import_and_its_changes(run, people):
+    """The counts read the tally, which each batch keeps: the same as counting the ratings."""
+    tree = people.tree
+
+    def counted() -> dict[str, int]:
+        members = level_counts(tree.P, 2024)["members"]
+        return {level: members[level] for level in ("excellent", "good", "completed")}
+
+    run("ratings", GOOD)
+    assert counted() == {"excellent": 0, "good": 1, "completed": 0}
+    run("ratings", GOOD.replace("good,85", "completed,60"))
+    assert counted() == {"excellent": 0, "good": 0, "completed": 1}
+
+    def tally() -> set[tuple[Any, ...]]:  # a count gone to 0 may stay as a row
+        rows = RatingTally.objects.exclude(n=0)
+        return set(rows.values_list("unit_id", "year", "key", "level", "n"))
+
+    stored = tally()
+    tally_refresh(2024)
+    tally_refresh(2016)
+    assert tally() == stored
 
 
 def test_bad_rows_are_refused_row_exactly_and_nothing_is_written(run, people):

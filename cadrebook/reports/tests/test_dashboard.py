@@ -74,8 +74,14 @@ def test_the_dashboard_shows_the_users_scope(scenario: None, viewer: Any, client
         r'<script id="([a-z]+)-option" type="application/json">(.*?)</script>', html
     )
     assert {name for name, _ in options} == {
-        "membership", "pyramid", "admissions", "status", "ethnicity", "tree",
-    }  # fmt: skip
+        "membership",
+        "pyramid",
+        "admissions",
+        "evaluation",
+        "status",
+        "ethnicity",
+        "tree",
+    }  # fmt: skip (evaluation: contributed by its app)
     status = json.loads(dict(options)["status"])
     assert [d["value"] for d in status["series"][0]["data"]] == [0, 5]
     # Only the app's own files: no CDN.
