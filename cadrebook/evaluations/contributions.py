@@ -250,7 +250,15 @@ def evaluation_tables(stats: Stats) -> list[Table]:
     m_share, u_share = shares(members), shares(units)
     table = Table(
         _("Ratings of %(year)s") % {"year": now["year"]},
-        [_("Level"), _("Members"), _("% of members rated"), _("Organizations"), _("% rated")],
+        [
+            _("Level"),
+            _("Members"),
+            # xgettext:no-python-format
+            _("% of members rated"),
+            _("Organizations"),
+            # xgettext:no-python-format
+            _("% rated"),
+        ],
     )
     for level in LEVEL_ORDER:
         table.rows.append(
@@ -312,7 +320,15 @@ def evaluation_chart(stats: Stats) -> Chart:
         EVALUATION,
         _("Ratings of %(year)s by level") % {"year": figure["year"]},
         option,
-        [_("Level"), _("Members"), _("% of members"), _("Organizations"), _("% of organizations")],
+        [
+            _("Level"),
+            _("Members"),
+            # xgettext:no-python-format
+            _("% of members"),
+            _("Organizations"),
+            # xgettext:no-python-format
+            _("% of organizations"),
+        ],
         rows,
     )
 
