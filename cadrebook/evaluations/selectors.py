@@ -380,7 +380,13 @@ def check_level_stands(
             source=cap.source,
             field="level",
         )
-    raise evaluation_violation(
+    raise _contradicts_score(rules, level=level, score=score, expected=expected)
+
+
+def _contradicts_score(
+    rules: EvaluationRules, *, level: str, score: Decimal, expected: str
+) -> RuleViolation:
+    return evaluation_violation(
         rules,
         "evaluation.level_contradicts_score",
         _(
@@ -394,6 +400,16 @@ def check_level_stands(
         },
         field="level",
     )
+
+
+def check_level_within_score(rules: EvaluationRules, *, level: str, score: Decimal) -> None:
+    """Refuse a proposed level above the one the score earns. A cap can only lower a level,
+    and the reasons to rate otherwise are the deciding level's to record (`check_level_stands`),
+    so the cell's proposal may name a lower level than its score (a disqualifier it saw) but
+    never a higher one."""
+    expected = rules.level_of(score)
+    if LEVEL_ORDER.index(level) < LEVEL_ORDER.index(expected):
+        raise _contradicts_score(rules, level=level, score=score, expected=expected)
 
 
 def round_subject(round_: Round, *, member: Any = None, unit: OrgUnit | None = None) -> Subject:

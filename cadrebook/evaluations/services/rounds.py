@@ -45,6 +45,7 @@ from cadrebook.evaluations.selectors import (
     Cap,
     check_level,
     check_level_stands,
+    check_level_within_score,
     check_score,
     check_scores,
     disqualifier_caps,
@@ -566,6 +567,7 @@ def subject_propose(
         _need_rated(subject, rules)
         value = check_score(rules, score)
         check_level(rules, level)
+        check_level_within_score(rules, level=level, score=value)
         for name, count in (
             ("votes_for", votes_for),
             ("votes_against", votes_against),

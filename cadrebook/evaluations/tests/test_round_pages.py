@@ -8,6 +8,7 @@ answers 404; the dossier and the unit page show the ratings by year."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -349,3 +350,23 @@ def test_the_dossier_and_the_unit_page_show_the_ratings_by_year(w: SimpleNamespa
     assert unit_page.status_code == 200
     assert [r["year"] for r in unit_page.context["unit_ratings"]] == [2024]
     assert "TSVM" in unit_page.content.decode()
+
+
+def test_the_disqualifiers_boxes_have_ids_of_their_own_and_an_error_links_to_them(
+    w: SimpleNamespace,
+) -> None:
+    """Django gives a field of check boxes no `id_for_label`: the boxes were `_0`, `_1`… (the
+    same on any second such field) and the error summary's link pointed at `#`."""
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    url = reverse("evaluations:subject_decide", args=[_subject(round_, member=w.k1[0]).pk])
+    page = w.office.get(url).content.decode()
+    boxes = re.findall(r'name="disqualifiers" value="[^"]+" id="([^"]*)"', page)
+    assert boxes and boxes == [f"id_disqualifiers_{i}" for i in range(len(boxes))]
+    assert 'id="id_disqualifiers"' in page  # the fieldset the error summary links to
+    body = {"level": "good", "score": "80", "document": str(w.docs.g1.pk)}
+    refused = w.office.post(url, {**body, "disqualifiers": ["no_such_thing"]})
+    assert refused.status_code == 422
+    assert refused.context["form"].errors["disqualifiers"]
+    assert 'href="#id_disqualifiers"' in refused.content.decode()
+    assert 'href="#"' not in refused.content.decode()

@@ -280,6 +280,30 @@ def test_the_cells_proposal_records_the_vote_and_the_host_cells_comments(world):
     )
 
 
+def test_the_cells_proposal_names_no_level_above_its_score(world):
+    """No cap raises a level and only the deciding level records a reason to rate otherwise:
+    a proposal above its score is refused; one below it (a disqualifier the cell saw) stands."""
+    w = world
+    subject = _subject(w.round, member=w.k1[0])
+
+    def propose(score: str, level: str) -> Any:
+        return ev.subject_propose(
+            actor=w.actor,
+            subject=subject,
+            score=Decimal(score),
+            level=level,
+            votes_for=5,
+            votes_against=0,
+            present=7,
+        )
+
+    error = _refused("evaluation.level_contradicts_score", lambda: propose("60", "excellent"))
+    assert error.field == "level" and error.source
+    _refused("evaluation.level_contradicts_score", lambda: propose("89.99", "excellent"))
+    assert propose("95", "not_completed").level == "not_completed"
+    assert propose("90", "excellent").level == "excellent"
+
+
 def test_a_suspension_and_a_long_leave_are_marked_with_the_rule_sets_months(world):
     w = world
     subject = _subject(w.round, member=w.k1[1])
