@@ -39,8 +39,9 @@ from cadrebook.evaluations.selectors import (
     evaluation_violation,
     legacy_level,
 )
-from cadrebook.evaluations.tally import TALLY_COLUMNS, tally_change, tally_keys_of_rows
+from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_keys_of_rows
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
+from cadrebook.imports.first_load import begin_first_load
 from cadrebook.imports.importers.members import member_lookup
 from cadrebook.imports.reading import Table
 from cadrebook.members.models import MemberPeriod
@@ -81,12 +82,31 @@ class RatingsImporter:
         self.documents: dict[str, list[tuple[int, str, dt.date]]] = {}
         self.writer = RowWriter(connection.cursor())
         self.now = timezone.now()
+        self.tally = TallyBuffer()
+        # year -> whether ratings of it were recorded before this import wrote any: for a
+        # year that had none (a national round's first load) nothing needs looking up, the
+        # file's own earlier rows being refused as duplicates before any lookup.
+        self.year_recorded: dict[int, bool] = {}
 
     def run(self, table: Table) -> None:
+        # The first ratings ever (a deployment's history, a national round's first load):
+        # written without the table's indexes and keys, rebuilt at the end.
+        restore = begin_first_load(
+            self.writer.cursor,
+            (Rating,),
+            writing=self.ctx.writing,
+            holds_rows=Rating.objects.exists,
+        )
         for chunk in chunked(parsed_rows(self.ctx, table)):
             self.ctx.tick("checking")
             self.chunk([(n, r) for n, _raw, r in chunk if r is not None])
             self.ctx.report.rows_checked += len(chunk)
+        for statement in restore or []:
+            self.ctx.tick("writing")
+            self.writer.cursor.execute(statement)
+        if self.ctx.writing:
+            # The level counts read the tally: the import's difference, in its transaction.
+            self.tally.flush()
 
     # Lookups, one query per chunk each ------------------------------------------------------
     def _load_units(self, ids: set[int]) -> None:
@@ -119,6 +139,11 @@ class RatingsImporter:
     def _recorded(self, members: set[int], units: set[int], years: set[int]) -> dict[Any, Any]:
         """(subject kind, member or unit id, year) -> what is recorded of the rating."""
         found: dict[tuple[str, int, int], dict[str, Any]] = {}
+        for year in years - self.year_recorded.keys():
+            self.year_recorded[year] = Rating.objects.filter(year=year).exists()
+        years = {year for year in years if self.year_recorded[year]}
+        if not years:
+            return found
         fields = ["id", "member_id", "unit_id", "year", "source", *COMPARED, "document_id"]
         for column, ids in (("member_id", members), ("unit_id", units)):
             if not ids:
@@ -358,9 +383,8 @@ class RatingsImporter:
             overwritten.delete()
             self.writer.write(Rating, ["id", *COLUMNS], [(pk, *v) for pk, v in replaced])
         self.writer.write(Rating, COLUMNS, new)
-        # The level counts read the tally: this batch's difference, in its transaction.
         written = [dict(zip(COLUMNS, v, strict=True)) for v in [*new, *(v for _pk, v in replaced)]]
-        tally_change(tally_keys_of_rows(before), tally_keys_of_rows(written))
+        self.tally.change(tally_keys_of_rows(before), tally_keys_of_rows(written))
         report.rows_written += len(new) + len(replaced)
 
 
