@@ -83,6 +83,8 @@ class RatingsImporter:
         self.writer = RowWriter(connection.cursor())
         self.now = timezone.now()
         self.tally = TallyBuffer()
+        self.symbol_keys: dict[str, str | None] = {}
+        self.quota_units: dict[tuple[Any, ...], int | None] = {}
         # year -> whether ratings of it were recorded before this import wrote any: for a
         # year that had none (a national round's first load) nothing needs looking up, the
         # file's own earlier rows being refused as duplicates before any lookup.
@@ -167,7 +169,9 @@ class RatingsImporter:
         """The registered document the text cites among the issued ones the importer may
         read, of the rated unit or a committee above it, dated in or before the year; None
         when it names no single one (it stays text)."""
-        key = symbol_key(text) if text else None
+        if text not in self.symbol_keys:  # a file cites a few documents, row after row
+            self.symbol_keys[text] = symbol_key(text) if text else None
+        key = self.symbol_keys[text]
         if key is None:
             return None
         if key not in self.documents:
@@ -191,10 +195,18 @@ class RatingsImporter:
         return fits[0] if len(fits) == 1 else None
 
     def _quota_unit(self, ancestors: tuple[Any, ...]) -> int | None:
-        for unit_id in reversed([a for a in ancestors if a is not None]):
-            if self.units.get(unit_id, ("", ""))[1] in self.rules.grassroots_kinds:
-                return int(unit_id)
-        return None
+        """The grassroots organization of the line (the last one of a grassroots kind)."""
+        if ancestors not in self.quota_units:  # the same line for every member of a cell
+            self.quota_units[ancestors] = next(
+                (
+                    int(unit_id)
+                    for unit_id in reversed(ancestors)
+                    if unit_id is not None
+                    and self.units.get(unit_id, ("", ""))[1] in self.rules.grassroots_kinds
+                ),
+                None,
+            )
+        return self.quota_units[ancestors]
 
     # The rows -------------------------------------------------------------------------------
     def _check(self, number: int, row: Any) -> tuple[str, Decimal | None] | None:
