@@ -40,9 +40,21 @@ def copy_text(rows: Iterable[Sequence[Any]]) -> str:
 
 
 # Column types whose binary COPY form psycopg makes from the Python value the writers hold
-# (int, str, bool, date, aware datetime). Anything else (JSON held as text, say) goes as text.
+# (int, str, bool, date, aware datetime, Decimal for numeric). Anything else (JSON held as
+# text, say) goes as text.
 BINARY_TYPES = frozenset(
-    ("int2", "int4", "int8", "text", "varchar", "bpchar", "bool", "date", "timestamptz")
+    (
+        "int2",
+        "int4",
+        "int8",
+        "numeric",
+        "text",
+        "varchar",
+        "bpchar",
+        "bool",
+        "date",
+        "timestamptz",
+    )
 )
 
 

@@ -35,7 +35,8 @@ nothing else.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -115,15 +116,17 @@ def tally_keys_of_rows(rows: Iterable[Any]) -> list[TallyKey]:
     )
     keys: list[TallyKey] = []
     for row in rows:
-        year, level = int(_get(row, "year")), str(_get(row, "level"))
-        if _get(row, "subject_kind") == SubjectKind.MEMBER:
+        # A bulk write gives dicts: read them directly (this runs for millions of rows).
+        get: Callable[[str], Any] = row.get if isinstance(row, dict) else partial(getattr, row)
+        year, level = int(get("year")), str(get("level"))
+        if get("subject_kind") == SubjectKind.MEMBER:
             key = MEMBER_KEY
         else:
-            key = unit_key(kinds.get(_get(row, "unit_id"), ""))
-        keys += [(int(uid), year, key, level) for c in ANCESTORS if (uid := _get(row, c))]
-        quota = _get(row, "quota_unit_id")
+            key = unit_key(kinds.get(get("unit_id"), ""))
+        keys += [(int(uid), year, key, level) for c in ANCESTORS if (uid := get(c))]
+        quota = get("quota_unit_id")
         if quota is not None and level in QUOTA_LEVELS:
-            keys.append((int(quota), year, quota_key(_get(row, "role_group") or ""), level))
+            keys.append((int(quota), year, quota_key(get("role_group") or ""), level))
     return keys
 
 
@@ -140,21 +143,34 @@ def tally_units(rows: Iterable[Any]) -> set[int]:
 
 
 def _add(counts: dict[TallyKey, int]) -> None:
-    """Add `counts` to the tally, a row created where there is none (one statement)."""
+    """Add `counts` to the tally, a row created where there is none: on PostgreSQL one
+    statement whatever the number of rows (five array parameters, which cost nothing to
+    bind, where a VALUES list of tens of thousands of parameters costs seconds); elsewhere
+    a VALUES list per `CHUNK` rows (SQLite's limit on parameters)."""
     rows = sorted((key, n) for key, n in counts.items() if n)
     if not rows:
         return
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    params: list[Any] = [
-        v for (uid, year, key, level), n in rows for v in (uid, year, key, level, n)
-    ]
+    upsert = f"ON CONFLICT (unit_id, year, key, level) DO UPDATE SET n = {TABLE}.n + excluded.n"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {TABLE} (unit_id, year, key, level, n) VALUES {values} "
-            "ON CONFLICT (unit_id, year, key, level) "
-            f"DO UPDATE SET n = {TABLE}.n + excluded.n",
-            params,
-        )
+        if connection.vendor == "postgresql":
+            flat = [(uid, year, key, level, n) for (uid, year, key, level), n in rows]
+            columns = list(zip(*flat, strict=True))
+            cursor.execute(
+                f"INSERT INTO {TABLE} (unit_id, year, key, level, n) SELECT * FROM "
+                "unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::int[]) " + upsert,
+                [list(c) for c in columns],
+            )
+            return
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start : start + CHUNK]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
+            params: list[Any] = [
+                v for (uid, year, key, level), n in part for v in (uid, year, key, level, n)
+            ]
+            cursor.execute(
+                f"INSERT INTO {TABLE} (unit_id, year, key, level, n) VALUES {values} " + upsert,
+                params,
+            )
 
 
 def tally_change(before: list[TallyKey], after: list[TallyKey]) -> None:
@@ -163,6 +179,28 @@ def tally_change(before: list[TallyKey], after: list[TallyKey]) -> None:
     counts: Counter[TallyKey] = Counter(after)
     counts.subtract(before)
     _add(dict(counts))
+
+
+class TallyBuffer:
+    """The tally's difference gathered over the batches of one bulk write (an import of a
+    national round: thousands of batches touching the same ancestors' rows), written by
+    `flush` — call it before the transaction ends — or whenever it holds more than `limit`
+    keys, so that memory stays bounded. The same rows as `tally_change` per batch, in far
+    fewer statements."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.counts: Counter[TallyKey] = Counter()
+        self.limit = limit
+
+    def change(self, before: list[TallyKey], after: list[TallyKey]) -> None:
+        self.counts.update(after)
+        self.counts.subtract(before)
+        if len(self.counts) > self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        _add(dict(self.counts))
+        self.counts.clear()
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

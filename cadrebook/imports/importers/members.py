@@ -15,17 +15,17 @@ import functools
 from collections import defaultdict
 from typing import Any, NamedTuple
 
-from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cadrebook.core.bulk import RowWriter, any_of, drop_secondary_structures, reserve_ids
+from cadrebook.core.bulk import RowWriter, any_of, reserve_ids
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.normalize import normalize_name
 from cadrebook.core.values import ValueRefused, clean_id
 from cadrebook.imports.context import ImportContext, UnitInfo, chunked, parsed_rows
+from cadrebook.imports.first_load import begin_first_load
 from cadrebook.imports.reading import Table, open_table
 from cadrebook.imports.schemas import MemberRow
 from cadrebook.members.choices import EventType, MemberStatus
@@ -146,10 +146,6 @@ def member_lookup(external_ids: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-class _NotFirst(Exception):
-    """The member tables were written to before the first load took its lock."""
-
-
 class MembersImporter:
     """One run over a members file; see the module docstring."""
 
@@ -230,38 +226,17 @@ class MembersImporter:
 
     def _begin_first_load(self, cursor: Any) -> list[str]:
         """A deployment's first load — members into member tables that hold nobody yet —
-        writes them without their secondary indexes (and, on PostgreSQL, unique and foreign
-        keys) and rebuilds those at the end, in the same transaction, as pg_restore does: a
-        rebuild costs a fraction of keeping them up to date row by row. The rebuilt keys
-        check every row again; a rollback (refusal, dry run, error) puts them back as they
-        were. With nobody there before, nothing needs looking up either: every check against
-        earlier rows is against this file's (`first_load`).
-
-        Not for an import into tables with members: dropping the indexes locks the tables
-        against readers until the import commits. Where the lock cannot be had at once (a
-        long reader), the import goes the usual way."""
-        if (
-            not settings.CADREBOOK_IMPORT_FIRST_LOAD
-            or not self.ctx.writing
-            or Member.objects.exists()
-        ):
-            return []
-        tables = [m._meta.db_table for m in (Member, MemberNameKey, MemberEvent, MemberPeriod)]
-        try:
-            with transaction.atomic():  # a savepoint: a lock timeout leaves the rest alone
-                if connection.vendor == "postgresql":
-                    cursor.execute("SET LOCAL lock_timeout = '5s'")
-                restore = drop_secondary_structures(cursor, tables)
-                if connection.vendor == "postgresql":
-                    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-                    # Rebuilding with more memory sorts in one pass.
-                    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-                if Member.objects.exists():  # somebody wrote before the lock was ours
-                    raise _NotFirst
-        except (_NotFirst, OperationalError):
-            return []
-        self.first_load = True
-        return restore
+        goes without the tables' secondary structures (`imports.first_load`). With nobody
+        there before, nothing needs looking up either: every check against earlier rows is
+        against this file's (`first_load`)."""
+        restore = begin_first_load(
+            cursor,
+            (Member, MemberNameKey, MemberEvent, MemberPeriod),
+            writing=self.ctx.writing,
+            holds_rows=Member.objects.exists,
+        )
+        self.first_load = restore is not None
+        return restore or []
 
     def check_chunk(
         self, chunk: list[tuple[int, dict[str, Any], MemberRow | None]], writer: RowWriter

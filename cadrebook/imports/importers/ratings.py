@@ -39,8 +39,9 @@ from cadrebook.evaluations.selectors import (
     evaluation_violation,
     legacy_level,
 )
-from cadrebook.evaluations.tally import TALLY_COLUMNS, tally_change, tally_keys_of_rows
+from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_keys_of_rows
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
+from cadrebook.imports.first_load import begin_first_load
 from cadrebook.imports.importers.members import member_lookup
 from cadrebook.imports.reading import Table
 from cadrebook.members.models import MemberPeriod
@@ -81,12 +82,33 @@ class RatingsImporter:
         self.documents: dict[str, list[tuple[int, str, dt.date]]] = {}
         self.writer = RowWriter(connection.cursor())
         self.now = timezone.now()
+        self.tally = TallyBuffer()
+        self.symbol_keys: dict[str, str | None] = {}
+        self.quota_units: dict[tuple[Any, ...], int | None] = {}
+        # year -> whether ratings of it were recorded before this import wrote any: for a
+        # year that had none (a national round's first load) nothing needs looking up, the
+        # file's own earlier rows being refused as duplicates before any lookup.
+        self.year_recorded: dict[int, bool] = {}
 
     def run(self, table: Table) -> None:
+        # The first ratings ever (a deployment's history, a national round's first load):
+        # written without the table's indexes and keys, rebuilt at the end.
+        restore = begin_first_load(
+            self.writer.cursor,
+            (Rating,),
+            writing=self.ctx.writing,
+            holds_rows=Rating.objects.exists,
+        )
         for chunk in chunked(parsed_rows(self.ctx, table)):
             self.ctx.tick("checking")
             self.chunk([(n, r) for n, _raw, r in chunk if r is not None])
             self.ctx.report.rows_checked += len(chunk)
+        for statement in restore or []:
+            self.ctx.tick("writing")
+            self.writer.cursor.execute(statement)
+        if self.ctx.writing:
+            # The level counts read the tally: the import's difference, in its transaction.
+            self.tally.flush()
 
     # Lookups, one query per chunk each ------------------------------------------------------
     def _load_units(self, ids: set[int]) -> None:
@@ -119,6 +141,11 @@ class RatingsImporter:
     def _recorded(self, members: set[int], units: set[int], years: set[int]) -> dict[Any, Any]:
         """(subject kind, member or unit id, year) -> what is recorded of the rating."""
         found: dict[tuple[str, int, int], dict[str, Any]] = {}
+        for year in years - self.year_recorded.keys():
+            self.year_recorded[year] = Rating.objects.filter(year=year).exists()
+        years = {year for year in years if self.year_recorded[year]}
+        if not years:
+            return found
         fields = ["id", "member_id", "unit_id", "year", "source", *COMPARED, "document_id"]
         for column, ids in (("member_id", members), ("unit_id", units)):
             if not ids:
@@ -142,7 +169,9 @@ class RatingsImporter:
         """The registered document the text cites among the issued ones the importer may
         read, of the rated unit or a committee above it, dated in or before the year; None
         when it names no single one (it stays text)."""
-        key = symbol_key(text) if text else None
+        if text not in self.symbol_keys:  # a file cites a few documents, row after row
+            self.symbol_keys[text] = symbol_key(text) if text else None
+        key = self.symbol_keys[text]
         if key is None:
             return None
         if key not in self.documents:
@@ -166,10 +195,18 @@ class RatingsImporter:
         return fits[0] if len(fits) == 1 else None
 
     def _quota_unit(self, ancestors: tuple[Any, ...]) -> int | None:
-        for unit_id in reversed([a for a in ancestors if a is not None]):
-            if self.units.get(unit_id, ("", ""))[1] in self.rules.grassroots_kinds:
-                return int(unit_id)
-        return None
+        """The grassroots organization of the line (the last one of a grassroots kind)."""
+        if ancestors not in self.quota_units:  # the same line for every member of a cell
+            self.quota_units[ancestors] = next(
+                (
+                    int(unit_id)
+                    for unit_id in reversed(ancestors)
+                    if unit_id is not None
+                    and self.units.get(unit_id, ("", ""))[1] in self.rules.grassroots_kinds
+                ),
+                None,
+            )
+        return self.quota_units[ancestors]
 
     # The rows -------------------------------------------------------------------------------
     def _check(self, number: int, row: Any) -> tuple[str, Decimal | None] | None:
@@ -358,9 +395,8 @@ class RatingsImporter:
             overwritten.delete()
             self.writer.write(Rating, ["id", *COLUMNS], [(pk, *v) for pk, v in replaced])
         self.writer.write(Rating, COLUMNS, new)
-        # The level counts read the tally: this batch's difference, in its transaction.
         written = [dict(zip(COLUMNS, v, strict=True)) for v in [*new, *(v for _pk, v in replaced)]]
-        tally_change(tally_keys_of_rows(before), tally_keys_of_rows(written))
+        self.tally.change(tally_keys_of_rows(before), tally_keys_of_rows(written))
         report.rows_written += len(new) + len(replaced)
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from cadrebook.core.append_only import unguarded
-from cadrebook.imports import context
+from cadrebook.imports import context, first_load
 from cadrebook.imports.importers import members as members_importer
 from cadrebook.members.models import Member, MemberEvent, MemberNameKey, MemberPeriod
 
@@ -43,14 +43,14 @@ def structures() -> dict[str, set[str]]:
 def spy(monkeypatch: Any) -> list[list[str]]:
     """The statements each first load will run to rebuild what it dropped."""
     calls: list[list[str]] = []
-    original = members_importer.drop_secondary_structures
+    original = first_load.drop_secondary_structures
 
     def record(cursor: Any, tables: list[str]) -> list[str]:
         restore = original(cursor, tables)
         calls.append(restore)
         return restore
 
-    monkeypatch.setattr(members_importer, "drop_secondary_structures", record)
+    monkeypatch.setattr(first_load, "drop_secondary_structures", record)
     return calls
 
 

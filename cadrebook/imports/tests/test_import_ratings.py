@@ -158,3 +158,55 @@ def test_the_export_imports_back_unchanged(run, people):
     xlsx = io.BytesIO()
     export_table(actor=None, kind="ratings", out=xlsx, fmt="xlsx")
     assert xlsx.getvalue()[:2] == b"PK"
+
+
+def test_batches_look_up_recorded_ratings_only_for_years_that_had_them(run, people, monkeypatch):
+    """A year with no ratings before the import (a round's first load) skips the look-up of
+    recorded ratings; a year that had some still finds them, in any batch, and the file's own
+    repeated rows are refused whichever batch they fall in."""
+    from cadrebook.imports import context
+    from cadrebook.imports.importers import ratings as importer
+
+    monkeypatch.setattr(importer, "chunked", lambda items: context.chunked(items, 2))
+    assert run("ratings", _text("member,A-1,2023,good,80,,")).ok
+    report = run(
+        "ratings",
+        _text(
+            "member,A-1,2024,good,85,,",  # batch 1: 2024 had nothing
+            "member,B-2,2024,completed,60,,",
+            "member,A-1,2023,good,80,,",  # batch 2: 2023 had this one, unchanged
+            "member,A-1,2024,excellent,95,,",  # the same subject and year as row 2
+        ),
+    )
+    assert not report.ok
+    assert {(e.row, e.code) for e in report.errors} == {(5, "import.duplicate_row")}
+    assert report.unchanged == 1
+    report = run(
+        "ratings",
+        _text(
+            "member,A-1,2024,good,85,,",
+            "member,B-2,2024,completed,60,,",
+            "member,A-1,2023,completed,60,,",  # batch 2: a recorded rating, replaced
+        ),
+    )
+    assert report.ok and (report.created, report.updated) == (2, 1), report.as_dict()
+    assert Rating.objects.get(member=people.a, year=2023).level == "completed"
+    assert Rating.objects.filter(year=2024).count() == 2
+
+
+def test_the_first_ratings_load_rebuilds_the_table_as_it_was(run, people):
+    """Into an empty ratings table the import writes without its indexes and keys and puts
+    them back before it commits; a refused first load leaves them as they were too."""
+    from django.db import connection
+
+    def structures() -> set[str]:
+        with connection.cursor() as cursor:
+            return set(connection.introspection.get_constraints(cursor, Rating._meta.db_table))
+
+    before = structures()
+    assert not run("ratings", _text("member,A-1,2024,good,101,,")).ok
+    assert structures() == before and not Rating.objects.exists()
+    report = run("ratings", GOOD)
+    assert report.ok and report.committed and report.created == 4
+    assert structures() == before
+    assert level_counts(people.tree.P, 2024)["members"]["good"] == 1
