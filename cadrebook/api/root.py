@@ -16,6 +16,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.documents.api import router as documents_router
 from cadrebook.evaluations.api import router as targets_router
 from cadrebook.evaluations.rounds_api import router as evaluations_router
+from cadrebook.evaluations.steps_api import router as evaluation_steps_router
 from cadrebook.imports.api import router as imports_router
 from cadrebook.members.api import router as members_router
 from cadrebook.members.services import NationalIdTaken, member_national_id_clash_record
@@ -71,6 +72,7 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 api.add_router("/audit", audit_router)
 api.add_router("/documents", documents_router)
 api.add_router("/evaluations", evaluations_router)
+api.add_router("/evaluations", evaluation_steps_router)  # the steps as collections
 api.add_router("/imports", imports_router)
 api.add_router("/members", members_router)
 api.add_router("/units", units_router)

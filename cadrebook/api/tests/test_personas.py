@@ -361,6 +361,52 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         ),
         (201, 201, 404, 404),
     ),
+    ("get", "/api/v1/evaluations/assessments"): (
+        lambda c, w: c.get("/api/v1/evaluations/assessments", {"round": w.round.pk}),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/assessments"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/evaluations/assessments",
+            {"subject": w.member_subject.pk, "scores": {"general": 25, "tasks": 60}},
+        ),
+        (201, 201, 201, 404),
+    ),
+    ("get", "/api/v1/evaluations/proposals"): (
+        lambda c, w: c.get("/api/v1/evaluations/proposals", {"subject": w.member_subject.pk}),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/proposals"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/evaluations/proposals",
+            {
+                "subject": w.member_subject.pk,
+                "score": "85",
+                "level": "good",
+                "votes_for": 2,
+                "votes_against": 0,
+                "present": 2,
+            },
+        ),
+        (201, 201, 201, 404),
+    ),
+    ("get", "/api/v1/evaluations/decisions"): (
+        lambda c, w: c.get("/api/v1/evaluations/decisions", {"round": w.round.pk}),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/decisions"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/evaluations/decisions",
+            {"subject": w.k1_subject.pk, "level": "good", "score": "80", "document": w.doc.pk},
+        ),
+        (201, 201, 403, 404),
+    ),
     ("get", "/api/v1/evaluations/ratings"): (
         lambda c, w: c.get("/api/v1/evaluations/ratings", {"unit": "C1B"}),
         (200, 200, 404, 404),

@@ -316,3 +316,48 @@ def test_cursors_page_the_lists(w):
     _open(w)
     response = _get(w.organizer, "/rounds", {"cursor": "x1"})
     assert response.status_code == 422 and response.json()["code"] == "cursor.invalid"
+
+
+def test_the_steps_as_collections_record_and_list_within_the_callers_scope(w):
+    """`/assessments`, `/proposals`, `/decisions`: a step recorded by naming its subject in the
+    body, as the subject's own endpoints do it, and the records listed for what the caller
+    sees; another part of the organization's caller gets 404 for the round and the subject."""
+    round_id = _open(w)
+    subject = _subject_id(w, round_id, member=w.k1[0].pk)
+    body = {"subject": subject, "scores": {"general": 27, "tasks": "61.5"}, "review": ""}
+    response = _post(w.clerk, "/assessments", body)
+    assert response.status_code == 201, response.content
+    assert (response.json()["subject"], response.json()["score"]) == (subject, "88.50")
+    proposal = {"subject": subject, "score": "88.5", "level": "good"}
+    proposal |= {"votes_for": 6, "votes_against": 0, "present": 7}
+    assert _post(w.clerk, "/proposals", proposal).status_code == 201
+    _decide_collectives(w, round_id)
+    decision = {"subject": subject, "level": "good", "score": "88.5", "document": w.docs.g1.pk}
+    _refused(lambda: _post(w.clerk, "/decisions", decision), "forbidden", 403, source=False)
+    response = _post(w.organizer, "/decisions", decision)
+    assert response.status_code == 201, response.content
+    assert response.json()["quota"]["unit"] == "G1"
+    bad = {**decision, "score": "101"}
+    _refused(lambda: _post(w.organizer, "/decisions", bad), "evaluation.score_out_of_range")
+
+    listed = _get(w.clerk, "/assessments", {"round": round_id}).json()["items"]
+    assert [(a["subject"], a["score"]) for a in listed] == [(subject, "88.50")]
+    listed = _get(w.clerk, "/proposals", {"subject": subject}).json()["items"]
+    assert [(p["level"], p["votes_for"]) for p in listed] == [("good", 6)]
+    decisions = _get(w.organizer, "/decisions", {"round": round_id, "unit": "G1"}).json()
+    assert {d["subject"] for d in decisions["items"]} >= {subject}
+    assert all(d["deciding_unit"] == "G1" for d in decisions["items"])
+    # The clerk of K1 sees K1's subjects' decisions only (the cell's own and its members').
+    mine = _get(w.clerk, "/decisions", {"round": round_id}).json()["items"]
+    homes = set(
+        Subject.objects.filter(pk__in=[d["subject"] for d in mine]).values_list(
+            "home__code", flat=True
+        )
+    )
+    assert homes == {"K1"}
+    # Outside the caller's scope: 404, like a missing one.
+    assert _get(w.outsider, "/decisions", {"round": round_id}).status_code == 404
+    assert _get(w.outsider, "/proposals", {"subject": subject}).status_code == 404
+    outsider_body = {**body, "scores": {"general": 20, "tasks": 50}}
+    assert _post(w.outsider, "/assessments", outsider_body).status_code == 404
+    assert _get(w.organizer, "/assessments", {"round": 10**9}).status_code == 404
