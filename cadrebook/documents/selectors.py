@@ -374,7 +374,7 @@ def search_documents(
         # The rarest word is in every one of them: with no other word, nearly all are kept
         # (not a masked one whose symbol does not hold it); else, a share the batches tell.
         share = 1.0 if len(words) == 1 else 1 / FIRST_BATCH
-        page = _pick(rows, _checker(qs, user, words, words[1:]), limit, share)
+        page = _pick(rows, _checker(qs, user, words, words[1:], False), limit, share)
         return qs.filter(pk__in=page).order_by("-date", "-id")
     if limit is None:
         return found.order_by("-date", "-id")
@@ -389,7 +389,8 @@ def search_documents(
         register = filtered(Document.objects.filter(area__in=areas))
     else:
         register = qs
-    page = _walk(register, found, _checker(qs, user, words, words), limit)
+    # Every count reached the cap: which word is rarest, the first batch tells.
+    page = _walk(register, found, _checker(qs, user, words, words, True), limit)
     return qs.filter(pk__in=page).order_by("-date", "-id")
 
 
@@ -448,29 +449,50 @@ def _readable_or_symbol(
 
 
 def _checker(
-    qs: QuerySet[Document], user: Any, words: list[str], unchecked: list[str]
+    qs: QuerySet[Document], user: Any, words: list[str], unchecked: list[str], sample: bool
 ) -> Callable[[list[int]], set[int]]:
     """What checks a batch of document ids: of those, the ones `_matching` finds in `qs`
     for `words`, knowing that each holds every word but `unchecked` (ordered rarest first).
-    Each unchecked word's keys are read on the documents the rarer ones left, by the keys'
-    primary key; the documents (the scope, the filters, who may read them) only for those
-    every word left."""
+    The unchecked words are checked on their keys alone (`_holding`), the documents (the
+    scope, the filters, who may read them) read only for those every word left. With
+    `sample` (words whose counts all reached the cap, so which is rarest is not known), the
+    first batch is checked from all its documents' keys, read at once, and tells which of
+    the words its documents hold least: the rarest first from then on."""
     visible = _readable_or_symbol(qs, user, words, _probe).order_by()
+    order = list(unchecked)
+    sampled = not sample or len(order) < 2
 
     def check(ids: list[int]) -> set[int]:
+        nonlocal sampled
         left: Iterable[int] = ids
-        if unchecked:
-            # One query: the rarest word's keys among `ids`, each document kept checked for
-            # the next word, and so on (the database keeps the order written).
-            keys = _starting(unchecked[0]).filter(document_id__in=ids)
-            for word in unchecked[1:]:
-                keys = keys.filter(Exists(_starting(word).filter(document=OuterRef("document_id"))))
-            left = set(keys.order_by().values_list("document_id", flat=True))
-            if not left:
-                return set()
+        if not sampled:
+            sampled = True
+            held: dict[str, set[int]] = {word: set() for word in order}
+            keys = DocumentWord.objects.filter(document_id__in=ids).order_by()
+            for pk, key in keys.values_list("document_id", "word"):
+                for word in order:
+                    # As the database compares keys (by code point): `word` starts `key`.
+                    if key.startswith(word):
+                        held[word].add(pk)
+            order.sort(key=lambda word: len(held[word]))
+            left = set.intersection(*held.values())
+        elif order:
+            left = _holding(ids, order)
+        if not left:
+            return set()
         return set(visible.filter(pk__in=left).values_list("pk", flat=True))
 
     return check
+
+
+def _holding(ids: Iterable[int], words: list[str]) -> set[int]:
+    """Those of the documents `ids` in which every word starts a key, in one query on the
+    keys: the first word's keys among `ids`, each document kept checked for the next word,
+    and so on (the database checks them in the order written: the rarest first)."""
+    keys = _starting(words[0]).filter(document_id__in=ids)
+    for word in words[1:]:
+        keys = keys.filter(Exists(_starting(word).filter(document=OuterRef("document_id"))))
+    return set(keys.order_by().values_list("document_id", flat=True))
 
 
 def _word_keys(word: str, areas: list[int] | None) -> QuerySet[DocumentWord]:
