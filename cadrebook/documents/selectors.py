@@ -368,13 +368,15 @@ def search_documents(
             # The same, checked on documents named by id: each document's keys read by the
             # primary key (`_probe`), whatever the database thinks of the words' ranges.
             return _matching(qs, user, words, _probe).filter(pk__in=ids).order_by("-date", "-id")
+        if len(words) == 1:
+            # Every one holds the word: those of the search's scope and filters (a masked
+            # one by its symbol), sorted by date, in one query.
+            readable = _readable_or_symbol(qs, user, words, _probe)
+            return readable.filter(pk__in=ids).order_by("-date", "-id")
         # Those of the search's scope and filters latest first, the other words checked a
-        # batch at a time until the page is full.
+        # batch at a time until the page is full (the first batch FIRST_BATCH times it).
         rows = list(qs.filter(pk__in=ids).order_by("-date", "-id").values_list("date", "pk"))
-        # The rarest word is in every one of them: with no other word, nearly all are kept
-        # (not a masked one whose symbol does not hold it); else, a share the batches tell.
-        share = 1.0 if len(words) == 1 else 1 / FIRST_BATCH
-        page = _pick(rows, _checker(qs, user, words, words[1:], False), limit, share)
+        page = _pick(rows, _checker(qs, user, words, words[1:], False), limit)
         return qs.filter(pk__in=page).order_by("-date", "-id")
     if limit is None:
         return found.order_by("-date", "-id")
@@ -533,16 +535,12 @@ def _next_batch(found: int, scanned: int, wanted: int, last: int) -> int:
 
 
 def _pick(
-    rows: list[tuple[dt.date, int]],
-    check: Callable[[list[int]], set[int]],
-    wanted: int,
-    share: float,
+    rows: list[tuple[dt.date, int]], check: Callable[[list[int]], set[int]], wanted: int
 ) -> list[int]:
     """The first `wanted` of `rows` ((date, id), latest first) that `check` keeps, checked
-    a batch at a time: the first as many as `share` (the part of them `check` is thought
-    to keep) says the page needs."""
+    a batch at a time (the first FIRST_BATCH times `wanted`)."""
     ids: list[int] = []
-    batch_size, scanned = int(wanted / share) + 1, 0
+    batch_size, scanned = wanted * FIRST_BATCH, 0
     while len(ids) < wanted and scanned < len(rows):
         batch = rows[scanned : scanned + batch_size]
         scanned += len(batch)
