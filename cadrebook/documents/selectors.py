@@ -281,8 +281,8 @@ def replacement_cycle(source: Document, target: Document) -> bool:
 # words rarest first. Under the cap, it starts from the rarest word's documents, latest first,
 # and checks the other words on them a batch at a time (`_pick`); above, it walks the
 # register latest first and checks the words of each batch (`_walk`). A batch is checked by
-# the words' keys alone, each word on the documents the rarer ones left (`_check`): the
-# documents themselves are read only for those every word left.
+# the words' keys alone, each word on the documents the rarer ones left (`_checker`,
+# `_holding`): the documents themselves are read only for those every word left.
 WORD_CAP = 3000
 # The batches: the first holds FIRST_BATCH times the documents wanted (at least MIN_BATCH);
 # the next as many as the share found so far says the rest needs, a quarter more, at most
