@@ -277,16 +277,22 @@ def replacement_cycle(source: Document, target: Document) -> bool:
 
 
 # Lists and search ----------------------------------------------------------------------------
-# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT): under it, it
-# starts from the rarest word's documents; above, it walks the register latest first and
-# checks the words of each batch of documents (`_walk`).
+# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT) and checks the
+# words rarest first. Under the cap, it starts from the rarest word's documents, latest first,
+# and checks the other words on them a batch at a time (`_pick`); above, it walks the
+# register latest first and checks the words of each batch (`_walk`). A batch is checked by
+# the words' keys alone, each word on the documents the rarer ones left (`_checker`,
+# `_holding`): the documents themselves are read only for those every word left.
 WORD_CAP = 3000
-# The walk's batches: the first holds FIRST_BATCH times the documents wanted (at least
-# MIN_BATCH); the next as many as the share found so far says the rest needs, a quarter
-# more, at most four times the last and MAX_BATCH.
+# The batches: the first holds FIRST_BATCH times the documents wanted (at least MIN_BATCH);
+# the next as many as the share found so far says the rest needs, a quarter more, at most
+# GROWTH times the last and MAX_BATCH. A batch's words are checked by their keys alone,
+# cheap enough that reading a few hundred documents too many costs less than one more
+# batch (three queries).
 FIRST_BATCH = 4
 MIN_BATCH = 200
 MAX_BATCH = 5000
+GROWTH = 8
 # After this many documents read, the walk hands the rest of the page to one query the
 # database plans (words each common, seldom together: no order of reading is cheap).
 WALK_LIMIT = 40_000
@@ -313,35 +319,32 @@ def search_documents(
     an id: the last of the page before) when given.
 
     With `limit` (a page), a search by words holds at most the first `limit` documents: how
-    they are found depends on how common the words are (`WORD_CAP`, `_walk`); a page asks
-    for one more than it shows, and the next page starts `after` its last. Without it,
-    every document found."""
+    they are found depends on how common the words are (`WORD_CAP`, `_pick`, `_walk`); a
+    page asks for one more than it shows, and the next page starts `after` its last.
+    Without it, every document found."""
+
+    def filtered(documents: QuerySet[Document]) -> QuerySet[Document]:
+        if type_code:
+            documents = documents.filter(type=type_code)
+        if term:
+            documents = documents.filter(term__label=term)
+        if date_from is not None:
+            documents = documents.filter(date__gte=date_from)
+        if date_to is not None:
+            documents = documents.filter(date__lte=date_to)
+        if status:
+            documents = documents.filter(status=status)
+        if after is not None:
+            documents = documents.filter(_before(*after))
+        return documents
+
     qs = visible_documents(user)
     if unit is not None:
         qs = qs.filter(issuer__path__gte=unit.path, issuer__path__lt=unit.path + PATH_END)
-    if type_code:
-        qs = qs.filter(type=type_code)
-    if term:
-        qs = qs.filter(term__label=term)
-    if date_from is not None:
-        qs = qs.filter(date__gte=date_from)
-    if date_to is not None:
-        qs = qs.filter(date__lte=date_to)
-    if status:
-        qs = qs.filter(status=status)
-    if after is not None:
-        day, pk = after
-        qs = qs.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
+    qs = filtered(qs)
     words = query_words(search_text(q))
     if not words:
         return qs.order_by("-date", "-id")
-    # Every word starts a key of the document; where the user may not read it, a key of its
-    # symbol (a search must not tell what is masked). This is what is found, however it is
-    # read: the ways below only choose which documents the database checks it on.
-    found = _matching(qs, user, words, _keys)
-    # The same, checked on documents named by id: each document's keys read by the primary
-    # key (`_probe`), whatever the database thinks of the words' ranges.
-    checked = _matching(qs, user, words, _probe)
     # The database cannot tell how many keys a word starts (it took "28-nq", 80,000 keys,
     # for one): count them, within the search's provinces, up to the cap.
     areas, exact = _areas(user, unit)
@@ -349,19 +352,54 @@ def search_documents(
     for word in words:
         counts[word] = _word_keys(word, areas)[: WORD_CAP + 1].count()
         if counts[word] == 0:
-            return found.none()
-    rarest = min(words, key=lambda w: counts[w])
+            return qs.none()
+    # Rarest first: a document the rarest word misses is not checked for the others (the
+    # database checks the conditions in the order written, and stops at the first false).
+    words = sorted(words, key=lambda w: counts[w])
+    rarest = words[0]
+    # Every word starts a key of the document; where the user may not read it, a key of its
+    # symbol (a search must not tell what is masked). This is what is found, however it is
+    # read: the ways below only choose which documents it is checked on.
+    found = _matching(qs, user, words, _keys)
     if counts[rarest] <= WORD_CAP:
-        # A rare word: its few documents, checked and sorted by date.
+        # A rare word: its few documents (in the search's provinces).
         ids = set(_word_keys(rarest, areas).values_list("document_id", flat=True))
-        return checked.filter(pk__in=ids).order_by("-date", "-id")
+        if limit is None:
+            # The same, checked on documents named by id: each document's keys read by the
+            # primary key (`_probe`), whatever the database thinks of the words' ranges.
+            return _matching(qs, user, words, _probe).filter(pk__in=ids).order_by("-date", "-id")
+        if len(words) == 1:
+            # Every one holds the word: those of the search's scope and filters (a masked
+            # one by its symbol), sorted by date, in one query.
+            readable = _readable_or_symbol(qs, user, words, _probe)
+            return readable.filter(pk__in=ids).order_by("-date", "-id")
+        # Those of the search's scope and filters latest first, the other words checked a
+        # batch at a time until the page is full (the first batch FIRST_BATCH times it).
+        rows = list(qs.filter(pk__in=ids).order_by("-date", "-id").values_list("date", "pk"))
+        page = _pick(rows, _checker(qs, user, words, words[1:], False), limit)
+        return qs.filter(pk__in=page).order_by("-date", "-id")
     if limit is None:
         return found.order_by("-date", "-id")
-    # Common words: the register latest first (the province's own when the search is
-    # exactly a province's), each batch's documents checked for the words.
-    register = qs.filter(area__in=areas) if exact and areas is not None else qs
-    page = _walk(register, found, checked, limit)
-    return checked.filter(pk__in=page).order_by("-date", "-id")
+    # Common words: the register latest first, each batch's documents checked for the words
+    # (and for the scope and the unit: the check reads the documents it keeps). A search
+    # above the provinces reads the whole register, one exactly of provinces their own,
+    # from the index of dates alone (`document_date_id`, `document_area_date_id`); a
+    # commune's, its units' documents.
+    if areas is None:
+        register = filtered(Document.objects.all())
+    elif exact:
+        register = filtered(Document.objects.filter(area__in=areas))
+    else:
+        register = qs
+    # Every count reached the cap: which word is rarest, the first batch tells.
+    page = _walk(register, found, _checker(qs, user, words, words, True), limit)
+    return qs.filter(pk__in=page).order_by("-date", "-id")
+
+
+def _before(day: dt.date, pk: int) -> Q:
+    """The documents before (date, id) `day`, `pk` latest first: written so that an index
+    on (…, date, id) reads them as one range from `day` down."""
+    return Q(date__lte=day) & (Q(date__lt=day) | Q(date=day, id__lt=pk))
 
 
 def _keys(word: str) -> QuerySet[DocumentWord]:
@@ -369,15 +407,21 @@ def _keys(word: str) -> QuerySet[DocumentWord]:
     return DocumentWord.objects.filter(document=OuterRef("pk"), word__gte=word, word__lt=word + TOP)
 
 
-def _probe(word: str) -> QuerySet[DocumentWord]:
-    """`_keys`, which only the primary key (document, word) can read: the upper end of the
-    range is on an expression no index holds. Else the database, misjudging the range as
-    tiny, joins every document of the range to the few asked about (1.3 s for "28-nq")."""
+def _starting(word: str) -> QuerySet[DocumentWord]:
+    """The keys `word` starts, which only the primary key (document, word) can read by
+    document: the upper end of the range is on an expression no index holds. Else the
+    database, misjudging the range as tiny, reads the word's whole range for the few
+    documents asked about, or joins every document of it to them (1.3 s for "28-nq")."""
     return (
-        DocumentWord.objects.filter(document=OuterRef("pk"), word__gte=word)
+        DocumentWord.objects.filter(word__gte=word)
         .annotate(upto=Concat("word", Value("")))
         .filter(upto__lt=word + TOP)
     )
+
+
+def _probe(word: str) -> QuerySet[DocumentWord]:
+    """`_keys`, read by the primary key (`_starting`)."""
+    return _starting(word).filter(document=OuterRef("pk"))
 
 
 def _matching(
@@ -388,9 +432,69 @@ def _matching(
 ) -> QuerySet[Document]:
     """The documents of `qs` in which every word starts a key (`keys`: `_keys` or `_probe`);
     where `user` may not read the document, a key of its symbol."""
-    return qs.filter(*[Exists(keys(word)) for word in words]).filter(
+    return _readable_or_symbol(
+        qs.filter(*[Exists(keys(word)) for word in words]), user, words, keys
+    )
+
+
+def _readable_or_symbol(
+    qs: QuerySet[Document],
+    user: Any,
+    words: list[str],
+    keys: Callable[[str], QuerySet[DocumentWord]],
+) -> QuerySet[Document]:
+    """The documents of `qs` that `user` may read, or in whose symbol every word starts a
+    key."""
+    return qs.filter(
         readable_q(user) | Q(*[Exists(keys(word).filter(symbol=True)) for word in words])
     )
+
+
+def _checker(
+    qs: QuerySet[Document], user: Any, words: list[str], unchecked: list[str], sample: bool
+) -> Callable[[list[int]], set[int]]:
+    """What checks a batch of document ids: of those, the ones `_matching` finds in `qs`
+    for `words`, knowing that each holds every word but `unchecked` (ordered rarest first).
+    The unchecked words are checked on their keys alone (`_holding`), the documents (the
+    scope, the filters, who may read them) read only for those every word left. With
+    `sample` (words whose counts all reached the cap, so which is rarest is not known), the
+    first batch is checked from all its documents' keys, read at once, and tells which of
+    the words its documents hold least: the rarest first from then on."""
+    visible = _readable_or_symbol(qs, user, words, _probe).order_by()
+    order = list(unchecked)
+    sampled = not sample or len(order) < 2
+
+    def check(ids: list[int]) -> set[int]:
+        nonlocal sampled
+        left: Iterable[int] = ids
+        if not sampled:
+            sampled = True
+            held: dict[str, set[int]] = {word: set() for word in order}
+            keys = DocumentWord.objects.filter(document_id__in=ids).order_by()
+            for pk, key in keys.values_list("document_id", "word"):
+                for word in order:
+                    # As the database compares keys (by code point): `word` starts `key`.
+                    if key.startswith(word):
+                        held[word].add(pk)
+            order.sort(key=lambda word: len(held[word]))
+            left = set.intersection(*held.values())
+        elif order:
+            left = _holding(ids, order)
+        if not left:
+            return set()
+        return set(visible.filter(pk__in=left).values_list("pk", flat=True))
+
+    return check
+
+
+def _holding(ids: Iterable[int], words: list[str]) -> set[int]:
+    """Those of the documents `ids` in which every word starts a key, in one query on the
+    keys: the first word's keys among `ids`, each document kept checked for the next word,
+    and so on (the database checks them in the order written: the rarest first)."""
+    keys = _starting(words[0]).filter(document_id__in=ids)
+    for word in words[1:]:
+        keys = keys.filter(Exists(_starting(word).filter(document=OuterRef("document_id"))))
+    return set(keys.order_by().values_list("document_id", flat=True))
 
 
 def _word_keys(word: str, areas: list[int] | None) -> QuerySet[DocumentWord]:
@@ -422,17 +526,41 @@ def _areas(user: Any, unit: OrgUnit | None) -> tuple[list[int] | None, bool]:
     return list(ids), depths == {AREA_DEPTH}
 
 
+def _next_batch(found: int, scanned: int, wanted: int, last: int) -> int:
+    """The size of the next batch: as many as the share found so far says the rest of the
+    page needs, a quarter more; at least MIN_BATCH, at most GROWTH times the last and
+    MAX_BATCH."""
+    kept = max(found, 1) / scanned
+    return min(max(int((wanted - found) / kept * 1.25), MIN_BATCH), last * GROWTH, MAX_BATCH)
+
+
+def _pick(
+    rows: list[tuple[dt.date, int]], check: Callable[[list[int]], set[int]], wanted: int
+) -> list[int]:
+    """The first `wanted` of `rows` ((date, id), latest first) that `check` keeps, checked
+    a batch at a time (the first FIRST_BATCH times `wanted`)."""
+    ids: list[int] = []
+    batch_size, scanned = wanted * FIRST_BATCH, 0
+    while len(ids) < wanted and scanned < len(rows):
+        batch = rows[scanned : scanned + batch_size]
+        scanned += len(batch)
+        hits = check([pk for _d, pk in batch])
+        ids.extend(pk for _d, pk in batch if pk in hits)
+        batch_size = _next_batch(len(ids), scanned, wanted, batch_size)
+    return ids[:wanted]
+
+
 def _walk(
     register: QuerySet[Document],
     found: QuerySet[Document],
-    checked: QuerySet[Document],
+    check: Callable[[list[int]], set[int]],
     wanted: int,
 ) -> list[int]:
     """The first `wanted` documents of `found` (ids, latest first), read from `register`
-    (the same documents before the words are checked) in batches latest first: the words
-    are checked on each batch's documents by their keys (`checked`: the primary key's
-    range), never by a join the database might turn around. Past WALK_LIMIT documents, the
-    rest of the page is one query the database plans (`found`)."""
+    (the same documents, or more, before the words are checked) in batches latest first:
+    `check` keeps each batch's documents of `found`, by their keys, never by a join the
+    database might turn around. Past WALK_LIMIT documents, the rest of the page is one
+    query the database plans (`found`)."""
     ids: list[int] = []
     batch_size, scanned = max(wanted * FIRST_BATCH, MIN_BATCH), 0
     rest = register.order_by("-date", "-id")
@@ -444,16 +572,12 @@ def _walk(
         if not batch:
             break
         scanned += len(batch)
-        hits = set(checked.filter(pk__in=[pk for _d, pk in batch]).values_list("pk", flat=True))
+        hits = check([pk for _d, pk in batch])
         ids.extend(pk for _d, pk in batch if pk in hits)
         if len(batch) < batch_size:
             break
-        day, pk = batch[-1]
-        rest = rest.filter(Q(date__lt=day) | Q(date=day, id__lt=pk))
-        kept = max(len(ids), 1) / scanned
-        batch_size = min(
-            max(int((wanted - len(ids)) / kept * 1.25), MIN_BATCH), batch_size * 4, MAX_BATCH
-        )
+        rest = rest.filter(_before(*batch[-1]))
+        batch_size = _next_batch(len(ids), scanned, wanted, batch_size)
     return ids[:wanted]
 
 

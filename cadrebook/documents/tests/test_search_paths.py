@@ -206,3 +206,99 @@ def test_a_moved_unit_takes_its_documents_to_its_new_province(
         in_c1 = search_documents(corpus.organizer, q="chi bo", unit=tree.C1, limit=30)
         assert len(in_c1) == 0, way
         assert len(search_documents(corpus.organizer, q="ke hoach", unit=tree.C1, limit=30)) == 4
+
+
+@pytest.fixture
+def common_and_rare(
+    corpus: SimpleNamespace,
+    register: Callable[..., Any],
+    terms: SimpleNamespace,
+    tree: SimpleNamespace,
+) -> None:
+    """ "chung" in 48 documents of P, C1 and G1 (days repeated: ties broken by id); "hiem"
+    in 5: with "chung" in P, C1 and G1 each and in a secret one of P, alone in one of P."""
+    from cadrebook.documents.models import Term
+
+    g1 = Term.objects.get(unit=tree.G1)
+    for i in range(15):
+        day = D(2024, 5, 1 + i % 7)
+        register("report", title=f"Bao cao chung dot {i}", date=D(2026, 1, 1 + i % 5))
+        register("plan", issuer=tree.C1, term=terms.c1, date=day, title=f"Ke hoach chung xa {i}")
+        register("plan", issuer=tree.G1, term=g1, date=day, title=f"Chung chi bo {i}")
+    register("report", title="Bao cao chung hiem", date=D(2026, 1, 3))
+    register("plan", issuer=tree.C1, term=terms.c1, date=D(2024, 5, 2), title="Chung hiem xa")
+    register("plan", issuer=tree.G1, term=g1, date=D(2024, 5, 2), title="Hiem chung chi bo")
+    register("notice", title="Thong bao hiem", date=D(2026, 1, 2))
+    register(
+        "decision",
+        title="Quyet dinh chung hiem",
+        confidentiality="secret",
+        number=19,
+        date=D(2025, 12, 1),
+    )
+
+
+def _plain(user: Any, unit: Any, words: list[str]) -> list[int]:
+    """The plain filter: the documents `user` may read (in `unit`'s subtree) whose title
+    has a word starting with each of `words` (the titles here are plain ASCII), latest
+    first."""
+    documents = selectors.readable_documents(user)
+    if unit is not None:
+        documents = documents.filter(issuer__path__startswith=unit.path)
+    rows = [
+        (d.date, d.pk)
+        for d in documents
+        if all(any(t.startswith(w) for t in d.title.lower().split()) for w in words)
+    ]
+    return [pk for _day, pk in sorted(rows, reverse=True)]
+
+
+@pytest.mark.parametrize("way", ["rare", "walk"])
+@pytest.mark.parametrize("unit", [None, "C1"])
+@pytest.mark.parametrize("who", ["organizer", "viewer"])
+def test_the_rarest_word_is_checked_first_and_the_pages_are_the_plain_filter(
+    monkeypatch: pytest.MonkeyPatch,
+    common_and_rare: None,
+    corpus: SimpleNamespace,
+    tree: SimpleNamespace,
+    way: str,
+    unit: str | None,
+    who: str,
+) -> None:
+    """A common word ("chung", written first) and a rare one ("hiem"): the rare one is
+    checked first — its own documents are the ones the common word is checked on ("rare":
+    its count is under the cap), or a batch's documents are checked for it before the
+    common word ("walk": both above the cap) — and every page, unscoped and within a
+    province (C1 here), is what the plain filter gives, in its order."""
+    user = getattr(corpus, who)
+    scope = getattr(tree, unit) if unit else None
+    if way == "rare":
+        monkeypatch.setattr(selectors, "WORD_CAP", 10)  # "hiem": 5 keys, "chung": 48
+    else:
+        _ways(monkeypatch, "walk")
+    checked: list[list[str]] = []
+    holding = selectors._holding
+
+    def recorded(ids: Any, words: list[str]) -> set[int]:
+        checked.append(list(words))
+        return holding(ids, words)
+
+    monkeypatch.setattr(selectors, "_holding", recorded)
+    expected = _plain(user, scope, ["chung", "hiem"])
+    # The secret one only where its reader may read it; the one without "chung", never.
+    titles = set(Document.objects.filter(pk__in=expected).values_list("title", flat=True))
+    assert titles == {"Chung hiem xa", "Hiem chung chi bo"} | (
+        set()
+        if unit
+        else {"Bao cao chung hiem"} | ({"Quyet dinh chung hiem"} if who == "organizer" else set())
+    )
+    for size in (1, 2, 5):
+        assert _pages(user, size, q="chung hiem", unit=scope) == expected, size
+    # "rare": the common word checked on the rare one's documents; "walk": after the first
+    # batch (which reads its documents' keys and finds "hiem" the rarer), "hiem" first.
+    assert checked and all(
+        words == (["chung"] if way == "rare" else ["hiem", "chung"]) for words in checked
+    )
+    # And the whole answer, without a page, is the same.
+    whole = search_documents(user, q="chung hiem", unit=scope)
+    assert [d.pk for d in whole] == expected
