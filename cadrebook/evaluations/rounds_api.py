@@ -43,6 +43,7 @@ from cadrebook.evaluations.reads import (
 from cadrebook.evaluations.rules import evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATES,
+    late_counts,
     model_records,
     quota_status,
     rating_history,
@@ -59,7 +60,9 @@ from cadrebook.evaluations.services import (
     round_close,
     round_mark_outstanding,
     round_open,
+    round_reschedule,
     subject_decide,
+    subject_mark,
     subject_propose,
     subject_reconsider,
     subject_self_assess,
@@ -112,10 +115,38 @@ class RoundOut(Schema):
     closed_at: dt.datetime | None
 
 
+class TimetableChangeOut(Schema):
+    previous_self_assessment_until: dt.date
+    previous_proposals_until: dt.date
+    previous_decisions_until: dt.date
+    self_assessment_until: dt.date
+    proposals_until: dt.date
+    decisions_until: dt.date
+    reason: str
+    recorded_at: dt.datetime
+
+
+class LateOut(Schema):
+    self_assessment: int = Field(..., description="Self-assessments recorded after D1")
+    proposal: int = Field(..., description="Proposals recorded after D2")
+    decision: int = Field(..., description="Decisions recorded after D3")
+
+
 class RoundDetailOut(RoundOut):
     under: str = Field(..., description="The unit whose subtree the progress and quota count")
     progress: ProgressOut
     quota: list[QuotaOut]
+    late: LateOut = Field(..., description="Steps recorded after their deadline (warned)")
+    timetable_changes: list[TimetableChangeOut] = Field(
+        ..., description="Every change of the timetable, oldest first, with the earlier dates"
+    )
+
+
+class TimetableIn(Schema):
+    self_assessment_until: ApiDate
+    proposals_until: ApiDate
+    decisions_until: ApiDate
+    reason: str = Field(..., max_length=2000)
 
 
 class RoundPage(Schema):
@@ -188,6 +219,23 @@ class SubjectQuery(Schema):
     cursor: str = Field("", max_length=20)
 
 
+class MarkIn(Schema):
+    """What changes of the subject's case; a field left out keeps its value."""
+
+    excluded: str | None = Field(
+        None, max_length=24, description="Why the member is not rated (empty: rated)"
+    )
+    special_case: str | None = Field(
+        None, max_length=24, description="Special case code (empty: none)"
+    )
+    leave_months: int | None = Field(None, ge=0, le=600, description="For a long leave")
+    host_unit: str | None = Field(None, max_length=32, description="Host cell's code")
+    framework: str | None = Field(None, max_length=16)
+    role_group: str | None = Field(None, max_length=64)
+    leads: str | None = Field(None, max_length=32, description="Code of the unit led")
+    note: str | None = Field(None, max_length=20000)
+
+
 class SelfAssessmentIn(Schema):
     scores: dict[str, Decimal] = Field(..., description="Criteria group -> points")
     review: str = Field("", max_length=20000)
@@ -199,6 +247,7 @@ class SelfAssessmentOut(Schema):
     scores: dict[str, str]
     score: Decimal
     review: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
 
 
@@ -222,6 +271,7 @@ class ProposalOut(Schema):
     present: int
     host_comments: str
     note: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
 
 
@@ -260,6 +310,7 @@ class DecisionOut(Schema):
     over_quota: bool
     reconsideration: bool
     reason: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
     quota: QuotaOut | None = Field(
         ..., description="The deciding unit's quota after this decision (null: no quota)"
@@ -449,6 +500,7 @@ def _decision_out(decision: Decision, subject: Subject) -> dict[str, Any]:
         "over_quota": decision.over_quota,
         "reconsideration": decision.reconsideration,
         "reason": decision.reason,
+        "late": decision.late,
         "recorded_at": decision.recorded_at,
         "quota": quota,
         "warning": warning,
@@ -588,7 +640,30 @@ def get_round(request: HttpRequest, round_id: int, query: Query[RoundReadQuery])
         "quota": [
             {**q.as_dict(), "outstanding": q.outstanding} for q in quota_status(round_, under=under)
         ],
+        "late": late_counts(round_, under=under),
+        "timetable_changes": list(round_.timetable_changes.order_by("id")),
     }
+
+
+@router.post(
+    "/rounds/{round_id}/timetable",
+    response=answers({200: RoundDetailOut}),
+    summary="Change the timetable",
+)
+def reschedule_round(request: HttpRequest, round_id: int, payload: TimetableIn) -> Any:
+    """Change an open round's timetable D1/D2/D3 with the reason (`decide_evaluations` on
+    the committee that opened it); the earlier dates are kept in `timetable_changes`. Refused
+    with nothing written: a closed round, dates out of order, no reason, the same dates."""
+    round_ = _deciding_round(request, round_id)
+    round_reschedule(
+        actor=request.user,
+        round=round_,
+        self_assessment_until=payload.self_assessment_until,
+        proposals_until=payload.proposals_until,
+        decisions_until=payload.decisions_until,
+        reason=payload.reason,
+    )
+    return get_round(request, round_id, RoundReadQuery())
 
 
 @router.post("/rounds/{round_id}/close", response=answers({200: RoundOut}), summary="Close it")
@@ -661,6 +736,34 @@ def get_subject(request: HttpRequest, subject_id: int) -> Any:
 
 
 @router.post(
+    "/subjects/{subject_id}/mark",
+    response=answers({200: SubjectDetailOut}),
+    summary="Mark the subject's case",
+)
+def mark_subject(request: HttpRequest, subject_id: int, payload: MarkIn) -> Any:
+    """Say what the records do not: a member not rated (suspended…), on a long leave (its
+    months), on temporary transfer (the host cell), holding a leading post (the leaders'
+    framework and the unit led), a group of similar roles of its own, a note; before the
+    subject's first decision, in an open round (`decide_evaluations` on the deciding unit).
+    Audited with what it was; a unit named outside the caller's scope answers 404."""
+    subject = _subject(request, subject_id)
+    _may(request, DECIDE_EVALUATIONS, subject.deciding_unit)
+    subject_mark(
+        actor=request.user,
+        subject=subject,
+        excluded=payload.excluded,
+        special_case=payload.special_case,
+        leave_months=payload.leave_months,
+        framework=payload.framework,
+        role_group=payload.role_group,
+        host_unit=_unit(request, payload.host_unit) if payload.host_unit else None,
+        leads=_unit(request, payload.leads) if payload.leads else None,
+        note=payload.note,
+    )
+    return _subject_detail(subject)
+
+
+@router.post(
     "/subjects/{subject_id}/self-assessment",
     response=answers({201: SelfAssessmentOut}),
     summary="Record the self-assessment",
@@ -685,6 +788,7 @@ def self_assess(
             "scores": row.scores,
             "score": row.score,
             "review": row.review,
+            "late": row.late,
             "recorded_at": row.recorded_at,
         },
     )
@@ -726,6 +830,7 @@ def propose(
             "present": row.present,
             "host_comments": row.host_comments,
             "note": row.note,
+            "late": row.late,
             "recorded_at": row.recorded_at,
         },
     )

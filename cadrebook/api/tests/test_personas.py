@@ -315,6 +315,20 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         ),
         (200, 200, 403, 404),
     ),
+    ("post", "/api/v1/evaluations/rounds/{round_id}/timetable"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/rounds/{w.round.pk}/timetable",
+            {
+                "self_assessment_until": "2025-12-20",
+                "proposals_until": "2025-12-25",
+                "decisions_until": "2026-01-10",
+                "reason": "The committee meets later",
+            },
+        ),
+        (200, 200, 403, 404),  # the clerk reaches C1's round from below: not its committee
+    ),
     ("get", "/api/v1/evaluations/rounds/{round_id}/subjects"): (
         lambda c, w: c.get(
             f"/api/v1/evaluations/rounds/{w.round.pk}/subjects", {"state": "not_assessed"}
@@ -324,6 +338,15 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
     ("get", "/api/v1/evaluations/subjects/{subject_id}"): (
         lambda c, w: c.get(f"/api/v1/evaluations/subjects/{w.member_subject.pk}"),
         (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/subjects/{subject_id}/mark"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/subjects/{w.member_subject.pk}/mark",
+            {"note": "On leave since October"},
+        ),
+        (200, 200, 403, 404),  # the deciding unit's office marks the case, not the clerk
     ),
     ("post", "/api/v1/evaluations/subjects/{subject_id}/self-assessment"): (
         lambda c, w: _json(
