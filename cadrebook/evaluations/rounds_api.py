@@ -392,6 +392,15 @@ class ModelQuery(Schema):
 
 
 # Helpers -----------------------------------------------------------------------------------
+CENTS = Decimal("0.01")
+
+
+def _points(value: Decimal | None) -> Decimal | None:
+    """A score as every answer gives it: two decimal places ("95.00"), whatever the database
+    returned (SQLite gives a subquery's decimal without its places)."""
+    return None if value is None else Decimal(value).quantize(CENTS)
+
+
 def _cursor(cursor: str) -> int | None:
     """The id after which a page starts (None: the first page)."""
     if not cursor:
@@ -472,7 +481,7 @@ def _subject_out(subject: Any) -> dict[str, Any]:
         "special_case": subject.special_case,
         "host_unit": subject.host_unit.code if subject.host_unit_id else None,
         "state": subject_state(subject),
-        "assessed_score": subject.assessed_score,
+        "assessed_score": _points(subject.assessed_score),
         "proposed_level": subject.proposed_level,
         "decided_level": subject.decided_level,
     }
@@ -492,7 +501,7 @@ def _decision_out(decision: Decision, subject: Subject) -> dict[str, Any]:
         "id": decision.pk,
         "subject": decision.subject_id,
         "level": decision.level,
-        "score": decision.score,
+        "score": _points(decision.score),
         "deciding_unit": decision.deciding_unit.code,
         "document": decision.document_id,
         "disqualifiers": list(decision.disqualifiers),
@@ -538,7 +547,7 @@ def _rating_out(rating: Rating) -> dict[str, Any]:
         "year": rating.year,
         "level": rating.level,
         "label": rating.label,
-        "score": rating.score,
+        "score": _points(rating.score),
         "source": rating.source,
         "document": _document_text(rating),
         "rated_in": rating.rated_in.code,
@@ -551,7 +560,7 @@ def _history_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "year": row["year"],
             "level": row["level"],
             "label": row["label"],
-            "score": row["rating"].score,
+            "score": _points(row["rating"].score),
             "source": row["rating"].source,
             "document": _document_text(row["rating"]),
             "excellent_running": row["excellent_running"],
@@ -786,7 +795,7 @@ def self_assess(
             "id": row.pk,
             "subject": subject.pk,
             "scores": row.scores,
-            "score": row.score,
+            "score": _points(row.score),
             "review": row.review,
             "late": row.late,
             "recorded_at": row.recorded_at,
@@ -823,7 +832,7 @@ def propose(
         {
             "id": row.pk,
             "subject": subject.pk,
-            "score": row.score,
+            "score": _points(row.score),
             "level": row.level,
             "votes_for": row.votes_for,
             "votes_against": row.votes_against,

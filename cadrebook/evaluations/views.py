@@ -358,7 +358,9 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "subjects": [
                 {
                     "subject": s,
-                    "assessed": s.assessed_score,
+                    "assessed": None
+                    if s.assessed_score is None
+                    else Decimal(s.assessed_score).quantize(Decimal("0.01")),
                     "proposed": _level_label(s.proposed_level) if s.proposed_level else "",
                     "decided": _level_label(s.decided_level) if s.decided_level else "",
                 }

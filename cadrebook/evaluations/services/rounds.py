@@ -758,7 +758,12 @@ def _caps(subject: Subject, rules: EvaluationRules, disqualifiers: list[str]) ->
     return caps
 
 
-def _document(actor: Any, document: Any, rules: EvaluationRules, *, required: bool) -> Any:
+def _document(
+    actor: Any, document: Any, rules: EvaluationRules, *, required: bool, issuer: OrgUnit
+) -> Any:
+    """The decision's document from the register: readable by the actor, issued (not a
+    draft), and issued by `issuer`, the unit that decides (a committee's decision rests on
+    its own document, not on any the actor may read)."""
     if document is None:
         if required:
             raise evaluation_violation(
@@ -768,7 +773,20 @@ def _document(actor: Any, document: Any, rules: EvaluationRules, *, required: bo
                 field="document",
             )
         return None
-    return cited_document(actor, document)
+    doc = cited_document(actor, document)
+    if doc.issuer_id != issuer.pk:
+        raise evaluation_violation(
+            rules,
+            "evaluation.document_not_deciders",
+            _(
+                "%(symbol)s was issued by %(other)s: the decision rests on a document of "
+                "%(unit)s, the unit that decides."
+            )
+            % {"symbol": doc.symbol, "other": doc.issuer, "unit": issuer},
+            source=rules.deciders_source,
+            field="document",
+        )
+    return doc
 
 
 def _write_rating(subject: Subject, decision: Decision, rules: EvaluationRules) -> None:
@@ -898,7 +916,13 @@ def subject_decide(
                     source=rules.collective_first_source,
                     field="subject",
                 )
-        doc = _document(actor, document, rules, required=rules.decision_document_required)
+        doc = _document(
+            actor,
+            document,
+            rules,
+            required=rules.decision_document_required,
+            issuer=deciding_unit,
+        )
         # The deciding unit's row is the quota's lock: two decisions of the same unit do not
         # both see room for one more "excellent".
         OrgUnit.objects.select_for_update().filter(pk=deciding_unit.pk).first()
@@ -1053,7 +1077,7 @@ def subject_reconsider(
             override_reason=override_reason,
             override_text=override_text,
         )
-        doc = _document(actor, document, rules, required=True)
+        doc = _document(actor, document, rules, required=True, issuer=deciding_unit)
         # The quota as a decision checks it: the latest decided levels of the deciding unit
         # and group, this subject's with its new level (the deciding unit's row is the lock).
         OrgUnit.objects.select_for_update().filter(pk=subject.deciding_unit_id).first()

@@ -20,7 +20,7 @@ from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.evaluations import services as ev
-from cadrebook.evaluations.models import ModelRecord, Round, Subject, TimetableChange
+from cadrebook.evaluations.models import Decision, ModelRecord, Round, Subject, TimetableChange
 
 D = dt.date
 BIRTH = D(1985, 3, 1)
@@ -342,3 +342,53 @@ def test_the_model_page_is_read_only_without_the_action_and_404_outside(w):
     assert w.secretary.post(url, body).status_code == 403
     assert w.outsider.get(url).status_code == 404
     assert not ModelRecord.objects.exists()
+
+
+# The decision's document; the scores' shape --------------------------------------------------
+
+
+def test_a_decision_rests_on_a_document_of_the_deciding_unit(w):
+    cell = Subject.objects.get(round=w.round, unit=w.tree.K1)  # decided by G1
+    office = w.api["p_organizer"]
+    before = (Decision.objects.count(), AuditEntry.objects.count())
+    # C1's decision is readable by the office, but C1 does not decide K1's level.
+    other = _api(
+        office,
+        f"/subjects/{cell.pk}/decision",
+        {"level": "good", "score": "80", "document": w.docs.c1.pk},
+    )
+    assert other.status_code == 422, other.content
+    body = other.json()
+    assert body["code"] == "evaluation.document_not_deciders"
+    assert body["field"] == "document" and body["source"]
+    assert w.docs.c1.symbol in body["message"]
+    assert (Decision.objects.count(), AuditEntry.objects.count()) == before
+    own = _api(
+        office,
+        f"/subjects/{cell.pk}/decision",
+        {"level": "good", "score": "80", "document": w.docs.g1.pk},
+    )
+    assert own.status_code == 201 and own.json()["document"] == w.docs.g1.pk
+
+
+def test_every_score_the_api_answers_has_two_decimal_places(w):
+    office = w.api["p_organizer"]
+    assessed = _api(
+        w.api["k1_clerk"],
+        f"/subjects/{w.member.pk}/self-assessment",
+        {"scores": {"general": 30, "tasks": 65}},
+    ).json()
+    assert assessed["score"] == "95.00"
+    assert assessed["scores"] == {"general": "30.00", "tasks": "65.00"}
+    one = office.get(f"/api/v1/evaluations/subjects/{w.member.pk}").json()
+    assert one["assessed_score"] == "95.00"
+    listed = office.get(
+        f"/api/v1/evaluations/rounds/{w.round.pk}/subjects", {"member": w.member.member_id}
+    ).json()["items"]
+    assert [s["assessed_score"] for s in listed] == ["95.00"]
+    proposed = _api(
+        w.api["k1_clerk"],
+        f"/subjects/{w.member.pk}/proposal",
+        {"score": "95", "level": "excellent", "votes_for": 3, "votes_against": 0, "present": 3},
+    ).json()
+    assert proposed["score"] == "95.00"
