@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.evaluations.choices import Level
+from cadrebook.evaluations.choices import Framework, Level
 from cadrebook.evaluations.rules import EvaluationRules, FrameworkRule
 from cadrebook.evaluations.selectors import target_indicators
 
@@ -169,3 +169,71 @@ class OutstandingForm(forms.Form):
 
 class CloseForm(forms.Form):
     """Closing a round asks nothing: the refusal, if any, is the whole form's."""
+
+
+class TimetableForm(forms.Form):
+    """A round's new timetable D1/D2/D3 and why it changes (the earlier dates are kept)."""
+
+    self_assessment_until = forms.DateField(label=_("Self-assessment until (D1)"), widget=DATE)
+    proposals_until = forms.DateField(label=_("Cells' proposals until (D2)"), widget=DATE)
+    decisions_until = forms.DateField(label=_("Decisions until (D3)"), widget=DATE)
+    reason = forms.CharField(label=_("Reason for the change"), widget=TEXT, max_length=2000)
+
+
+class MarkForm(forms.Form):
+    """What the records do not say of a subject: not rated (why), a special case (a leave's
+    months, the host cell by its code), the framework, the group of similar roles, the unit
+    led (by its code), a note."""
+
+    excluded = forms.ChoiceField(label=_("Not rated because"), required=False)
+    special_case = forms.ChoiceField(label=_("Special case"), required=False)
+    leave_months = forms.IntegerField(
+        label=_("Months of leave"), required=False, min_value=0, max_value=600
+    )
+    host_unit = forms.CharField(label=_("Host cell (code)"), required=False, max_length=32)
+    framework = forms.ChoiceField(label=_("Framework"))
+    role_group = forms.CharField(label=_("Group of similar roles"), max_length=64)
+    leads = forms.CharField(label=_("Unit led (code)"), required=False, max_length=32)
+    note = forms.CharField(label=_("Note"), required=False, widget=TEXT, max_length=20000)
+
+    def __init__(self, *args: Any, rules: EvaluationRules, member: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["excluded"].choices = [("", _("Rated"))] + [
+            (r.code, r.label) for r in rules.exclusion_reasons
+        ]
+        self.fields["special_case"].choices = [("", "—")] + [
+            (c.code, c.label) for c in rules.special_cases
+        ]
+        self.fields["framework"].choices = [
+            (f.code, f.label)
+            for f in rules.frameworks.values()
+            if (f.code != Framework.ORGANIZATION) == member
+        ]
+        if not member:
+            for name in ("excluded", "special_case", "leave_months", "host_unit", "leads"):
+                del self.fields[name]
+
+
+class ModelStepForm(forms.Form):
+    """A unit's registration for a model of the year (at its start), or whether it was
+    recognized (at its end)."""
+
+    unit = forms.ChoiceField(label=_("Organization"))
+    kind = forms.ChoiceField(label=_("Model"))
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    recognized = forms.ChoiceField(
+        label=_("Recognized"),
+        choices=[("yes", _("Recognized")), ("no", _("Not recognized"))],
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, rules: EvaluationRules, units: list[Any], step: str, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+        self.fields["kind"].choices = [(k.code, k.label) for k in rules.model_kinds]
+        if step == "register":
+            del self.fields["recognized"]
+        else:
+            self.fields["recognized"].required = True

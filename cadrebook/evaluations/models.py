@@ -81,6 +81,7 @@ APPEND_ONLY = {
     "evaluations_proposal": "evaluation history is append-only",
     "evaluations_decision": "evaluation history is append-only",
     "evaluations_modelrecord": "evaluation history is append-only",
+    "evaluations_timetablechange": "evaluation history is append-only",
 }
 # Columns of the ancestor ids a rating copies (as members' periods do).
 RATING_ANCESTOR_COLUMNS = 6
@@ -171,6 +172,33 @@ class Round(models.Model):
         return self.status == RoundStatus.OPEN
 
 
+class TimetableChange(AppendOnly):
+    """A round's timetable changed by the committee that opened it: the dates before and
+    after, with the reason. The round carries the dates in force; these rows keep every
+    earlier timetable."""
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.PROTECT, related_name="timetable_changes"
+    )
+    previous_self_assessment_until = models.DateField(_("self-assessment until, before"))
+    previous_proposals_until = models.DateField(_("proposals until, before"))
+    previous_decisions_until = models.DateField(_("decisions until, before"))
+    self_assessment_until = models.DateField(_("self-assessment until (D1)"))
+    proposals_until = models.DateField(_("proposals until (D2)"))
+    decisions_until = models.DateField(_("decisions until (D3)"))
+    reason = models.TextField(_("reason"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = _user()
+
+    class Meta:
+        verbose_name = _("timetable change")
+        verbose_name_plural = _("timetable changes")
+        ordering = ["round", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.decisions_until}"
+
+
 class SubjectQuerySet(ScopedQuerySet["Subject"]):
     pass
 
@@ -259,6 +287,7 @@ class SelfAssessment(AppendOnly):
     scores = models.JSONField(_("scores per criteria group"))
     score = _score(_("score"))
     review = models.TextField(_("self-review"), blank=True)
+    late = models.BooleanField(_("recorded after its deadline"), default=False)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = _user()
 
@@ -285,6 +314,7 @@ class Proposal(AppendOnly):
     present = models.PositiveIntegerField(_("members present"))
     host_comments = models.TextField(_("host cell's comments"), blank=True)
     note = models.TextField(_("note"), blank=True)
+    late = models.BooleanField(_("recorded after its deadline"), default=False)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = _user()
 
@@ -324,6 +354,7 @@ class Decision(AppendOnly):
     over_quota = models.BooleanField(_("over the quota (warned)"), default=False)
     reconsideration = models.BooleanField(_("reconsideration"), default=False)
     reason = models.TextField(_("reason for the reconsideration"), blank=True)
+    late = models.BooleanField(_("recorded after its deadline"), default=False)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = _user()
 

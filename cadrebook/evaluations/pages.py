@@ -19,7 +19,14 @@ from cadrebook.documents.choices import Status
 from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_documents
 from cadrebook.evaluations.choices import Level, SubjectKind
-from cadrebook.evaluations.models import ModelRecord, Proposal, Round, Subject
+from cadrebook.evaluations.models import (
+    Decision,
+    ModelRecord,
+    Proposal,
+    Round,
+    SelfAssessment,
+    Subject,
+)
 from cadrebook.evaluations.rules import EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATES,
@@ -112,6 +119,35 @@ def special_cases(user: Any, round_: Round, *, under: OrgUnit | None = None) -> 
         .select_related("host_unit")
         .annotate(host_comments=Subquery(latest.values("host_comments")[:1]))
     )
+
+
+LATE_ROWS = 50  # late steps listed on a round's page
+
+
+def late_steps(user: Any, round_: Round, *, under: OrgUnit | None = None) -> list[dict[str, Any]]:
+    """The steps of the round's subjects in `user`'s reach recorded after their deadline
+    (the rule set warned), newest first: the step, the subject and when."""
+    subjects = Subject.objects.filter(round=round_)
+    if under is not None:
+        subjects = subjects.filter(subtree_q("home__path", [under.path]))
+    else:
+        parts = _parts(user, round_)
+        if parts is not None:
+            subjects = subjects.filter(subtree_q("home__path", [u.path for u in parts]))
+    rows: list[dict[str, Any]] = []
+    for step, model in (
+        ("self_assessment", SelfAssessment),
+        ("proposal", Proposal),
+        ("decision", Decision),
+    ):
+        found = (
+            model.objects.filter(subject__in=subjects.values("pk"), late=True)  # type: ignore[attr-defined]
+            .select_related("subject__member", "subject__unit")
+            .order_by("-id")[:LATE_ROWS]
+        )
+        rows += [{"step": step, "row": r, "subject": r.subject} for r in found]
+    rows.sort(key=lambda r: r["row"].recorded_at, reverse=True)
+    return rows[:LATE_ROWS]
 
 
 def deciding_units(user: Any, round_: Round) -> list[OrgUnit]:
@@ -255,4 +291,47 @@ def unit_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
         "model_year": year,
         "model_counts": models,
         "model_records": [{"record": r, "label": labels.get(r.kind, r.kind)} for r in own],
+    }
+
+
+MODEL_ROWS = 300  # organizations listed on the model organizations' page
+
+
+def model_table(unit: OrgUnit, year: int) -> dict[str, Any]:
+    """The model organizations' page of `unit` for `year`: the organizations of its subtree
+    of the rated kinds (active at the year's end, `unit` included), each with its latest step
+    per model of the rule set (registered, recognized, not recognized, or none), and per
+    model how many registered and were recognized ("11/11 organizations registered")."""
+    rules = evaluation_rules()
+    units = list(
+        OrgUnit.objects.all()
+        .active_on(dt.date(year, 12, 31))
+        .filter(path__gte=unit.path, path__lt=unit.path + PATH_END)
+        .filter(kind__in=sorted(rules.unit_deciders))
+        .order_by("path")[:MODEL_ROWS]
+    )
+    steps: dict[tuple[int, str], str] = {}
+    for unit_id, kind, step in (
+        ModelRecord.objects.filter(unit__in=units, year=year)
+        .order_by("id")
+        .values_list("unit_id", "kind", "step")
+    ):
+        steps[(unit_id, kind)] = step
+    kinds = list(rules.model_kinds)
+    counts = model_records(unit, year)
+    return {
+        "kinds": kinds,
+        "rows": [
+            {"unit": u, "steps": [steps.get((u.pk, k.code), "") for k in kinds]} for u in units
+        ],
+        "counts": [
+            {
+                "label": k.label,
+                "registered": counts.get(k.code, {}).get("registered", 0),
+                "recognized": counts.get(k.code, {}).get("recognized", 0),
+                "organizations": len(units),
+            }
+            for k in kinds
+        ],
+        "truncated": len(units) == MODEL_ROWS,
     }

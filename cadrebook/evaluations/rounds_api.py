@@ -43,6 +43,7 @@ from cadrebook.evaluations.reads import (
 from cadrebook.evaluations.rules import evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATES,
+    late_counts,
     model_records,
     quota_status,
     rating_history,
@@ -59,7 +60,9 @@ from cadrebook.evaluations.services import (
     round_close,
     round_mark_outstanding,
     round_open,
+    round_reschedule,
     subject_decide,
+    subject_mark,
     subject_propose,
     subject_reconsider,
     subject_self_assess,
@@ -112,10 +115,38 @@ class RoundOut(Schema):
     closed_at: dt.datetime | None
 
 
+class TimetableChangeOut(Schema):
+    previous_self_assessment_until: dt.date
+    previous_proposals_until: dt.date
+    previous_decisions_until: dt.date
+    self_assessment_until: dt.date
+    proposals_until: dt.date
+    decisions_until: dt.date
+    reason: str
+    recorded_at: dt.datetime
+
+
+class LateOut(Schema):
+    self_assessment: int = Field(..., description="Self-assessments recorded after D1")
+    proposal: int = Field(..., description="Proposals recorded after D2")
+    decision: int = Field(..., description="Decisions recorded after D3")
+
+
 class RoundDetailOut(RoundOut):
     under: str = Field(..., description="The unit whose subtree the progress and quota count")
     progress: ProgressOut
     quota: list[QuotaOut]
+    late: LateOut = Field(..., description="Steps recorded after their deadline (warned)")
+    timetable_changes: list[TimetableChangeOut] = Field(
+        ..., description="Every change of the timetable, oldest first, with the earlier dates"
+    )
+
+
+class TimetableIn(Schema):
+    self_assessment_until: ApiDate
+    proposals_until: ApiDate
+    decisions_until: ApiDate
+    reason: str = Field(..., max_length=2000)
 
 
 class RoundPage(Schema):
@@ -188,6 +219,23 @@ class SubjectQuery(Schema):
     cursor: str = Field("", max_length=20)
 
 
+class MarkIn(Schema):
+    """What changes of the subject's case; a field left out keeps its value."""
+
+    excluded: str | None = Field(
+        None, max_length=24, description="Why the member is not rated (empty: rated)"
+    )
+    special_case: str | None = Field(
+        None, max_length=24, description="Special case code (empty: none)"
+    )
+    leave_months: int | None = Field(None, ge=0, le=600, description="For a long leave")
+    host_unit: str | None = Field(None, max_length=32, description="Host cell's code")
+    framework: str | None = Field(None, max_length=16)
+    role_group: str | None = Field(None, max_length=64)
+    leads: str | None = Field(None, max_length=32, description="Code of the unit led")
+    note: str | None = Field(None, max_length=20000)
+
+
 class SelfAssessmentIn(Schema):
     scores: dict[str, Decimal] = Field(..., description="Criteria group -> points")
     review: str = Field("", max_length=20000)
@@ -199,6 +247,7 @@ class SelfAssessmentOut(Schema):
     scores: dict[str, str]
     score: Decimal
     review: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
 
 
@@ -222,6 +271,7 @@ class ProposalOut(Schema):
     present: int
     host_comments: str
     note: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
 
 
@@ -260,6 +310,7 @@ class DecisionOut(Schema):
     over_quota: bool
     reconsideration: bool
     reason: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
     quota: QuotaOut | None = Field(
         ..., description="The deciding unit's quota after this decision (null: no quota)"
@@ -341,6 +392,15 @@ class ModelQuery(Schema):
 
 
 # Helpers -----------------------------------------------------------------------------------
+CENTS = Decimal("0.01")
+
+
+def _points(value: Decimal | None) -> Decimal | None:
+    """A score as every answer gives it: two decimal places ("95.00"), whatever the database
+    returned (SQLite gives a subquery's decimal without its places)."""
+    return None if value is None else Decimal(value).quantize(CENTS)
+
+
 def _cursor(cursor: str) -> int | None:
     """The id after which a page starts (None: the first page)."""
     if not cursor:
@@ -421,7 +481,7 @@ def _subject_out(subject: Any) -> dict[str, Any]:
         "special_case": subject.special_case,
         "host_unit": subject.host_unit.code if subject.host_unit_id else None,
         "state": subject_state(subject),
-        "assessed_score": subject.assessed_score,
+        "assessed_score": _points(subject.assessed_score),
         "proposed_level": subject.proposed_level,
         "decided_level": subject.decided_level,
     }
@@ -441,7 +501,7 @@ def _decision_out(decision: Decision, subject: Subject) -> dict[str, Any]:
         "id": decision.pk,
         "subject": decision.subject_id,
         "level": decision.level,
-        "score": decision.score,
+        "score": _points(decision.score),
         "deciding_unit": decision.deciding_unit.code,
         "document": decision.document_id,
         "disqualifiers": list(decision.disqualifiers),
@@ -449,6 +509,7 @@ def _decision_out(decision: Decision, subject: Subject) -> dict[str, Any]:
         "over_quota": decision.over_quota,
         "reconsideration": decision.reconsideration,
         "reason": decision.reason,
+        "late": decision.late,
         "recorded_at": decision.recorded_at,
         "quota": quota,
         "warning": warning,
@@ -486,7 +547,7 @@ def _rating_out(rating: Rating) -> dict[str, Any]:
         "year": rating.year,
         "level": rating.level,
         "label": rating.label,
-        "score": rating.score,
+        "score": _points(rating.score),
         "source": rating.source,
         "document": _document_text(rating),
         "rated_in": rating.rated_in.code,
@@ -499,7 +560,7 @@ def _history_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "year": row["year"],
             "level": row["level"],
             "label": row["label"],
-            "score": row["rating"].score,
+            "score": _points(row["rating"].score),
             "source": row["rating"].source,
             "document": _document_text(row["rating"]),
             "excellent_running": row["excellent_running"],
@@ -588,7 +649,30 @@ def get_round(request: HttpRequest, round_id: int, query: Query[RoundReadQuery])
         "quota": [
             {**q.as_dict(), "outstanding": q.outstanding} for q in quota_status(round_, under=under)
         ],
+        "late": late_counts(round_, under=under),
+        "timetable_changes": list(round_.timetable_changes.order_by("id")),
     }
+
+
+@router.post(
+    "/rounds/{round_id}/timetable",
+    response=answers({200: RoundDetailOut}),
+    summary="Change the timetable",
+)
+def reschedule_round(request: HttpRequest, round_id: int, payload: TimetableIn) -> Any:
+    """Change an open round's timetable D1/D2/D3 with the reason (`decide_evaluations` on
+    the committee that opened it); the earlier dates are kept in `timetable_changes`. Refused
+    with nothing written: a closed round, dates out of order, no reason, the same dates."""
+    round_ = _deciding_round(request, round_id)
+    round_reschedule(
+        actor=request.user,
+        round=round_,
+        self_assessment_until=payload.self_assessment_until,
+        proposals_until=payload.proposals_until,
+        decisions_until=payload.decisions_until,
+        reason=payload.reason,
+    )
+    return get_round(request, round_id, RoundReadQuery())
 
 
 @router.post("/rounds/{round_id}/close", response=answers({200: RoundOut}), summary="Close it")
@@ -661,6 +745,34 @@ def get_subject(request: HttpRequest, subject_id: int) -> Any:
 
 
 @router.post(
+    "/subjects/{subject_id}/mark",
+    response=answers({200: SubjectDetailOut}),
+    summary="Mark the subject's case",
+)
+def mark_subject(request: HttpRequest, subject_id: int, payload: MarkIn) -> Any:
+    """Say what the records do not: a member not rated (suspended…), on a long leave (its
+    months), on temporary transfer (the host cell), holding a leading post (the leaders'
+    framework and the unit led), a group of similar roles of its own, a note; before the
+    subject's first decision, in an open round (`decide_evaluations` on the deciding unit).
+    Audited with what it was; a unit named outside the caller's scope answers 404."""
+    subject = _subject(request, subject_id)
+    _may(request, DECIDE_EVALUATIONS, subject.deciding_unit)
+    subject_mark(
+        actor=request.user,
+        subject=subject,
+        excluded=payload.excluded,
+        special_case=payload.special_case,
+        leave_months=payload.leave_months,
+        framework=payload.framework,
+        role_group=payload.role_group,
+        host_unit=_unit(request, payload.host_unit) if payload.host_unit else None,
+        leads=_unit(request, payload.leads) if payload.leads else None,
+        note=payload.note,
+    )
+    return _subject_detail(subject)
+
+
+@router.post(
     "/subjects/{subject_id}/self-assessment",
     response=answers({201: SelfAssessmentOut}),
     summary="Record the self-assessment",
@@ -683,8 +795,9 @@ def self_assess(
             "id": row.pk,
             "subject": subject.pk,
             "scores": row.scores,
-            "score": row.score,
+            "score": _points(row.score),
             "review": row.review,
+            "late": row.late,
             "recorded_at": row.recorded_at,
         },
     )
@@ -719,13 +832,14 @@ def propose(
         {
             "id": row.pk,
             "subject": subject.pk,
-            "score": row.score,
+            "score": _points(row.score),
             "level": row.level,
             "votes_for": row.votes_for,
             "votes_against": row.votes_against,
             "present": row.present,
             "host_comments": row.host_comments,
             "note": row.note,
+            "late": row.late,
             "recorded_at": row.recorded_at,
         },
     )

@@ -5,7 +5,7 @@ the key at fault (`ImproperlyConfigured`), never half-applied.
 
 Every number and list the evaluation services check comes from here: thresholds, criteria
 groups, exclusions, special cases, disqualifiers, the quota, who decides, the links between an
-organization and its members, legacy labels, round kinds, the honour's years running.
+organization and its members, legacy labels, round kinds, the honour's years running, the timetable's enforcement.
 """
 
 from __future__ import annotations
@@ -133,6 +133,10 @@ class EvaluationRules:
     legacy_members: dict[str, Legacy]
     models_source: str
     model_kinds: tuple[Coded, ...]
+    # A step recorded after its deadline (D1, D2, D3): "warn" records it marked late,
+    # "refuse" refuses it.
+    timetable_enforcement: str = ENFORCE_WARN
+    timetable_source: str = ""
 
     # Levels ---------------------------------------------------------------------------
     def level_of(self, score: Decimal) -> str:
@@ -251,6 +255,10 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
         if unknown:
             raise _fail(ruleset, "deciders.grassroots_kinds", f"unknown kinds {sorted(unknown)}")
         legacy = data["legacy"]
+        timetable = data.get("timetable", {})
+        timetable_enforcement = str(timetable.get("enforcement", ENFORCE_WARN))
+        if timetable_enforcement not in (ENFORCE_REFUSE, ENFORCE_WARN):
+            raise _fail(ruleset, "timetable.enforcement", "must be refuse or warn")
 
         def _legacy(key: str) -> dict[str, Legacy]:
             return {
@@ -312,6 +320,8 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
             legacy_members=_legacy("members"),
             models_source=str(data["models"]["source"]),
             model_kinds=_coded(data["models"]["kinds"]),
+            timetable_enforcement=timetable_enforcement,
+            timetable_source=str(timetable.get("source") or data["source"]),
         )
     except KeyError as exc:
         raise _fail(ruleset, str(exc.args[0]), "missing") from None

@@ -524,6 +524,20 @@ def round_subjects(round_: Round, *, under: OrgUnit | None = None, state: str | 
     return subjects.order_by("home__path", "kind", "member__name_norm", "id")
 
 
+def late_counts(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int]:
+    """How many self-assessments, proposals and decisions of the round (rated in `under`'s
+    subtree) were recorded after their deadline (the rule set warned)."""
+    subjects = Subject.objects.filter(round=round_)
+    if under is not None:
+        subjects = subjects.filter(home__path__gte=under.path, home__path__lt=under.path + PATH_END)
+    ids = subjects.values("pk")
+    return {
+        "self_assessment": SelfAssessment.objects.filter(subject__in=ids, late=True).count(),
+        "proposal": Proposal.objects.filter(subject__in=ids, late=True).count(),
+        "decision": Decision.objects.filter(subject__in=ids, late=True).count(),
+    }
+
+
 def round_progress(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int]:
     """How many subjects of the round (rated in `under`'s subtree) stand at each state, and
     in all: one aggregate query."""

@@ -18,7 +18,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import add_refusal, submit
 from cadrebook.core.permissions import VIEW
@@ -29,17 +31,22 @@ from cadrebook.evaluations.choices import Level, RoundStatus
 from cadrebook.evaluations.forms import (
     CloseForm,
     DecisionForm,
+    MarkForm,
+    ModelStepForm,
     OutstandingForm,
     ProposalForm,
     ReconsiderForm,
     RoundOpenForm,
     SelfAssessmentForm,
     TargetForm,
+    TimetableForm,
 )
 from cadrebook.evaluations.models import Round, Subject, Target
 from cadrebook.evaluations.pages import (
     deciding_units,
     document_choices,
+    late_steps,
+    model_table,
     progress_in_reach,
     quota_rows,
     quota_view,
@@ -50,7 +57,7 @@ from cadrebook.evaluations.pages import (
     worklist,
 )
 from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS, EVALUATE
-from cadrebook.evaluations.rules import evaluation_rules
+from cadrebook.evaluations.rules import ENFORCE_REFUSE, evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATE_AWAITING_DECISION,
     STATE_DECIDED,
@@ -68,6 +75,13 @@ from cadrebook.evaluations.selectors import (
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.permissions import MANAGE_UNITS
 from cadrebook.orgs.selectors import breadcrumb
+
+# The steps of a subject, as the round's page lists the late ones.
+STEP_LABELS = {
+    "self_assessment": _lazy("Self-assessment"),
+    "proposal": _lazy("The cell's proposal"),
+    "decision": _lazy("Decision"),
+}
 
 # More rows than this on one page are a report's job (the XLSX of the annual report).
 MAX_ROWS = 200
@@ -344,7 +358,9 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "subjects": [
                 {
                     "subject": s,
-                    "assessed": s.assessed_score,
+                    "assessed": None
+                    if s.assessed_score is None
+                    else Decimal(s.assessed_score).quantize(Decimal("0.01")),
                     "proposed": _level_label(s.proposed_level) if s.proposed_level else "",
                     "decided": _level_label(s.decided_level) if s.decided_level else "",
                 }
@@ -356,8 +372,58 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "quota_source": rules.quota_source,
             "outstanding": round_.outstanding.select_related("unit").order_by("unit__path"),
             "may_run": may_run and round_.is_open,
+            "late": late_steps(request.user, round_, under=under),
+            "step_labels": STEP_LABELS,
+            "timetable_changes": list(
+                round_.timetable_changes.select_related("recorded_by").order_by("-id")
+            ),
+            "timetable_source": rules.timetable_source,
+            "timetable_refuses": rules.timetable_enforcement == ENFORCE_REFUSE,
         },
     )
+
+
+@login_required
+def round_timetable(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the round's timetable (the committee that opened it): the new dates and the
+    reason; the earlier dates stay listed on the round's page."""
+    round_ = _round_or_404(request, pk)
+    if not can(request.user, DECIDE_EVALUATIONS, round_.unit.path):
+        raise PermissionDenied
+    initial = {
+        "self_assessment_until": round_.self_assessment_until,
+        "proposals_until": round_.proposals_until,
+        "decisions_until": round_.decisions_until,
+    }
+    form = TimetableForm(request.POST or None, initial=initial)
+    context: dict[str, Any] = {
+        "form": form,
+        "round": round_,
+        "crumbs": breadcrumb(round_.unit, request.user),
+    }
+    if request.method != "POST" or not form.is_valid():
+        status = 422 if request.method == "POST" else 200
+        return render(request, "evaluations/round_timetable.html", context, status=status)
+    data = form.cleaned_data
+    outcome = submit(
+        request,
+        form,
+        lambda: ev.round_reschedule(
+            actor=request.user,
+            round=round_,
+            self_assessment_until=data["self_assessment_until"],
+            proposals_until=data["proposals_until"],
+            decisions_until=data["decisions_until"],
+            reason=data["reason"],
+        ),
+        confirm=False,
+        fields=STEP_FIELDS,
+    )
+    if outcome.done:
+        messages.success(request, _("The timetable is changed."))
+        return redirect("evaluations:round", pk=round_.pk)
+    round_.refresh_from_db()
+    return render(request, "evaluations/round_timetable.html", context, status=outcome.status)
 
 
 @login_required
@@ -441,6 +507,9 @@ def _subject_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
         "quota": quota_view(subject),
         "may_assess": can(request.user, EVALUATE, subject.home.path),
         "may_decide": can(request.user, DECIDE_EVALUATIONS, subject.deciding_unit.path),
+        "may_mark": round_.is_open
+        and can(request.user, DECIDE_EVALUATIONS, subject.deciding_unit.path)
+        and not history["decisions"],
         "disqualifier_labels": {d.code: d for d in rules.disqualifiers.get(subject.framework, ())},
     }
 
@@ -481,6 +550,86 @@ def _step(
         context.update({"rows": rows, "notes": notes})
         return render(request, "evaluations/subject_confirm.html", context)
     return render(request, template, context, status=outcome.status)
+
+
+def _unit_code(request: HttpRequest, form: Any, name: str) -> OrgUnit | None:
+    """The unit a form names by its code in field `name` among those the user sees (an error
+    on the field else); None when the field is empty."""
+    code = (form.cleaned_data.get(name) or "").strip()
+    if not code:
+        return None
+    unit = OrgUnit.objects.visible_to(request.user, VIEW).filter(code=code).first()
+    if unit is None:
+        form.add_error(name, _("No unit with the code %(code)s in your scope.") % {"code": code})
+    return unit
+
+
+@login_required
+def subject_mark(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a subject's case, which the records do not say: not rated (suspended…), on a
+    long leave, on temporary transfer (the host cell), holding a leading post, a group of
+    similar roles of its own; before its first decision. For the deciding unit's office
+    (`decide_evaluations`); only what changed is passed to the service, which audits it."""
+    subject = _subject_or_404(request, pk)
+    if not can(request.user, DECIDE_EVALUATIONS, subject.deciding_unit.path):
+        raise PermissionDenied
+    rules = rules_of(subject.round)
+    member = subject.member_id is not None
+    initial = {
+        "excluded": subject.excluded,
+        "special_case": subject.special_case,
+        "host_unit": subject.host_unit.code if subject.host_unit else "",
+        "framework": subject.framework,
+        "role_group": subject.role_group,
+        "leads": subject.leads.code if subject.leads else "",
+        "note": subject.note,
+    }
+    form = MarkForm(request.POST or None, initial=initial, rules=rules, member=member)
+    context = {
+        **_subject_context(request, subject),
+        "form": form,
+        "title": _("The subject's case"),
+    }
+    if request.method != "POST" or not form.is_valid():
+        status = 422 if request.method == "POST" else 200
+        return render(request, "evaluations/subject_mark.html", context, status=status)
+    data = form.cleaned_data
+    host = _unit_code(request, form, "host_unit") if member else None
+    leads = _unit_code(request, form, "leads") if member else None
+    if form.errors:
+        return render(request, "evaluations/subject_mark.html", context, status=422)
+
+    def changed(value: Any, current: Any) -> Any:
+        return value if value != current else None
+
+    special = data.get("special_case", "")
+    case_changed = member and (
+        special != subject.special_case
+        or (host is not None and host.pk != subject.host_unit_id)
+        or data.get("leave_months") is not None
+    )
+    outcome = submit(
+        request,
+        form,
+        lambda: ev.subject_mark(
+            actor=request.user,
+            subject=subject,
+            excluded=changed(data.get("excluded", ""), subject.excluded) if member else None,
+            special_case=special if case_changed else None,
+            leave_months=data.get("leave_months"),
+            framework=changed(data["framework"], subject.framework),
+            role_group=changed(data["role_group"].strip(), subject.role_group),
+            host_unit=host,
+            leads=leads if leads is not None and leads.pk != subject.leads_id else None,
+            note=changed(data["note"], subject.note),
+        ),
+        confirm=False,
+        fields=STEP_FIELDS,
+    )
+    if outcome.done:
+        messages.success(request, _("The subject's case is recorded."))
+        return redirect("evaluations:subject", pk=subject.pk)
+    return render(request, "evaluations/subject_mark.html", context, status=outcome.status)
 
 
 @login_required
@@ -722,3 +871,76 @@ def subject_reconsider(request: HttpRequest, pk: int) -> HttpResponse:
         context={"quota_rows": []},
         done=_("The reconsideration is recorded."),
     )
+
+
+@login_required
+def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
+    """The model organizations (four good, clean and strong) of a unit's subtree for a year:
+    each organization's step per model and the counts ("11/11 organizations registered");
+    for the office of a unit above them (`decide_evaluations`), registering one at the
+    year's start and recording at its end whether it was recognized."""
+    unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
+    year = _year(request.POST.get("year") or request.GET.get("year"))
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        year = timezone.localdate().year
+    rules = evaluation_rules()
+    table = model_table(unit, year)
+    units = [
+        row["unit"]
+        for row in table["rows"]
+        if can(request.user, DECIDE_EVALUATIONS, row["unit"].path)
+    ]
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step is not None and step not in ("register", "recognize"):
+        step = None
+    if request.method == "POST" and not units:
+        raise PermissionDenied
+    forms_ = {
+        name: ModelStepForm(
+            request.POST if step == name else None,
+            initial={"date": timezone.localdate()},
+            rules=rules,
+            units=units,
+            step=name,
+            prefix=name,
+        )
+        for name in ("register", "recognize")
+    }
+    context: dict[str, Any] = {
+        "unit": unit,
+        "year": year,
+        "crumbs": breadcrumb(unit, request.user),
+        "forms": forms_,
+        "may_record": bool(units),
+        "years": range(timezone.localdate().year + 1, timezone.localdate().year - 10, -1),
+        **table,
+    }
+    if request.method != "POST":
+        return render(request, "evaluations/model_organizations.html", context)
+    if step is None:
+        return render(request, "evaluations/model_organizations.html", context, status=422)
+    form = forms_[step]
+    if not form.is_valid():
+        return render(request, "evaluations/model_organizations.html", context, status=422)
+    data = form.cleaned_data
+    target = next(u for u in units if u.code == data["unit"])
+
+    def run() -> Any:
+        if step == "register":
+            return ev.model_register(
+                actor=request.user, unit=target, year=year, kind=data["kind"], date=data["date"]
+            )
+        return ev.model_recognize(
+            actor=request.user,
+            unit=target,
+            year=year,
+            kind=data["kind"],
+            date=data["date"],
+            recognized=data["recognized"] == "yes",
+        )
+
+    outcome = submit(request, form, run, confirm=False)
+    if outcome.done:
+        messages.success(request, _("Recorded for %(unit)s.") % {"unit": target.name})
+        return redirect(reverse("evaluations:models", args=[unit.code]) + f"?year={year}")
+    return render(request, "evaluations/model_organizations.html", context, status=outcome.status)

@@ -116,12 +116,28 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         original_name="kh.pdf",
         content_type="application/pdf",
     )
-    evaluation = _evaluation(c1, c1b, k3, documents[0], full)  # by the national administrator
+    decisions = {}
+    for unit in (c1, c1b):  # the deciding committees' own documents
+        # An earlier, closed term: the documents' cases still open C1's term of 2020.
+        unit_term = ds.term_create(
+            actor=None, unit=unit, start=dt.date(2015, 10, 1), end=dt.date(2020, 6, 30)
+        )
+        decisions[unit.code] = ds.document_register(
+            actor=None,
+            issuer=unit,
+            type="decision",
+            term=unit_term,
+            date=dt.date(2019, 12, 20),
+            title="Xếp loại",
+        )
+    evaluation = _evaluation(c1, c1b, k3, decisions["C1B"], full)  # by the national admin
     return SimpleNamespace(
         **evaluation,
         term=term,
         doc=documents[0],
         doc2=documents[1],
+        c1_decision=decisions["C1"],
+        c1b_decision=decisions["C1B"],
         file=file,
         clients=clients,
         full=full,
@@ -315,6 +331,20 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         ),
         (200, 200, 403, 404),
     ),
+    ("post", "/api/v1/evaluations/rounds/{round_id}/timetable"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/rounds/{w.round.pk}/timetable",
+            {
+                "self_assessment_until": "2025-12-20",
+                "proposals_until": "2025-12-25",
+                "decisions_until": "2026-01-10",
+                "reason": "The committee meets later",
+            },
+        ),
+        (200, 200, 403, 404),  # the clerk reaches C1's round from below: not its committee
+    ),
     ("get", "/api/v1/evaluations/rounds/{round_id}/subjects"): (
         lambda c, w: c.get(
             f"/api/v1/evaluations/rounds/{w.round.pk}/subjects", {"state": "not_assessed"}
@@ -324,6 +354,15 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
     ("get", "/api/v1/evaluations/subjects/{subject_id}"): (
         lambda c, w: c.get(f"/api/v1/evaluations/subjects/{w.member_subject.pk}"),
         (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/evaluations/subjects/{subject_id}/mark"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/evaluations/subjects/{w.member_subject.pk}/mark",
+            {"note": "On leave since October"},
+        ),
+        (200, 200, 403, 404),  # the deciding unit's office marks the case, not the clerk
     ),
     ("post", "/api/v1/evaluations/subjects/{subject_id}/self-assessment"): (
         lambda c, w: _json(
@@ -348,7 +387,7 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             c,
             "post",
             f"/api/v1/evaluations/subjects/{w.k1_subject.pk}/decision",
-            {"level": "good", "score": "80", "document": w.doc.pk},
+            {"level": "good", "score": "80", "document": w.c1_decision.pk},
         ),
         (201, 201, 403, 404),  # C1 decides for K1: the clerk sees K1, not C1
     ),
@@ -357,7 +396,12 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             c,
             "post",
             f"/api/v1/evaluations/subjects/{w.k3_closed.pk}/reconsideration",
-            {"level": "completed", "score": "60", "document": w.doc.pk, "reason": "Appeal"},
+            {
+                "level": "completed",
+                "score": "60",
+                "document": w.c1b_decision.pk,
+                "reason": "Appeal",
+            },
         ),
         (201, 201, 404, 404),
     ),

@@ -459,7 +459,7 @@ def _decided_round(c: SimpleNamespace) -> tuple[Any, Any]:
     """The round with its subjects decided (K1 and K2 first, then the member), and the
     document."""
     _organizer(c)
-    doc = _document(c)
+    doc = _document(c, issuer=c.tree.G1)  # the deciding unit's own document
     round_ = _round(c)
     for subject in round_.subjects.order_by("-kind", "id"):  # the cells before the member
         evaluations_services.subject_decide(
@@ -495,6 +495,19 @@ def _(c):
     )
 
 
+@scenario(E + "round_reschedule")
+def _(c):
+    round_ = _round(c)
+    return lambda: evaluations_services.round_reschedule(
+        actor=c.actor,
+        round=round_,
+        self_assessment_until=round_.self_assessment_until,
+        proposals_until=round_.proposals_until,
+        decisions_until=round_.decisions_until + dt.timedelta(days=10),
+        reason="The committee meets later",
+    )
+
+
 @scenario(E + "subject_self_assess")
 def _(c):
     subject = _member_subject(c)
@@ -520,7 +533,7 @@ def _(c):
 @scenario(E + "subject_decide")
 def _(c):
     _organizer(c)
-    doc = _document(c)
+    doc = _document(c, issuer=c.tree.G1)  # the deciding unit's own document
     round_ = _round(c)
     subject = round_.subjects.get(unit=c.tree.K1)
     return lambda: evaluations_services.subject_decide(
@@ -585,11 +598,12 @@ def _(c):
     )
 
 
-def _document(c: SimpleNamespace, **fields: Any) -> Any:
-    term = documents_services.term_create(actor=c.actor, unit=c.tree.P, start=D(2025, 10, 16))
+def _document(c: SimpleNamespace, *, issuer: Any = None, **fields: Any) -> Any:
+    issuer = issuer or c.tree.P
+    term = documents_services.term_create(actor=c.actor, unit=issuer, start=D(2025, 10, 16))
     return documents_services.document_register(
         actor=c.actor,
-        issuer=c.tree.P,
+        issuer=issuer,
         type="plan",
         term=term,
         date=D(2026, 1, 5),

@@ -509,6 +509,12 @@ CASES: dict[str, Case] = {
         post=(LOGIN, 422, 422, 404, 403, 404),
         missing=lambda w: reverse("evaluations:round_open", args=[NOT_A_UNIT]),
     ),
+    "evaluations:models": Case(
+        lambda w: reverse("evaluations:models", args=["K1"]) + "?year=2025",
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),  # no step named; the clerk may not record
+        missing=lambda w: reverse("evaluations:models", args=[NOT_A_UNIT]),
+    ),
     "evaluations:round": Case(
         # The clerk of K1 works in C1's round: K1's part of it.
         lambda w: reverse("evaluations:round", args=[w.round.pk]),
@@ -527,10 +533,22 @@ CASES: dict[str, Case] = {
         post=(LOGIN, 422, 422, 403, 403, 404),  # no unit named
         missing=lambda w: reverse("evaluations:round_outstanding", args=[NOT_A_MEMBER]),
     ),
+    "evaluations:round_timetable": Case(
+        lambda w: reverse("evaluations:round_timetable", args=[w.round.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),  # no dates given
+        missing=lambda w: reverse("evaluations:round_timetable", args=[NOT_A_MEMBER]),
+    ),
     "evaluations:subject": Case(
         lambda w: reverse("evaluations:subject", args=[w.subject.pk]),
         get=(LOGIN, 200, 200, 200, 200, 404),
         missing=lambda w: reverse("evaluations:subject", args=[NOT_A_MEMBER]),
+    ),
+    "evaluations:subject_mark": Case(
+        lambda w: reverse("evaluations:subject_mark", args=[w.subject.pk]),
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        post=(LOGIN, 422, 422, 403, 403, 404),  # no framework nor group given
+        missing=lambda w: reverse("evaluations:subject_mark", args=[NOT_A_MEMBER]),
     ),
     "evaluations:subject_assess": Case(
         lambda w: reverse("evaluations:subject_assess", args=[w.subject.pk]),

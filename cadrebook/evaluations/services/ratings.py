@@ -20,6 +20,7 @@ from cadrebook.evaluations.models import RATING_ANCESTOR_COLUMNS, ModelRecord, R
 from cadrebook.evaluations.rules import evaluation_rules
 from cadrebook.evaluations.selectors import (
     check_level,
+    check_level_within_score,
     check_score,
     evaluation_violation,
     grassroots_of,
@@ -85,6 +86,10 @@ def rating_record(
         level = mapped
     check_level(rules, level)
     value = check_score(rules, score) if score is not None else None
+    if value is not None and not label:
+        # A level above the one its score earns is a contradiction (no cap raises a level);
+        # a lower one may come from a cap. A legacy label predates the framework's scores.
+        check_level_within_score(rules, level=level, score=value)
     day = dt.date(year, 12, 31)
     if kind == SubjectKind.MEMBER:
         period = periods_as_of(day).filter(member=member).select_related("unit").first()

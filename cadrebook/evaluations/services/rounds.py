@@ -39,6 +39,7 @@ from cadrebook.evaluations.models import (
     Round,
     SelfAssessment,
     Subject,
+    TimetableChange,
 )
 from cadrebook.evaluations.rules import ENFORCE_REFUSE, EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
@@ -90,6 +91,7 @@ DECISION_FIELDS = [
     "over_quota",
     "reconsideration",
     "reason",
+    "late",
 ]
 
 
@@ -125,6 +127,50 @@ def _need_rated(subject: Subject, rules: EvaluationRules) -> None:
             source=rules.exclusions_source,
             field="subject",
         )
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# The steps of the timetable: the round's field of each step's deadline.
+STEP_DEADLINES = {
+    "self_assessment": "self_assessment_until",
+    "proposal": "proposals_until",
+    "decision": "decisions_until",
+}
+
+
+def _late(round_: Round, rules: EvaluationRules, step: str) -> bool:
+    """Whether `step` recorded today comes after its deadline in the round's timetable;
+    refused then when the rule set refuses a late step."""
+    deadline: dt.date = getattr(round_, STEP_DEADLINES[step])
+    today = _today()
+    if today <= deadline:
+        return False
+    if rules.timetable_enforcement == ENFORCE_REFUSE:
+        messages = {
+            "self_assessment": _(
+                "The self-assessment of this round was due by %(date)s: it is no longer "
+                "recorded (the committee may change the timetable)."
+            ),
+            "proposal": _(
+                "The cells' proposals of this round were due by %(date)s: it is no longer "
+                "recorded (the committee may change the timetable)."
+            ),
+            "decision": _(
+                "The decisions of this round were due by %(date)s: it is no longer recorded "
+                "(the committee may change the timetable)."
+            ),
+        }
+        raise evaluation_violation(
+            rules,
+            "evaluation.after_deadline",
+            messages[step] % {"date": deadline},
+            source=rules.timetable_source,
+            field="round",
+        )
+    return True
 
 
 def _locked_subject(subject: Subject) -> Subject:
@@ -517,6 +563,71 @@ def round_mark_outstanding(*, actor: Any, round: Round, unit: OrgUnit) -> Outsta
     return mark
 
 
+def round_reschedule(
+    *,
+    actor: Any,
+    round: Round,
+    self_assessment_until: dt.date,
+    proposals_until: dt.date,
+    decisions_until: dt.date,
+    reason: str,
+) -> TimetableChange:
+    """Change the timetable of an open round (by the committee that opened it): the new
+    dates run in order as when it opened; the reason is recorded and the earlier dates kept
+    (`TimetableChange`), the round carries the new ones. Steps already recorded keep whether
+    they were late."""
+    rules = _rules_of(round)
+    with transaction.atomic():
+        Round.objects.select_for_update().filter(pk=round.pk).first()
+        round.refresh_from_db()
+        _need_open(round, rules)
+        _check_timetable(
+            rules, round.reference_date, self_assessment_until, proposals_until, decisions_until
+        )
+        if not reason.strip():
+            raise ServiceError(
+                "evaluation.reason_missing",
+                _("Give the reason for changing the timetable."),
+                field="reason",
+            )
+        if (round.self_assessment_until, round.proposals_until, round.decisions_until) == (
+            self_assessment_until,
+            proposals_until,
+            decisions_until,
+        ):
+            raise ServiceError(
+                "evaluation.timetable_unchanged",
+                _("These are the dates of the timetable already: nothing to change."),
+                field="self_assessment_until",
+            )
+        before = snapshot(round, ROUND_FIELDS)
+        change = TimetableChange.objects.create(
+            round=round,
+            previous_self_assessment_until=round.self_assessment_until,
+            previous_proposals_until=round.proposals_until,
+            previous_decisions_until=round.decisions_until,
+            self_assessment_until=self_assessment_until,
+            proposals_until=proposals_until,
+            decisions_until=decisions_until,
+            reason=reason.strip(),
+            recorded_by=_by(actor),
+        )
+        round.self_assessment_until = self_assessment_until
+        round.proposals_until = proposals_until
+        round.decisions_until = decisions_until
+        round.save(update_fields=["self_assessment_until", "proposals_until", "decisions_until"])
+        audit_record(
+            actor=actor,
+            obj=round,
+            action="update",
+            event_type="evaluation.round_rescheduled",
+            unit=round.unit,
+            before=before,
+            after=snapshot(round, ROUND_FIELDS) | {"reason": change.reason},
+        )
+    return change
+
+
 # The subject's steps ----------------------------------------------------------------------
 
 
@@ -532,8 +643,14 @@ def subject_self_assess(
         _need_rated(subject, rules)
         total = check_scores(rules, subject.framework, scores)
         clean = {code: str(check_score(rules, value)) for code, value in scores.items()}
+        late = _late(subject.round, rules, "self_assessment")
         row = SelfAssessment.objects.create(
-            subject=subject, scores=clean, score=total, review=review, recorded_by=_by(actor)
+            subject=subject,
+            scores=clean,
+            score=total,
+            review=review,
+            late=late,
+            recorded_by=_by(actor),
         )
         audit_record(
             actor=actor,
@@ -541,7 +658,7 @@ def subject_self_assess(
             action="create",
             event_type="evaluation.self_assessed",
             unit=subject.home,
-            after={"subject": subject.pk, "scores": clean, "score": total},
+            after={"subject": subject.pk, "scores": clean, "score": total, "late": late},
         )
     return row
 
@@ -590,8 +707,10 @@ def subject_propose(
                 source=rules.special_source,
                 field="host_comments",
             )
+        late = _late(subject.round, rules, "proposal")
         row = Proposal.objects.create(
             subject=subject,
+            late=late,
             score=value,
             level=level,
             votes_for=votes_for,
@@ -608,7 +727,8 @@ def subject_propose(
             event_type="evaluation.proposed",
             unit=subject.home,
             after=snapshot(
-                row, ["subject", "score", "level", "votes_for", "votes_against", "present"]
+                row,
+                ["subject", "score", "level", "votes_for", "votes_against", "present", "late"],
             ),
         )
     return row
@@ -638,7 +758,12 @@ def _caps(subject: Subject, rules: EvaluationRules, disqualifiers: list[str]) ->
     return caps
 
 
-def _document(actor: Any, document: Any, rules: EvaluationRules, *, required: bool) -> Any:
+def _document(
+    actor: Any, document: Any, rules: EvaluationRules, *, required: bool, issuer: OrgUnit
+) -> Any:
+    """The decision's document from the register: readable by the actor, issued (not a
+    draft), and issued by `issuer`, the unit that decides (a committee's decision rests on
+    its own document, not on any the actor may read)."""
     if document is None:
         if required:
             raise evaluation_violation(
@@ -648,7 +773,20 @@ def _document(actor: Any, document: Any, rules: EvaluationRules, *, required: bo
                 field="document",
             )
         return None
-    return cited_document(actor, document)
+    doc = cited_document(actor, document)
+    if doc.issuer_id != issuer.pk:
+        raise evaluation_violation(
+            rules,
+            "evaluation.document_not_deciders",
+            _(
+                "%(symbol)s was issued by %(other)s: the decision rests on a document of "
+                "%(unit)s, the unit that decides."
+            )
+            % {"symbol": doc.symbol, "other": doc.issuer, "unit": issuer},
+            source=rules.deciders_source,
+            field="document",
+        )
+    return doc
 
 
 def _write_rating(subject: Subject, decision: Decision, rules: EvaluationRules) -> None:
@@ -778,7 +916,13 @@ def subject_decide(
                     source=rules.collective_first_source,
                     field="subject",
                 )
-        doc = _document(actor, document, rules, required=rules.decision_document_required)
+        doc = _document(
+            actor,
+            document,
+            rules,
+            required=rules.decision_document_required,
+            issuer=deciding_unit,
+        )
         # The deciding unit's row is the quota's lock: two decisions of the same unit do not
         # both see room for one more "excellent".
         OrgUnit.objects.select_for_update().filter(pk=deciding_unit.pk).first()
@@ -791,6 +935,7 @@ def subject_decide(
                 source=rules.quota_source,
                 field="level",
             )
+        late = _late(round_, rules, "decision")
         decision = Decision.objects.create(
             subject=subject,
             level=level,
@@ -801,6 +946,7 @@ def subject_decide(
             override_reason=override_reason if override_text.strip() else "",
             override_text=override_text.strip() if override_reason else "",
             over_quota=over,
+            late=late,
             recorded_by=_by(actor),
         )
         _write_rating(subject, decision, rules)
@@ -891,7 +1037,8 @@ def subject_reconsider(
 ) -> Decision:
     """Change a subject's level after its round closed: a decision of its own, by the unit
     that decided or one above it, with its document and reason; the level stands with the
-    score and caps as a decision's does. The year's rating follows it; the earlier decision
+    score and caps, and within the quota of the subject's deciding unit and group, as a
+    decision's does. The year's rating follows it; the earlier decision
     stays."""
     rules = _rules_of(subject.round)
     with transaction.atomic():
@@ -930,7 +1077,19 @@ def subject_reconsider(
             override_reason=override_reason,
             override_text=override_text,
         )
-        doc = _document(actor, document, rules, required=True)
+        doc = _document(actor, document, rules, required=True, issuer=deciding_unit)
+        # The quota as a decision checks it: the latest decided levels of the deciding unit
+        # and group, this subject's with its new level (the deciding unit's row is the lock).
+        OrgUnit.objects.select_for_update().filter(pk=subject.deciding_unit_id).first()
+        over, message = _check_quota(subject, rules, level)
+        if over and rules.quota_enforcement == ENFORCE_REFUSE:
+            raise evaluation_violation(
+                rules,
+                "evaluation.quota_exceeded",
+                message,
+                source=rules.quota_source,
+                field="level",
+            )
         decision = Decision.objects.create(
             subject=subject,
             level=level,
@@ -940,6 +1099,7 @@ def subject_reconsider(
             disqualifiers=[c.code for c in caps],
             override_reason=override_reason if override_text.strip() else "",
             override_text=override_text.strip() if override_reason else "",
+            over_quota=over,
             reconsideration=True,
             reason=reason.strip(),
             recorded_by=_by(actor),

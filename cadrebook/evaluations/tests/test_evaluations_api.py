@@ -107,7 +107,10 @@ def _subject_id(w: SimpleNamespace, round_id: int, **lookup: Any) -> int:
 
 
 def _decide(w: SimpleNamespace, client: Any, subject: int, level: str, score: str, **kw: Any):
-    body = {"level": level, "score": score, "document": w.docs.g1.pk, **kw}
+    # The deciding unit's own document: C1 decides for G1, G1 for its cells and members.
+    decider = Subject.objects.get(pk=subject).deciding_unit.code
+    document = w.docs.c1 if decider == "C1" else w.docs.g1
+    body = {"level": level, "score": score, "document": document.pk, **kw}
     return _post(client, f"/subjects/{subject}/decision", body)
 
 

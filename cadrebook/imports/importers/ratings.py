@@ -35,6 +35,7 @@ from cadrebook.evaluations.models import RATING_ANCESTOR_COLUMNS, Rating
 from cadrebook.evaluations.rules import EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
     check_level,
+    check_level_within_score,
     check_score,
     evaluation_violation,
     legacy_level,
@@ -245,6 +246,10 @@ class RatingsImporter:
                 level = mapped
             check_level(rules, level)
             score = check_score(rules, row.score) if row.score is not None else None
+            if score is not None and not row.label:
+                # As the cell's proposal: no level above the one the score earns (a cap may
+                # explain a lower one); a legacy label predates the framework's scores.
+                check_level_within_score(rules, level=level, score=score)
         except ServiceError as exc:
             column = exc.field or "level"
             report.refuse_error(number, column, getattr(row, column, ""), exc)

@@ -105,7 +105,7 @@ def test_the_level_counts_follow_an_import_and_its_changes(run, people):
 def test_bad_rows_are_refused_row_exactly_and_nothing_is_written(run, people):
     bad = _text(
         "member,A-1,2024,good,101,,",  # 2: score off the scale
-        "member,A-1,2023,excellent,70,,",  # 3: fine (a rating outside a round keeps its level)
+        "member,A-1,2023,excellent,95,,",  # 3: fine
         "member,B-2,2016,good,,,DTC_HTXS",  # 4: the label maps to excellent
         "unit,K1,2016,,,,XYZ",  # 5: not a label of the rule set
         "member,L-3,2015,good,,,",  # 6: not a member then
@@ -113,6 +113,9 @@ def test_bad_rows_are_refused_row_exactly_and_nothing_is_written(run, people):
         "member,A-1,2023,good,80,,",  # 8: the same subject and year as row 3
         "person,A-1,2024,good,,,",  # 9: subject_kind
         "member,A-1,2022,best,,,",  # 10: not a level
+        "member,A-1,2021,excellent,70,,",  # 11: above the level its score earns
+        "member,A-1,2020,completed,85,,",  # 12: fine: below it (a cap may explain it)
+        "unit,G1,2014,,40,,TSVM",  # 13: fine: a legacy label keeps its level
     )
     report = run("ratings", bad)
     assert not report.ok and not report.committed
@@ -126,7 +129,10 @@ def test_bad_rows_are_refused_row_exactly_and_nothing_is_written(run, people):
         (8, "subject", "import.duplicate_row"),
         (9, "subject_kind", "value.invalid"),
         (10, "level", "evaluation.level_unknown"),
+        (11, "level", "evaluation.level_contradicts_score"),
     }, found
+    [contradiction] = [e for e in report.errors if e.row == 11]
+    assert contradiction.source  # the rule's source, as the proposal's refusal
     assert {e.source for e in report.errors if e.code == "evaluation.label_unknown"} != {""}
     assert Rating.objects.count() == 0
     dry = run("ratings", GOOD, dry_run=True)
