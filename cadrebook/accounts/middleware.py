@@ -102,8 +102,10 @@ class AccountGateMiddleware:
     choose a new password after an administrator set a temporary one. Signing out, the
     language and static files stay open; the API through the browser's session answers
     403 (the API with a token is not concerned: a token is no session). After
-    OTPMiddleware. With the setting "off" and no temporary password it asks the database
-    nothing."""
+    OTPMiddleware. A session signed in with the password alone is signed out once the user
+    has a second factor (set up in another browser): checked on every write and, for reads,
+    at most once a minute; otherwise, with the setting "off" and no temporary password, it
+    asks the database nothing."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
