@@ -23,6 +23,7 @@ from cadrebook.accounts.selectors import has_second_factor, two_factor_required
 from cadrebook.accounts.session_keys import (
     LAST_SEEN,
     MUST_CHANGE_PASSWORD,
+    SECOND_FACTOR_CHECKED,
     SIGNED_IN_AT,
     TIMED_OUT,
 )
@@ -101,8 +102,10 @@ class AccountGateMiddleware:
     choose a new password after an administrator set a temporary one. Signing out, the
     language and static files stay open; the API through the browser's session answers
     403 (the API with a token is not concerned: a token is no session). After
-    OTPMiddleware. With the setting "off" and no temporary password it asks the database
-    nothing."""
+    OTPMiddleware. A session signed in with the password alone is signed out once the user
+    has a second factor (set up in another browser): checked on every write and, for reads,
+    at most once a minute; otherwise, with the setting "off" and no temporary password, it
+    asks the database nothing."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -126,7 +129,39 @@ class AccountGateMiddleware:
                 return answer
         return self.get_response(request)
 
+    # A session that has not shown a second factor is checked against the user's devices on
+    # every write and, for reads, at most this often (seconds): no query on most pages.
+    CHECK_EVERY = 60
+
+    def _second_factor_owed(self, request: HttpRequest, user: Any) -> bool:
+        """Whether this session signed in with the password alone while the user now has a
+        second factor (an app set up in another browser after a stolen password was used
+        here): it must sign in again, with the code. Not on the open pages (signing out)."""
+        if user.is_verified() or request.path_info in self.open_paths:
+            return False
+        now = int(time.time())
+        checked = request.session.get(SECOND_FACTOR_CHECKED)
+        due = checked is None or now - checked >= self.CHECK_EVERY
+        if not due and request.method in ("GET", "HEAD", "OPTIONS"):
+            return False
+        if has_second_factor(user):
+            return True
+        if due:
+            request.session[SECOND_FACTOR_CHECKED] = now
+        return False
+
     def _gate(self, request: HttpRequest, user: Any) -> HttpResponse | None:
+        if self._second_factor_owed(request, user):
+            logout(request)
+            if request.path_info.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "code": "unauthenticated",
+                        "message": _("Sign in again, with the code from your authenticator app."),
+                    },
+                    status=401,
+                )
+            return redirect_to_login(request.get_full_path())
         owed = self._owed(request, user)
         if owed is None or not request.path_info.startswith("/api/"):
             return owed

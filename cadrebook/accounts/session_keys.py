@@ -12,3 +12,6 @@ LAST_SEEN = "cadrebook_last_seen"
 TIMED_OUT = "cadrebook_timed_out"
 # The secret of an authenticator app being set up (hex), until the user confirms a code.
 ENROLMENT_KEY = "cadrebook_enrolment_key"
+# Epoch seconds when a session that has not shown a second factor was last checked against
+# the user's devices (an app set up since, elsewhere, signs it out).
+SECOND_FACTOR_CHECKED = "cadrebook_second_factor_checked"

@@ -16,13 +16,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant, token_create, two_factor_enrol
-from cadrebook.accounts.session_keys import ENROLMENT_KEY
+from cadrebook.accounts.session_keys import ENROLMENT_KEY, SECOND_FACTOR_CHECKED
 from cadrebook.core.models import AuditEntry
 from cadrebook.orgs.services import unit_create
 
@@ -59,6 +60,15 @@ def unthrottle(user: Any) -> None:
 
 def signed_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
+
+
+def signed_in_with_the_app(client: Client, user: Any) -> None:
+    """`client` signed in as `user` with the second factor shown (django-otp's session key),
+    as the two-step sign-in leaves it."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
+    session.save()
 
 
 def test_setting_up_an_app_shows_a_qr_code_and_keeps_the_app_only_after_a_right_code(client):
@@ -220,7 +230,7 @@ def test_mandatory_two_factor_cannot_be_turned_off(client, settings):
 def test_turning_it_off_needs_a_code_or_the_password(client):
     user = make_user("viewer", Role.VIEWER)
     enrolled(user)
-    client.force_login(user)
+    signed_in_with_the_app(client, user)
     wrong = client.post(reverse("accounts:two_factor_disable"), {"secret": "guess"})
     assert wrong.status_code == 422 and TOTPDevice.objects.filter(user=user).exists()
     unthrottle(user)
@@ -234,7 +244,7 @@ def test_turning_it_off_needs_a_code_or_the_password(client):
 def test_new_backup_codes_replace_the_old_ones(client):
     user = make_user("viewer", Role.VIEWER)
     old = enrolled(user)
-    client.force_login(user)
+    signed_in_with_the_app(client, user)
     response = client.post(reverse("accounts:backup_codes"))
     new = re.findall(r'<code class="fs-3">([a-z2-7]{8})</code>', response.content.decode())
     assert len(new) == 10 and not set(new) & set(old)
@@ -349,7 +359,7 @@ def test_an_administrator_of_a_subtree_cannot_take_over_a_superuser_or_another_a
 def test_a_locked_out_session_cannot_go_on_guessing_to_turn_two_factor_off(client, settings):
     user = make_user("clerk", Role.CLERK)
     enrolled(user)
-    client.force_login(user)
+    signed_in_with_the_app(client, user)
     url = reverse("accounts:two_factor_disable")
     for n in range(settings.AXES_FAILURE_LIMIT):
         client.post(url, {"secret": f"wrong-guess-{n}"})
@@ -357,3 +367,29 @@ def test_a_locked_out_session_cannot_go_on_guessing_to_turn_two_factor_off(clien
     assert right.status_code in (403, 429)
     assert not signed_in(client)
     assert TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_a_session_signed_in_before_the_app_was_set_up_must_sign_in_again(client):
+    """Someone who signed in with the password alone (a stolen password) before the user set
+    up an app elsewhere is signed out at once: they can neither go on reading, nor use the
+    API through the session, nor turn the second factor off with the password they know."""
+    user = make_user("viewer", Role.VIEWER)
+    reader = Client()
+    for thief in (client, reader):
+        thief.post(reverse("login"), {"username": "viewer", "password": PASSWORD})
+        assert thief.get(reverse("accounts:tokens")).status_code == 200
+    owner = Client()
+    owner.post(reverse("login"), {"username": "viewer", "password": PASSWORD})
+    key = owner.get(reverse("accounts:two_factor_enrol")) and owner.session[ENROLMENT_KEY]
+    assert owner.post(reverse("accounts:two_factor_enrol"), {"code": code(key)}).status_code == 200
+    assert owner.get(reverse("accounts:tokens")).status_code == 200  # the owner's session
+    response = client.post(reverse("accounts:two_factor_disable"), {"secret": PASSWORD})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not signed_in(client)
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    # A read is checked at most once a minute: a minute on, the reader is signed out too.
+    session = reader.session
+    session[SECOND_FACTOR_CHECKED] -= 60
+    session.save()
+    assert reader.get("/api/v1/units").status_code == 401
+    assert not signed_in(reader)

@@ -135,3 +135,58 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_sigterm_while_serve_is_still_starting_stops_the_worker(tmp_path: Path) -> None:
+    """SIGTERM (systemd's stop, `kill`) during the start-up, while the static files are being
+    collected (a minute on a busy 2-core machine), stops the worker started before it and the
+    collecting: nothing is left running without its parent."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CADREBOOK_DATABASE_URL", "CADREBOOK_REPLICA_URL")
+    }
+    env.update(
+        CADREBOOK_VAR_DIR=str(tmp_path),
+        CADREBOOK_SECURE_COOKIES="false",
+        CADREBOOK_STATS_REBUILD_AT="",
+    )
+    manage = str(settings.BASE_DIR / "manage.py")
+    serve = subprocess.Popen(
+        [sys.executable, manage, "serve", f"127.0.0.1:{_free_port()}", "--no-demo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            children = _children(serve.pid)
+            commands = [_cmdline(pid) for pid in children]
+            if any(b"collectstatic" in c for c in commands) and any(
+                b"db_worker" in c for c in commands
+            ):
+                break
+            assert serve.poll() is None
+            time.sleep(0.05)
+        else:
+            raise AssertionError("serve never got to collecting the static files")
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+            time.sleep(0.2)
+        left = [pid for pid in children if _alive(pid)]
+        assert not left, [_cmdline(pid) for pid in left]
+    finally:
+        for pid in [serve.pid, *children]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -66,6 +66,10 @@ def gunicorn_command(addrport: str, workers: int) -> list[str]:
     ]
 
 
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 class Command(BaseCommand):
     help = (
         "Migrate, load the demo organization into an empty database, start the background "
@@ -90,6 +94,11 @@ class Command(BaseCommand):
             # after each change of the code); the child migrates, starts the worker, serves.
             call_command("runserver", options["addrport"], insecure_serving=True)
             return
+        # Until the server runs, SIGTERM (systemd's stop, `kill`) ends this command as an
+        # exception would: `subprocess.run` kills what it runs (collectstatic) and the worker
+        # started below is stopped (atexit). Python's default would end the process on the
+        # spot and leave them running.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         call_command("migrate", verbosity=0, interactive=False)
         if not options["no_demo"]:
             call_command("demo", if_empty=True)
