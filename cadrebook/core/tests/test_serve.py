@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -190,3 +191,29 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_static_files_are_collected_again_only_when_their_sources_changed(
+    settings: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A restart with the same static sources does not compress everything again (a minute
+    of downtime on a small machine); a changed source, or a missing manifest, does."""
+    from cadrebook.core.management.commands import serve
+
+    settings.STATIC_ROOT = tmp_path
+    runs: list[list[str]] = []
+
+    def collect(command: list[str], check: bool, env: dict[str, str]) -> None:
+        runs.append(command)
+        (tmp_path / "staticfiles.json").write_text("{}")
+
+    monkeypatch.setattr(serve.subprocess, "run", collect)
+    serve.collect_static(["manage"], {})
+    serve.collect_static(["manage"], {})
+    assert len(runs) == 1 and "collectstatic" in runs[0]
+    monkeypatch.setattr(serve, "static_sources_fingerprint", lambda: "other sources")
+    serve.collect_static(["manage"], {})
+    assert len(runs) == 2
+    (tmp_path / "staticfiles.json").unlink()
+    serve.collect_static(["manage"], {})
+    assert len(runs) == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import hashlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
@@ -61,9 +63,39 @@ def gunicorn_command(addrport: str, workers: int) -> list[str]:
         "120",
         "--access-logfile",
         "-",
+        # `serve` talks to gunicorn by signals; its control socket would be one file in the
+        # home directory shared by every instance, removed by whichever stops first.
+        "--no-control-socket",
         "--chdir",
         str(settings.BASE_DIR),
     ]
+
+
+STATIC_STAMP = ".cadrebook-static-sources"
+
+
+def static_sources_fingerprint() -> str:
+    """What the static files' sources are (each file's name, size and time of change, over
+    every finder): equal to the last collection's when nothing changed since."""
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda found: found[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def collect_static(manage: list[str], env: dict[str, str]) -> None:
+    """Collect and compress the static files for the server processes — unless the last
+    collection was of the same sources: compressing everything again takes a minute on a
+    small machine, a minute of downtime at every restart."""
+    stamp = settings.STATIC_ROOT / STATIC_STAMP
+    fingerprint = static_sources_fingerprint()
+    manifest = settings.STATIC_ROOT / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], check=True, env=env)
+    stamp.write_text(fingerprint)
 
 
 def _exit_on_signal(signum: int, frame: Any) -> None:
@@ -128,7 +160,7 @@ class Command(BaseCommand):
             return
         # Hashed, compressed static files for the server processes (CADREBOOK_STATIC_MANIFEST).
         env = {**os.environ, "CADREBOOK_STATIC_MANIFEST": "true"}
-        subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], check=True, env=env)
+        collect_static(manage, env)
         server = subprocess.Popen(gunicorn_command(options["addrport"], web_workers()), env=env)
 
         def stop(signum: int, frame: Any) -> None:
