@@ -13,6 +13,10 @@ the typed text in lower case; 1, the accent-free keys (`key`) that start with it
 form, less the members tier 0 found. In each a member comes once, at the first of their keys
 in range (a name can hold the text twice: "an" in "Nguyễn An An"); within a tier the order is
 the key, then the whole name, then the member's id.
+
+Below the centre a list lies in one province, and its search reads that province's keys only
+(`MemberNameKey.province`, indexed before the key): the same order, from a range a 34th of
+the country's.
 """
 
 from __future__ import annotations
