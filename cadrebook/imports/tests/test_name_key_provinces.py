@@ -133,8 +133,7 @@ def test_the_migration_fills_the_provinces_the_writers_keep(world, actor):
     kept = key_rows()
     MemberNameKey.objects.update(province=0)
     assert fill_migration.PROVINCE_PREFIX == PROVINCE_DEPTH * OrgUnit.steplen
-    with connection.cursor() as cursor:
-        cursor.execute(fill_migration.FILL_SQL, [fill_migration.PROVINCE_PREFIX])
+    fill_migration.fill_provinces(connection)
     assert key_rows() == kept
     # And the generator's bulk writer (SQL of its own on PostgreSQL).
     MemberNameKey.objects.all().delete()
