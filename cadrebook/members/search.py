@@ -171,6 +171,13 @@ class Scope:
         self._rows: dict[NameQuery, tuple[list[tuple[str, str, int]], ...]] = {}
 
     @property
+    def below_province(self) -> bool:
+        """Whether the scope lies below a province (a commune, a cell): its members are
+        likely few, so a page asks for them first (`few_ids`) rather than walk keys of
+        which it would keep one in a hundred."""
+        return self._within is not None and self._within.depth > PROVINCE_DEPTH
+
+    @property
     def province(self) -> int | None:
         """The province whose keys hold every member of the scope (None: the country's)."""
         within = self._within
@@ -255,7 +262,9 @@ def _walk(
         if budget is not None and scanned >= budget:
             return rows, False
         # A count (with a budget) does not ask: a page that found the members few did.
-        few = budget is None and scanned and _few_kept(rows, scanned, wanted)
+        few = budget is None and (
+            _few_kept(rows, scanned, wanted) if scanned else scope.below_province
+        )
         if few and (ids := scope.few_ids()) is not None:
             return rows + _planned(
                 scope, query, tier, after, descending, wanted - len(rows), ids
