@@ -11,7 +11,8 @@ whole country, one province, one commune), reads the first page of 50 members as
 and the list page do — `filtered_members` (active members, by name) + `keyset_page` with
 its count — and prints p50/p95/max over `--runs` runs, the total it reports, and the
 best-of time of a hand-written SQL query for the same page (the key range read in index
-order, joined to the members and the scope's units) with the ratio.
+order, the province's keys below the centre, joined to the members and the scope's units)
+with the ratio.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ from django.db import connection  # noqa: E402
 
 from bench.national import machine  # noqa: E402
 from cadrebook.core.normalize import normalize_name  # noqa: E402
-from cadrebook.members.lists import PAGE_SIZE, filtered_members, keyset_page  # noqa: E402
+from cadrebook.members.lists import (  # noqa: E402
+    PAGE_SIZE,
+    filtered_members,
+    keyset_page,
+    search_within,
+)
+from cadrebook.members.name_keys import PROVINCE_DEPTH, province_of  # noqa: E402
 from cadrebook.members.search import TOP  # noqa: E402
 from cadrebook.orgs.models import OrgUnit  # noqa: E402
 
@@ -72,19 +79,25 @@ QUERIES = [
 
 def reference(unit: OrgUnit, text: str) -> list[int]:
     """The same members by hand: active members of the subtree with a key in the range of
-    the accent-free text, first key per member, by (key, name, id)."""
+    the accent-free text (the province's keys below the centre), first key per member, by
+    (key, name, id)."""
     norm = normalize_name(text)
-    sql = """
+    province = ""
+    params: list[Any] = [norm, norm + TOP]
+    if unit.depth >= PROVINCE_DEPTH:
+        province = "AND k.province = %s"
+        params.append(province_of(unit))
+    sql = f"""
         SELECT k.member_id FROM members_membernamekey k
         JOIN members_member m ON m.id = k.member_id
         JOIN orgs_orgunit u ON u.id = m.unit_id
-        WHERE k.key >= %s AND k.key < %s
+        WHERE k.key >= %s AND k.key < %s {province}
           AND u.path >= %s AND u.path < %s AND m.status IN ('probationary', 'full')
           AND NOT EXISTS (SELECT 1 FROM members_membernamekey e WHERE e.member_id = k.member_id
                           AND e.key >= %s AND e.key < k.key)
         ORDER BY k.key, k.name_norm, k.member_id LIMIT %s
     """
-    params = [norm, norm + TOP, unit.path, unit.path + "~", norm, PAGE_SIZE]
+    params += [unit.path, unit.path + "~", norm, PAGE_SIZE]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [r[0] for r in cursor.fetchall()]
@@ -93,7 +106,15 @@ def reference(unit: OrgUnit, text: str) -> list[int]:
 def ours(unit: OrgUnit, text: str) -> Any:
     members = filtered_members(unit, {"q": text})
     unsearched = filtered_members(unit, {})
-    return keyset_page(members, "name", text=text, ranked=True, count=True, unsearched=unsearched)
+    return keyset_page(
+        members,
+        "name",
+        text=text,
+        ranked=True,
+        count=True,
+        unsearched=unsearched,
+        within=search_within(unit, {}),
+    )
 
 
 def timed(runs: int, fn: Any) -> tuple[list[float], Any]:

@@ -55,6 +55,7 @@ from cadrebook.members.lists import (
     filtered_members,
     keyset_page,
     refuse_masked_filters,
+    search_within,
 )
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
 from cadrebook.members.reads import member_list_read_record, member_read_record
@@ -304,6 +305,7 @@ def list_members(request: HttpRequest, query: Query[MemberQuery]) -> dict[str, A
         text=data["q"],
         count=True,
         unsearched=listed({**data, "q": ""}),
+        within=search_within(unit, data),
     )
     if sensitive:
         filters = query.model_dump(exclude_none=True, exclude={"limit"})  # a page size, no filter

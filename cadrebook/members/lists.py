@@ -151,6 +151,13 @@ def _whole_tree(unit: OrgUnit) -> bool:
     return bool(known)
 
 
+def search_within(unit: OrgUnit, data: Mapping[str, Any]) -> OrgUnit | None:
+    """The unit whose subtree holds every member `filtered_members(unit, data)` lists as they
+    stand now, for `keyset_page(within=...)`: `unit`, unless the list is of the members "as
+    of" a date (a member of the subtree then may be in another province now)."""
+    return None if data.get("as_of") else unit
+
+
 def filtered_members(
     unit: OrgUnit, data: dict[str, Any], *, sensitive: bool = True
 ) -> QuerySet[Member]:
@@ -245,6 +252,7 @@ def keyset_page(
     text: str = "",
     count: bool = False,
     unsearched: QuerySet[Member] | None = None,
+    within: OrgUnit | None = None,
 ) -> Page:
     """The page of `size` rows of `qs` in the order `sort` after the row `cursor` names (first
     page: ""); `ranked`: a search text ranks exact-diacritic matches first (the `rank`
@@ -252,13 +260,15 @@ def keyset_page(
     sorted by name, the page is read from the name keys (`members.search`). `count`: say
     how many rows the list has, up to COUNT_CAP. `unsearched`: `qs` without the name
     search's own filter (the same filters with no text), which the name keys replace — the
-    same rows, read without checking each one's name again."""
+    same rows, read without checking each one's name again. `within`: the unit whose
+    subtree holds every row of `qs` as it stands now (`search_within`): a name search then
+    reads its province's keys only."""
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"), SORTS["name"])
     query = name_query(text) if column == "name_norm" else None
     scope = None
     if query is not None:
-        scope = Scope(qs if unsearched is None else unsearched)
+        scope = Scope(qs if unsearched is None else unsearched, within)
         page = _name_page(scope, query, cursor, size, descending)
     else:
         page = _column_page(qs, column, cursor, ranked, size, descending)

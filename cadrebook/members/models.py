@@ -437,6 +437,12 @@ class MemberNameKey(models.Model):
     key_exact = models.CharField(_("name from this word, as written"), max_length=200)
     # The whole name: the order among the names sharing a key (and the index carries it).
     name_norm = models.CharField(_("normalized name"), max_length=200)
+    # The id of the member's unit's ancestor at `name_keys.PROVINCE_DEPTH` (its province;
+    # the unit itself above that depth, so never empty), as the unit stands now: a search
+    # within a province reads the province's own range of keys (`member_name_key_province`),
+    # not the country's. Kept by whatever changes a member's unit or moves a unit
+    # (`members.name_keys`). An id, not a path prefix: paths shift, ids never do.
+    province = models.IntegerField(_("province"), default=0)
 
     class Meta:
         verbose_name = _("name key")
@@ -444,6 +450,13 @@ class MemberNameKey(models.Model):
         indexes = [
             models.Index(fields=["key", "name_norm", "member"], name="member_name_key"),
             models.Index(fields=["key_exact", "name_norm", "member"], name="member_name_key_exact"),
+            models.Index(
+                fields=["province", "key", "name_norm", "member"], name="member_name_key_province"
+            ),
+            models.Index(
+                fields=["province", "key_exact", "name_norm", "member"],
+                name="member_name_key_exact_province",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -466,5 +479,5 @@ PERIOD_COLUMNS = (
     "member_id", "unit_id", "status", "exempt", "valid_from", "valid_to",
     *(f"anc{k}_id" for k in range(1, ANCESTOR_COLUMNS + 1)),
 )
-NAME_KEY_COLUMNS = ("member_id", "position", "key", "key_exact", "name_norm")
+NAME_KEY_COLUMNS = ("member_id", "position", "key", "key_exact", "name_norm", "province")
 # fmt: on

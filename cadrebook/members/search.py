@@ -13,6 +13,10 @@ the typed text in lower case; 1, the accent-free keys (`key`) that start with it
 form, less the members tier 0 found. In each a member comes once, at the first of their keys
 in range (a name can hold the text twice: "an" in "Nguyễn An An"); within a tier the order is
 the key, then the whole name, then the member's id.
+
+Below the centre a list lies in one province, and its search reads that province's keys only
+(`MemberNameKey.province`, indexed before the key): the same order, from a range a 34th of
+the country's.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from django.db.models.functions import Concat
 
 from cadrebook.core.normalize import normalize_name, search_text
 from cadrebook.members.models import Member, MemberNameKey
-from cadrebook.members.name_keys import exact_form
+from cadrebook.members.name_keys import PROVINCE_DEPTH, exact_form, province_of
+from cadrebook.orgs.models import OrgUnit
 
 # Above every character a name holds: "from the text up to text + TOP" is every key that
 # starts with the text (the key columns compare by code point: collation "C").
@@ -61,6 +66,14 @@ def _in_range(column: str, prefix: str, **outer: Any) -> Q:
     return Q(**{f"{column}__gte": prefix, f"{column}__lt": prefix + TOP}, **outer)
 
 
+def _range_keys(column: str, prefix: str, province: int | None) -> QuerySet[MemberNameKey]:
+    """The keys of `column` that start with `prefix`: the country's (an index range of
+    `member_name_key` or `member_name_key_exact`), or one province's (a range of
+    `member_name_key_province` or `member_name_key_exact_province`, in the same order)."""
+    keys = MemberNameKey.objects.filter(_in_range(column, prefix))
+    return keys if province is None else keys.filter(province=province)
+
+
 def name_matches(query: NameQuery) -> Exists:
     """Members (the outer query's) with a name key starting with the accent-free text."""
     return Exists(MemberNameKey.objects.filter(_in_range("key", query.norm, member=OuterRef("pk"))))
@@ -74,14 +87,19 @@ def written_as_typed(query: NameQuery) -> Exists:
 
 
 def tier_keys(
-    members: QuerySet[Member], query: NameQuery, tier: int, ids: list[int] | None = None
+    members: QuerySet[Member],
+    query: NameQuery,
+    tier: int,
+    ids: list[int] | None = None,
+    province: int | None = None,
 ) -> QuerySet[MemberNameKey]:
     """The keys of tier `tier` of `members` (filtered and scoped by the caller), or of the
     members `ids` (the same ones, read out: the database then starts from their keys): one
-    per member, unordered."""
+    per member, unordered. `province`: every one of them is in that province (the keys'
+    `province`), whose keys alone are read."""
     column, _attr = TIERS[tier]
     prefix = query.prefix(tier)
-    keys = MemberNameKey.objects.filter(_in_range(column, prefix))
+    keys = _range_keys(column, prefix, province)
     if ids is not None:
         keys = keys.filter(member_id__in=ids)
     else:
@@ -136,13 +154,38 @@ COUNT_KEYS = 3000
 
 class Scope:
     """The members a search reads among (the list's scope and filters, without the name) and,
-    asked once when the walk finds them few, their ids: at most SMALL_SCOPE, else None."""
+    asked once when the walk finds them few, their ids: at most SMALL_SCOPE, else None.
 
-    def __init__(self, members: QuerySet[Member]) -> None:
+    `within`: a unit whose subtree holds every one of the members as they stand now (the
+    list's unit; not for a list "as of" a date, whose members may have moved since). Below
+    the centre, it lies in one province, and the search reads that province's keys only
+    (`MemberNameKey.province`): a province's first page is a range of its own index instead
+    of the country's keys with 33 in 34 dropped."""
+
+    def __init__(self, members: QuerySet[Member], within: OrgUnit | None = None) -> None:
         self.members = members
+        self._within = within
+        self._province: int | None = None
         self._ids: list[int] | None = None
         self._asked = False
         self._rows: dict[NameQuery, tuple[list[tuple[str, str, int]], ...]] = {}
+
+    @property
+    def below_province(self) -> bool:
+        """Whether the scope lies below a province (a commune, a cell): its members are
+        likely few, so a page asks for them first (`few_ids`) rather than walk keys of
+        which it would keep one in a hundred."""
+        return self._within is not None and self._within.depth > PROVINCE_DEPTH
+
+    @property
+    def province(self) -> int | None:
+        """The province whose keys hold every member of the scope (None: the country's)."""
+        within = self._within
+        if within is None or within.depth < PROVINCE_DEPTH:
+            return None
+        if self._province is None:
+            self._province = province_of(within)
+        return self._province
 
     @property
     def asked(self) -> bool:
@@ -219,7 +262,9 @@ def _walk(
         if budget is not None and scanned >= budget:
             return rows, False
         # A count (with a budget) does not ask: a page that found the members few did.
-        few = budget is None and scanned and _few_kept(rows, scanned, wanted)
+        few = budget is None and (
+            _few_kept(rows, scanned, wanted) if scanned else scope.below_province
+        )
         if few and (ids := scope.few_ids()) is not None:
             return rows + _planned(
                 scope, query, tier, after, descending, wanted - len(rows), ids
@@ -228,7 +273,7 @@ def _walk(
             return rows + _planned(
                 scope, query, tier, after, descending, wanted - len(rows), None
             ), True
-        keys = MemberNameKey.objects.filter(_in_range(column, prefix))
+        keys = _range_keys(column, prefix, scope.province)
         if after is not None:
             keys = keys.filter(after_key(column, after, descending))
         if budget is not None:
@@ -304,7 +349,7 @@ def _planned(
             rows = [r for r in rows if (r < after if descending else r > after)]
         return rows[:wanted]
     column, _attr = TIERS[tier]
-    keys = tier_keys(scope.members, query, tier)
+    keys = tier_keys(scope.members, query, tier, province=scope.province)
     if after is not None:
         keys = keys.filter(after_key(column, after, descending))
     return list(ordered(keys, tier, descending)[:wanted])

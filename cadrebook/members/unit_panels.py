@@ -19,7 +19,7 @@ from cadrebook.core.permissions import VIEW_SENSITIVE
 from cadrebook.core.views import can
 from cadrebook.members import selectors
 from cadrebook.members.choices import MemberStatus
-from cadrebook.members.lists import filtered_members, keyset_page
+from cadrebook.members.lists import filtered_members, keyset_page, search_within
 from cadrebook.members.selectors import due_lists, full_member_counts, unit_member_counts
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.panels import (
@@ -85,6 +85,7 @@ def _member_list(request: HttpRequest, unit: OrgUnit) -> dict[str, Any]:
         size=PANEL_PAGE,
         text=text,
         unsearched=unsearched,
+        within=search_within(unit, data),
     )
     count, capped = selectors.capped_count(members)
     return {

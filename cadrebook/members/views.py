@@ -46,6 +46,7 @@ from cadrebook.members.lists import (
     filtered_members,
     keyset_page,
     refuse_masked_filters,
+    search_within,
 )
 from cadrebook.members.models import SENSITIVE_FIELDS, Member
 from cadrebook.members.panels import dossier_panels
@@ -385,6 +386,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         text=text,
         count=True,
         unsearched=unsearched.visible_to(request.user),
+        within=search_within(unit, data),
     )
     if sensitive:  # the rows show dates of birth unmasked
         member_list_read_record(actor=request.user, unit=unit, members=page.rows, filters=data)

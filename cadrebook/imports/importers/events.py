@@ -48,6 +48,7 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
+from cadrebook.members.name_keys import province_of_ancestors
 from cadrebook.members.placing import (
     ANCESTOR_FIELDS,
     StoredPeriod,
@@ -406,6 +407,7 @@ class EventsImporter:
         closes: list[tuple[dt.date | None, int]] = []
         stale: list[int] = []
         members: list[tuple[Any, ...]] = []
+        provinces: list[tuple[int, int]] = []
         pad = (None,) * ANCESTOR_COLUMNS
         for current, applied, state in plans:
             member_id = current["id"]
@@ -447,6 +449,10 @@ class EventsImporter:
             closes.extend((valid_to, pk) for pk, valid_to in closed)
             stale.extend(gone)
             status = str(state.status or MemberStatus.APPLICANT)
+            if state.unit_id is not None:
+                unit = self._unit_by_id(state.unit_id)
+                if unit.path != current["unit__path"]:  # moved: the name keys follow
+                    provinces.append((province_of_ancestors(unit.ancestors), member_id))
             members.append(
                 (
                     status,
@@ -477,6 +483,11 @@ class EventsImporter:
                 "version = version + 1 WHERE id = %s",
                 members,
             )
+            if provinces:
+                cursor.executemany(
+                    "UPDATE members_membernamekey SET province = %s WHERE member_id = %s",
+                    provinces,
+                )
         writer.write(MemberPeriod, PERIOD_COLUMNS, periods)
         report.rows_written += len(events)
 

@@ -41,7 +41,7 @@ from cadrebook.members.models import (
     MemberNameKey,
     MemberPeriod,
 )
-from cadrebook.members.name_keys import name_key_rows
+from cadrebook.members.name_keys import name_key_rows, province_of_ancestors
 from cadrebook.members.placing import place_periods
 from cadrebook.members.selectors import (
     full_member_counts,
@@ -886,7 +886,14 @@ class MembersImporter:
                     )
                 )
         writer.write(Member, MEMBER_COLUMNS, members)
-        keys = [key for m in members for key in name_key_rows(m[0], m[1], m[2])]
+        unit_at = MEMBER_COLUMNS.index("unit_id")
+        keys = [
+            key
+            for m in members
+            for key in name_key_rows(
+                m[0], m[1], m[2], province_of_ancestors(self._unit_by_id(m[unit_at]).ancestors)
+            )
+        ]
         writer.write(MemberNameKey, NAME_KEY_COLUMNS, keys)
         writer.write(MemberEvent, EVENT_COLUMNS, events)
         writer.write(MemberPeriod, PERIOD_COLUMNS, periods)

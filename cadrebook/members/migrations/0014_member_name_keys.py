@@ -22,11 +22,51 @@ def byte_order(apps, schema_editor):
             )
 
 
-def fill(apps, schema_editor):
-    # The application's own writer: the keys must be what the services would write.
-    from cadrebook.members.name_keys import fill_name_keys
+# The keys as `members.name_keys` wrote them when this migration was made (a later migration,
+# 0021, added their province): kept here, since the application's writer now writes columns
+# this table does not have yet.
+_FILL_SQL = """
+INSERT INTO members_membernamekey (member_id, position, key, key_exact, name_norm)
+SELECT m.id, w.i - 1,
+       array_to_string(a.norm[w.i:], ' '),
+       array_to_string(a.exact[w.i:], ' '),
+       m.name_norm
+FROM members_member m
+CROSS JOIN LATERAL (
+    SELECT string_to_array(m.name_norm, ' ') AS norm,
+           regexp_split_to_array(lower(btrim(m.full_name)), '\\s+') AS exact
+) a
+CROSS JOIN LATERAL generate_subscripts(a.norm, 1) AS w(i)
+WHERE m.name_norm <> ''
+"""
 
-    fill_name_keys()
+
+def fill(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(_FILL_SQL)
+        return
+    member_model = apps.get_model("members", "Member")
+    key_model = apps.get_model("members", "MemberNameKey")
+    rows = []
+    for pk, full_name, name_norm in member_model.objects.values_list(
+        "pk", "full_name", "name_norm"
+    ).iterator(chunk_size=5000):
+        words = name_norm.split()
+        exact = " ".join(full_name.lower().split()).split()
+        rows += [
+            key_model(
+                member_id=pk,
+                position=i,
+                key=" ".join(words[i:]),
+                key_exact=" ".join(exact[i:]),
+                name_norm=name_norm,
+            )
+            for i in range(len(words))
+        ]
+        if len(rows) >= 5000:
+            key_model.objects.bulk_create(rows)
+            rows = []
+    key_model.objects.bulk_create(rows)
 
 
 def drop_trigram(apps, schema_editor):

@@ -38,6 +38,7 @@ from cadrebook.members.models import (
     MemberEvent,
     MemberPeriod,
 )
+from cadrebook.members.name_keys import follow_members
 from cadrebook.members.placing import (
     ANCESTOR_FIELDS,
     Placed,
@@ -112,6 +113,7 @@ def _sync(member: Member, state: State) -> None:
     MemberPeriod.objects.bulk_create([_period_row(member.pk, p) for p in new])
 
     member.status = state.status or MemberStatus.APPLICANT
+    moved = state.unit_id is not None and state.unit_id != member.unit_id
     if state.unit_id is not None:
         member.unit_id = state.unit_id
     member.exempt = state.exempt
@@ -132,6 +134,8 @@ def _sync(member: Member, state: State) -> None:
     }
     Member.objects.filter(pk=member.pk).update(**update, version=F("version") + 1)
     member.version += 1
+    if moved:  # a transfer (or its correction): the name keys carry the province
+        follow_members([member.pk])
     if member.card_number and member.status != MemberStatus.FULL and _cards_full_only():
         # A card belongs to full members only; it is kept in the events' audit trail.
         Member.objects.filter(pk=member.pk).update(card_number=None)

@@ -29,6 +29,7 @@ from cadrebook.members.models import (
     Member,
     MemberPeriod,
 )
+from cadrebook.members.name_keys import follow_members, follow_unit_move
 from cadrebook.members.placing import (
     ANCESTOR_FIELDS,
     place_periods,
@@ -77,6 +78,7 @@ def unit_move(
         # The subtree's documents are searched by province: they follow it (part of the
         # move, under its audit entry: the documents themselves do not change).
         move_areas(unit.path)
+        follow_unit_move(unit)  # and so do the name keys of its members
         _replace_placements(unit, date, document)
         _cut_periods(subtree, date)
         audit_record(
@@ -335,6 +337,7 @@ def unit_merge(
         # Applicants follow their cell too (they have no periods).
         for applicant in Member.objects.filter(unit=unit, status=MemberStatus.APPLICANT):
             Member.objects.filter(pk=applicant.pk).update(unit=into, version=F("version") + 1)
+            follow_members([applicant.pk])
             audit_record(
                 actor=actor,
                 obj=applicant,

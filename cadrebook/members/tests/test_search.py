@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from cadrebook.members import search, services
-from cadrebook.members.lists import filtered_members, keyset_page
+from cadrebook.members.lists import filtered_members, keyset_page, search_within
 from cadrebook.members.models import Member, MemberNameKey
 from cadrebook.members.name_keys import fill_name_keys, name_key_rows
 
@@ -32,10 +32,15 @@ def people(tree, make_member):
 
 
 def found(unit, text, **options):
+    """The page the list and the API read: within the unit's province's keys unless
+    `country=True` (every province's keys, as for a list as of a date)."""
     members = filtered_members(unit, {"status": "all", "q": text})
     unsearched = filtered_members(unit, {"status": "all"})
     sort = options.pop("sort", "name")
-    return keyset_page(members, sort, text=text, count=True, unsearched=unsearched, **options)
+    within = None if options.pop("country", False) else search_within(unit, {})
+    return keyset_page(
+        members, sort, text=text, count=True, unsearched=unsearched, within=within, **options
+    )
 
 
 def names(page):
@@ -140,19 +145,20 @@ def test_a_new_name_replaces_the_keys(tree, people, actor):
 
 
 def test_the_keys_filled_in_bulk_are_the_ones_the_services_write(tree, people):
-    written = set(MemberNameKey.objects.values_list("member_id", "position", "key", "key_exact"))
+    columns = ("member_id", "position", "key", "key_exact", "name_norm", "province")
+    written = set(MemberNameKey.objects.values_list(*columns))
     MemberNameKey.objects.all().delete()
     fill_name_keys()
-    filled = set(MemberNameKey.objects.values_list("member_id", "position", "key", "key_exact"))
+    filled = set(MemberNameKey.objects.values_list(*columns))
     assert filled == written
     assert len(filled) == sum(len(n.split()) for n in NAMES)
 
 
 def test_key_rows_of_a_name():
-    assert name_key_rows(7, "  Đặng  Đức Ước ", "dang duc uoc") == [
-        (7, 0, "dang duc uoc", "đặng đức ước", "dang duc uoc"),
-        (7, 1, "duc uoc", "đức ước", "dang duc uoc"),
-        (7, 2, "uoc", "ước", "dang duc uoc"),
+    assert name_key_rows(7, "  Đặng  Đức Ước ", "dang duc uoc", 3) == [
+        (7, 0, "dang duc uoc", "đặng đức ước", "dang duc uoc", 3),
+        (7, 1, "duc uoc", "đức ước", "dang duc uoc", 3),
+        (7, 2, "uoc", "ước", "dang duc uoc", 3),
     ]
 
 
