@@ -79,6 +79,7 @@ class DecisionRowOut(Schema):
     over_quota: bool
     reconsideration: bool
     reason: str
+    late: bool = Field(..., description="Recorded after its deadline in the timetable")
     recorded_at: dt.datetime
 
 
@@ -118,6 +119,7 @@ def list_assessments(request: HttpRequest, query: Query[StepQuery]) -> Any:
             "scores": row.scores,
             "score": row.score,
             "review": row.review,
+            "late": row.late,
             "recorded_at": row.recorded_at,
         }
         for row in page
@@ -150,6 +152,7 @@ def list_proposals(request: HttpRequest, query: Query[StepQuery]) -> Any:
         "present",
         "host_comments",
         "note",
+        "late",
         "recorded_at",
     ]
     items = [
@@ -184,6 +187,7 @@ def list_decisions(request: HttpRequest, query: Query[StepQuery]) -> Any:
             "over_quota": row.over_quota,
             "reconsideration": row.reconsideration,
             "reason": row.reason,
+            "late": row.late,
             "recorded_at": row.recorded_at,
         }
         for row in page

@@ -447,7 +447,12 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             c,
             "post",
             "/api/v1/evaluations/decisions",
-            {"subject": w.k1_subject.pk, "level": "good", "score": "80", "document": w.doc.pk},
+            {
+                "subject": w.k1_subject.pk,
+                "level": "good",
+                "score": "80",
+                "document": w.c1_decision.pk,
+            },
         ),
         (201, 201, 403, 404),
     ),
