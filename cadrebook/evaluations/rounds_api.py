@@ -32,7 +32,7 @@ from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.scoping import scope_for
-from cadrebook.evaluations.models import Decision, Rating, Round, Subject
+from cadrebook.evaluations.models import Decision, Proposal, Rating, Round, SelfAssessment, Subject
 from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS, EVALUATE
 from cadrebook.evaluations.reads import (
     reachable_rounds,
@@ -789,18 +789,7 @@ def self_assess(
         actor=request.user, subject=subject, scores=dict(payload.scores), review=payload.review
     )
     response["Location"] = f"{ROOT}/subjects/{subject.pk}"
-    return Status(
-        201,
-        {
-            "id": row.pk,
-            "subject": subject.pk,
-            "scores": row.scores,
-            "score": _points(row.score),
-            "review": row.review,
-            "late": row.late,
-            "recorded_at": row.recorded_at,
-        },
-    )
+    return Status(201, assessment_out(row))
 
 
 @router.post(
@@ -827,22 +816,37 @@ def propose(
         note=payload.note,
     )
     response["Location"] = f"{ROOT}/subjects/{subject.pk}"
-    return Status(
-        201,
-        {
-            "id": row.pk,
-            "subject": subject.pk,
-            "score": _points(row.score),
-            "level": row.level,
-            "votes_for": row.votes_for,
-            "votes_against": row.votes_against,
-            "present": row.present,
-            "host_comments": row.host_comments,
-            "note": row.note,
-            "late": row.late,
-            "recorded_at": row.recorded_at,
-        },
-    )
+    return Status(201, proposal_out(row))
+
+
+def assessment_out(row: SelfAssessment) -> dict[str, Any]:
+    """A self-assessment as the API answers it (here and in `steps_api.py`)."""
+    return {
+        "id": row.pk,
+        "subject": row.subject_id,
+        "scores": row.scores,
+        "score": _points(row.score),
+        "review": row.review,
+        "late": row.late,
+        "recorded_at": row.recorded_at,
+    }
+
+
+def proposal_out(row: Proposal) -> dict[str, Any]:
+    """A proposal as the API answers it (here and in `steps_api.py`)."""
+    return {
+        "id": row.pk,
+        "subject": row.subject_id,
+        "score": _points(row.score),
+        "level": row.level,
+        "votes_for": row.votes_for,
+        "votes_against": row.votes_against,
+        "present": row.present,
+        "host_comments": row.host_comments,
+        "note": row.note,
+        "late": row.late,
+        "recorded_at": row.recorded_at,
+    }
 
 
 def _deciding_unit(request: HttpRequest, subject: Subject, code: str | None) -> OrgUnit:

@@ -112,18 +112,7 @@ def list_assessments(request: HttpRequest, query: Query[StepQuery]) -> Any:
     """The self-assessments recorded for the subjects the caller sees, newest first."""
     rows = _steps(request, SelfAssessment.objects.all(), query)
     page, cursor = rounds_api._page(rows.order_by("-id"), query.cursor, newest_first=True)
-    items = [
-        {
-            "id": row.pk,
-            "subject": row.subject_id,
-            "scores": row.scores,
-            "score": row.score,
-            "review": row.review,
-            "late": row.late,
-            "recorded_at": row.recorded_at,
-        }
-        for row in page
-    ]
+    items = [rounds_api.assessment_out(row) for row in page]
     return {"items": items, "next_cursor": cursor}
 
 
@@ -143,22 +132,7 @@ def list_proposals(request: HttpRequest, query: Query[StepQuery]) -> Any:
     """The proposals recorded for the subjects the caller sees, newest first."""
     rows = _steps(request, Proposal.objects.all(), query)
     page, cursor = rounds_api._page(rows.order_by("-id"), query.cursor, newest_first=True)
-    fields = [
-        "id",
-        "score",
-        "level",
-        "votes_for",
-        "votes_against",
-        "present",
-        "host_comments",
-        "note",
-        "late",
-        "recorded_at",
-    ]
-    items = [
-        {**{f: getattr(row, f) for f in fields}, "id": row.pk, "subject": row.subject_id}
-        for row in page
-    ]
+    items = [rounds_api.proposal_out(row) for row in page]
     return {"items": items, "next_cursor": cursor}
 
 
