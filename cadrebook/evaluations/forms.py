@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.evaluations.choices import Framework, Level
+from cadrebook.evaluations.choices import Framework
 from cadrebook.evaluations.rules import EvaluationRules, FrameworkRule
 from cadrebook.evaluations.selectors import target_indicators
 
@@ -34,8 +34,9 @@ DATE = forms.DateInput(attrs={"type": "date"})
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 
-def level_choices(blank: bool = False) -> list[tuple[str, Any]]:
-    return [("", "—")] * blank + [(level.value, level.label) for level in Level]
+def level_choices(rules: EvaluationRules) -> list[tuple[str, str]]:
+    """The four levels as the rule set names them in the page's language, best first."""
+    return [(level.code, level.display_label) for level in rules.levels]
 
 
 class RoundOpenForm(forms.Form):
@@ -54,7 +55,7 @@ class RoundOpenForm(forms.Form):
 
     def __init__(self, *args: Any, rules: EvaluationRules, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.code, k.label) for k in rules.round_kinds]
+        self.fields["kind"].choices = [(k.code, k.display_label) for k in rules.round_kinds]
 
 
 class SelfAssessmentForm(forms.Form):
@@ -70,7 +71,7 @@ class SelfAssessmentForm(forms.Form):
         for group in framework.groups:
             self.fields[f"score_{group.code}"] = forms.DecimalField(
                 label=_("%(group)s (at most %(points)s points)")
-                % {"group": group.label, "points": group.points},
+                % {"group": group.display_label, "points": group.points},
                 decimal_places=2,
                 max_digits=6,
             )
@@ -85,15 +86,18 @@ class ProposalForm(forms.Form):
     member on temporary transfer."""
 
     score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
-    level = forms.ChoiceField(label=_("Level proposed"), choices=level_choices)
+    level = forms.ChoiceField(label=_("Level proposed"))
     votes_for = forms.IntegerField(label=_("Votes in favour"), min_value=0)
     votes_against = forms.IntegerField(label=_("Votes against"), min_value=0)
     present = forms.IntegerField(label=_("Members present"), min_value=0)
     host_comments = forms.CharField(label=_("Host cell's comments"), required=False, widget=TEXT)
     note = forms.CharField(label=_("Note"), required=False, widget=TEXT)
 
-    def __init__(self, *args: Any, host_comments: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, rules: EvaluationRules, host_comments: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["level"].choices = level_choices(rules)
         if not host_comments:
             del self.fields["host_comments"]
 
@@ -102,7 +106,7 @@ class DecisionForm(forms.Form):
     """The deciding unit's level and score, its document, the disqualifiers that apply (with
     their source) and the recorded reason for a level the score and caps do not give."""
 
-    level = forms.ChoiceField(label=_("Level decided"), choices=level_choices)
+    level = forms.ChoiceField(label=_("Level decided"))
     score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
     document = forms.TypedChoiceField(
         label=_("Document"),
@@ -128,6 +132,7 @@ class DecisionForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["level"].choices = level_choices(rules)
         self.fields["document"].choices = [("", "—")] + [
             (d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents
         ]
@@ -135,12 +140,16 @@ class DecisionForm(forms.Form):
             (
                 d.code,
                 _("%(label)s (at most: %(cap)s; %(source)s)")
-                % {"label": d.label, "cap": Level(d.cap).label, "source": d.source},
+                % {
+                    "label": d.display_label,
+                    "cap": rules.level_label(d.cap),
+                    "source": d.source,
+                },
             )
             for d in rules.disqualifiers.get(framework, ())
         ]
         self.fields["override_reason"].choices = [("", "—")] + [
-            (r.code, r.label) for r in rules.override_reasons
+            (r.code, r.display_label) for r in rules.override_reasons
         ]
 
 
@@ -199,13 +208,13 @@ class MarkForm(forms.Form):
     def __init__(self, *args: Any, rules: EvaluationRules, member: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["excluded"].choices = [("", _("Rated"))] + [
-            (r.code, r.label) for r in rules.exclusion_reasons
+            (r.code, r.display_label) for r in rules.exclusion_reasons
         ]
         self.fields["special_case"].choices = [("", "—")] + [
-            (c.code, c.label) for c in rules.special_cases
+            (c.code, c.display_label) for c in rules.special_cases
         ]
         self.fields["framework"].choices = [
-            (f.code, f.label)
+            (f.code, f.display_label)
             for f in rules.frameworks.values()
             if (f.code != Framework.ORGANIZATION) == member
         ]
@@ -232,7 +241,7 @@ class ModelStepForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
-        self.fields["kind"].choices = [(k.code, k.label) for k in rules.model_kinds]
+        self.fields["kind"].choices = [(k.code, k.display_label) for k in rules.model_kinds]
         if step == "register":
             del self.fields["recognized"]
         else:

@@ -260,6 +260,7 @@ def member_ratings(member: Any) -> dict[str, Any]:
         "honour": history[0] if history and history[0]["honour_candidate"] else None,
         "honour_years": rules.honour_years_running,
         "honour_source": rules.honour_source,
+        "rating_rules": rules,  # the levels' labels (a page's panels share one context)
     }
 
 
@@ -268,7 +269,7 @@ def unit_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
     year how many organizations of its subtree registered for each model and were recognized,
     against the organizations of the rated kinds ("11/11 registered")."""
     rules = evaluation_rules()
-    labels = {k.code: k.label for k in rules.model_kinds}
+    labels = {k.code: k.display_label for k in rules.model_kinds}
     models = []
     # A unit with none below it has its own records only: no count of its subtree to ask.
     if unit.numchild:
@@ -287,6 +288,7 @@ def unit_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
         ModelRecord.objects.filter(unit=unit).select_related("document").order_by("-year", "id")
     )
     return {
+        "rating_rules": rules,  # the levels' labels (a page's panels share one context)
         "unit_ratings": rating_history(unit=unit),
         "model_year": year,
         "model_counts": models,
@@ -326,7 +328,7 @@ def model_table(unit: OrgUnit, year: int) -> dict[str, Any]:
         ],
         "counts": [
             {
-                "label": k.label,
+                "label": k.display_label,
                 "registered": counts.get(k.code, {}).get("registered", 0),
                 "recognized": counts.get(k.code, {}).get("recognized", 0),
                 "organizations": len(units),

@@ -265,7 +265,8 @@ def check_scores(rules: EvaluationRules, framework: str, scores: dict[str, Any])
             raise evaluation_violation(
                 rules,
                 "evaluation.group_missing",
-                _("Give the score of the criteria group %(group)s.") % {"group": group.label},
+                _("Give the score of the criteria group %(group)s.")
+                % {"group": group.display_label},
                 source=groups.source,
                 field="scores",
             )
@@ -275,7 +276,7 @@ def check_scores(rules: EvaluationRules, framework: str, scores: dict[str, Any])
                 rules,
                 "evaluation.group_over",
                 _("The criteria group %(group)s has %(max)s points; %(score)s is more.")
-                % {"group": group.label, "max": group.points, "score": value},
+                % {"group": group.display_label, "max": group.points, "score": value},
                 source=groups.source,
                 field="scores",
             )
@@ -309,7 +310,7 @@ def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[st
                 source=rules.disqualifiers_source,
                 field="disqualifiers",
             )
-        caps.append(Cap(found.code, found.label, found.cap, found.source))
+        caps.append(Cap(found.code, found.display_label, found.cap, found.source))
     return caps
 
 

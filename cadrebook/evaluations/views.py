@@ -57,7 +57,7 @@ from cadrebook.evaluations.pages import (
     worklist,
 )
 from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS, EVALUATE
-from cadrebook.evaluations.rules import ENFORCE_REFUSE, evaluation_rules
+from cadrebook.evaluations.rules import ENFORCE_REFUSE, EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATE_AWAITING_DECISION,
     STATE_DECIDED,
@@ -211,8 +211,9 @@ def _under(request: HttpRequest, round_: Round) -> OrgUnit | None:
     return unit
 
 
-def _level_label(code: str | None) -> str:
-    return str(Level(code).label) if code in Level.values else "—"
+def _level_label(rules: EvaluationRules, code: str | None) -> str:
+    """A level as the rule set names it in the page's language; "—" for none."""
+    return rules.level_label(code) if code in Level.values else "—"
 
 
 @login_required
@@ -234,7 +235,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         rounds = rounds.filter(unit__code=code)
     found = list(rounds.order_by("-year", "unit__path", "kind", "-id")[:ROUND_ROWS])
     rules = evaluation_rules()
-    kinds = {k.code: k.label for k in rules.round_kinds}
+    kinds = {k.code: k.display_label for k in rules.round_kinds}
     home = (
         OrgUnit.objects.visible_to(request.user, DECIDE_EVALUATIONS)
         .order_by("depth", "path")
@@ -302,9 +303,7 @@ def round_open(request: HttpRequest, code: str) -> HttpResponse:
                 raise _Preview(round_progress(opened))
         except _Preview as preview:
             context["preview"] = preview.counts
-            context["kind_label"] = next(
-                (k.label for k in rules.round_kinds if k.code == data["kind"]), data["kind"]
-            )
+            context["kind_label"] = rules.round_kind_label(data["kind"])
             return render(request, "evaluations/round_open_confirm.html", context)
         except ServiceError as exc:
             add_refusal(form, exc)
@@ -341,9 +340,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluations/round_detail.html",
         {
             "round": round_,
-            "kind": next(
-                (k.label for k in rules.round_kinds if k.code == round_.kind), round_.kind
-            ),
+            "kind": rules.round_kind_label(round_.kind),
+            "rules": rules,
             "under": under,
             "crumbs": breadcrumb(round_.unit, request.user),
             "progress": progress_in_reach(request.user, round_, under=under),
@@ -361,8 +359,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "assessed": None
                     if s.assessed_score is None
                     else Decimal(s.assessed_score).quantize(Decimal("0.01")),
-                    "proposed": _level_label(s.proposed_level) if s.proposed_level else "",
-                    "decided": _level_label(s.decided_level) if s.decided_level else "",
+                    "proposed": _level_label(rules, s.proposed_level) if s.proposed_level else "",
+                    "decided": _level_label(rules, s.decided_level) if s.decided_level else "",
                 }
                 for s in subjects
             ],
@@ -499,7 +497,8 @@ def _subject_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
         "round": round_,
         "crumbs": breadcrumb(subject.home, request.user),
         "framework": framework,
-        "groups": {g.code: g.label for g in framework.groups} if framework else {},
+        "rules": rules,
+        "groups": {g.code: g.display_label for g in framework.groups} if framework else {},
         **history,
         "latest_assessment": history["assessments"][0] if history["assessments"] else None,
         "latest_proposal": history["proposals"][0] if history["proposals"] else None,
@@ -654,10 +653,10 @@ def subject_assess(request: HttpRequest, pk: int) -> HttpResponse:
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
         scores = form.scores()
         total = sum(scores.values(), Decimal(0))
-        rows = [(g.label, scores[g.code]) for g in framework.groups]
+        rows = [(g.display_label, scores[g.code]) for g in framework.groups]
         rows += [
             (_("Total"), total),
-            (_("Level the total implies"), _level_label(rules.level_of(total))),
+            (_("Level the total implies"), _level_label(rules, rules.level_of(total))),
             (_("Self-review"), data["review"] or "—"),
         ]
         return rows, []
@@ -687,6 +686,7 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProposalForm(
         request.POST or None,
         initial={"score": latest.score, "level": rules.level_of(latest.score)} if latest else {},
+        rules=rules,
         host_comments=subject.special_case in rules.host_comment_cases,
     )
 
@@ -707,8 +707,8 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
         rows = [
             (_("Score"), data["score"]),
-            (_("Level proposed"), _level_label(data["level"])),
-            (_("Level the score implies"), _level_label(rules.level_of(data["score"]))),
+            (_("Level proposed"), _level_label(rules, data["level"])),
+            (_("Level the score implies"), _level_label(rules, rules.level_of(data["score"]))),
             (
                 _("Vote"),
                 _("%(f)d in favour, %(a)d against, %(p)d present")
@@ -732,7 +732,7 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _decision_summary(subject: Subject, rules: Any, documents: list[Any]) -> Any:
+def _decision_summary(subject: Subject, rules: EvaluationRules, documents: list[Any]) -> Any:
     """The rows and warnings a decision (or reconsideration) is confirmed with: the level
     the score and the disqualifiers give, and the quota as it would stand."""
     by_pk = {d.pk: d for d in documents}
@@ -741,11 +741,11 @@ def _decision_summary(subject: Subject, rules: Any, documents: list[Any]) -> Any
         caps = disqualifier_caps(rules, subject.framework, data["disqualifiers"])
         document = by_pk.get(data["document"]) if data["document"] else None
         rows: list[tuple[Any, Any]] = [
-            (_("Level decided"), _level_label(data["level"])),
+            (_("Level decided"), _level_label(rules, data["level"])),
             (_("Score"), data["score"]),
             (
                 _("Level the score and the disqualifiers give"),
-                _level_label(expected_level(rules, data["score"], caps)),
+                _level_label(rules, expected_level(rules, data["score"], caps)),
             ),
             (_("Document"), document.symbol if document else "—"),
         ]

@@ -123,7 +123,7 @@ def _need_rated(subject: Subject, rules: EvaluationRules) -> None:
             rules,
             "evaluation.subject_excluded",
             _("This member is not rated in the round: %(reason)s.")
-            % {"reason": subject.get_excluded_display()},
+            % {"reason": rules.exclusion_label(subject.excluded)},
             source=rules.exclusions_source,
             field="subject",
         )
