@@ -39,6 +39,18 @@ def level_choices(rules: EvaluationRules) -> list[tuple[str, str]]:
     return [(level.code, level.display_label) for level in rules.levels]
 
 
+def document_field(help_text: Any) -> forms.TypedChoiceField:
+    """A document from the register, chosen among those offered (`document_options`): its
+    id, or None for none."""
+    return forms.TypedChoiceField(
+        label=_("Document"), coerce=int, empty_value=None, required=False, help_text=help_text
+    )
+
+
+def document_options(documents: list[Any]) -> list[tuple[Any, str]]:
+    return [("", "—")] + [(d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents]
+
+
 class RoundOpenForm(forms.Form):
     """A round's kind (the rule set's), year, reference date and timetable D1/D2/D3."""
 
@@ -108,13 +120,7 @@ class DecisionForm(forms.Form):
 
     level = forms.ChoiceField(label=_("Level decided"))
     score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
-    document = forms.TypedChoiceField(
-        label=_("Document"),
-        coerce=int,
-        empty_value=None,
-        required=False,
-        help_text=_("The decision's document, from the register of the deciding unit."),
-    )
+    document = document_field(_("The decision's document, from the register of the deciding unit."))
     disqualifiers = forms.MultipleChoiceField(
         label=_("Disqualifiers that apply"),
         required=False,
@@ -133,9 +139,7 @@ class DecisionForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = level_choices(rules)
-        self.fields["document"].choices = [("", "—")] + [
-            (d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents
-        ]
+        self.fields["document"].choices = document_options(documents)
         self.fields["disqualifiers"].choices = [
             (
                 d.code,
@@ -225,11 +229,14 @@ class MarkForm(forms.Form):
 
 class ModelStepForm(forms.Form):
     """A unit's registration for a model of the year (at its start), or whether it was
-    recognized (at its end)."""
+    recognized (at its end), with the document it rests on from the register."""
 
     unit = forms.ChoiceField(label=_("Organization"))
     kind = forms.ChoiceField(label=_("Model"))
     date = forms.DateField(label=_("Date"), widget=DATE)
+    document = document_field(
+        _("The document registering or recognizing it, from the register (if any).")
+    )
     recognized = forms.ChoiceField(
         label=_("Recognized"),
         choices=[("yes", _("Recognized")), ("no", _("Not recognized"))],
@@ -237,10 +244,17 @@ class ModelStepForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, rules: EvaluationRules, units: list[Any], step: str, **kwargs: Any
+        self,
+        *args: Any,
+        rules: EvaluationRules,
+        units: list[Any],
+        step: str,
+        documents: list[Any],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+        self.fields["document"].choices = document_options(documents)
         self.fields["kind"].choices = [(k.code, k.display_label) for k in rules.model_kinds]
         if step == "register":
             del self.fields["recognized"]

@@ -239,12 +239,29 @@ DOCUMENT_CHOICES = 100
 def document_choices(user: Any, issuers: list[OrgUnit], round_: Round) -> list[Document]:
     """The issued documents of `issuers` that `user` may read, dated from the round's reference
     year on, newest first: those a decision of the round may cite."""
+    return documents_since(user, issuers, round_.year)
+
+
+def documents_since(user: Any, issuers: list[OrgUnit], year: int) -> list[Document]:
+    """The issued documents of `issuers` that `user` may read, dated in `year` or later,
+    newest first (the latest DOCUMENT_CHOICES): those a form of the evaluation offers."""
     return list(
         readable_documents(user)
-        .filter(issuer__in=issuers, date__year__gte=round_.year)
+        .filter(issuer__in=issuers, date__year__gte=year)
         .exclude(status=Status.DRAFT)
         .order_by("-date", "-id")[:DOCUMENT_CHOICES]
     )
+
+
+def model_document_choices(
+    user: Any, unit: OrgUnit, organizations: list[OrgUnit], year: int
+) -> list[Document]:
+    """What a model organization's registration or recognition may cite on the page of
+    `unit` for `year`: the issued documents, dated in the year or later, of `unit`, the
+    committees above it and the `organizations` the user records for (an organization's own
+    resolution to register, the committee's decision recognizing it)."""
+    above = list(OrgUnit.objects.filter(path__in=unit.ancestor_paths()))  # `unit` included
+    return documents_since(user, [*above, *organizations], year)
 
 
 # Panels --------------------------------------------------------------------------------

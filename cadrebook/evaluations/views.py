@@ -46,6 +46,7 @@ from cadrebook.evaluations.pages import (
     deciding_units,
     document_choices,
     late_steps,
+    model_document_choices,
     model_table,
     progress_in_reach,
     quota_rows,
@@ -895,6 +896,7 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
         step = None
     if request.method == "POST" and not units:
         raise PermissionDenied
+    documents = model_document_choices(request.user, unit, units, year) if units else []
     forms_ = {
         name: ModelStepForm(
             request.POST if step == name else None,
@@ -902,6 +904,7 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
             rules=rules,
             units=units,
             step=name,
+            documents=documents,
             prefix=name,
         )
         for name in ("register", "recognize")
@@ -928,7 +931,12 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
     def run() -> Any:
         if step == "register":
             return ev.model_register(
-                actor=request.user, unit=target, year=year, kind=data["kind"], date=data["date"]
+                actor=request.user,
+                unit=target,
+                year=year,
+                kind=data["kind"],
+                date=data["date"],
+                document=data["document"],
             )
         return ev.model_recognize(
             actor=request.user,
@@ -937,6 +945,7 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
             kind=data["kind"],
             date=data["date"],
             recognized=data["recognized"] == "yes",
+            document=data["document"],
         )
 
     outcome = submit(request, form, run, confirm=False)
