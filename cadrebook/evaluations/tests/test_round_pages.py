@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
@@ -372,6 +374,13 @@ def test_the_disqualifiers_boxes_have_ids_of_their_own_and_an_error_links_to_the
     assert 'href="#"' not in refused.content.decode()
 
 
+@pytest.fixture
+def english_after() -> Iterator[None]:
+    """A request in another language activates it for the thread: English again after."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.parametrize(
     ("language", "words"),
     [
@@ -396,7 +405,7 @@ def test_the_disqualifiers_boxes_have_ids_of_their_own_and_an_error_links_to_the
     ],
 )
 def test_a_rounds_pages_show_the_rule_sets_labels_in_the_pages_language(
-    w: SimpleNamespace, language: str, words: list[str]
+    w: SimpleNamespace, language: str, words: list[str], english_after: None
 ) -> None:
     round_ = _open(w)
     _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
