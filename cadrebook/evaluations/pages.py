@@ -31,6 +31,7 @@ from cadrebook.evaluations.rules import EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATES,
     is_outstanding,
+    latest_decisions,
     model_records,
     quota_counts,
     quota_status,
@@ -38,6 +39,7 @@ from cadrebook.evaluations.selectors import (
     round_progress,
     round_subjects,
     ruleset_of,
+    step_names,
 )
 from cadrebook.orgs.models import OrgUnit
 
@@ -124,16 +126,21 @@ def special_cases(user: Any, round_: Round, *, under: OrgUnit | None = None) -> 
 LATE_ROWS = 50  # late steps listed on a round's page
 
 
+def _in_reach(user: Any, round_: Round, under: OrgUnit | None) -> Any:
+    """The round's subjects in `user`'s reach (under `under`), not annotated."""
+    subjects = Subject.objects.filter(round=round_)
+    if under is not None:
+        return subjects.filter(subtree_q("home__path", [under.path]))
+    parts = _parts(user, round_)
+    if parts is not None:
+        subjects = subjects.filter(subtree_q("home__path", [u.path for u in parts]))
+    return subjects
+
+
 def late_steps(user: Any, round_: Round, *, under: OrgUnit | None = None) -> list[dict[str, Any]]:
     """The steps of the round's subjects in `user`'s reach recorded after their deadline
     (the rule set warned), newest first: the step, the subject and when."""
-    subjects = Subject.objects.filter(round=round_)
-    if under is not None:
-        subjects = subjects.filter(subtree_q("home__path", [under.path]))
-    else:
-        parts = _parts(user, round_)
-        if parts is not None:
-            subjects = subjects.filter(subtree_q("home__path", [u.path for u in parts]))
+    subjects = _in_reach(user, round_, under)
     rows: list[dict[str, Any]] = []
     for step, model in (
         ("self_assessment", SelfAssessment),
@@ -148,6 +155,28 @@ def late_steps(user: Any, round_: Round, *, under: OrgUnit | None = None) -> lis
         rows += [{"step": step, "row": r, "subject": r.subject} for r in found]
     rows.sort(key=lambda r: r["row"].recorded_at, reverse=True)
     return rows[:LATE_ROWS]
+
+
+def decided_without_steps(
+    user: Any, round_: Round, *, under: OrgUnit | None = None
+) -> list[dict[str, Any]]:
+    """The latest decisions of the round's subjects in `user`'s reach made without a step the
+    rule set puts before them (`[evaluation.steps]` warned: the self-assessment, the cell's
+    proposal), newest first: the subject, the decision and the steps it lacked, named."""
+    found = (
+        latest_decisions(_in_reach(user, round_, under))
+        .exclude(missing_steps=[])
+        .select_related("subject__member", "subject__unit")
+        .order_by("-id")[:LATE_ROWS]
+    )
+    return [
+        {
+            "subject": d.subject,
+            "decision": d,
+            "steps": step_names(d.subject.kind, d.missing_steps),
+        }
+        for d in found
+    ]
 
 
 def deciding_units(user: Any, round_: Round) -> list[OrgUnit]:

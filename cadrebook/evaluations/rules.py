@@ -5,7 +5,8 @@ the key at fault (`ImproperlyConfigured`), never half-applied.
 
 Every number and list the evaluation services check comes from here: thresholds, criteria
 groups, exclusions, special cases, disqualifiers, the quota, who decides, the links between an
-organization and its members, legacy labels, round kinds, the honour's years running, the timetable's enforcement.
+organization and its members, legacy labels, round kinds, the honour's years running, the
+timetable's enforcement, the steps a decision follows.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ DECIDER_GRASSROOTS = "grassroots"
 DECIDER_PARENT = "parent"
 ENFORCE_REFUSE = "refuse"
 ENFORCE_WARN = "warn"
+# The steps a decision may follow (`[evaluation.steps]`), in their order.
+STEPS_BEFORE_DECISION = ("self_assessment", "proposal")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,12 @@ class EvaluationRules:
     # "refuse" refuses it.
     timetable_enforcement: str = ENFORCE_WARN
     timetable_source: str = ""
+    # The steps recorded before a subject's decision, by subject kind (`member`, `unit`), and
+    # a decision without them: "warn" records it marked with the missing steps, "refuse"
+    # refuses it. No `[evaluation.steps]`: no step is asked for.
+    steps_required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    steps_enforcement: str = ENFORCE_WARN
+    steps_source: str = ""
 
     # Levels ---------------------------------------------------------------------------
     def level_of(self, score: Decimal) -> str:
@@ -293,6 +302,22 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
         timetable_enforcement = str(timetable.get("enforcement", ENFORCE_WARN))
         if timetable_enforcement not in (ENFORCE_REFUSE, ENFORCE_WARN):
             raise _fail(ruleset, "timetable.enforcement", "must be refuse or warn")
+        steps = data.get("steps", {})
+        steps_enforcement = str(steps.get("enforcement", ENFORCE_WARN))
+        if steps_enforcement not in (ENFORCE_REFUSE, ENFORCE_WARN):
+            raise _fail(ruleset, "steps.enforcement", "must be refuse or warn")
+        steps_required = {
+            kind: tuple(str(s) for s in steps.get(key, ()))
+            for kind, key in (("member", "members"), ("unit", "units"))
+        }
+        for kind, listed in steps_required.items():
+            strange = sorted(set(listed) - set(STEPS_BEFORE_DECISION))
+            if strange:
+                raise _fail(
+                    ruleset,
+                    f"steps.{kind}s",
+                    f"unknown steps {strange}; known: {', '.join(STEPS_BEFORE_DECISION)}",
+                )
 
         def _legacy(key: str) -> dict[str, Legacy]:
             return {
@@ -356,6 +381,9 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
             model_kinds=_coded(data["models"]["kinds"]),
             timetable_enforcement=timetable_enforcement,
             timetable_source=str(timetable.get("source") or data["source"]),
+            steps_required=steps_required,
+            steps_enforcement=steps_enforcement,
+            steps_source=str(steps.get("source") or data["source"]),
         )
     except KeyError as exc:
         raise _fail(ruleset, str(exc.args[0]), "missing") from None

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.errors import ServiceError
@@ -43,6 +44,7 @@ from cadrebook.evaluations.forms import (
 )
 from cadrebook.evaluations.models import Round, Subject, Target
 from cadrebook.evaluations.pages import (
+    decided_without_steps,
     deciding_units,
     document_choices,
     late_steps,
@@ -68,8 +70,10 @@ from cadrebook.evaluations.selectors import (
     STATES,
     disqualifier_caps,
     expected_level,
+    missing_steps,
     quota_status,
     round_progress,
+    step_names,
     target_progress,
     visible_targets,
 )
@@ -372,6 +376,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "outstanding": round_.outstanding.select_related("unit").order_by("unit__path"),
             "may_run": may_run and round_.is_open,
             "late": late_steps(request.user, round_, under=under),
+            "without_steps": decided_without_steps(request.user, round_, under=under),
+            "steps_source": rules.steps_source,
             "step_labels": STEP_LABELS,
             "timetable_changes": list(
                 round_.timetable_changes.select_related("recorded_by").order_by("-id")
@@ -733,9 +739,12 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _decision_summary(subject: Subject, rules: EvaluationRules, documents: list[Any]) -> Any:
+def _decision_summary(
+    subject: Subject, rules: EvaluationRules, documents: list[Any], missing: list[str] | None = None
+) -> Any:
     """The rows and warnings a decision (or reconsideration) is confirmed with: the level
-    the score and the disqualifiers give, and the quota as it would stand."""
+    the score and the disqualifiers give, the quota as it would stand, and the steps before
+    the decision not recorded (`missing`)."""
     by_pk = {d.pk: d for d in documents}
 
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
@@ -770,6 +779,8 @@ def _decision_summary(subject: Subject, rules: EvaluationRules, documents: list[
                     _("Beyond the quota of %(unit)s (%(source)s): recorded as over the quota.")
                     % {"unit": quota.unit.name, "source": quota.source}
                 )
+        if missing:
+            notes.append(_steps_warning(rules, subject, missing))
         return rows, notes
 
     return summary
@@ -808,6 +819,7 @@ def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
             override_text=data["override_text"],
         )
 
+    missing = missing_steps(rules, subject)
     return _step(
         request,
         subject,
@@ -815,10 +827,35 @@ def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
         run,
         title=_("Decision"),
         template="evaluations/subject_decide.html",
-        summary=_decision_summary(subject, rules, documents),
-        context={"quota_rows": quota_rows(subject.round, subject.deciding_unit)},
+        summary=_decision_summary(subject, rules, documents, missing),
+        context={
+            "quota_rows": quota_rows(subject.round, subject.deciding_unit),
+            "steps_warning": _steps_warning(rules, subject, missing) if missing else "",
+        },
         done=_("The decision is recorded."),
     )
+
+
+def _steps_warning(rules: EvaluationRules, subject: Subject, missing: list[str]) -> str:
+    """What the decision form says of the steps the rule set puts before the decision that
+    are not recorded (`missing`): refused, or recorded marked without them."""
+    if rules.steps_enforcement == ENFORCE_REFUSE:
+        text = ngettext(
+            "Not recorded yet: %(steps)s. The level is decided after it: a decision without "
+            "it is refused (%(source)s).",
+            "Not recorded yet: %(steps)s. The level is decided after them: a decision without "
+            "them is refused (%(source)s).",
+            len(missing),
+        )
+    else:
+        text = ngettext(
+            "Not recorded yet: %(steps)s. The level is decided after it: a decision now is "
+            "recorded marked as made without it (%(source)s).",
+            "Not recorded yet: %(steps)s. The level is decided after them: a decision now is "
+            "recorded marked as made without them (%(source)s).",
+            len(missing),
+        )
+    return text % {"steps": step_names(subject.kind, missing), "source": rules.steps_source}
 
 
 @login_required

@@ -104,6 +104,8 @@ def _broken(change) -> Ruleset:
             ),
             "legacy.units",
         ),
+        (lambda e: e.update(steps=e["steps"] | {"enforcement": "shout"}), "steps.enforcement"),
+        (lambda e: e.update(steps=e["steps"] | {"members": ["vote"]}), "steps.members"),
     ],
 )
 def test_a_broken_evaluation_section_is_refused_naming_the_key(change, complaint):
