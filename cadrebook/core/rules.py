@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import RuleViolation
@@ -26,8 +28,36 @@ from cadrebook.core.errors import RuleViolation
 RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
 
 
+def rule_label(entry: Mapping[str, Any], language: str | None = None) -> str:
+    """The label of a rule set entry (a unit kind, a level, a criteria group, ...) in
+    `language` (by default the active one): the entry's key of that language (`vi = "..."`,
+    `km = "..."`) when the rule set gives it, else its `label` (English). The codes beside
+    the labels are the API's and never translated."""
+    lang = (language or translation.get_language() or "").split("-")[0]
+    text = entry.get(lang) if lang else None
+    return str(text) if text else str(entry.get("label", ""))
+
+
+def label_names(entry: Mapping[str, Any]) -> dict[str, str]:
+    """The labels an entry gives in the site's languages (`vi`, `km`), for a parsed rule to
+    keep beside its English `label`."""
+    return {code: str(entry[code]) for code, _name in settings.LANGUAGES if entry.get(code)}
+
+
+class Labelled:
+    """A parsed rule set entry: its English `label` and its labels in other languages
+    (`names`, from `label_names`); `display_label` is the one to show a person."""
+
+    label: str
+    names: Mapping[str, str]
+
+    @property
+    def display_label(self) -> str:
+        return rule_label({**self.names, "label": self.label})
+
+
 @dataclass(frozen=True)
-class UnitKind:
+class UnitKind(Labelled):
     """A kind of org unit, the kinds allowed above it, and whether members belong to it."""
 
     code: str
@@ -36,6 +66,7 @@ class UnitKind:
     holds_members: bool
     source: str
     top: bool = False  # may stand at the top of the tree
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +139,7 @@ class Ruleset:
                 holds_members=bool(raw.get("holds_members", False)),
                 source=raw.get("source", ""),
                 top=bool(raw.get("top", not raw.get("parents"))),
+                names=label_names(raw),
             )
         return kinds
 

@@ -33,6 +33,7 @@ from cadrebook.core.numbers import num, pct, percent
 from cadrebook.evaluations.choices import LEVEL_ORDER, Level
 from cadrebook.evaluations.figures import NOT_RATED, rated, scope_figures, shares
 from cadrebook.evaluations.models import Target
+from cadrebook.evaluations.rules import evaluation_rules
 from cadrebook.evaluations.selectors import statistics_targets
 
 FIGURE = "targets"
@@ -137,10 +138,11 @@ def _load_nothing(parent: Any, first_year: int, last_year: int, children: bool) 
 
 
 def level_label(level: str) -> str:
-    """A level, or "not rated", as the tables and the chart name it."""
+    """A level as the rule set in force names it in the active language, or "not rated", as
+    the tables and the chart name it."""
     if level == NOT_RATED:
         return _("Not rated")
-    return str(Level(level).label)
+    return evaluation_rules().level_label(level)
 
 
 def _evaluation(stats: Stats) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.evaluations.choices import Framework, Level
+from cadrebook.evaluations.choices import Framework
 from cadrebook.evaluations.rules import EvaluationRules, FrameworkRule
 from cadrebook.evaluations.selectors import target_indicators
 
@@ -34,8 +34,21 @@ DATE = forms.DateInput(attrs={"type": "date"})
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 
-def level_choices(blank: bool = False) -> list[tuple[str, Any]]:
-    return [("", "—")] * blank + [(level.value, level.label) for level in Level]
+def level_choices(rules: EvaluationRules) -> list[tuple[str, str]]:
+    """The four levels as the rule set names them in the page's language, best first."""
+    return [(level.code, level.display_label) for level in rules.levels]
+
+
+def document_field(help_text: Any) -> forms.TypedChoiceField:
+    """A document from the register, chosen among those offered (`document_options`): its
+    id, or None for none."""
+    return forms.TypedChoiceField(
+        label=_("Document"), coerce=int, empty_value=None, required=False, help_text=help_text
+    )
+
+
+def document_options(documents: list[Any]) -> list[tuple[Any, str]]:
+    return [("", "—")] + [(d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents]
 
 
 class RoundOpenForm(forms.Form):
@@ -54,7 +67,7 @@ class RoundOpenForm(forms.Form):
 
     def __init__(self, *args: Any, rules: EvaluationRules, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.code, k.label) for k in rules.round_kinds]
+        self.fields["kind"].choices = [(k.code, k.display_label) for k in rules.round_kinds]
 
 
 class SelfAssessmentForm(forms.Form):
@@ -70,7 +83,7 @@ class SelfAssessmentForm(forms.Form):
         for group in framework.groups:
             self.fields[f"score_{group.code}"] = forms.DecimalField(
                 label=_("%(group)s (at most %(points)s points)")
-                % {"group": group.label, "points": group.points},
+                % {"group": group.display_label, "points": group.points},
                 decimal_places=2,
                 max_digits=6,
             )
@@ -85,15 +98,18 @@ class ProposalForm(forms.Form):
     member on temporary transfer."""
 
     score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
-    level = forms.ChoiceField(label=_("Level proposed"), choices=level_choices)
+    level = forms.ChoiceField(label=_("Level proposed"))
     votes_for = forms.IntegerField(label=_("Votes in favour"), min_value=0)
     votes_against = forms.IntegerField(label=_("Votes against"), min_value=0)
     present = forms.IntegerField(label=_("Members present"), min_value=0)
     host_comments = forms.CharField(label=_("Host cell's comments"), required=False, widget=TEXT)
     note = forms.CharField(label=_("Note"), required=False, widget=TEXT)
 
-    def __init__(self, *args: Any, host_comments: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, rules: EvaluationRules, host_comments: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["level"].choices = level_choices(rules)
         if not host_comments:
             del self.fields["host_comments"]
 
@@ -102,15 +118,9 @@ class DecisionForm(forms.Form):
     """The deciding unit's level and score, its document, the disqualifiers that apply (with
     their source) and the recorded reason for a level the score and caps do not give."""
 
-    level = forms.ChoiceField(label=_("Level decided"), choices=level_choices)
+    level = forms.ChoiceField(label=_("Level decided"))
     score = forms.DecimalField(label=_("Score"), decimal_places=2, max_digits=6)
-    document = forms.TypedChoiceField(
-        label=_("Document"),
-        coerce=int,
-        empty_value=None,
-        required=False,
-        help_text=_("The decision's document, from the register of the deciding unit."),
-    )
+    document = document_field(_("The decision's document, from the register of the deciding unit."))
     disqualifiers = forms.MultipleChoiceField(
         label=_("Disqualifiers that apply"),
         required=False,
@@ -128,19 +138,22 @@ class DecisionForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["document"].choices = [("", "—")] + [
-            (d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents
-        ]
+        self.fields["level"].choices = level_choices(rules)
+        self.fields["document"].choices = document_options(documents)
         self.fields["disqualifiers"].choices = [
             (
                 d.code,
                 _("%(label)s (at most: %(cap)s; %(source)s)")
-                % {"label": d.label, "cap": Level(d.cap).label, "source": d.source},
+                % {
+                    "label": d.display_label,
+                    "cap": rules.level_label(d.cap),
+                    "source": d.source,
+                },
             )
             for d in rules.disqualifiers.get(framework, ())
         ]
         self.fields["override_reason"].choices = [("", "—")] + [
-            (r.code, r.label) for r in rules.override_reasons
+            (r.code, r.display_label) for r in rules.override_reasons
         ]
 
 
@@ -199,13 +212,13 @@ class MarkForm(forms.Form):
     def __init__(self, *args: Any, rules: EvaluationRules, member: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["excluded"].choices = [("", _("Rated"))] + [
-            (r.code, r.label) for r in rules.exclusion_reasons
+            (r.code, r.display_label) for r in rules.exclusion_reasons
         ]
         self.fields["special_case"].choices = [("", "—")] + [
-            (c.code, c.label) for c in rules.special_cases
+            (c.code, c.display_label) for c in rules.special_cases
         ]
         self.fields["framework"].choices = [
-            (f.code, f.label)
+            (f.code, f.display_label)
             for f in rules.frameworks.values()
             if (f.code != Framework.ORGANIZATION) == member
         ]
@@ -216,11 +229,14 @@ class MarkForm(forms.Form):
 
 class ModelStepForm(forms.Form):
     """A unit's registration for a model of the year (at its start), or whether it was
-    recognized (at its end)."""
+    recognized (at its end), with the document it rests on from the register."""
 
     unit = forms.ChoiceField(label=_("Organization"))
     kind = forms.ChoiceField(label=_("Model"))
     date = forms.DateField(label=_("Date"), widget=DATE)
+    document = document_field(
+        _("The document registering or recognizing it, from the register (if any).")
+    )
     recognized = forms.ChoiceField(
         label=_("Recognized"),
         choices=[("yes", _("Recognized")), ("no", _("Not recognized"))],
@@ -228,11 +244,18 @@ class ModelStepForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, rules: EvaluationRules, units: list[Any], step: str, **kwargs: Any
+        self,
+        *args: Any,
+        rules: EvaluationRules,
+        units: list[Any],
+        step: str,
+        documents: list[Any],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
-        self.fields["kind"].choices = [(k.code, k.label) for k in rules.model_kinds]
+        self.fields["document"].choices = document_options(documents)
+        self.fields["kind"].choices = [(k.code, k.display_label) for k in rules.model_kinds]
         if step == "register":
             del self.fields["recognized"]
         else:

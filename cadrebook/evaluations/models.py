@@ -355,6 +355,9 @@ class Decision(AppendOnly):
     reconsideration = models.BooleanField(_("reconsideration"), default=False)
     reason = models.TextField(_("reason for the reconsideration"), blank=True)
     late = models.BooleanField(_("recorded after its deadline"), default=False)
+    # The steps the rule set puts before the decision that were not recorded when it was
+    # made (`[evaluation.steps]` warns): "self_assessment", "proposal".
+    missing_steps = models.JSONField(_("steps missing when decided"), default=list, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = _user()
 

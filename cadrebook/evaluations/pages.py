@@ -31,6 +31,7 @@ from cadrebook.evaluations.rules import EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATES,
     is_outstanding,
+    latest_decisions,
     model_records,
     quota_counts,
     quota_status,
@@ -38,6 +39,7 @@ from cadrebook.evaluations.selectors import (
     round_progress,
     round_subjects,
     ruleset_of,
+    step_names,
 )
 from cadrebook.orgs.models import OrgUnit
 
@@ -124,16 +126,21 @@ def special_cases(user: Any, round_: Round, *, under: OrgUnit | None = None) -> 
 LATE_ROWS = 50  # late steps listed on a round's page
 
 
+def _in_reach(user: Any, round_: Round, under: OrgUnit | None) -> Any:
+    """The round's subjects in `user`'s reach (under `under`), not annotated."""
+    subjects = Subject.objects.filter(round=round_)
+    if under is not None:
+        return subjects.filter(subtree_q("home__path", [under.path]))
+    parts = _parts(user, round_)
+    if parts is not None:
+        subjects = subjects.filter(subtree_q("home__path", [u.path for u in parts]))
+    return subjects
+
+
 def late_steps(user: Any, round_: Round, *, under: OrgUnit | None = None) -> list[dict[str, Any]]:
     """The steps of the round's subjects in `user`'s reach recorded after their deadline
     (the rule set warned), newest first: the step, the subject and when."""
-    subjects = Subject.objects.filter(round=round_)
-    if under is not None:
-        subjects = subjects.filter(subtree_q("home__path", [under.path]))
-    else:
-        parts = _parts(user, round_)
-        if parts is not None:
-            subjects = subjects.filter(subtree_q("home__path", [u.path for u in parts]))
+    subjects = _in_reach(user, round_, under)
     rows: list[dict[str, Any]] = []
     for step, model in (
         ("self_assessment", SelfAssessment),
@@ -148,6 +155,28 @@ def late_steps(user: Any, round_: Round, *, under: OrgUnit | None = None) -> lis
         rows += [{"step": step, "row": r, "subject": r.subject} for r in found]
     rows.sort(key=lambda r: r["row"].recorded_at, reverse=True)
     return rows[:LATE_ROWS]
+
+
+def decided_without_steps(
+    user: Any, round_: Round, *, under: OrgUnit | None = None
+) -> list[dict[str, Any]]:
+    """The latest decisions of the round's subjects in `user`'s reach made without a step the
+    rule set puts before them (`[evaluation.steps]` warned: the self-assessment, the cell's
+    proposal), newest first: the subject, the decision and the steps it lacked, named."""
+    found = (
+        latest_decisions(_in_reach(user, round_, under))
+        .exclude(missing_steps=[])
+        .select_related("subject__member", "subject__unit")
+        .order_by("-id")[:LATE_ROWS]
+    )
+    return [
+        {
+            "subject": d.subject,
+            "decision": d,
+            "steps": step_names(d.subject.kind, d.missing_steps),
+        }
+        for d in found
+    ]
 
 
 def deciding_units(user: Any, round_: Round) -> list[OrgUnit]:
@@ -239,12 +268,29 @@ DOCUMENT_CHOICES = 100
 def document_choices(user: Any, issuers: list[OrgUnit], round_: Round) -> list[Document]:
     """The issued documents of `issuers` that `user` may read, dated from the round's reference
     year on, newest first: those a decision of the round may cite."""
+    return documents_since(user, issuers, round_.year)
+
+
+def documents_since(user: Any, issuers: list[OrgUnit], year: int) -> list[Document]:
+    """The issued documents of `issuers` that `user` may read, dated in `year` or later,
+    newest first (the latest DOCUMENT_CHOICES): those a form of the evaluation offers."""
     return list(
         readable_documents(user)
-        .filter(issuer__in=issuers, date__year__gte=round_.year)
+        .filter(issuer__in=issuers, date__year__gte=year)
         .exclude(status=Status.DRAFT)
         .order_by("-date", "-id")[:DOCUMENT_CHOICES]
     )
+
+
+def model_document_choices(
+    user: Any, unit: OrgUnit, organizations: list[OrgUnit], year: int
+) -> list[Document]:
+    """What a model organization's registration or recognition may cite on the page of
+    `unit` for `year`: the issued documents, dated in the year or later, of `unit`, the
+    committees above it and the `organizations` the user records for (an organization's own
+    resolution to register, the committee's decision recognizing it)."""
+    above = list(OrgUnit.objects.filter(path__in=unit.ancestor_paths()))  # `unit` included
+    return documents_since(user, [*above, *organizations], year)
 
 
 # Panels --------------------------------------------------------------------------------
@@ -260,6 +306,7 @@ def member_ratings(member: Any) -> dict[str, Any]:
         "honour": history[0] if history and history[0]["honour_candidate"] else None,
         "honour_years": rules.honour_years_running,
         "honour_source": rules.honour_source,
+        "rating_rules": rules,  # the levels' labels (a page's panels share one context)
     }
 
 
@@ -268,7 +315,7 @@ def unit_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
     year how many organizations of its subtree registered for each model and were recognized,
     against the organizations of the rated kinds ("11/11 registered")."""
     rules = evaluation_rules()
-    labels = {k.code: k.label for k in rules.model_kinds}
+    labels = {k.code: k.display_label for k in rules.model_kinds}
     models = []
     # A unit with none below it has its own records only: no count of its subtree to ask.
     if unit.numchild:
@@ -287,6 +334,7 @@ def unit_evaluation(unit: OrgUnit, year: int) -> dict[str, Any]:
         ModelRecord.objects.filter(unit=unit).select_related("document").order_by("-year", "id")
     )
     return {
+        "rating_rules": rules,  # the levels' labels (a page's panels share one context)
         "unit_ratings": rating_history(unit=unit),
         "model_year": year,
         "model_counts": models,
@@ -326,7 +374,7 @@ def model_table(unit: OrgUnit, year: int) -> dict[str, Any]:
         ],
         "counts": [
             {
-                "label": k.label,
+                "label": k.display_label,
                 "registered": counts.get(k.code, {}).get("registered", 0),
                 "recognized": counts.get(k.code, {}).get("recognized", 0),
                 "organizations": len(units),

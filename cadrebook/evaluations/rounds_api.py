@@ -51,6 +51,7 @@ from cadrebook.evaluations.selectors import (
     round_subject,
     round_subjects,
     ruleset_of,
+    step_names,
     subject_state,
     with_state,
 )
@@ -298,6 +299,15 @@ class WarningOut(Schema):
     source: str
 
 
+# The steps the rule set puts before a decision not recorded when it was made (warned).
+MissingSteps = list[Literal["self_assessment", "proposal"]]
+MISSING_STEPS_FIELD = Field(
+    ...,
+    description="The steps the rule set puts before the decision (the self-assessment, the "
+    "cell's proposal) not recorded when it was made, where the rule set only warns",
+)
+
+
 class DecisionOut(Schema):
     id: int
     subject: int
@@ -317,6 +327,10 @@ class DecisionOut(Schema):
     )
     warning: WarningOut | None = Field(
         ..., description="Over the quota where the rule set only warns"
+    )
+    missing_steps: MissingSteps = MISSING_STEPS_FIELD
+    steps_warning: WarningOut | None = Field(
+        ..., description="Decided without those steps where the rule set only warns"
     )
 
 
@@ -497,6 +511,14 @@ def _decision_out(decision: Decision, subject: Subject) -> dict[str, Any]:
             "message": _("This decision takes the deciding unit over its quota of excellent."),
             "source": rules.quota_source,
         }
+    steps_warning = None
+    if decision.missing_steps:
+        steps_warning = {
+            "code": "evaluation.steps_missing",
+            "message": _("Decided without %(steps)s.")
+            % {"steps": step_names(subject.kind, decision.missing_steps)},
+            "source": rules.steps_source,
+        }
     return {
         "id": decision.pk,
         "subject": decision.subject_id,
@@ -513,6 +535,8 @@ def _decision_out(decision: Decision, subject: Subject) -> dict[str, Any]:
         "recorded_at": decision.recorded_at,
         "quota": quota,
         "warning": warning,
+        "missing_steps": list(decision.missing_steps),
+        "steps_warning": steps_warning,
     }
 
 

@@ -5,14 +5,16 @@ the key at fault (`ImproperlyConfigured`), never half-applied.
 
 Every number and list the evaluation services check comes from here: thresholds, criteria
 groups, exclusions, special cases, disqualifiers, the quota, who decides, the links between an
-organization and its members, legacy labels, round kinds, the honour's years running, the timetable's enforcement.
+organization and its members, legacy labels, round kinds, the honour's years running, the
+timetable's enforcement, the steps a decision follows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from cadrebook.core.dates import add_months
-from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.core.rules import Labelled, Ruleset, current_ruleset, label_names
 from cadrebook.evaluations.choices import LEVEL_ORDER, Exclusion, Framework, Level, SpecialCase
 
 SECTION = "evaluation"
@@ -28,52 +30,60 @@ DECIDER_GRASSROOTS = "grassroots"
 DECIDER_PARENT = "parent"
 ENFORCE_REFUSE = "refuse"
 ENFORCE_WARN = "warn"
+# The steps a decision may follow (`[evaluation.steps]`), in their order.
+STEPS_BEFORE_DECISION = ("self_assessment", "proposal")
 
 
 @dataclass(frozen=True)
-class LevelRule:
+class LevelRule(Labelled):
     code: str
     label: str
     min_points: Decimal
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class Group:
+class Group(Labelled):
     code: str
     label: str
     points: Decimal
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class FrameworkRule:
+class FrameworkRule(Labelled):
     code: str
     label: str
     source: str
     groups: tuple[Group, ...]
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def group(self, code: str) -> Group | None:
         return next((g for g in self.groups if g.code == code), None)
 
 
 @dataclass(frozen=True)
-class Disqualifier:
+class Disqualifier(Labelled):
     code: str
     label: str
     cap: str
     source: str
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class Coded:
+class Coded(Labelled):
     code: str
     label: str
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class RoundKind:
+class RoundKind(Labelled):
     code: str
     label: str
     rates_year: bool
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,12 @@ class EvaluationRules:
     # "refuse" refuses it.
     timetable_enforcement: str = ENFORCE_WARN
     timetable_source: str = ""
+    # The steps recorded before a subject's decision, by subject kind (`member`, `unit`), and
+    # a decision without them: "warn" records it marked with the missing steps, "refuse"
+    # refuses it. No `[evaluation.steps]`: no step is asked for.
+    steps_required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    steps_enforcement: str = ENFORCE_WARN
+    steps_source: str = ""
 
     # Levels ---------------------------------------------------------------------------
     def level_of(self, score: Decimal) -> str:
@@ -146,8 +162,25 @@ class EvaluationRules:
                 return level.code
         return Level.NOT_COMPLETED
 
+    # Labels to show a person, in the active language (`display_label`: the rule set's
+    # `vi` / `km` label, else its English `label`); the code of an entry the rule set lacks.
     def level_label(self, code: str) -> str:
-        return next((lv.label for lv in self.levels if lv.code == code), code)
+        return _shown(self.levels, code)
+
+    def round_kind_label(self, code: str) -> str:
+        return _shown(self.round_kinds, code)
+
+    def framework_label(self, code: str) -> str:
+        return _shown(self.frameworks.values(), code)
+
+    def exclusion_label(self, code: str) -> str:
+        return _shown(self.exclusion_reasons, code)
+
+    def special_case_label(self, code: str) -> str:
+        return _shown(self.special_cases, code)
+
+    def model_label(self, code: str) -> str:
+        return _shown(self.model_kinds, code)
 
     def round_kind(self, code: str) -> RoundKind | None:
         return next((k for k in self.round_kinds if k.code == code), None)
@@ -169,6 +202,10 @@ class EvaluationRules:
         return add_months(reference, -self.admitted_within_months)
 
 
+def _shown(entries: Iterable[LevelRule | RoundKind | FrameworkRule | Coded], code: str) -> str:
+    return next((e.display_label for e in entries if e.code == code), code)
+
+
 def _fail(ruleset: Ruleset, key: str, problem: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"rule set {ruleset.id} [evaluation] {key}: {problem}")
 
@@ -180,7 +217,7 @@ def _level(ruleset: Ruleset, key: str, code: Any) -> str:
 
 
 def _coded(raw: list[dict[str, Any]]) -> tuple[Coded, ...]:
-    return tuple(Coded(str(r["code"]), str(r["label"])) for r in raw)
+    return tuple(Coded(str(r["code"]), str(r["label"]), label_names(r)) for r in raw)
 
 
 def parse(ruleset: Ruleset) -> EvaluationRules:
@@ -190,7 +227,10 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
         score_max = Decimal(str(data["score_max"]))
         levels = tuple(
             LevelRule(
-                _level(ruleset, "levels", r["code"]), str(r["label"]), Decimal(str(r["min_points"]))
+                _level(ruleset, "levels", r["code"]),
+                str(r["label"]),
+                Decimal(str(r["min_points"])),
+                label_names(r),
             )
             for r in data["levels"]
         )
@@ -207,12 +247,14 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
         for code in Framework.values:
             raw = data["frameworks"][code]
             groups = tuple(
-                Group(str(g["code"]), str(g["label"]), Decimal(str(g["points"])))
+                Group(str(g["code"]), str(g["label"]), Decimal(str(g["points"])), label_names(g))
                 for g in raw["groups"]
             )
             if sum(g.points for g in groups) != score_max:
                 raise _fail(ruleset, f"frameworks.{code}", f"the groups must add up to {score_max}")
-            frameworks[code] = FrameworkRule(code, str(raw["label"]), str(raw["source"]), groups)
+            frameworks[code] = FrameworkRule(
+                code, str(raw["label"]), str(raw["source"]), groups, label_names(raw)
+            )
         disq = data["disqualifiers"]
         disqualifiers = {
             code: tuple(
@@ -221,6 +263,7 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
                     str(d["label"]),
                     _level(ruleset, f"disqualifiers.{code}", d["cap"]),
                     str(d.get("source") or disq["source"]),
+                    label_names(d),
                 )
                 for d in disq[code]
             )
@@ -259,6 +302,22 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
         timetable_enforcement = str(timetable.get("enforcement", ENFORCE_WARN))
         if timetable_enforcement not in (ENFORCE_REFUSE, ENFORCE_WARN):
             raise _fail(ruleset, "timetable.enforcement", "must be refuse or warn")
+        steps = data.get("steps", {})
+        steps_enforcement = str(steps.get("enforcement", ENFORCE_WARN))
+        if steps_enforcement not in (ENFORCE_REFUSE, ENFORCE_WARN):
+            raise _fail(ruleset, "steps.enforcement", "must be refuse or warn")
+        steps_required = {
+            kind: tuple(str(s) for s in steps.get(key, ()))
+            for kind, key in (("member", "members"), ("unit", "units"))
+        }
+        for kind, listed in steps_required.items():
+            strange = sorted(set(listed) - set(STEPS_BEFORE_DECISION))
+            if strange:
+                raise _fail(
+                    ruleset,
+                    f"steps.{kind}s",
+                    f"unknown steps {strange}; known: {', '.join(STEPS_BEFORE_DECISION)}",
+                )
 
         def _legacy(key: str) -> dict[str, Legacy]:
             return {
@@ -274,7 +333,7 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
             score_max=score_max,
             levels=levels,
             round_kinds=tuple(
-                RoundKind(str(k["code"]), str(k["label"]), bool(k["rates_year"]))
+                RoundKind(str(k["code"]), str(k["label"]), bool(k["rates_year"]), label_names(k))
                 for k in data["round_kinds"]
             ),
             honour_years_running=int(data["honour_years_running"]),
@@ -322,6 +381,9 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
             model_kinds=_coded(data["models"]["kinds"]),
             timetable_enforcement=timetable_enforcement,
             timetable_source=str(timetable.get("source") or data["source"]),
+            steps_required=steps_required,
+            steps_enforcement=steps_enforcement,
+            steps_source=str(steps.get("source") or data["source"]),
         )
     except KeyError as exc:
         raise _fail(ruleset, str(exc.args[0]), "missing") from None

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cadrebook.core.contributions import statistics_counts
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
@@ -38,7 +39,12 @@ from cadrebook.evaluations.models import (
     Subject,
     Target,
 )
-from cadrebook.evaluations.rules import DECIDER_GRASSROOTS, EvaluationRules, evaluation_rules
+from cadrebook.evaluations.rules import (
+    DECIDER_GRASSROOTS,
+    ENFORCE_REFUSE,
+    EvaluationRules,
+    evaluation_rules,
+)
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import ancestors_on
 
@@ -265,7 +271,8 @@ def check_scores(rules: EvaluationRules, framework: str, scores: dict[str, Any])
             raise evaluation_violation(
                 rules,
                 "evaluation.group_missing",
-                _("Give the score of the criteria group %(group)s.") % {"group": group.label},
+                _("Give the score of the criteria group %(group)s.")
+                % {"group": group.display_label},
                 source=groups.source,
                 field="scores",
             )
@@ -275,7 +282,7 @@ def check_scores(rules: EvaluationRules, framework: str, scores: dict[str, Any])
                 rules,
                 "evaluation.group_over",
                 _("The criteria group %(group)s has %(max)s points; %(score)s is more.")
-                % {"group": group.label, "max": group.points, "score": value},
+                % {"group": group.display_label, "max": group.points, "score": value},
                 source=groups.source,
                 field="scores",
             )
@@ -309,7 +316,7 @@ def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[st
                 source=rules.disqualifiers_source,
                 field="disqualifiers",
             )
-        caps.append(Cap(found.code, found.label, found.cap, found.source))
+        caps.append(Cap(found.code, found.display_label, found.cap, found.source))
     return caps
 
 
@@ -410,6 +417,57 @@ def check_level_within_score(rules: EvaluationRules, *, level: str, score: Decim
     expected = rules.level_of(score)
     if LEVEL_ORDER.index(level) < LEVEL_ORDER.index(expected):
         raise _contradicts_score(rules, level=level, score=score, expected=expected)
+
+
+# The steps before a decision ----------------------------------------------------------------
+
+
+def step_names(kind: str, steps: Iterable[str]) -> str:
+    """The steps `steps` of a subject of `kind` as a sentence names them ("the
+    self-assessment and the cell's proposal")."""
+    names = {
+        "self_assessment": _("the self-assessment"),
+        "proposal": _("the cell's proposal") if kind == SubjectKind.MEMBER else _("the proposal"),
+    }
+    listed = [names.get(step, step) for step in steps]
+    if len(listed) < 2:
+        return "".join(listed)
+    return _("%(list)s and %(last)s") % {"list": ", ".join(listed[:-1]), "last": listed[-1]}
+
+
+def missing_steps(rules: EvaluationRules, subject: Subject) -> list[str]:
+    """The steps the rule set puts before the subject's decision (`[evaluation.steps]`: for
+    a member the self-assessment and the cell's proposal) that are not recorded for it, in
+    their order; none for a member not rated (never decided)."""
+    if subject.excluded:
+        return []
+    wanted = rules.steps_required.get(subject.kind, ())
+    recorded = {
+        "self_assessment": lambda: SelfAssessment.objects.filter(subject=subject).exists(),
+        "proposal": lambda: Proposal.objects.filter(subject=subject).exists(),
+    }
+    return [step for step in wanted if not recorded[step]()]
+
+
+def check_steps(rules: EvaluationRules, subject: Subject, who: str) -> list[str]:
+    """The steps missing before `subject`'s decision (`who`: the subject as the message names
+    it); refused (`evaluation.steps_missing`) when the rule set refuses a decision without
+    them, else returned for the decision to be recorded marked with them."""
+    missing = missing_steps(rules, subject)
+    if missing and rules.steps_enforcement == ENFORCE_REFUSE:
+        raise evaluation_violation(
+            rules,
+            "evaluation.steps_missing",
+            ngettext(
+                "%(subject)s has no record of %(steps)s: the level is decided after it.",
+                "%(subject)s has no record of %(steps)s: the level is decided after them.",
+                len(missing),
+            )
+            % {"subject": who, "steps": step_names(subject.kind, missing)},
+            source=rules.steps_source,
+            field="subject",
+        )
+    return missing
 
 
 def round_subject(round_: Round, *, member: Any = None, unit: OrgUnit | None = None) -> Subject:

@@ -80,6 +80,7 @@ class DecisionRowOut(Schema):
     reconsideration: bool
     reason: str
     late: bool = Field(..., description="Recorded after its deadline in the timetable")
+    missing_steps: rounds_api.MissingSteps = rounds_api.MISSING_STEPS_FIELD
     recorded_at: dt.datetime
 
 
@@ -162,6 +163,7 @@ def list_decisions(request: HttpRequest, query: Query[StepQuery]) -> Any:
             "reconsideration": row.reconsideration,
             "reason": row.reason,
             "late": row.late,
+            "missing_steps": list(row.missing_steps or []),
             "recorded_at": row.recorded_at,
         }
         for row in page

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.errors import ServiceError
@@ -43,9 +44,11 @@ from cadrebook.evaluations.forms import (
 )
 from cadrebook.evaluations.models import Round, Subject, Target
 from cadrebook.evaluations.pages import (
+    decided_without_steps,
     deciding_units,
     document_choices,
     late_steps,
+    model_document_choices,
     model_table,
     progress_in_reach,
     quota_rows,
@@ -57,7 +60,7 @@ from cadrebook.evaluations.pages import (
     worklist,
 )
 from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS, EVALUATE
-from cadrebook.evaluations.rules import ENFORCE_REFUSE, evaluation_rules
+from cadrebook.evaluations.rules import ENFORCE_REFUSE, EvaluationRules, evaluation_rules
 from cadrebook.evaluations.selectors import (
     STATE_AWAITING_DECISION,
     STATE_DECIDED,
@@ -67,8 +70,10 @@ from cadrebook.evaluations.selectors import (
     STATES,
     disqualifier_caps,
     expected_level,
+    missing_steps,
     quota_status,
     round_progress,
+    step_names,
     target_progress,
     visible_targets,
 )
@@ -211,8 +216,9 @@ def _under(request: HttpRequest, round_: Round) -> OrgUnit | None:
     return unit
 
 
-def _level_label(code: str | None) -> str:
-    return str(Level(code).label) if code in Level.values else "—"
+def _level_label(rules: EvaluationRules, code: str | None) -> str:
+    """A level as the rule set names it in the page's language; "—" for none."""
+    return rules.level_label(code) if code in Level.values else "—"
 
 
 @login_required
@@ -234,7 +240,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         rounds = rounds.filter(unit__code=code)
     found = list(rounds.order_by("-year", "unit__path", "kind", "-id")[:ROUND_ROWS])
     rules = evaluation_rules()
-    kinds = {k.code: k.label for k in rules.round_kinds}
+    kinds = {k.code: k.display_label for k in rules.round_kinds}
     home = (
         OrgUnit.objects.visible_to(request.user, DECIDE_EVALUATIONS)
         .order_by("depth", "path")
@@ -302,9 +308,7 @@ def round_open(request: HttpRequest, code: str) -> HttpResponse:
                 raise _Preview(round_progress(opened))
         except _Preview as preview:
             context["preview"] = preview.counts
-            context["kind_label"] = next(
-                (k.label for k in rules.round_kinds if k.code == data["kind"]), data["kind"]
-            )
+            context["kind_label"] = rules.round_kind_label(data["kind"])
             return render(request, "evaluations/round_open_confirm.html", context)
         except ServiceError as exc:
             add_refusal(form, exc)
@@ -341,9 +345,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluations/round_detail.html",
         {
             "round": round_,
-            "kind": next(
-                (k.label for k in rules.round_kinds if k.code == round_.kind), round_.kind
-            ),
+            "kind": rules.round_kind_label(round_.kind),
+            "rules": rules,
             "under": under,
             "crumbs": breadcrumb(round_.unit, request.user),
             "progress": progress_in_reach(request.user, round_, under=under),
@@ -361,8 +364,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "assessed": None
                     if s.assessed_score is None
                     else Decimal(s.assessed_score).quantize(Decimal("0.01")),
-                    "proposed": _level_label(s.proposed_level) if s.proposed_level else "",
-                    "decided": _level_label(s.decided_level) if s.decided_level else "",
+                    "proposed": _level_label(rules, s.proposed_level) if s.proposed_level else "",
+                    "decided": _level_label(rules, s.decided_level) if s.decided_level else "",
                 }
                 for s in subjects
             ],
@@ -373,6 +376,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "outstanding": round_.outstanding.select_related("unit").order_by("unit__path"),
             "may_run": may_run and round_.is_open,
             "late": late_steps(request.user, round_, under=under),
+            "without_steps": decided_without_steps(request.user, round_, under=under),
+            "steps_source": rules.steps_source,
             "step_labels": STEP_LABELS,
             "timetable_changes": list(
                 round_.timetable_changes.select_related("recorded_by").order_by("-id")
@@ -499,7 +504,8 @@ def _subject_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
         "round": round_,
         "crumbs": breadcrumb(subject.home, request.user),
         "framework": framework,
-        "groups": {g.code: g.label for g in framework.groups} if framework else {},
+        "rules": rules,
+        "groups": {g.code: g.display_label for g in framework.groups} if framework else {},
         **history,
         "latest_assessment": history["assessments"][0] if history["assessments"] else None,
         "latest_proposal": history["proposals"][0] if history["proposals"] else None,
@@ -654,10 +660,10 @@ def subject_assess(request: HttpRequest, pk: int) -> HttpResponse:
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
         scores = form.scores()
         total = sum(scores.values(), Decimal(0))
-        rows = [(g.label, scores[g.code]) for g in framework.groups]
+        rows = [(g.display_label, scores[g.code]) for g in framework.groups]
         rows += [
             (_("Total"), total),
-            (_("Level the total implies"), _level_label(rules.level_of(total))),
+            (_("Level the total implies"), _level_label(rules, rules.level_of(total))),
             (_("Self-review"), data["review"] or "—"),
         ]
         return rows, []
@@ -687,6 +693,7 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProposalForm(
         request.POST or None,
         initial={"score": latest.score, "level": rules.level_of(latest.score)} if latest else {},
+        rules=rules,
         host_comments=subject.special_case in rules.host_comment_cases,
     )
 
@@ -707,8 +714,8 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
         rows = [
             (_("Score"), data["score"]),
-            (_("Level proposed"), _level_label(data["level"])),
-            (_("Level the score implies"), _level_label(rules.level_of(data["score"]))),
+            (_("Level proposed"), _level_label(rules, data["level"])),
+            (_("Level the score implies"), _level_label(rules, rules.level_of(data["score"]))),
             (
                 _("Vote"),
                 _("%(f)d in favour, %(a)d against, %(p)d present")
@@ -732,20 +739,23 @@ def subject_propose(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _decision_summary(subject: Subject, rules: Any, documents: list[Any]) -> Any:
+def _decision_summary(
+    subject: Subject, rules: EvaluationRules, documents: list[Any], missing: list[str] | None = None
+) -> Any:
     """The rows and warnings a decision (or reconsideration) is confirmed with: the level
-    the score and the disqualifiers give, and the quota as it would stand."""
+    the score and the disqualifiers give, the quota as it would stand, and the steps before
+    the decision not recorded (`missing`)."""
     by_pk = {d.pk: d for d in documents}
 
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
         caps = disqualifier_caps(rules, subject.framework, data["disqualifiers"])
         document = by_pk.get(data["document"]) if data["document"] else None
         rows: list[tuple[Any, Any]] = [
-            (_("Level decided"), _level_label(data["level"])),
+            (_("Level decided"), _level_label(rules, data["level"])),
             (_("Score"), data["score"]),
             (
                 _("Level the score and the disqualifiers give"),
-                _level_label(expected_level(rules, data["score"], caps)),
+                _level_label(rules, expected_level(rules, data["score"], caps)),
             ),
             (_("Document"), document.symbol if document else "—"),
         ]
@@ -769,6 +779,8 @@ def _decision_summary(subject: Subject, rules: Any, documents: list[Any]) -> Any
                     _("Beyond the quota of %(unit)s (%(source)s): recorded as over the quota.")
                     % {"unit": quota.unit.name, "source": quota.source}
                 )
+        if missing:
+            notes.append(_steps_warning(rules, subject, missing))
         return rows, notes
 
     return summary
@@ -807,6 +819,7 @@ def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
             override_text=data["override_text"],
         )
 
+    missing = missing_steps(rules, subject)
     return _step(
         request,
         subject,
@@ -814,10 +827,35 @@ def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
         run,
         title=_("Decision"),
         template="evaluations/subject_decide.html",
-        summary=_decision_summary(subject, rules, documents),
-        context={"quota_rows": quota_rows(subject.round, subject.deciding_unit)},
+        summary=_decision_summary(subject, rules, documents, missing),
+        context={
+            "quota_rows": quota_rows(subject.round, subject.deciding_unit),
+            "steps_warning": _steps_warning(rules, subject, missing) if missing else "",
+        },
         done=_("The decision is recorded."),
     )
+
+
+def _steps_warning(rules: EvaluationRules, subject: Subject, missing: list[str]) -> str:
+    """What the decision form says of the steps the rule set puts before the decision that
+    are not recorded (`missing`): refused, or recorded marked without them."""
+    if rules.steps_enforcement == ENFORCE_REFUSE:
+        text = ngettext(
+            "Not recorded yet: %(steps)s. The level is decided after it: a decision without "
+            "it is refused (%(source)s).",
+            "Not recorded yet: %(steps)s. The level is decided after them: a decision without "
+            "them is refused (%(source)s).",
+            len(missing),
+        )
+    else:
+        text = ngettext(
+            "Not recorded yet: %(steps)s. The level is decided after it: a decision now is "
+            "recorded marked as made without it (%(source)s).",
+            "Not recorded yet: %(steps)s. The level is decided after them: a decision now is "
+            "recorded marked as made without them (%(source)s).",
+            len(missing),
+        )
+    return text % {"steps": step_names(subject.kind, missing), "source": rules.steps_source}
 
 
 @login_required
@@ -895,6 +933,7 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
         step = None
     if request.method == "POST" and not units:
         raise PermissionDenied
+    documents = model_document_choices(request.user, unit, units, year) if units else []
     forms_ = {
         name: ModelStepForm(
             request.POST if step == name else None,
@@ -902,6 +941,7 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
             rules=rules,
             units=units,
             step=name,
+            documents=documents,
             prefix=name,
         )
         for name in ("register", "recognize")
@@ -928,7 +968,12 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
     def run() -> Any:
         if step == "register":
             return ev.model_register(
-                actor=request.user, unit=target, year=year, kind=data["kind"], date=data["date"]
+                actor=request.user,
+                unit=target,
+                year=year,
+                kind=data["kind"],
+                date=data["date"],
+                document=data["document"],
             )
         return ev.model_recognize(
             actor=request.user,
@@ -937,6 +982,7 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
             kind=data["kind"],
             date=data["date"],
             recognized=data["recognized"] == "yes",
+            document=data["document"],
         )
 
     outcome = submit(request, form, run, confirm=False)

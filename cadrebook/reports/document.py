@@ -62,13 +62,10 @@ def movement_label(key: str) -> str:
 
 
 def kind_label(code: str) -> str:
-    """A unit kind's name from the rule set: its Vietnamese name in Vietnamese, else its label
-    (the rule set names kinds in English and Vietnamese only)."""
-    kinds = current_ruleset().section("unit_kinds")
-    kind = kinds.get(code) or {}
-    if translation.get_language() == "vi" and kind.get("vi"):
-        return str(kind["vi"])
-    return str(kind.get("label", code))
+    """A unit kind's name from the rule set in the active language (its label where the rule
+    set gives none in that language); the code of a kind the rule set does not know."""
+    kind = current_ruleset().unit_kinds.get(code)
+    return kind.display_label if kind else code
 
 
 def _period(stats: dict[str, Any]) -> str:

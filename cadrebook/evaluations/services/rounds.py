@@ -49,6 +49,7 @@ from cadrebook.evaluations.selectors import (
     check_level_within_score,
     check_score,
     check_scores,
+    check_steps,
     disqualifier_caps,
     evaluation_violation,
     grassroots_of,
@@ -92,6 +93,7 @@ DECISION_FIELDS = [
     "reconsideration",
     "reason",
     "late",
+    "missing_steps",
 ]
 
 
@@ -123,10 +125,15 @@ def _need_rated(subject: Subject, rules: EvaluationRules) -> None:
             rules,
             "evaluation.subject_excluded",
             _("This member is not rated in the round: %(reason)s.")
-            % {"reason": subject.get_excluded_display()},
+            % {"reason": rules.exclusion_label(subject.excluded)},
             source=rules.exclusions_source,
             field="subject",
         )
+
+
+def _name(subject: Subject) -> str:
+    """The subject as a message names it: the member's full name, the unit's name."""
+    return subject.member.full_name if subject.member is not None else str(subject.unit)
 
 
 def _today() -> dt.date:
@@ -916,6 +923,9 @@ def subject_decide(
                     source=rules.collective_first_source,
                     field="subject",
                 )
+        # The self-assessment and the cell's proposal come first: refused without them, or
+        # recorded marked with what is missing, as the rule set says.
+        missing = check_steps(rules, subject, _name(subject))
         doc = _document(
             actor,
             document,
@@ -947,6 +957,7 @@ def subject_decide(
             override_text=override_text.strip() if override_reason else "",
             over_quota=over,
             late=late,
+            missing_steps=missing,
             recorded_by=_by(actor),
         )
         _write_rating(subject, decision, rules)

@@ -401,3 +401,15 @@ def test_the_quota_and_the_rated_kinds_come_from_the_rule_set(
     assert quota[("G1", "organization")] == 1  # floor(0.5 x 2)
     units = level_counts(rated.tree.P, 2025)["units"]
     assert units["not_rated"] == 0  # P, C1 and C2 are not of a rated kind any more
+
+
+def test_the_annual_reports_section_names_the_levels_in_its_language(
+    rated: SimpleNamespace,
+) -> None:
+    stats = _stats(rated.tree.P)
+    tables = {lang: document.tables(stats, lang) for lang in ("vi", "km")}
+    text = {lang: repr([t.rows for t in ts]) for lang, ts in tables.items()}
+    assert "Hoàn thành xuất sắc nhiệm vụ" in text["vi"]
+    assert "Không hoàn thành nhiệm vụ" in text["vi"]
+    assert "បំពេញភារកិច្ចបានយ៉ាងល្អប្រសើរ" in text["km"]
+    assert "Excellently completed duties" not in text["vi"] + text["km"]

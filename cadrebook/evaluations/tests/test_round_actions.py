@@ -344,6 +344,55 @@ def test_the_model_page_is_read_only_without_the_action_and_404_outside(w):
     assert not ModelRecord.objects.exists()
 
 
+def test_a_model_registration_and_recognition_cite_a_document_from_the_register(w):
+    """As the API does: the document registering the organization or recognizing it, among the
+    issued documents of the page's unit, the committees above it and the organizations."""
+    url = reverse("evaluations:models", args=["G1"]) + "?year=2025"
+    page = w.office.get(url)
+    offered = [c[0] for c in page.context["forms"]["register"].fields["document"].choices]
+    assert w.docs.g1.pk in offered and w.docs.c1.pk in offered
+    assert w.docs.draft.pk not in offered  # a draft is no document to rest on
+    assert 'name="register-document"' in page.content.decode()
+    body = {
+        "step": "register",
+        "year": "2025",
+        "register-unit": "K1",
+        "register-kind": "four_good",
+        "register-date": "2025-01-15",
+    }
+    registered = w.office.post(url, {**body, "register-document": str(w.docs.g1.pk)})
+    assert registered.status_code == 302, registered.content.decode()
+    assert ModelRecord.objects.get(unit=w.tree.K1, step="registered").document == w.docs.g1
+    recognized = w.office.post(
+        url,
+        {
+            "step": "recognize",
+            "year": "2025",
+            "recognize-unit": "K1",
+            "recognize-kind": "four_good",
+            "recognize-date": "2025-12-20",
+            "recognize-recognized": "yes",
+            "recognize-document": str(w.docs.c1.pk),
+        },
+    )
+    assert recognized.status_code == 302
+    assert ModelRecord.objects.get(unit=w.tree.K1, step="recognized").document == w.docs.c1
+    entry = AuditEntry.objects.filter(event_type="evaluation.model_recognized").get()
+    assert entry.after["document"] == w.docs.c1.pk
+    # A document not offered (a draft) is refused on its field, nothing written; none is fine.
+    drafted = w.office.post(
+        url, {**body, "register-unit": "K2", "register-document": str(w.docs.draft.pk)}
+    )
+    assert drafted.status_code == 422
+    assert drafted.context["forms"]["register"].errors["document"]
+    assert not ModelRecord.objects.filter(unit=w.tree.K2).exists()
+    plain = w.office.post(url, {**body, "register-unit": "K2", "register-document": ""})
+    assert plain.status_code == 302
+    assert ModelRecord.objects.get(unit=w.tree.K2).document is None
+    # The unit's page shows what the records rest on.
+    assert w.docs.c1.symbol in w.office.get(reverse("orgs:detail", args=["K1"])).content.decode()
+
+
 # The decision's document; the scores' shape --------------------------------------------------
 
 

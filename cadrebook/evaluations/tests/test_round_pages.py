@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
@@ -370,3 +372,56 @@ def test_the_disqualifiers_boxes_have_ids_of_their_own_and_an_error_links_to_the
     assert refused.context["form"].errors["disqualifiers"]
     assert 'href="#id_disqualifiers"' in refused.content.decode()
     assert 'href="#"' not in refused.content.decode()
+
+
+@pytest.fixture
+def english_after() -> Iterator[None]:
+    """A request in another language activates it for the thread: English again after."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "vi",
+            [
+                "Đánh giá, xếp loại chất lượng cuối năm",  # the round's kind
+                "Miễn sinh hoạt đảng",  # why the exempt member is not rated
+                "Đảng viên không giữ chức vụ lãnh đạo, quản lý",  # a framework
+                "Hoàn thành tốt nhiệm vụ",  # a level decided
+            ],
+        ),
+        (
+            "km",
+            [
+                "ការវាយតម្លៃចុងឆ្នាំ",
+                "លើកលែងពីសកម្មភាពបក្ស",
+                "សមាជិកបក្សដែលមិនកាន់តំណែងដឹកនាំ",
+                "បំពេញភារកិច្ចបានល្អ",
+            ],
+        ),
+    ],
+)
+def test_a_rounds_pages_show_the_rule_sets_labels_in_the_pages_language(
+    w: SimpleNamespace, language: str, words: list[str], english_after: None
+) -> None:
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    url = reverse("evaluations:round", args=[round_.pk])
+    pages = "".join(
+        w.office.get(url + query, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        for query in ("?state=excluded", "?state=decided", "?state=not_assessed")
+    )
+    for word in words:
+        assert word in pages
+    assert "Year-end evaluation" not in pages and "Exempt from activities" not in pages
+    # The decision form: its levels, disqualifiers and reasons in the page's language.
+    decide = reverse("evaluations:subject_decide", args=[_subject(round_, member=w.k1[0]).pk])
+    form = w.office.get(decide, HTTP_ACCEPT_LANGUAGE=language)
+    choices = dict(form.context["form"].fields["level"].choices)
+    assert choices["good"] == words[3]
+    boxes = dict(form.context["form"].fields["disqualifiers"].choices)
+    assert "Breached the things members must not do" not in str(boxes["forbidden_breach"])
+    assert "366-QĐ/TW 2025" in str(boxes["forbidden_breach"])  # the source as written

@@ -104,8 +104,64 @@ def _broken(change) -> Ruleset:
             ),
             "legacy.units",
         ),
+        (lambda e: e.update(steps=e["steps"] | {"enforcement": "shout"}), "steps.enforcement"),
+        (lambda e: e.update(steps=e["steps"] | {"members": ["vote"]}), "steps.members"),
     ],
 )
 def test_a_broken_evaluation_section_is_refused_naming_the_key(change, complaint):
     with pytest.raises(ImproperlyConfigured, match=complaint.replace(".", r"\.")):
         parse(_broken(change))
+
+
+def test_labels_speak_the_active_language_and_fall_back_to_the_english_label(rules):
+    from django.utils import translation
+
+    from cadrebook.core.rules import rule_label
+
+    ev = evaluation_rules(rules)
+    with translation.override("vi"):
+        assert ev.level_label("excellent") == "Hoàn thành xuất sắc nhiệm vụ"
+        assert ev.level_label("not_completed") == "Không hoàn thành nhiệm vụ"
+        assert ev.round_kind_label("yearly").startswith("Đánh giá")
+        assert ev.framework_label("member") == "Đảng viên không giữ chức vụ lãnh đạo, quản lý"
+        assert ev.model_label("four_good") == "Tổ chức đảng bốn tốt"
+        assert rules.unit_kinds["cell"].display_label == "Chi bộ trực thuộc"
+    with translation.override("km"):
+        assert ev.level_label("good") == "បំពេញភារកិច្ចបានល្អ"
+        assert ev.exclusion_label("exempt") == "លើកលែងពីសកម្មភាពបក្ស"
+    with translation.override("en"):
+        assert ev.level_label("excellent") == "Excellently completed duties"
+    # An entry without the language's label, or a code the rule set lacks: the label, the code.
+    assert rule_label({"label": "Top", "vi": "Đỉnh"}, "km") == "Top"
+    assert rule_label({"label": "Top", "vi": "Đỉnh"}, "vi") == "Đỉnh"
+    assert rule_label({"label": "Top", "vi": ""}, "vi") == "Top"
+    assert ev.level_label("no_such_level") == "no_such_level"
+
+
+def test_every_label_of_the_default_rule_set_is_given_in_vietnamese_and_khmer(rules):
+    """What the vi and km pages print: no entry left in English."""
+    ev = evaluation_rules(rules)
+    entries = [
+        *ev.levels,
+        *ev.round_kinds,
+        *ev.frameworks.values(),
+        *(g for f in ev.frameworks.values() for g in f.groups),
+        *ev.exclusion_reasons,
+        *ev.special_cases,
+        *ev.override_reasons,
+        *(d for ds in ev.disqualifiers.values() for d in ds),
+        *ev.model_kinds,
+        *rules.unit_kinds.values(),
+    ]
+    missing = [e.label for e in entries if set(e.names) != {"vi", "km"}]
+    assert missing == []
+
+
+def test_the_alternative_rule_set_gives_english_labels_only_and_they_show_everywhere(ruleset):
+    from django.utils import translation
+
+    ev = evaluation_rules()
+    with translation.override("vi"):
+        assert ev.level_label("excellent") == "Top"
+        assert ev.round_kind_label("annual") == "Annual review"
+        assert ev.frameworks["member"].groups[0].display_label == "Conduct"
