@@ -438,11 +438,11 @@ def opening_preview(
     decisions_until: dt.date,
 ) -> dict[str, int]:
     """What opening the round (`services.round_open`) would do with these answers, writing
-    nothing: the same refusals,
-    and the counts it would list (`opening_counts`, counted by the database) with `total`
-    and `excluded` (those not rated, each with its reason). The deciding unit of every cell
-    of the subtree is worked out, as the opening does, so a cell without one is refused
-    here too."""
+    nothing: the same refusals, and the counts it would list (`opening_counts`, counted by
+    the database) with `total` and `excluded` (those not rated, each with its reason). The
+    deciding unit of every cell of the subtree is worked out, as the opening does, so a
+    cell without one is refused here too. The opening page shows it before the round is
+    opened; a round is not opened and rolled back for it."""
     rules = check_opening(
         unit=unit,
         kind=kind,

@@ -395,6 +395,12 @@ def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict
                 )
                 counts["units"] += 1
             writer.write(Subject, SUBJECT_COLUMNS, rows)
+        if connection.vendor == "postgresql" and sum(counts.values()) >= SUBJECT_CHUNK:
+            # A large round changes the table's size many times over before autovacuum
+            # counts it again; without fresh statistics the planner reads a committee's
+            # worklist from every subject of the round (seconds instead of milliseconds).
+            # ANALYZE counts the rows this transaction wrote.
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Subject._meta.db_table)}")
     return counts
 
 
