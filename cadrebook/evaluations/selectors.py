@@ -9,20 +9,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cadrebook.core.contributions import statistics_counts
-from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR, check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.numbers import percent
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
 from cadrebook.core.scoping import PATH_END
-from cadrebook.evaluations.choices import LEVEL_ORDER, Level, ModelStep, SubjectKind
+from cadrebook.evaluations.choices import (
+    LEVEL_ORDER,
+    Exclusion,
+    Framework,
+    Level,
+    ModelStep,
+    SubjectKind,
+)
 
 # The figures (counts by level, quota, form 7) live in `figures.py`; named here too.
 from cadrebook.evaluations.figures import level_counts as level_counts
@@ -45,8 +53,9 @@ from cadrebook.evaluations.rules import (
     EvaluationRules,
     evaluation_rules,
 )
+from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
-from cadrebook.orgs.placements import ancestors_on
+from cadrebook.orgs.placements import ancestors_on, depth_on, load_spans, span_on
 
 # The largest count a target may hold: what every database stores in the column.
 MAX_TARGET = 2_147_483_647
@@ -219,6 +228,260 @@ def member_decider(
     return home if home.kind in rules.grassroots_kinds else parent_on(home, day)
 
 
+def lines_on(unit_ids: Iterable[int], day: dt.date) -> dict[int, tuple[int, ...]]:
+    """Unit -> ids of the root .. the unit as the tree stood on `day` (`ancestors_on` for many
+    units: a query per 900 of them)."""
+    ids = sorted(set(unit_ids))
+    spans = load_spans(ids)
+    out: dict[int, tuple[int, ...]] = {}
+    for unit_id in ids:
+        span = span_on(spans.get(unit_id, ()), day)
+        if span is not None:
+            out[unit_id] = span.ancestors
+        else:  # no placement on that day (none recorded): the tree as it stands
+            out[unit_id] = tuple(OrgUnit.objects.get(pk=unit_id).ancestor_ids())
+    return out
+
+
+def unit_kinds(unit_ids: Iterable[int], known: dict[int, str]) -> dict[int, str]:
+    """`known` (unit -> kind) completed with the kinds of `unit_ids` it does not hold yet: a
+    query per 900 units; the caller keeps `known` across calls."""
+    missing = sorted(set(unit_ids) - known.keys())
+    for i in range(0, len(missing), 900):  # SQLite's parameter limit
+        known.update(OrgUnit.objects.filter(pk__in=missing[i : i + 900]).values_list("id", "kind"))
+    return known
+
+
+def member_deciders(
+    home_ids: Iterable[int],
+    framework: str,
+    day: dt.date,
+    rules: EvaluationRules,
+    *,
+    kinds: dict[int, str] | None = None,
+) -> dict[int, int | None]:
+    """Home -> the id of the unit that decides the level of a member rated there (None when
+    none does): `member_decider` for many homes at once, a few queries per 900 homes.
+    `kinds` (unit -> kind) is a cache the caller may keep across calls."""
+    kinds = {} if kinds is None else kinds
+    lines = lines_on(home_ids, day)
+    unit_kinds({u for line in lines.values() for u in line} | set(lines), kinds)
+    grassroots = rules.grassroots_kinds
+    out: dict[int, int | None] = {}
+    for home_id, line in lines.items():
+        if rules.framework_deciders[framework] == DECIDER_GRASSROOTS:
+            out[home_id] = next((u for u in reversed(line) if kinds.get(u) in grassroots), None)
+        elif kinds.get(home_id) in grassroots:
+            out[home_id] = home_id
+        else:
+            out[home_id] = line[-2] if len(line) >= 2 else None
+    return out
+
+
+def opening_periods(unit: OrgUnit, day: dt.date) -> Any:
+    """The member periods a round of `unit` opened with reference date `day` lists: those in
+    force on `day` in the subtree as it stood then."""
+    return periods_as_of(day).filter(**{f"anc{depth_on(unit, day)}_id": unit.pk})
+
+
+def opening_units(unit: OrgUnit, day: dt.date, rules: EvaluationRules) -> Any:
+    """The units a round of `unit` with reference date `day` rates: the units below it,
+    active on `day`, of a kind the rule set rates; in the order of their paths."""
+    return (
+        OrgUnit.objects.all()
+        .active_on(day)
+        .filter(path__gt=unit.path, path__lt=unit.path + PATH_END)
+        .filter(kind__in=sorted(rules.unit_deciders))
+        .order_by("path")
+    )
+
+
+def opening_counts(unit: OrgUnit, day: dt.date, rules: EvaluationRules) -> dict[str, int]:
+    """How many subjects a round of `unit` with reference date `day` would list, as its
+    opening counts them (`members` rated, the members not rated per reason, `units`): two
+    aggregate queries, nothing read row by row. Every unit below `unit` has a unit above it,
+    so each one `opening_units` gives is listed."""
+    cutoff = rules.admitted_cutoff(day)
+    recent = Q(exempt=False, member__admitted_on__gt=cutoff)
+    found = (
+        opening_periods(unit, day)
+        .order_by()
+        .aggregate(
+            n_all=Count("id"),
+            n_exempt=Count("id", filter=Q(exempt=True)),
+            n_recent=Count("id", filter=recent),
+        )
+    )
+    counts = {"members": 0, "units": 0} | {reason: 0 for reason in Exclusion.values}
+    counts[Exclusion.EXEMPT] = int(found["n_exempt"] or 0)
+    counts[Exclusion.RECENTLY_ADMITTED] = int(found["n_recent"] or 0)
+    counts["members"] = (
+        int(found["n_all"] or 0) - counts[Exclusion.EXEMPT] - counts[Exclusion.RECENTLY_ADMITTED]
+    )
+    counts["units"] = opening_units(unit, day, rules).count()
+    return counts
+
+
+def check_timetable(
+    rules: EvaluationRules, reference: dt.date, d1: dt.date, d2: dt.date, d3: dt.date
+) -> None:
+    for name, day in (
+        ("reference_date", reference),
+        ("self_assessment_until", d1),
+        ("proposals_until", d2),
+        ("decisions_until", d3),
+    ):
+        check_plausible(day, field=name)
+    if not d1 <= d2 <= d3:
+        raise ServiceError(
+            "evaluation.timetable_order",
+            _(
+                "The timetable runs self-assessment (%(d1)s), then the cells' proposals "
+                "(%(d2)s), then the decisions (%(d3)s): each no earlier than the one before."
+            )
+            % {"d1": d1, "d2": d2, "d3": d3},
+            field="proposals_until" if d2 < d1 else "decisions_until",
+        )
+
+
+# How many cells the preview works out the deciders of at a time.
+HOME_CHUNK = 20_000
+
+
+def check_opening(
+    *,
+    unit: OrgUnit,
+    kind: str,
+    year: int,
+    reference_date: dt.date,
+    self_assessment_until: dt.date,
+    proposals_until: dt.date,
+    decisions_until: dt.date,
+) -> EvaluationRules:
+    """The checks of opening a round before it writes (the kind, the timetable, the year,
+    the opener), which its preview asks too; the rule set's evaluation rules."""
+    rules = evaluation_rules()
+    round_kind = rules.round_kind(kind)
+    if round_kind is None:
+        raise evaluation_violation(
+            rules,
+            "evaluation.round_kind_unknown",
+            _("%(kind)s is not a kind of round of the rule set; known: %(known)s.")
+            % {"kind": kind, "known": ", ".join(k.code for k in rules.round_kinds)},
+            field="kind",
+        )
+    check_timetable(rules, reference_date, self_assessment_until, proposals_until, decisions_until)
+    if reference_date.year != year:
+        raise ServiceError(
+            "evaluation.reference_outside_year",
+            _("The reference date %(date)s is not in %(year)s, the year evaluated.")
+            % {"date": reference_date, "year": year},
+            field="reference_date",
+        )
+    if not unit.is_active_on(reference_date):
+        raise ServiceError(
+            "unit.not_active",
+            _("%(unit)s is not active on %(date)s.") % {"unit": unit, "date": reference_date},
+            field="unit",
+        )
+    line = ancestors_on(unit, reference_date)
+    grassroots = grassroots_of(unit, reference_date, rules, ancestors=line)
+    if grassroots is not None and grassroots.pk != unit.pk:
+        raise evaluation_violation(
+            rules,
+            "evaluation.opener_below_decider",
+            _(
+                "%(unit)s stands below %(decider)s, which decides its members' levels: the "
+                "round is opened by %(decider)s or a committee above it."
+            )
+            % {"unit": unit, "decider": grassroots},
+            source=rules.deciders_source,
+            field="unit",
+        )
+    return rules
+
+
+def check_no_overlap(unit: OrgUnit, kind: str, year: int, *, lock: bool) -> None:
+    """Refuse a round of the same kind and year over part of `unit`'s subtree."""
+    rounds = Round.objects.select_for_update() if lock else Round.objects.all()
+    overlapping = (
+        rounds.filter(kind=kind, year=year)
+        .filter(
+            Q(unit__path__gte=unit.path, unit__path__lt=unit.path + PATH_END)
+            | Q(unit__path__in=unit.ancestor_paths())
+        )
+        .select_related("unit")
+        .first()
+    )
+    if overlapping is not None:
+        raise ServiceError(
+            "evaluation.round_overlaps",
+            _("%(unit)s already runs the %(kind)s round of %(year)s over part of this subtree.")
+            % {"unit": overlapping.unit, "kind": kind, "year": year},
+            field="unit",
+        )
+
+
+def no_decider(rules: EvaluationRules, home_id: int) -> NoReturn:
+    raise evaluation_violation(
+        rules,
+        "evaluation.no_decider",
+        _("No unit above %(unit)s decides its members' levels.")
+        % {"unit": OrgUnit.objects.get(pk=home_id)},
+        source=rules.deciders_source,
+        field="unit",
+    )
+
+
+def opening_preview(
+    *,
+    unit: OrgUnit,
+    kind: str,
+    year: int,
+    reference_date: dt.date,
+    self_assessment_until: dt.date,
+    proposals_until: dt.date,
+    decisions_until: dt.date,
+) -> dict[str, int]:
+    """What opening the round (`services.round_open`) would do with these answers, writing
+    nothing: the same refusals, and the counts it would list (`opening_counts`, counted by
+    the database) with `total` and `excluded` (those not rated, each with its reason). The
+    deciding unit of every cell of the subtree is worked out, as the opening does, so a
+    cell without one is refused here too. The opening page shows it before the round is
+    opened; a round is not opened and rolled back for it."""
+    rules = check_opening(
+        unit=unit,
+        kind=kind,
+        year=year,
+        reference_date=reference_date,
+        self_assessment_until=self_assessment_until,
+        proposals_until=proposals_until,
+        decisions_until=decisions_until,
+    )
+    check_no_overlap(unit, kind, year, lock=False)
+    day = reference_date
+    homes = (
+        opening_periods(unit, day).order_by("unit_id").values_list("unit_id", flat=True).distinct()
+    )
+    kinds: dict[int, str] = {}
+    after = 0
+    while True:
+        chunk = list(homes.filter(unit_id__gt=after)[:HOME_CHUNK])
+        if not chunk:
+            break
+        after = chunk[-1]
+        deciders = member_deciders(chunk, Framework.MEMBER, day, rules, kinds=kinds)
+        for home_id in chunk:
+            if deciders[home_id] is None:
+                no_decider(rules, home_id)
+    counts = opening_counts(unit, day, rules)
+    excluded = sum(counts[reason] for reason in Exclusion.values)
+    return counts | {
+        "total": counts["members"] + counts["units"] + excluded,
+        "excluded": excluded,
+    }
+
+
 def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score") -> Decimal:
     """A score on the framework's scale, 0 to the rule set's `score_max`."""
     try:
@@ -323,9 +586,15 @@ def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[st
 def link_caps(rules: EvaluationRules, member_levels: list[str]) -> list[Cap]:
     """The caps the rule set's links put on an organization whose rated members stand at
     `member_levels` (decided, else proposed): more than a share "not completed"."""
-    if not member_levels:
+    return link_caps_counted(rules, member_levels.count(Level.NOT_COMPLETED), len(member_levels))
+
+
+def link_caps_counted(rules: EvaluationRules, failing: int, leveled: int) -> list[Cap]:
+    """`link_caps` from the counts: `failing` "not completed" of `leveled` members with a
+    level."""
+    if not leveled:
         return []
-    failing = Fraction(member_levels.count(Level.NOT_COMPLETED), len(member_levels))
+    share = Fraction(failing, leveled)
     return [
         Cap(
             "members_not_completed",
@@ -335,8 +604,34 @@ def link_caps(rules: EvaluationRules, member_levels: list[str]) -> list[Cap]:
             rules.links_source,
         )
         for link in rules.link_caps
-        if failing > link.share
+        if share > link.share
     ]
+
+
+def member_levels_by_subtree(round_: Round) -> dict[str, tuple[int, int]]:
+    """Unit path -> (members "not completed", members with a level) among the round's rated
+    members homed in that unit's subtree, their level decided, else proposed: one aggregate
+    query per home, rolled up to every unit above the homes by their paths (as many entries
+    as units, however many members)."""
+    members = with_state(
+        Subject.objects.filter(round=round_, kind=SubjectKind.MEMBER, excluded="")
+    ).annotate(level=Coalesce("decided_level", "proposed_level"))
+    rows = (
+        members.order_by()
+        .values("home__path")
+        .annotate(
+            failing=Count("id", filter=Q(level=Level.NOT_COMPLETED)),
+            leveled=Count("id", filter=Q(level__isnull=False)),
+        )
+        .values_list("home__path", "failing", "leveled")
+    )
+    step = OrgUnit.steplen
+    out: dict[str, tuple[int, int]] = {}
+    for path, failing, leveled in rows.iterator():
+        for end in range(step, len(path) + 1, step):
+            before = out.get(path[:end], (0, 0))
+            out[path[:end]] = (before[0] + failing, before[1] + leveled)
+    return out
 
 
 def expected_level(rules: EvaluationRules, score: Decimal, caps: list[Cap]) -> str:

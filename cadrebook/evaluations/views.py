@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -71,6 +70,7 @@ from cadrebook.evaluations.selectors import (
     disqualifier_caps,
     expected_level,
     missing_steps,
+    opening_preview,
     quota_status,
     round_progress,
     step_names,
@@ -181,14 +181,6 @@ STEP_FIELDS: dict[str, str | None] = {
 }
 
 
-class _Preview(Exception):
-    """Raised inside the dry run of opening a round, to roll it back with its counts."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.counts = counts
-
-
 def _round_or_404(request: HttpRequest, pk: int) -> Round:
     try:
         return rounds_in_reach(request.user).get(pk=pk)
@@ -274,8 +266,9 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def round_open(request: HttpRequest, code: str) -> HttpResponse:
     """Open a round by a committee: its kind, year, reference date and timetable; the answers
-    are checked by the service (a dry run that keeps nothing) and shown back with the count of
-    subjects the round would list before it is opened."""
+    are checked by the service's preview (the same refusals, writing nothing) and shown back
+    with the count of subjects the round would list, counted by the database, before it is
+    opened."""
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
     if not can(request.user, DECIDE_EVALUATIONS, unit.path):
         raise PermissionDenied
@@ -289,30 +282,29 @@ def round_open(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "evaluations/round_open.html", context, status=status)
     data = form.cleaned_data
 
-    def run() -> Round:
-        return ev.round_open(
-            actor=request.user,
-            unit=unit,
-            kind=data["kind"],
-            year=data["year"],
-            reference_date=data["reference_date"],
-            self_assessment_until=data["self_assessment_until"],
-            proposals_until=data["proposals_until"],
-            decisions_until=data["decisions_until"],
+    answers = {
+        name: data[name]
+        for name in (
+            "kind",
+            "year",
+            "reference_date",
+            "self_assessment_until",
+            "proposals_until",
+            "decisions_until",
         )
+    }
+
+    def run() -> Round:
+        return ev.round_open(actor=request.user, unit=unit, **answers)
 
     if request.POST.get("confirmed") != "yes":
         try:
-            with transaction.atomic():
-                opened = run()
-                raise _Preview(round_progress(opened))
-        except _Preview as preview:
-            context["preview"] = preview.counts
-            context["kind_label"] = rules.round_kind_label(data["kind"])
-            return render(request, "evaluations/round_open_confirm.html", context)
+            context["preview"] = opening_preview(unit=unit, **answers)
         except ServiceError as exc:
             add_refusal(form, exc)
             return render(request, "evaluations/round_open.html", context, status=422)
+        context["kind_label"] = rules.round_kind_label(data["kind"])
+        return render(request, "evaluations/round_open_confirm.html", context)
     outcome = submit(request, form, run, confirm=False)
     if outcome.done:
         messages.success(request, _("The round is open."))

@@ -10,13 +10,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record, snapshot
-from cadrebook.core.dates import check_plausible
+from cadrebook.core.bulk import RowWriter
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END
@@ -47,16 +46,25 @@ from cadrebook.evaluations.selectors import (
     check_level,
     check_level_stands,
     check_level_within_score,
+    check_no_overlap,
+    check_opening,
     check_score,
     check_scores,
     check_steps,
+    check_timetable,
     disqualifier_caps,
     evaluation_violation,
-    grassroots_of,
     is_outstanding,
     latest_decisions,
+    lines_on,
     link_caps,
+    link_caps_counted,
     member_decider,
+    member_deciders,
+    member_levels_by_subtree,
+    no_decider,
+    opening_periods,
+    opening_units,
     quota_counts,
     ruleset_of,
     with_state,
@@ -64,9 +72,8 @@ from cadrebook.evaluations.selectors import (
 from cadrebook.evaluations.tally import tally_change, tally_keys
 from cadrebook.members.choices import EventType
 from cadrebook.members.models import MemberEvent
-from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit
-from cadrebook.orgs.placements import ancestors_on, depth_on
+from cadrebook.orgs.placements import ancestors_on
 
 ROUND_FIELDS = [
     "kind",
@@ -192,35 +199,14 @@ def _locked_subject(subject: Subject) -> Subject:
 # Opening a round --------------------------------------------------------------------------
 
 
-def _check_timetable(
-    rules: EvaluationRules, reference: dt.date, d1: dt.date, d2: dt.date, d3: dt.date
-) -> None:
-    for name, day in (
-        ("reference_date", reference),
-        ("self_assessment_until", d1),
-        ("proposals_until", d2),
-        ("decisions_until", d3),
-    ):
-        check_plausible(day, field=name)
-    if not d1 <= d2 <= d3:
-        raise ServiceError(
-            "evaluation.timetable_order",
-            _(
-                "The timetable runs self-assessment (%(d1)s), then the cells' proposals "
-                "(%(d2)s), then the decisions (%(d3)s): each no earlier than the one before."
-            )
-            % {"d1": d1, "d2": d2, "d3": d3},
-            field="proposals_until" if d2 < d1 else "decisions_until",
-        )
-
-
-def _temporary_hosts(member_ids: list[int], day: dt.date) -> dict[int, int]:
+def _temporary_hosts(members: Any, day: dt.date) -> dict[int, int]:
     """Member -> host cell, for the members on a temporary transfer on `day` (their latest
-    temporary transfer, its end or an accepted transfer up to that day is the transfer)."""
+    temporary transfer, its end or an accepted transfer up to that day is the transfer).
+    `members`: their ids, or a subquery of them."""
     hosts: dict[int, int] = {}
     events = (
         MemberEvent.objects.filter(
-            member_id__in=member_ids,
+            member_id__in=members,
             date__lte=day,
             type__in=[
                 EventType.TEMPORARY_TRANSFER,
@@ -256,63 +242,22 @@ def round_open(
     admitted too recently; on temporary transfer: rated at home, the host cell noted) and
     every unit below `unit` of a kind the rule set rates, with the unit that decides for it.
     Refused when `unit` stands below the grassroots organization that decides for its
-    members, or when a round of the same kind and year covers part of the subtree."""
-    rules = evaluation_rules()
-    round_kind = rules.round_kind(kind)
-    if round_kind is None:
-        raise evaluation_violation(
-            rules,
-            "evaluation.round_kind_unknown",
-            _("%(kind)s is not a kind of round of the rule set; known: %(known)s.")
-            % {"kind": kind, "known": ", ".join(k.code for k in rules.round_kinds)},
-            field="kind",
-        )
-    _check_timetable(rules, reference_date, self_assessment_until, proposals_until, decisions_until)
-    if reference_date.year != year:
-        raise ServiceError(
-            "evaluation.reference_outside_year",
-            _("The reference date %(date)s is not in %(year)s, the year evaluated.")
-            % {"date": reference_date, "year": year},
-            field="reference_date",
-        )
-    if not unit.is_active_on(reference_date):
-        raise ServiceError(
-            "unit.not_active",
-            _("%(unit)s is not active on %(date)s.") % {"unit": unit, "date": reference_date},
-            field="unit",
-        )
-    line = ancestors_on(unit, reference_date)
-    grassroots = grassroots_of(unit, reference_date, rules, ancestors=line)
-    if grassroots is not None and grassroots.pk != unit.pk:
-        raise evaluation_violation(
-            rules,
-            "evaluation.opener_below_decider",
-            _(
-                "%(unit)s stands below %(decider)s, which decides its members' levels: the "
-                "round is opened by %(decider)s or a committee above it."
-            )
-            % {"unit": unit, "decider": grassroots},
-            source=rules.deciders_source,
-            field="unit",
-        )
+    members, or when a round of the same kind and year covers part of the subtree.
+
+    The subjects are read and written in chunks (`SUBJECT_CHUNK` members or units at a time:
+    the memory a national round takes does not grow with its members), the deciding unit
+    worked out once per cell."""
+    rules = check_opening(
+        unit=unit,
+        kind=kind,
+        year=year,
+        reference_date=reference_date,
+        self_assessment_until=self_assessment_until,
+        proposals_until=proposals_until,
+        decisions_until=decisions_until,
+    )
     with transaction.atomic():
-        overlapping = (
-            Round.objects.select_for_update()
-            .filter(kind=kind, year=year)
-            .filter(
-                Q(unit__path__gte=unit.path, unit__path__lt=unit.path + PATH_END)
-                | Q(unit__path__in=unit.ancestor_paths())
-            )
-            .select_related("unit")
-            .first()
-        )
-        if overlapping is not None:
-            raise ServiceError(
-                "evaluation.round_overlaps",
-                _("%(unit)s already runs the %(kind)s round of %(year)s over part of this subtree.")
-                % {"unit": overlapping.unit, "kind": kind, "year": year},
-                field="unit",
-            )
+        check_no_overlap(unit, kind, year, lock=True)
         round_ = Round.objects.create(
             kind=kind,
             year=year,
@@ -336,88 +281,133 @@ def round_open(
     return round_
 
 
+# How many members (or units) the opening of a round reads and writes at a time.
+SUBJECT_CHUNK = 20_000
+SUBJECT_COLUMNS = (
+    "round_id",
+    "kind",
+    "member_id",
+    "unit_id",
+    "home_id",
+    "framework",
+    "role_group",
+    "deciding_unit_id",
+    "excluded",
+    "special_case",
+    "host_unit_id",
+    "leads_id",
+    "note",
+)
+
+
 def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict[str, int]:
     """Write the round's subjects; return how many of each (members rated, members not rated
-    per reason, units)."""
+    per reason, units). The members' periods are read `SUBJECT_CHUNK` at a time in member
+    order (a keyset on the member), their subjects written a chunk at a time (COPY on
+    PostgreSQL); the deciding unit is worked out once per cell, for the cells a chunk meets
+    first. Then the units, a chunk at a time in path order."""
     day = round_.reference_date
-    column = f"anc{depth_on(unit, day)}_id"
-    periods = list(
-        periods_as_of(day)
-        .filter(**{column: unit.pk})
-        .values_list("member_id", "unit_id", "exempt", "member__admitted_on")
-        .order_by("member_id")
-    )
+    periods = opening_periods(unit, day)
     cutoff = rules.admitted_cutoff(day)
-    hosts = _temporary_hosts([p[0] for p in periods], day)
-    homes = {u.pk: u for u in OrgUnit.objects.filter(pk__in={p[1] for p in periods})}
-    deciders: dict[int, OrgUnit | None] = {}
-    subjects = []
+    deciders: dict[int, int | None] = {}
+    kinds: dict[int, str] = {}
     counts = {"members": 0, "units": 0} | {reason: 0 for reason in Exclusion.values}
-    for member_id, home_id, exempt, admitted_on in periods:
-        home = homes[home_id]
-        if home_id not in deciders:
-            deciders[home_id] = member_decider(home, Framework.MEMBER, day, rules)
-        decider = deciders[home_id]
-        if decider is None:
-            raise evaluation_violation(
-                rules,
-                "evaluation.no_decider",
-                _("No unit above %(unit)s decides its members' levels.") % {"unit": home},
-                source=rules.deciders_source,
-                field="unit",
+    with connection.cursor() as cursor:
+        writer = RowWriter(cursor)
+        after = 0
+        while True:
+            chunk = list(
+                periods.filter(member_id__gt=after)
+                .order_by("member_id")
+                .values_list("member_id", "unit_id", "exempt", "member__admitted_on")[
+                    :SUBJECT_CHUNK
+                ]
             )
-        excluded = ""
-        if exempt:
-            excluded = Exclusion.EXEMPT
-        elif admitted_on is not None and admitted_on > cutoff:
-            excluded = Exclusion.RECENTLY_ADMITTED
-        host = hosts.get(member_id)
-        subjects.append(
-            Subject(
-                round=round_,
-                kind=SubjectKind.MEMBER,
-                member_id=member_id,
-                home=home,
-                framework=Framework.MEMBER,
-                role_group=Framework.MEMBER,
-                deciding_unit=decider,
-                excluded=excluded,
-                special_case=SpecialCase.TEMPORARY_TRANSFER if host and not excluded else "",
-                host_unit_id=host if not excluded else None,
+            if not chunk:
+                break
+            first, after = chunk[0][0], chunk[-1][0]
+            hosts = _temporary_hosts(
+                periods.filter(member_id__gte=first, member_id__lte=after).values("member_id"),
+                day,
             )
-        )
-        counts[excluded or "members"] += 1
-    below = (
-        OrgUnit.objects.all()
-        .active_on(day)
-        .filter(path__gt=unit.path, path__lt=unit.path + PATH_END)
-        .filter(kind__in=sorted(rules.unit_deciders))
-        .order_by("path")
-    )
-    parents = {
-        u.path: u
-        for u in OrgUnit.objects.filter(path__gte=unit.path, path__lt=unit.path + PATH_END)
-    }
-    for sub in below:
-        line = ancestors_on(sub, day)
-        parent = parents.get(sub.path[: -sub.steplen])
-        if len(line) >= 2 and (parent is None or parent.pk != line[-2]):
-            parent = OrgUnit.objects.filter(pk=line[-2]).first()
-        if parent is None:
-            continue
-        subjects.append(
-            Subject(
-                round=round_,
-                kind=SubjectKind.UNIT,
-                unit=sub,
-                home=sub,
-                framework=Framework.ORGANIZATION,
-                role_group=Framework.ORGANIZATION,
-                deciding_unit=parent,
-            )
-        )
-        counts["units"] += 1
-    Subject.objects.bulk_create(subjects, batch_size=2000)
+            new = {home_id for _m, home_id, _e, _a in chunk if home_id not in deciders}
+            if new:
+                deciders.update(member_deciders(new, Framework.MEMBER, day, rules, kinds=kinds))
+            rows = []
+            for member_id, home_id, exempt, admitted_on in chunk:
+                decider = deciders[home_id]
+                if decider is None:
+                    no_decider(rules, home_id)
+                excluded = ""
+                if exempt:
+                    excluded = Exclusion.EXEMPT
+                elif admitted_on is not None and admitted_on > cutoff:
+                    excluded = Exclusion.RECENTLY_ADMITTED
+                host = None if excluded else hosts.get(member_id)
+                rows.append(
+                    (
+                        round_.pk,
+                        SubjectKind.MEMBER.value,
+                        member_id,
+                        None,
+                        home_id,
+                        Framework.MEMBER.value,
+                        Framework.MEMBER.value,
+                        decider,
+                        str(excluded),
+                        SpecialCase.TEMPORARY_TRANSFER.value if host else "",
+                        host,
+                        None,
+                        "",
+                    )
+                )
+                counts[excluded or "members"] += 1
+            writer.write(Subject, SUBJECT_COLUMNS, rows)
+        below = opening_units(unit, day, rules).values_list("id", "path")
+        after_path = unit.path
+        while True:
+            units = list(below.filter(path__gt=after_path)[:SUBJECT_CHUNK])
+            if not units:
+                break
+            after_path = units[-1][1]
+            lines = lines_on([unit_id for unit_id, _path in units], day)
+            rows = []
+            for unit_id, path in units:
+                line = lines[unit_id]
+                parent: int | None = line[-2] if len(line) >= 2 else None
+                if parent is None:  # a root then: the unit above it in the tree now
+                    parent = (
+                        OrgUnit.objects.filter(path=path[: -OrgUnit.steplen])
+                        .values_list("id", flat=True)
+                        .first()
+                    )
+                if parent is None:
+                    continue
+                rows.append(
+                    (
+                        round_.pk,
+                        SubjectKind.UNIT.value,
+                        None,
+                        unit_id,
+                        unit_id,
+                        Framework.ORGANIZATION.value,
+                        Framework.ORGANIZATION.value,
+                        parent,
+                        "",
+                        "",
+                        None,
+                        None,
+                        "",
+                    )
+                )
+                counts["units"] += 1
+            writer.write(Subject, SUBJECT_COLUMNS, rows)
+        if connection.vendor == "postgresql" and sum(counts.values()) >= SUBJECT_CHUNK:
+            # A large round changes the table's size many times over before autovacuum
+            # counts it again; without fresh statistics the planner reads a committee's
+            # worklist from every subject of the round (seconds instead of milliseconds).
+            # ANALYZE counts the rows this transaction wrote.
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Subject._meta.db_table)}")
     return counts
 
 
@@ -588,7 +578,7 @@ def round_reschedule(
         Round.objects.select_for_update().filter(pk=round.pk).first()
         round.refresh_from_db()
         _need_open(round, rules)
-        _check_timetable(
+        check_timetable(
             rules, round.reference_date, self_assessment_until, proposals_until, decisions_until
         )
         if not reason.strip():
@@ -989,12 +979,16 @@ def round_close(*, actor: Any, round: Round) -> Round:
                 _("%(n)d subjects of the round have no decided level yet.") % {"n": undecided},
                 field="round",
             )
-        for decision in latest_decisions(
+        # The links: every organization's decided level against its members' levels, the
+        # members counted once per home for the whole round (not once per organization).
+        linked = latest_decisions(
             Subject.objects.filter(round=round, kind=SubjectKind.UNIT, excluded="")
-        ).select_related("subject__unit"):
-            if decision.override_reason:
-                continue
-            caps = link_caps(rules, _member_levels(decision.subject))
+        ).filter(override_reason="")
+        by_subtree = member_levels_by_subtree(round) if linked.exists() else {}
+        for decision in linked.select_related("subject__unit").iterator(chunk_size=2000):
+            unit = decision.subject.unit
+            assert unit is not None
+            caps = link_caps_counted(rules, *by_subtree.get(unit.path, (0, 0)))
             binding = [
                 c
                 for c in caps

@@ -23,6 +23,7 @@ from cadrebook.evaluations.selectors import (
     STATE_NO_PROPOSAL,
     STATE_NOT_ASSESSED,
     level_counts,
+    opening_preview,
     quota_status,
     rating_history,
     round_progress,
@@ -141,6 +142,83 @@ def test_opening_lists_every_member_and_unit_with_the_reason_of_those_not_rated(
     entry = AuditEntry.objects.get(event_type="evaluation.round_opened")
     assert entry.after["subjects"]["exempt"] == 1
     assert entry.after["subjects"]["recently_admitted"] == 1
+
+
+SUBJECT_FIELDS = (
+    "kind",
+    "member_id",
+    "unit_id",
+    "home_id",
+    "framework",
+    "role_group",
+    "deciding_unit_id",
+    "excluded",
+    "special_case",
+    "host_unit_id",
+    "leads_id",
+    "note",
+)
+
+
+def _listed(round_: Any) -> list[tuple[Any, ...]]:
+    return list(Subject.objects.filter(round=round_).order_by("id").values_list(*SUBJECT_FIELDS))
+
+
+def test_opening_in_small_chunks_lists_the_same_subjects(
+    tree, organizer, k1_members, make_member, monkeypatch
+):
+    """The opening reads and writes its subjects a chunk at a time: with chunks of 2 (chunk
+    boundaries inside a cell, between cells, a temporary transfer and the exclusions on
+    either side of one) it lists the same subjects, in the same order, with the same counts
+    as in one chunk; the preview counts them the same, writing nothing."""
+    from django.db import transaction
+
+    from cadrebook.evaluations.services import rounds as opening
+
+    make_member(tree.K2, BIRTH, D(2010, 1, 1), recognized=True)
+    make_member(tree.K1, BIRTH, D(2025, 8, 1))  # recently admitted
+    exempt = make_member(tree.K2, BIRTH, D(2012, 1, 1), recognized=True)
+    ms.member_exempt(actor=organizer, member=exempt, date=D(2025, 3, 1), reason="health")
+    for _ in range(2):
+        away = make_member(tree.K2, BIRTH, D(2012, 1, 1), recognized=True)
+        ms.member_temporary_transfer(
+            actor=organizer, member=away, date=D(2025, 10, 1), host=tree.K1, until=D(2026, 3, 1)
+        )
+    make_member(tree.GC, BIRTH, D(2012, 1, 1), recognized=True)  # outside C1
+    answers = {
+        "kind": "yearly",
+        "year": 2025,
+        "reference_date": REF,
+        "self_assessment_until": D(2025, 12, 20),
+        "proposals_until": D(2025, 12, 25),
+        "decisions_until": D(2025, 12, 31),
+    }
+    preview = opening_preview(unit=tree.C1, **answers)
+    assert Subject.objects.count() == 0 and not AuditEntry.objects.filter(
+        event_type="evaluation.round_opened"
+    )
+    with transaction.atomic():
+        whole = _open(organizer, tree.C1)
+        in_one = _listed(whole)
+        counts = AuditEntry.objects.get(event_type="evaluation.round_opened").after["subjects"]
+        transaction.set_rollback(True)
+    monkeypatch.setattr(opening, "SUBJECT_CHUNK", 2)
+    chunked = _open(organizer, tree.C1)
+    assert _listed(chunked) == in_one
+    assert len(in_one) == 12 + 3  # 12 members of C1; G1, K1, K2
+    assert AuditEntry.objects.get(event_type="evaluation.round_opened").after["subjects"] == counts
+    assert counts == {
+        "members": 10,
+        "units": 3,
+        "exempt": 1,
+        "suspended": 0,
+        "recently_admitted": 1,
+    }
+    assert {k: preview[k] for k in counts} == counts
+    assert preview["total"] == 15 and preview["excluded"] == 2
+    hosted = [row for row in in_one if row[SUBJECT_FIELDS.index("special_case")]]
+    assert len(hosted) == 2
+    assert {row[SUBJECT_FIELDS.index("host_unit_id")] for row in hosted} == {tree.K1.pk}
 
 
 def test_the_months_since_admission_come_from_the_rule_set(tree, organizer, make_member, rules):
@@ -521,6 +599,30 @@ def test_a_round_closes_only_when_every_rated_subject_is_decided(world):
     ev.round_close(actor=w.actor, round=w.round)
     assert not w.round.is_open
     assert AuditEntry.objects.filter(event_type="evaluation.round_closed").exists()
+
+
+def test_the_round_closes_only_while_each_organization_stands_with_its_members(world):
+    """G1 was rated good before its members; then 5 of the 9 rated members of its cells were
+    decided "not completed" (3 of 7 in K1, 2 of 2 in K2, both cells rated "not completed"):
+    more than half of G1's subtree, which caps G1 at "not completed". The close is refused
+    naming G1, and goes through once G1 is decided again."""
+    w = world
+    g1 = _subject(w.round, unit=w.tree.G1)
+    _decide(w, g1, "good", "80", document=w.docs.c1)
+    for cell in (w.tree.K1, w.tree.K2):
+        _decide(w, _subject(w.round, unit=cell), "not_completed", "30")
+    failing = {w.k2.pk, w.away.pk, *(m.pk for m in w.k1[:3])}
+    for subject in Subject.objects.filter(round=w.round, kind="member", excluded=""):
+        if subject.member_id in failing:
+            _decide(w, subject, "not_completed", "30")
+        else:
+            _decide(w, subject, "good", "80")
+    error = _refused("evaluation.link_broken", lambda: ev.round_close(actor=w.actor, round=w.round))
+    assert "Unit G1" in error.message
+    assert w.round.is_open
+    _decide(w, g1, "not_completed", "30", document=w.docs.c1)
+    ev.round_close(actor=w.actor, round=w.round)
+    assert not w.round.is_open
 
 
 def test_a_closed_round_is_locked_and_changes_by_a_reconsideration(world):
