@@ -279,9 +279,9 @@ def test_the_rarest_word_is_checked_first_and_the_pages_are_the_plain_filter(
     checked: list[list[str]] = []
     holding = selectors._holding
 
-    def recorded(ids: Any, words: list[str]) -> set[int]:
+    def recorded(words: list[str]) -> Any:
         checked.append(list(words))
-        return holding(ids, words)
+        return holding(words)
 
     monkeypatch.setattr(selectors, "_holding", recorded)
     expected = _plain(user, scope, ["chung", "hiem"])
