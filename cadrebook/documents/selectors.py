@@ -375,19 +375,24 @@ def search_documents(
 
     if counts[rarest] <= WORD_CAP:
         # A rare word: its few documents (in the search's provinces).
-        ids = set(_word_keys(rarest, areas).values_list("document_id", flat=True))
         if limit is None:
             # The same, checked on documents named by id: each document's keys read by the
             # primary key (`_probe`), whatever the database thinks of the words' ranges.
+            ids = set(_word_keys(rarest, areas).values_list("document_id", flat=True))
             return _matching(qs, user, words, _probe).filter(pk__in=ids).order_by("-date", "-id")
+        # Its documents, as a subquery: the LIMIT (the count is under it, so it drops none)
+        # tells the database they are few, and it reads each by its key (a list of ids in
+        # the query would be one more round trip, and planning its thousands of values
+        # took as long as reading the documents).
+        rare = _word_keys(rarest, areas).values("document_id")[: WORD_CAP + 1]
         if len(words) == 1:
             # Every one holds the word: those of the search's scope and filters (a masked
             # one by its symbol), sorted by date, in one query.
             readable = _readable_or_symbol(qs, user, words, _probe)
-            return readable.filter(pk__in=ids).order_by("-date", "-id")
+            return readable.filter(pk__in=rare).order_by("-date", "-id")
         # Those of the search's scope and filters latest first, the other words checked a
         # batch at a time until the page is full (the first batch FIRST_BATCH times it).
-        rows = list(qs.filter(pk__in=ids).order_by("-date", "-id").values_list("pk", flat=True))
+        rows = list(qs.filter(pk__in=rare).order_by("-date", "-id").values_list("pk", flat=True))
         page = _pick(rows, _checker(qs, user, words, words[1:], False), limit)
         return qs.filter(pk__in=page).order_by("-date", "-id")
     if limit is None:
