@@ -288,18 +288,19 @@ def replacement_cycle(source: Document, target: Document) -> bool:
 
 
 # Lists and search ----------------------------------------------------------------------------
-# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT) and checks the
-# words rarest first. Under the cap, it starts from the rarest word's documents, latest first,
-# and checks the other words on them a batch at a time (`_pick`); above, it walks the
-# register latest first and checks the words of each batch (`_walk`). A batch is checked by
-# the words' keys alone, each word on the documents the rarer ones left (`_checker`,
-# `_holding`): the documents themselves are read only for those every word left.
+# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT; one query for
+# all the words) and checks the words rarest first. Under the cap, it starts from the rarest
+# word's documents, latest first, and checks the other words on them a batch at a time
+# (`_pick`); above, it walks the register latest first and checks the words of each batch
+# (`_walk`). A batch is one query (`_checker`): each of its documents answered with whether
+# it holds the words, by its keys alone, the rarest first (`_holding`), and only then whether
+# it is in the search's scope and readable.
 WORD_CAP = 3000
 # The batches: the first holds FIRST_BATCH times the documents wanted (at least MIN_BATCH);
 # the next as many as the share found so far says the rest needs, a quarter more, at most
 # GROWTH times the last and MAX_BATCH. A batch's words are checked by their keys alone,
 # cheap enough that reading a few hundred documents too many costs less than one more
-# batch (three queries).
+# batch (one more query).
 FIRST_BATCH = 4
 MIN_BATCH = 200
 MAX_BATCH = 5000
