@@ -10,7 +10,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Value
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
@@ -277,18 +288,19 @@ def replacement_cycle(source: Document, target: Document) -> bool:
 
 
 # Lists and search ----------------------------------------------------------------------------
-# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT) and checks the
-# words rarest first. Under the cap, it starts from the rarest word's documents, latest first,
-# and checks the other words on them a batch at a time (`_pick`); above, it walks the
-# register latest first and checks the words of each batch (`_walk`). A batch is checked by
-# the words' keys alone, each word on the documents the rarer ones left (`_checker`,
-# `_holding`): the documents themselves are read only for those every word left.
+# A search counts each word's keys up to WORD_CAP (an index range with a LIMIT; one query for
+# all the words) and checks the words rarest first. Under the cap, it starts from the rarest
+# word's documents, latest first, and checks the other words on them a batch at a time
+# (`_pick`); above, it walks the register latest first and checks the words of each batch
+# (`_walk`). A batch is one query (`_checker`): each of its documents answered with whether
+# it holds the words, by its keys alone, the rarest first (`_holding`), and only then whether
+# it is in the search's scope and readable.
 WORD_CAP = 3000
 # The batches: the first holds FIRST_BATCH times the documents wanted (at least MIN_BATCH);
 # the next as many as the share found so far says the rest needs, a quarter more, at most
 # GROWTH times the last and MAX_BATCH. A batch's words are checked by their keys alone,
 # cheap enough that reading a few hundred documents too many costs less than one more
-# batch (three queries).
+# batch (one more query).
 FIRST_BATCH = 4
 MIN_BATCH = 200
 MAX_BATCH = 5000
@@ -348,38 +360,44 @@ def search_documents(
     # The database cannot tell how many keys a word starts (it took "28-nq", 80,000 keys,
     # for one): count them, within the search's provinces, up to the cap.
     areas, exact = _areas(user, unit)
-    counts: dict[str, int] = {}
-    for word in words:
-        counts[word] = _word_keys(word, areas)[: WORD_CAP + 1].count()
-        if counts[word] == 0:
-            return qs.none()
+    counts = _capped_counts(words, areas)
+    if 0 in counts.values():
+        return qs.none()
     # Rarest first: a document the rarest word misses is not checked for the others (the
     # database checks the conditions in the order written, and stops at the first false).
     words = sorted(words, key=lambda w: counts[w])
     rarest = words[0]
+
     # Every word starts a key of the document; where the user may not read it, a key of its
     # symbol (a search must not tell what is masked). This is what is found, however it is
     # read: the ways below only choose which documents it is checked on.
-    found = _matching(qs, user, words, _keys)
+    def found() -> QuerySet[Document]:
+        return _matching(qs, user, words, _keys)
+
     if counts[rarest] <= WORD_CAP:
         # A rare word: its few documents (in the search's provinces).
-        ids = set(_word_keys(rarest, areas).values_list("document_id", flat=True))
         if limit is None:
             # The same, checked on documents named by id: each document's keys read by the
             # primary key (`_probe`), whatever the database thinks of the words' ranges.
+            ids = set(_word_keys(rarest, areas).values_list("document_id", flat=True))
             return _matching(qs, user, words, _probe).filter(pk__in=ids).order_by("-date", "-id")
+        # Its documents, as a subquery: the LIMIT (the count is under it, so it drops none)
+        # tells the database they are few, and it reads each by its key (a list of ids in
+        # the query would be one more round trip, and planning its thousands of values
+        # took as long as reading the documents).
+        rare = _word_keys(rarest, areas).values("document_id")[: WORD_CAP + 1]
         if len(words) == 1:
             # Every one holds the word: those of the search's scope and filters (a masked
             # one by its symbol), sorted by date, in one query.
             readable = _readable_or_symbol(qs, user, words, _probe)
-            return readable.filter(pk__in=ids).order_by("-date", "-id")
+            return readable.filter(pk__in=rare).order_by("-date", "-id")
         # Those of the search's scope and filters latest first, the other words checked a
         # batch at a time until the page is full (the first batch FIRST_BATCH times it).
-        rows = list(qs.filter(pk__in=ids).order_by("-date", "-id").values_list("date", "pk"))
+        rows = list(qs.filter(pk__in=rare).order_by("-date", "-id").values_list("pk", flat=True))
         page = _pick(rows, _checker(qs, user, words, words[1:], False), limit)
         return qs.filter(pk__in=page).order_by("-date", "-id")
     if limit is None:
-        return found.order_by("-date", "-id")
+        return found().order_by("-date", "-id")
     # Common words: the register latest first, each batch's documents checked for the words
     # (and for the scope and the unit: the check reads the documents it keeps). A search
     # above the provinces reads the whole register, one exactly of provinces their own,
@@ -450,51 +468,71 @@ def _readable_or_symbol(
     )
 
 
+# A batch's documents, latest first, as the check answers them: (date, id, whether kept).
+Checked = list[tuple[dt.date, int, bool]]
+
+
 def _checker(
     qs: QuerySet[Document], user: Any, words: list[str], unchecked: list[str], sample: bool
-) -> Callable[[list[int]], set[int]]:
-    """What checks a batch of document ids: of those, the ones `_matching` finds in `qs`
-    for `words`, knowing that each holds every word but `unchecked` (ordered rarest first).
-    The unchecked words are checked on their keys alone (`_holding`), the documents (the
-    scope, the filters, who may read them) read only for those every word left. With
-    `sample` (words whose counts all reached the cap, so which is rarest is not known), the
-    first batch is checked from all its documents' keys, read at once, and tells which of
-    the words its documents hold least: the rarest first from then on."""
-    visible = _readable_or_symbol(qs, user, words, _probe).order_by()
+) -> Callable[[QuerySet[Document], int | None], Checked]:
+    """What checks a batch (the first `limit` documents of a queryset, latest first): each
+    kept when `_matching` finds it in `qs` for `words`, knowing that each holds every word
+    but `unchecked` (ordered rarest first). One query a batch: the batch's documents, each
+    answered with whether it holds the unchecked words (`_holding`: by their keys alone,
+    the rarest first) and then whether it is in `qs` and readable (the scope, the filters,
+    who may read it), each check a subquery on that one document by its primary key, never
+    a join the database might turn around. With `sample` (words whose counts all reached
+    the cap, so which is rarest is not known), the first batch answers each word apart,
+    and tells which of the words its documents hold least: the rarest first from then
+    on."""
+    visible = Exists(_readable_or_symbol(qs, user, words, _probe).filter(_this("pk")).order_by())
     order = list(unchecked)
     sampled = not sample or len(order) < 2
 
-    def check(ids: list[int]) -> set[int]:
+    def check(batch: QuerySet[Document], limit: int | None) -> Checked:
         nonlocal sampled
-        left: Iterable[int] = ids
+        batch = batch.order_by("-date", "-id")
         if not sampled:
             sampled = True
+            flags = {f"word_{i}": Exists(_held(word)) for i, word in enumerate(order)}
             held: dict[str, set[int]] = {word: set() for word in order}
-            keys = DocumentWord.objects.filter(document_id__in=ids).order_by()
-            for pk, key in keys.values_list("document_id", "word"):
-                for word in order:
-                    # As the database compares keys (by code point): `word` starts `key`.
-                    if key.startswith(word):
+            answered = []
+            rows = batch.annotate(**flags, seen=visible).values_list("date", "pk", "seen", *flags)
+            for day, pk, seen, *holds in rows[:limit]:
+                for word, holding in zip(order, holds, strict=True):
+                    if holding:
                         held[word].add(pk)
+                answered.append((day, pk, bool(seen) and all(holds)))
             order.sort(key=lambda word: len(held[word]))
-            left = set.intersection(*held.values())
-        elif order:
-            left = _holding(ids, order)
-        if not left:
-            return set()
-        return set(visible.filter(pk__in=left).values_list("pk", flat=True))
+            return answered
+        kept = ExpressionWrapper(_holding(order) & Q(visible), output_field=BooleanField())
+        rows = batch.annotate(kept=kept).values_list("date", "pk", "kept")
+        return [(day, pk, bool(ok)) for day, pk, ok in rows[:limit]]
 
     return check
 
 
-def _holding(ids: Iterable[int], words: list[str]) -> set[int]:
-    """Those of the documents `ids` in which every word starts a key, in one query on the
-    keys: the first word's keys among `ids`, each document kept checked for the next word,
-    and so on (the database checks them in the order written: the rarest first)."""
-    keys = _starting(words[0]).filter(document_id__in=ids)
-    for word in words[1:]:
-        keys = keys.filter(Exists(_starting(word).filter(document=OuterRef("document_id"))))
-    return set(keys.order_by().values_list("document_id", flat=True))
+def _holding(words: list[str]) -> Q:
+    """Whether the (outer query's) document holds every word (a key it starts), checked by
+    its keys' primary key in the order given (the database checks them in the order
+    written and stops at the first false: the rarest first)."""
+    return Q(*[Exists(_held(word)) for word in words])
+
+
+def _this(field: str) -> Q:
+    """`field` is the outer query's document; for a check in a query's SELECT list, which
+    must stay a subquery on that one document, run for each of the batch's documents. The
+    equality alone would let the database hash the whole of the subquery's answer once
+    instead (every document in scope, every key of a word's range: seconds), judging the
+    batch by the table it is read from, before its LIMIT; a comparison to the outer query
+    other than an equality (the `<=` here, true with it) keeps it from that, and the
+    equality still reads the one document by its key."""
+    return Q(**{field: OuterRef("pk"), f"{field}__lte": OuterRef("pk")})
+
+
+def _held(word: str) -> QuerySet[DocumentWord]:
+    """`_probe` for a check in the SELECT list (`_this`)."""
+    return _starting(word).filter(_this("document_id"))
 
 
 def _word_keys(word: str, areas: list[int] | None) -> QuerySet[DocumentWord]:
@@ -504,6 +542,23 @@ def _word_keys(word: str, areas: list[int] | None) -> QuerySet[DocumentWord]:
     if areas is not None:
         keys = keys.filter(area__in=areas)
     return keys.order_by()
+
+
+def _capped_counts(words: list[str], areas: list[int] | None) -> dict[str, int]:
+    """Word -> how many keys it starts (`_word_keys`), counted up to WORD_CAP + 1: one query
+    for all the words, each count a scalar subquery on an index range with a LIMIT (as
+    Django counts a sliced queryset), instead of a round trip per word."""
+    parts, params = [], []
+    db = DocumentWord.objects.db
+    for word in words:
+        keys = _word_keys(word, areas).values("document_id")[: WORD_CAP + 1]
+        sql, word_params = keys.query.get_compiler(db).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")
+        params.extend(word_params)
+    with connections[db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return dict(zip(words, row, strict=True))
 
 
 def _areas(user: Any, unit: OrgUnit | None) -> tuple[list[int] | None, bool]:
@@ -535,48 +590,48 @@ def _next_batch(found: int, scanned: int, wanted: int, last: int) -> int:
 
 
 def _pick(
-    rows: list[tuple[dt.date, int]], check: Callable[[list[int]], set[int]], wanted: int
+    rows: list[int], check: Callable[[QuerySet[Document], int | None], Checked], wanted: int
 ) -> list[int]:
-    """The first `wanted` of `rows` ((date, id), latest first) that `check` keeps, checked
-    a batch at a time (the first FIRST_BATCH times `wanted`)."""
+    """The first `wanted` of `rows` (ids, latest first) that `check` keeps, checked a batch
+    at a time (the first FIRST_BATCH times `wanted`)."""
     ids: list[int] = []
     batch_size, scanned = wanted * FIRST_BATCH, 0
     while len(ids) < wanted and scanned < len(rows):
         batch = rows[scanned : scanned + batch_size]
         scanned += len(batch)
-        hits = check([pk for _d, pk in batch])
-        ids.extend(pk for _d, pk in batch if pk in hits)
+        checked = check(Document.objects.filter(pk__in=batch), None)
+        ids.extend(pk for _day, pk, kept in checked if kept)
         batch_size = _next_batch(len(ids), scanned, wanted, batch_size)
     return ids[:wanted]
 
 
 def _walk(
     register: QuerySet[Document],
-    found: QuerySet[Document],
-    check: Callable[[list[int]], set[int]],
+    found: Callable[[], QuerySet[Document]],
+    check: Callable[[QuerySet[Document], int | None], Checked],
     wanted: int,
 ) -> list[int]:
     """The first `wanted` documents of `found` (ids, latest first), read from `register`
     (the same documents, or more, before the words are checked) in batches latest first:
-    `check` keeps each batch's documents of `found`, by their keys, never by a join the
-    database might turn around. Past WALK_LIMIT documents, the rest of the page is one
-    query the database plans (`found`)."""
+    `check` reads each batch and tells which of its documents `found` holds, by their keys,
+    never by a join the database might turn around. Past WALK_LIMIT documents, the rest of
+    the page is one query the database plans (`found`)."""
     ids: list[int] = []
     batch_size, scanned = max(wanted * FIRST_BATCH, MIN_BATCH), 0
-    rest = register.order_by("-date", "-id")
+    rest = register
     while len(ids) < wanted:
         if scanned >= WALK_LIMIT:
-            more = found.filter(pk__in=rest.values("pk")).values_list("pk", flat=True)
+            more = found().filter(pk__in=rest.values("pk")).values_list("pk", flat=True)
             return ids + list(more.order_by("-date", "-id")[: wanted - len(ids)])
-        batch = list(rest.values_list("date", "pk")[:batch_size])
+        batch = check(rest, batch_size)
         if not batch:
             break
         scanned += len(batch)
-        hits = check([pk for _d, pk in batch])
-        ids.extend(pk for _d, pk in batch if pk in hits)
+        ids.extend(pk for _day, pk, kept in batch if kept)
         if len(batch) < batch_size:
             break
-        rest = rest.filter(_before(*batch[-1]))
+        day, pk, _kept = batch[-1]
+        rest = rest.filter(_before(day, pk))
         batch_size = _next_batch(len(ids), scanned, wanted, batch_size)
     return ids[:wanted]
 

@@ -279,9 +279,9 @@ def test_the_rarest_word_is_checked_first_and_the_pages_are_the_plain_filter(
     checked: list[list[str]] = []
     holding = selectors._holding
 
-    def recorded(ids: Any, words: list[str]) -> set[int]:
+    def recorded(words: list[str]) -> Any:
         checked.append(list(words))
-        return holding(ids, words)
+        return holding(words)
 
     monkeypatch.setattr(selectors, "_holding", recorded)
     expected = _plain(user, scope, ["chung", "hiem"])
@@ -302,3 +302,27 @@ def test_the_rarest_word_is_checked_first_and_the_pages_are_the_plain_filter(
     # And the whole answer, without a page, is the same.
     whole = search_documents(user, q="chung hiem", unit=scope)
     assert [d.pk for d in whole] == expected
+
+
+@pytest.mark.parametrize("way", ["rare", "walk"])
+def test_a_search_asks_one_query_for_the_counts_and_one_a_batch(
+    monkeypatch: pytest.MonkeyPatch, corpus: SimpleNamespace, way: str
+) -> None:
+    """The round trips of a search of three words, a page in one batch: the user's grants,
+    the words' counts (one query for them all), then the rare word's documents in scope
+    ("rare") and the batch, its words and whether each is in scope and readable (one
+    query), or the walk's batch read and checked in one query ("walk"); and the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _ways(monkeypatch, way)
+    monkeypatch.setattr(selectors, "MAX_BATCH", 1000)
+    monkeypatch.setattr(selectors, "MIN_BATCH", 200)
+    monkeypatch.setattr(selectors, "FIRST_BATCH", 4)
+    search_documents(corpus.organizer, q="ke hoach phat", limit=30)  # grants cached
+    with CaptureQueriesContext(connection) as ctx:
+        found = list(search_documents(corpus.organizer, q="ke hoach phat", limit=30)[:30])
+    assert len(found) == 14
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum("COUNT(" in s for s in sql) == 1, sql
+    assert len(sql) == (4 if way == "rare" else 3), sql
