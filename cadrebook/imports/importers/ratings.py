@@ -133,48 +133,30 @@ class RatingsImporter:
             ):
                 self.units[pk] = (path, kind)
 
-    def _members(
-        self, external_ids: list[str], year: int | None
-    ) -> tuple[dict[str, tuple[int, str]], dict[tuple[int, int], tuple[Any, ...]]]:
+    def _members(self, external_ids: list[str]) -> dict[str, tuple[int, str]]:
         """External id -> (member id, the path of the member's unit), including the
         `cadrebook:<id>` form of the exports (as `member_lookup`, reading only what a rating
-        needs); and when the rows rate one `year` (a round's file), their periods on its
-        last day in the same query, as `_periods` gives them."""
-        columns = "m.id, m.external_id, u.path"
-        joined = f"{MEMBERS} m JOIN {UNITS} u ON u.id = m.unit_id"
-        day_params: list[Any] = []
-        if year is not None:
-            day = dt.date(year, 12, 31)
-            columns += ", p.unit_id, " + ", ".join(f"p.{a}" for a in ANCESTORS)
-            joined += (
-                f" LEFT JOIN {PERIODS} p ON p.member_id = m.id AND p.valid_from <= %s "
-                "AND (p.valid_to IS NULL OR p.valid_to > %s)"
-            )
-            day_params = [day, day]
-        select = f"SELECT {columns} FROM {joined} WHERE "
+        needs: one query per chunk, two columns)."""
+        select = (
+            f"SELECT m.id, m.external_id, u.path FROM {MEMBERS} m "
+            f"JOIN {UNITS} u ON u.id = m.unit_id WHERE "
+        )
         found: dict[str, tuple[int, str]] = {}
-        periods: dict[tuple[int, int], tuple[Any, ...]] = {}
-
-        def fetch(condition: str, params: list[Any]) -> list[tuple[Any, ...]]:
-            cursor.execute(select + condition, [*day_params, *params])
-            rows = cursor.fetchall()
-            if year is not None:
-                for pk, _external_id, _path, unit_id, *anc in rows:
-                    if unit_id is not None:
-                        periods[(pk, year)] = (unit_id, *anc)
-            return rows
-
         with connection.cursor() as cursor:
-            for pk, external_id, path, *_period in fetch(*any_of("m.external_id", external_ids)):
+            condition, params = any_of("m.external_id", external_ids)
+            cursor.execute(select + condition, params)
+            for pk, external_id, path in cursor.fetchall():
                 found[external_id] = (pk, path)
             pks: dict[int, str] = {}
             for ext in external_ids:
                 if ext not in found and (pk := pk_of(ext)) is not None:
                     pks[pk] = ext
             if pks:
-                for pk, _external_id, path, *_period in fetch(*any_of("m.id", list(pks))):
+                condition, params = any_of("m.id", list(pks))
+                cursor.execute(select + condition, params)
+                for pk, _external_id, path in cursor.fetchall():
                     found[pks[pk]] = (pk, path)
-        return found, periods
+        return found
 
     def _periods(self, wanted: dict[int, set[int]]) -> dict[tuple[int, int], tuple[Any, ...]]:
         """(member id, year) -> (cell id, anc1..anc6) of the member's period on 31 December.
@@ -331,20 +313,14 @@ class RatingsImporter:
     def chunk(self, rows: list[tuple[int, Any]]) -> None:
         ctx = self.ctx
         report = ctx.report
-        member_rows = [r for _n, r in rows if r.subject_kind == SubjectKind.MEMBER]
-        years = {r.year for r in member_rows}
-        # One year (a round's file): the members and their periods in one query.
-        one_year = next(iter(years)) if len(years) == 1 else None
-        known, periods = (
-            self._members([r.subject for r in member_rows], one_year) if member_rows else ({}, {})
-        )
+        member_rows = [r.subject for _n, r in rows if r.subject_kind == SubjectKind.MEMBER]
+        known = self._members(member_rows) if member_rows else {}
         ctx.units.load({r.subject for _n, r in rows if r.subject_kind == SubjectKind.UNIT})
-        if one_year is None:
-            wanted: dict[int, set[int]] = defaultdict(set)
-            for r in member_rows:
-                if member := known.get(r.subject):
-                    wanted[r.year].add(member[0])
-            periods = self._periods(wanted)
+        wanted: dict[int, set[int]] = defaultdict(set)
+        for _n, r in rows:
+            if r.subject_kind == SubjectKind.MEMBER and (member := known.get(r.subject)):
+                wanted[r.year].add(member[0])
+        periods = self._periods(wanted)
         self._load_units({a for p in periods.values() for a in p if a is not None})
         unit_ids = {
             u.id

@@ -220,8 +220,8 @@ def test_the_first_ratings_load_rebuilds_the_table_as_it_was(run, people):
 
 @pytest.mark.parametrize("years", [("2019", "2019", "2019"), ("2024", "2023", "2019")])
 def test_members_and_their_cells_are_found_by_either_identifier_in_any_year(run, people, years):
-    """A file of one year reads the members and their periods in one look-up, a file of
-    several years apart: the same ratings, the same refusals, either way."""
+    """Members named by their external id or as exported (`cadrebook:<id>`), in a file of
+    one year or of several: rated in their cell of the year, refused when not yet members."""
     a, b, late = years
     rows = (f"member,A-1,{a},good,85,,", f"member,cadrebook:{people.b.pk},{b},completed,60,,")
     report = run("ratings", _text(*rows, f"member,L-3,{late},good,80,,"))  # a member from 2020
