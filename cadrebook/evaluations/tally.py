@@ -35,7 +35,7 @@ nothing else.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -130,6 +130,27 @@ def tally_keys_of_rows(rows: Iterable[Any]) -> list[TallyKey]:
     return keys
 
 
+def tally_counts(lines: Iterable[Sequence[Any]]) -> Counter[TallyKey]:
+    """`tally_keys_of_rows` counted, for many ratings given as tuples of their `TALLY_COLUMNS`
+    in that order: identical tuples (the members of a cell rated alike, a national round's
+    usual case) are expanded into their keys once, and counted."""
+    same: Counter[tuple[Any, ...]] = Counter(map(tuple, lines))
+    unit_ids = [line[3] for line in same if line[1] != SubjectKind.MEMBER and line[3]]
+    kinds = (
+        dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("id", "kind")) if unit_ids else {}
+    )
+    counts: Counter[TallyKey] = Counter()
+    for (year, subject_kind, level, unit_id, *line, quota, role_group), n in same.items():
+        year, level = int(year), str(level)
+        key = MEMBER_KEY if subject_kind == SubjectKind.MEMBER else unit_key(kinds.get(unit_id, ""))
+        for uid in line:
+            if uid:
+                counts[(int(uid), year, key, level)] += n
+        if quota is not None and level in QUOTA_LEVELS:
+            counts[(int(quota), year, quota_key(role_group or ""), level)] += n
+    return counts
+
+
 def tally_units(rows: Iterable[Any]) -> set[int]:
     """The units whose tallies rows of ratings (instances, or dicts of their columns) count
     in: their ancestors and quota units; what `tally_refresh` is given after a bulk write."""
@@ -193,6 +214,13 @@ class TallyBuffer:
         self.limit = limit
 
     def change(self, before: list[TallyKey], after: list[TallyKey]) -> None:
+        self.counts.update(after)
+        self.counts.subtract(before)
+        if len(self.counts) > self.limit:
+            self.flush()
+
+    def change_counts(self, before: Counter[TallyKey], after: Counter[TallyKey]) -> None:
+        """`change` for keys already counted (`tally_counts`)."""
         self.counts.update(after)
         self.counts.subtract(before)
         if len(self.counts) > self.limit:

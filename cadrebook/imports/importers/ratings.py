@@ -15,8 +15,9 @@ bulk; the import's job entry audits it, as for the members file.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -40,12 +41,12 @@ from cadrebook.evaluations.selectors import (
     evaluation_violation,
     legacy_level,
 )
-from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_keys_of_rows
+from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_counts
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
 from cadrebook.imports.first_load import begin_first_load
-from cadrebook.imports.importers.members import member_lookup
+from cadrebook.imports.importers.members import pk_of
 from cadrebook.imports.reading import Table
-from cadrebook.members.models import MemberPeriod
+from cadrebook.members.models import Member, MemberPeriod
 from cadrebook.orgs.models import OrgUnit
 
 ANCESTORS = [f"anc{k}_id" for k in range(1, RATING_ANCESTOR_COLUMNS + 1)]
@@ -68,6 +69,10 @@ COLUMNS = [
     *ANCESTORS,
     "recorded_at",
 ]
+# A written row's values as the tally reads them (`tally_counts`).
+TALLY_LINE = itemgetter(*(COLUMNS.index(c) for c in TALLY_COLUMNS))
+MEMBERS = connection.ops.quote_name(Member._meta.db_table)
+UNITS = connection.ops.quote_name(OrgUnit._meta.db_table)
 PERIODS = connection.ops.quote_name(MemberPeriod._meta.db_table)
 RATINGS = connection.ops.quote_name(Rating._meta.db_table)
 # What a row says of a recorded rating, compared to tell "unchanged" from "changed".
@@ -90,6 +95,14 @@ class RatingsImporter:
         # year that had none (a national round's first load) nothing needs looking up, the
         # file's own earlier rows being refused as duplicates before any lookup.
         self.year_recorded: dict[int, bool] = {}
+        # What repeats from row to row, worked out once: the checks of a level, label and
+        # score (a file has a few dozen combinations), the cited document of a text in a
+        # unit and year, whether a path is in scope, a year's last day.
+        self.checked: dict[tuple[Any, ...], tuple[str, Decimal | None]] = {}
+        self.cited: dict[tuple[str, str, int], int | None] = {}
+        self.in_scope: dict[str, bool] = {}
+        self.seen_paths: dict[str, bool] = {}
+        self.last_days: dict[int, dt.date] = {}
 
     def run(self, table: Table) -> None:
         # The first ratings ever (a deployment's history, a national round's first load):
@@ -119,6 +132,31 @@ class RatingsImporter:
                 "pk", "path", "kind"
             ):
                 self.units[pk] = (path, kind)
+
+    def _members(self, external_ids: list[str]) -> dict[str, tuple[int, str]]:
+        """External id -> (member id, the path of the member's unit), including the
+        `cadrebook:<id>` form of the exports (as `member_lookup`, reading only what a rating
+        needs: one query per chunk, two columns)."""
+        select = (
+            f"SELECT m.id, m.external_id, u.path FROM {MEMBERS} m "
+            f"JOIN {UNITS} u ON u.id = m.unit_id WHERE "
+        )
+        found: dict[str, tuple[int, str]] = {}
+        with connection.cursor() as cursor:
+            condition, params = any_of("m.external_id", external_ids)
+            cursor.execute(select + condition, params)
+            for pk, external_id, path in cursor.fetchall():
+                found[external_id] = (pk, path)
+            pks: dict[int, str] = {}
+            for ext in external_ids:
+                if ext not in found and (pk := pk_of(ext)) is not None:
+                    pks[pk] = ext
+            if pks:
+                condition, params = any_of("m.id", list(pks))
+                cursor.execute(select + condition, params)
+                for pk, _external_id, path in cursor.fetchall():
+                    found[pks[pk]] = (pk, path)
+        return found
 
     def _periods(self, wanted: dict[int, set[int]]) -> dict[tuple[int, int], tuple[Any, ...]]:
         """(member id, year) -> (cell id, anc1..anc6) of the member's period on 31 December.
@@ -170,6 +208,16 @@ class RatingsImporter:
         """The registered document the text cites among the issued ones the importer may
         read, of the rated unit or a committee above it, dated in or before the year; None
         when it names no single one (it stays text)."""
+        if not text:
+            return None
+        cited = (text, path, year)
+        if cited not in self.cited:  # the same for every member of a cell
+            if len(self.cited) >= 65_536:
+                self.cited.clear()
+            self.cited[cited] = self._find_document(text, path, year)
+        return self.cited[cited]
+
+    def _find_document(self, text: str, path: str, year: int) -> int | None:
         if text not in self.symbol_keys:  # a file cites a few documents, row after row
             self.symbol_keys[text] = symbol_key(text) if text else None
         key = self.symbol_keys[text]
@@ -212,6 +260,9 @@ class RatingsImporter:
     # The rows -------------------------------------------------------------------------------
     def _check(self, number: int, row: Any) -> tuple[str, Decimal | None] | None:
         """The level (from the label when one is given) and the score, or None (refused)."""
+        key = (row.subject_kind, row.level, row.label, row.score)
+        if MIN_YEAR <= row.year <= MAX_YEAR and key in self.checked:
+            return self.checked[key]  # what follows depends on nothing else
         report = self.ctx.report
         rules = self.rules
         try:
@@ -254,18 +305,21 @@ class RatingsImporter:
             column = exc.field or "level"
             report.refuse_error(number, column, getattr(row, column, ""), exc)
             return None
+        if len(self.checked) >= 65_536:
+            self.checked.clear()
+        self.checked[key] = (level, score)
         return level, score
 
     def chunk(self, rows: list[tuple[int, Any]]) -> None:
         ctx = self.ctx
         report = ctx.report
         member_rows = [r.subject for _n, r in rows if r.subject_kind == SubjectKind.MEMBER]
-        known = member_lookup(member_rows) if member_rows else {}
+        known = self._members(member_rows) if member_rows else {}
         ctx.units.load({r.subject for _n, r in rows if r.subject_kind == SubjectKind.UNIT})
         wanted: dict[int, set[int]] = defaultdict(set)
         for _n, r in rows:
-            if r.subject_kind == SubjectKind.MEMBER and r.subject in known:
-                wanted[r.year].add(known[r.subject]["id"])
+            if r.subject_kind == SubjectKind.MEMBER and (member := known.get(r.subject)):
+                wanted[r.year].add(member[0])
         periods = self._periods(wanted)
         self._load_units({a for p in periods.values() for a in p if a is not None})
         unit_ids = {
@@ -274,17 +328,21 @@ class RatingsImporter:
             if r.subject_kind == SubjectKind.UNIT and (u := ctx.units.by_code.get(r.subject))
         }
         recorded = self._recorded(
-            {m["id"] for m in known.values()}, unit_ids, {r.year for _n, r in rows}
+            {pk for pk, _path in known.values()}, unit_ids, {r.year for _n, r in rows}
         )
         new: list[tuple[Any, ...]] = []
         replaced: list[tuple[int, tuple[Any, ...]]] = []
+        seen, units, last_days = self.seen, self.units, self.last_days
+        in_scope, seen_paths = self.in_scope, self.seen_paths
+        import_source = RatingSource.IMPORT.value
         for number, row in rows:
             checked = self._check(number, row)
             if checked is None:
                 continue
             level, score = checked
-            key = (row.subject_kind, row.subject, row.year)
-            first = self.seen.setdefault(key, number)
+            year = row.year
+            key = (row.subject_kind, row.subject, year)
+            first = seen.setdefault(key, number)
             if first != number:
                 report.refuse(
                     number,
@@ -294,10 +352,12 @@ class RatingsImporter:
                     _("The same subject and year are already in row %(row)d.") % {"row": first},
                 )
                 continue
-            day = dt.date(row.year, 12, 31)
+            day = last_days.get(year) or last_days.setdefault(year, dt.date(year, 12, 31))
             if row.subject_kind == SubjectKind.MEMBER:
                 member = known.get(row.subject)
-                if member is None or not ctx.sees(member["unit__path"]):
+                if member is not None and member[1] not in seen_paths:
+                    seen_paths[member[1]] = ctx.sees(member[1])
+                if member is None or not seen_paths[member[1]]:
                     report.refuse(
                         number,
                         "subject",
@@ -307,7 +367,8 @@ class RatingsImporter:
                         % {"id": row.subject},
                     )
                     continue
-                period = periods.get((member["id"], row.year))
+                member_id = member[0]
+                period = periods.get((member_id, year))
                 if period is None:
                     report.refuse(
                         number,
@@ -317,12 +378,14 @@ class RatingsImporter:
                         _("The member was not a member on %(date)s.") % {"date": day},
                     )
                     continue
-                rated_in, ancestors = period[0], tuple(period[1:])
-                path = self.units[rated_in][0]
-                if not ctx.scope.covers_path(path):
+                rated_in, ancestors = period[0], period[1:]
+                path = units[rated_in][0]
+                if path not in in_scope:
+                    in_scope[path] = ctx.scope.covers_path(path)
+                if not in_scope[path]:
                     ctx.refuse_for_role(number, "subject", row.subject, member=True)
                     continue
-                subject_id, member_id, unit_id = member["id"], member["id"], None
+                subject_id, unit_id = member_id, None
                 quota_unit = self._quota_unit(ancestors)
                 role_group = "member"
             else:
@@ -340,10 +403,10 @@ class RatingsImporter:
                 quota_unit = None
                 role_group = "organization"
             document_text = (row.document or "")[:64]
-            said = {"level": level, "label": row.label, "score": score}
-            said["document_text"] = document_text
-            existing = recorded.get((row.subject_kind, subject_id, row.year))
+            existing = recorded.get((row.subject_kind, subject_id, year)) if recorded else None
             if existing is not None:
+                said = {"level": level, "label": row.label, "score": score}
+                said["document_text"] = document_text
                 stored = dict(existing)
                 if stored["source"] == RatingSource.ROUND and not stored["document_text"]:
                     # A round's rating cites its decision's document; the export writes its
@@ -356,27 +419,27 @@ class RatingsImporter:
                     report.refuse(
                         number,
                         "year",
-                        row.year,
+                        year,
                         "evaluation.rated_by_round",
                         _(
                             "A round rated this subject for %(year)s: reconsider its decision "
                             "instead."
                         )
-                        % {"year": row.year},
+                        % {"year": year},
                     )
                     continue
             values = (
-                row.year,
+                year,
                 row.subject_kind,
                 member_id,
                 unit_id,
                 level,
                 row.label,
                 score,
-                RatingSource.IMPORT.value,
+                import_source,
                 None,
                 None,
-                self._document(document_text, path, row.year),
+                self._document(document_text, path, year),
                 document_text,
                 rated_in,
                 quota_unit,
@@ -386,22 +449,23 @@ class RatingsImporter:
             )
             if existing is None:
                 new.append(values)
-                report.created += 1
             else:
                 replaced.append((existing["id"], values))
-                report.updated += 1
+        report.created += len(new)
+        report.updated += len(replaced)
         if not ctx.writing:
             return
         ctx.tick("writing")
-        before: list[dict[str, Any]] = []
+        before: Counter[Any] = Counter()
         if replaced:
             overwritten = Rating.objects.filter(pk__in=[pk for pk, _v in replaced])
-            before = list(overwritten.values(*TALLY_COLUMNS))  # as counted in the tally
+            # As counted in the tally.
+            before = tally_counts(overwritten.values_list(*TALLY_COLUMNS))
             overwritten.delete()
             self.writer.write(Rating, ["id", *COLUMNS], [(pk, *v) for pk, v in replaced])
         self.writer.write(Rating, COLUMNS, new)
-        written = [dict(zip(COLUMNS, v, strict=True)) for v in [*new, *(v for _pk, v in replaced)]]
-        self.tally.change(tally_keys_of_rows(before), tally_keys_of_rows(written))
+        written = tally_counts(map(TALLY_LINE, [*new, *(v for _pk, v in replaced)]))
+        self.tally.change_counts(before, written)
         report.rows_written += len(new) + len(replaced)
 
 

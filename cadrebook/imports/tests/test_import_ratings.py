@@ -216,3 +216,17 @@ def test_the_first_ratings_load_rebuilds_the_table_as_it_was(run, people):
     assert report.ok and report.committed and report.created == 4
     assert structures() == before
     assert level_counts(people.tree.P, 2024)["members"]["good"] == 1
+
+
+@pytest.mark.parametrize("years", [("2019", "2019", "2019"), ("2024", "2023", "2019")])
+def test_members_and_their_cells_are_found_by_either_identifier_in_any_year(run, people, years):
+    """Members named by their external id or as exported (`cadrebook:<id>`), in a file of
+    one year or of several: rated in their cell of the year, refused when not yet members."""
+    a, b, late = years
+    rows = (f"member,A-1,{a},good,85,,", f"member,cadrebook:{people.b.pk},{b},completed,60,,")
+    report = run("ratings", _text(*rows, f"member,L-3,{late},good,80,,"))  # a member from 2020
+    assert [(e.row, e.code) for e in report.errors] == [(4, "evaluation.not_a_member_then")]
+    report = run("ratings", _text(*rows))
+    assert report.ok and report.created == 2, report.as_dict()
+    rated = dict(Rating.objects.values_list("member_id", "rated_in_id"))
+    assert rated == {people.a.pk: people.tree.K1.pk, people.b.pk: people.tree.K2.pk}
