@@ -21,6 +21,11 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.documents.references import cited_document
 from cadrebook.evaluations.choices import (
+    STATE_AWAITING_DECISION,
+    STATE_DECIDED,
+    STATE_EXCLUDED,
+    STATE_NO_PROPOSAL,
+    STATE_NOT_ASSESSED,
     Exclusion,
     Framework,
     Level,
@@ -196,6 +201,46 @@ def _locked_subject(subject: Subject) -> Subject:
     )
 
 
+# The steps in the order a subject goes through them: a step moves the stored state forward,
+# never back (a late self-assessment after the proposal leaves it awaiting the decision).
+STATE_RANK = {
+    STATE_NOT_ASSESSED: 0,
+    STATE_NO_PROPOSAL: 1,
+    STATE_AWAITING_DECISION: 2,
+    STATE_DECIDED: 3,
+}
+
+
+def _store_state(subject: Subject, state: str) -> None:
+    """Write `subject.state` (the cache of where it stands, `models.Subject`) when it
+    changes: one UPDATE of its row, in the caller's transaction."""
+    if subject.state != state:
+        Subject.objects.filter(pk=subject.pk).update(state=state)
+        subject.state = state
+
+
+def _step_recorded(subject: Subject, state: str) -> None:
+    """A step recorded for a rated subject: its state moves forward to `state`'s."""
+    if subject.excluded:
+        return
+    if STATE_RANK.get(subject.state, -1) < STATE_RANK[state]:
+        _store_state(subject, state)
+
+
+def _recomputed_state(subject: Subject) -> str:
+    """Where `subject` stands, worked out from its exclusion and step records (what a change
+    of the exclusion sets the stored state to)."""
+    if subject.excluded:
+        return STATE_EXCLUDED
+    if Decision.objects.filter(subject=subject).exists():
+        return STATE_DECIDED
+    if Proposal.objects.filter(subject=subject).exists():
+        return STATE_AWAITING_DECISION
+    if SelfAssessment.objects.filter(subject=subject).exists():
+        return STATE_NO_PROPOSAL
+    return STATE_NOT_ASSESSED
+
+
 # Opening a round --------------------------------------------------------------------------
 
 
@@ -297,6 +342,7 @@ SUBJECT_COLUMNS = (
     "host_unit_id",
     "leads_id",
     "note",
+    "state",
 )
 
 
@@ -359,6 +405,7 @@ def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict
                         host,
                         None,
                         "",
+                        STATE_EXCLUDED if excluded else STATE_NOT_ASSESSED,
                     )
                 )
                 counts[excluded or "members"] += 1
@@ -398,6 +445,7 @@ def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict
                         None,
                         None,
                         "",
+                        STATE_NOT_ASSESSED,
                     )
                 )
                 counts["units"] += 1
@@ -519,6 +567,8 @@ def subject_mark(
             subject.leads = leads
         if note is not None:
             subject.note = note
+        if subject.excluded != before["excluded"]:
+            subject.state = _recomputed_state(subject)
         subject.save()
         audit_record(
             actor=actor,
@@ -649,6 +699,7 @@ def subject_self_assess(
             late=late,
             recorded_by=_by(actor),
         )
+        _step_recorded(subject, STATE_NO_PROPOSAL)
         audit_record(
             actor=actor,
             obj=row,
@@ -717,6 +768,7 @@ def subject_propose(
             note=note,
             recorded_by=_by(actor),
         )
+        _step_recorded(subject, STATE_AWAITING_DECISION)
         audit_record(
             actor=actor,
             obj=row,
@@ -951,6 +1003,7 @@ def subject_decide(
             recorded_by=_by(actor),
         )
         _write_rating(subject, decision, rules)
+        _step_recorded(subject, STATE_DECIDED)
         audit_record(
             actor=actor,
             obj=decision,
@@ -1110,6 +1163,7 @@ def subject_reconsider(
             recorded_by=_by(actor),
         )
         _write_rating(subject, decision, rules)
+        _step_recorded(subject, STATE_DECIDED)
         audit_record(
             actor=actor,
             obj=decision,
