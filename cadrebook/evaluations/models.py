@@ -220,8 +220,9 @@ class Subject(models.Model):
     `round_open` writes the initial one (excluded or not self-assessed), `subject_self_assess`,
     `subject_propose`, `subject_decide`, `subject_reconsider` and `subject_mark` (when it
     changes the exclusion) set it in their transaction (`services/rounds.py`). No other code
-    writes the step records. `selectors.computed_state` works it out from the records (the
-    definition, which the tests check the stored state against)."""
+    writes the step records. `selectors.subject_state` over `with_state` works it out from the
+    records (the definition, which the tests check the stored state against); the counts per
+    state of the whole round are kept in `RoundStateCount`."""
 
     round = models.ForeignKey(
         Round, verbose_name=_("round"), on_delete=models.PROTECT, related_name="subjects"
@@ -249,9 +250,7 @@ class Subject(models.Model):
     host_unit = _unit(_("host cell"), null=True)
     leads = _unit(_("leads"), null=True)
     note = models.TextField(_("note"), blank=True)
-    state = models.CharField(
-        _("state"), max_length=24, default=STATE_NOT_ASSESSED, editable=False
-    )
+    state = models.CharField(_("state"), max_length=24, default=STATE_NOT_ASSESSED, editable=False)
 
     objects = SubjectQuerySet.as_manager()
     scope_path_field = "home__path"
@@ -294,6 +293,31 @@ class Subject(models.Model):
     @property
     def is_rated(self) -> bool:
         return not self.excluded
+
+
+class RoundStateCount(models.Model):
+    """How many subjects of a round stand at a state (`Subject.state`): what the whole round's
+    progress reads instead of counting its million subjects. A cache like the state itself:
+    `round_open` writes a row per state, each change of a subject's state moves one from its
+    old row to its new one in the same transaction (under the lock on the round's row that
+    every step takes); the sum of a round's rows is its subjects. Rebuilt from the subjects
+    by migration 0006; never edited by hand."""
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="state_counts"
+    )
+    state = models.CharField(_("state"), max_length=24)
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("subjects at a state")
+        verbose_name_plural = _("subjects at each state")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "state"], name="round_state_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.state} {self.n}"
 
 
 class SelfAssessment(AppendOnly):

@@ -43,6 +43,7 @@ from cadrebook.evaluations.models import (
     Proposal,
     Rating,
     Round,
+    RoundStateCount,
     SelfAssessment,
     Subject,
     Target,
@@ -892,13 +893,23 @@ def late_counts(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int
 
 def round_progress(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int]:
     """How many subjects of the round (rated in `under`'s subtree) stand at each state, and
-    in all: one query grouping the stored states (on the index of the round and state)."""
-    subjects = Subject.objects.filter(round=round_)
-    if under is not None:
-        subjects = subjects.filter(home__path__gte=under.path, home__path__lt=under.path + PATH_END)
+    in all: one query. The whole round reads its counts per state (`RoundStateCount`, five
+    rows whatever its size); a subtree groups its subjects' stored states."""
     # In the order the page lists them.
     counts = dict.fromkeys(computed_state_filters(), 0)
-    for state, n in subjects.order_by().values_list("state").annotate(n=Count("id")):
+    found: Iterable[tuple[str, int]]
+    if under is None:
+        found = RoundStateCount.objects.filter(round=round_).values_list("state", "n")
+    else:
+        found = (
+            Subject.objects.filter(
+                round=round_, home__path__gte=under.path, home__path__lt=under.path + PATH_END
+            )
+            .order_by()
+            .values_list("state")
+            .annotate(n=Count("id"))
+        )
+    for state, n in found:
         counts[state] = int(n)
     return {"total": sum(counts.values())} | counts
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from cadrebook.evaluations.choices import (
     STATE_EXCLUDED,
     STATE_NO_PROPOSAL,
     STATE_NOT_ASSESSED,
+    STATES,
     Exclusion,
     Framework,
     Level,
@@ -41,6 +43,7 @@ from cadrebook.evaluations.models import (
     Proposal,
     Rating,
     Round,
+    RoundStateCount,
     SelfAssessment,
     Subject,
     TimetableChange,
@@ -211,11 +214,22 @@ STATE_RANK = {
 }
 
 
+def _move_count(round_id: int, old: str, new: str) -> None:
+    """One subject of the round moved from state `old` to `new`: the round's counts per state
+    (`RoundStateCount`) follow, by one UPDATE of their two rows."""
+    if old != new:
+        RoundStateCount.objects.filter(round_id=round_id, state__in=[old, new]).update(
+            n=F("n") + Case(When(state=new, then=Value(1)), default=Value(-1))
+        )
+
+
 def _store_state(subject: Subject, state: str) -> None:
-    """Write `subject.state` (the cache of where it stands, `models.Subject`) when it
-    changes: one UPDATE of its row, in the caller's transaction."""
+    """Write `subject.state` (the cache of where it stands, `models.Subject`) and the round's
+    counts when it changes: two UPDATEs, in the caller's transaction (which holds the lock
+    on the round's row)."""
     if subject.state != state:
         Subject.objects.filter(pk=subject.pk).update(state=state)
+        _move_count(subject.round_id, subject.state, state)
         subject.state = state
 
 
@@ -315,6 +329,11 @@ def round_open(
             opened_by=_by(actor),
         )
         counts = _list_subjects(round_, unit, rules)
+        excluded = sum(counts[reason] for reason in Exclusion.values)
+        first = {STATE_EXCLUDED: excluded, STATE_NOT_ASSESSED: sum(counts.values()) - excluded}
+        RoundStateCount.objects.bulk_create(
+            RoundStateCount(round=round_, state=state, n=first.get(state, 0)) for state in STATES
+        )
         audit_record(
             actor=actor,
             obj=round_,
@@ -568,7 +587,9 @@ def subject_mark(
         if note is not None:
             subject.note = note
         if subject.excluded != before["excluded"]:
-            subject.state = _recomputed_state(subject)
+            state = _recomputed_state(subject)
+            _move_count(subject.round_id, subject.state, state)
+            subject.state = state
         subject.save()
         audit_record(
             actor=actor,

@@ -3,6 +3,8 @@ its definition worked out from the step records (`with_state`, `subject_state`):
 sequence of self-assessments, proposals, decisions, marks, a close and reconsiderations,
 refused or not, the two agree; the progress counts and the worklists read the stored one."""
 
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import random
@@ -30,8 +32,9 @@ from cadrebook.evaluations.selectors import (
     subject_state,
     with_state,
 )
-from cadrebook.evaluations.tests.test_rounds import _decide_everyone
-from cadrebook.evaluations.tests.test_rounds import world  # noqa: F401  (the fixture)
+
+# `world` (the fixture: a round and its subjects) is test_rounds's; the tests name it.
+from cadrebook.evaluations.tests.test_rounds import _decide_everyone, world  # noqa: F401
 
 
 def _computed(round_: Any) -> dict[int, str]:
@@ -68,7 +71,9 @@ def _check(w: Any) -> dict[int, str]:
 
 def _step(w: Any, rng: random.Random, subject: Subject) -> None:
     """One step on `subject`, picked at random; a refusal is one outcome among others."""
-    action = rng.choice(["assess", "assess", "propose", "propose", "decide", "decide", "mark", "unmark"])
+    action = rng.choice(
+        ["assess", "assess", "propose", "propose", "decide", "decide", "mark", "unmark"]
+    )
     if action == "assess":
         ev.subject_self_assess(
             actor=w.actor,
