@@ -7,6 +7,7 @@ refused or not, the two agree; the progress counts and the worklists read the st
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections import Counter
 from decimal import Decimal
@@ -14,11 +15,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.evaluations import services as ev
-from cadrebook.evaluations.models import Subject
+from cadrebook.evaluations.models import RoundStateCount, Subject
 from cadrebook.evaluations.selectors import (
     STATE_AWAITING_DECISION,
     STATE_DECIDED,
@@ -187,3 +189,27 @@ def test_the_progress_counts_are_one_query(world):
     assert len(queries) == 1
     assert progress[STATE_DECIDED] == 0
     assert progress["total"] == Subject.objects.filter(round=world.round).count()
+
+
+def test_the_migration_fills_the_state_and_the_counts_from_the_records(world):
+    """Subjects recorded before the column (here: their state and counts wiped) get the state
+    their records give, and each round its counts per state."""
+    w = world
+    rng = random.Random(5)
+    subjects = list(Subject.objects.filter(round=w.round).order_by("pk"))
+    for _ in range(30):
+        try:
+            _step(w, rng, rng.choice(subjects))
+        except ServiceError:
+            pass
+    before = _stored(w.round)
+    assert len(set(before.values())) >= 3
+    Subject.objects.update(state=STATE_NOT_ASSESSED)
+    RoundStateCount.objects.all().delete()
+    migration = importlib.import_module("cadrebook.evaluations.migrations.0006_subject_state")
+    state = MigrationExecutor(connection).loader.project_state(
+        ("evaluations", "0006_subject_state")
+    )
+    migration.backfill_state(state.apps, None)
+    assert _stored(w.round) == before
+    _check(w)
