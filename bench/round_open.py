@@ -20,6 +20,9 @@ The database must be migrated and empty of members. The script
    wrote the floor's rows (a digest of every subject's fields) and the preview's count;
 6. times the round page's first reads (progress counts, a worklist) for a commune and for
    the whole round.
+
+`--progress` runs step 6 alone, on a database where the script opened the round before (to
+time the reads again after a change of code or a migration).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from cadrebook.demo.generator import generate  # noqa: E402
 from cadrebook.evaluations import services as ev  # noqa: E402
 from cadrebook.evaluations.models import Round, Subject  # noqa: E402
 from cadrebook.evaluations.selectors import (  # noqa: E402
+    STATE_EXCLUDED,
     STATE_NOT_ASSESSED,
     opening_preview,
     round_progress,
@@ -103,17 +107,18 @@ WITH hosts AS (
       AND (p.valid_to IS NULL OR p.valid_to > %(day)s)
 )
 INSERT INTO {S} (round_id, kind, member_id, unit_id, home_id, framework, role_group,
-    deciding_unit_id, excluded, special_case, host_unit_id, leads_id, note)
+    deciding_unit_id, excluded, special_case, host_unit_id, leads_id, note, state)
 SELECT %(round)s, 'member', member_id, NULL, unit_id, 'member', 'member', quota, excluded,
     CASE WHEN excluded = '' AND host IS NOT NULL THEN 'temporary_transfer' ELSE '' END,
-    CASE WHEN excluded = '' THEN host END, NULL, ''
+    CASE WHEN excluded = '' THEN host END, NULL, '',
+    CASE WHEN excluded = '' THEN 'not_assessed' ELSE 'excluded' END
 FROM members ORDER BY member_id
 """
 FLOOR_UNITS = f"""
 INSERT INTO {S} (round_id, kind, member_id, unit_id, home_id, framework, role_group,
-    deciding_unit_id, excluded, special_case, host_unit_id, leads_id, note)
+    deciding_unit_id, excluded, special_case, host_unit_id, leads_id, note, state)
 SELECT %(round)s, 'unit', NULL, u.id, u.id, 'organization', 'organization', pl.parent_id, '',
-    '', NULL, NULL, ''
+    '', NULL, NULL, '', 'not_assessed'
 FROM {U} u JOIN {UP} pl ON pl.unit_id = u.id AND pl.valid_to IS NULL
 WHERE u.path > %(path)s AND u.path < %(path)s || '~' AND u.kind = ANY(%(kinds)s)
   AND (u.founded_on IS NULL OR u.founded_on <= %(day)s)
@@ -125,8 +130,8 @@ ORDER BY u.path
 # What a round's subjects say, as one digest: the floor's rows and the opening's compared.
 DIGEST = f"""
 SELECT count(*), md5(string_agg(concat_ws('|', kind, member_id, unit_id, home_id, framework,
-    role_group, deciding_unit_id, excluded, special_case, host_unit_id, leads_id, note), ','
-    ORDER BY kind, member_id, unit_id))
+    role_group, deciding_unit_id, excluded, special_case, host_unit_id, leads_id, note, state),
+    ',' ORDER BY kind, member_id, unit_id))
 FROM {S} WHERE round_id = %s
 """
 
@@ -200,6 +205,9 @@ def page_reads(round_: Round) -> None:
         "worklist not self-assessed, first 100, the whole round": lambda: list(
             round_subjects(round_, state=STATE_NOT_ASSESSED)[:100]
         ),
+        "worklist not rated (excluded), first 100, the whole round": lambda: list(
+            round_subjects(round_, state=STATE_EXCLUDED)[:100]
+        ),
     }
     for name, read in cases.items():
         best = float("inf")
@@ -225,9 +233,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--communes", type=int, default=30)
     parser.add_argument("--open", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--progress", action="store_true", help="time the round page's reads of the round opened"
+    )
     args = parser.parse_args()
     if args.open:
         open_round()
+        return
+    if args.progress:
+        print(machine())
+        page_reads(Round.objects.get(kind=ANSWERS["kind"], year=ANSWERS["year"]))
         return
     if connection.vendor != "postgresql":
         sys.exit("The benchmark measures PostgreSQL.")

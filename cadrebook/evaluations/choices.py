@@ -59,3 +59,18 @@ class ModelStep(models.TextChoices):
     REGISTERED = "registered", _("Registered")
     RECOGNIZED = "recognized", _("Recognized")
     NOT_RECOGNIZED = "not_recognized", _("Not recognized")
+
+
+# A subject's place in the round's work, as the worklists show it (`Subject.state`).
+STATE_EXCLUDED = "excluded"
+STATE_NOT_ASSESSED = "not_assessed"
+STATE_NO_PROPOSAL = "no_proposal"
+STATE_AWAITING_DECISION = "awaiting_decision"
+STATE_DECIDED = "decided"
+STATES = (
+    STATE_EXCLUDED,
+    STATE_NOT_ASSESSED,
+    STATE_NO_PROPOSAL,
+    STATE_AWAITING_DECISION,
+    STATE_DECIDED,
+)

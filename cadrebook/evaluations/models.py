@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.scoping import ScopedQuerySet
 from cadrebook.evaluations.choices import (
+    STATE_NOT_ASSESSED,
     Exclusion,
     Framework,
     Level,
@@ -208,7 +209,20 @@ class Subject(models.Model):
     the reference date) or a party organization (`unit`, its own home). Listed when the round
     opens, with what the rule set decides for it: the framework of its criteria groups, the
     unit that decides its level (and whose quota it counts in, with its group of similar
-    roles), and, for a member who is not rated, the reason (`excluded`): never dropped."""
+    roles), and, for a member who is not rated, the reason (`excluded`): never dropped.
+
+    `state` is where the subject stands in the round's work (`choices.STATES`): excluded, not
+    self-assessed, self-assessed without the cell's proposal, awaiting the decision, decided.
+    It is a cache, like the ratings' tally (`tally.py`): a function of `excluded` and of the
+    subject's step records (`SelfAssessment`, `Proposal`, `Decision`, which stay append-only:
+    the history is never overwritten), stored so that the round's progress counts and
+    worklists read an index rather than three correlated subqueries per subject. Who keeps it:
+    `round_open` writes the initial one (excluded or not self-assessed), `subject_self_assess`,
+    `subject_propose`, `subject_decide`, `subject_reconsider` and `subject_mark` (when it
+    changes the exclusion) set it in their transaction (`services/rounds.py`). No other code
+    writes the step records. `selectors.subject_state` over `with_state` works it out from the
+    records (the definition, which the tests check the stored state against); the counts per
+    state of the whole round are kept in `RoundStateCount`."""
 
     round = models.ForeignKey(
         Round, verbose_name=_("round"), on_delete=models.PROTECT, related_name="subjects"
@@ -236,6 +250,7 @@ class Subject(models.Model):
     host_unit = _unit(_("host cell"), null=True)
     leads = _unit(_("leads"), null=True)
     note = models.TextField(_("note"), blank=True)
+    state = models.CharField(_("state"), max_length=24, default=STATE_NOT_ASSESSED, editable=False)
 
     objects = SubjectQuerySet.as_manager()
     scope_path_field = "home__path"
@@ -266,6 +281,9 @@ class Subject(models.Model):
         indexes = [
             models.Index(fields=["round", "deciding_unit"], name="subject_round_decider"),
             models.Index(fields=["round", "home"], name="subject_round_home"),
+            # The round's progress (a count per state) and a worklist (one state, in the
+            # order of the homes' paths): `selectors.round_progress`, `round_subjects`.
+            models.Index(fields=["round", "state", "home"], name="subject_round_state_home"),
         ]
 
     def __str__(self) -> str:
@@ -275,6 +293,31 @@ class Subject(models.Model):
     @property
     def is_rated(self) -> bool:
         return not self.excluded
+
+
+class RoundStateCount(models.Model):
+    """How many subjects of a round stand at a state (`Subject.state`): what the whole round's
+    progress reads instead of counting its million subjects. A cache like the state itself:
+    `round_open` writes a row per state, each change of a subject's state moves one from its
+    old row to its new one in the same transaction (under the lock on the round's row that
+    every step takes); the sum of a round's rows is its subjects. Rebuilt from the subjects
+    by migration 0006; never edited by hand."""
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="state_counts"
+    )
+    state = models.CharField(_("state"), max_length=24)
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("subjects at a state")
+        verbose_name_plural = _("subjects at each state")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "state"], name="round_state_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.state} {self.n}"
 
 
 class SelfAssessment(AppendOnly):

@@ -43,6 +43,7 @@ from cadrebook.evaluations.models import (
     Proposal,
     Rating,
     Round,
+    RoundStateCount,
     SelfAssessment,
     Subject,
     Target,
@@ -811,25 +812,20 @@ def with_state(subjects: QuerySet[Subject]) -> Any:
     )
 
 
-# A subject's place in the round's work, as the worklists show it.
-STATE_EXCLUDED = "excluded"
-STATE_NOT_ASSESSED = "not_assessed"
-STATE_NO_PROPOSAL = "no_proposal"
-STATE_AWAITING_DECISION = "awaiting_decision"
-STATE_DECIDED = "decided"
-STATES = (
-    STATE_EXCLUDED,
-    STATE_NOT_ASSESSED,
-    STATE_NO_PROPOSAL,
-    STATE_AWAITING_DECISION,
-    STATE_DECIDED,
-)
+# The states live in `choices` (the model reads them); named here too.
+from cadrebook.evaluations.choices import STATE_AWAITING_DECISION as STATE_AWAITING_DECISION  # noqa: E402
+from cadrebook.evaluations.choices import STATE_DECIDED as STATE_DECIDED  # noqa: E402
+from cadrebook.evaluations.choices import STATE_EXCLUDED as STATE_EXCLUDED  # noqa: E402
+from cadrebook.evaluations.choices import STATE_NO_PROPOSAL as STATE_NO_PROPOSAL  # noqa: E402
+from cadrebook.evaluations.choices import STATE_NOT_ASSESSED as STATE_NOT_ASSESSED  # noqa: E402
+from cadrebook.evaluations.choices import STATES as STATES  # noqa: E402
 
 
 def subject_state(subject: Any) -> str:
-    """Where an annotated subject (`with_state`) stands. A decision counts whatever came
-    before it; a proposal without a self-assessment still awaits the decision (the cell may
-    propose for a member who did not assess)."""
+    """Where an annotated subject (`with_state`) stands, worked out from its records: the
+    definition of the stored `Subject.state`. A decision counts whatever came before it; a
+    proposal without a self-assessment still awaits the decision (the cell may propose for a
+    member who did not assess)."""
     if subject.excluded:
         return STATE_EXCLUDED
     if subject.decided_level:
@@ -841,7 +837,10 @@ def subject_state(subject: Any) -> str:
     return STATE_NO_PROPOSAL
 
 
-def _state_filters() -> dict[str, Q]:
+def computed_state_filters() -> dict[str, Q]:
+    """State -> the filter of subjects annotated by `with_state` that stand there, worked out
+    from their records (what `Subject.state` caches; the tests check one against the
+    other)."""
     return {
         STATE_EXCLUDED: ~Q(excluded=""),
         STATE_DECIDED: Q(excluded="", decided_level__isnull=False),
@@ -865,15 +864,16 @@ def _state_filters() -> dict[str, Q]:
 
 def round_subjects(round_: Round, *, under: OrgUnit | None = None, state: str | None = None) -> Any:
     """The round's subjects (rated in `under`'s subtree when given), annotated with their
-    state (`with_state`), in the order of their unit and name; `state` keeps one worklist:
-    `not_assessed`, `no_proposal`, `awaiting_decision`, `decided`, `excluded` (with the
-    reason: never left out)."""
+    latest steps (`with_state`), in the order of their unit and name; `state` keeps one
+    worklist: `not_assessed`, `no_proposal`, `awaiting_decision`, `decided`, `excluded` (with
+    the reason: never left out). The worklist filters on the stored state (the index of the
+    round, state and home): the annotations are read for the rows shown only."""
     subjects = Subject.objects.filter(round=round_)
     if under is not None:
         subjects = subjects.filter(home__path__gte=under.path, home__path__lt=under.path + PATH_END)
-    subjects = with_state(subjects).select_related("member", "unit", "home", "deciding_unit")
     if state is not None:
-        subjects = subjects.filter(_state_filters()[state])
+        subjects = subjects.filter(state=state)
+    subjects = with_state(subjects).select_related("member", "unit", "home", "deciding_unit")
     return subjects.order_by("home__path", "kind", "member__name_norm", "id")
 
 
@@ -893,14 +893,25 @@ def late_counts(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int
 
 def round_progress(round_: Round, *, under: OrgUnit | None = None) -> dict[str, int]:
     """How many subjects of the round (rated in `under`'s subtree) stand at each state, and
-    in all: one aggregate query."""
-    subjects = round_subjects(round_, under=under).order_by()
-    # The aggregates are named apart from the fields their filters read ("excluded").
-    counts = subjects.aggregate(
-        n_total=Count("id"),
-        **{f"n_{name}": Count("id", filter=q) for name, q in _state_filters().items()},
-    )
-    return {key.removeprefix("n_"): int(value or 0) for key, value in counts.items()}
+    in all: one query. The whole round reads its counts per state (`RoundStateCount`, five
+    rows whatever its size); a subtree groups its subjects' stored states."""
+    # In the order the page lists them.
+    counts = dict.fromkeys(computed_state_filters(), 0)
+    found: Iterable[tuple[str, int]]
+    if under is None:
+        found = RoundStateCount.objects.filter(round=round_).values_list("state", "n")
+    else:
+        found = (
+            Subject.objects.filter(
+                round=round_, home__path__gte=under.path, home__path__lt=under.path + PATH_END
+            )
+            .order_by()
+            .values_list("state")
+            .annotate(n=Count("id"))
+        )
+    for state, n in found:
+        counts[state] = int(n)
+    return {"total": sum(counts.values())} | counts
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,12 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import PATH_END
 from cadrebook.documents.references import cited_document
 from cadrebook.evaluations.choices import (
+    STATE_AWAITING_DECISION,
+    STATE_DECIDED,
+    STATE_EXCLUDED,
+    STATE_NO_PROPOSAL,
+    STATE_NOT_ASSESSED,
+    STATES,
     Exclusion,
     Framework,
     Level,
@@ -36,6 +43,7 @@ from cadrebook.evaluations.models import (
     Proposal,
     Rating,
     Round,
+    RoundStateCount,
     SelfAssessment,
     Subject,
     TimetableChange,
@@ -196,6 +204,57 @@ def _locked_subject(subject: Subject) -> Subject:
     )
 
 
+# The steps in the order a subject goes through them: a step moves the stored state forward,
+# never back (a late self-assessment after the proposal leaves it awaiting the decision).
+STATE_RANK = {
+    STATE_NOT_ASSESSED: 0,
+    STATE_NO_PROPOSAL: 1,
+    STATE_AWAITING_DECISION: 2,
+    STATE_DECIDED: 3,
+}
+
+
+def _move_count(round_id: int, old: str, new: str) -> None:
+    """One subject of the round moved from state `old` to `new`: the round's counts per state
+    (`RoundStateCount`) follow, by one UPDATE of their two rows."""
+    if old != new:
+        RoundStateCount.objects.filter(round_id=round_id, state__in=[old, new]).update(
+            n=F("n") + Case(When(state=new, then=Value(1)), default=Value(-1))
+        )
+
+
+def _store_state(subject: Subject, state: str) -> None:
+    """Write `subject.state` (the cache of where it stands, `models.Subject`) and the round's
+    counts when it changes: two UPDATEs, in the caller's transaction (which holds the lock
+    on the round's row)."""
+    if subject.state != state:
+        Subject.objects.filter(pk=subject.pk).update(state=state)
+        _move_count(subject.round_id, subject.state, state)
+        subject.state = state
+
+
+def _step_recorded(subject: Subject, state: str) -> None:
+    """A step recorded for a rated subject: its state moves forward to `state`'s."""
+    if subject.excluded:
+        return
+    if STATE_RANK.get(subject.state, -1) < STATE_RANK[state]:
+        _store_state(subject, state)
+
+
+def _recomputed_state(subject: Subject) -> str:
+    """Where `subject` stands, worked out from its exclusion and step records (what a change
+    of the exclusion sets the stored state to)."""
+    if subject.excluded:
+        return STATE_EXCLUDED
+    if Decision.objects.filter(subject=subject).exists():
+        return STATE_DECIDED
+    if Proposal.objects.filter(subject=subject).exists():
+        return STATE_AWAITING_DECISION
+    if SelfAssessment.objects.filter(subject=subject).exists():
+        return STATE_NO_PROPOSAL
+    return STATE_NOT_ASSESSED
+
+
 # Opening a round --------------------------------------------------------------------------
 
 
@@ -270,6 +329,11 @@ def round_open(
             opened_by=_by(actor),
         )
         counts = _list_subjects(round_, unit, rules)
+        excluded = sum(counts[reason] for reason in Exclusion.values)
+        first = {STATE_EXCLUDED: excluded, STATE_NOT_ASSESSED: sum(counts.values()) - excluded}
+        RoundStateCount.objects.bulk_create(
+            RoundStateCount(round=round_, state=state, n=first.get(state, 0)) for state in STATES
+        )
         audit_record(
             actor=actor,
             obj=round_,
@@ -297,6 +361,7 @@ SUBJECT_COLUMNS = (
     "host_unit_id",
     "leads_id",
     "note",
+    "state",
 )
 
 
@@ -359,6 +424,7 @@ def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict
                         host,
                         None,
                         "",
+                        STATE_EXCLUDED if excluded else STATE_NOT_ASSESSED,
                     )
                 )
                 counts[excluded or "members"] += 1
@@ -398,6 +464,7 @@ def _list_subjects(round_: Round, unit: OrgUnit, rules: EvaluationRules) -> dict
                         None,
                         None,
                         "",
+                        STATE_NOT_ASSESSED,
                     )
                 )
                 counts["units"] += 1
@@ -519,6 +586,10 @@ def subject_mark(
             subject.leads = leads
         if note is not None:
             subject.note = note
+        if subject.excluded != before["excluded"]:
+            state = _recomputed_state(subject)
+            _move_count(subject.round_id, subject.state, state)
+            subject.state = state
         subject.save()
         audit_record(
             actor=actor,
@@ -649,6 +720,7 @@ def subject_self_assess(
             late=late,
             recorded_by=_by(actor),
         )
+        _step_recorded(subject, STATE_NO_PROPOSAL)
         audit_record(
             actor=actor,
             obj=row,
@@ -717,6 +789,7 @@ def subject_propose(
             note=note,
             recorded_by=_by(actor),
         )
+        _step_recorded(subject, STATE_AWAITING_DECISION)
         audit_record(
             actor=actor,
             obj=row,
@@ -951,6 +1024,7 @@ def subject_decide(
             recorded_by=_by(actor),
         )
         _write_rating(subject, decision, rules)
+        _step_recorded(subject, STATE_DECIDED)
         audit_record(
             actor=actor,
             obj=decision,
@@ -1110,6 +1184,7 @@ def subject_reconsider(
             recorded_by=_by(actor),
         )
         _write_rating(subject, decision, rules)
+        _step_recorded(subject, STATE_DECIDED)
         audit_record(
             actor=actor,
             obj=decision,
