@@ -500,6 +500,13 @@ def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score")
 
 
 def check_level(rules: EvaluationRules, level: str, *, field: str = "level") -> str:
+    if not level:  # an empty cell: say it is missing, not that "" is no level
+        raise evaluation_violation(
+            rules,
+            "evaluation.level_missing",
+            _("Write the level; the levels are %(known)s.") % {"known": ", ".join(LEVEL_ORDER)},
+            field=field,
+        )
     if level not in LEVEL_ORDER:
         raise evaluation_violation(
             rules,
