@@ -482,6 +482,9 @@ def opening_preview(
     }
 
 
+SCORE_STEP = Decimal("0.01")  # the scores' stored precision (two decimals)
+
+
 def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score") -> Decimal:
     """A score on the framework's scale, 0 to the rule set's `score_max`."""
     try:
@@ -496,7 +499,17 @@ def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score")
             % {"max": rules.score_max, "score": score},
             field=field,
         )
-    return value.quantize(Decimal("0.01"))
+    rounded = value.quantize(SCORE_STEP)
+    if rounded != value:
+        # Kept with two decimals: rounding a longer one could lift it over a threshold
+        # (89.999 stored as 90.00, "excellent"). As the forms and the API's scores refuse it.
+        raise evaluation_violation(
+            rules,
+            "evaluation.score_decimals",
+            _("A score has at most two decimals; %(score)s has more.") % {"score": score},
+            field=field,
+        )
+    return rounded
 
 
 def check_level(rules: EvaluationRules, level: str, *, field: str = "level") -> str:

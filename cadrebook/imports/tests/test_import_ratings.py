@@ -241,3 +241,13 @@ def test_a_row_without_level_or_label_says_the_level_is_missing(run, people):
     assert (error.row, error.column, error.code) == (2, "level", "evaluation.level_missing")
     assert error.message.startswith("Write the level")
     assert "excellent, good, completed, not_completed" in error.message
+
+
+def test_a_score_with_more_than_two_decimals_is_refused_not_rounded(run, people):
+    """89.999 earns "good"; rounded to 90.00 it would pass as "excellent" (and be stored so)."""
+    report = run("ratings", _text("member,A-1,2024,excellent,89.999,,"))
+    assert not report.ok and Rating.objects.count() == 0
+    assert {(e.row, e.column, e.code) for e in report.errors} == {
+        (2, "score", "evaluation.score_decimals")
+    }
+    assert run("ratings", _text("member,A-1,2024,good,89.99,,")).ok
