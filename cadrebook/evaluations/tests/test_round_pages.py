@@ -459,3 +459,38 @@ def test_the_default_groups_of_similar_roles_are_named_in_the_pages_language(
     Subject.objects.filter(pk=member.pk).update(role_group="teachers")
     named = w.office.get(reverse("evaluations:subject", args=[member.pk])).content.decode()
     assert 'data-testid="role-group">teachers</dd>' in named
+
+
+def test_a_decisions_secret_document_is_named_without_a_link_for_who_may_not_read_it(
+    w: SimpleNamespace,
+) -> None:
+    """As the register prints a masked document: its symbol, no link to a page that would
+    answer 404; the office that may read it gets the link."""
+    from cadrebook.documents.services import document_register
+
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    secret = document_register(
+        actor=w.actor,
+        type="decision",
+        issuer=w.tree.G1,
+        term=w.docs.g1.term,
+        date=D(2025, 12, 21),
+        title="Xếp loại (mật)",
+        confidentiality="secret",
+    )
+    subject = _subject(round_, member=w.k1[0])
+    ev.subject_decide(
+        actor=w.actor,
+        subject=subject,
+        deciding_unit=subject.deciding_unit,
+        level="good",
+        score=Decimal("80"),
+        document=secret,
+    )
+    url = reverse("evaluations:subject", args=[subject.pk])
+    link = f'href="{reverse("documents:detail", args=[secret.pk])}"'
+    seen = w.viewer.get(url).content.decode()
+    assert secret.symbol in seen and link not in seen
+    assert w.viewer.get(reverse("documents:detail", args=[secret.pk])).status_code == 404
+    assert link in w.office.get(url).content.decode()
