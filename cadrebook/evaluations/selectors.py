@@ -414,12 +414,20 @@ def check_no_overlap(unit: OrgUnit, kind: str, year: int, *, lock: bool) -> None
         .first()
     )
     if overlapping is not None:
-        raise ServiceError(
-            "evaluation.round_overlaps",
-            _("%(unit)s already runs the %(kind)s round of %(year)s over part of this subtree.")
-            % {"unit": overlapping.unit, "kind": kind, "year": year},
-            field="unit",
-        )
+        values = {
+            "unit": overlapping.unit,
+            "kind": evaluation_rules().round_kind_label(kind),
+            "year": year,
+        }
+        if overlapping.unit.path <= unit.path:  # opened at `unit` or above it: all of it
+            message = _(
+                "%(unit)s already runs the round “%(kind)s” of %(year)s over this whole subtree."
+            )
+        else:
+            message = _(
+                "%(unit)s already runs the round “%(kind)s” of %(year)s over part of this subtree."
+            )
+        raise ServiceError("evaluation.round_overlaps", message % values, field="unit")
 
 
 def no_decider(rules: EvaluationRules, home_id: int) -> NoReturn:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
@@ -805,3 +806,21 @@ def test_model_registration_and_recognition(tree, organizer):
         "recognized": 1,
         "not_recognized": 0,
     }
+
+
+def test_an_overlapping_round_is_named_with_its_kinds_label_and_where_it_overlaps(world):
+    """The refusal names the kind as the rule set does (in the page's language), and says
+    whether the round found covers the whole subtree (opened at or above it) or part of it."""
+    w = world
+    with pytest.raises(ServiceError) as inside:
+        _open(w.actor, w.tree.G1)  # C1's round covers all of G1's subtree
+    assert inside.value.code == "evaluation.round_overlaps"
+    message = str(inside.value.message)
+    assert "Year-end evaluation" in message and "yearly" not in message
+    assert "over this whole subtree" in message
+    with pytest.raises(ServiceError) as above:
+        _open(w.actor, w.tree.P)  # C1's round covers part of P's subtree
+    assert "over part of this subtree" in str(above.value.message)
+    with translation.override("vi"), pytest.raises(ServiceError) as vi:
+        _open(w.actor, w.tree.G1)
+    assert "Đánh giá, xếp loại chất lượng cuối năm" in str(vi.value.message)
