@@ -205,6 +205,15 @@ def subject_history(subject: Subject) -> dict[str, list[Any]]:
     }
 
 
+def readable_among(user: Any, decisions: list[Any]) -> set[int]:
+    """The ids of the decisions' documents `user` may open: the others are printed by their
+    symbol without a link, as the register prints a masked document."""
+    ids = {d.document_id for d in decisions if d.document_id}
+    if not ids:
+        return set()
+    return set(readable_documents(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
 @dataclass(frozen=True)
 class QuotaView:
     """The quota of a subject's deciding unit and group as the decision screen shows it:

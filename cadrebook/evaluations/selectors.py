@@ -415,12 +415,20 @@ def check_no_overlap(unit: OrgUnit, kind: str, year: int, *, lock: bool) -> None
         .first()
     )
     if overlapping is not None:
-        raise ServiceError(
-            "evaluation.round_overlaps",
-            _("%(unit)s already runs the %(kind)s round of %(year)s over part of this subtree.")
-            % {"unit": overlapping.unit, "kind": kind, "year": year},
-            field="unit",
-        )
+        values = {
+            "unit": overlapping.unit,
+            "kind": evaluation_rules().round_kind_label(kind),
+            "year": year,
+        }
+        if overlapping.unit.path <= unit.path:  # opened at `unit` or above it: all of it
+            message = _(
+                "%(unit)s already runs the round “%(kind)s” of %(year)s over this whole subtree."
+            )
+        else:
+            message = _(
+                "%(unit)s already runs the round “%(kind)s” of %(year)s over part of this subtree."
+            )
+        raise ServiceError("evaluation.round_overlaps", message % values, field="unit")
 
 
 def no_decider(rules: EvaluationRules, home_id: int) -> NoReturn:
@@ -483,6 +491,9 @@ def opening_preview(
     }
 
 
+SCORE_STEP = Decimal("0.01")  # the scores' stored precision (two decimals)
+
+
 def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score") -> Decimal:
     """A score on the framework's scale, 0 to the rule set's `score_max`."""
     try:
@@ -497,10 +508,27 @@ def check_score(rules: EvaluationRules, score: Decimal, *, field: str = "score")
             % {"max": rules.score_max, "score": score},
             field=field,
         )
-    return value.quantize(Decimal("0.01"))
+    rounded = value.quantize(SCORE_STEP)
+    if rounded != value:
+        # Kept with two decimals: rounding a longer one could lift it over a threshold
+        # (89.999 stored as 90.00, "excellent"). As the forms and the API's scores refuse it.
+        raise evaluation_violation(
+            rules,
+            "evaluation.score_decimals",
+            _("A score has at most two decimals; %(score)s has more.") % {"score": score},
+            field=field,
+        )
+    return rounded
 
 
 def check_level(rules: EvaluationRules, level: str, *, field: str = "level") -> str:
+    if not level:  # an empty cell: say it is missing, not that "" is no level
+        raise evaluation_violation(
+            rules,
+            "evaluation.level_missing",
+            _("Write the level; the levels are %(known)s.") % {"known": ", ".join(LEVEL_ORDER)},
+            field=field,
+        )
     if level not in LEVEL_ORDER:
         raise evaluation_violation(
             rules,

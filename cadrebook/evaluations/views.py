@@ -52,6 +52,7 @@ from cadrebook.evaluations.pages import (
     progress_in_reach,
     quota_rows,
     quota_view,
+    readable_among,
     rounds_in_reach,
     rules_of,
     special_cases,
@@ -502,6 +503,7 @@ def _subject_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
         "latest_assessment": history["assessments"][0] if history["assessments"] else None,
         "latest_proposal": history["proposals"][0] if history["proposals"] else None,
         "latest_decision": history["decisions"][0] if history["decisions"] else None,
+        "readable_documents": readable_among(request.user, history["decisions"]),
         "quota": quota_view(subject),
         "may_assess": can(request.user, EVALUATE, subject.home.path),
         "may_decide": can(request.user, DECIDE_EVALUATIONS, subject.deciding_unit.path),
@@ -911,7 +913,10 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
     year's start and recording at its end whether it was recognized."""
     unit = get_visible_or_404(OrgUnit.objects.all(), request.user, code=code)
     year = _year(request.POST.get("year") or request.GET.get("year"))
-    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+    # A page asked for without a year (or a wrong one) shows this year; a step posted for a
+    # wrong year is refused below, never recorded for another year than the one it says.
+    bad_year = year is None or not MIN_YEAR <= year <= MAX_YEAR
+    if bad_year:
         year = timezone.localdate().year
     rules = evaluation_rules()
     table = model_table(unit, year)
@@ -952,7 +957,13 @@ def model_organizations(request: HttpRequest, code: str) -> HttpResponse:
     if step is None:
         return render(request, "evaluations/model_organizations.html", context, status=422)
     form = forms_[step]
-    if not form.is_valid():
+    valid = form.is_valid()
+    if bad_year:
+        form.add_error(
+            None,
+            _("The year must be between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR},
+        )
+    if not valid or bad_year:
         return render(request, "evaluations/model_organizations.html", context, status=422)
     data = form.cleaned_data
     target = next(u for u in units if u.code == data["unit"])

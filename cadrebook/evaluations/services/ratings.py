@@ -182,6 +182,25 @@ def _model_record(
                 % {"unit": unit, "year": year},
                 field="kind",
             )
+        if step == ModelStep.REGISTERED and date.year > year:
+            raise ServiceError(
+                "evaluation.model_registered_after",
+                _("A registration for %(year)s is made at its start; %(date)s is after it.")
+                % {"year": year, "date": date.isoformat()},
+                field="date",
+            )
+        registered = (
+            done.filter(step=ModelStep.REGISTERED).values_list("date", flat=True).first()
+            if step != ModelStep.REGISTERED
+            else None
+        )
+        if registered is not None and date < registered:
+            raise ServiceError(
+                "evaluation.model_before_registration",
+                _("%(unit)s registered on %(registered)s: the recognition comes after it.")
+                % {"unit": unit, "registered": registered.isoformat()},
+                field="date",
+            )
         already = done.exclude(step=ModelStep.REGISTERED) if step != ModelStep.REGISTERED else done
         if already.filter(
             step__in=[step] if step == ModelStep.REGISTERED else ModelStep.values[1:]

@@ -364,3 +364,19 @@ def test_the_steps_as_collections_record_and_list_within_the_callers_scope(w):
     outsider_body = {**body, "scores": {"general": 20, "tasks": 50}}
     assert _post(w.outsider, "/assessments", outsider_body).status_code == 404
     assert _get(w.organizer, "/assessments", {"round": 10**9}).status_code == 404
+
+
+def test_a_self_assessment_score_with_more_decimals_is_refused_not_rounded_over_a_threshold(w):
+    """29.999 + 60 is 89.999, "good": rounded to 30.00 it would be recorded as 90.00, the
+    threshold of "excellent". Refused like the proposal's and the decision's scores."""
+    round_id = _open(w)
+    subject = _subject_id(w, round_id, member=w.k1[0].pk)
+    path = f"/subjects/{subject}/self-assessment"
+    body = _refused(
+        lambda: _post(w.organizer, path, {"scores": {"general": "29.999", "tasks": "60"}}),
+        "evaluation.score_decimals",
+    )
+    assert body["field"] == "scores" and "29.999" in body["message"]
+    done = _post(w.organizer, path, {"scores": {"general": "29.5", "tasks": "60"}})
+    assert done.status_code == 201, done.content
+    assert done.json()["score"] == "89.50"

@@ -441,3 +441,24 @@ def test_every_score_the_api_answers_has_two_decimal_places(w):
         {"score": "95", "level": "excellent", "votes_for": 3, "votes_against": 0, "present": 3},
     ).json()
     assert proposed["score"] == "95.00"
+
+
+def test_a_model_step_posted_for_an_impossible_year_is_refused_not_moved_to_this_year(w):
+    """The page's year travels in the form: a year that is no number or outside the calendar
+    the house accepts is refused with the error said, not recorded for the current year."""
+    url = reverse("evaluations:models", args=["G1"])
+    body = {
+        "step": "register",
+        "register-unit": "K1",
+        "register-kind": "four_good",
+        "register-date": "2025-01-15",
+    }
+    before = AuditEntry.objects.count()
+    for year in ("1800", "20x5", ""):
+        refused = w.office.post(url, {**body, "year": year})
+        assert refused.status_code == 422, year
+        assert "The year must be between" in refused.content.decode()
+    assert not ModelRecord.objects.exists()
+    assert AuditEntry.objects.count() == before
+    assert w.office.post(url, {**body, "year": "2025"}).status_code == 302
+    assert ModelRecord.objects.get().year == 2025

@@ -425,3 +425,72 @@ def test_a_rounds_pages_show_the_rule_sets_labels_in_the_pages_language(
     boxes = dict(form.context["form"].fields["disqualifiers"].choices)
     assert "Breached the things members must not do" not in str(boxes["forbidden_breach"])
     assert "366-QĐ/TW 2025" in str(boxes["forbidden_breach"])  # the source as written
+
+
+@pytest.mark.parametrize(
+    ("language", "member_group"),
+    [
+        ("vi", "Đảng viên không giữ chức vụ lãnh đạo, quản lý"),
+        ("km", "សមាជិកបក្សដែលមិនកាន់តំណែងដឹកនាំ"),
+    ],
+)
+def test_the_default_groups_of_similar_roles_are_named_in_the_pages_language(
+    w: SimpleNamespace, language: str, member_group: str, english_after: None
+) -> None:
+    """A subject's group of similar roles is its framework's code unless the office names
+    another: the quota tables, the quota line and the subject's card print the framework's
+    label in the page's language, not "member" or "organization"; a group the office named
+    prints as written."""
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    page = w.office.get(
+        reverse("evaluations:round", args=[round_.pk]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    quota = page[page.index('data-testid="quota"') :] if 'data-testid="quota"' in page else page
+    assert "<td>member</td>" not in quota and "<td>organization</td>" not in quota
+    assert f"<td>{member_group}</td>" in page
+    member = _subject(round_, member=w.k1[0])
+    decide = w.office.get(
+        reverse("evaluations:subject_decide", args=[member.pk]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    card = decide[decide.index('data-testid="role-group"') :]
+    assert card.split("</dd>")[0].endswith(member_group)
+    assert "<td>member</td>" not in decide and "<td>organization</td>" not in decide
+    Subject.objects.filter(pk=member.pk).update(role_group="teachers")
+    named = w.office.get(reverse("evaluations:subject", args=[member.pk])).content.decode()
+    assert 'data-testid="role-group">teachers</dd>' in named
+
+
+def test_a_decisions_secret_document_is_named_without_a_link_for_who_may_not_read_it(
+    w: SimpleNamespace,
+) -> None:
+    """As the register prints a masked document: its symbol, no link to a page that would
+    answer 404; the office that may read it gets the link."""
+    from cadrebook.documents.services import document_register
+
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    secret = document_register(
+        actor=w.actor,
+        type="decision",
+        issuer=w.tree.G1,
+        term=w.docs.g1.term,
+        date=D(2025, 12, 21),
+        title="Xếp loại (mật)",
+        confidentiality="secret",
+    )
+    subject = _subject(round_, member=w.k1[0])
+    ev.subject_decide(
+        actor=w.actor,
+        subject=subject,
+        deciding_unit=subject.deciding_unit,
+        level="good",
+        score=Decimal("80"),
+        document=secret,
+    )
+    url = reverse("evaluations:subject", args=[subject.pk])
+    link = f'href="{reverse("documents:detail", args=[secret.pk])}"'
+    seen = w.viewer.get(url).content.decode()
+    assert secret.symbol in seen and link not in seen
+    assert w.viewer.get(reverse("documents:detail", args=[secret.pk])).status_code == 404
+    assert link in w.office.get(url).content.decode()

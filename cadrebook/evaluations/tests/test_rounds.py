@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
@@ -805,3 +806,54 @@ def test_model_registration_and_recognition(tree, organizer):
         "recognized": 1,
         "not_recognized": 0,
     }
+
+
+def test_an_overlapping_round_is_named_with_its_kinds_label_and_where_it_overlaps(world):
+    """The refusal names the kind as the rule set does (in the page's language), and says
+    whether the round found covers the whole subtree (opened at or above it) or part of it."""
+    w = world
+    with pytest.raises(ServiceError) as inside:
+        _open(w.actor, w.tree.G1)  # C1's round covers all of G1's subtree
+    assert inside.value.code == "evaluation.round_overlaps"
+    message = str(inside.value.message)
+    assert "Year-end evaluation" in message and "yearly" not in message
+    assert "over this whole subtree" in message
+    with pytest.raises(ServiceError) as above:
+        _open(w.actor, w.tree.P)  # C1's round covers part of P's subtree
+    assert "over part of this subtree" in str(above.value.message)
+    with translation.override("vi"), pytest.raises(ServiceError) as vi:
+        _open(w.actor, w.tree.G1)
+    assert "Đánh giá, xếp loại chất lượng cuối năm" in str(vi.value.message)
+
+
+def test_a_model_step_dated_out_of_order_is_refused_with_nothing_written(tree, organizer):
+    """A registration for a year is made at its start (or before it), not after the year;
+    the recognition comes after the registration, not before it."""
+    before = AuditEntry.objects.count()
+    with pytest.raises(ServiceError) as late:
+        ev.model_register(
+            actor=organizer, unit=tree.K1, year=2025, kind="four_good", date=D(2026, 5, 1)
+        )
+    assert (late.value.code, late.value.field) == ("evaluation.model_registered_after", "date")
+    assert AuditEntry.objects.count() == before
+    ev.model_register(
+        actor=organizer, unit=tree.K1, year=2025, kind="four_good", date=D(2024, 12, 20)
+    )
+    with pytest.raises(ServiceError) as early:
+        ev.model_recognize(
+            actor=organizer,
+            unit=tree.K1,
+            year=2025,
+            kind="four_good",
+            date=D(2024, 12, 1),
+            recognized=True,
+        )
+    assert (early.value.code, early.value.field) == ("evaluation.model_before_registration", "date")
+    ev.model_recognize(
+        actor=organizer,
+        unit=tree.K1,
+        year=2025,
+        kind="four_good",
+        date=D(2026, 1, 10),
+        recognized=True,
+    )

@@ -230,3 +230,24 @@ def test_members_and_their_cells_are_found_by_either_identifier_in_any_year(run,
     assert report.ok and report.created == 2, report.as_dict()
     rated = dict(Rating.objects.values_list("member_id", "rated_in_id"))
     assert rated == {people.a.pk: people.tree.K1.pk, people.b.pk: people.tree.K2.pk}
+
+
+def test_a_row_without_level_or_label_says_the_level_is_missing(run, people):
+    """An empty level cell is named as missing (not as an empty "is not a level"), with the
+    levels to write and the legacy labels as the alternative; nothing is written."""
+    report = run("ratings", _text("member,A-1,2024,,80,,", "member,B-2,2024,good,80,,"))
+    assert not report.ok and Rating.objects.count() == 0
+    [error] = report.errors
+    assert (error.row, error.column, error.code) == (2, "level", "evaluation.level_missing")
+    assert error.message.startswith("Write the level")
+    assert "excellent, good, completed, not_completed" in error.message
+
+
+def test_a_score_with_more_than_two_decimals_is_refused_not_rounded(run, people):
+    """89.999 earns "good"; rounded to 90.00 it would pass as "excellent" (and be stored so)."""
+    report = run("ratings", _text("member,A-1,2024,excellent,89.999,,"))
+    assert not report.ok and Rating.objects.count() == 0
+    assert {(e.row, e.column, e.code) for e in report.errors} == {
+        (2, "score", "evaluation.score_decimals")
+    }
+    assert run("ratings", _text("member,A-1,2024,good,89.99,,")).ok
