@@ -31,7 +31,18 @@ from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.orgs.placements import ancestors_on
 
-RATING_FIELDS = ["year", "subject_kind", "member", "unit", "level", "label", "score", "source"]
+RATING_FIELDS = [
+    "year",
+    "subject_kind",
+    "member",
+    "unit",
+    "level",
+    "label",
+    "score",
+    "source",
+    "document",
+    "document_text",
+]
 
 
 def rating_record(

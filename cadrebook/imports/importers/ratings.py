@@ -9,7 +9,9 @@ what is recorded is unchanged, so a file imports twice to the same ratings.
 Set-based, for a national round's decisions (millions of rows): every lookup is one query per
 chunk of rows (members, their periods on the year's last day, units, recorded ratings,
 cited documents), new ratings are written by COPY (`core.bulk`), changed ones replaced in
-bulk; the import's job entry audits it, as for the members file.
+bulk under their ids; the import's job entry audits it, as for the members file, and each
+changed rating has an audit entry of its own with what it said before and after (history is
+never overwritten: a correction's previous level stays readable).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.bulk import RowWriter, any_of
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.errors import ServiceError
@@ -41,6 +44,7 @@ from cadrebook.evaluations.selectors import (
     evaluation_violation,
     legacy_level,
 )
+from cadrebook.evaluations.services.ratings import RATING_FIELDS
 from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_counts
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
 from cadrebook.imports.first_load import begin_first_load
@@ -461,12 +465,30 @@ class RatingsImporter:
             overwritten = Rating.objects.filter(pk__in=[pk for pk, _v in replaced])
             # As counted in the tally.
             before = tally_counts(overwritten.values_list(*TALLY_COLUMNS))
+            # A changed rating is rewritten in place (same id); what it said before is kept
+            # in its audit entry, as `rating_record` keeps it: corrections are rare, one
+            # entry each, gathered by the import's audit batch.
+            was = {r.pk: snapshot(r, RATING_FIELDS) for r in overwritten}
             overwritten.delete()
             self.writer.write(Rating, ["id", *COLUMNS], [(pk, *v) for pk, v in replaced])
+            self._audit_replaced(was)
         self.writer.write(Rating, COLUMNS, new)
         written = tally_counts(map(TALLY_LINE, [*new, *(v for _pk, v in replaced)]))
         self.tally.change_counts(before, written)
         report.rows_written += len(new) + len(replaced)
+
+    def _audit_replaced(self, was: dict[int, dict[str, Any]]) -> None:
+        """One audit entry per rewritten rating, before and after, scoped to its unit."""
+        for rating in Rating.objects.filter(pk__in=list(was)).select_related("rated_in"):
+            audit_record(
+                actor=self.ctx.actor,
+                obj=rating,
+                action="update",
+                event_type="evaluation.rating_recorded",
+                unit=rating.rated_in,
+                before=was[rating.pk],
+                after=snapshot(rating, RATING_FIELDS),
+            )
 
 
 def import_ratings(ctx: ImportContext, table: Table) -> None:

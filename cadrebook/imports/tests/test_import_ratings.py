@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from cadrebook.accounts.services import role_grant
+from cadrebook.core.models import AuditEntry
 from cadrebook.evaluations.figures import level_counts
 from cadrebook.evaluations.models import Rating, RatingTally
 from cadrebook.evaluations.tally import tally_refresh
@@ -77,6 +78,31 @@ def test_re_importing_the_same_file_changes_nothing_and_a_change_replaces(run, p
     assert changed.ok and (changed.updated, changed.unchanged) == (1, 3)
     assert set(Rating.objects.values_list("id", flat=True)) == ids
     assert Rating.objects.get(member=people.a, year=2024).level == "completed"
+
+
+def test_a_changed_rating_keeps_what_it_said_before_in_the_audit_log(run, people):
+    run("ratings", GOOD)
+    rating = Rating.objects.get(member=people.a, year=2024)
+    run("ratings", GOOD.replace("good,85,12-QĐ/ĐU", "completed,60,14-QĐ/ĐU"))
+    entries = AuditEntry.objects.filter(
+        object_type="evaluations.rating", object_id=str(rating.pk), action="update"
+    )
+    assert entries.count() == 1
+    entry = entries.get()
+    assert (entry.before["level"], entry.before["score"], entry.before["document_text"]) == (
+        "good",
+        "85.00",
+        "12-QĐ/ĐU",
+    )
+    assert (entry.after["level"], entry.after["score"], entry.after["document_text"]) == (
+        "completed",
+        "60.00",
+        "14-QĐ/ĐU",
+    )
+    assert entry.unit_path == people.tree.K1.path
+    # An unchanged re-import writes no entry for the ratings.
+    run("ratings", GOOD.replace("good,85,12-QĐ/ĐU", "completed,60,14-QĐ/ĐU"))
+    assert entries.count() == 1
 
 
 def test_the_level_counts_follow_an_import_and_its_changes(run, people):
