@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.documents.citations import citing_records
 from cadrebook.inspections import selectors
-from cadrebook.inspections.models import Inspection
+from cadrebook.inspections.models import Discipline, Inspection
 from cadrebook.inspections.services import (
     Finding,
     inspection_conclude,
@@ -134,3 +135,48 @@ def test_the_register_lists_the_citing_inspection_to_its_readers_only(tree, file
     assert [(c.kind, c.date) for c in conclusion] == [("inspection", D(2025, 6, 2))]
     organizer = _user("organizer", "organizer", None)
     assert citing_records(docs.c1, organizer) == []
+
+
+def _discipline(tree: Any, docs: Any, people: Any, **kw: Any) -> Discipline:
+    # The discipline's services come with the discipline engine (phase 2): a row for reads.
+    values = {
+        "subject_kind": "member",
+        "member": people.k1,
+        "subject_status": "full",
+        "subject_path": tree.K1.path,
+        "form": "warning",
+        "body": tree.C1,
+        "body_kind": "inspection_committee",
+        "path": tree.C1.path,
+        "decided_on": D(2025, 7, 1),
+        "document": docs.c1,
+        "violation": "Vi phạm",
+        "violation_on": D(2025, 1, 5),
+        "ruleset": "vn-2025",
+        **kw,
+    }
+    return Discipline.objects.create(**values)
+
+
+def test_disciplines_are_scoped_by_their_subject_and_cited_to_readers_only(tree, docs, people):
+    discipline = _discipline(tree, docs, people)
+    of_g1 = _user("g1_inspector", "inspector", tree.G1)
+    of_c2 = _user("c2_inspector", "inspector", tree.C2)
+    assert list(selectors.disciplines(of_g1)) == [discipline]  # the member's record
+    assert not selectors.disciplines(of_c2).exists()
+    cited = citing_records(docs.c1, of_g1)
+    assert [(c.kind, c.date) for c in cited] == [("discipline", D(2025, 7, 1))]
+    assert people.k1.full_name not in cited[0].label
+    assert citing_records(docs.c1, of_c2) == []
+    assert citing_records(docs.c1, _user("organizer", "organizer", None)) == []
+
+
+def test_the_database_refuses_a_discipline_without_exactly_its_kind_of_subject(tree, docs, people):
+    for kw in (
+        {"unit": tree.K1},  # a member's discipline naming a unit too
+        {"subject_kind": "unit", "unit": None},  # an organization's naming a member
+        {"violation_on": D(2025, 8, 1)},  # committed after the decision
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            _discipline(tree, docs, people, **kw)
+    assert not Discipline.objects.exists()
