@@ -144,7 +144,7 @@ def parse(ruleset: Ruleset) -> InspectionRules:
     try:
         data = ruleset.section(SECTION)
     except KeyError:
-        raise _fail(ruleset, "[inspection]", "missing") from None
+        raise ImproperlyConfigured(f"rule set {ruleset.id} has no [inspection] section") from None
     try:
         source = str(data["source"])
         kinds = tuple(
