@@ -22,6 +22,8 @@ DOCUMENTS = {"issue_documents", "view_restricted_documents", "view_secret_docume
 # The evaluation: the cell's clerk records self-assessments and proposals; the committee's
 # office (organizer) decides.
 EVALUATION = {"evaluate", "decide_evaluations"}
+# Inspection and discipline: confidential files, the inspection committee's people only.
+INSPECTION = {"inspect", "view_inspections", "decide_discipline"}
 EXPECTED = {
     Role.VIEWER: {"view"},
     Role.CLERK: {
@@ -47,6 +49,7 @@ EXPECTED = {
         "audit",
         "view_restricted_documents",
         "view_secret_documents",
+        *INSPECTION,
     },
     Role.ADMINISTRATOR: {
         "view",
@@ -57,6 +60,7 @@ EXPECTED = {
         "admin",
         *DOCUMENTS,
         *EVALUATION,
+        *INSPECTION,
     },
 }
 

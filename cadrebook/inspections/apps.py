@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InspectionsConfig(AppConfig):
+    name = "cadrebook.inspections"
+    label = "inspections"
+    verbose_name = _("Inspection and discipline")
+
+    def ready(self) -> None:
+        from cadrebook.core.append_only import guard
+        from cadrebook.inspections import (
+            citations,
+            permissions,  # noqa: F401  (declares the actions)
+        )
+        from cadrebook.inspections.models import APPEND_ONLY
+
+        # A recommendation's follow-ups are its history: appended, never changed.
+        for table, message in APPEND_ONLY.items():
+            guard(table, message)
+
+        # The register's pages list the inspections and disciplines that cite a document.
+        citations.register()

@@ -1,0 +1,229 @@
+"""Reads of the inspections app, scoped: inspection files are confidential, read only with
+`view_inspections` on the inspecting body (its subtree), never with plain `view`.
+
+- the scoped lists: `programs`, `inspections`, `inspection_subjects`, `recommendations`,
+  `disciplines` (scoped by the subject: a member's record follows the member), `appeals`;
+- a program's progress ("completed 9 of 10 planned"): `program_progress`;
+- a recommendation's state on a day (`recommendation_state`: overdue is derived);
+- the worklist's reads: `late_steps`, `overdue_recommendations`;
+- what the subject of an inspection sees: the conclusion concerning it, not the file
+  (`conclusions_concerning`, its shape ready for the pages of phase 2);
+- the remit of a body (`in_remit`) and whether a body stands above an inspected unit's own
+  committee (`is_from_higher_level`), which the services check and record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from cadrebook.core.permissions import VIEW
+from cadrebook.core.rules import Ruleset, current_ruleset
+from cadrebook.core.scoping import scope_for, subtree_q
+from cadrebook.inspections.choices import OVERDUE, FollowUpStatus
+from cadrebook.inspections.models import (
+    Appeal,
+    Discipline,
+    Inspection,
+    InspectionProgram,
+    InspectionStep,
+    InspectionSubject,
+    ProgramItem,
+    Recommendation,
+)
+from cadrebook.inspections.permissions import VIEW_INSPECTIONS
+from cadrebook.inspections.rules import inspection_rules
+from cadrebook.orgs.models import OrgUnit
+
+# -- Scoped lists --------------------------------------------------------------------------
+
+
+def programs(user: Any) -> QuerySet[InspectionProgram]:
+    """The programs of the bodies in the user's `view_inspections` scope."""
+    return InspectionProgram.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def program_items(user: Any) -> QuerySet[ProgramItem]:
+    return ProgramItem.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def inspections(user: Any) -> QuerySet[Inspection]:
+    """The inspections and supervisions of the bodies in the user's `view_inspections` scope
+    (the files: team, steps, subjects and findings, recommendations)."""
+    return Inspection.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def inspection_file(user: Any, pk: int) -> Inspection | None:
+    """One inspection's file, None when it is out of the user's sight (as if missing)."""
+    return inspections(user).filter(pk=pk).select_related("body").first()
+
+
+def inspection_subjects(user: Any) -> QuerySet[InspectionSubject]:
+    return InspectionSubject.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def recommendations(user: Any) -> QuerySet[Recommendation]:
+    return Recommendation.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def disciplines(user: Any) -> QuerySet[Discipline]:
+    """The disciplines of subjects in the user's `view_inspections` scope (the file: votes,
+    violation, appeals)."""
+    return Discipline.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def appeals(user: Any) -> QuerySet[Appeal]:
+    return Appeal.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+# -- Programs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a program planned and what was done against it."""
+
+    planned: int
+    started: int  # an inspection opened against the item
+    completed: int  # that inspection concluded
+
+
+def program_progress(program: InspectionProgram) -> Progress:
+    """ "Completed N of M planned": the program's items, those with an inspection opened
+    against them, and those whose inspection is concluded (one query)."""
+    counts = program.items.aggregate(
+        planned=Count("id"),
+        started=Count("id", filter=Q(inspection__isnull=False)),
+        completed=Count("id", filter=Q(inspection__concluded_on__isnull=False)),
+    )
+    return Progress(counts["planned"], counts["started"], counts["completed"])
+
+
+# -- Recommendations and the worklist -------------------------------------------------------
+
+
+def recommendation_state(recommendation: Recommendation, day: dt.date) -> str:
+    """The recommendation's status on `day`: its latest follow-up's, or "overdue" when it is
+    not done and its deadline has passed."""
+    if (
+        recommendation.status != FollowUpStatus.DONE
+        and recommendation.deadline is not None
+        and recommendation.deadline < day
+    ):
+        return OVERDUE
+    return recommendation.status
+
+
+def overdue_recommendations(user: Any, day: dt.date) -> QuerySet[Recommendation]:
+    """Recommendations not done whose deadline passed before `day`, oldest deadline first."""
+    return (
+        recommendations(user)
+        .exclude(status=FollowUpStatus.DONE)
+        .filter(deadline__lt=day)
+        .order_by("deadline", "id")
+    )
+
+
+def late_steps(user: Any, day: dt.date) -> QuerySet[InspectionStep]:
+    """Steps of open inspections not done by their due day, before `day`."""
+    visible = inspections(user).filter(concluded_on__isnull=True)
+    return (
+        InspectionStep.objects.filter(inspection__in=visible, done_on__isnull=True, due_on__lt=day)
+        .select_related("inspection")
+        .order_by("due_on", "inspection_id", "position")
+    )
+
+
+# -- The subject's view --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """What the subject of an inspection reads of its conclusion: the inspection's code, kind
+    and body, the day and document of the conclusion, and the findings and recommendations
+    concerning this subject only (no team, no steps, no other subject, no summary)."""
+
+    inspection_id: int
+    code: str
+    kind: str
+    body_id: int
+    body_kind: str
+    concluded_on: dt.date
+    document_id: int | None
+    document_text: str
+    violation_found: bool | None
+    violation_kind: str
+    findings: str
+    recommendations: tuple[str, ...]
+
+
+def conclusions_concerning(
+    user: Any, *, unit: OrgUnit | None = None, member: Any = None
+) -> list[Conclusion]:
+    """The concluded inspections' conclusions on `unit` or `member` (one of them), for a user
+    whose plain `view` scope covers the subject's unit: the subject's side reads the
+    conclusion concerning it, never the file (issue 19, item 6)."""
+    if (unit is None) == (member is None):
+        raise ValueError("name exactly one subject: a unit or a member")
+    rows = (
+        InspectionSubject.objects.filter(inspection__concluded_on__isnull=False)
+        .filter(**({"unit": unit} if unit is not None else {"member": member}))
+        .filter(_subject_scope(user))
+        .select_related("inspection")
+        .prefetch_related("recommendations")
+        .order_by("-inspection__concluded_on", "-id")
+    )
+    return [
+        Conclusion(
+            inspection_id=s.inspection_id,
+            code=s.inspection.code,
+            kind=s.inspection.kind,
+            body_id=s.inspection.body_id,
+            body_kind=s.inspection.body_kind,
+            concluded_on=s.inspection.concluded_on,  # type: ignore[arg-type]
+            document_id=s.inspection.conclusion_document_id,
+            document_text=s.inspection.conclusion_document_text,
+            violation_found=s.violation_found,
+            violation_kind=s.violation_kind,
+            findings=s.findings,
+            recommendations=tuple(r.text for r in s.recommendations.all()),
+        )
+        for s in rows
+    ]
+
+
+def _subject_scope(user: Any) -> Q:
+    scope = scope_for(user, VIEW)
+    if scope.everything:
+        return Q()
+    if scope.nothing:
+        return Q(pk__in=[])
+    return subtree_q("subject_path", scope.paths)
+
+
+# -- Remit and level -----------------------------------------------------------------------
+
+
+def in_remit(body: OrgUnit, path: str) -> bool:
+    """Whether a unit with `path` stands in `body`'s subtree (the body's remit)."""
+    return path.startswith(body.path)
+
+
+def own_committee(unit: OrgUnit, ruleset: Ruleset | None = None) -> OrgUnit:
+    """The committee an inspected unit answers to: the unit itself, or, for a unit of a kind
+    the rule set lists in `[inspection] parent_committee_kinds` (a cell of a grassroots
+    committee), the unit above it."""
+    rules = inspection_rules(ruleset or current_ruleset())
+    if unit.kind in rules.parent_committee_kinds and unit.depth > 1:
+        parent: OrgUnit = unit.get_parent()
+        return parent
+    return unit
+
+
+def is_from_higher_level(body: OrgUnit, unit: OrgUnit, ruleset: Ruleset | None = None) -> bool:
+    """Whether `body` stands above the own committee of the inspected `unit`."""
+    committee = own_committee(unit, ruleset)
+    return committee.path != body.path and committee.path.startswith(body.path)
