@@ -10,6 +10,9 @@ event type (`events.py`) and the restructuring of units call `member_record_even
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +23,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.dates import check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.restrictions import TRANSFER, check_unrestricted
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.documents.models import Document
 from cadrebook.documents.references import cited_document, document_by_symbol, symbol_key
@@ -163,6 +167,29 @@ def _check_date(member: Member, day: dt.date, state: State) -> None:
         )
 
 
+# Set while a restructuring hands a unit's members over (a cell merged into another): a
+# member's restriction on transfers (a discipline in force, `core.restrictions`) stops the
+# member's own transfer, not the reorganization of the cell.
+_REORGANIZING: ContextVar[bool] = ContextVar("reorganizing", default=False)
+
+
+@contextmanager
+def _reorganizing() -> Iterator[None]:
+    """The transfers recorded inside are a reorganization's, not the members' own."""
+    token = _REORGANIZING.set(True)
+    try:
+        yield
+    finally:
+        _REORGANIZING.reset(token)
+
+
+def _check_restrictions(member: Member, type: str, day: dt.date, taken_over: bool) -> None:
+    """Refuse an official transfer while a restriction on transfers is in force; a decision
+    taken over from the old files records what happened and is not refused."""
+    if type == EventType.TRANSFER_OUT and not taken_over and not _REORGANIZING.get():
+        check_unrestricted(member.pk, day, TRANSFER, field="type")
+
+
 def _lock(member: Member) -> Member:
     return Member.objects.select_for_update().get(pk=member.pk)
 
@@ -274,6 +301,7 @@ def member_record_event(
         member = _lock(member)
         state = member_state(member, rules=rules)
         _check_date(member, date, state)
+        _check_restrictions(member, type, date, taken_over)
         if type in (EventType.TRANSFER_IN, EventType.TRANSFER_RETURNED):
             pending = _pending_unit(state, receiving)
             if type == EventType.TRANSFER_IN:

@@ -34,7 +34,7 @@ from cadrebook.members.placing import (
     ANCESTOR_FIELDS,
     place_periods,
 )
-from cadrebook.members.services.engine import _period_row
+from cadrebook.members.services.engine import _period_row, _reorganizing
 from cadrebook.members.services.events import member_transfer, member_transfer_return
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import Spans, load_spans, placement_row
@@ -296,14 +296,15 @@ def unit_merge(
     The units below `unit` move under `into` with a dated move (their members are handed
     over with them: no transfers, the figures of earlier dates unchanged). Members held by
     `unit` itself (a cell merged into a cell) are transferred into `into` (reason
-    "reorganization"), each an ordinary transfer.
+    "reorganization"), each an ordinary transfer, which a member's restriction on transfers
+    (`core.restrictions`: a discipline in force) does not stop.
     """
     check_plausible(date)
     if unit.pk == into.pk:
         raise ServiceError(
             "unit.merge_into_itself", _("A unit cannot merge into itself."), field="into"
         )
-    with transaction.atomic(), _naming_into():
+    with transaction.atomic(), _naming_into(), _reorganizing():
         unit.refresh_from_db()
         into.refresh_from_db()
         if into.path.startswith(unit.path):
