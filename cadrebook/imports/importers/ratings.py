@@ -9,13 +9,19 @@ what is recorded is unchanged, so a file imports twice to the same ratings.
 Set-based, for a national round's decisions (millions of rows): every lookup is one query per
 chunk of rows (members, their periods on the year's last day, units, recorded ratings,
 cited documents), new ratings are written by COPY (`core.bulk`), changed ones replaced in
-bulk; the import's job entry audits it, as for the members file.
+bulk; the import's job entry audits it, as for the members file. A large file is read and
+each row checked on its own (`read_rows`: the cells, as `parsed_rows` reads every import's
+rows) in a second process (`imports.apart`), while this one looks the previous chunk up,
+checks it against the rule set and the records, and writes it; a small file, in this one,
+by the same `read_rows`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Generator
+from contextlib import closing
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -42,6 +48,7 @@ from cadrebook.evaluations.selectors import (
     legacy_level,
 )
 from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_counts
+from cadrebook.imports.apart import chunks_apart, reads_apart
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
 from cadrebook.imports.first_load import begin_first_load
 from cadrebook.imports.importers.members import pk_of
@@ -113,10 +120,15 @@ class RatingsImporter:
             writing=self.ctx.writing,
             holds_rows=Rating.objects.exists,
         )
-        for chunk in chunked(parsed_rows(self.ctx, table)):
-            self.ctx.tick("checking")
-            self.chunk([(n, r) for n, _raw, r in chunk if r is not None])
-            self.ctx.report.rows_checked += len(chunk)
+        # A large file is read and its rows checked in a second process (`imports.apart`),
+        # while this one looks up and writes the chunks before.
+        apart = reads_apart(self.ctx)
+        rows = chunks_apart(self.ctx, table, read_rows) if apart else read_rows(self.ctx, table)
+        with closing(rows):
+            for chunk, read in rows:
+                self.ctx.tick("checking")
+                self.chunk(chunk)
+                self.ctx.report.rows_checked += read
         for statement in restore or []:
             self.ctx.tick("writing")
             self.writer.cursor.execute(statement)
@@ -467,6 +479,16 @@ class RatingsImporter:
         written = tally_counts(map(TALLY_LINE, [*new, *(v for _pk, v in replaced)]))
         self.tally.change_counts(before, written)
         report.rows_written += len(new) + len(replaced)
+
+
+def read_rows(
+    ctx: ImportContext, table: Table
+) -> Generator[tuple[list[tuple[int, Any]], int], None, None]:
+    """The file's rows in chunks, each row read and checked on its own (`parsed_rows`): the
+    chunk's rows not refused, (row number, values), and how many rows it read. In the
+    importer's process or, for a large file, in a second one."""
+    for chunk in chunked(parsed_rows(ctx, table)):
+        yield [(n, r) for n, _raw, r in chunk if r is not None], len(chunk)
 
 
 def import_ratings(ctx: ImportContext, table: Table) -> None:
