@@ -28,7 +28,7 @@ globals().update(
 )
 
 HEADER = test_import_ratings.HEADER
-read_rows = importer.read_rows
+read_rows = importer.RatingsImporter.read_rows
 ROWS = [
     "member,A-1,2024,good,85,12-QĐ/ĐU,",
     "member,B-2,2016,,,,DTC_HTXS",
@@ -138,11 +138,11 @@ def test_a_file_refused_while_read_is_refused_the_same(people, write_file, monke
 
 
 def test_an_error_of_the_child_is_the_import_error(people, write_file, monkeypatch):
-    def broken(ctx: Any, table: Any) -> Any:
-        yield from read_rows(ctx, table)
+    def broken(self: Any, ctx: Any, table: Any) -> Any:
+        yield from read_rows(self, ctx, table)
         raise LookupError("the child broke")
 
-    monkeypatch.setattr(importer, "read_rows", broken)
+    monkeypatch.setattr(importer.RatingsImporter, "read_rows", broken)
     path = write_file(HEADER + "member,A-1,2024,good,85,,\n")
     with pytest.raises(LookupError, match="the child broke") as caught:
         run_import(actor=None, kind="ratings", path=path)
@@ -152,11 +152,11 @@ def test_an_error_of_the_child_is_the_import_error(people, write_file, monkeypat
 
 
 def test_a_child_that_dies_ends_the_import(people, write_file, monkeypatch):
-    def dying(ctx: Any, table: Any) -> Any:
+    def dying(self: Any, ctx: Any, table: Any) -> Any:
         os._exit(3)
         yield  # pragma: no cover
 
-    monkeypatch.setattr(importer, "read_rows", dying)
+    monkeypatch.setattr(importer.RatingsImporter, "read_rows", dying)
     path = write_file(HEADER + "member,A-1,2024,good,85,,\n")
     with pytest.raises(apart.ChildFailed, match="exit code 3"):
         run_import(actor=None, kind="ratings", path=path)
@@ -165,11 +165,11 @@ def test_a_child_that_dies_ends_the_import(people, write_file, monkeypatch):
 def test_a_cancel_stops_the_child(people, write_file, monkeypatch):
     """Cancelled while the importer waits for a chunk the child is slow to read."""
 
-    def slow(ctx: Any, table: Any) -> Any:
-        yield from read_rows(ctx, table)
+    def slow(self: Any, ctx: Any, table: Any) -> Any:
+        yield from read_rows(self, ctx, table)
         os.kill(os.getpid(), 19)  # stopped (SIGSTOP) until killed: it never ends by itself
 
-    monkeypatch.setattr(importer, "read_rows", slow)
+    monkeypatch.setattr(importer.RatingsImporter, "read_rows", slow)
     monkeypatch.setattr(apart, "WAIT_SECONDS", 0.05)
     asked: list[int] = []
 
