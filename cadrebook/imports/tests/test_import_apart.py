@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -167,7 +168,7 @@ def test_a_cancel_stops_the_child(people, write_file, monkeypatch):
 
     def slow(self: Any, ctx: Any, table: Any) -> Any:
         yield from read_rows(self, ctx, table)
-        os.kill(os.getpid(), 19)  # stopped (SIGSTOP) until killed: it never ends by itself
+        os.kill(os.getpid(), signal.SIGSTOP)  # stopped until killed: it never ends by itself
 
     monkeypatch.setattr(importer.RatingsImporter, "read_rows", slow)
     monkeypatch.setattr(apart, "WAIT_SECONDS", 0.05)
