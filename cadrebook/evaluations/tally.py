@@ -140,15 +140,34 @@ def tally_counts(lines: Iterable[Sequence[Any]]) -> Counter[TallyKey]:
         dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("id", "kind")) if unit_ids else {}
     )
     counts: Counter[TallyKey] = Counter()
-    for (year, subject_kind, level, unit_id, *line, quota, role_group), n in same.items():
-        year, level = int(year), str(level)
-        key = MEMBER_KEY if subject_kind == SubjectKind.MEMBER else unit_key(kinds.get(unit_id, ""))
-        for uid in line:
-            if uid:
-                counts[(int(uid), year, key, level)] += n
-        if quota is not None and level in QUOTA_LEVELS:
-            counts[(int(quota), year, quota_key(role_group or ""), level)] += n
+    known = _MEMBER_LINES
+    for line, n in same.items():
+        if line[1] == SubjectKind.MEMBER:
+            keys = known.get(line)
+            if keys is None:
+                if len(known) >= 100_000:
+                    known.clear()
+                keys = known[line] = _line_keys(line, MEMBER_KEY)
+        else:
+            keys = _line_keys(line, unit_key(kinds.get(line[3], "")))
+        for key in keys:
+            counts[key] += n
     return counts
+
+
+# A member's line (the tuple of its `TALLY_COLUMNS`) and its keys, which depend on nothing
+# else: worked out once for the members of a cell rated alike, batch after batch (a national
+# round's million lines are some tens of thousands of distinct ones). Bounded.
+_MEMBER_LINES: dict[tuple[Any, ...], tuple[TallyKey, ...]] = {}
+
+
+def _line_keys(line: tuple[Any, ...], key: str) -> tuple[TallyKey, ...]:
+    year, _kind, level, _unit_id, *ancestors, quota, role_group = line
+    year, level = int(year), str(level)
+    keys = [(int(uid), year, key, level) for uid in ancestors if uid]
+    if quota is not None and level in QUOTA_LEVELS:
+        keys.append((int(quota), year, quota_key(role_group or ""), level))
+    return tuple(keys)
 
 
 def tally_units(rows: Iterable[Any]) -> set[int]:

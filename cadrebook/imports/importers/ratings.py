@@ -12,12 +12,20 @@ cited documents), new ratings are written by COPY (`core.bulk`), changed ones re
 bulk under their ids; the import's job entry audits it, as for the members file, and each
 changed rating has an audit entry of its own with what it said before and after (history is
 never overwritten: a correction's previous level stays readable).
+
+A large file is read in a second process (`imports.apart`): there each row is read and
+checked on its own (`read_rows`: its cells, as `parsed_rows` reads every import's rows, then
+the year, level, label and score against the rule set, `_check`), while this process looks
+the chunks before up, checks them against the records and writes them; a small file is read
+here, by the same `read_rows`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Generator
+from contextlib import closing
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -46,6 +54,7 @@ from cadrebook.evaluations.selectors import (
 )
 from cadrebook.evaluations.services.ratings import RATING_FIELDS
 from cadrebook.evaluations.tally import TALLY_COLUMNS, TallyBuffer, tally_counts
+from cadrebook.imports.apart import chunks_apart, reads_apart
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
 from cadrebook.imports.first_load import begin_first_load
 from cadrebook.imports.importers.members import pk_of
@@ -79,6 +88,8 @@ MEMBERS = connection.ops.quote_name(Member._meta.db_table)
 UNITS = connection.ops.quote_name(OrgUnit._meta.db_table)
 PERIODS = connection.ops.quote_name(MemberPeriod._meta.db_table)
 RATINGS = connection.ops.quote_name(Rating._meta.db_table)
+# A row checked on its own: its number, its values, its level and score (`read_rows`).
+Checked = tuple[int, Any, str, Decimal | None]
 # What a row says of a recorded rating, compared to tell "unchanged" from "changed".
 COMPARED = ("level", "label", "score", "document_text")
 
@@ -117,10 +128,16 @@ class RatingsImporter:
             writing=self.ctx.writing,
             holds_rows=Rating.objects.exists,
         )
-        for chunk in chunked(parsed_rows(self.ctx, table)):
-            self.ctx.tick("checking")
-            self.chunk([(n, r) for n, _raw, r in chunk if r is not None])
-            self.ctx.report.rows_checked += len(chunk)
+        # A large file is read and its rows checked in a second process (`imports.apart`),
+        # while this one looks up and writes the chunks before.
+        apart = reads_apart(self.ctx)
+        read = self.read_rows
+        rows = chunks_apart(self.ctx, table, read) if apart else read(self.ctx, table)
+        with closing(rows):
+            for chunk, count in rows:
+                self.ctx.tick("checking")
+                self.chunk(chunk)
+                self.ctx.report.rows_checked += count
         for statement in restore or []:
             self.ctx.tick("writing")
             self.writer.cursor.execute(statement)
@@ -314,36 +331,47 @@ class RatingsImporter:
         self.checked[key] = (level, score)
         return level, score
 
-    def chunk(self, rows: list[tuple[int, Any]]) -> None:
+    def read_rows(
+        self, ctx: ImportContext, table: Table
+    ) -> Generator[tuple[list[Checked], int], None, None]:
+        """The file's rows in chunks, each row read and checked on its own (`parsed_rows`,
+        then `_check`: the rule set's, nothing looked up): the chunk's rows not refused, with
+        their level and score, and how many rows it read. In the importer's process or, for
+        a large file, in a second one."""
+        check = self._check
+        for chunk in chunked(parsed_rows(ctx, table)):
+            rows = []
+            for number, _raw, row in chunk:
+                if row is not None and (checked := check(number, row)) is not None:
+                    rows.append((number, row, *checked))
+            yield rows, len(chunk)
+
+    def chunk(self, rows: list[Checked]) -> None:
         ctx = self.ctx
         report = ctx.report
-        member_rows = [r.subject for _n, r in rows if r.subject_kind == SubjectKind.MEMBER]
+        member_rows = [r.subject for _n, r, *_c in rows if r.subject_kind == SubjectKind.MEMBER]
         known = self._members(member_rows) if member_rows else {}
-        ctx.units.load({r.subject for _n, r in rows if r.subject_kind == SubjectKind.UNIT})
+        ctx.units.load({r.subject for _n, r, *_c in rows if r.subject_kind == SubjectKind.UNIT})
         wanted: dict[int, set[int]] = defaultdict(set)
-        for _n, r in rows:
+        for _n, r, *_c in rows:
             if r.subject_kind == SubjectKind.MEMBER and (member := known.get(r.subject)):
                 wanted[r.year].add(member[0])
         periods = self._periods(wanted)
         self._load_units({a for p in periods.values() for a in p if a is not None})
         unit_ids = {
             u.id
-            for _n, r in rows
+            for _n, r, *_c in rows
             if r.subject_kind == SubjectKind.UNIT and (u := ctx.units.by_code.get(r.subject))
         }
         recorded = self._recorded(
-            {pk for pk, _path in known.values()}, unit_ids, {r.year for _n, r in rows}
+            {pk for pk, _path in known.values()}, unit_ids, {r.year for _n, r, *_c in rows}
         )
         new: list[tuple[Any, ...]] = []
         replaced: list[tuple[int, tuple[Any, ...]]] = []
         seen, units, last_days = self.seen, self.units, self.last_days
         in_scope, seen_paths = self.in_scope, self.seen_paths
         import_source = RatingSource.IMPORT.value
-        for number, row in rows:
-            checked = self._check(number, row)
-            if checked is None:
-                continue
-            level, score = checked
+        for number, row, level, score in rows:
             year = row.year
             key = (row.subject_kind, row.subject, year)
             first = seen.setdefault(key, number)
