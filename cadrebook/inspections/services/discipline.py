@@ -305,6 +305,7 @@ def _decide(
     unit: OrgUnit | None,
     subject_status: str,
     subject_path: str,
+    relation_path: str,
     holds_post: bool,
     form: str,
     body: OrgUnit,
@@ -326,7 +327,10 @@ def _decide(
     limitation_on: dt.date,
     replacing: Discipline | None,
 ) -> Discipline:
-    """Check a decision through the engine and write it (without its consequences)."""
+    """Check a decision through the engine and write it (without its consequences). The
+    subject's relation to the body is read at `relation_path` (where it stood on the day of
+    the decision); the record is scoped by `subject_path` (where it stands now: the record
+    follows the member)."""
     engine.check_form(
         form,
         subject_kind,
@@ -336,7 +340,7 @@ def _decide(
     )
     engine.authority_body(body_kind, body.kind, rules=r)  # refused: no such body
     _check_body_active(body, decided_on)
-    rels = _relations(r, body, subject_kind, subject_path, relations)
+    rels = _relations(r, body, subject_kind, relation_path, relations)
     engine.check_authority(body_kind, body.kind, rels, form, may_admit=may_admit, rules=r)
     stored_votes = _check_votes(r, form, votes, voters_total, proposing_for, proposing_total)
     engine.check_limitation(form, violation_on, limitation_on, rules=r)
@@ -502,7 +506,8 @@ def discipline_decide(
             member=member,
             unit=unit,
             subject_status=status,
-            subject_path=relation_path,
+            subject_path=subject_path,
+            relation_path=relation_path,
             holds_post=post,
             form=form,
             body=body,
@@ -524,10 +529,6 @@ def discipline_decide(
             limitation_on=decided_on,
             replacing=None,
         )
-        if d.subject_path != subject_path:
-            # Scoped by where the subject stands now (the record follows the member).
-            Discipline.objects.filter(pk=d.pk).update(subject_path=subject_path)
-            d.subject_path = subject_path
         _apply(actor, d, members_to)
         _audit(
             actor,
@@ -717,6 +718,7 @@ def appeal_decide(
                 unit=discipline.unit,
                 subject_status=discipline.subject_status,
                 subject_path=discipline.subject_path,
+                relation_path=(member.unit.path if member is not None else discipline.subject_path),
                 holds_post=(
                     _holds_post(member, discipline.decided_on, holds_post)
                     if member is not None

@@ -491,3 +491,46 @@ def test_discipline_facts_for_the_evaluation(
     assert not selectors.discipline_facts(
         member=people.k1, start=D(2024, 1, 1), end=D(2024, 12, 31)
     ).disciplined
+
+
+def test_an_expulsion_changed_to_a_warning_restores_membership(
+    inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _expel(inspector, tree, docs, people.k1)
+    appeal = _lodge(inspector, tree, d)
+    appeal_decide(
+        actor=inspector,
+        appeal=appeal,
+        decided_on=D(2025, 4, 10),
+        outcome="changed",
+        new_form="warning",
+        votes={"warning": 5},
+        voters_total=7,
+    )
+    people.k1.refresh_from_db()
+    assert people.k1.status == "full"
+    new = Discipline.objects.get(status="in_force")
+    assert new.form == "warning" and new.votes == {"warning": 5}
+    # The warning's bans now run, from the appeal's decision.
+    assert [r.until for r in active_restrictions(people.k1.pk, D(2025, 6, 1), TRANSFER)] == [
+        D(2026, 4, 10)
+    ]
+    # The changed decision is no longer appealed; its replacement may be.
+    _refused("discipline.not_in_force", lambda: _lodge(inspector, tree, d), source=False)
+
+
+def test_an_annulled_dissolution_is_refused_as_no_service_restores_the_unit(
+    inspector: Any, tree: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _allow_dissolution(monkeypatch)
+    d = _dissolve(inspector, tree, tree.K2)
+    appeal = _lodge(inspector, tree, d, body=tree.C1)
+    _refused(
+        "discipline.dissolution_irreversible",
+        lambda: appeal_decide(
+            actor=inspector, appeal=appeal, decided_on=D(2025, 4, 10), outcome="annulled"
+        ),
+        source=False,
+    )
+    appeal.refresh_from_db()
+    assert appeal.outcome == "pending"
