@@ -18,13 +18,14 @@ from cadrebook.inspections.models import Discipline
 
 
 def discipline_restrictions(member_id: int, day: dt.date, kind: str) -> list[Restriction]:
-    """The member's restrictions of `kind` on `day` from the disciplines in force."""
+    """The member's restrictions of `kind` on `day` from the disciplines in force (no query
+    for a kind the rule set's bans do not know)."""
+    r = engine.discipline_rules()
+    if all(b.code != kind for b in r.ban_kinds):
+        return []
     rows = Discipline.objects.filter(
         member_id=member_id, status=DisciplineStatus.IN_FORCE, decided_on__lte=day
     ).only("form", "decided_on", "document_text")
-    if not rows:
-        return []
-    r = engine.discipline_rules()
     found = []
     for d in rows:
         if d.form not in r.severity:
