@@ -9,11 +9,13 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
+        from cadrebook.core.restrictions import register_restriction_provider
         from cadrebook.inspections import (
             citations,
             permissions,  # noqa: F401  (declares the actions)
         )
         from cadrebook.inspections.models import APPEND_ONLY
+        from cadrebook.inspections.restrictions import discipline_restrictions
 
         # A recommendation's follow-ups are its history: appended, never changed.
         for table, message in APPEND_ONLY.items():
@@ -21,3 +23,6 @@ class InspectionsConfig(AppConfig):
 
         # The register's pages list the inspections and disciplines that cite a document.
         citations.register()
+
+        # A discipline's bans (no transfer while in force, ...) reach the services that ask.
+        register_restriction_provider(discipline_restrictions)

@@ -5,7 +5,9 @@
   `disciplines` (scoped by the subject: a member's record follows the member), `appeals`;
 - a program's progress ("completed 9 of 10 planned"): `program_progress`;
 - a recommendation's state on a day (`recommendation_state`: overdue is derived);
-- the worklist's reads: `late_steps`, `overdue_recommendations`;
+- the worklist's reads: `late_steps`, `overdue_recommendations`, `appeals_waiting`;
+- disciplines in force on a day for a member or an organization (`disciplines_in_force`)
+  and the facts of a year that the evaluations read (`discipline_facts`);
 - what the subject of an inspection sees: the conclusion concerning it, not the file
   (`conclusions_concerning`, its shape ready for the pages of phase 2);
 - the remit of a body (`in_remit`) and whether a body stands above an inspected unit's own
@@ -23,7 +25,13 @@ from django.db.models import Count, Q, QuerySet
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for, subtree_q
-from cadrebook.inspections.choices import OVERDUE, FollowUpStatus
+from cadrebook.inspections import discipline_rules as engine
+from cadrebook.inspections.choices import (
+    OVERDUE,
+    AppealOutcome,
+    DisciplineStatus,
+    FollowUpStatus,
+)
 from cadrebook.inspections.models import (
     Appeal,
     Discipline,
@@ -134,6 +142,84 @@ def late_steps(user: Any, day: dt.date) -> QuerySet[InspectionStep]:
         InspectionStep.objects.filter(inspection__in=visible, done_on__isnull=True, due_on__lt=day)
         .select_related("inspection")
         .order_by("due_on", "inspection_id", "position")
+    )
+
+
+def appeals_waiting(user: Any) -> QuerySet[Appeal]:
+    """Appeals lodged and not yet decided, in the user's `view_inspections` scope, the
+    oldest first."""
+    return (
+        appeals(user)
+        .filter(outcome=AppealOutcome.PENDING)
+        .select_related("discipline", "body")
+        .order_by("lodged_on", "id")
+    )
+
+
+# There is no record of a case under consideration yet (a discipline is recorded once
+# decided), so the worklist of limitation periods running out has nothing to read: the
+# engine's `limitation_ends(form, violation_on)` gives the day once cases are recorded.
+
+
+# -- Disciplines in force --------------------------------------------------------------------
+
+
+def disciplines_in_force(
+    user: Any, day: dt.date, *, member: Any = None, unit: OrgUnit | None = None
+) -> list[Discipline]:
+    """The disciplines of `member` or of the organization `unit` (one of them) in force on
+    `day`: decided by then, neither annulled nor changed on appeal, not lapsed (the rule
+    set's months; some forms never lapse). Most recent first."""
+    if (unit is None) == (member is None):
+        raise ValueError("name exactly one subject: a unit or a member")
+    rows = (
+        disciplines(user)
+        .filter(**({"unit": unit} if unit is not None else {"member": member}))
+        .filter(status=DisciplineStatus.IN_FORCE, decided_on__lte=day)
+        .order_by("-decided_on", "-id")
+    )
+    rules = engine.discipline_rules()
+    return [
+        d
+        for d in rows
+        if d.form in rules.severity
+        and (
+            (lapses := engine.effects(d.form, d.decided_on, rules=rules).lapses_on) is None
+            or day < lapses
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class DisciplineFacts:
+    """What the disciplines of a period say of a member or an organization, for the year's
+    evaluation: disciplined at all, and disciplined with a form of "reprimand or above" for
+    a violation in performing duties (the rule set's `reprimand_or_above`)."""
+
+    disciplined: bool
+    reprimand_or_above_for_duty: bool
+
+
+def discipline_facts(
+    *, member: Any = None, unit: OrgUnit | None = None, start: dt.date, end: dt.date
+) -> DisciplineFacts:
+    """The facts of the disciplines decided from `start` to `end` (inclusive) on `member`
+    or `unit`, not annulled. Unscoped: the evaluation's service asks it for a subject it
+    already holds."""
+    if (unit is None) == (member is None):
+        raise ValueError("name exactly one subject: a unit or a member")
+    rows = (
+        Discipline.objects.filter(**({"unit": unit} if unit is not None else {"member": member}))
+        .filter(decided_on__gte=start, decided_on__lte=end)
+        .exclude(status=DisciplineStatus.ANNULLED)
+        .values_list("form", "duty_related", "status")
+    )
+    above = engine.discipline_rules().reprimand_or_above
+    # A decision changed on appeal counts through its replacement.
+    kept = [(form, duty) for form, duty, status in rows if status != DisciplineStatus.CHANGED]
+    return DisciplineFacts(
+        disciplined=bool(kept),
+        reprimand_or_above_for_duty=any(duty and form in above for form, duty in kept),
     )
 
 

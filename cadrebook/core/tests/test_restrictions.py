@@ -22,6 +22,13 @@ def fake(member_id: int, day: dt.date, kind: str) -> list[rs.Restriction]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def no_app_providers(monkeypatch):
+    """Without the providers the apps register at start-up (the inspections app's reads the
+    database): these tests are about the hook alone."""
+    monkeypatch.setattr(rs, "_providers", [])
+
+
 @pytest.fixture
 def provider():
     rs.register_restriction_provider(fake)

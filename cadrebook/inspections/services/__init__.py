@@ -1,11 +1,17 @@
 """Writes of the inspections app: programs and their items (`programs.py`), inspections and
 supervisions (`inspections.py`), recommendations and their follow-up (`recommendations.py`);
-the checks they share (`checks.py`). Disciplines and appeals come with the discipline engine
-(`discipline_rules.py`). Every service is re-exported here; callers import from the package.
+the checks they share (`checks.py`). Disciplines and appeals (`discipline.py`) check
+through the discipline engine (`discipline_rules.py`). Every service is re-exported here; callers import from the package.
 
 As in the other apps, a service checks the rule set and writes; whether the actor may act on
 the body (`inspect` in scope) is asked by the page or the endpoint that calls it."""
 
+from cadrebook.inspections.services.discipline import (
+    POST_REMOVAL_HOOKS,
+    appeal_decide,
+    appeal_lodge,
+    discipline_decide,
+)
 from cadrebook.inspections.services.inspections import (
     Finding,
     TeamMember,
@@ -21,6 +27,10 @@ from cadrebook.inspections.services.recommendations import (
 )
 
 __all__ = [
+    "POST_REMOVAL_HOOKS",
+    "appeal_decide",
+    "appeal_lodge",
+    "discipline_decide",
     "Finding",
     "TeamMember",
     "inspection_add_subject",
