@@ -316,10 +316,29 @@ def _dissolve(inspector: Any, tree: SimpleNamespace, unit: OrgUnit, **kw: Any) -
     )
 
 
-def test_dissolution_is_beyond_every_body_of_the_rule_set(
+def test_a_grassroots_committee_cannot_dissolve_a_cell_and_forwards_the_case(
     inspector: Any, tree: SimpleNamespace
 ) -> None:
     _refused("discipline.beyond_authority", lambda: _dissolve(inspector, tree, tree.K2))
+
+
+def test_the_committee_above_dissolves_an_organization_under_the_rule_set(
+    inspector: Any, tree: SimpleNamespace
+) -> None:
+    # vn-2025: a commune, province or central committee may dissolve a lower organization
+    # (Statute art. 38); K2 has no members, so nobody needs handing over.
+    d = _decide(
+        inspector,
+        tree,
+        None,
+        subject_kind="unit",
+        unit=tree.K2,
+        form="dissolution",
+        body=tree.C1,
+        body_kind="committee",
+    )
+    tree.K2.refresh_from_db()
+    assert d.form == "dissolution" and tree.K2.dissolved_on == DECIDED
 
 
 def test_dissolution_goes_through_the_unit_services(
