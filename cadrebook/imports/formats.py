@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cadrebook.core.normalize import normalize_name
 
-KINDS = ("units", "members", "events", "targets", "documents", "ratings")
+KINDS = ("units", "members", "events", "targets", "documents", "ratings", "inspections")
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,72 @@ RATING_COLUMNS = (
     ),
 )
 
+INSPECTION_COLUMNS = (
+    Column("code", "mã cuộc kiểm tra", "id", True, "Code of the inspection; identifies it."),
+    Column("body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."),
+    Column(
+        "kind",
+        "loại kiểm tra",
+        "code",
+        True,
+        "Kind of inspection or supervision of the rule set, e.g. thematic, surprise.",
+    ),
+    Column("decided_on", "ngày quyết định", "date", True, "Date of the decision to inspect."),
+    Column("concluded_on", "ngày kết luận", "date", False, "Date of the conclusion, if concluded."),
+    Column(
+        "subject_units",
+        "đơn vị được kiểm tra",
+        "text",
+        False,
+        "Codes of the organizations inspected, separated by ;.",
+    ),
+    Column(
+        "subject_members",
+        "đảng viên được kiểm tra",
+        "text",
+        False,
+        "External ids of the members inspected, separated by ;.",
+    ),
+    Column(
+        "from_higher_level",
+        "cấp trên kiểm tra",
+        "code",
+        False,
+        "true when the body stands above an inspected unit's own committee; empty: as the "
+        "tree says. A value the tree contradicts is refused.",
+    ),
+    Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        "inspection_committee for a committee.",
+    ),
+    Column(
+        "decision_document",
+        "quyết định kiểm tra",
+        "text",
+        False,
+        "Symbol of the decision in the body's register, e.g. 12-QĐ/UBKT.",
+    ),
+    Column(
+        "conclusion_document",
+        "văn bản kết luận",
+        "text",
+        False,
+        "Symbol of the conclusion in the body's register (concluded inspections).",
+    ),
+    Column(
+        "violations",
+        "vi phạm",
+        "text",
+        False,
+        "Subjects found in violation, subject=violation_kind separated by ; (the others: none "
+        "found); concluded inspections only.",
+    ),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
@@ -231,6 +297,7 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "targets": TARGET_COLUMNS,
     "documents": DOCUMENT_COLUMNS,
     "ratings": RATING_COLUMNS,
+    "inspections": INSPECTION_COLUMNS,
 }
 
 
