@@ -244,6 +244,7 @@ def _inspection_files(c1: Any, k1: Any, member: Any, decision: Any) -> dict[str,
         owner_unit=k1,
         deadline=dt.date(2020, 12, 31),
     )
+
     def disciplined(violation: str) -> Any:  # recorded as a historic decision stands
         return Discipline.objects.create(
             subject_kind="member",
