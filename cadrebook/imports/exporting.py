@@ -23,7 +23,7 @@ from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
-from cadrebook.inspections.models import Inspection, InspectionSubject
+from cadrebook.inspections.models import Discipline, Inspection, InspectionSubject
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
@@ -345,6 +345,39 @@ def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
         }
 
 
+def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # Discipline files are confidential too; scoped by the subject's unit.
+    qs = Discipline.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW_INSPECTIONS)
+    if unit is not None:
+        qs = qs.filter(subtree_q("subject_path", [unit.path]))
+    rows = qs.order_by("decided_on", "id").values(
+        "subject_kind",
+        "member_id",
+        "form",
+        "body_kind",
+        "decided_on",
+        "violation_on",
+        "document_text",
+        "violation",
+        "violation_kind",
+        member_external=F("member__external_id"),
+        unit_code=F("unit__code"),
+        body_code=F("body__code"),
+        document_symbol=F("document__symbol"),
+    )
+    for values in rows.iterator(chunk_size=_CHUNK):
+        row: Row = dict(values)
+        member_id = row.pop("member_id")
+        external = row.pop("member_external")
+        code = row.pop("unit_code")
+        row["subject"] = external_id_of(member_id, external) if member_id else code
+        symbol = row.pop("document_symbol")
+        row["document"] = row.pop("document_text") or symbol or ""
+        yield row
+
+
 _PRODUCERS = {
     "units": _units,
     "members": _members,
@@ -353,6 +386,7 @@ _PRODUCERS = {
     "documents": _documents,
     "ratings": _ratings,
     "inspections": _inspections,
+    "disciplines": _disciplines,
 }
 
 

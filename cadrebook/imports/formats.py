@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from cadrebook.core.normalize import normalize_name
 
-KINDS = ("units", "members", "events", "targets", "documents", "ratings", "inspections")
+KINDS = (
+    "units",
+    "members",
+    "events",
+    "targets",
+    "documents",
+    "ratings",
+    "inspections",
+    "disciplines",
+)
 
 
 @dataclass(frozen=True)
@@ -290,6 +299,46 @@ INSPECTION_COLUMNS = (
     ),
 )
 
+DISCIPLINE_COLUMNS = (
+    Column("subject_kind", "đối tượng", "code", True, "member or unit."),
+    Column(
+        "subject",
+        "mã đối tượng",
+        "id",
+        True,
+        "The member's external_id (or cadrebook:<id>, as exported), or the unit's code.",
+    ),
+    Column(
+        "form",
+        "hình thức kỷ luật",
+        "code",
+        True,
+        "Form of the rule set: reprimand, warning, removal_from_post, expulsion, dissolution.",
+    ),
+    Column("body_code", "mã cơ quan quyết định", "text", True, "Code of the deciding body's unit."),
+    Column("decided_on", "ngày quyết định", "date", True, "Date of the decision."),
+    Column("violation_on", "ngày vi phạm", "date", True, "Date the violation was committed."),
+    Column(
+        "document",
+        "quyết định kỷ luật",
+        "text",
+        False,
+        "The decision as written, e.g. 05-QĐ/UBKT; linked when the body's register has it.",
+    ),
+    Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        "committee for a committee.",
+    ),
+    Column(
+        "violation", "nội dung vi phạm", "text", False, "The violation as the decision states it."
+    ),
+    Column("violation_kind", "loại vi phạm", "code", False, "Kind of violation of the rule set."),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
@@ -298,6 +347,7 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "documents": DOCUMENT_COLUMNS,
     "ratings": RATING_COLUMNS,
     "inspections": INSPECTION_COLUMNS,
+    "disciplines": DISCIPLINE_COLUMNS,
 }
 
 

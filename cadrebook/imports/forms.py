@@ -15,6 +15,7 @@ KIND_CHOICES = [
     ("documents", _("Documents (the register)")),
     ("ratings", _("Ratings (evaluation of members and organizations)")),
     ("inspections", _("Inspections and supervisions")),
+    ("disciplines", _("Disciplines")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

@@ -28,7 +28,7 @@ from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS
 from cadrebook.imports.context import Cancelled, ImportContext, Progress, Report, UnitIndex
 from cadrebook.imports.importers import IMPORTERS
 from cadrebook.imports.reading import FileRefused, open_table
-from cadrebook.inspections.permissions import INSPECT
+from cadrebook.inspections.permissions import DECIDE_DISCIPLINE, INSPECT
 from cadrebook.orgs.permissions import MANAGE_UNITS
 
 
@@ -47,6 +47,8 @@ ACTIONS = {
     "ratings": DECIDE_EVALUATIONS,
     # Inspections are the inspecting bodies' work (their confidential files).
     "inspections": INSPECT,
+    # Disciplines: the deciding bodies' decisions, scoped by their subjects.
+    "disciplines": DECIDE_DISCIPLINE,
 }
 
 

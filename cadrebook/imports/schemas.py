@@ -34,6 +34,7 @@ from cadrebook.orgs.fields import UnitCode, UnitFields
 
 __all__ = [
     "SCHEMAS",
+    "DisciplineRow",
     "DocumentRow",
     "InspectionRow",
     "EventRow",
@@ -249,6 +250,30 @@ class InspectionRow(RowModel):
     violations: Annotated[tuple[tuple[str, str], ...], BeforeValidator(_violations)] = ()
 
 
+class DisciplineRow(RowModel):
+    """A row of a disciplines file: one decision on a member or an organization."""
+
+    subject_kind: Annotated[str, BeforeValidator(_RATING_KIND)]
+    subject: Annotated[str, BeforeValidator(required_id)]
+    form: Annotated[str, BeforeValidator(remembered(clean_code))]
+    body_code: Annotated[str, BeforeValidator(required_text(32))]
+    decided_on: ReqDate
+    violation_on: ReqDate
+    document: Annotated[str, BeforeValidator(text(255))] = ""
+    body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    violation: Annotated[str, BeforeValidator(text(20000))] = ""
+    violation_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+
+    @field_validator("subject_kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in SUBJECT_KINDS:
+            raise ValueRefused(
+                "value.invalid", _("Write member or unit, not %(v)s.") % {"v": value}
+            )
+        return value
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
@@ -257,6 +282,7 @@ SCHEMAS: dict[str, type[RowModel]] = {
     "documents": DocumentRow,
     "ratings": RatingRow,
     "inspections": InspectionRow,
+    "disciplines": DisciplineRow,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cadrebook.imports.importers.disciplines import import_disciplines
 from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
 from cadrebook.imports.importers.inspections import import_inspections
@@ -21,4 +22,5 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "documents": import_documents,
     "ratings": import_ratings,
     "inspections": import_inspections,
+    "disciplines": import_disciplines,
 }

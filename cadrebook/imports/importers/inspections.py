@@ -70,10 +70,38 @@ def _cell(value: Any) -> Any:
     return value
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A row refused by the importer itself (an empty `code`: a unit not given, said by
+    `ImportContext.refuse_unit`)."""
+
     def __init__(self, column: str, value: Any, code: str, message: str) -> None:
         super().__init__(message)
         self.column, self.value, self.code, self.message = column, value, code, message
+
+
+def member_in_scope(ctx: ImportContext, external_id: str, column: str) -> Member:
+    """The member with that external id (or cadrebook:<id>) in the importer's scope;
+    refused for the role when the importer sees them, else as unknown."""
+    pk = pk_of(external_id)
+    rows = Member.objects.select_related("unit")
+    member = (rows.filter(external_id=external_id) if pk is None else rows.filter(pk=pk)).first()
+    if member is not None and ctx.scope.covers_path(member.unit.path):
+        return member
+    if member is not None and ctx.sees(member.unit.path):
+        raise Refused(
+            column,
+            external_id,
+            "import.not_allowed_here",
+            _("Your role may see the member %(id)s but not change their records.")
+            % {"id": external_id},
+        )
+    raise Refused(
+        column,
+        external_id,
+        "import.member_unknown",
+        _("No member with the identifier %(id)s in your part of the organization.")
+        % {"id": external_id},
+    )
 
 
 def default_body_kind(rules: InspectionRules, unit_kind: str) -> str:
@@ -95,33 +123,12 @@ class _Importer:
     # -- References ------------------------------------------------------------------------
 
     def _member(self, external_id: str) -> Member:
-        member = (
-            Member.objects.filter(external_id=external_id).select_related("unit").first()
-            if (pk := pk_of(external_id)) is None
-            else Member.objects.filter(pk=pk).select_related("unit").first()
-        )
-        if member is not None and self.ctx.scope.covers_path(member.unit.path):
-            return member
-        if member is not None and self.ctx.sees(member.unit.path):
-            raise _Refused(
-                "subject_members",
-                external_id,
-                "import.not_allowed_here",
-                _("Your role may see the member %(id)s but not change their records.")
-                % {"id": external_id},
-            )
-        raise _Refused(
-            "subject_members",
-            external_id,
-            "import.member_unknown",
-            _("No member with the identifier %(id)s in your part of the organization.")
-            % {"id": external_id},
-        )
+        return member_in_scope(self.ctx, external_id, "subject_members")
 
     def _unit(self, code: str, column: str) -> OrgUnit:
         info = self.ctx.unit_in_scope(code)
         if info is None:
-            raise _Refused(column, code, "", "")  # said by refuse_unit
+            raise Refused(column, code, "", "")  # said by refuse_unit
         return OrgUnit.objects.get(pk=info.id)
 
     def _document(self, text: str, body: OrgUnit, day: dt.date, column: str) -> Any:
@@ -129,7 +136,7 @@ class _Importer:
             return None
         doc = document_by_symbol(self.ctx.actor, text, [body.path], day)
         if doc is None:
-            raise _Refused(
+            raise Refused(
                 column,
                 text,
                 "import.document_unknown",
@@ -190,7 +197,7 @@ class _Importer:
                     report.rows_written += 1
                 else:
                     report.unchanged += 1
-        except _Refused as exc:
+        except Refused as exc:
             if not exc.code:
                 self.ctx.refuse_unit(number, exc.column, exc.value)
             else:
@@ -220,7 +227,7 @@ class _Importer:
                     "empty)."
                 )
             ) % {"body": body}
-            raise _Refused(
+            raise Refused(
                 "from_higher_level",
                 row.from_higher_level,
                 "inspection.level_contradicts_tree",
@@ -232,7 +239,7 @@ class _Importer:
     ) -> dict[tuple[str, int], str]:
         """("unit" | "member", id) -> the kind of violation found on that subject."""
         if row.violations and row.concluded_on is None:
-            raise _Refused(
+            raise Refused(
                 "violations",
                 "; ".join(f"{s}={k}" for s, k in row.violations),
                 "inspection.violations_without_conclusion",
@@ -247,7 +254,7 @@ class _Importer:
             elif subject in by_member:
                 out[("member", by_member[subject])] = kind
             else:
-                raise _Refused(
+                raise Refused(
                     "violations",
                     subject,
                     "inspection.violation_not_subject",
@@ -306,7 +313,7 @@ class _Importer:
         """Bring a recorded inspection to the row through the services; True when it
         changed. Refused: what no service changes."""
         if not self.ctx.scope.covers_path(existing.path):
-            raise _Refused(
+            raise Refused(
                 "code",
                 row.code,
                 "inspection.code_taken",
@@ -362,8 +369,8 @@ class _Importer:
             changed = True
         return changed
 
-    def _conflict(self, row: InspectionRow, column: str, recorded: Any) -> _Refused:
-        return _Refused(
+    def _conflict(self, row: InspectionRow, column: str, recorded: Any) -> Refused:
+        return Refused(
             column,
             _cell(getattr(row, column, "")),
             "inspection.import_conflict",

@@ -217,3 +217,98 @@ def test_the_export_imports_back_unchanged(run, tree, inspector, docs, ids):
     out = io.BytesIO()
     assert export_table(actor=_user("org", "organizer", None), kind="inspections", out=out) == 0
     assert AuditEntry.objects.filter(event_type="export.inspections").count() == 2
+
+
+# -- Disciplines -----------------------------------------------------------------------------
+
+DISC_HEADER = "subject_kind,subject,form,body_code,decided_on,violation_on,document,body_kind"
+
+
+def _disc(*rows: str) -> str:
+    return "\n".join([DISC_HEADER, *rows]) + "\n"
+
+
+def test_discipline_columns_are_the_contract():
+    names = [c.name for c in FORMATS["disciplines"]]
+    assert names[:7] == [
+        "subject_kind",
+        "subject",
+        "form",
+        "body_code",
+        "decided_on",
+        "violation_on",
+        "document",
+    ]
+
+
+def test_disciplines_go_through_the_service_once(run, tree, inspector, docs, ids):
+    from cadrebook.inspections.models import Discipline
+
+    text = _disc(
+        f"member,E1,warning,C1,2025-03-03,2024-11-01,{docs.c1.symbol},inspection_committee",
+        "member,E2,reprimand,C1,2025-03-04,2024-12-01,12-QĐ/CU,",  # as written; the committee
+    )
+    report = run(text, inspector, kind="disciplines")
+    assert report.ok and report.created == 2, report.as_dict()
+    warning = Discipline.objects.get(form="warning")
+    assert warning.document == docs.c1 and warning.votes == {} and warning.voters_total is None
+    assert warning.body_kind == "inspection_committee"
+    reprimand = Discipline.objects.get(form="reprimand")
+    assert reprimand.document is None and reprimand.document_text == "12-QĐ/CU"
+    assert reprimand.body_kind == "committee"
+    assert AuditEntry.objects.filter(event_type="discipline.decided").count() == 2
+    again = run(text, inspector, kind="disciplines")
+    assert again.ok and (again.created, again.unchanged) == (0, 2)
+    assert AuditEntry.objects.filter(event_type="discipline.decided").count() == 2
+
+    # The export imports back unchanged.
+    out = io.BytesIO()
+    assert export_table(actor=inspector, kind="disciplines", out=out) == 2
+    back = run(out.getvalue().decode("utf-8-sig"), inspector, kind="disciplines")
+    assert back.ok and (back.created, back.unchanged) == (0, 2), back.as_dict()
+
+
+def test_bad_discipline_rows_are_refused_row_exactly_and_nothing_written(
+    run, tree, inspector, docs, ids
+):
+    from cadrebook.inspections.models import Discipline
+
+    text = _disc(
+        "member,E1,warning,C1,2025-03-03,2024-11-01,,inspection_committee",  # 2: fine
+        "member,E1,dissolution,C1,2025-03-03,2024-11-02,,",  # 3: not for a member
+        "member,E9,warning,C1,2025-03-03,2024-11-01,,",  # 4: no such member
+        "member,E3,warning,C1,2025-03-03,2024-11-01,,",  # 5: GC is not below C1
+        "member,E2,warning,NOPE,2025-03-03,2024-11-01,,",  # 6: no such body
+        "member,E1,warning,C1,2025-03-03,2024-12-01,,",  # 7: same subject, form and day
+        "person,E1,warning,C1,2025-03-03,2024-12-01,,",  # 8: not a kind of subject
+    )
+    report = run(text, inspector, kind="disciplines")
+    assert not report.committed
+    codes = {(e.row, e.column): e.code for e in report.errors}
+    assert set(codes) == {
+        (3, "form"),
+        (4, "subject"),
+        (5, "body_code"),  # the body's remit
+        (6, "body_code"),
+        (7, "subject"),
+        (8, "subject_kind"),
+    }, report.as_dict()
+    assert codes[(4, "subject")] == "import.member_unknown"
+    assert next(e.source for e in report.errors if e.row == 3)  # the rule's source
+    assert codes[(6, "body_code")] == "import.unit_unknown"
+    assert codes[(7, "subject")] == "import.duplicate_row"
+    assert not Discipline.objects.exists()
+    assert not AuditEntry.objects.filter(event_type__startswith="discipline.").exists()
+
+
+def test_the_discipline_importers_scope_decides(run, tree, inspector, docs, ids):
+    from cadrebook.inspections.models import Discipline
+
+    text = _disc("member,E1,warning,C1,2025-03-03,2024-11-01,,inspection_committee")
+    report = run(text, _user("c2d", "inspector", tree.C2), kind="disciplines")
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (2, "subject", "import.member_unknown")
+    ]
+    report = run(text, _user("viewer_d", "viewer", None), kind="disciplines")
+    assert [(e.row, e.code) for e in report.errors] == [(2, "import.not_allowed_here")]
+    assert not Discipline.objects.exists()
