@@ -18,6 +18,7 @@ from cadrebook.evaluations.api import router as targets_router
 from cadrebook.evaluations.rounds_api import router as evaluations_router
 from cadrebook.evaluations.steps_api import router as evaluation_steps_router
 from cadrebook.imports.api import router as imports_router
+from cadrebook.inspections.api import router as inspections_router
 from cadrebook.members.api import router as members_router
 from cadrebook.members.services import NationalIdTaken, member_national_id_clash_record
 from cadrebook.members.unit_api import router as unit_restructuring_router
@@ -74,6 +75,8 @@ api.add_router("/documents", documents_router)
 api.add_router("/evaluations", evaluations_router)
 api.add_router("/evaluations", evaluation_steps_router)  # the steps as collections
 api.add_router("/imports", imports_router)
+# /inspection-programs, /inspections and /disciplines: the files of the inspecting bodies.
+api.add_router("", inspections_router)
 api.add_router("/members", members_router)
 api.add_router("/units", units_router)
 api.add_router("/units", unit_restructuring_router)  # members' move, merge, dissolve

@@ -162,6 +162,13 @@ def _flag(value: Any) -> bool:
     return FLAG_WORDS[word]
 
 
+def opt_flag(value: Any) -> bool | None:
+    """A yes/no cell where empty means "not said" (None), not "no"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _flag(value)
+
+
 Flag = Annotated[bool, BeforeValidator(_flag), WithJsonSchema({"type": "boolean"})]
 OptDate = Annotated[dt.date | None, BeforeValidator(remembered(parse_date))]
 OptInt = Annotated[int | None, BeforeValidator(parse_int)]

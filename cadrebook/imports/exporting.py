@@ -1,4 +1,4 @@
-"""Exports of units, members, events and targets, in exactly the columns the importer reads.
+"""Exports of units, members, events, targets, documents, ratings and inspections, in exactly the columns the importer reads.
 
 An exported file imports again unchanged (docs/import-formats.md, "round trip"). Every export
 is scoped to what the actor may view, masks the sensitive personal fields the actor may not
@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterator
 from typing import IO, Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
@@ -23,6 +23,8 @@ from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
+from cadrebook.inspections.models import Discipline, Inspection, InspectionSubject
+from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
@@ -302,6 +304,80 @@ def _ratings(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
         yield row
 
 
+def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # Inspection files are confidential: the inspectors' `view_inspections`, not `view`.
+    qs = Inspection.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW_INSPECTIONS)
+    if unit is not None:
+        qs = qs.filter(subtree_q("path", [unit.path]))
+    subjects = Prefetch(
+        "subjects",
+        queryset=InspectionSubject.objects.select_related("unit", "member").order_by("id"),
+    )
+    rows = qs.select_related("body").prefetch_related(subjects).order_by("decided_on", "id")
+    for inspection in rows.iterator(chunk_size=_CHUNK):
+        units: list[str] = []
+        members: list[str] = []
+        violations: list[str] = []
+        for s in inspection.subjects.all():
+            if s.unit is not None:
+                name = s.unit.code
+            else:
+                assert s.member is not None
+                name = external_id_of(s.member.pk, s.member.external_id)
+            (units if s.unit is not None else members).append(name)
+            if s.violation_found:
+                violations.append(f"{name}={s.violation_kind}")
+        yield {
+            "code": inspection.code,
+            "body_code": inspection.body.code,
+            "kind": inspection.kind,
+            "decided_on": inspection.decided_on,
+            "concluded_on": inspection.concluded_on,
+            "subject_units": "; ".join(units),
+            "subject_members": "; ".join(members),
+            "from_higher_level": "true" if inspection.from_higher_level else "false",
+            "body_kind": inspection.body_kind,
+            "decision_document": inspection.decision_document_text,
+            "conclusion_document": inspection.conclusion_document_text,
+            "violations": "; ".join(violations),
+        }
+
+
+def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # Discipline files are confidential too; scoped by the subject's unit.
+    qs = Discipline.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW_INSPECTIONS)
+    if unit is not None:
+        qs = qs.filter(subtree_q("subject_path", [unit.path]))
+    rows = qs.order_by("decided_on", "id").values(
+        "subject_kind",
+        "member_id",
+        "form",
+        "body_kind",
+        "decided_on",
+        "violation_on",
+        "document_text",
+        "violation",
+        "violation_kind",
+        member_external=F("member__external_id"),
+        unit_code=F("unit__code"),
+        body_code=F("body__code"),
+        document_symbol=F("document__symbol"),
+    )
+    for values in rows.iterator(chunk_size=_CHUNK):
+        row: Row = dict(values)
+        member_id = row.pop("member_id")
+        external = row.pop("member_external")
+        code = row.pop("unit_code")
+        row["subject"] = external_id_of(member_id, external) if member_id else code
+        symbol = row.pop("document_symbol")
+        row["document"] = row.pop("document_text") or symbol or ""
+        yield row
+
+
 _PRODUCERS = {
     "units": _units,
     "members": _members,
@@ -309,6 +385,8 @@ _PRODUCERS = {
     "targets": _targets,
     "documents": _documents,
     "ratings": _ratings,
+    "inspections": _inspections,
+    "disciplines": _disciplines,
 }
 
 

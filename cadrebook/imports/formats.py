@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from cadrebook.core.normalize import normalize_name
 
-KINDS = ("units", "members", "events", "targets", "documents", "ratings")
+KINDS = (
+    "units",
+    "members",
+    "events",
+    "targets",
+    "documents",
+    "ratings",
+    "inspections",
+    "disciplines",
+)
 
 
 @dataclass(frozen=True)
@@ -224,6 +233,112 @@ RATING_COLUMNS = (
     ),
 )
 
+INSPECTION_COLUMNS = (
+    Column("code", "mã cuộc kiểm tra", "id", True, "Code of the inspection; identifies it."),
+    Column("body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."),
+    Column(
+        "kind",
+        "loại kiểm tra",
+        "code",
+        True,
+        "Kind of inspection or supervision of the rule set, e.g. thematic, surprise.",
+    ),
+    Column("decided_on", "ngày quyết định", "date", True, "Date of the decision to inspect."),
+    Column("concluded_on", "ngày kết luận", "date", False, "Date of the conclusion, if concluded."),
+    Column(
+        "subject_units",
+        "đơn vị được kiểm tra",
+        "text",
+        False,
+        "Codes of the organizations inspected, separated by ;.",
+    ),
+    Column(
+        "subject_members",
+        "đảng viên được kiểm tra",
+        "text",
+        False,
+        "External ids of the members inspected, separated by ;.",
+    ),
+    Column(
+        "from_higher_level",
+        "cấp trên kiểm tra",
+        "code",
+        False,
+        "true when the body stands above an inspected unit's own committee; empty: as the "
+        "tree says. A value the tree contradicts is refused.",
+    ),
+    Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        "inspection_committee for a committee.",
+    ),
+    Column(
+        "decision_document",
+        "quyết định kiểm tra",
+        "text",
+        False,
+        "Symbol of the decision in the body's register, e.g. 12-QĐ/UBKT.",
+    ),
+    Column(
+        "conclusion_document",
+        "văn bản kết luận",
+        "text",
+        False,
+        "Symbol of the conclusion in the body's register (concluded inspections).",
+    ),
+    Column(
+        "violations",
+        "vi phạm",
+        "text",
+        False,
+        "Subjects found in violation, subject=violation_kind separated by ; (the others: none "
+        "found); concluded inspections only.",
+    ),
+)
+
+DISCIPLINE_COLUMNS = (
+    Column("subject_kind", "đối tượng", "code", True, "member or unit."),
+    Column(
+        "subject",
+        "mã đối tượng",
+        "id",
+        True,
+        "The member's external_id (or cadrebook:<id>, as exported), or the unit's code.",
+    ),
+    Column(
+        "form",
+        "hình thức kỷ luật",
+        "code",
+        True,
+        "Form of the rule set: reprimand, warning, removal_from_post, expulsion, dissolution.",
+    ),
+    Column("body_code", "mã cơ quan quyết định", "text", True, "Code of the deciding body's unit."),
+    Column("decided_on", "ngày quyết định", "date", True, "Date of the decision."),
+    Column("violation_on", "ngày vi phạm", "date", True, "Date the violation was committed."),
+    Column(
+        "document",
+        "quyết định kỷ luật",
+        "text",
+        False,
+        "The decision as written, e.g. 05-QĐ/UBKT; linked when the body's register has it.",
+    ),
+    Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        "committee for a committee.",
+    ),
+    Column(
+        "violation", "nội dung vi phạm", "text", False, "The violation as the decision states it."
+    ),
+    Column("violation_kind", "loại vi phạm", "code", False, "Kind of violation of the rule set."),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
@@ -231,6 +346,8 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "targets": TARGET_COLUMNS,
     "documents": DOCUMENT_COLUMNS,
     "ratings": RATING_COLUMNS,
+    "inspections": INSPECTION_COLUMNS,
+    "disciplines": DISCIPLINE_COLUMNS,
 }
 
 

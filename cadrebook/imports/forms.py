@@ -14,6 +14,8 @@ KIND_CHOICES = [
     ("targets", _("Targets")),
     ("documents", _("Documents (the register)")),
     ("ratings", _("Ratings (evaluation of members and organizations)")),
+    ("inspections", _("Inspections and supervisions")),
+    ("disciplines", _("Disciplines")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

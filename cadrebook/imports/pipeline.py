@@ -28,6 +28,7 @@ from cadrebook.evaluations.permissions import DECIDE_EVALUATIONS
 from cadrebook.imports.context import Cancelled, ImportContext, Progress, Report, UnitIndex
 from cadrebook.imports.importers import IMPORTERS
 from cadrebook.imports.reading import FileRefused, open_table
+from cadrebook.inspections.permissions import DECIDE_DISCIPLINE, INSPECT
 from cadrebook.orgs.permissions import MANAGE_UNITS
 
 
@@ -44,6 +45,10 @@ ACTIONS = {
     "documents": ISSUE_DOCUMENTS,
     # Ratings are what the deciding committees decided.
     "ratings": DECIDE_EVALUATIONS,
+    # Inspections are the inspecting bodies' work (their confidential files).
+    "inspections": INSPECT,
+    # Disciplines: the deciding bodies' decisions, scoped by their subjects.
+    "disciplines": DECIDE_DISCIPLINE,
 }
 
 

@@ -21,19 +21,22 @@ from cadrebook.core.fields import (
     RowModel,
     ShortId,
     Text64,
+    opt_flag,
     remembered,
     required_id,
     required_int,
     required_text,
     text,
 )
-from cadrebook.core.values import ValueRefused, clean_code
+from cadrebook.core.values import ValueRefused, clean_code, clean_text
 from cadrebook.members.fields import PersonalData, StatusCode
 from cadrebook.orgs.fields import UnitCode, UnitFields
 
 __all__ = [
     "SCHEMAS",
+    "DisciplineRow",
     "DocumentRow",
+    "InspectionRow",
     "EventRow",
     "MemberRow",
     "RatingRow",
@@ -203,6 +206,74 @@ def rating_values(raw: dict[str, Any]) -> RatingValues | None:
         return None
 
 
+def _codes(value: Any) -> tuple[str, ...]:
+    """A list of codes or identifiers separated by ";" (empty entries dropped, each kept
+    once, in the file's order)."""
+    cleaned = clean_text(value, max_length=20000)
+    out: list[str] = []
+    for part in cleaned.split(";"):
+        part = part.strip()
+        if part and part not in out:
+            out.append(part)
+    return tuple(out)
+
+
+def _violations(value: Any) -> tuple[tuple[str, str], ...]:
+    """`subject=violation_kind` pairs separated by ";"."""
+    out: list[tuple[str, str]] = []
+    for part in _codes(value):
+        subject, sep, kind = part.partition("=")
+        if not sep or not subject.strip() or not kind.strip():
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each violation as subject=kind, not %(v)s.") % {"v": part},
+            )
+        out.append((subject.strip(), clean_code(kind)))
+    return tuple(out)
+
+
+class InspectionRow(RowModel):
+    """A row of an inspections file: one inspection or supervision, its subjects and, when
+    concluded, the day and the violations found."""
+
+    code: Annotated[str, BeforeValidator(required_id)]
+    body_code: Annotated[str, BeforeValidator(required_text(32))]
+    kind: Annotated[str, BeforeValidator(remembered(clean_code))]
+    decided_on: ReqDate
+    concluded_on: OptDate = None
+    subject_units: Annotated[tuple[str, ...], BeforeValidator(_codes)] = ()
+    subject_members: Annotated[tuple[str, ...], BeforeValidator(_codes)] = ()
+    from_higher_level: Annotated[bool | None, BeforeValidator(opt_flag)] = None
+    body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    decision_document: Annotated[str, BeforeValidator(text(64))] = ""
+    conclusion_document: Annotated[str, BeforeValidator(text(64))] = ""
+    violations: Annotated[tuple[tuple[str, str], ...], BeforeValidator(_violations)] = ()
+
+
+class DisciplineRow(RowModel):
+    """A row of a disciplines file: one decision on a member or an organization."""
+
+    subject_kind: Annotated[str, BeforeValidator(_RATING_KIND)]
+    subject: Annotated[str, BeforeValidator(required_id)]
+    form: Annotated[str, BeforeValidator(remembered(clean_code))]
+    body_code: Annotated[str, BeforeValidator(required_text(32))]
+    decided_on: ReqDate
+    violation_on: ReqDate
+    document: Annotated[str, BeforeValidator(text(255))] = ""
+    body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    violation: Annotated[str, BeforeValidator(text(20000))] = ""
+    violation_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+
+    @field_validator("subject_kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in SUBJECT_KINDS:
+            raise ValueRefused(
+                "value.invalid", _("Write member or unit, not %(v)s.") % {"v": value}
+            )
+        return value
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
@@ -210,6 +281,8 @@ SCHEMAS: dict[str, type[RowModel]] = {
     "targets": TargetRow,
     "documents": DocumentRow,
     "ratings": RatingRow,
+    "inspections": InspectionRow,
+    "disciplines": DisciplineRow,
 }
 
 

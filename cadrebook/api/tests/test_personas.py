@@ -26,6 +26,8 @@ from cadrebook.documents import services as ds
 from cadrebook.evaluations import services as ev
 from cadrebook.evaluations.models import Subject
 from cadrebook.evaluations.services import target_set
+from cadrebook.inspections import services as ins
+from cadrebook.inspections.models import Appeal, Discipline, Inspection
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.orgs.models import OrgUnit
@@ -131,8 +133,10 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
             title="Xếp loại",
         )
     evaluation = _evaluation(c1, c1b, k3, decisions["C1B"], full)  # by the national admin
+    files = _inspection_files(c1, k1, full, decisions["C1"])
     return SimpleNamespace(
         **evaluation,
+        **files,
         term=term,
         doc=documents[0],
         doc2=documents[1],
@@ -189,6 +193,100 @@ def _evaluation(c1: Any, c1b: Any, k3: Any, doc: Any, member: Any) -> dict[str, 
         "k1_subject": Subject.objects.get(round=current, unit__code="K1"),
         "k3_closed": Subject.objects.get(round=rounds[2023], unit=k3),
     }
+
+
+def _inspection_files(c1: Any, k1: Any, member: Any, decision: Any) -> dict[str, Any]:
+    """C1's inspection committee: its program of 2020 (one item), KT-A open on K1, KT-B with
+    its steps up to the report, KT-C concluded with a recommendation to K1; a warning given
+    to the member by C1 (recorded as it stood) with a pending appeal, and another one."""
+    actor = get_user_model().objects.get(username="national")
+    body = {"body": c1, "body_kind": "inspection_committee"}
+    program = ins.program_create(actor=actor, year=2020, title="Chương trình 2020", **body)
+    item = ins.program_item_add(actor=actor, program=program, kind="thematic", subject_unit=k1)
+    conclusion = ds.document_register(
+        actor=None,
+        issuer=c1,
+        type="conclusion",
+        term=decision.term,
+        date=dt.date(2020, 5, 1),
+        title="Kết luận",
+    )
+
+    def opened(code: str) -> Any:
+        return ins.inspection_open(
+            actor=actor,
+            code=code,
+            kind="thematic",
+            decided_on=dt.date(2020, 1, 10),
+            document=decision,
+            subject_units=[k1],
+            **body,
+        )
+
+    def stepped(inspection: Any) -> Any:
+        for step, day in (("plan", 15), ("working", 20), ("report", 25)):
+            ins.inspection_record_step(
+                actor=actor, inspection=inspection, step=step, done_on=dt.date(2020, 1, day)
+            )
+        return inspection
+
+    concluded = ins.inspection_conclude(
+        actor=actor,
+        inspection=stepped(opened("KT-C")),
+        concluded_on=dt.date(2020, 5, 2),
+        document=conclusion,
+        findings=[ins.Finding(s, False) for s in opened_subjects("KT-C")],
+    )
+    recommendation = ins.recommendation_add(
+        actor=actor,
+        inspection=concluded,
+        text="Bổ sung quy hoạch",
+        owner_unit=k1,
+        deadline=dt.date(2020, 12, 31),
+    )
+
+    def disciplined(violation: str) -> Any:  # recorded as a historic decision stands
+        return Discipline.objects.create(
+            subject_kind="member",
+            member=member,
+            subject_status="full",
+            subject_path=k1.path,
+            form="warning",
+            path=c1.path,
+            decided_on=dt.date(2020, 3, 1),
+            document=decision,
+            violation=violation,
+            violation_on=dt.date(2020, 1, 5),
+            ruleset="vn-2025",
+            **body,
+        )
+
+    discipline = disciplined("Vi phạm")
+    appeal = Appeal.objects.create(
+        discipline=discipline,
+        lodged_on=dt.date(2020, 3, 20),
+        received_on=dt.date(2020, 3, 5),
+        body=c1.get_parent(),
+        body_kind="inspection_committee",
+        path=c1.get_parent().path,
+        subject_path=k1.path,
+    )
+    return {
+        "program": program,
+        "program_item": item,
+        "kt_open": opened("KT-A"),
+        "kt_stepped": stepped(opened("KT-B")),
+        "kt_concluded": concluded,
+        "recommendation": recommendation,
+        "discipline": discipline,
+        "discipline_unappealed": disciplined("Vi phạm khác"),
+        "appeal": appeal,
+        "conclusion_doc": conclusion,
+    }
+
+
+def opened_subjects(code: str) -> list[Any]:
+    return list(Inspection.objects.get(code=code).subjects.all())
 
 
 def _upload(client: Client, text: str) -> Any:
@@ -295,6 +393,168 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
     ("get", "/api/v1/documents/gaps"): (
         lambda c, w: c.get("/api/v1/documents/gaps", {"issuer": "P1", "term": "2025-2030"}),
         (200, 200, 404, 404),
+    ),
+    ("get", "/api/v1/inspection-programs"): (
+        lambda c, w: c.get("/api/v1/inspection-programs", {"year": 2020}),
+        (200, 200, 200, 200),
+    ),
+    ("post", "/api/v1/inspection-programs"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/inspection-programs",
+            {"body": "C1", "body_kind": "committee", "year": 2020, "title": "CT"},
+        ),
+        (201, 403, 404, 404),
+    ),
+    ("get", "/api/v1/inspection-programs/{program_id}"): (
+        lambda c, w: c.get(f"/api/v1/inspection-programs/{w.program.pk}"),
+        (200, 404, 404, 404),
+    ),
+    ("post", "/api/v1/inspection-programs/{program_id}/items"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/inspection-programs/{w.program.pk}/items",
+            {"kind": "surprise", "subject_unit": "K1B"},
+        ),
+        (201, 404, 404, 404),
+    ),
+    ("get", "/api/v1/inspections"): (
+        lambda c, w: c.get("/api/v1/inspections", {"unit": "P1", "year": 2020}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/inspections"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/inspections",
+            {
+                "code": "KT-N",
+                "body": "C1",
+                "body_kind": "inspection_committee",
+                "kind": "thematic",
+                "decided_on": "2020-02-01",
+                "document": w.c1_decision.pk,
+                "program_item": w.program_item.pk,
+                "team": [{"name": "Trưởng đoàn", "leader": True}],
+                "subject_units": ["K1"],
+                "subject_members": [w.full.pk],
+            },
+        ),
+        (201, 403, 404, 404),
+    ),
+    ("get", "/api/v1/inspections/{inspection_id}"): (
+        lambda c, w: c.get(f"/api/v1/inspections/{w.kt_concluded.pk}"),
+        (200, 404, 404, 404),
+    ),
+    ("post", "/api/v1/inspections/{inspection_id}/subjects"): (
+        lambda c, w: _json(
+            c, "post", f"/api/v1/inspections/{w.kt_open.pk}/subjects", {"member": w.full.pk}
+        ),
+        (201, 404, 404, 404),
+    ),
+    ("post", "/api/v1/inspections/{inspection_id}/steps"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/inspections/{w.kt_open.pk}/steps",
+            {"step": "plan", "done_on": "2020-01-12"},
+        ),
+        (201, 404, 404, 404),
+    ),
+    ("post", "/api/v1/inspections/{inspection_id}/conclusion"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/inspections/{w.kt_stepped.pk}/conclusion",
+            {
+                "concluded_on": "2020-05-03",
+                "document": w.conclusion_doc.pk,
+                "findings": [
+                    {
+                        "subject": w.kt_stepped.subjects.get().pk,
+                        "violation_found": True,
+                        "violation_kind": "party_fees",
+                    }
+                ],
+            },
+        ),
+        (200, 404, 404, 404),
+    ),
+    ("post", "/api/v1/inspections/{inspection_id}/recommendations"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/inspections/{w.kt_concluded.pk}/recommendations",
+            {"text": "Kiểm điểm", "owner_unit": "K1", "deadline": "2020-09-01"},
+        ),
+        (201, 404, 404, 404),
+    ),
+    (
+        "post",
+        "/api/v1/inspections/{inspection_id}/recommendations/{recommendation_id}/follow-ups",
+    ): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/inspections/{w.kt_concluded.pk}/recommendations/"
+            f"{w.recommendation.pk}/follow-ups",
+            {"on": "2020-06-01", "status": "partly"},
+        ),
+        (201, 404, 404, 404),
+    ),
+    ("get", "/api/v1/disciplines"): (
+        lambda c, w: c.get("/api/v1/disciplines", {"unit": "K1"}),
+        (200, 200, 200, 404),
+    ),
+    ("post", "/api/v1/disciplines"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/disciplines",
+            {
+                "subject_kind": "member",
+                "member": w.probationary.pk,
+                "form": "reprimand",
+                "body": "K1",
+                "body_kind": "cell",
+                "decided_on": "2024-06-01",
+                "document_text": "Quyết định của chi bộ",
+                "violation": "Không sinh hoạt",
+                "violation_on": "2024-05-01",
+                "votes": {"reprimand": 2, "none": 0},
+                "voters_total": 2,
+            },
+        ),
+        (201, 403, 403, 404),
+    ),
+    ("get", "/api/v1/disciplines/{discipline_id}"): (
+        lambda c, w: c.get(f"/api/v1/disciplines/{w.discipline.pk}"),
+        (200, 404, 404, 404),
+    ),
+    ("post", "/api/v1/disciplines/{discipline_id}/appeals"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/disciplines/{w.discipline_unappealed.pk}/appeals",
+            {
+                "lodged_on": "2020-03-25",
+                "received_on": "2020-03-05",
+                "body": "P1",
+                "body_kind": "inspection_committee",
+            },
+        ),
+        (201, 404, 404, 404),
+    ),
+    ("post", "/api/v1/disciplines/{discipline_id}/appeals/{appeal_id}/decision"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/disciplines/{w.discipline.pk}/appeals/{w.appeal.pk}/decision",
+            {"decided_on": "2020-04-20", "outcome": "upheld"},
+        ),
+        (200, 404, 404, 404),
     ),
     ("get", "/api/v1/evaluations/rounds"): (
         lambda c, w: c.get("/api/v1/evaluations/rounds", {"year": 2025}),

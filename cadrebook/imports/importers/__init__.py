@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cadrebook.imports.importers.disciplines import import_disciplines
 from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
+from cadrebook.imports.importers.inspections import import_inspections
 from cadrebook.imports.importers.members import import_members
 from cadrebook.imports.importers.ratings import import_ratings
 from cadrebook.imports.importers.targets import import_targets
@@ -19,4 +21,6 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "targets": import_targets,
     "documents": import_documents,
     "ratings": import_ratings,
+    "inspections": import_inspections,
+    "disciplines": import_disciplines,
 }

@@ -32,7 +32,8 @@ class _TextSink:
 
 class Command(BaseCommand):
     help = (
-        "Export units, members, events, targets, documents or ratings in the import file format (CSV or XLSX). "
+        "Export units, members, events, targets, documents, ratings, inspections or disciplines in "
+        "the import file format (CSV or XLSX). "
         "CSV goes to standard output unless --output is given."
     )
 

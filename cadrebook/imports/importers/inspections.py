@@ -1,0 +1,393 @@
+"""Import of inspections files: `code` identifies an inspection or supervision. A new code
+opens it through `inspection_open` (its subjects with it) and, when the row gives the day
+of its conclusion, concludes it through `inspection_conclude` (the steps between recorded on
+that day); a known code is compared with what is recorded: the same row changes nothing, new
+subjects are added (`inspection_add_subject`) and an open inspection the file says concluded
+is concluded, each audited by its service. What no service changes (the body, the kind, the
+decision, a subject left out, a conclusion recorded differently) is refused: history is not
+overwritten by a file.
+
+`from_higher_level` is what the tree says (the body above an inspected unit's own
+committee); a file that says otherwise is refused on that row, the reason given, rather than
+recorded against the tree (docs/import-formats.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cadrebook.core.errors import ServiceError
+from cadrebook.documents.references import document_by_symbol
+from cadrebook.imports.context import ImportContext, chunked, parsed_rows
+from cadrebook.imports.importers.members import pk_of
+from cadrebook.imports.reading import Table
+from cadrebook.imports.schemas import InspectionRow
+from cadrebook.inspections.choices import STEP_CONCLUSION, STEP_DECISION
+from cadrebook.inspections.models import Inspection
+from cadrebook.inspections.rules import InspectionRules, inspection_rules
+from cadrebook.inspections.selectors import is_from_higher_level
+from cadrebook.inspections.services import (
+    Finding,
+    inspection_add_subject,
+    inspection_conclude,
+    inspection_open,
+    inspection_record_step,
+)
+from cadrebook.members.models import Member
+from cadrebook.orgs.models import OrgUnit
+
+# The organ that acts when a row names none: a cell's own meeting on a cell, else the
+# committee's inspection committee (the first the rule set lets sit on the body's unit).
+DEFAULT_BODY_KINDS = ("inspection_committee", "cell")
+
+# A service's field -> the file's column it stands for.
+COLUMNS = {
+    "code": "code",
+    "body": "body_code",
+    "body_kind": "body_kind",
+    "kind": "kind",
+    "decided_on": "decided_on",
+    "document": "decision_document",
+    "unit": "subject_units",
+    "member": "subject_members",
+    "concluded_on": "concluded_on",
+    "done_on": "concluded_on",
+    "step": "concluded_on",
+    "findings": "violations",
+    "violation_kind": "violations",
+}
+# During the conclusion, a document is the conclusion's.
+CONCLUSION_COLUMNS = {**COLUMNS, "document": "conclusion_document"}
+
+
+def _cell(value: Any) -> Any:
+    """A parsed cell as the file wrote it (lists joined by ";")."""
+    if isinstance(value, tuple):
+        return "; ".join(f"{v[0]}={v[1]}" if isinstance(v, tuple) else str(v) for v in value)
+    return value
+
+
+class Refused(Exception):
+    """A row refused by the importer itself (an empty `code`: a unit not given, said by
+    `ImportContext.refuse_unit`)."""
+
+    def __init__(self, column: str, value: Any, code: str, message: str) -> None:
+        super().__init__(message)
+        self.column, self.value, self.code, self.message = column, value, code, message
+
+
+def member_in_scope(ctx: ImportContext, external_id: str, column: str) -> Member:
+    """The member with that external id (or cadrebook:<id>) in the importer's scope;
+    refused for the role when the importer sees them, else as unknown."""
+    pk = pk_of(external_id)
+    rows = Member.objects.select_related("unit")
+    member = (rows.filter(external_id=external_id) if pk is None else rows.filter(pk=pk)).first()
+    if member is not None and ctx.scope.covers_path(member.unit.path):
+        return member
+    if member is not None and ctx.sees(member.unit.path):
+        raise Refused(
+            column,
+            external_id,
+            "import.not_allowed_here",
+            _("Your role may see the member %(id)s but not change their records.")
+            % {"id": external_id},
+        )
+    raise Refused(
+        column,
+        external_id,
+        "import.member_unknown",
+        _("No member with the identifier %(id)s in your part of the organization.")
+        % {"id": external_id},
+    )
+
+
+def default_body_kind(rules: InspectionRules, unit_kind: str) -> str:
+    """The organ a row without `body_kind` names on a unit of `unit_kind`."""
+    for code in DEFAULT_BODY_KINDS:
+        organ = rules.body(code)
+        if organ is not None and unit_kind in organ.unit_kinds:
+            return code
+    return next((b.code for b in rules.bodies if unit_kind in b.unit_kinds), "")
+
+
+class _Importer:
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+        self.rules = inspection_rules(ctx.rules)
+        self.seen: dict[str, int] = {}
+        self.columns = COLUMNS
+
+    # -- References ------------------------------------------------------------------------
+
+    def _member(self, external_id: str) -> Member:
+        return member_in_scope(self.ctx, external_id, "subject_members")
+
+    def _unit(self, code: str, column: str) -> OrgUnit:
+        info = self.ctx.unit_in_scope(code)
+        if info is None:
+            raise Refused(column, code, "", "")  # said by refuse_unit
+        return OrgUnit.objects.get(pk=info.id)
+
+    def _document(self, text: str, body: OrgUnit, day: dt.date, column: str) -> Any:
+        if not text:
+            return None
+        doc = document_by_symbol(self.ctx.actor, text, [body.path], day)
+        if doc is None:
+            raise Refused(
+                column,
+                text,
+                "import.document_unknown",
+                _(
+                    "No issued document %(symbol)s of %(body)s dated on or before %(date)s in "
+                    "the register you may read."
+                )
+                % {"symbol": text, "body": body, "date": day},
+            )
+        return doc
+
+    # -- One row ---------------------------------------------------------------------------
+
+    def row(self, number: int, row: InspectionRow) -> None:
+        report = self.ctx.report
+        first = self.seen.setdefault(row.code, number)
+        if first != number:
+            report.refuse(
+                number,
+                "code",
+                row.code,
+                "import.duplicate_row",
+                _("The same code is already in row %(row)d.") % {"row": first},
+            )
+            return
+        self.columns = COLUMNS
+        try:
+            with transaction.atomic():
+                body = self._unit(row.body_code, "body_code")
+                body_kind = row.body_kind or default_body_kind(self.rules, body.kind)
+                units = [self._unit(c, "subject_units") for c in row.subject_units]
+                members = [self._member(x) for x in row.subject_members]
+                self._check_level(row, body, units, members)
+                violations = self._violations(row, units, members)
+                existing = Inspection.objects.filter(code=row.code).first()
+                if existing is None:
+                    inspection = inspection_open(
+                        actor=self.ctx.actor,
+                        code=row.code,
+                        body=body,
+                        body_kind=body_kind,
+                        kind=row.kind,
+                        decided_on=row.decided_on,
+                        document=self._document(
+                            row.decision_document, body, row.decided_on, "decision_document"
+                        ),
+                        subject_units=units,
+                        subject_members=members,
+                    )
+                    if row.concluded_on is not None:
+                        self._conclude(row, inspection, body, violations)
+                    report.created += 1
+                    report.rows_written += 1
+                    return
+                changed = self._update(row, existing, body, body_kind, units, members, violations)
+                if changed:
+                    report.updated += 1
+                    report.rows_written += 1
+                else:
+                    report.unchanged += 1
+        except Refused as exc:
+            if not exc.code:
+                self.ctx.refuse_unit(number, exc.column, exc.value)
+            else:
+                report.refuse(number, exc.column, exc.value, exc.code, exc.message)
+        except ServiceError as exc:
+            column = self.columns.get(exc.field or "", "code")
+            report.refuse_error(number, column, _cell(getattr(row, column, "")), exc)
+
+    def _check_level(
+        self, row: InspectionRow, body: OrgUnit, units: list[OrgUnit], members: list[Member]
+    ) -> None:
+        """The file's `from_higher_level`, when it says one, is what the tree says."""
+        if row.from_higher_level is None:
+            return
+        inspected = [*units, *(m.unit for m in members)]
+        higher = any(is_from_higher_level(body, u, self.ctx.rules) for u in inspected)
+        if higher != row.from_higher_level:
+            message = (
+                _(
+                    "%(body)s stands above the own committee of an inspected unit: the "
+                    "inspection comes from a higher level (write true, or leave it empty)."
+                )
+                if higher
+                else _(
+                    "%(body)s does not stand above the own committee of any inspected unit: "
+                    "the inspection is not from a higher level (write false, or leave it "
+                    "empty)."
+                )
+            ) % {"body": body}
+            raise Refused(
+                "from_higher_level",
+                row.from_higher_level,
+                "inspection.level_contradicts_tree",
+                message,
+            )
+
+    def _violations(
+        self, row: InspectionRow, units: list[OrgUnit], members: list[Member]
+    ) -> dict[tuple[str, int], str]:
+        """("unit" | "member", id) -> the kind of violation found on that subject."""
+        if row.violations and row.concluded_on is None:
+            raise Refused(
+                "violations",
+                "; ".join(f"{s}={k}" for s, k in row.violations),
+                "inspection.violations_without_conclusion",
+                _("Violations are found by a conclusion: give the day it was concluded."),
+            )
+        by_unit = {u.code: u.pk for u in units}
+        by_member = {x: m.pk for x, m in zip(row.subject_members, members, strict=True)}
+        out: dict[tuple[str, int], str] = {}
+        for subject, kind in row.violations:
+            if subject in by_unit:
+                out[("unit", by_unit[subject])] = kind
+            elif subject in by_member:
+                out[("member", by_member[subject])] = kind
+            else:
+                raise Refused(
+                    "violations",
+                    subject,
+                    "inspection.violation_not_subject",
+                    _("%(subject)s is not among the subjects of this row.") % {"subject": subject},
+                )
+        return out
+
+    def _conclude(
+        self,
+        row: InspectionRow,
+        inspection: Inspection,
+        body: OrgUnit,
+        violations: dict[tuple[str, int], str],
+    ) -> None:
+        """Conclude on `row.concluded_on`: the steps between the decision and the conclusion
+        not yet recorded are recorded done on that day (a file of past inspections gives no
+        other), then the conclusion with a finding on every subject."""
+        day = row.concluded_on
+        assert day is not None
+        self.columns = CONCLUSION_COLUMNS
+        for step in self.rules.steps:
+            if step.code in (STEP_DECISION, STEP_CONCLUSION):
+                continue
+            if inspection.steps.filter(step=step.code, done_on__isnull=False).exists():
+                continue
+            inspection_record_step(
+                actor=self.ctx.actor,
+                inspection=inspection,
+                step=step.code,
+                done_on=day,
+                note=_("Recorded by an import with the conclusion."),
+            )
+        findings = []
+        for subject in inspection.subjects.all():
+            key = ("unit", subject.unit_id) if subject.unit_id else ("member", subject.member_id)
+            kind = violations.get(key)  # type: ignore[arg-type]
+            findings.append(Finding(subject.pk, kind is not None, kind or ""))
+        inspection_conclude(
+            actor=self.ctx.actor,
+            inspection=inspection,
+            concluded_on=day,
+            findings=findings,
+            document=self._document(row.conclusion_document, body, day, "conclusion_document"),
+        )
+
+    def _update(
+        self,
+        row: InspectionRow,
+        existing: Inspection,
+        body: OrgUnit,
+        body_kind: str,
+        units: list[OrgUnit],
+        members: list[Member],
+        violations: dict[tuple[str, int], str],
+    ) -> bool:
+        """Bring a recorded inspection to the row through the services; True when it
+        changed. Refused: what no service changes."""
+        if not self.ctx.scope.covers_path(existing.path):
+            raise Refused(
+                "code",
+                row.code,
+                "inspection.code_taken",
+                _("The code %(code)s is already an inspection's.") % {"code": row.code},
+            )
+        said = {
+            "body_code": (existing.body_id, body.pk, existing.body.code),
+            "body_kind": (existing.body_kind, body_kind, existing.body_kind),
+            "kind": (existing.kind, row.kind, existing.kind),
+            "decided_on": (existing.decided_on, row.decided_on, existing.decided_on),
+        }
+        if row.decision_document:
+            doc = self._document(row.decision_document, body, row.decided_on, "decision_document")
+            said["decision_document"] = (
+                existing.decision_document_id,
+                doc.pk,
+                existing.decision_document_text,
+            )
+        for column, (recorded, given, shown) in said.items():
+            if recorded != given:
+                raise self._conflict(row, column, shown)
+        recorded_units = set(
+            existing.subjects.filter(unit__isnull=False).values_list("unit_id", flat=True)
+        )
+        recorded_members = set(
+            existing.subjects.filter(member__isnull=False).values_list("member_id", flat=True)
+        )
+        if not recorded_units <= {u.pk for u in units}:
+            raise self._conflict(row, "subject_units", "")
+        if not recorded_members <= {m.pk for m in members}:
+            raise self._conflict(row, "subject_members", "")
+        new_units = [u for u in units if u.pk not in recorded_units]
+        new_members = [m for m in members if m.pk not in recorded_members]
+        changed = bool(new_units or new_members)
+        if existing.concluded_on is not None:
+            if changed:
+                raise self._conflict(row, "subject_units" if new_units else "subject_members", "")
+            if row.concluded_on != existing.concluded_on:
+                raise self._conflict(row, "concluded_on", existing.concluded_on)
+            found = {
+                (("unit", s.unit_id) if s.unit_id else ("member", s.member_id)): s.violation_kind
+                for s in existing.subjects.filter(violation_found=True)
+            }
+            if found != violations:
+                raise self._conflict(row, "violations", "")
+            return False
+        for unit in new_units:
+            inspection_add_subject(actor=self.ctx.actor, inspection=existing, unit=unit)
+        for member in new_members:
+            inspection_add_subject(actor=self.ctx.actor, inspection=existing, member=member)
+        if row.concluded_on is not None:
+            self._conclude(row, existing, body, violations)
+            changed = True
+        return changed
+
+    def _conflict(self, row: InspectionRow, column: str, recorded: Any) -> Refused:
+        return Refused(
+            column,
+            _cell(getattr(row, column, "")),
+            "inspection.import_conflict",
+            _(
+                "%(code)s is recorded otherwise (%(recorded)s): an import adds subjects and "
+                "a conclusion, it does not rewrite what is recorded."
+            )
+            % {"code": row.code, "recorded": recorded if recorded not in ("", None) else "—"},
+        )
+
+
+def import_inspections(ctx: ImportContext, table: Table) -> None:
+    importer = _Importer(ctx)
+    for chunk in chunked(parsed_rows(ctx, table), 500):
+        ctx.tick("checking")
+        rows = [(n, r) for n, _raw, r in chunk if r is not None]
+        ctx.units.load({c for _n, r in rows for c in (r.body_code, *r.subject_units)})
+        for number, row in rows:
+            importer.row(number, row)
+        ctx.report.rows_checked += len(chunk)
