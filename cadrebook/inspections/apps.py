@@ -9,9 +9,21 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
+        from cadrebook.core.contributions import (
+            register_figure,
+            register_panel,
+            register_report_section,
+        )
         from cadrebook.inspections import (
             citations,
             permissions,  # noqa: F401  (declares the actions)
+        )
+        from cadrebook.inspections.contributions import (
+            DISCIPLINE_FIGURE,
+            DISCIPLINE_SECTION,
+            INSPECTION_FIGURE,
+            INSPECTION_PANEL,
+            INSPECTION_SECTION,
         )
         from cadrebook.inspections.models import APPEND_ONLY
 
@@ -21,3 +33,11 @@ class InspectionsConfig(AppConfig):
 
         # The register's pages list the inspections and disciplines that cite a document.
         citations.register()
+
+        # The statistics, the report and the dashboard show the inspections and disciplines
+        # through these; reports never names them.
+        register_figure(INSPECTION_FIGURE)
+        register_figure(DISCIPLINE_FIGURE)
+        register_report_section(INSPECTION_SECTION)
+        register_report_section(DISCIPLINE_SECTION)
+        register_panel(INSPECTION_PANEL)
