@@ -9,10 +9,22 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
+        from cadrebook.core.contributions import (
+            register_figure,
+            register_panel,
+            register_report_section,
+        )
         from cadrebook.core.restrictions import register_restriction_provider
         from cadrebook.inspections import (
             citations,
             permissions,  # noqa: F401  (declares the actions)
+        )
+        from cadrebook.inspections.contributions import (
+            DISCIPLINE_FIGURE,
+            DISCIPLINE_SECTION,
+            INSPECTION_FIGURE,
+            INSPECTION_PANEL,
+            INSPECTION_SECTION,
         )
         from cadrebook.inspections.models import APPEND_ONLY
         from cadrebook.inspections.restrictions import discipline_restrictions
@@ -26,3 +38,11 @@ class InspectionsConfig(AppConfig):
 
         # A discipline's bans (no transfer while in force, ...) reach the services that ask.
         register_restriction_provider(discipline_restrictions)
+
+        # The statistics, the report and the dashboard show the inspections and disciplines
+        # through these; reports never names them.
+        register_figure(INSPECTION_FIGURE)
+        register_figure(DISCIPLINE_FIGURE)
+        register_report_section(INSPECTION_SECTION)
+        register_report_section(DISCIPLINE_SECTION)
+        register_panel(INSPECTION_PANEL)

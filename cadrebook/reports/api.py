@@ -13,6 +13,7 @@ from cadrebook.core.replica import reading_replica
 from cadrebook.documents.api import DocumentCountsOut
 from cadrebook.evaluations.api import TargetOut
 from cadrebook.evaluations.schemas import EvaluationOut
+from cadrebook.inspections.schemas import DisciplineOut, InspectionOut
 from cadrebook.orgs.models import OrgUnit
 from cadrebook.reports.privacy import mask_statistics
 from cadrebook.reports.selectors import unit_statistics
@@ -37,6 +38,8 @@ class PartOut(Schema):
     targets: list[TargetOut]
     documents: DocumentCountsOut
     evaluation: EvaluationOut
+    inspection: InspectionOut
+    discipline: DisciplineOut
 
 
 class ChildOut(Schema):
@@ -49,6 +52,8 @@ class ChildOut(Schema):
     targets: list[TargetOut]
     documents: DocumentCountsOut
     evaluation: EvaluationOut
+    inspection: InspectionOut
+    discipline: DisciplineOut
 
 
 class StatsOut(PartOut):

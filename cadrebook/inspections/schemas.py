@@ -1,0 +1,71 @@
+"""The shape of the inspection's and the discipline's figures in the statistics (`GET
+/api/v1/reports/stats`: the `inspection` and `discipline` of the unit, of the year before and
+of each subordinate unit), which the reports' schema takes from here so it lives with the
+figures (`figures.py`, `contributions.py`)."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+
+
+class SubjectCountsOut(Schema):
+    units: int = Field(..., description="Distinct party organizations")
+    members: int = Field(..., description="Distinct members (individuals)")
+
+
+class InspectionOut(Schema):
+    inspections: int = Field(
+        ...,
+        description=(
+            "Inspections and supervisions decided in the period by bodies inside the subtree"
+        ),
+    )
+    by_kind: dict[str, int] = Field(
+        ..., description="The same by kind (the rule set's codes: thematic, surprise, ...)"
+    )
+    supervisions: int = Field(..., description="Of them, the supervisions (the rule set's)")
+    units_inspected: int = Field(..., description="Distinct organizations they inspected")
+    members_inspected: int = Field(..., description="Distinct members they inspected")
+    subjects_by_kind: dict[str, SubjectCountsOut] = Field(
+        ..., description="Distinct subjects of each kind's inspections"
+    )
+    violations_found: SubjectCountsOut = Field(
+        ..., description="Distinct subjects on whom a violation was found"
+    )
+    received_from_higher_levels: int = Field(
+        ...,
+        description=(
+            "Inspections decided in the period by bodies above the subtree's top unit on "
+            "subjects inside it"
+        ),
+    )
+
+
+class DisciplineFormsOut(Schema):
+    members: dict[str, int] = Field(..., description="Disciplines of members by form")
+    units: dict[str, int] = Field(..., description="Disciplines of organizations by form")
+
+
+class AppealsOut(Schema):
+    lodged: int = Field(..., description="Appeals lodged in the period")
+    decided: dict[str, int] = Field(
+        ..., description="Appeals decided in the period, by outcome (upheld, changed, annulled)"
+    )
+
+
+class DisciplineOut(Schema):
+    by_form: DisciplineFormsOut = Field(
+        ...,
+        description=(
+            "Disciplines decided in the period on subjects inside the subtree, annulled ones "
+            "not counted (one changed on appeal counts as the new form)"
+        ),
+    )
+    members: int
+    units: int
+    members_by_standing: dict[str, dict[str, int]] = Field(
+        ..., description="Members by standing at the decision (full, probationary), by form"
+    )
+    by_violation_kind: dict[str, int]
+    duty_related: int = Field(..., description="Of them, for a violation related to duties")
+    appeals: AppealsOut
