@@ -580,7 +580,7 @@ def appeal_lodge(
     check_body(inspection_rules(), body, body_kind, lodged_on)
     with transaction.atomic():
         discipline = Discipline.objects.select_for_update().get(pk=discipline.pk)
-        _check_scope(actor, discipline.subject_path, "discipline")
+        _check_scope(actor, discipline.current_subject_path, "discipline")
         _appeal_body_above(r, discipline, body)
         if discipline.status != DisciplineStatus.IN_FORCE:
             raise ServiceError(
@@ -660,7 +660,7 @@ def appeal_decide(
             .select_related("member", "unit", "body")
             .get(pk=appeal.discipline_id)
         )
-        _check_scope(actor, discipline.subject_path, "appeal")
+        _check_scope(actor, discipline.current_subject_path, "appeal")
         if appeal.outcome != AppealOutcome.PENDING:
             raise ServiceError(
                 "discipline.appeal_decided",
