@@ -32,7 +32,7 @@ from cadrebook.inspections.choices import AppealOutcome, DisciplineStatus, Subje
 from cadrebook.inspections.models import Appeal, Discipline, Inspection
 from cadrebook.inspections.permissions import DECIDE_DISCIPLINE
 from cadrebook.inspections.rules import inspection_rules
-from cadrebook.inspections.services.checks import by, check_body, check_document, check_not_future
+from cadrebook.inspections.services._checks import by, check_body, check_document, check_not_future
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.selectors import member_status_as_of
