@@ -135,15 +135,22 @@ class DecisionForm(forms.Form):
         rules: EvaluationRules,
         framework: str,
         documents: list[Any],
+        from_discipline: frozenset[str] = frozenset(),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = level_choices(rules)
         self.fields["document"].choices = document_options(documents)
+        # Those the subject's discipline records of the year set: ticked, and applied by the
+        # service whether ticked or not (a reason to rate otherwise still may be recorded).
         self.fields["disqualifiers"].choices = [
             (
                 d.code,
-                _("%(label)s (at most: %(cap)s; %(source)s)")
+                (
+                    _("%(label)s (at most: %(cap)s; %(source)s; from the discipline records)")
+                    if d.code in from_discipline
+                    else _("%(label)s (at most: %(cap)s; %(source)s)")
+                )
                 % {
                     "label": d.display_label,
                     "cap": rules.level_label(d.cap),
@@ -152,6 +159,10 @@ class DecisionForm(forms.Form):
             )
             for d in rules.disqualifiers.get(framework, ())
         ]
+        if from_discipline and not self.is_bound:
+            self.initial["disqualifiers"] = sorted(
+                set(self.initial.get("disqualifiers") or ()) | from_discipline
+            )
         self.fields["override_reason"].choices = [("", "—")] + [
             (r.code, r.display_label) for r in rules.override_reasons
         ]

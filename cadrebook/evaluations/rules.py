@@ -69,6 +69,12 @@ class Disqualifier(Labelled):
     cap: str
     source: str
     names: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The fact of the discipline records that sets it by itself ("" : ticked by hand).
+    from_discipline: str = ""
+
+
+# The facts of the discipline records a disqualifier may follow (`from_discipline`).
+FROM_DISCIPLINE = ("disciplined", "reprimand_or_above_duty")
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,13 @@ def _level(ruleset: Ruleset, key: str, code: Any) -> str:
     return str(code)
 
 
+def _from_discipline(ruleset: Ruleset, key: str, raw: Mapping[str, Any]) -> str:
+    fact = str(raw.get("from_discipline") or "")
+    if fact and fact not in FROM_DISCIPLINE:
+        raise _fail(ruleset, f"{key}.from_discipline", f"{fact!r} is not one of {FROM_DISCIPLINE}")
+    return fact
+
+
 def _coded(raw: list[dict[str, Any]]) -> tuple[Coded, ...]:
     return tuple(Coded(str(r["code"]), str(r["label"]), label_names(r)) for r in raw)
 
@@ -264,6 +277,7 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
                     _level(ruleset, f"disqualifiers.{code}", d["cap"]),
                     str(d.get("source") or disq["source"]),
                     label_names(d),
+                    from_discipline=_from_discipline(ruleset, f"disqualifiers.{code}", d),
                 )
                 for d in disq[code]
             )

@@ -51,9 +51,11 @@ from cadrebook.evaluations.models import (
 from cadrebook.evaluations.rules import (
     DECIDER_GRASSROOTS,
     ENFORCE_REFUSE,
+    Disqualifier,
     EvaluationRules,
     evaluation_rules,
 )
+from cadrebook.inspections.selectors import discipline_facts
 from cadrebook.members.selectors import periods_as_of
 from cadrebook.orgs.models import OrgUnit, UnitPlacement
 from cadrebook.orgs.placements import ancestors_on, depth_on, load_spans, span_on
@@ -591,6 +593,8 @@ class Cap:
     label: str
     cap: str
     source: str
+    # Set by the subject's discipline records of the year, not ticked by hand.
+    from_discipline: bool = False
 
 
 def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[str]) -> list[Cap]:
@@ -610,6 +614,41 @@ def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[st
             )
         caps.append(Cap(found.code, found.display_label, found.cap, found.source))
     return caps
+
+
+def discipline_disqualifiers(rules: EvaluationRules, subject: Subject) -> list[Disqualifier]:
+    """The disqualifiers of the subject's framework that its discipline records of the
+    round's year set by themselves (the rule set's `from_discipline`: disciplined at all, or
+    at reprimand or above for a violation in performing duties), from the inspections'
+    `discipline_facts`. The deciding unit cannot untick them; it may still record an
+    override reason (force majeure, self-remedied) as for any cap."""
+    wanted = [d for d in rules.disqualifiers.get(subject.framework, ()) if d.from_discipline]
+    if not wanted:
+        return []
+    year = subject.round.year
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if subject.kind == SubjectKind.MEMBER:
+        facts = discipline_facts(member=subject.member, start=start, end=end)
+    else:
+        facts = discipline_facts(unit=subject.unit, start=start, end=end)
+    found = {
+        "disciplined": facts.disciplined,
+        "reprimand_or_above_duty": facts.reprimand_or_above_for_duty,
+    }
+    return [d for d in wanted if found[d.from_discipline]]
+
+
+def decision_caps(rules: EvaluationRules, subject: Subject, codes: Iterable[str]) -> list[Cap]:
+    """The disqualifiers' caps on a decision: those ticked (`codes`) and those the subject's
+    discipline records of the year set by themselves (marked `from_discipline`, with the
+    rule set's source), whether ticked or not."""
+    caps = disqualifier_caps(rules, subject.framework, codes)
+    ticked = {c.code for c in caps}
+    return caps + [
+        Cap(d.code, d.display_label, d.cap, d.source, from_discipline=True)
+        for d in discipline_disqualifiers(rules, subject)
+        if d.code not in ticked
+    ]
 
 
 def link_caps(rules: EvaluationRules, member_levels: list[str]) -> list[Cap]:

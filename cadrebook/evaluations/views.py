@@ -68,7 +68,8 @@ from cadrebook.evaluations.selectors import (
     STATE_NO_PROPOSAL,
     STATE_NOT_ASSESSED,
     STATES,
-    disqualifier_caps,
+    decision_caps,
+    discipline_disqualifiers,
     expected_level,
     missing_steps,
     opening_preview,
@@ -742,7 +743,7 @@ def _decision_summary(
     by_pk = {d.pk: d for d in documents}
 
     def summary(data: dict[str, Any]) -> tuple[list[Any], list[str]]:
-        caps = disqualifier_caps(rules, subject.framework, data["disqualifiers"])
+        caps = decision_caps(rules, subject, data["disqualifiers"])
         document = by_pk.get(data["document"]) if data["document"] else None
         rows: list[tuple[Any, Any]] = [
             (_("Level decided"), _level_label(rules, data["level"])),
@@ -753,7 +754,16 @@ def _decision_summary(
             ),
             (_("Document"), document.symbol if document else "—"),
         ]
-        rows += [(_("Disqualifier"), f"{c.label} ({c.source})") for c in caps]
+        rows += [
+            (
+                _("Disqualifier"),
+                _("%(label)s (%(source)s; from the discipline records)")
+                % {"label": c.label, "source": c.source}
+                if c.from_discipline
+                else f"{c.label} ({c.source})",
+            )
+            for c in caps
+        ]
         if data.get("override_reason"):
             rows.append((_("Reason to rate otherwise"), data["override_text"]))
         if data.get("reason"):
@@ -797,6 +807,7 @@ def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
         rules=rules,
         framework=subject.framework,
         documents=documents,
+        from_discipline=frozenset(d.code for d in discipline_disqualifiers(rules, subject)),
     )
 
     def run() -> Any:
@@ -874,6 +885,7 @@ def subject_reconsider(request: HttpRequest, pk: int) -> HttpResponse:
         rules=rules,
         framework=subject.framework,
         documents=documents,
+        from_discipline=frozenset(d.code for d in discipline_disqualifiers(rules, subject)),
         units=units,
     )
 

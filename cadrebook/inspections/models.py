@@ -31,7 +31,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.core.scoping import ScopedQuerySet
+from cadrebook.core.permissions import VIEW
+from cadrebook.core.scoping import ScopedQuerySet, scope_for, subtree_q
 from cadrebook.inspections.choices import (
     AppealOutcome,
     DisciplineStatus,
@@ -471,8 +472,26 @@ class RecommendationFollowUp(models.Model):
 # -- Discipline ----------------------------------------------------------------------------
 
 
+def _current_subject_q(user: Any, action: str, prefix: str = "") -> Q | None:
+    """Disciplines whose subject stands in the user's scope *now*: a member's by the member's
+    current unit, a unit's by the unit's current path (None: everything). `subject_path`
+    stays what it was at the decision, for the record and the statistics; the reach follows
+    the subject, so after a transfer the new unit sees the member's record and the old one
+    no longer does."""
+    scope = scope_for(user, action)
+    if scope.everything:
+        return None
+    if scope.nothing:
+        return Q(pk__in=[])
+    return subtree_q(f"{prefix}member__unit__path", scope.paths) | subtree_q(
+        f"{prefix}unit__path", scope.paths
+    )
+
+
 class DisciplineQuerySet(ScopedQuerySet["Discipline"]):
-    pass
+    def visible_to(self, user: Any, action: str = VIEW) -> DisciplineQuerySet:
+        q = _current_subject_q(user, action)
+        return self if q is None else self.filter(q)
 
 
 class Discipline(models.Model):
@@ -483,8 +502,10 @@ class Discipline(models.Model):
     `voters_total`; for an expulsion, the proposing body's count too), and what became of it
     (`status`: in force, annulled or changed on appeal, `annulled_by` the appeal).
 
-    Scoped by the subject (`subject_path`: the member's record follows the member); `path` is
-    the deciding body's, for the body's own lists and figures."""
+    Scoped by the subject as it stands now (`visible_to`: the member's current unit, the
+    unit's current path: the member's record follows the member); `subject_path` is the
+    subject's unit's path at the decision (the record, the statistics); `path` is the
+    deciding body's, for the body's own lists and figures."""
 
     subject_kind = models.CharField(_("subject kind"), max_length=8, choices=SubjectKind.choices)
     member = _member(_("member"), related_name="disciplines")
@@ -569,9 +590,19 @@ class Discipline(models.Model):
     def __str__(self) -> str:
         return f"{self.form} {self.member_id or self.unit_id} {self.decided_on}"
 
+    @property
+    def current_subject_path(self) -> str:
+        """The path the subject stands at now (the member's unit's, or the unit's)."""
+        if self.member_id is not None:
+            return self.member.unit.path
+        return self.unit.path
+
 
 class AppealQuerySet(ScopedQuerySet["Appeal"]):
-    pass
+    def visible_to(self, user: Any, action: str = VIEW) -> AppealQuerySet:
+        """Scoped like the discipline appealed: by its subject as it stands now."""
+        q = _current_subject_q(user, action, prefix="discipline__")
+        return self if q is None else self.filter(q)
 
 
 class Appeal(models.Model):

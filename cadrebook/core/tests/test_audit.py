@@ -25,6 +25,7 @@ from cadrebook.core.models import AuditEntry, AuditLogIsAppendOnly
 from cadrebook.documents import services as documents_services
 from cadrebook.evaluations import services as evaluations_services
 from cadrebook.imports import services as imports_services
+from cadrebook.inspections import services as inspections_services
 from cadrebook.members import services as ms
 from cadrebook.orgs import services as orgs_services
 from cadrebook.reports import services as reports_services
@@ -41,6 +42,7 @@ MODULES = [
     documents_services,
     imports_services,
     reports_services,
+    inspections_services,
 ]
 
 # Every public function of a service module writes. What only reads lives in the app's
@@ -48,11 +50,15 @@ MODULES = [
 
 
 def _modules_of(module: ModuleType) -> list[ModuleType]:
-    """A service module, or every module of a service package (`members/services/`)."""
+    """A service module, or every module of a service package (`members/services/`); a
+    private module of the package (`_checks.py`: the checks its services share) holds no
+    services."""
     if not hasattr(module, "__path__"):
         return [module]
     found = [module]
     for info in pkgutil.iter_modules(module.__path__, prefix=f"{module.__name__}."):
+        if info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
         found.append(importlib.import_module(info.name))
     return found
 
@@ -780,6 +786,213 @@ def _(c):
     return lambda: reports_services.report_export_audit(actor=c.actor, report=report, fmt="pdf")
 
 
+INSP = "cadrebook.inspections.services."
+
+
+def _inspector(c: SimpleNamespace) -> SimpleNamespace:
+    """The actor as an inspector everywhere, with C1's decision and conclusion registered."""
+    accounts_services.role_grant(actor=None, user=c.actor, role="inspector", unit=None)
+    term = documents_services.term_create(actor=c.actor, unit=c.tree.C1, start=D(2025, 1, 1))
+
+    def doc(type: str, date: dt.date) -> Any:
+        return documents_services.document_register(
+            actor=c.actor, type=type, issuer=c.tree.C1, term=term, date=date, title="Kiểm tra"
+        )
+
+    return SimpleNamespace(
+        decision=doc("decision", D(2025, 3, 1)), conclusion=doc("conclusion", D(2025, 6, 1))
+    )
+
+
+def _inspection(c: SimpleNamespace, *, steps: bool = False) -> Any:
+    docs = _inspector(c)
+    inspection = inspections_services.inspection_open(
+        actor=c.actor,
+        code="KT-01",
+        body=c.tree.C1,
+        body_kind="inspection_committee",
+        kind="thematic",
+        decided_on=D(2025, 3, 3),
+        document=docs.decision,
+        subject_units=[c.tree.K1],
+    )
+    if steps:
+        for step, day in (
+            ("plan", D(2025, 3, 10)),
+            ("working", D(2025, 4, 1)),
+            ("report", D(2025, 5, 1)),
+        ):
+            inspections_services.inspection_record_step(
+                actor=c.actor, inspection=inspection, step=step, done_on=day
+            )
+    inspection.docs = docs
+    return inspection
+
+
+def _concluded_inspection(c: SimpleNamespace) -> Any:
+    inspection = _inspection(c, steps=True)
+    subject = inspection.subjects.get()
+    inspections_services.inspection_conclude(
+        actor=c.actor,
+        inspection=inspection,
+        concluded_on=D(2025, 6, 2),
+        document=inspection.docs.conclusion,
+        findings=[inspections_services.Finding(subject, True, "personnel_work", "Thiếu sót")],
+        summary="Kết luận",
+    )
+    return inspection
+
+
+@scenario(INSP + "program_create")
+def _(c):
+    _inspector(c)
+    return lambda: inspections_services.program_create(
+        actor=c.actor, body=c.tree.C1, body_kind="inspection_committee", year=2025, title="CT"
+    )
+
+
+@scenario(INSP + "program_item_add")
+def _(c):
+    _inspector(c)
+    program = inspections_services.program_create(
+        actor=c.actor, body=c.tree.C1, body_kind="inspection_committee", year=2025, title="CT"
+    )
+    return lambda: inspections_services.program_item_add(
+        actor=c.actor, program=program, kind="thematic", subject_unit=c.tree.K1
+    )
+
+
+@scenario(INSP + "inspection_open")
+def _(c):
+    docs = _inspector(c)
+    return lambda: inspections_services.inspection_open(
+        actor=c.actor,
+        code="KT-01",
+        body=c.tree.C1,
+        body_kind="inspection_committee",
+        kind="thematic",
+        decided_on=D(2025, 3, 3),
+        document=docs.decision,
+        subject_units=[c.tree.K1],
+    )
+
+
+@scenario(INSP + "inspection_add_subject")
+def _(c):
+    inspection = _inspection(c)
+    return lambda: inspections_services.inspection_add_subject(
+        actor=c.actor, inspection=inspection, unit=c.tree.K2
+    )
+
+
+@scenario(INSP + "inspection_record_step")
+def _(c):
+    inspection = _inspection(c)
+    return lambda: inspections_services.inspection_record_step(
+        actor=c.actor, inspection=inspection, step="plan", done_on=D(2025, 3, 10)
+    )
+
+
+@scenario(INSP + "inspection_conclude")
+def _(c):
+    inspection = _inspection(c, steps=True)
+    subject = inspection.subjects.get()
+    return lambda: inspections_services.inspection_conclude(
+        actor=c.actor,
+        inspection=inspection,
+        concluded_on=D(2025, 6, 2),
+        document=inspection.docs.conclusion,
+        findings=[inspections_services.Finding(subject, True, "personnel_work", "Thiếu sót")],
+        summary="Kết luận",
+    )
+
+
+@scenario(INSP + "recommendation_add")
+def _(c):
+    inspection = _concluded_inspection(c)
+    return lambda: inspections_services.recommendation_add(
+        actor=c.actor,
+        inspection=inspection,
+        subject=inspection.subjects.get(),
+        text="Khắc phục",
+        owner_unit=c.tree.K1,
+        deadline=D(2025, 9, 30),
+    )
+
+
+@scenario(INSP + "recommendation_follow_up")
+def _(c):
+    inspection = _concluded_inspection(c)
+    rec = inspections_services.recommendation_add(
+        actor=c.actor,
+        inspection=inspection,
+        subject=inspection.subjects.get(),
+        text="Khắc phục",
+        owner_unit=c.tree.K1,
+        deadline=D(2025, 9, 30),
+    )
+    return lambda: inspections_services.recommendation_follow_up(
+        actor=c.actor, recommendation=rec, on=D(2025, 8, 1), status="done"
+    )
+
+
+def _discipline(c: SimpleNamespace) -> Any:
+    _inspector(c)
+    return inspections_services.discipline_decide(
+        actor=c.actor,
+        subject_kind="member",
+        member=_full(c),
+        form="warning",
+        body=c.tree.C1,
+        body_kind="inspection_committee",
+        decided_on=D(2025, 3, 3),
+        violation="Vi phạm",
+        violation_on=D(2024, 11, 1),
+    )
+
+
+@scenario(INSP + "discipline_decide")
+def _(c):
+    _inspector(c)
+    member = _full(c)
+    return lambda: inspections_services.discipline_decide(
+        actor=c.actor,
+        subject_kind="member",
+        member=member,
+        form="warning",
+        body=c.tree.C1,
+        body_kind="inspection_committee",
+        decided_on=D(2025, 3, 3),
+        violation="Vi phạm",
+        violation_on=D(2024, 11, 1),
+    )
+
+
+def _appeal(c: SimpleNamespace, discipline: Any) -> Any:
+    return inspections_services.appeal_lodge(
+        actor=c.actor,
+        discipline=discipline,
+        lodged_on=D(2025, 3, 20),
+        received_on=D(2025, 3, 5),
+        body=c.tree.P,
+        body_kind="committee",
+    )
+
+
+@scenario(INSP + "appeal_lodge")
+def _(c):
+    discipline = _discipline(c)
+    return lambda: _appeal(c, discipline)
+
+
+@scenario(INSP + "appeal_decide")
+def _(c):
+    appeal = _appeal(c, _discipline(c))
+    return lambda: inspections_services.appeal_decide(
+        actor=c.actor, appeal=appeal, decided_on=D(2025, 4, 10), outcome="upheld"
+    )
+
+
 # The tests --------------------------------------------------------------------------------
 def test_the_service_modules_expose_services_to_check():
     names = discovered_services()
@@ -787,6 +1000,8 @@ def test_the_service_modules_expose_services_to_check():
     assert ORGS + "unit_create" in names
     assert A + "role_grant" in names
     assert R + "report_issue" in names
+    assert INSP + "discipline_decide" in names
+    assert not any(name.startswith(INSP + "check_") for name in names)  # private helpers
 
 
 def test_every_module_of_the_members_service_package_is_walked():

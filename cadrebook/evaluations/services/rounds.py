@@ -60,7 +60,7 @@ from cadrebook.evaluations.selectors import (
     check_scores,
     check_steps,
     check_timetable,
-    disqualifier_caps,
+    decision_caps,
     evaluation_violation,
     is_outstanding,
     latest_decisions,
@@ -822,7 +822,10 @@ def _member_levels(subject: Subject) -> list[str]:
 
 
 def _caps(subject: Subject, rules: EvaluationRules, disqualifiers: list[str]) -> list[Cap]:
-    caps = disqualifier_caps(rules, subject.framework, disqualifiers)
+    """The caps on the subject's level: the disqualifiers ticked, those its discipline
+    records of the year set by themselves (`discipline_disqualifiers`, marked so), and for an
+    organization the link to its members' levels."""
+    caps = decision_caps(rules, subject, disqualifiers)
     if subject.kind == SubjectKind.UNIT:
         caps += link_caps(rules, _member_levels(subject))
     return caps

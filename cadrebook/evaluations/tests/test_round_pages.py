@@ -24,6 +24,7 @@ from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.evaluations import services as ev
 from cadrebook.evaluations.models import Decision, Proposal, Rating, Round, SelfAssessment, Subject
+from cadrebook.inspections.models import Discipline
 from cadrebook.members import services as ms
 
 D = dt.date
@@ -352,6 +353,42 @@ def test_the_dossier_and_the_unit_page_show_the_ratings_by_year(w: SimpleNamespa
     assert unit_page.status_code == 200
     assert [r["year"] for r in unit_page.context["unit_ratings"]] == [2024]
     assert "TSVM" in unit_page.content.decode()
+
+
+def test_the_decision_form_ticks_the_disqualifier_a_discipline_sets_and_names_it(
+    w: SimpleNamespace,
+) -> None:
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    member = w.k1[0]
+    Discipline.objects.create(
+        subject_kind="member",
+        member=member,
+        subject_path=w.tree.K1.path,
+        form="reprimand",
+        body=w.tree.C1,
+        body_kind="inspection_committee",
+        path=w.tree.C1.path,
+        decided_on=dt.date(2025, 5, 2),
+        violation="Vi phạm",
+        violation_on=dt.date(2025, 1, 5),
+        duty_related=True,
+        ruleset="vn-2025",
+    )
+    url = reverse("evaluations:subject_decide", args=[_subject(round_, member=member).pk])
+    page = w.office.get(url)
+    assert page.context["form"].initial["disqualifiers"] == ["disciplined_duty"]
+    labels = dict(page.context["form"].fields["disqualifiers"].choices)
+    assert "from the discipline records" in labels["disciplined_duty"]
+    assert "366-QĐ/TW 2025" in labels["disciplined_duty"]
+    assert "from the discipline records" not in labels["degraded"]
+    # Unticked, it still applies: the summary names it and its source.
+    body = {"level": "not_completed", "score": "85", "document": str(w.docs.g1.pk)}
+    asked = w.office.post(url, body)
+    assert asked.status_code == 200
+    shown = [value for name, value in asked.context["rows"] if name == "Disqualifier"]
+    assert len(shown) == 1 and "from the discipline records" in shown[0]
+    assert "366-QĐ/TW 2025" in shown[0]
 
 
 def test_the_disqualifiers_boxes_have_ids_of_their_own_and_an_error_links_to_them(

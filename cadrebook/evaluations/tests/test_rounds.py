@@ -32,6 +32,7 @@ from cadrebook.evaluations.selectors import (
     round_subjects,
     statistics_evaluation,
 )
+from cadrebook.inspections.models import Discipline
 from cadrebook.members import services as ms
 
 D = dt.date
@@ -483,6 +484,76 @@ def test_a_disqualifier_caps_the_level_and_names_its_source(world):
         override_text="Reported and repaired it himself",
     )
     assert again.override_reason == "self_remedied"
+
+
+def _disciplined(w: SimpleNamespace, *, member: Any = None, unit: Any = None, **kw: Any) -> Any:
+    """A discipline row as the inspections' services write it (C1's inspection committee)."""
+    values: dict[str, Any] = {
+        "subject_kind": "member" if member is not None else "unit",
+        "member": member,
+        "unit": unit,
+        "subject_path": (member.unit if member is not None else unit).path,
+        "form": "reprimand",
+        "body": w.tree.C1,
+        "body_kind": "inspection_committee",
+        "path": w.tree.C1.path,
+        "decided_on": D(2025, 5, 2),
+        "violation": "Vi phạm",
+        "violation_on": D(2025, 1, 5),
+        "duty_related": True,
+        "ruleset": "vn-2025",
+        **kw,
+    }
+    return Discipline.objects.create(**values)
+
+
+def test_a_discipline_of_the_year_sets_its_disqualifier_with_its_source(world):
+    w = world
+    _decide_cells(w)
+    subject = _subject(w.round, member=w.k1[0])
+    _disciplined(w, member=w.k1[0])
+    # Not ticked: the discipline record sets it, and the cap holds with the rule's source.
+    error = _refused("evaluation.level_above_cap", lambda: _decide(w, subject, "good", "85"))
+    assert error.source == "366-QĐ/TW 2025" and "reprimand" in error.message
+    decision = _decide(w, subject, "not_completed", "85")
+    assert decision.disqualifiers == ["disciplined_duty"]
+    # Ticked as well: counted once.
+    again = _decide(w, subject, "not_completed", "85", disqualifiers=["disciplined_duty"])
+    assert again.disqualifiers == ["disciplined_duty"]
+    # The committee still records a reason to rate above the cap.
+    above = _decide(
+        w,
+        subject,
+        "good",
+        "85",
+        override_reason="force_majeure",
+        override_text="Flood",
+    )
+    assert (above.level, above.disqualifiers) == ("good", ["disciplined_duty"])
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"form": "reprimand", "duty_related": False},  # not in performing duties
+        {"decided_on": D(2024, 12, 30), "violation_on": D(2024, 1, 5)},  # another year
+        {"status": "annulled"},
+    ],
+)
+def test_a_discipline_that_does_not_meet_the_rule_sets_no_cap(world, kw):
+    w = world
+    _decide_cells(w)
+    _disciplined(w, member=w.k1[0], **kw)
+    decision = _decide(w, _subject(w.round, member=w.k1[0]), "good", "85")
+    assert decision.disqualifiers == []
+
+
+def test_an_organization_disciplined_in_the_year_is_capped(world):
+    w = world
+    _disciplined(w, unit=w.tree.K1, form="warning", duty_related=False)
+    cell = _subject(w.round, unit=w.tree.K1)
+    _refused("evaluation.level_above_cap", lambda: _decide(w, cell, "good", "80"))
+    assert _decide(w, cell, "not_completed", "80").disqualifiers == ["disciplined"]
 
 
 def test_the_collective_is_decided_before_its_members(world):

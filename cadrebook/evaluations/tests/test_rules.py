@@ -70,6 +70,12 @@ def test_every_number_of_the_section_is_read(rules):
     assert [k.code for k in ev.round_kinds if k.rates_year] == ["yearly"]
     assert ev.disqualifier("member", "disciplined_duty").cap == "not_completed"
     assert ev.disqualifier("member", "tasks_not_exceeded").cap == "good"
+    assert ev.disqualifier("member", "disciplined_duty").from_discipline == (
+        "reprimand_or_above_duty"
+    )
+    assert ev.disqualifier("leader", "disciplined").from_discipline == "disciplined"
+    assert ev.disqualifier("organization", "disciplined").from_discipline == "disciplined"
+    assert ev.disqualifier("member", "degraded").from_discipline == ""
     assert ev.unit_deciders["cell"] == "parent"
     assert ev.grassroots_kinds == {"grassroots_committee", "grassroots_cell"}
 
@@ -106,6 +112,13 @@ def _broken(change) -> Ruleset:
         ),
         (lambda e: e.update(steps=e["steps"] | {"enforcement": "shout"}), "steps.enforcement"),
         (lambda e: e.update(steps=e["steps"] | {"members": ["vote"]}), "steps.members"),
+        (
+            lambda e: e.update(
+                disqualifiers=e["disqualifiers"]
+                | {"member": [e["disqualifiers"]["member"][0] | {"from_discipline": "scolded"}]}
+            ),
+            "disqualifiers.member.from_discipline",
+        ),
     ],
 )
 def test_a_broken_evaluation_section_is_refused_naming_the_key(change, complaint):

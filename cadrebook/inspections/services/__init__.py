@@ -1,6 +1,6 @@
 """Writes of the inspections app: programs and their items (`programs.py`), inspections and
 supervisions (`inspections.py`), recommendations and their follow-up (`recommendations.py`);
-the checks they share (`checks.py`). Disciplines and appeals (`discipline.py`) check
+the checks they share (`_checks.py`, private: not services). Disciplines and appeals (`discipline.py`) check
 through the discipline engine (`discipline_rules.py`). Every service is re-exported here; callers import from the package.
 
 As in the other apps, a service checks the rule set and writes; whether the actor may act on

@@ -32,7 +32,7 @@ from cadrebook.inspections.choices import AppealOutcome, DisciplineStatus, Subje
 from cadrebook.inspections.models import Appeal, Discipline, Inspection
 from cadrebook.inspections.permissions import DECIDE_DISCIPLINE
 from cadrebook.inspections.rules import inspection_rules
-from cadrebook.inspections.services.checks import by, check_body, check_document, check_not_future
+from cadrebook.inspections.services._checks import by, check_body, check_document, check_not_future
 from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.selectors import member_status_as_of
@@ -580,7 +580,7 @@ def appeal_lodge(
     check_body(inspection_rules(), body, body_kind, lodged_on)
     with transaction.atomic():
         discipline = Discipline.objects.select_for_update().get(pk=discipline.pk)
-        _check_scope(actor, discipline.subject_path, "discipline")
+        _check_scope(actor, discipline.current_subject_path, "discipline")
         _appeal_body_above(r, discipline, body)
         if discipline.status != DisciplineStatus.IN_FORCE:
             raise ServiceError(
@@ -660,7 +660,7 @@ def appeal_decide(
             .select_related("member", "unit", "body")
             .get(pk=appeal.discipline_id)
         )
-        _check_scope(actor, discipline.subject_path, "appeal")
+        _check_scope(actor, discipline.current_subject_path, "appeal")
         if appeal.outcome != AppealOutcome.PENDING:
             raise ServiceError(
                 "discipline.appeal_decided",

@@ -27,7 +27,7 @@ from cadrebook.inspections.models import (
 )
 from cadrebook.inspections.rules import InspectionRules, inspection_rules
 from cadrebook.inspections.selectors import is_from_higher_level
-from cadrebook.inspections.services.checks import (
+from cadrebook.inspections.services._checks import (
     by,
     check_body,
     check_document,

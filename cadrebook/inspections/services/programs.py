@@ -14,7 +14,7 @@ from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.errors import ServiceError
 from cadrebook.inspections.models import InspectionProgram, ProgramItem
 from cadrebook.inspections.rules import inspection_rules
-from cadrebook.inspections.services.checks import (
+from cadrebook.inspections.services._checks import (
     by,
     check_body,
     check_document,

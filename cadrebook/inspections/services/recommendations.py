@@ -20,7 +20,7 @@ from cadrebook.inspections.models import (
     RecommendationFollowUp,
 )
 from cadrebook.inspections.rules import inspection_rules
-from cadrebook.inspections.services.checks import by, check_not_future, check_unit_in_remit
+from cadrebook.inspections.services._checks import by, check_not_future, check_unit_in_remit
 from cadrebook.orgs.models import OrgUnit
 
 RECOMMENDATION_FIELDS = [

@@ -22,7 +22,7 @@ from cadrebook.inspections import selectors
 from cadrebook.inspections.models import Appeal, Discipline
 from cadrebook.inspections.services import appeal_decide, appeal_lodge, discipline_decide
 from cadrebook.members.models import MemberEvent, MemberPeriod
-from cadrebook.members.services import member_transfer_out
+from cadrebook.members.services import member_transfer, member_transfer_out
 from cadrebook.orgs.models import OrgUnit
 
 D = dt.date
@@ -404,6 +404,50 @@ def _lodge(inspector: Any, tree: SimpleNamespace, d: Discipline, **kw: Any) -> A
         **kw,
     }
     return appeal_lodge(**values)
+
+
+def test_the_record_follows_the_member_to_the_new_unit(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _decide(inspector, tree, people.k1)
+    appeal = _lodge(inspector, tree, d)
+    appeal_decide(actor=inspector, appeal=appeal, decided_on=D(2025, 4, 10), outcome="upheld")
+    of_g1 = get_user_model().objects.create_user(username="g1_inspector")
+    role_grant(actor=None, user=of_g1, role="inspector", unit=tree.G1)
+    of_c2 = get_user_model().objects.create_user(username="c2_inspector")
+    role_grant(actor=None, user=of_c2, role="inspector", unit=tree.C2)
+    assert list(selectors.disciplines(of_g1)) == [d] and list(selectors.appeals(of_g1)) == [appeal]
+    assert not selectors.disciplines(of_c2).exists() and not selectors.appeals(of_c2).exists()
+    member_transfer(actor=inspector, member=people.k1, date=D(2026, 3, 3), to_unit=tree.GC)
+    assert list(selectors.disciplines(of_c2)) == [d] and list(selectors.appeals(of_c2)) == [appeal]
+    assert not selectors.disciplines(of_g1).exists() and not selectors.appeals(of_g1).exists()
+    d.refresh_from_db()
+    assert d.subject_path == tree.K1.path  # where the member stood at the decision
+    assert d.current_subject_path == tree.GC.path
+
+
+def test_a_units_record_is_read_by_the_units_path(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = Discipline.objects.create(
+        subject_kind="unit",
+        unit=tree.K1,
+        subject_path=tree.C2.path,  # a stale copy: the unit's own path decides
+        form="reprimand",
+        body=tree.C1,
+        body_kind="inspection_committee",
+        path=tree.C1.path,
+        decided_on=DECIDED,
+        violation="Vi phạm",
+        violation_on=D(2024, 11, 1),
+        ruleset="vn-2025",
+    )
+    of_g1 = get_user_model().objects.create_user(username="g1_inspector")
+    role_grant(actor=None, user=of_g1, role="inspector", unit=tree.G1)
+    of_c2 = get_user_model().objects.create_user(username="c2_inspector")
+    role_grant(actor=None, user=of_c2, role="inspector", unit=tree.C2)
+    assert list(selectors.disciplines(of_g1)) == [d]
+    assert not selectors.disciplines(of_c2).exists()
 
 
 def test_an_appeal_out_of_time_is_refused(
