@@ -118,8 +118,10 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     "audit log": ("/audit/unit/P1/", {}, (7, 7)),
     # The documents figure: one count by type for the period, one for the year before; the
     # evaluation figure: its tally and its quota, for each (those not rated: the statistics'
-    # own counts, no query).
-    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (53, 53)),
+    # own counts, no query); the inspection and discipline figures: their grouped counts
+    # (inspections, distinct subjects per depth, received from above, disciplines, appeals:
+    # a number fixed by the tree's depth, not by its units), for each.
+    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (66, 66)),
     "API member list": ("/api/v1/members", {"unit": "C1"}, (9, 10)),
 }
 

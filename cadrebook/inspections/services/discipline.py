@@ -579,7 +579,7 @@ def appeal_lodge(
     engine.check_appeal_body(body_kind, rules=r)
     check_body(inspection_rules(), body, body_kind, lodged_on)
     with transaction.atomic():
-        discipline = Discipline.objects.select_for_update().get(pk=discipline.pk)
+        discipline = Discipline.objects.select_for_update(of=("self",)).get(pk=discipline.pk)
         _check_scope(actor, discipline.current_subject_path, "discipline")
         _appeal_body_above(r, discipline, body)
         if discipline.status != DisciplineStatus.IN_FORCE:
@@ -654,9 +654,11 @@ def appeal_decide(
         )
     check_not_future(decided_on, "decided_on")
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("body").get(pk=appeal.pk)
+        appeal = (
+            Appeal.objects.select_for_update(of=("self",)).select_related("body").get(pk=appeal.pk)
+        )
         discipline = (
-            Discipline.objects.select_for_update()
+            Discipline.objects.select_for_update(of=("self",))
             .select_related("member", "unit", "body")
             .get(pk=appeal.discipline_id)
         )
