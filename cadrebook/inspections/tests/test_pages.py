@@ -425,3 +425,59 @@ def test_a_discipline_is_decided_appealed_and_the_appeal_decided_from_the_pages(
     assert "Annulled" in client.get(detail).content.decode()
     listed = client.get(reverse("inspections:disciplines"), {"form": "warning"})
     assert listed.status_code == 200 and str(d.decided_on.year) in listed.content.decode()
+
+
+# The member's dossier and the navigation ----------------------------------------------------
+
+
+def test_the_dossier_shows_disciplines_to_inspectors_and_the_subjects_own_finding_only(
+    inspector: Any, c1: Any, tree: SimpleNamespace, docs: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    inspection = _open(
+        inspector, tree, docs, subject_units=[], subject_members=[people.k1, people.k1b]
+    )
+    for step, day in (
+        ("plan", D(2025, 3, 10)),
+        ("working", D(2025, 4, 1)),
+        ("report", D(2025, 5, 1)),
+    ):
+        inspection_record_step(actor=inspector, inspection=inspection, step=step, done_on=day)
+    mine, other = inspection.subjects.order_by("id")
+    assert mine.member_id == people.k1.pk
+    inspection_conclude(
+        actor=inspector,
+        inspection=inspection,
+        concluded_on=D(2025, 6, 2),
+        document=docs.c1_conclusion,
+        summary="Tóm tắt hồ sơ mật",
+        findings=[
+            Finding(subject=mine, violation_found=True, violation_kind="party_fees", text="Nợ phí"),
+            Finding(subject=other, violation_found=False, text="Không vi phạm gì cả"),
+        ],
+    )
+    _decide(inspector, tree, people.k1)
+    url = f"/members/{people.k1.pk}/"
+
+    html = _client(c1).get(url).content.decode()
+    assert 'data-testid="member-disciplines"' in html and "Warning" in html
+    assert "Nợ phí" in html
+
+    # The cell's organizer sees the member, not the files: the finding on this member only.
+    organizer = get_user_model().objects.create_user(username="k1-organizer")
+    role_grant(actor=None, user=organizer, role="organizer", unit=tree.K1)
+    page = _client(organizer).get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="member-disciplines"' not in html
+    assert "Nợ phí" in html and "KT-01" in html
+    assert "Không vi phạm gì cả" not in html and "Tóm tắt hồ sơ mật" not in html
+
+
+def test_the_navigation_offers_inspections_to_who_reads_the_files(
+    c1: Any, tree: SimpleNamespace
+) -> None:
+    assert 'data-testid="nav-inspections"' in _client(c1).get("/members/").content.decode()
+    organizer = get_user_model().objects.create_user(username="c1-organizer")
+    role_grant(actor=None, user=organizer, role="organizer", unit=tree.C1)
+    html = _client(organizer).get("/members/").content.decode()
+    assert 'data-testid="nav-inspections"' not in html
