@@ -42,6 +42,14 @@ def document_options(documents: list[Any]) -> list[tuple[Any, str]]:
     return _blank([(d.pk, f"{d.symbol} · {d.date:%Y-%m-%d} · {d.title}") for d in documents])
 
 
+def unit_code_field(label: Any, **kw: Any) -> forms.CharField:
+    """A unit's code, typed with the units' lookup (htmx: `orgs:lookup` fills a datalist of
+    the cells whose code or name matches)."""
+    field = forms.CharField(label=label, required=False, max_length=32, **kw)
+    field.lookup = True  # type: ignore[attr-defined]  (read by inspections/_fields.html)
+    return field
+
+
 def _codes(text: str) -> list[str]:
     return [c.strip() for c in (text or "").replace(",", ";").split(";") if c.strip()]
 
@@ -60,7 +68,7 @@ class ProgramForm(forms.Form):
 
 class ProgramItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"))
-    subject_unit = forms.CharField(label=_("Subject unit (code)"), required=False, max_length=32)
+    subject_unit = unit_code_field(_("Subject unit (code)"))
     subject_text = forms.CharField(
         label=_("Subject as written"),
         required=False,
@@ -194,7 +202,7 @@ class RecommendationForm(forms.Form):
     subject = forms.TypedChoiceField(
         label=_("About the subject"), coerce=int, empty_value=None, required=False
     )
-    owner_unit = forms.CharField(label=_("Owner (unit code)"), required=False, max_length=32)
+    owner_unit = unit_code_field(_("Owner (unit code)"))
     owner_text = forms.CharField(label=_("Owner as written"), required=False, max_length=255)
     deadline = forms.DateField(label=_("Deadline"), required=False, widget=DATE)
 
@@ -218,7 +226,7 @@ class DisciplineForm(forms.Form):
     member = forms.IntegerField(
         label=_("Member number"), required=False, min_value=1, max_value=2**62
     )
-    unit = forms.CharField(label=_("Organization (unit code)"), required=False, max_length=32)
+    unit = unit_code_field(_("Organization (unit code)"))
     form = forms.ChoiceField(label=_("Form of discipline"))
     body_kind = forms.ChoiceField(label=_("Deciding organ"))
     decided_on = forms.DateField(label=_("Decided on"), widget=DATE)

@@ -173,7 +173,10 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
                 for a in worklists.appeals_waiting(request.user)[:ROWS]
             ],
             "near": [
-                {"subject": s, "limitation": worklists.next_limitation(s.violation_from, today)}
+                {
+                    "subject": s,
+                    "limitation": worklists.next_limitation(s.violation_from, today),  # type: ignore[attr-defined]
+                }
                 for s in near
             ],
             "window": worklists.LIMITATION_WINDOW_DAYS,
@@ -413,13 +416,14 @@ def inspection_new(request: HttpRequest, code: str) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "body": body}
     if request.method != "POST" or not form.is_valid():
         return _show(request, "inspections/inspection_form.html", context, form)
-    units = []
+    units: list[OrgUnit] = []
     for c in form.unit_codes():
         unit = OrgUnit.objects.visible_to(request.user, VIEW).filter(code=c).first()
         if unit is None:
             form.add_error("subject_units", _("No unit %(code)s in your scope.") % {"code": c})
-        units.append(unit)
-    members = []
+        else:
+            units.append(unit)
+    members: list[Member] = []
     for m in form.member_ids():
         member = (
             Member.objects.visible_to(request.user, VIEW).filter(pk=int(m)).first()
@@ -428,7 +432,8 @@ def inspection_new(request: HttpRequest, code: str) -> HttpResponse:
         )
         if member is None:
             form.add_error("subject_members", _("No member %(id)s in your scope.") % {"id": m})
-        members.append(member)
+        else:
+            members.append(member)
     if form.errors:
         return render(request, "inspections/inspection_form.html", context, status=422)
     d = form.cleaned_data
@@ -727,7 +732,8 @@ def discipline_new(request: HttpRequest, code: str) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return _show(request, "inspections/discipline_form.html", context, form)
     d = form.cleaned_data
-    member = unit = None
+    member: Member | None = None
+    unit: OrgUnit | None = None
     if d["subject_kind"] == SubjectKind.MEMBER:
         if d["member"] is None:
             form.add_error("member", _("Give the member's number."))

@@ -109,8 +109,9 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # grants that mask them, the running term and whether the user may register documents
     # (documents/unit_panels.py). The evaluation panel: the unit's ratings, its model records
     # and the rounds under way (evaluations/panels.py; a unit with units below it asks two
-    # more: its organizations and their model records of the year).
-    "unit page": ("/units/K1/", {}, (36, 36)),
+    # more: its organizations and their model records of the year). The conclusions of
+    # inspections concerning the unit (inspections/panels.py): one.
+    "unit page": ("/units/K1/", {}, (37, 37)),
     "member list": ("/members/", {"unit": "K1"}, (12, 13)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check); and

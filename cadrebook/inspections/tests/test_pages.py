@@ -481,3 +481,42 @@ def test_the_navigation_offers_inspections_to_who_reads_the_files(
     role_grant(actor=None, user=organizer, role="organizer", unit=tree.C1)
     html = _client(organizer).get("/members/").content.decode()
     assert 'data-testid="nav-inspections"' not in html
+
+
+def test_the_unit_page_shows_the_conclusion_concerning_the_unit_not_the_file(
+    inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace
+) -> None:
+    inspection = _open(inspector, tree, docs, subject_units=[tree.K1, tree.K2])
+    for step, day in (
+        ("plan", D(2025, 3, 10)),
+        ("working", D(2025, 4, 1)),
+        ("report", D(2025, 5, 1)),
+    ):
+        inspection_record_step(actor=inspector, inspection=inspection, step=step, done_on=day)
+    k1, k2 = inspection.subjects.order_by("id")
+    inspection_conclude(
+        actor=inspector,
+        inspection=inspection,
+        concluded_on=D(2025, 6, 2),
+        document=docs.c1_conclusion,
+        summary="Tóm tắt hồ sơ mật",
+        findings=[
+            Finding(subject=k1, violation_found=True, violation_kind="party_fees", text="Nợ phí"),
+            Finding(subject=k2, violation_found=False, text="K2 làm tốt"),
+        ],
+    )
+    secretary = get_user_model().objects.create_user(username="k1-secretary")
+    role_grant(actor=None, user=secretary, role="organizer", unit=tree.K1)
+    html = _client(secretary).get("/units/K1/").content.decode()
+    assert 'data-testid="conclusions-concerning"' in html and "Nợ phí" in html
+    assert "K2 làm tốt" not in html and "Tóm tắt hồ sơ mật" not in html
+
+
+def test_unit_code_fields_offer_the_units_lookup(
+    c1: Any, tree: SimpleNamespace, inspector: Any
+) -> None:
+    program = program_create(
+        actor=inspector, body=tree.C1, body_kind="inspection_committee", year=2025, title="CT"
+    )
+    html = _client(c1).get(reverse("inspections:item_new", args=[program.pk])).content.decode()
+    assert f'hx-get="{reverse("orgs:lookup")}"' in html and 'list="id_subject_unit-choices"' in html
