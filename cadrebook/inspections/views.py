@@ -720,6 +720,8 @@ def discipline_new(request: HttpRequest, code: str) -> HttpResponse:
     """Record a discipline decided by `code`'s unit; shown back for confirmation first (an
     expulsion ends the membership in the same transaction)."""
     body = _unit(request, code)
+    if scope_for(request.user, DECIDE_DISCIPLINE).nothing:
+        raise PermissionDenied  # who records no discipline anywhere
     rules = engine.discipline_rules()
     form = DisciplineForm(
         request.POST or None,

@@ -186,7 +186,11 @@ def test_the_worklists_are_scoped_and_refused_to_who_reads_no_file(
     assert "KT-LATE" not in page.content.decode()
     organizer = get_user_model().objects.create_user(username="organizer")
     role_grant(actor=None, user=organizer, role="organizer", unit=tree.C1)
-    assert _client(organizer).get(reverse("inspections:worklists")).status_code == 403
+    office = _client(organizer)
+    assert office.get(reverse("inspections:worklists")).status_code == 403
+    assert office.get(reverse("inspections:disciplines")).status_code == 403
+    assert office.get(reverse("inspections:discipline_new", args=["C1"])).status_code == 403
+    assert office.get(reverse("inspections:program_new", args=["C1"])).status_code == 403
 
 
 def test_the_worklists_api_pages_each_list(
