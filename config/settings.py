@@ -110,6 +110,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # The navigation's "Inspections" entry, for the roles that read the files.
+                "cadrebook.inspections.nav.nav",
             ],
         },
     },

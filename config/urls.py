@@ -32,6 +32,8 @@ urlpatterns = [
     path("imports/", include("cadrebook.imports.urls")),
     # Targets (/targets/) and the evaluation rounds (/evaluations/).
     path("", include("cadrebook.evaluations.urls")),
+    # Inspections, their programs and worklists (/inspections/), disciplines (/disciplines/).
+    path("", include("cadrebook.inspections.urls")),
     path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),

@@ -996,3 +996,92 @@ def decide_appeal(
         voters_total=payload.voters_total,
     )
     return _appeal_out(appeal)
+
+
+# Worklists ---------------------------------------------------------------------------------
+# The inspecting bodies' worklists (issue 19, item 4; `worklists.py`), paged like the lists
+# above: late steps, overdue recommendations, appeals waiting, limitation periods near.
+from cadrebook.core.api_toolkit import not_found  # noqa: E402
+from cadrebook.inspections import worklists  # noqa: E402
+
+
+class WorklistRowOut(Schema):
+    id: int = Field(..., description="The step's, recommendation's, appeal's or subject's id")
+    inspection: int | None = None
+    discipline: int | None = None
+    step: str = Field("", description="late-steps: the step's code")
+    text: str = Field("", description="overdue-recommendations: the recommendation")
+    status: str = Field("", description="overdue-recommendations: the latest follow-up's")
+    unit: str | None = Field(None, description="The subject's unit code (limitation-near)")
+    member: int | None = Field(None, description="The subject member's id (limitation-near)")
+    form: str = Field(
+        "", description="The form of the discipline appealed, or whose limitation ends"
+    )
+    due_on: dt.date | None = Field(
+        None,
+        description="The step's due day, the recommendation's deadline, the day the appeal "
+        "was lodged, or the last day of the limitation period",
+    )
+    counted_from: dt.date | None = Field(
+        None, description="limitation-near: the day the period counts from"
+    )
+
+
+class WorklistPage(Schema):
+    items: list[WorklistRowOut]
+    next_cursor: str | None = None
+
+
+class WorklistQuery(Schema):
+    cursor: str = Field("", max_length=20)
+
+
+def _worklist_row(name: str, row: Any, today: dt.date) -> dict[str, Any]:
+    if name == worklists.LATE_STEPS:
+        return {
+            "id": row.pk,
+            "inspection": row.inspection_id,
+            "step": row.step,
+            "due_on": row.due_on,
+        }
+    if name == worklists.OVERDUE_RECOMMENDATIONS:
+        return {
+            "id": row.pk,
+            "inspection": row.inspection_id,
+            "text": row.text,
+            "status": row.status,
+            "due_on": row.deadline,
+        }
+    if name == worklists.APPEALS_WAITING:
+        return {
+            "id": row.pk,
+            "discipline": row.discipline_id,
+            "form": row.discipline.form,
+            "due_on": row.lodged_on,
+        }
+    limitation = worklists.next_limitation(row.violation_from, today)
+    return {
+        "id": row.pk,
+        "inspection": row.inspection_id,
+        "unit": row.unit.code if row.unit_id else None,
+        "member": row.member_id,
+        "form": limitation.form if limitation else "",
+        "due_on": limitation.ends_on if limitation else None,
+        "counted_from": row.violation_from,
+    }
+
+
+@router.get(
+    "/inspections/worklists/{name}",
+    response=answers({200: WorklistPage}),
+    summary="A worklist",
+)
+def get_worklist(request: HttpRequest, name: str, query: Query[WorklistQuery]) -> dict[str, Any]:
+    """One of the worklists of the caller's `view_inspections` scope: `late-steps`,
+    `overdue-recommendations`, `appeals-waiting`, `limitation-near` (violations found and
+    not yet disciplined whose limitation period ends within 90 days). 404 for another name."""
+    if name not in worklists.NAMES:
+        raise not_found()
+    today = timezone.localdate()
+    page, cursor = _page(worklists.worklist(name, request.user, today), query.cursor)
+    return {"items": [_worklist_row(name, r, today) for r in page], "next_cursor": cursor}

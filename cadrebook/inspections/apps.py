@@ -17,6 +17,7 @@ class InspectionsConfig(AppConfig):
         from cadrebook.core.restrictions import register_restriction_provider
         from cadrebook.inspections import (
             citations,
+            panels,
             permissions,  # noqa: F401  (declares the actions)
         )
         from cadrebook.inspections.contributions import (
@@ -46,3 +47,7 @@ class InspectionsConfig(AppConfig):
         register_report_section(INSPECTION_SECTION)
         register_report_section(DISCIPLINE_SECTION)
         register_panel(INSPECTION_PANEL)
+
+        # The member's dossier shows the member's disciplines and the conclusions concerning
+        # the member, through the members' hook.
+        panels.register()

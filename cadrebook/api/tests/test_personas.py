@@ -424,6 +424,11 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         lambda c, w: c.get("/api/v1/inspections", {"unit": "P1", "year": 2020}),
         (200, 200, 404, 404),
     ),
+    # A worklist is a list: empty for whoever reads no inspection file in scope.
+    ("get", "/api/v1/inspections/worklists/{name}"): (
+        lambda c, w: c.get("/api/v1/inspections/worklists/late-steps"),
+        (200, 200, 200, 200),
+    ),
     ("post", "/api/v1/inspections"): (
         lambda c, w: _json(
             c,

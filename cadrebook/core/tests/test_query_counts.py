@@ -100,28 +100,31 @@ def _queries(client: Client, url: str, params: dict[str, str]) -> int:
 
 
 # The queries of one request as the province's organizer: (SQLite, PostgreSQL). PostgreSQL
-# asks one more where the request writes an audit entry (it locks the chain's head).
+# asks one more where the request writes an audit entry (it locks the chain's head). Every
+# page with the navigation asks once whether the user reads inspection files somewhere (its
+# "Inspections" entry, inspections/nav.py): one query for the role grants.
 LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # Due for recognition: the members on probation for the first time (ordered by an index)
     # and the few readmitted ones, read apart. The documents panel: the latest documents, the
     # grants that mask them, the running term and whether the user may register documents
     # (documents/unit_panels.py). The evaluation panel: the unit's ratings, its model records
     # and the rounds under way (evaluations/panels.py; a unit with units below it asks two
-    # more: its organizations and their model records of the year).
-    "unit page": ("/units/K1/", {}, (35, 35)),
-    "member list": ("/members/", {"unit": "K1"}, (11, 12)),
+    # more: its organizations and their model records of the year). The conclusions of
+    # inspections concerning the unit (inspections/panels.py): one.
+    "unit page": ("/units/K1/", {}, (37, 37)),
+    "member list": ("/members/", {"unit": "K1"}, (12, 13)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check); and
     # whether the list's unit is the whole tree (its subtree filter is then left out).
-    "member list, searched": ("/members/", {"unit": "P1", "q": "nguyen"}, (15, 16)),
-    "transfers": ("/members/transfers/C1/", {}, (8, 8)),
-    "audit log": ("/audit/unit/P1/", {}, (7, 7)),
+    "member list, searched": ("/members/", {"unit": "P1", "q": "nguyen"}, (16, 17)),
+    "transfers": ("/members/transfers/C1/", {}, (9, 9)),
+    "audit log": ("/audit/unit/P1/", {}, (8, 8)),
     # The documents figure: one count by type for the period, one for the year before; the
     # evaluation figure: its tally and its quota, for each (those not rated: the statistics'
     # own counts, no query); the inspection and discipline figures: their grouped counts
     # (inspections, distinct subjects per depth, received from above, disciplines, appeals:
     # a number fixed by the tree's depth, not by its units), for each.
-    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (66, 66)),
+    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (67, 67)),
     "API member list": ("/api/v1/members", {"unit": "C1"}, (9, 10)),
 }
 
@@ -159,8 +162,11 @@ def test_the_unit_list_of_the_api_asks_as_many_queries_for_25_units_as_for_5(
 
 
 DETAILS: dict[str, tuple[Callable[[SimpleNamespace], str], tuple[int, int]]] = {
-    # The ratings by year (evaluations/panels.py, through members/panels.py): one query.
-    "member dossier": (lambda s: f"/members/{s.members[0].pk}/", (23, 24)),
+    # The ratings by year (evaluations/panels.py, through members/panels.py): one query. The
+    # inspections' panel (inspections/panels.py): the conclusions concerning the member (one
+    # query; the grants it reads are the navigation's, and the disciplines are asked only of
+    # who reads discipline files).
+    "member dossier": (lambda s: f"/members/{s.members[0].pk}/", (25, 26)),
     "API member": (lambda s: f"/api/v1/members/{s.members[0].pk}", (8, 9)),
     "API unit": (lambda s: "/api/v1/units/K1", (4, 4)),
 }

@@ -32,6 +32,16 @@ from cadrebook.documents.services import document_attach, document_register, ter
 from cadrebook.evaluations.models import Subject
 from cadrebook.evaluations.services import round_open
 from cadrebook.imports.models import ImportJob
+from cadrebook.inspections.services import (
+    Finding,
+    appeal_lodge,
+    discipline_decide,
+    inspection_conclude,
+    inspection_open,
+    inspection_record_step,
+    program_create,
+    recommendation_add,
+)
 from cadrebook.members import services as ms
 from cadrebook.members.actions import ACTIONS
 from cadrebook.members.models import Member, MemberEvent
@@ -143,7 +153,9 @@ def world(client: Client) -> SimpleNamespace:
         proposals_until=dt.date(2025, 12, 25),
         decisions_until=dt.date(2025, 12, 31),
     )
+    files = _inspection_files(users["national"], c1, k1, p1, probationary)
     return SimpleNamespace(
+        **files,
         users=users,
         round=round_,
         subject=Subject.objects.get(round=round_, member=full),
@@ -160,6 +172,74 @@ def world(client: Client) -> SimpleNamespace:
         job=ImportJob.objects.get(),
         report=report,
     )
+
+
+def _inspection_files(
+    actor: Any, c1: OrgUnit, k1: OrgUnit, p1: OrgUnit, member: Member
+) -> dict[str, Any]:
+    """C1's inspection committee's files: its program of 2025, its inspection of K1 (concluded,
+    a violation found) with a recommendation, and its warning to a member of K1 with the
+    member's appeal pending before the province's committee."""
+    term = term_create(actor=None, unit=c1, start=dt.date(2020, 7, 1))
+    decision, conclusion = (
+        document_register(
+            actor=None, issuer=c1, type=type_, term=term, date=day, title="Kiểm tra Xã Một"
+        )
+        for type_, day in (("decision", dt.date(2025, 3, 1)), ("conclusion", dt.date(2025, 6, 1)))
+    )
+    program = program_create(
+        actor=actor, body=c1, body_kind="inspection_committee", year=2025, title="CT 2025"
+    )
+    inspection = inspection_open(
+        actor=actor,
+        code="KT-W",
+        body=c1,
+        body_kind="inspection_committee",
+        kind="thematic",
+        decided_on=dt.date(2025, 3, 3),
+        document=decision,
+        subject_units=[k1],
+    )
+    for step, month in (("plan", 3), ("working", 4), ("report", 5)):
+        inspection_record_step(
+            actor=actor, inspection=inspection, step=step, done_on=dt.date(2025, month, 10)
+        )
+    inspection_conclude(
+        actor=actor,
+        inspection=inspection,
+        concluded_on=dt.date(2025, 6, 2),
+        document=conclusion,
+        findings=[Finding(subject=inspection.subjects.get(), violation_found=False)],
+    )
+    recommendation = recommendation_add(
+        actor=actor, inspection=inspection, text="Rà soát", owner_unit=k1
+    )
+    discipline = discipline_decide(
+        actor=actor,
+        subject_kind="member",
+        member=member,
+        form="warning",
+        body=c1,
+        body_kind="inspection_committee",
+        decided_on=dt.date(2025, 3, 3),
+        violation="Vi phạm",
+        violation_on=dt.date(2024, 11, 1),
+    )
+    appeal = appeal_lodge(
+        actor=actor,
+        discipline=discipline,
+        lodged_on=dt.date(2025, 3, 20),
+        received_on=dt.date(2025, 3, 5),
+        body=p1,
+        body_kind="committee",
+    )
+    return {
+        "program": program,
+        "inspection": inspection,
+        "recommendation": recommendation,
+        "discipline": discipline,
+        "appeal": appeal,
+    }
 
 
 def _member(unit: OrgUnit, name: str, **personal: Any) -> Member:
@@ -575,6 +655,98 @@ CASES: dict[str, Case] = {
         get=(LOGIN, 200, 200, 403, 403, 404),
         post=(LOGIN, 422, 422, 403, 403, 404),
         missing=lambda w: reverse("evaluations:subject_reconsider", args=[NOT_A_MEMBER]),
+    ),
+    # Inspection and discipline: the files are the inspectors' (`view_inspections`; here the
+    # national administrator alone): the others are refused the lists (they read no file
+    # anywhere) and meet each file as a missing one.
+    "inspections:worklists": Case(
+        lambda w: reverse("inspections:worklists"), get=(LOGIN, 200, 403, 403, 403, 403)
+    ),
+    "inspections:inspections": Case(
+        lambda w: reverse("inspections:inspections"), get=(LOGIN, 200, 403, 403, 403, 403)
+    ),
+    "inspections:programs": Case(
+        lambda w: reverse("inspections:programs"), get=(LOGIN, 200, 403, 403, 403, 403)
+    ),
+    "inspections:disciplines": Case(
+        lambda w: reverse("inspections:disciplines"), get=(LOGIN, 200, 403, 403, 403, 403)
+    ),
+    # Recording for a body: the unit must be seen (404: the clerk does not see C1), then the
+    # action held there (403).
+    "inspections:inspection_new": Case(
+        lambda w: reverse("inspections:inspection_new", args=["C1"]),
+        get=(LOGIN, 200, 403, 404, 403, 404),
+        post=(LOGIN, 422, 403, 404, 403, 404),
+        missing=lambda w: reverse("inspections:inspection_new", args=[NOT_A_UNIT]),
+    ),
+    "inspections:program_new": Case(
+        lambda w: reverse("inspections:program_new", args=["C1"]),
+        get=(LOGIN, 200, 403, 404, 403, 404),
+        post=(LOGIN, 422, 403, 404, 403, 404),
+        missing=lambda w: reverse("inspections:program_new", args=[NOT_A_UNIT]),
+    ),
+    "inspections:discipline_new": Case(
+        lambda w: reverse("inspections:discipline_new", args=["C1"]),
+        get=(LOGIN, 200, 403, 404, 403, 404),
+        post=(LOGIN, 422, 403, 404, 403, 404),
+        missing=lambda w: reverse("inspections:discipline_new", args=[NOT_A_UNIT]),
+    ),
+    "inspections:inspection": Case(
+        lambda w: reverse("inspections:inspection", args=[w.inspection.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:inspection", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:inspection_step": Case(
+        lambda w: reverse("inspections:inspection_step", args=[w.inspection.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:inspection_step", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:conclusion": Case(
+        lambda w: reverse("inspections:conclusion", args=[w.inspection.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:conclusion", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:recommendation_new": Case(
+        lambda w: reverse("inspections:recommendation_new", args=[w.inspection.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:recommendation_new", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:follow_up_new": Case(
+        lambda w: reverse("inspections:follow_up_new", args=[w.recommendation.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:follow_up_new", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:program": Case(
+        lambda w: reverse("inspections:program", args=[w.program.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:program", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:item_new": Case(
+        lambda w: reverse("inspections:item_new", args=[w.program.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:item_new", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:discipline": Case(
+        lambda w: reverse("inspections:discipline", args=[w.discipline.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:discipline", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:appeal_new": Case(
+        lambda w: reverse("inspections:appeal_new", args=[w.discipline.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:appeal_new", args=[NOT_A_MEMBER]),
+    ),
+    "inspections:appeal_decision": Case(
+        lambda w: reverse("inspections:appeal_decision", args=[w.appeal.pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404),
+        missing=lambda w: reverse("inspections:appeal_decision", args=[NOT_A_MEMBER]),
     ),
     "reports:dashboard": Case(
         lambda w: reverse("reports:dashboard") + "?unit=K1&year=2024",
