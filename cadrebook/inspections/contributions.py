@@ -137,8 +137,14 @@ def _clauses(figure: dict[str, Any]) -> list[str]:
     the groups): "9 thematic inspections and supervisions of 35 party organizations and 13
     individuals", "1 surprise inspection". A group's subjects are those of its kinds (a
     subject of both a thematic inspection and a thematic supervision counts in each)."""
-    by_kind: dict[str, int] = figure.get("by_kind") or {}
-    subjects: dict[str, dict[str, int]] = figure.get("subjects_by_kind") or {}
+    # Completed: those concluded in the period. A figure stored before it was counted (an
+    # issued report of earlier) says what it said then: those decided.
+    if "completed_by_kind" in figure:
+        by_kind: dict[str, int] = figure.get("completed_by_kind") or {}
+        subjects: dict[str, dict[str, int]] = figure.get("completed_subjects_by_kind") or {}
+    else:
+        by_kind = figure.get("by_kind") or {}
+        subjects = figure.get("subjects_by_kind") or {}
     grouped = list(GROUPS)
     known = {k for kinds, _phrase in GROUPS for k in kinds}
     grouped += [((k,), _other_kind) for k in sorted(by_kind) if k not in known]
@@ -210,11 +216,17 @@ def discipline_sentences(stats: Stats) -> list[str]:
     if not figure or not (figure["members"] or figure["units"]):
         return []
     parts = []
+    # The distinct members and organizations (a member disciplined twice is one member); a
+    # figure stored before they were counted gives the decisions.
+    distinct = {
+        MEMBERS: figure.get("members_disciplined", figure[MEMBERS]),
+        UNITS: figure.get("units_disciplined", figure[UNITS]),
+    }
     for part, phrase in (
         (MEMBERS, lambda n: ngettext("%(n)d member", "%(n)d members", n)),
         (UNITS, lambda n: ngettext("%(n)d party organization", "%(n)d party organizations", n)),
     ):
-        n = figure[part]
+        n = distinct[part]
         if n:
             parts.append(
                 _("%(subjects)s (%(forms)s)")
@@ -415,7 +427,10 @@ def discipline_mask(figure: dict[str, Any] | None, small: int) -> dict[str, Any]
         return None
     forms = list(figure["by_form"][MEMBERS])
     standing = figure.get("members_by_standing") or {}
-    cells: list[Cell] = [(MEMBERS,)] + [("by_form", MEMBERS, f) for f in forms]
+    cells: list[Cell] = [(MEMBERS,)]
+    if "members_disciplined" in figure:  # not in a figure stored before it was counted
+        cells.append(("members_disciplined",))
+    cells += [("by_form", MEMBERS, f) for f in forms]
     cells += [("members_by_standing", s, f) for s, row in standing.items() for f in row]
     cells += [("appeals", "lodged")] + [
         ("appeals", "decided", o) for o in figure["appeals"]["decided"]
@@ -439,7 +454,8 @@ def inspection_mask(figure: dict[str, Any] | None, small: int) -> dict[str, Any]
     if figure is None:
         return None
     cells: list[Cell] = [("members_inspected",), ("violations_found", MEMBERS)]
-    cells += [("subjects_by_kind", k, MEMBERS) for k in figure.get("subjects_by_kind") or {}]
+    for key in ("subjects_by_kind", "completed_subjects_by_kind"):
+        cells += [(key, k, MEMBERS) for k in figure.get(key) or {}]
     return _withhold_small(figure, cells, [], small)
 
 

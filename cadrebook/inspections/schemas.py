@@ -34,6 +34,13 @@ class InspectionOut(Schema):
     violations_found: SubjectCountsOut = Field(
         ..., description="Distinct subjects on whom a violation was found"
     )
+    completed: int = Field(
+        0, description="Inspections and supervisions concluded in the period (whenever decided)"
+    )
+    completed_by_kind: dict[str, int] = Field(default_factory=dict, description="The same by kind")
+    completed_subjects_by_kind: dict[str, SubjectCountsOut] = Field(
+        default_factory=dict, description="Distinct subjects of each kind's completed ones"
+    )
     received_from_higher_levels: int = Field(
         ...,
         description=(
@@ -65,8 +72,10 @@ class DisciplineOut(Schema):
             "not counted (one changed on appeal counts as the new form)"
         ),
     )
-    members: int | None
-    units: int
+    members: int | None = Field(..., description="Decisions on members")
+    units: int = Field(..., description="Decisions on organizations")
+    members_disciplined: int | None = Field(None, description="Distinct members disciplined")
+    units_disciplined: int = Field(0, description="Distinct organizations disciplined")
     members_by_standing: dict[str, dict[str, int | None]] = Field(
         ..., description="Members by standing at the decision (full, probationary), by form"
     )
