@@ -190,6 +190,43 @@ def disciplines_in_force(
     ]
 
 
+# Derived, never stored: a discipline in force whose lapse date has passed (the rule set's
+# months without appeal or new violation): its record stands, its effects have ended.
+LAPSED = "lapsed"
+
+
+@dataclass(frozen=True)
+class DisciplineState:
+    """A discipline as of a day: its status (`in_force`, `lapsed`, `annulled`, `changed`),
+    whether it is in force, the day it lapses (None: never, or annulled / changed), and its
+    bans with the day each ends (those of a decision no longer standing: none)."""
+
+    status: str
+    in_force: bool
+    lapses_on: dt.date | None
+    bans: tuple[engine.Ban, ...]
+
+
+def discipline_state(
+    discipline: Discipline, day: dt.date, rules: engine.DisciplineRules | None = None
+) -> DisciplineState:
+    """`discipline` as of `day` (see `DisciplineState`); a form the rule set in force does
+    not know (an older rule set's) is taken as stored, without lapse or bans."""
+    r = rules or engine.discipline_rules()
+    if discipline.status != DisciplineStatus.IN_FORCE:
+        return DisciplineState(discipline.status, False, None, ())
+    if discipline.form not in r.severity:
+        return DisciplineState(discipline.status, True, None, ())
+    effects = engine.effects(discipline.form, discipline.decided_on, rules=r)
+    lapsed = effects.lapses_on is not None and day >= effects.lapses_on
+    return DisciplineState(
+        LAPSED if lapsed else DisciplineStatus.IN_FORCE,
+        not lapsed and discipline.decided_on <= day,
+        effects.lapses_on,
+        effects.bans,
+    )
+
+
 @dataclass(frozen=True)
 class DisciplineFacts:
     """What the disciplines of a period say of a member or an organization, for the year's
