@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.dates import add_months
 from cadrebook.core.errors import RuleViolation
 from cadrebook.core.rules import Labelled, Ruleset, current_ruleset, label_names
+from cadrebook.inspections.rules import inspection_rules
 
 SECTION = "discipline"
 SUBJECT_MEMBER = "member"
@@ -898,10 +899,14 @@ def check_appeal_body(body_kind: str, *, rules: DisciplineRules | None = None) -
     """Refuse an appeal body of a kind the rule set does not name."""
     r = _rules(rules)
     if body_kind not in r.appeal_bodies:
+        bodies = inspection_rules()  # the organs' labels
         raise _refusal(
             "discipline.appeal_body",
-            _("An appeal goes to a body of kind %(known)s of the level above, not %(body)s.")
-            % {"known": ", ".join(r.appeal_bodies), "body": body_kind},
+            _("An appeal goes to a body of the level above (%(known)s), not to %(body)s.")
+            % {
+                "known": ", ".join(bodies.body_label(b) for b in r.appeal_bodies),
+                "body": bodies.body_label(body_kind),
+            },
             r.appeals_source,
             "body",
         )

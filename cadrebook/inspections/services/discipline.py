@@ -561,13 +561,24 @@ def discipline_decide(
 
 
 def _appeal_body_above(r: engine.DisciplineRules, discipline: Discipline, body: OrgUnit) -> None:
-    if body.path == discipline.path or not discipline.path.startswith(body.path):
+    """An appeal goes to the level directly above the deciding body (its unit's parent), not
+    to one further up: each level hears the appeal against the one below it."""
+    steplen = type(body).steplen
+    above = discipline.path[:-steplen]
+    if not above or body.path != above:
+        deciding = discipline.body
+        parent = deciding.get_parent() if above else None
+        message = (
+            _(
+                "An appeal against %(body)s goes to the level directly above it, %(above)s, not to %(unit)s."
+            )
+            % {"body": deciding, "above": parent, "unit": body}
+            if parent is not None
+            else _("An appeal against %(body)s goes beyond this deployment, not to %(unit)s.")
+            % {"body": deciding, "unit": body}
+        )
         raise RuleViolation(
-            "discipline.appeal_level",
-            _("An appeal goes to a body of the level above %(body)s, not to %(unit)s.")
-            % {"body": discipline.body, "unit": body},
-            source=r.appeals_source,
-            field="body",
+            "discipline.appeal_level", message, source=r.appeals_source, field="body"
         )
 
 

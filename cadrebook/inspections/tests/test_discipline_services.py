@@ -426,6 +426,24 @@ def _lodge(inspector: Any, tree: SimpleNamespace, d: Discipline, **kw: Any) -> A
     return appeal_lodge(**values)
 
 
+def test_an_appeal_goes_to_the_level_directly_above_not_further_up(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _decide(inspector, tree, people.k1, body=tree.G1, body_kind="committee", form="reprimand")
+    error = _refused("discipline.appeal_level", lambda: _lodge(inspector, tree, d))  # P: two up
+    assert "Unit C1" in error.message and "Unit P" in error.message
+    appeal = _lodge(inspector, tree, d, body=tree.C1)
+    assert appeal.body_id == tree.C1.pk
+
+
+def test_the_appeal_body_refusal_names_the_organs_not_their_codes(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _decide(inspector, tree, people.k1)
+    error = _refused("discipline.appeal_body", lambda: _lodge(inspector, tree, d, body_kind="cell"))
+    assert "inspection_committee" not in error.message and "standing_committee" not in error.message
+
+
 def test_the_record_follows_the_member_to_the_new_unit(
     inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
 ) -> None:
