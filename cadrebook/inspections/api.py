@@ -466,6 +466,20 @@ def _member(request: HttpRequest, pk: int) -> Member:
     return cast(Member, found(Member.objects.visible_to(request.user, VIEW), pk=pk))
 
 
+def _team_member(request: HttpRequest, pk: int) -> Member:
+    """A team member named by id: a form error on `team` when the caller cannot see such a
+    member, in the same words whether it does not exist or lies outside the caller's scope."""
+    member = Member.objects.visible_to(request.user, VIEW).filter(pk=pk).first()
+    if member is None:
+        raise ServiceError(
+            "inspection.team_member_unknown",
+            _("No member %(id)s among the members you may see: name the team member by name.")
+            % {"id": pk},
+            field="team",
+        )
+    return member
+
+
 def _under(request: HttpRequest, rows: QuerySet[Any], code: str | None, path: str) -> Any:
     if code:
         unit = _unit(request, code)
@@ -776,7 +790,8 @@ def list_inspections(request: HttpRequest, query: Query[InspectionQuery]) -> dic
 )
 def open_inspection(request: HttpRequest, response: HttpResponse, payload: InspectionIn) -> Any:
     """Open an inspection or supervision (`inspection_open`): `inspect` on the body; its
-    subjects are units and members the caller sees (404 else)."""
+    subjects are units and members the caller sees (404 else); a team member named by id
+    that the caller does not see is refused on `team` (422), alike whether it exists."""
     body = _acting_unit(request, payload.body, INSPECT)
     item = None
     if payload.program_item is not None:
@@ -784,7 +799,7 @@ def open_inspection(request: HttpRequest, response: HttpResponse, payload: Inspe
     team = [
         TeamMember(
             name=t.name,
-            member=_member(request, t.member) if t.member is not None else None,
+            member=_team_member(request, t.member) if t.member is not None else None,
             is_leader=t.leader,
         )
         for t in payload.team
@@ -933,9 +948,21 @@ def follow_up(
     recommendation_id: int,
     payload: FollowUpIn,
 ) -> Any:
-    inspection = _inspection(request, inspection_id)
-    recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
-    _may_inspect(request, inspection)
+    """What was done on a recommendation: recorded by the inspecting body (`inspect` on it)
+    or by the unit the recommendation is addressed to (`change` on that unit: it records
+    its own follow-up, reading nothing of the file but the recommendation)."""
+    owned = (
+        selectors.recommendations_addressed_to(request.user)
+        .select_related("inspection", "owner_unit")
+        .filter(inspection_id=inspection_id, pk=recommendation_id)
+        .first()
+    )
+    if owned is not None:
+        recommendation, inspection = owned, owned.inspection
+    else:
+        inspection = _inspection(request, inspection_id)
+        recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
+        _may_inspect(request, inspection)
     recommendation_follow_up(
         actor=request.user,
         recommendation=recommendation,

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from cadrebook.core.permissions import VIEW
+from cadrebook.core.permissions import CHANGE, VIEW
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.inspections import discipline_rules as engine
@@ -75,6 +75,19 @@ def inspection_subjects(user: Any) -> QuerySet[InspectionSubject]:
 
 def recommendations(user: Any) -> QuerySet[Recommendation]:
     return Recommendation.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def recommendations_addressed_to(user: Any) -> QuerySet[Recommendation]:
+    """The recommendations addressed to a unit the user may record changes for (`change` on
+    the owner unit): the inspected unit records its own follow-up of what it was asked to
+    do, without reading the inspection's file."""
+    scope = scope_for(user, CHANGE)
+    rows = Recommendation.objects.filter(owner_unit__isnull=False)
+    if scope.everything:
+        return rows
+    if scope.nothing:
+        return rows.none()
+    return rows.filter(subtree_q("owner_unit__path", scope.paths))
 
 
 def disciplines(user: Any) -> QuerySet[Discipline]:

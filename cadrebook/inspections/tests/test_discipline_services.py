@@ -100,6 +100,7 @@ def test_a_probationary_member_is_not_expelled(
         "discipline.form_not_allowed", lambda: _decide(inspector, tree, member, form="expulsion")
     )
     assert "69-QĐ/TW" in error.source  # type: ignore[attr-defined]
+    assert "for a probationary member" in error.message and "Reprimand" in error.message
 
 
 def test_removal_from_post_needs_a_post(
@@ -495,7 +496,7 @@ def test_an_appeal_out_of_time_is_refused(
     error = _refused(
         "discipline.appeal_late", lambda: _lodge(inspector, tree, d, lodged_on=D(2025, 4, 6))
     )
-    assert "2025-04-05" in error.message
+    assert "2025-04-05" in error.message and "(1 month)" in error.message  # not "1 months"
     assert _lodge(inspector, tree, d, lodged_on=D(2025, 4, 5)).outcome == "pending"
 
 
