@@ -971,8 +971,31 @@ def follow_up(
         note=payload.note,
     )
     recommendation.refresh_from_db()
-    response["Location"] = f"{API_ROOT}/inspections/{inspection.pk}"
+    response["Location"] = (
+        f"{API_ROOT}/inspections/{inspection.pk}/recommendations/{recommendation.pk}"
+    )
     return Status(201, _recommendation_out(recommendation, timezone.localdate()))
+
+
+@router.get(
+    "/inspections/{inspection_id}/recommendations/{recommendation_id}",
+    response=answers({200: RecommendationOut}),
+    summary="One recommendation and its follow-up",
+)
+def get_recommendation(request: HttpRequest, inspection_id: int, recommendation_id: int) -> Any:
+    """A recommendation with its follow-ups: for readers of the inspection's file
+    (`view_inspections`) and for the unit it is addressed to (`view` on it), who reads the
+    recommendation and not the file; 404 for anyone else."""
+    recommendation = (
+        selectors.recommendations_addressed_to(request.user, VIEW)
+        .filter(inspection_id=inspection_id, pk=recommendation_id)
+        .first()
+    )
+    if recommendation is None:
+        inspection = _inspection(request, inspection_id)
+        recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
+    recommendation = _recommendations().get(pk=recommendation.pk)
+    return _recommendation_out(recommendation, timezone.localdate())
 
 
 # Disciplines -------------------------------------------------------------------------------

@@ -77,11 +77,11 @@ def recommendations(user: Any) -> QuerySet[Recommendation]:
     return Recommendation.objects.visible_to(user, VIEW_INSPECTIONS)
 
 
-def recommendations_addressed_to(user: Any) -> QuerySet[Recommendation]:
-    """The recommendations addressed to a unit the user may record changes for (`change` on
-    the owner unit): the inspected unit records its own follow-up of what it was asked to
-    do, without reading the inspection's file."""
-    scope = scope_for(user, CHANGE)
+def recommendations_addressed_to(user: Any, action: str = CHANGE) -> QuerySet[Recommendation]:
+    """The recommendations addressed to a unit where the user holds `action` (`change`: the
+    inspected unit records its own follow-up of what it was asked to do; `view`: it reads
+    them), without reading the inspection's file."""
+    scope = scope_for(user, action)
     rows = Recommendation.objects.filter(owner_unit__isnull=False)
     if scope.everything:
         return rows
