@@ -99,7 +99,7 @@ def _check_team(team: Sequence[TeamMember]) -> list[TeamMember]:
 
 
 def _check_no_conflict(
-    rules: InspectionRules, team: Sequence[Any], subjects: Iterable[Any], field: str
+    rules: InspectionRules, team: Iterable[Any], subjects: Iterable[Any], field: str
 ) -> None:
     """A member inspected does not sit on (or lead) the inspection's team: refused, with the
     rule set's source (`team_source`), naming neither more nor less than the member."""
