@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cadrebook.core.api_toolkit import ApiMoment, answers, forbidden, not_found
+from cadrebook.core.audit_masks import mask_entries
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.permissions import AUDIT
 from cadrebook.core.scoping import scope_for, subtree_q
@@ -70,7 +71,7 @@ def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]
         entries = entries.filter(id__lt=query.cursor)
     rows = list(entries.order_by("-id")[: PAGE + 1])
     more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    rows = mask_entries(request.user, rows[:PAGE])
     return {
         "items": [
             {

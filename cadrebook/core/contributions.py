@@ -96,6 +96,12 @@ class FigureContribution:
     load: Callable[[Any, int, int, bool], Any]
     compute: Callable[[FigureScope, Any], dict[int, Any]]
     csv_key: Callable[[Any], str] = str
+    # A confidential figure (who was disciplined, inspected): a reader whose scope for
+    # `read_action` does not cover the unit gets it as `reports/privacy.py` says: withheld
+    # (None) for a small subtree and per subordinate unit, else `mask_small(figure, small)`,
+    # the figure with the counts that could single out a person withheld.
+    read_action: str = ""
+    mask_small: Callable[[Any, int], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cadrebook.core.audit_masks import mask_entries
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.permissions import AUDIT, VIEW
 from cadrebook.core.scoping import scope_for, subtree_q
@@ -29,6 +30,13 @@ def get_visible_or_404(
 
 def paginate(request: HttpRequest, queryset: Any, per_page: int = 50) -> Any:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def audit_page(request: HttpRequest, entries: QuerySet[AuditEntry]) -> Any:
+    """A page of the log as the user may read it (confidential entries masked)."""
+    page = paginate(request, entries)
+    page.object_list = mask_entries(request.user, page.object_list)
+    return page
 
 
 def audit_for_object(user: Any, obj: Model) -> QuerySet[AuditEntry]:
@@ -50,7 +58,7 @@ def audit_unit(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "core/audit_list.html",
-        {"unit": unit, "page": paginate(request, entries), "title_object": unit},
+        {"unit": unit, "page": audit_page(request, entries), "title_object": unit},
     )
 
 
@@ -66,10 +74,11 @@ def audit_object(request: HttpRequest, object_type: str, object_id: str) -> Http
     first = entries.first()
     if first is None:
         raise Http404
+    first = mask_entries(request.user, [first])[0]
     return render(
         request,
         "core/audit_list.html",
-        {"page": paginate(request, entries), "title_object": first.object_repr},
+        {"page": audit_page(request, entries), "title_object": first.object_repr},
     )
 
 

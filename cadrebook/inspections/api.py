@@ -16,7 +16,7 @@ refusal answers the rule's code, message, field and source.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import StringConstraints
 
 from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
@@ -31,6 +32,7 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.inspections import selectors
+from cadrebook.inspections.discipline_rules import discipline_rules
 from cadrebook.inspections.models import (
     Appeal,
     Discipline,
@@ -290,6 +292,16 @@ class AppealOut(Schema):
     document_text: str
 
 
+class BanOut(Schema):
+    code: str = Field(..., description="The rule set's ban (transfer, appointment, higher_post...)")
+    label: str
+    until: dt.date | None = Field(
+        ..., description="The first day it no longer applies (null: while the decision stands)"
+    )
+    active: bool = Field(..., description="It applies on the day asked (as_of)")
+    source: str
+
+
 class DisciplineOut(Schema):
     id: int
     subject_kind: Literal["member", "unit"]
@@ -304,10 +316,19 @@ class DisciplineOut(Schema):
     document_text: str
     violation_kind: str
     violation_on: dt.date
-    status: str
+    status: str = Field(
+        ..., description="in_force, lapsed (its months have run: effects ended), annulled, changed"
+    )
+    in_force: bool = Field(..., description="In force on the day asked (as_of, default today)")
+    lapses_on: dt.date | None = Field(
+        ..., description="The day it lapses (null: never, e.g. an expulsion; or annulled)"
+    )
 
 
 class DisciplineDetailOut(DisciplineOut):
+    bans: list[BanOut] = Field(
+        ..., description="What it bars the subject from, and until when (the rule set's bans)"
+    )
     violation: str
     duty_related: bool
     votes: dict[str, int]
@@ -329,6 +350,14 @@ class DisciplineQuery(Schema):
     subject_kind: Literal["member", "unit"] | None = None
     year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR, description="Decided in this year")
     cursor: str = Field("", max_length=20)
+    as_of: ApiDate | None = Field(None, description="The day in_force is read on (default today)")
+
+
+class AsOfQuery(Schema):
+    as_of: ApiDate | None = Field(None, description="The day in_force is read on (default today)")
+
+
+Relation = Annotated[str, StringConstraints(max_length=64)]
 
 
 class DisciplineIn(Schema):
@@ -350,7 +379,32 @@ class DisciplineIn(Schema):
     proposing_for: int | None = Field(None, ge=0, le=100_000)
     proposing_total: int | None = Field(None, ge=0, le=100_000)
     inspection: int | None = OptId
-    members_to: str | None = Field(None, max_length=32, description="Dissolution: members to")
+    members_to: str | None = Field(
+        None,
+        max_length=32,
+        description="Dissolution: the code of the unit the decision hands the members over to "
+        "(required while the organization still has members)",
+    )
+    holds_post: bool | None = Field(
+        None,
+        description="Whether the member holds a post (removal_from_post needs one); null: "
+        "asked of the cadre records (none yet: no post)",
+    )
+    relations: list[Relation] = Field(
+        default_factory=list,
+        description="The member's relations to the body that the tree does not show (the rule "
+        "set's authority relations, e.g. own_committee_member)",
+        max_length=10,
+    )
+    may_admit: bool = Field(False, description="The deciding body holds the power to admit")
+    raising_child_under_12_months: bool = Field(
+        False,
+        description="The member raises a child under the rule set's months (12 in vn-2025): "
+        "no discipline is considered meanwhile",
+    )
+    youngest_child_born_on: ApiDate | None = Field(
+        None, description="Or the youngest child's birth date, checked against the rule set"
+    )
 
 
 class AppealIn(Schema):
@@ -368,8 +422,17 @@ class AppealDecisionIn(Schema):
     new_form: str = Field("", max_length=32)
     document: int | None = OptId
     document_text: str = Field("", max_length=255)
-    votes: dict[str, int] | None = None
+    votes: dict[str, int] | None = Field(
+        None, description='changed: the appeal body\'s votes, {form: count, "none": count}'
+    )
     voters_total: int | None = Field(None, ge=0, le=100_000)
+    proposing_for: int | None = Field(
+        None, ge=0, le=100_000, description="changed to an expulsion: the proposal's votes for"
+    )
+    proposing_total: int | None = Field(None, ge=0, le=100_000)
+    holds_post: bool | None = Field(None, description="changed to removal_from_post: a post held")
+    relations: list[Relation] = Field(default_factory=list, max_length=10)
+    may_admit: bool = False
 
 
 # Helpers -----------------------------------------------------------------------------------
@@ -401,6 +464,20 @@ def _acting_unit(request: HttpRequest, code: str, action: str) -> OrgUnit:
 
 def _member(request: HttpRequest, pk: int) -> Member:
     return cast(Member, found(Member.objects.visible_to(request.user, VIEW), pk=pk))
+
+
+def _team_member(request: HttpRequest, pk: int) -> Member:
+    """A team member named by id: a form error on `team` when the caller cannot see such a
+    member, in the same words whether it does not exist or lies outside the caller's scope."""
+    member = Member.objects.visible_to(request.user, VIEW).filter(pk=pk).first()
+    if member is None:
+        raise ServiceError(
+            "inspection.team_member_unknown",
+            _("No member %(id)s among the members you may see: name the team member by name.")
+            % {"id": pk},
+            field="team",
+        )
+    return member
 
 
 def _under(request: HttpRequest, rows: QuerySet[Any], code: str | None, path: str) -> Any:
@@ -570,7 +647,8 @@ def _appeal_out(a: Appeal) -> dict[str, Any]:
     }
 
 
-def _discipline_out(d: Discipline) -> dict[str, Any]:
+def _discipline_out(d: Discipline, day: dt.date | None = None) -> dict[str, Any]:
+    state = selectors.discipline_state(d, day or timezone.localdate())
     return {
         "id": d.pk,
         "subject_kind": d.subject_kind,
@@ -585,13 +663,32 @@ def _discipline_out(d: Discipline) -> dict[str, Any]:
         "document_text": d.document_text,
         "violation_kind": d.violation_kind,
         "violation_on": d.violation_on,
-        "status": d.status,
+        "status": state.status,
+        "in_force": state.in_force,
+        "lapses_on": state.lapses_on,
     }
 
 
-def _discipline_detail(d: Discipline) -> dict[str, Any]:
+def _bans_out(d: Discipline, day: dt.date) -> list[dict[str, Any]]:
+    r = discipline_rules()
+    state = selectors.discipline_state(d, day, r)
+    return [
+        {
+            "code": ban.code,
+            "label": r.ban_label(ban.code),
+            "until": ban.until,
+            "active": d.decided_on <= day and (ban.until is None or day < ban.until),
+            "source": ban.source,
+        }
+        for ban in state.bans
+    ]
+
+
+def _discipline_detail(d: Discipline, day: dt.date | None = None) -> dict[str, Any]:
+    day = day or timezone.localdate()
     return {
-        **_discipline_out(d),
+        **_discipline_out(d, day),
+        "bans": _bans_out(d, day),
         "violation": d.violation,
         "duty_related": d.duty_related,
         "votes": dict(d.votes or {}),
@@ -693,7 +790,8 @@ def list_inspections(request: HttpRequest, query: Query[InspectionQuery]) -> dic
 )
 def open_inspection(request: HttpRequest, response: HttpResponse, payload: InspectionIn) -> Any:
     """Open an inspection or supervision (`inspection_open`): `inspect` on the body; its
-    subjects are units and members the caller sees (404 else)."""
+    subjects are units and members the caller sees (404 else); a team member named by id
+    that the caller does not see is refused on `team` (422), alike whether it exists."""
     body = _acting_unit(request, payload.body, INSPECT)
     item = None
     if payload.program_item is not None:
@@ -701,7 +799,7 @@ def open_inspection(request: HttpRequest, response: HttpResponse, payload: Inspe
     team = [
         TeamMember(
             name=t.name,
-            member=_member(request, t.member) if t.member is not None else None,
+            member=_team_member(request, t.member) if t.member is not None else None,
             is_leader=t.leader,
         )
         for t in payload.team
@@ -850,9 +948,21 @@ def follow_up(
     recommendation_id: int,
     payload: FollowUpIn,
 ) -> Any:
-    inspection = _inspection(request, inspection_id)
-    recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
-    _may_inspect(request, inspection)
+    """What was done on a recommendation: recorded by the inspecting body (`inspect` on it)
+    or by the unit the recommendation is addressed to (`change` on that unit: it records
+    its own follow-up, reading nothing of the file but the recommendation)."""
+    owned = (
+        selectors.recommendations_addressed_to(request.user)
+        .select_related("inspection", "owner_unit")
+        .filter(inspection_id=inspection_id, pk=recommendation_id)
+        .first()
+    )
+    if owned is not None:
+        recommendation, inspection = owned, owned.inspection
+    else:
+        inspection = _inspection(request, inspection_id)
+        recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
+        _may_inspect(request, inspection)
     recommendation_follow_up(
         actor=request.user,
         recommendation=recommendation,
@@ -861,8 +971,31 @@ def follow_up(
         note=payload.note,
     )
     recommendation.refresh_from_db()
-    response["Location"] = f"{API_ROOT}/inspections/{inspection.pk}"
+    response["Location"] = (
+        f"{API_ROOT}/inspections/{inspection.pk}/recommendations/{recommendation.pk}"
+    )
     return Status(201, _recommendation_out(recommendation, timezone.localdate()))
+
+
+@router.get(
+    "/inspections/{inspection_id}/recommendations/{recommendation_id}",
+    response=answers({200: RecommendationOut}),
+    summary="One recommendation and its follow-up",
+)
+def get_recommendation(request: HttpRequest, inspection_id: int, recommendation_id: int) -> Any:
+    """A recommendation with its follow-ups: for readers of the inspection's file
+    (`view_inspections`) and for the unit it is addressed to (`view` on it), who reads the
+    recommendation and not the file; 404 for anyone else."""
+    recommendation = (
+        selectors.recommendations_addressed_to(request.user, VIEW)
+        .filter(inspection_id=inspection_id, pk=recommendation_id)
+        .first()
+    )
+    if recommendation is None:
+        inspection = _inspection(request, inspection_id)
+        recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
+    recommendation = _recommendations().get(pk=recommendation.pk)
+    return _recommendation_out(recommendation, timezone.localdate())
 
 
 # Disciplines -------------------------------------------------------------------------------
@@ -878,7 +1011,7 @@ def list_disciplines(request: HttpRequest, query: Query[DisciplineQuery]) -> dic
     if query.year is not None:
         rows = rows.filter(decided_on__year=query.year)
     page, cursor = _page(rows.select_related("body", "unit"), query.cursor)
-    return {"items": [_discipline_out(d) for d in page], "next_cursor": cursor}
+    return {"items": [_discipline_out(d, query.as_of) for d in page], "next_cursor": cursor}
 
 
 @router.post(
@@ -926,6 +1059,11 @@ def decide_discipline(request: HttpRequest, response: HttpResponse, payload: Dis
         proposing_total=payload.proposing_total,
         inspection=inspection,
         members_to=_unit(request, payload.members_to) if payload.members_to else None,
+        holds_post=payload.holds_post,
+        relations=payload.relations,
+        may_admit=payload.may_admit,
+        child_under_months=payload.raising_child_under_12_months,
+        youngest_child_born_on=payload.youngest_child_born_on,
     )
     response["Location"] = f"{API_ROOT}/disciplines/{discipline.pk}"
     return Status(201, _discipline_detail(discipline))
@@ -936,12 +1074,15 @@ def decide_discipline(request: HttpRequest, response: HttpResponse, payload: Dis
     response=answers({200: DisciplineDetailOut}),
     summary="One discipline's file",
 )
-def get_discipline(request: HttpRequest, discipline_id: int) -> dict[str, Any]:
-    """The decision, its votes and violation, its appeals. Only with `view_inspections` on
-    the subject's unit (404 else); the read is audited."""
+def get_discipline(
+    request: HttpRequest, discipline_id: int, query: Query[AsOfQuery]
+) -> dict[str, Any]:
+    """The decision, its votes and violation, its appeals, whether it is in force on
+    `as_of` (default today: a decision lapses after the rule set's months) and its bans.
+    Only with `view_inspections` on the subject's unit (404 else); the read is audited."""
     discipline = _discipline(request, discipline_id)
     discipline_read_record(actor=request.user, discipline=discipline)
-    return _discipline_detail(discipline)
+    return _discipline_detail(discipline, query.as_of)
 
 
 def _deciding(request: HttpRequest, discipline: Discipline) -> None:
@@ -994,6 +1135,11 @@ def decide_appeal(
         document_text=payload.document_text,
         votes=payload.votes,
         voters_total=payload.voters_total,
+        proposing_for=payload.proposing_for,
+        proposing_total=payload.proposing_total,
+        holds_post=payload.holds_post,
+        relations=payload.relations,
+        may_admit=payload.may_admit,
     )
     return _appeal_out(appeal)
 

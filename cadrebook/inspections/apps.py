@@ -9,6 +9,7 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.core.append_only import guard
+        from cadrebook.core.audit_masks import register_audit_mask
         from cadrebook.core.contributions import (
             register_figure,
             register_panel,
@@ -28,11 +29,18 @@ class InspectionsConfig(AppConfig):
             INSPECTION_SECTION,
         )
         from cadrebook.inspections.models import APPEND_ONLY
+        from cadrebook.inspections.permissions import VIEW_INSPECTIONS
         from cadrebook.inspections.restrictions import discipline_restrictions
 
         # A recommendation's follow-ups are its history: appended, never changed.
         for table, message in APPEND_ONLY.items():
             guard(table, message)
+
+        # The audit log shows what an inspection, a discipline or an appeal recorded (the
+        # violation, the votes, the findings) only to those who may read the files.
+        register_audit_mask(
+            (model._meta.label_lower for model in self.get_models()), VIEW_INSPECTIONS
+        )
 
         # The register's pages list the inspections and disciplines that cite a document.
         citations.register()

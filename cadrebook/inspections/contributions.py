@@ -39,6 +39,7 @@ from cadrebook.inspections.figures import (
     discipline_figures,
     inspection_figures,
 )
+from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.inspections.rules import inspection_rules
 
 PANEL = "inspection_discipline"
@@ -136,8 +137,14 @@ def _clauses(figure: dict[str, Any]) -> list[str]:
     the groups): "9 thematic inspections and supervisions of 35 party organizations and 13
     individuals", "1 surprise inspection". A group's subjects are those of its kinds (a
     subject of both a thematic inspection and a thematic supervision counts in each)."""
-    by_kind: dict[str, int] = figure.get("by_kind") or {}
-    subjects: dict[str, dict[str, int]] = figure.get("subjects_by_kind") or {}
+    # Completed: those concluded in the period. A figure stored before it was counted (an
+    # issued report of earlier) says what it said then: those decided.
+    if "completed_by_kind" in figure:
+        by_kind: dict[str, int] = figure.get("completed_by_kind") or {}
+        subjects: dict[str, dict[str, int]] = figure.get("completed_subjects_by_kind") or {}
+    else:
+        by_kind = figure.get("by_kind") or {}
+        subjects = figure.get("subjects_by_kind") or {}
     grouped = list(GROUPS)
     known = {k for kinds, _phrase in GROUPS for k in kinds}
     grouped += [((k,), _other_kind) for k in sorted(by_kind) if k not in known]
@@ -147,8 +154,9 @@ def _clauses(figure: dict[str, Any]) -> list[str]:
         n = sum(by_kind.get(k, 0) for k in kinds)
         if not n:
             continue
-        units = sum(subjects.get(k, {}).get(UNITS, 0) for k in kinds)
-        members = sum(subjects.get(k, {}).get(MEMBERS, 0) for k in kinds)
+        units = sum(subjects.get(k, {}).get(UNITS) or 0 for k in kinds)
+        # A count withheld for the reader (None, `inspection_mask`) is not stated.
+        members = sum(subjects.get(k, {}).get(MEMBERS) or 0 for k in kinds)
         text = phrase(n) % {"n": n, "kind": rules.kind_label(kinds[0])}
         of = _subjects(units, members)
         if of:
@@ -208,11 +216,17 @@ def discipline_sentences(stats: Stats) -> list[str]:
     if not figure or not (figure["members"] or figure["units"]):
         return []
     parts = []
+    # The distinct members and organizations (a member disciplined twice is one member); a
+    # figure stored before they were counted gives the decisions.
+    distinct = {
+        MEMBERS: figure.get("members_disciplined", figure[MEMBERS]),
+        UNITS: figure.get("units_disciplined", figure[UNITS]),
+    }
     for part, phrase in (
         (MEMBERS, lambda n: ngettext("%(n)d member", "%(n)d members", n)),
         (UNITS, lambda n: ngettext("%(n)d party organization", "%(n)d party organizations", n)),
     ):
-        n = figure[part]
+        n = distinct[part]
         if n:
             parts.append(
                 _("%(subjects)s (%(forms)s)")
@@ -365,8 +379,100 @@ def inspection_chart(stats: Stats) -> Chart:
     )
 
 
-INSPECTION_FIGURE = FigureContribution(key=INSPECTION, load=_load_nothing, compute=_inspection)
-DISCIPLINE_FIGURE = FigureContribution(key=DISCIPLINE, load=_load_nothing, compute=_discipline)
+# Small counts -------------------------------------------------------------------------------
+
+Cell = tuple[str, ...]
+
+
+def _get(figure: dict[str, Any], cell: Cell) -> Any:
+    value: Any = figure
+    for key in cell:
+        value = value[key]
+    return value
+
+
+def _put(figure: dict[str, Any], cell: Cell, value: Any) -> None:
+    target = _get(figure, cell[:-1])
+    target[cell[-1]] = value
+
+
+def _withhold_small(
+    figure: dict[str, Any], cells: list[Cell], sums: list[list[Cell]], small: int
+) -> dict[str, Any]:
+    """The counts of 1 to `small` - 1 among `cells` withheld (null), and as many more of
+    `cells` as it takes that no relation in `sums` (counts that add up to another, or to
+    a known total) has exactly one withheld term: it would be the others' difference. As
+    `reports/privacy.py` coarsens the members' sensitive breakdowns."""
+    values = {c: _get(figure, c) for c in cells}
+    hidden = {c for c, n in values.items() if 0 < n < small}
+    changed = True
+    while changed:
+        changed = False
+        for terms in sums:
+            shown = [t for t in terms if t not in hidden]
+            if len(terms) - len(shown) == 1 and shown:
+                hidden.add(min(shown, key=lambda t: (values[t], t)))
+                changed = True
+    for cell in hidden:
+        _put(figure, cell, None)
+    return figure
+
+
+def discipline_mask(figure: dict[str, Any] | None, small: int) -> dict[str, Any] | None:
+    """The discipline figure for a reader who may not read discipline files: the counts of
+    members that could single out a disciplined person withheld (`_withhold_small`); the
+    breakdowns mixing members and organizations (kinds of violation, duty-related) withheld
+    as a whole. The organizations' counts stay: an organization is not a person."""
+    if figure is None:
+        return None
+    forms = list(figure["by_form"][MEMBERS])
+    standing = figure.get("members_by_standing") or {}
+    cells: list[Cell] = [(MEMBERS,)]
+    if "members_disciplined" in figure:  # not in a figure stored before it was counted
+        cells.append(("members_disciplined",))
+    cells += [("by_form", MEMBERS, f) for f in forms]
+    cells += [("members_by_standing", s, f) for s, row in standing.items() for f in row]
+    cells += [("appeals", "lodged")] + [
+        ("appeals", "decided", o) for o in figure["appeals"]["decided"]
+    ]
+    sums: list[list[Cell]] = [[(MEMBERS,)] + [("by_form", MEMBERS, f) for f in forms]]
+    for f in forms:
+        sums.append(
+            [("by_form", MEMBERS, f)]
+            + [("members_by_standing", s, f) for s, row in standing.items() if f in row]
+        )
+    figure = _withhold_small(figure, cells, sums, small)
+    figure["by_violation_kind"] = None
+    figure["duty_related"] = None
+    return figure
+
+
+def inspection_mask(figure: dict[str, Any] | None, small: int) -> dict[str, Any] | None:
+    """The inspection figure for a reader who may not read inspection files: the numbers of
+    individuals inspected, and of those found in violation, withheld when small (distinct
+    counts: none adds up to another)."""
+    if figure is None:
+        return None
+    cells: list[Cell] = [("members_inspected",), ("violations_found", MEMBERS)]
+    for key in ("subjects_by_kind", "completed_subjects_by_kind"):
+        cells += [(key, k, MEMBERS) for k in figure.get(key) or {}]
+    return _withhold_small(figure, cells, [], small)
+
+
+INSPECTION_FIGURE = FigureContribution(
+    key=INSPECTION,
+    load=_load_nothing,
+    compute=_inspection,
+    read_action=VIEW_INSPECTIONS,
+    mask_small=inspection_mask,
+)
+DISCIPLINE_FIGURE = FigureContribution(
+    key=DISCIPLINE,
+    load=_load_nothing,
+    compute=_discipline,
+    read_action=VIEW_INSPECTIONS,
+    mask_small=discipline_mask,
+)
 # After the evaluation (70), before the subordinate units (90).
 INSPECTION_SECTION = ReportSection(
     id=INSPECTION, order=75, tables=inspection_tables, sentences=inspection_sentences

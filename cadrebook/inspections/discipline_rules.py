@@ -19,10 +19,12 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cadrebook.core.dates import add_months
-from cadrebook.core.errors import RuleViolation
+from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import Labelled, Ruleset, current_ruleset, label_names
+from cadrebook.inspections.rules import inspection_rules
 
 SECTION = "discipline"
 SUBJECT_MEMBER = "member"
@@ -507,10 +509,15 @@ def check_form(
             r.source,
             "form",
         )
+    subject = {
+        STATUS_FULL: _("a full member"),
+        STATUS_PROBATIONARY: _("a probationary member"),
+    }.get(subject_status or "", _("a party organization"))
     raise _refusal(
         "discipline.form_not_allowed",
-        _("%(form)s is not a form of discipline for this subject; the forms are: %(forms)s.")
+        _("%(form)s is not a form of discipline for %(subject)s; the forms are: %(forms)s.")
         % {
+            "subject": subject if subject_kind == SUBJECT_MEMBER else _("a party organization"),
             "form": r.form_label(form),
             "forms": ", ".join(r.form_label(f) for f in allowed) or "-",
         },
@@ -773,20 +780,23 @@ def check_limitation(
     """Refuse a decision after the limitation period of `form` (or before the violation)."""
     r = _rules(rules)
     if violation_on > decided_on:
-        raise _refusal(
+        # Not a rule of the rule set (nor the limitation period's): dates in their order.
+        raise ServiceError(
             "discipline.violation_after_decision",
             _("The violation (%(violation)s) cannot come after the decision (%(decided)s).")
             % {"violation": violation_on.isoformat(), "decided": decided_on.isoformat()},
-            r.limitation_source,
-            "violation_on",
+            field="violation_on",
         )
     ends = limitation_ends(form, violation_on, rules=r)
     if ends is not None and decided_on > ends:
         raise _refusal(
             "discipline.limitation_expired",
-            _(
+            ngettext(
+                "The limitation period of %(form)s (%(years)s year) for a violation of "
+                "%(violation)s ended on %(ends)s.",
                 "The limitation period of %(form)s (%(years)s years) for a violation of "
-                "%(violation)s ended on %(ends)s."
+                "%(violation)s ended on %(ends)s.",
+                r.limitation_years[form],
             )
             % {
                 "form": r.form_label(form),
@@ -821,8 +831,10 @@ def check_child_under(
     )
     if not under:
         return
-    message = _(
-        "No discipline is considered while the member raises a child under %(months)s months."
+    message = ngettext(
+        "No discipline is considered while the member raises a child under %(months)s month.",
+        "No discipline is considered while the member raises a child under %(months)s months.",
+        r.child_under_months,
     ) % {"months": r.child_under_months}
     if ends is not None:
         message += " " + _("Possible from %(day)s.") % {"day": ends.isoformat()}
@@ -880,9 +892,12 @@ def check_appeal_in_time(
     if lodged_on > deadline:
         raise _refusal(
             "discipline.appeal_late",
-            _(
+            ngettext(
                 "The decision was received on %(received)s; an appeal was possible until "
-                "%(deadline)s (%(months)s months)."
+                "%(deadline)s (%(months)s month).",
+                "The decision was received on %(received)s; an appeal was possible until "
+                "%(deadline)s (%(months)s months).",
+                r.appeal_deadline_months,
             )
             % {
                 "received": received_on.isoformat(),
@@ -898,10 +913,14 @@ def check_appeal_body(body_kind: str, *, rules: DisciplineRules | None = None) -
     """Refuse an appeal body of a kind the rule set does not name."""
     r = _rules(rules)
     if body_kind not in r.appeal_bodies:
+        bodies = inspection_rules()  # the organs' labels
         raise _refusal(
             "discipline.appeal_body",
-            _("An appeal goes to a body of kind %(known)s of the level above, not %(body)s.")
-            % {"known": ", ".join(r.appeal_bodies), "body": body_kind},
+            _("An appeal goes to a body of the level above (%(known)s), not to %(body)s.")
+            % {
+                "known": ", ".join(bodies.body_label(b) for b in r.appeal_bodies),
+                "body": bodies.body_label(body_kind),
+            },
             r.appeals_source,
             "body",
         )

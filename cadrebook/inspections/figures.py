@@ -9,12 +9,17 @@ each of its subordinate units as the statistics ask:
   a violation was found (`violations_found`); and the inspections decided in the period by
   bodies above the subtree's top unit on subjects inside it
   (`received_from_higher_levels`: counted once however many of its subjects are inside).
+  Those completed are the ones concluded in the period (`concluded_on`, whenever decided):
+  `completed`, `completed_by_kind` and their distinct subjects `completed_subjects_by_kind`,
+  which the report's sentence ("Completed 9 thematic inspections ...") states.
 - `discipline`: the disciplines decided in the period on subjects inside the subtree (by the
   subject's path when decided, whoever decided), by form for members and for organizations
   (`by_form`), members by their standing at the decision (`members_by_standing`, statistical
   form 9 counts members; DOMAIN.md names the form "9: discipline" and no more), by kind of
   violation, those related to duties, and the appeals of the subtree's subjects (lodged in the
-  period; decided in the period, by outcome). An annulled discipline is not counted; one
+  period; decided in the period, by outcome). `members` and `units` count the decisions;
+  `members_disciplined` and `units_disciplined` the distinct subjects, which the report's
+  sentence ("Disciplined 3 members") states. An annulled discipline is not counted; one
   changed on appeal is counted by the discipline that replaced it (a new record with the new
   form, dated from the appeal's decision), not twice.
 
@@ -82,6 +87,9 @@ def _empty_inspection(kinds: Iterable[str]) -> dict[str, Any]:
         "subjects_by_kind": {},
         "violations_found": {UNITS: 0, MEMBERS: 0},
         "received_from_higher_levels": 0,
+        "completed": 0,
+        "completed_by_kind": {},
+        "completed_subjects_by_kind": {},
     }
 
 
@@ -97,23 +105,32 @@ def inspection_figures(
     supervision = {k.code for k in rules.kinds if k.supervision}
     paths = {u.path for u in units}
     period = Q(decided_on__gte=date_from, decided_on__lte=date_to)
+    # Completed: concluded in the period (whenever decided).
+    done = Q(concluded_on__gte=date_from, concluded_on__lte=date_to)
+    subject_done = Q(inspection__concluded_on__gte=date_from, inspection__concluded_on__lte=date_to)
     deepest = max(len(p) for p in paths)
 
     # Inspections by bodies inside each subtree, by kind: counts add up by prefix.
     rows = (
-        Inspection.objects.filter(period, subtree_q("path", paths))
+        Inspection.objects.filter(period | done, subtree_q("path", paths))
         .annotate(prefix=Substr("path", 1, deepest))
         .values("prefix", "kind")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id", filter=period), completed=Count("id", filter=done))
         .order_by()
     )
     for row in rows:
         for u in _owner(row["prefix"], units):
             figure = result[u.pk]
-            figure["inspections"] += row["n"]
-            figure["by_kind"][row["kind"]] = figure["by_kind"].get(row["kind"], 0) + row["n"]
-            if row["kind"] in supervision:
-                figure["supervisions"] += row["n"]
+            kind = row["kind"]
+            if row["n"]:
+                figure["inspections"] += row["n"]
+                figure["by_kind"][kind] = figure["by_kind"].get(kind, 0) + row["n"]
+                if kind in supervision:
+                    figure["supervisions"] += row["n"]
+            if row["completed"]:
+                figure["completed"] += row["completed"]
+                completed = figure["completed_by_kind"]
+                completed[kind] = completed.get(kind, 0) + row["completed"]
 
     steplen = _steplen(units)
     for length, level in _by_depth(units).items():
@@ -121,14 +138,14 @@ def inspection_figures(
         # Distinct subjects of those inspections: grouped by the prefix at this depth, each
         # group is exactly one unit's subtree, so its distinct counts are the unit's.
         subjects = (
-            InspectionSubject.objects.filter(period, subtree_q("path", level_paths))
+            InspectionSubject.objects.filter(period | subject_done, subtree_q("path", level_paths))
             .annotate(prefix=Substr("path", 1, length))
             .order_by()
         )
-        violation = Q(violation_found=True)
+        violation = Q(violation_found=True) & period
         for row in subjects.values("prefix").annotate(
-            units=Count("unit", distinct=True),
-            members=Count("member", distinct=True),
+            units=Count("unit", filter=period, distinct=True),
+            members=Count("member", filter=period, distinct=True),
             units_violating=Count("unit", filter=violation, distinct=True),
             members_violating=Count("member", filter=violation, distinct=True),
         ):
@@ -141,13 +158,23 @@ def inspection_figures(
                     MEMBERS: row["members_violating"],
                 }
         for row in subjects.values("prefix", "inspection__kind").annotate(
-            units=Count("unit", distinct=True), members=Count("member", distinct=True)
+            units=Count("unit", filter=period, distinct=True),
+            members=Count("member", filter=period, distinct=True),
+            units_done=Count("unit", filter=subject_done, distinct=True),
+            members_done=Count("member", filter=subject_done, distinct=True),
         ):
             for u in _owner(row["prefix"], level):
-                result[u.pk]["subjects_by_kind"][row["inspection__kind"]] = {
-                    UNITS: row["units"],
-                    MEMBERS: row["members"],
-                }
+                kind = row["inspection__kind"]
+                if row["units"] or row["members"]:
+                    result[u.pk]["subjects_by_kind"][kind] = {
+                        UNITS: row["units"],
+                        MEMBERS: row["members"],
+                    }
+                if row["units_done"] or row["members_done"]:
+                    result[u.pk]["completed_subjects_by_kind"][kind] = {
+                        UNITS: row["units_done"],
+                        MEMBERS: row["members_done"],
+                    }
 
         # Received from higher levels: inspections by a body strictly above the unit on a
         # subject inside its subtree. The bodies above the units of one depth are few (their
@@ -170,7 +197,8 @@ def inspection_figures(
                 if u.path.startswith(row["path"]) and u.path != row["path"]:
                     result[u.pk]["received_from_higher_levels"] += row["n"]
     for figure in result.values():
-        figure["subjects_by_kind"] = dict(sorted(figure["subjects_by_kind"].items()))
+        for key in ("subjects_by_kind", "completed_by_kind", "completed_subjects_by_kind"):
+            figure[key] = dict(sorted(figure[key].items()))
     return result
 
 
@@ -189,6 +217,8 @@ def _empty_discipline(member_forms: Sequence[str], unit_forms: Sequence[str]) ->
         },
         "members": 0,
         "units": 0,
+        "members_disciplined": 0,
+        "units_disciplined": 0,
         "members_by_standing": {},
         "by_violation_kind": {},
         "duty_related": 0,
@@ -224,13 +254,20 @@ def discipline_figures(
             status__in=COUNTED_STATUSES,
         )
         .annotate(prefix=Substr("subject_path", 1, deepest))
-        .values("prefix", "subject_kind", "form", "subject_status", "violation_kind")
+        # By subject too, so that the distinct members and organizations disciplined are
+        # counted from the same rows (a period's disciplines are few: one row each at most).
+        .values(
+            "prefix", "subject_kind", "form", "subject_status", "violation_kind", "member", "unit"
+        )
         .annotate(n=Count("id"), duty=Count("id", filter=Q(duty_related=True)))
         .order_by()
     )
+    subjects: dict[int, set[tuple[str, int]]] = defaultdict(set)
     for row in rows:
         part = MEMBERS if row["subject_kind"] == SubjectKind.MEMBER else UNITS
+        subject = (part, row["member"] if part == MEMBERS else row["unit"])
         for u in _owner(row["prefix"], units):
+            subjects[u.pk].add(subject)
             figure = result[u.pk]
             forms = figure["by_form"][part]
             forms[row["form"]] = forms.get(row["form"], 0) + row["n"]
@@ -241,6 +278,10 @@ def discipline_figures(
                 standing[row["form"]] = standing.get(row["form"], 0) + row["n"]
             kind = row["violation_kind"] or "unspecified"
             figure["by_violation_kind"][kind] = figure["by_violation_kind"].get(kind, 0) + row["n"]
+
+    for pk, seen in subjects.items():
+        result[pk]["members_disciplined"] = sum(1 for part, _id in seen if part == MEMBERS)
+        result[pk]["units_disciplined"] = sum(1 for part, _id in seen if part == UNITS)
 
     lodged = Q(lodged_on__gte=date_from, lodged_on__lte=date_to)
     decided = Q(decided_on__gte=date_from, decided_on__lte=date_to) & ~Q(

@@ -77,6 +77,8 @@ class InspectionRules:
     recommendations_source: str
     bodies: tuple[Body, ...]
     bodies_source: str
+    # Who may not sit on an inspection's team: its subjects (a conflict of interest).
+    team_source: str
     decision_document_required: bool
     conclusion_document_required: bool
     # The unit kinds whose own committee is the unit above them (a cell of a grassroots
@@ -201,6 +203,7 @@ def parse(ruleset: Ruleset) -> InspectionRules:
             recommendations_source=str(data.get("recommendations_source") or source),
             bodies=tuple(bodies),
             bodies_source=str(data.get("bodies_source") or source),
+            team_source=str(data.get("team_source") or source),
             decision_document_required=bool(data["decision_document_required"]),
             conclusion_document_required=bool(data["conclusion_document_required"]),
             parent_committee_kinds=parent_committee,

@@ -10,7 +10,9 @@ from ninja import Field, Schema
 
 class SubjectCountsOut(Schema):
     units: int = Field(..., description="Distinct party organizations")
-    members: int = Field(..., description="Distinct members (individuals)")
+    members: int | None = Field(
+        ..., description="Distinct members (individuals); null: withheld, a small count"
+    )
 
 
 class InspectionOut(Schema):
@@ -25,12 +27,19 @@ class InspectionOut(Schema):
     )
     supervisions: int = Field(..., description="Of them, the supervisions (the rule set's)")
     units_inspected: int = Field(..., description="Distinct organizations they inspected")
-    members_inspected: int = Field(..., description="Distinct members they inspected")
+    members_inspected: int | None = Field(..., description="Distinct members they inspected")
     subjects_by_kind: dict[str, SubjectCountsOut] = Field(
         ..., description="Distinct subjects of each kind's inspections"
     )
     violations_found: SubjectCountsOut = Field(
         ..., description="Distinct subjects on whom a violation was found"
+    )
+    completed: int = Field(
+        0, description="Inspections and supervisions concluded in the period (whenever decided)"
+    )
+    completed_by_kind: dict[str, int] = Field(default_factory=dict, description="The same by kind")
+    completed_subjects_by_kind: dict[str, SubjectCountsOut] = Field(
+        default_factory=dict, description="Distinct subjects of each kind's completed ones"
     )
     received_from_higher_levels: int = Field(
         ...,
@@ -42,13 +51,15 @@ class InspectionOut(Schema):
 
 
 class DisciplineFormsOut(Schema):
-    members: dict[str, int] = Field(..., description="Disciplines of members by form")
+    members: dict[str, int | None] = Field(
+        ..., description="Disciplines of members by form (null: withheld, a small count)"
+    )
     units: dict[str, int] = Field(..., description="Disciplines of organizations by form")
 
 
 class AppealsOut(Schema):
-    lodged: int = Field(..., description="Appeals lodged in the period")
-    decided: dict[str, int] = Field(
+    lodged: int | None = Field(..., description="Appeals lodged in the period")
+    decided: dict[str, int | None] = Field(
         ..., description="Appeals decided in the period, by outcome (upheld, changed, annulled)"
     )
 
@@ -61,11 +72,13 @@ class DisciplineOut(Schema):
             "not counted (one changed on appeal counts as the new form)"
         ),
     )
-    members: int
-    units: int
-    members_by_standing: dict[str, dict[str, int]] = Field(
+    members: int | None = Field(..., description="Decisions on members")
+    units: int = Field(..., description="Decisions on organizations")
+    members_disciplined: int | None = Field(None, description="Distinct members disciplined")
+    units_disciplined: int = Field(0, description="Distinct organizations disciplined")
+    members_by_standing: dict[str, dict[str, int | None]] = Field(
         ..., description="Members by standing at the decision (full, probationary), by form"
     )
-    by_violation_kind: dict[str, int]
-    duty_related: int = Field(..., description="Of them, for a violation related to duties")
+    by_violation_kind: dict[str, int] | None
+    duty_related: int | None = Field(..., description="Of them, for a violation related to duties")
     appeals: AppealsOut

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from cadrebook.core.permissions import VIEW
+from cadrebook.core.permissions import CHANGE, VIEW
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.inspections import discipline_rules as engine
@@ -75,6 +75,19 @@ def inspection_subjects(user: Any) -> QuerySet[InspectionSubject]:
 
 def recommendations(user: Any) -> QuerySet[Recommendation]:
     return Recommendation.objects.visible_to(user, VIEW_INSPECTIONS)
+
+
+def recommendations_addressed_to(user: Any, action: str = CHANGE) -> QuerySet[Recommendation]:
+    """The recommendations addressed to a unit where the user holds `action` (`change`: the
+    inspected unit records its own follow-up of what it was asked to do; `view`: it reads
+    them), without reading the inspection's file."""
+    scope = scope_for(user, action)
+    rows = Recommendation.objects.filter(owner_unit__isnull=False)
+    if scope.everything:
+        return rows
+    if scope.nothing:
+        return rows.none()
+    return rows.filter(subtree_q("owner_unit__path", scope.paths))
 
 
 def disciplines(user: Any) -> QuerySet[Discipline]:
@@ -188,6 +201,43 @@ def disciplines_in_force(
             or day < lapses
         )
     ]
+
+
+# Derived, never stored: a discipline in force whose lapse date has passed (the rule set's
+# months without appeal or new violation): its record stands, its effects have ended.
+LAPSED = "lapsed"
+
+
+@dataclass(frozen=True)
+class DisciplineState:
+    """A discipline as of a day: its status (`in_force`, `lapsed`, `annulled`, `changed`),
+    whether it is in force, the day it lapses (None: never, or annulled / changed), and its
+    bans with the day each ends (those of a decision no longer standing: none)."""
+
+    status: str
+    in_force: bool
+    lapses_on: dt.date | None
+    bans: tuple[engine.Ban, ...]
+
+
+def discipline_state(
+    discipline: Discipline, day: dt.date, rules: engine.DisciplineRules | None = None
+) -> DisciplineState:
+    """`discipline` as of `day` (see `DisciplineState`); a form the rule set in force does
+    not know (an older rule set's) is taken as stored, without lapse or bans."""
+    r = rules or engine.discipline_rules()
+    if discipline.status != DisciplineStatus.IN_FORCE:
+        return DisciplineState(discipline.status, False, None, ())
+    if discipline.form not in r.severity:
+        return DisciplineState(discipline.status, True, None, ())
+    effects = engine.effects(discipline.form, discipline.decided_on, rules=r)
+    lapsed = effects.lapses_on is not None and day >= effects.lapses_on
+    return DisciplineState(
+        LAPSED if lapsed else DisciplineStatus.IN_FORCE,
+        not lapsed and discipline.decided_on <= day,
+        effects.lapses_on,
+        effects.bans,
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from cadrebook.core.rules import current_ruleset
 from cadrebook.members import services
 from cadrebook.members.choices import MemberStatus
 from cadrebook.members.event_types import BROWSER_ACTIONS, VOTE_FIELDS, EventKind
-from cadrebook.members.lifecycle import expulsion_refusal, extension_refusal
+from cadrebook.members.expulsion import refusal as expulsion_route_refusal
+from cadrebook.members.lifecycle import extension_refusal
 from cadrebook.members.models import Member
 from cadrebook.members.selectors import member_state
 
@@ -68,12 +69,6 @@ def _extension_refusal_today(member: Member) -> RuleViolation | None:
     """The fold's refusal of an extension recorded today (an extension is dated when it is
     recorded, at the latest today: what may not be recorded today is not offered)."""
     return extension_refusal(member_state(member), rules=current_ruleset(), on=timezone.localdate())
-
-
-def _expulsion_refusal(member: Member) -> RuleViolation | None:
-    """The fold's refusal of expelling an active member of this status (the rule set's
-    forms of discipline for it)."""
-    return expulsion_refusal(member.status, rules=current_ruleset())
 
 
 def _status(*statuses: str, pending: bool | None = False) -> Callable[[Member], bool]:
@@ -130,11 +125,9 @@ FACES: dict[str, Face] = {
         _("End the exemption"), lambda m: m.status in ACTIVE and m.exempt, "ti-run"
     ),
     "remove": Face(_("Remove from the rolls"), _status(*ACTIVE), "ti-user-minus"),
-    "expel": Face(
-        _("Expel"),
-        lambda m: _status(*ACTIVE)(m) and _expulsion_refusal(m) is None,
-        "ti-ban",
-    ),
+    # Not offered: an expulsion is a discipline decision (`members/expulsion.py`); the
+    # action still answers, with the refusal naming the discipline route.
+    "expel": Face(_("Expel"), lambda m: False, "ti-ban"),
     "death": Face(
         _("Record a death"),
         _status(MemberStatus.APPLICANT, *ACTIVE, pending=None),
@@ -219,10 +212,8 @@ def refusal(action: Action, member: Member, event_type: str = "") -> RuleViolati
         refused = _extension_refusal_today(member)
         if refused is not None:
             return refused
-    if active and action.name == "expel":
-        refused = _expulsion_refusal(member)
-        if refused is not None:
-            return refused
+    if action.name == "expel":
+        return expulsion_route_refusal()
     if active and action.name == "exempt" and member.exempt:
         return RuleViolation(
             "exemption.already", gettext("The member is already exempted."), field="type"

@@ -38,8 +38,8 @@ class PartOut(Schema):
     targets: list[TargetOut]
     documents: DocumentCountsOut
     evaluation: EvaluationOut
-    inspection: InspectionOut
-    discipline: DisciplineOut
+    inspection: InspectionOut | None
+    discipline: DisciplineOut | None
 
 
 class ChildOut(Schema):
@@ -52,8 +52,8 @@ class ChildOut(Schema):
     targets: list[TargetOut]
     documents: DocumentCountsOut
     evaluation: EvaluationOut
-    inspection: InspectionOut
-    discipline: DisciplineOut
+    inspection: InspectionOut | None
+    discipline: DisciplineOut | None
 
 
 class StatsOut(PartOut):

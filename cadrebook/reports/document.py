@@ -382,7 +382,7 @@ def stats_csv(stats: dict[str, Any]) -> str:
         walk(f"previous.{part}", "", stats["previous"][part])
     walk("change_pct", "", stats["change_pct"])
     for figure in contributions.figures():  # targets, documents, ... (apps contribute)
-        value = stats.get(figure.key, [])
+        value = stats.get(figure.key) or []  # None: withheld (reports/privacy.py)
         if isinstance(value, dict):  # a figure of named parts (documents: by_type)
             walk(figure.key, "", value)
             continue

@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count
 
+from cadrebook.core import contributions
 from cadrebook.core.permissions import VIEW_SENSITIVE
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for
@@ -88,16 +89,60 @@ def mask_statistics(stats: dict[str, Any], user: Any) -> dict[str, Any]:
     them: unchanged for a role that reads the unit's sensitive fields, else a copy with the
     sensitive breakdowns withheld or coarsened (module docstring)."""
     unit = OrgUnit.objects.filter(code=stats["unit"]).only("id", "path", "depth").first()
-    if unit is None or sees_sensitive(user, unit.path):
+    if unit is None:
+        return stats
+    sensitive = not sees_sensitive(user, unit.path)
+    confidential = [
+        f
+        for f in contributions.figures()
+        if f.read_action and user is not None and f.key in stats
+        if not scope_for(user, f.read_action).covers_path(unit.path)
+    ]
+    if not sensitive and not confidential:
         return stats
     rule = Disclosure.current()
     out = copy.deepcopy(stats)
-    _mask_part(out["members"], unit, out["as_of"], rule)
-    if "previous" in out:
-        _mask_part(out["previous"]["members"], unit, out["previous"]["as_of"], rule)
-    for child in out.get("children", []):
-        _withhold(child["members"], BY_SUBORDINATE_UNIT)
+    if sensitive:
+        _mask_part(out["members"], unit, out["as_of"], rule)
+        if "previous" in out:
+            _mask_part(out["previous"]["members"], unit, out["previous"]["as_of"], rule)
+        for child in out.get("children", []):
+            _withhold(child["members"], BY_SUBORDINATE_UNIT)
+    if confidential:
+        _mask_confidential(out, stats, unit, rule, confidential)
     return out
+
+
+def _mask_confidential(
+    out: dict[str, Any],
+    stats: dict[str, Any],
+    unit: OrgUnit,
+    rule: Disclosure,
+    figures: list[contributions.FigureContribution],
+) -> None:
+    """The confidential figures (disciplines, inspections: who was disciplined or inspected)
+    as a reader without their reading action may see them, by the rules of the sensitive
+    breakdowns: withheld for a subtree of fewer than `min_members` members or one whose
+    larger units below leave out a few (the few's figures by subtraction), and per
+    subordinate unit; else with the counts that could single out a person withheld."""
+    parts = [(out, stats)]
+    if "previous" in out:
+        parts.append((out["previous"], stats["previous"]))
+    for part, original in parts:
+        # Both asked whatever the total, so the number of queries does not depend on it.
+        rest = small_rest(unit, dt.date.fromisoformat(original["as_of"]), rule.min_members)
+        small = original["members"]["total"] < rule.min_members or rest
+        for figure in figures:
+            if figure.key not in part:
+                continue
+            if small or figure.mask_small is None:
+                part[figure.key] = None
+            else:
+                part[figure.key] = figure.mask_small(part[figure.key], rule.small)
+    for child in out.get("children", []):
+        for figure in figures:
+            if figure.key in child:
+                child[figure.key] = None
 
 
 def _withhold(members: dict[str, Any], reason: str) -> None:

@@ -27,7 +27,7 @@ from cadrebook.evaluations import services as ev
 from cadrebook.evaluations.models import Subject
 from cadrebook.evaluations.services import target_set
 from cadrebook.inspections import services as ins
-from cadrebook.inspections.models import Appeal, Discipline, Inspection
+from cadrebook.inspections.models import Inspection
 from cadrebook.members import services as ms
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.orgs.models import OrgUnit
@@ -245,31 +245,29 @@ def _inspection_files(c1: Any, k1: Any, member: Any, decision: Any) -> dict[str,
         deadline=dt.date(2020, 12, 31),
     )
 
-    def disciplined(violation: str) -> Any:  # recorded as a historic decision stands
-        return Discipline.objects.create(
+    def disciplined(violation: str) -> Any:  # through the service, as a body records it
+        return ins.discipline_decide(
+            actor=actor,
             subject_kind="member",
             member=member,
-            subject_status="full",
-            subject_path=k1.path,
             form="warning",
-            path=c1.path,
             decided_on=dt.date(2020, 3, 1),
             document=decision,
             violation=violation,
             violation_on=dt.date(2020, 1, 5),
-            ruleset="vn-2025",
+            votes={"warning": 5, "none": 2},
+            voters_total=7,
             **body,
         )
 
     discipline = disciplined("Vi phạm")
-    appeal = Appeal.objects.create(
+    appeal = ins.appeal_lodge(
+        actor=actor,
         discipline=discipline,
         lodged_on=dt.date(2020, 3, 20),
         received_on=dt.date(2020, 3, 5),
         body=c1.get_parent(),
         body_kind="inspection_committee",
-        path=c1.get_parent().path,
-        subject_path=k1.path,
     )
     return {
         "program": program,
@@ -507,7 +505,15 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             f"{w.recommendation.pk}/follow-ups",
             {"on": "2020-06-01", "status": "partly"},
         ),
-        (201, 404, 404, 404),
+        # The recommendation is addressed to K1: its unit records its own follow-up (the
+        # organizer of P1 and the clerk of K1 may change K1's records); the file stays closed.
+        (201, 201, 201, 404),
+    ),
+    ("get", "/api/v1/inspections/{inspection_id}/recommendations/{recommendation_id}"): (
+        lambda c, w: c.get(
+            f"/api/v1/inspections/{w.kt_concluded.pk}/recommendations/{w.recommendation.pk}"
+        ),
+        (200, 200, 200, 404),  # addressed to K1: its unit reads it, not the file
     ),
     ("get", "/api/v1/disciplines"): (
         lambda c, w: c.get("/api/v1/disciplines", {"unit": "K1"}),

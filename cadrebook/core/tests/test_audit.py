@@ -261,10 +261,17 @@ def _(c):
 
 @scenario(M + "member_expel")
 def _(c):
+    from cadrebook.members.expulsion import by_discipline_decision
+
     m = _full(c)
-    return lambda: ms.member_expel(
-        taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), reason="fraud"
-    )
+
+    def call() -> Any:
+        with by_discipline_decision():  # the discipline service's route
+            return ms.member_expel(
+                taken_over=True, actor=c.actor, member=m, date=D(2025, 6, 1), reason="fraud"
+            )
+
+    return call
 
 
 @scenario(M + "member_record_death")
@@ -948,6 +955,8 @@ def _discipline(c: SimpleNamespace) -> Any:
         decided_on=D(2025, 3, 3),
         violation="Vi phạm",
         violation_on=D(2024, 11, 1),
+        votes={"warning": 5, "none": 2},
+        voters_total=7,
     )
 
 
@@ -965,6 +974,8 @@ def _(c):
         decided_on=D(2025, 3, 3),
         violation="Vi phạm",
         violation_on=D(2024, 11, 1),
+        votes={"warning": 5, "none": 2},
+        voters_total=7,
     )
 
 

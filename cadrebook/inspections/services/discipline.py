@@ -34,6 +34,7 @@ from cadrebook.inspections.permissions import DECIDE_DISCIPLINE
 from cadrebook.inspections.rules import inspection_rules
 from cadrebook.inspections.services._checks import by, check_body, check_document, check_not_future
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.expulsion import by_discipline_decision
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.selectors import member_status_as_of
 from cadrebook.members.services import member_correct_event, member_expel, unit_dissolve, unit_merge
@@ -148,11 +149,24 @@ def _check_votes(
     voters_total: int | None,
     proposing_for: int | None,
     proposing_total: int | None,
+    taken_over: bool,
 ) -> dict[str, int]:
-    """The votes as stored: checked when given, `{}` (unknown) when the decision comes from
-    old files without them."""
+    """The votes as stored: required and checked on a decision recorded as it is taken; `{}`
+    (unknown) for a decision `taken_over` from old files without them (the import)."""
     if votes is None and voters_total is None:
-        return {}
+        if taken_over:
+            return {}
+        raise RuleViolation(
+            "discipline.votes_missing",
+            _(
+                "Give the body's votes (the count for each form and for none) and the number "
+                "of its full members: %(form)s needs them. Only a past decision taken over "
+                "from old files may omit them."
+            )
+            % {"form": r.form_label(form)},
+            source=r.votes_source,
+            field="votes",
+        )
     if votes is None or voters_total is None:
         raise RuleViolation(
             "discipline.votes_incomplete",
@@ -239,14 +253,15 @@ def _apply(actor: Any, d: Discipline, members_to: OrgUnit | None) -> None:
     """The consequences of the form of `d`, through the services that own them."""
     text = d.document_text
     if d.form == "expulsion" and d.member is not None:
-        member_expel(
-            actor=actor,
-            member=d.member,
-            date=d.decided_on,
-            reason=d.violation,
-            document=d.document.symbol if d.document is not None else text,
-            registered_document=d.document,
-        )
+        with by_discipline_decision():  # the one route of an `expelled` event
+            member_expel(
+                actor=actor,
+                member=d.member,
+                date=d.decided_on,
+                reason=d.violation,
+                document=d.document.symbol if d.document is not None else text,
+                registered_document=d.document,
+            )
     elif d.form == "dissolution" and d.unit is not None:
         unit = d.unit
         if members_to is not None:
@@ -326,6 +341,7 @@ def _decide(
     may_admit: bool,
     limitation_on: dt.date,
     replacing: Discipline | None,
+    taken_over: bool,
 ) -> Discipline:
     """Check a decision through the engine and write it (without its consequences). The
     subject's relation to the body is read at `relation_path` (where it stood on the day of
@@ -342,7 +358,9 @@ def _decide(
     _check_body_active(body, decided_on)
     rels = _relations(r, body, subject_kind, relation_path, relations)
     engine.check_authority(body_kind, body.kind, rels, form, may_admit=may_admit, rules=r)
-    stored_votes = _check_votes(r, form, votes, voters_total, proposing_for, proposing_total)
+    stored_votes = _check_votes(
+        r, form, votes, voters_total, proposing_for, proposing_total, taken_over
+    )
     engine.check_limitation(form, violation_on, limitation_on, rules=r)
     _check_not_twice(r, member, unit, violation_on, violation_kind, violation, replacing)
     return Discipline.objects.create(
@@ -410,6 +428,7 @@ def discipline_decide(
     relations: Iterable[str] = (),
     may_admit: bool = False,
     members_to: OrgUnit | None = None,
+    taken_over: bool = False,
 ) -> Discipline:
     """Record the decision of `body_kind` of `body` on `decided_on` imposing `form` on a
     member (`subject_kind="member"`, `member`) or an organization (`"unit"`, `unit`) for
@@ -428,9 +447,9 @@ def discipline_decide(
     actor's `decide_discipline` scope.
 
     `votes` ({form: count, "none": count} of `voters_total` full members; for an expulsion
-    the proposing body's `proposing_for` of `proposing_total`) may be omitted for a
-    historic decision imported from old files: they are then recorded as unknown (empty
-    votes, no total) and not checked. Given, they are checked.
+    the proposing body's `proposing_for` of `proposing_total`) are required and checked; a
+    past decision `taken_over` from old files (the import) may omit them: they are then
+    recorded as unknown (empty votes, no total) and not checked.
 
     `document`: the decision from the register (an id or a `Document`, issued by `body`),
     or `document_text` as written. `members_to`: for a dissolution, the unit the decision
@@ -528,6 +547,7 @@ def discipline_decide(
             may_admit=may_admit,
             limitation_on=decided_on,
             replacing=None,
+            taken_over=taken_over,
         )
         _apply(actor, d, members_to)
         _audit(
@@ -541,13 +561,24 @@ def discipline_decide(
 
 
 def _appeal_body_above(r: engine.DisciplineRules, discipline: Discipline, body: OrgUnit) -> None:
-    if body.path == discipline.path or not discipline.path.startswith(body.path):
+    """An appeal goes to the level directly above the deciding body (its unit's parent), not
+    to one further up: each level hears the appeal against the one below it."""
+    steplen = type(body).steplen
+    above = discipline.path[:-steplen]
+    if not above or body.path != above:
+        deciding = discipline.body
+        parent = deciding.get_parent() if above else None
+        message = (
+            _(
+                "An appeal against %(body)s goes to the level directly above it, %(above)s, not to %(unit)s."
+            )
+            % {"body": deciding, "above": parent, "unit": body}
+            if parent is not None
+            else _("An appeal against %(body)s goes beyond this deployment, not to %(unit)s.")
+            % {"body": deciding, "unit": body}
+        )
         raise RuleViolation(
-            "discipline.appeal_level",
-            _("An appeal goes to a body of the level above %(body)s, not to %(unit)s.")
-            % {"body": discipline.body, "unit": body},
-            source=r.appeals_source,
-            field="body",
+            "discipline.appeal_level", message, source=r.appeals_source, field="body"
         )
 
 
@@ -637,10 +668,12 @@ def appeal_decide(
     holds_post: bool | None = None,
     relations: Iterable[str] = (),
     may_admit: bool = False,
+    taken_over: bool = False,
 ) -> Appeal:
     """Decide a pending `appeal`: `outcome` upheld, changed (to `new_form`, checked as a
-    decision of the appeal's body would be: the form for the subject, the body's authority,
-    the votes when given) or annulled. A changed or annulled discipline keeps its record
+    new decision of that form by the appeal's body would be: the form for the subject, the
+    body's authority, the votes — required, with the proposal an expulsion needs, unless the
+    appeal's decision is `taken_over` from old files) or annulled. A changed or annulled discipline keeps its record
     (status `changed` / `annulled`, `annulled_by` the appeal); a changed one is followed by a
     new discipline with the new form, from the appeal's decision. An annulled (or changed
     away from) expulsion restores membership through a correction voiding the `expelled`
@@ -745,6 +778,7 @@ def appeal_decide(
                 may_admit=may_admit,
                 limitation_on=discipline.decided_on,
                 replacing=discipline,
+                taken_over=taken_over,
             )
             _apply(actor, replacement, None)
         Appeal.objects.filter(pk=appeal.pk).update(

@@ -98,6 +98,30 @@ def _check_team(team: Sequence[TeamMember]) -> list[TeamMember]:
     return checked
 
 
+def _check_no_conflict(
+    rules: InspectionRules, team: Iterable[Any], subjects: Iterable[Any], field: str
+) -> None:
+    """A member inspected does not sit on (or lead) the inspection's team: refused, with the
+    rule set's source (`team_source`), naming neither more nor less than the member."""
+    on_team = {
+        pk
+        for t in team
+        if (pk := getattr(t, "member_id", None) or getattr(getattr(t, "member", None), "pk", None))
+    }
+    for member in subjects:
+        if member is not None and member.pk in on_team:
+            raise rules.violation(
+                "inspection.team_conflict",
+                _(
+                    "%(name)s is a subject of the inspection and cannot sit on its team "
+                    "(a conflict of interest)."
+                )
+                % {"name": member.full_name},
+                source=rules.team_source,
+                field=field,
+            )
+
+
 def _check_program_item(
     rules: InspectionRules, item: ProgramItem, body: OrgUnit, body_kind: str, kind: str
 ) -> None:
@@ -167,6 +191,7 @@ def inspection_open(
     members = _check_team(team)
     units = list(subject_units)
     people = list(subject_members)
+    _check_no_conflict(rules, members, people, "team")
     with transaction.atomic():
         doc = check_document(
             actor,
@@ -318,6 +343,8 @@ def inspection_add_subject(
     with transaction.atomic():
         inspection = _locked(inspection)
         _need_open(inspection)
+        if member is not None:
+            _check_no_conflict(rules, inspection.team.all(), [member], "member")
         subject = _add_subject(rules, inspection, unit=unit, member=member)
         before = inspection.from_higher_level
         _refresh_level(inspection)

@@ -143,3 +143,59 @@ def test_a_refusal_of_the_services_answers_code_message_field_and_source(world):
         content_type="application/json",
     )
     assert response.status_code == 404
+
+
+def test_the_inspected_unit_records_its_own_follow_up_of_a_recommendation(
+    world, tree, inspector, token_clients
+):
+    from cadrebook.inspections.services import recommendation_add
+
+    rec = recommendation_add(
+        actor=inspector,
+        inspection=world.done,
+        text="Kiện toàn chi ủy",
+        owner_unit=tree.K1,
+        deadline=D(2025, 9, 30),
+    )
+    clients = token_clients([("k1_clerk", "clerk", tree.K1), ("k2_clerk", "clerk", tree.K2)])
+    path = f"/api/v1/inspections/{world.done.pk}/recommendations/{rec.pk}/follow-ups"
+    body = {"on": "2025-07-01", "status": "partly", "note": "Đã bầu bổ sung"}
+    # Another cell's clerk: as if it did not exist.
+    refused = clients["k2_clerk"].post(path, body, content_type="application/json")
+    assert refused.status_code == 404
+    response = clients["k1_clerk"].post(path, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "partly"
+    rec.refresh_from_db()
+    assert rec.status == "partly"
+    # The file itself stays closed to the cell.
+    assert clients["k1_clerk"].get(f"/api/v1/inspections/{world.done.pk}").status_code == 404
+
+
+def test_a_team_member_out_of_sight_is_a_form_error_not_a_bare_404(world, tree, make_member):
+    outsider = make_member(tree.GC, D(1980, 1, 1), D(2010, 1, 1), recognized=True)
+    payload = {
+        "code": "KT-T",
+        "body": "C1",
+        "body_kind": "inspection_committee",
+        "kind": "thematic",
+        "decided_on": "2025-04-02",
+        "subject_units": ["K2"],
+    }
+    client = world.clients["c1_inspector"]
+    answers = [
+        client.post(
+            "/api/v1/inspections",
+            {**payload, "team": [{"member": pk, "leader": True}]},
+            content_type="application/json",
+        )
+        for pk in (outsider.pk, 10**9)  # out of scope; missing
+    ]
+    for response in answers:
+        assert response.status_code == 422, response.content
+        assert response.json()["code"] == "inspection.team_member_unknown"
+        assert response.json()["field"] == "team"
+    # Alike: nothing tells an existing outsider from a missing id but the id itself.
+    assert answers[0].json()["message"].replace(str(outsider.pk), "#") == answers[1].json()[
+        "message"
+    ].replace(str(10**9), "#")

@@ -388,14 +388,12 @@ def test_limitation_periods_day_of_the_anniversary_and_the_day_after(vn):
     # Expulsion-level violations have no limitation period.
     dr.check_limitation("expulsion", D(1990, 1, 1), D(2026, 1, 1), rules=vn)
     assert dr.limitation_ends("expulsion", violation, rules=vn) is None
-    refused(
-        "discipline.violation_after_decision",
-        dr.check_limitation,
-        "warning",
-        D(2026, 1, 2),
-        D(2026, 1, 1),
-        rules=vn,
-    )
+    # Dates out of order are no rule's: refused without citing the limitation period.
+    with pytest.raises(ServiceError) as caught:
+        dr.check_limitation("warning", D(2026, 1, 2), D(2026, 1, 1), rules=vn)
+    assert caught.value.code == "discipline.violation_after_decision"
+    assert not isinstance(caught.value, RuleViolation)
+    assert caught.value.as_dict().get("source") is None
 
 
 def test_limitation_of_the_alternative_rule_set(alt):

@@ -53,7 +53,17 @@ def _decide(inspector: Any, tree: SimpleNamespace, member: Any, **kw: Any) -> Di
         "violation_on": D(2024, 11, 1),
         **kw,
     }
+    if "votes" not in kw and "voters_total" not in kw and not kw.get("taken_over"):
+        values |= _votes_for(values["form"])
     return discipline_decide(**values)
+
+
+def _votes_for(form: str) -> dict[str, Any]:
+    """Votes that carry `form` (5 of 7; an expulsion proposed by 3 of 4)."""
+    votes: dict[str, Any] = {"votes": {form: 5, "none": 2}, "voters_total": 7}
+    if form == "expulsion":
+        votes |= {"proposing_for": 3, "proposing_total": 4}
+    return votes
 
 
 def _refused(code: str, call: Any, *, source: bool = True) -> ServiceError:
@@ -90,6 +100,7 @@ def test_a_probationary_member_is_not_expelled(
         "discipline.form_not_allowed", lambda: _decide(inspector, tree, member, form="expulsion")
     )
     assert "69-QĐ/TW" in error.source  # type: ignore[attr-defined]
+    assert "for a probationary member" in error.message and "Reprimand" in error.message
 
 
 def test_removal_from_post_needs_a_post(
@@ -168,12 +179,22 @@ def test_the_votes_count_cumulatively_from_the_most_severe_form(
 def test_historic_decisions_without_votes_record_them_as_unknown(
     inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
 ) -> None:
-    d = _decide(inspector, tree, people.k1)
+    d = _decide(inspector, tree, people.k1, taken_over=True)
     assert d.votes == {} and d.voters_total is None
     _refused(
         "discipline.votes_incomplete",
         lambda: _decide(inspector, tree, people.k1b, votes={"warning": 3}),
     )
+
+
+def test_a_decision_recorded_as_it_is_taken_needs_its_votes(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    error = _refused(
+        "discipline.votes_missing",
+        lambda: _decide(inspector, tree, people.k1, votes=None, voters_total=None),
+    )
+    assert error.field == "votes" and "Warning" in error.message
 
 
 def test_expulsion_needs_the_proposal(
@@ -406,6 +427,24 @@ def _lodge(inspector: Any, tree: SimpleNamespace, d: Discipline, **kw: Any) -> A
     return appeal_lodge(**values)
 
 
+def test_an_appeal_goes_to_the_level_directly_above_not_further_up(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _decide(inspector, tree, people.k1, body=tree.G1, body_kind="committee", form="reprimand")
+    error = _refused("discipline.appeal_level", lambda: _lodge(inspector, tree, d))  # P: two up
+    assert "Unit C1" in error.message and "Unit P" in error.message
+    appeal = _lodge(inspector, tree, d, body=tree.C1)
+    assert appeal.body_id == tree.C1.pk
+
+
+def test_the_appeal_body_refusal_names_the_organs_not_their_codes(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _decide(inspector, tree, people.k1)
+    error = _refused("discipline.appeal_body", lambda: _lodge(inspector, tree, d, body_kind="cell"))
+    assert "inspection_committee" not in error.message and "standing_committee" not in error.message
+
+
 def test_the_record_follows_the_member_to_the_new_unit(
     inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
 ) -> None:
@@ -457,7 +496,7 @@ def test_an_appeal_out_of_time_is_refused(
     error = _refused(
         "discipline.appeal_late", lambda: _lodge(inspector, tree, d, lodged_on=D(2025, 4, 6))
     )
-    assert "2025-04-05" in error.message
+    assert "2025-04-05" in error.message and "(1 month)" in error.message  # not "1 months"
     assert _lodge(inspector, tree, d, lodged_on=D(2025, 4, 5)).outcome == "pending"
 
 
@@ -526,6 +565,7 @@ def test_a_changed_decision_keeps_the_first_and_checks_the_new_form(
         decided_on=D(2025, 4, 10),
         outcome="changed",
         new_form="reprimand",
+        **_votes_for("reprimand"),
     )
     d.refresh_from_db()
     assert d.status == "changed" and d.annulled_by_id == appeal.pk
@@ -537,6 +577,39 @@ def test_a_changed_decision_keeps_the_first_and_checks_the_new_form(
     ] == [new.pk]
     # The reprimand's lapse runs from the appeal's decision.
     assert selectors.disciplines_in_force(inspector, D(2026, 4, 10), member=people.k1) == []
+
+
+def test_an_appeal_changing_to_a_heavier_form_needs_that_forms_votes_and_proposal(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    d = _decide(inspector, tree, people.k1)
+    appeal = _lodge(inspector, tree, d)
+
+    def change(**votes: Any) -> Any:
+        return appeal_decide(
+            actor=inspector,
+            appeal=appeal,
+            decided_on=D(2025, 4, 10),
+            outcome="changed",
+            new_form="expulsion",
+            **votes,
+        )
+
+    _refused("discipline.votes_missing", change)
+    # The votes of the warning do not carry an expulsion; nor does a vote without the proposal.
+    _refused("discipline.proposal_missing", lambda: change(**_votes_for("warning")))
+    proposal = {"proposing_for": 3, "proposing_total": 4}
+    _refused(
+        "discipline.votes_not_reached",
+        lambda: change(**_votes_for("warning"), **proposal),
+    )
+    _refused(
+        "discipline.proposal_below_share",
+        lambda: change(**_votes_for("expulsion") | {"proposing_for": 2}),
+    )
+    change(**_votes_for("expulsion"), document_text="5-QĐ/TU")
+    people.k1.refresh_from_db()
+    assert people.k1.status == "expelled"
 
 
 def test_discipline_facts_for_the_evaluation(

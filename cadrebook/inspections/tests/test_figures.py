@@ -342,10 +342,10 @@ def test_the_statistics_the_csv_the_report_and_the_chart_carry_them(
     assert "inspection,by_kind.surprise,1" in csv
     assert "discipline,by_form.members.reprimand,2" in csv
     text = document.narrative(stats, "en")
+    # Completed: only KT-01 was concluded (the others decided in 2025 are still open).
     assert (
-        "Completed 2 thematic inspections and supervisions of 4 party organizations and 2 "
-        "individuals; 1 surprise inspection of 1 individual; received 2 inspection teams "
-        "from higher levels."
+        "Completed 1 thematic inspection or supervision of 2 party organizations and 1 "
+        "individual; received 2 inspection teams from higher levels."
     ) in text
     assert "Disciplined 3 members (Reprimand: 2, Warning: 1) and 1 party organization" in text
     titles = [t.title for t in document.tables(stats, "en")]
@@ -358,6 +358,63 @@ def test_the_statistics_the_csv_the_report_and_the_chart_carry_them(
     chart = inspection_chart(stats)
     assert ["Surprise inspection", 1, None, None] in chart.rows
     assert ["Reprimand", None, 2, 1] in chart.rows
+
+
+def test_completed_means_concluded_in_the_period_whenever_decided(
+    tree: SimpleNamespace, inspector: Any, bodies: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    def open_(code: str, day: dt.date, kind: str = "thematic") -> Any:
+        return inspection_open(
+            actor=inspector,
+            code=code,
+            body=tree.C1,
+            body_kind="inspection_committee",
+            kind=kind,
+            decided_on=day,
+            document=bodies.C1,
+            subject_units=[tree.K1],
+            subject_members=[people.k1],
+        )
+
+    late = open_("KT-2024", D(2024, 11, 4))  # decided the year before, concluded in 2025
+    open_("KT-OPEN", D(2025, 3, 3), "surprise")  # decided in 2025, still open
+    for step, day in (("plan", 10), ("working", 20), ("report", 25)):
+        inspection_record_step(
+            actor=inspector, inspection=late, step=step, done_on=D(2024, 11, day)
+        )
+    inspection_conclude(
+        actor=inspector,
+        inspection=late,
+        concluded_on=D(2025, 1, 20),
+        document=bodies.C1_conclusion,
+        findings=[Finding(s, False) for s in late.subjects.all()],
+    )
+    figure = inspection_figures([tree.C1], *Y2025)[tree.C1.pk]
+    assert figure["inspections"] == 1 and figure["by_kind"]["surprise"] == 1  # decided
+    assert figure["completed"] == 1 and figure["completed_by_kind"] == {"thematic": 1}
+    assert figure["completed_subjects_by_kind"] == {"thematic": {"units": 1, "members": 1}}
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert inspection_sentences({"inspection": figure}) == [
+            "Completed 1 thematic inspection or supervision of 1 party organization and 1 "
+            "individual."
+        ]
+
+
+def test_disciplined_members_are_counted_once_however_many_decisions(
+    tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    _discipline(tree, people.k1, "reprimand", D(2025, 2, 1))
+    _discipline(tree, people.k1, "warning", D(2025, 9, 1), violation="Vi phạm khác")
+    _discipline(tree, people.k1b, "reprimand", D(2025, 3, 1))
+    figure = discipline_figures([tree.C1], *Y2025)[tree.C1.pk]
+    assert figure["members"] == 3 and figure["members_disciplined"] == 2
+    from django.utils import translation
+
+    with translation.override("en"):
+        [sentence] = DISCIPLINE_SECTION.sentences({"discipline": figure})
+    assert sentence.startswith("Disciplined 2 members (Reprimand: 2, Warning: 1)")
 
 
 def test_the_seeds_sentence_is_built_from_the_figures() -> None:

@@ -552,3 +552,43 @@ def test_the_alternative_rule_set_gives_its_own_kinds_and_steps(alt_tree, actor)
         ("conclusion", D(2026, 2, 22)),
     ]
     assert inspection.from_higher_level is True  # every branch is its own committee
+
+
+# Conflict of interest, subjects -------------------------------------------------------------
+
+
+def test_a_member_inspected_does_not_sit_on_or_lead_the_team(
+    inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    team = [TeamMember(member=people.k1, is_leader=True), TeamMember(name="Trần Thị B")]
+    with pytest.raises(RuleViolation) as caught:
+        _open(inspector, tree, docs, team=team, subject_members=[people.k1])
+    assert caught.value.code == "inspection.team_conflict" and caught.value.field == "team"
+    assert "[inferred]" in caught.value.source or caught.value.source
+    assert people.k1.full_name in caught.value.message
+    assert not Inspection.objects.exists()
+    # Nor added as a subject afterwards.
+    inspection = _open(inspector, tree, docs, team=team)
+    with pytest.raises(RuleViolation) as caught:
+        inspection_add_subject(actor=inspector, inspection=inspection, member=people.k1)
+    assert caught.value.code == "inspection.team_conflict"
+    assert not InspectionSubject.objects.filter(member=people.k1).exists()
+    inspection_add_subject(actor=inspector, inspection=inspection, member=people.k1b)
+
+
+def test_an_inspection_without_a_subject_is_not_concluded(
+    inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace
+) -> None:
+    inspection = _open(inspector, tree, docs, subject_units=[])
+    _steps_done(inspector, inspection)
+    with pytest.raises(ServiceError) as caught:
+        inspection_conclude(
+            actor=inspector,
+            inspection=inspection,
+            concluded_on=D(2025, 6, 2),
+            document=docs.c1_conclusion,
+            findings=[],
+        )
+    assert caught.value.code == "inspection.no_subject"
+    inspection.refresh_from_db()
+    assert inspection.concluded_on is None

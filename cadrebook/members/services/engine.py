@@ -28,6 +28,7 @@ from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.documents.models import Document
 from cadrebook.documents.references import cited_document, document_by_symbol, symbol_key
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.expulsion import check_expulsion_route
 from cadrebook.members.lifecycle import (
     EventData,
     State,
@@ -282,6 +283,8 @@ def member_record_event(
         raise ServiceError(
             "event.type_unknown", _("Unknown event type %(t)s.") % {"t": type}, field="type"
         )
+    if type == EventType.EXPELLED:
+        check_expulsion_route()  # a discipline decision's consequence, never recorded alone
     check_plausible(date)
     check_plausible(until, field="until")
     # What the decision is recorded with: the fold's check and the stored event take the same

@@ -54,7 +54,6 @@ def _api_event(people: dict[str, Any], member: Member, **payload: Any) -> Any:
     "action, event_type, probationary",
     [
         ("remove", "removed", False),
-        ("expel", "expelled", False),
         ("not_recognize", "not_recognized", True),
     ],
 )

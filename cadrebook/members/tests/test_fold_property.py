@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.members import services as ms
 from cadrebook.members.choices import EventType as E
+from cadrebook.members.expulsion import by_discipline_decision
 from cadrebook.members.lifecycle import EventData, Period, State, apply_event, fold
 from cadrebook.members.models import Member, MemberPeriod
 from cadrebook.members.selectors import member_status_as_of, periods_as_of
@@ -156,18 +157,20 @@ def _record(actor: Any, tree: Any, history: History) -> tuple[Member, list[Any]]
     )
     rows = [member.events.get()]
     for ev in history.events[1:]:
-        rows.append(
-            ms.member_record_event(
-                taken_over=True,  # what the fold accepts, whatever paperwork it came with
-                actor=actor,
-                member=member,
-                type=ev.type,
-                date=ev.date,
-                unit=units.get(ev.unit_id),
-                to_unit=units.get(ev.to_unit_id),
-                destination=ev.destination,
+        # An expulsion is recorded by the discipline service, inside this context.
+        with by_discipline_decision():
+            rows.append(
+                ms.member_record_event(
+                    taken_over=True,  # what the fold accepts, whatever paperwork it came with
+                    actor=actor,
+                    member=member,
+                    type=ev.type,
+                    date=ev.date,
+                    unit=units.get(ev.unit_id),
+                    to_unit=units.get(ev.to_unit_id),
+                    destination=ev.destination,
+                )
             )
-        )
     return Member.objects.get(pk=member.pk), rows
 
 

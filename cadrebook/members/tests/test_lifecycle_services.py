@@ -11,6 +11,7 @@ from django.utils import timezone
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.members import services as ms
 from cadrebook.members.choices import EventType, MemberStatus
+from cadrebook.members.expulsion import by_discipline_decision
 from cadrebook.members.models import Member, MemberEvent, MemberPeriod
 from cadrebook.members.selectors import member_status_as_of, members_as_of, party_age
 
@@ -375,9 +376,10 @@ def test_nothing_can_happen_to_a_deceased_member(actor, tree, make_member):
 
 def test_an_expelled_member_cannot_be_readmitted(actor, tree, make_member):
     member = make_member(tree.K1, BIRTH, D(2015, 1, 10), recognized=True)
-    ms.member_expel(
-        taken_over=True, actor=actor, member=member, date=D(2018, 1, 1), reason="corruption"
-    )
+    with by_discipline_decision():  # the discipline service's route
+        ms.member_expel(
+            taken_over=True, actor=actor, member=member, date=D(2018, 1, 1), reason="corruption"
+        )
     assert fresh(member).status == MemberStatus.EXPELLED
     refused(
         "member.status_forbids_event",

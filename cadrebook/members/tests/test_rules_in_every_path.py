@@ -11,6 +11,7 @@ import pytest
 from cadrebook.accounts.roles import Role
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.members import services as ms
+from cadrebook.members.expulsion import by_discipline_decision
 from cadrebook.members.models import Member, MemberEvent
 
 D = dt.date
@@ -21,6 +22,12 @@ def refused(code: str, fn, **kwargs) -> ServiceError:
         fn(**kwargs)
     assert info.value.code == code, info.value
     return info.value
+
+
+def _expel_by_discipline(**kwargs):
+    """`member_expel` as the discipline service calls it (the one route of an expulsion)."""
+    with by_discipline_decision():
+        return ms.member_expel(**kwargs)
 
 
 @pytest.fixture
@@ -36,7 +43,7 @@ def leaving(actor, tree, make_member) -> Member:
     "service, kwargs",
     [
         (ms.member_remove, {"reason": "absence", "document": "1-QĐ/ĐU"}),
-        (ms.member_expel, {"reason": "discipline", "document": "1-QĐ/ĐU"}),
+        (_expel_by_discipline, {"reason": "discipline", "document": "1-QĐ/ĐU"}),
         (ms.member_exempt, {"reason": "age", "document": "1-QĐ/ĐU"}),
     ],
 )
@@ -119,7 +126,7 @@ def test_the_service_refuses_to_expel_a_probationary_member_citing_the_rule(
     member = make_member(tree.K1, D(1990, 1, 1), D(2025, 1, 6))
     exc = refused(
         "discipline.form_not_allowed",
-        ms.member_expel,
+        _expel_by_discipline,
         actor=actor,
         member=member,
         date=D(2025, 6, 2),
@@ -135,14 +142,34 @@ def test_the_service_refuses_to_expel_a_probationary_member_citing_the_rule(
 
 def test_a_full_member_can_still_be_expelled(actor, tree, make_member):
     member = make_member(tree.K1, D(1990, 1, 1), D(2020, 1, 6), recognized=True)
-    ms.member_expel(
+    _expel_by_discipline(
         actor=actor, member=member, date=D(2025, 6, 2), reason="discipline", document="5-QĐ/UBKT"
     )
     member.refresh_from_db()
     assert member.status == "expelled"
 
 
-def test_the_api_refuses_to_expel_a_probationary_member_with_the_rules_code_and_source(
+def test_an_expulsion_outside_a_discipline_decision_is_refused_naming_the_route(
+    actor, tree, make_member
+):
+    member = make_member(tree.K1, D(1990, 1, 1), D(2020, 1, 6), recognized=True)
+    for taken_over in (False, True):
+        exc = refused(
+            "event.expulsion_by_discipline",
+            ms.member_expel,
+            actor=actor,
+            member=member,
+            date=D(2025, 6, 2),
+            reason="discipline",
+            document="5-QĐ/UBKT",
+            taken_over=taken_over,
+        )
+        assert "discipline" in exc.message and "/api/v1/disciplines" in exc.message
+    member.refresh_from_db()
+    assert member.status == "full"
+
+
+def test_the_api_refuses_an_expulsion_and_names_the_discipline_route(
     tree, make_member, token_clients
 ):
     member = make_member(tree.K1, D(1990, 1, 1), D(2025, 1, 6))
@@ -154,12 +181,12 @@ def test_the_api_refuses_to_expel_a_probationary_member_with_the_rules_code_and_
     )
     assert response.status_code == 422, response.content
     body = response.json()
-    assert body["code"] == "discipline.form_not_allowed"
-    assert body["source"].startswith("69-QĐ/TW")
+    assert body["code"] == "event.expulsion_by_discipline" and body["field"] == "type"
+    assert "/api/v1/disciplines" in body["message"]
     assert not MemberEvent.objects.filter(member=member, type="expelled").exists()
 
 
-def test_the_browser_shows_the_refusal_to_expel_a_probationary_member(client, tree, make_member):
+def test_the_browser_offers_no_expulsion_and_names_the_discipline_route(client, tree, make_member):
     from django.contrib.auth import get_user_model
     from django.urls import reverse
 
@@ -171,13 +198,13 @@ def test_the_browser_shows_the_refusal_to_expel_a_probationary_member(client, tr
     client.force_login(user)
     url = reverse("members:action", args=[member.pk, "expel"])
     data = {"date": "2025-06-02", "reason": "discipline", "document": "5-QĐ/UBKT"}
-    # The dossier does not offer it (the rule set's forms of discipline for the status); a
-    # request made anyway is refused with the rule and its source, as the API refuses it.
+    # The dossier does not offer it (an expulsion is a discipline decision); a request made
+    # anyway is refused naming the discipline route, as the API refuses it.
     dossier = client.get(reverse("members:dossier", args=[member.pk])).content.decode()
     assert url not in dossier
     response = client.post(url, {**data, "confirmed": "yes"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("members:dossier", args=[member.pk])
     [message] = [str(m) for m in response.context["messages"]]
-    assert "69-QĐ/TW" in message and "expelled" in message
+    assert "discipline" in message and "/api/v1/disciplines" in message
     member.refresh_from_db()
     assert member.status == "probationary"

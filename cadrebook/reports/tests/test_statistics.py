@@ -11,6 +11,7 @@ import pytest
 from cadrebook.core.errors import ServiceError
 from cadrebook.evaluations.services import target_set
 from cadrebook.members import services
+from cadrebook.members.expulsion import by_discipline_decision
 from cadrebook.members.models import MemberEvent
 from cadrebook.reports import figures
 from cadrebook.reports.selectors import (
@@ -132,9 +133,10 @@ def test_transfer_out_of_the_deployment_and_the_endings(
     services.member_remove(
         taken_over=True, actor=actor, member=b, date=D(2024, 3, 1), reason="absent"
     )
-    services.member_expel(
-        taken_over=True, actor=actor, member=c, date=D(2024, 4, 1), reason="discipline"
-    )
+    with by_discipline_decision():  # the discipline service's route
+        services.member_expel(
+            taken_over=True, actor=actor, member=c, date=D(2024, 4, 1), reason="discipline"
+        )
     late = make_member(tree.GC, D(1990, 1, 1), D(2023, 1, 10))
     services.member_not_recognize(
         taken_over=True, actor=actor, member=late, date=D(2024, 2, 1), reason="x"
