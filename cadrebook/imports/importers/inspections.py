@@ -14,6 +14,8 @@ recorded against the tree (docs/import-formats.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -42,6 +44,21 @@ from cadrebook.orgs.models import OrgUnit
 # The organ that acts when a row names none: a cell's own meeting on a cell, else the
 # committee's inspection committee (the first the rule set lets sit on the body's unit).
 DEFAULT_BODY_KINDS = ("inspection_committee", "cell")
+
+
+def takes(service: Callable[..., Any], name: str) -> bool:
+    """Whether `service` takes the keyword `name`."""
+    return name in inspect.signature(service).parameters
+
+
+# A past inspection copied from earlier records may lack its decision or conclusion in the
+# register (the importing inspector registers no documents): the row is recorded as taken
+# over, without a document, the way an events file's `taken_over` records a past decision;
+# the register is not filled with documents nobody issued. The services say so with
+# `taken_over=True`; until they take it (merge note of fixB), such a row is refused by the
+# rule set's `decision_document_required` / `conclusion_document_required` as before.
+OPEN_TAKES_OVER = takes(inspection_open, "taken_over")
+CONCLUDE_TAKES_OVER = takes(inspection_conclude, "taken_over")
 
 # A service's field -> the file's column it stands for.
 COLUMNS = {
@@ -173,6 +190,9 @@ class _Importer:
                 violations = self._violations(row, units, members)
                 existing = Inspection.objects.filter(code=row.code).first()
                 if existing is None:
+                    extra: dict[str, Any] = {}
+                    if not row.decision_document and OPEN_TAKES_OVER:
+                        extra["taken_over"] = True
                     inspection = inspection_open(
                         actor=self.ctx.actor,
                         code=row.code,
@@ -185,6 +205,7 @@ class _Importer:
                         ),
                         subject_units=units,
                         subject_members=members,
+                        **extra,
                     )
                     if row.concluded_on is not None:
                         self._conclude(row, inspection, body, violations)
@@ -292,12 +313,16 @@ class _Importer:
             key = ("unit", subject.unit_id) if subject.unit_id else ("member", subject.member_id)
             kind = violations.get(key)  # type: ignore[arg-type]
             findings.append(Finding(subject.pk, kind is not None, kind or ""))
+        extra: dict[str, Any] = {}
+        if not row.conclusion_document and CONCLUDE_TAKES_OVER:
+            extra["taken_over"] = True
         inspection_conclude(
             actor=self.ctx.actor,
             inspection=inspection,
             concluded_on=day,
             findings=findings,
             document=self._document(row.conclusion_document, body, day, "conclusion_document"),
+            **extra,
         )
 
     def _update(
