@@ -16,6 +16,7 @@ from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.models import AuditEntry
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.scoping import Scope, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
@@ -23,7 +24,9 @@ from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
-from cadrebook.inspections.models import Discipline, Inspection, InspectionSubject
+from cadrebook.inspections.choices import DisciplineStatus
+from cadrebook.inspections.discipline_rules import discipline_rules, effects
+from cadrebook.inspections.models import Appeal, Discipline, Inspection, InspectionSubject
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
@@ -345,6 +348,23 @@ def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
         }
 
 
+def _dissolutions_members_to(ids: list[int]) -> dict[int, str]:
+    """Discipline id -> the code of the unit its dissolution handed the members over to (as
+    the decision's audit entry recorded it)."""
+    if not ids:
+        return {}
+    entries = AuditEntry.objects.filter(
+        event_type="discipline.decided",
+        object_type=Discipline._meta.label_lower,
+        object_id__in=[str(pk) for pk in ids],
+    ).values_list("object_id", "after")
+    to = {int(pk): (after or {}).get("members_to") for pk, after in entries}
+    codes = dict(
+        OrgUnit.objects.filter(pk__in={u for u in to.values() if u}).values_list("id", "code")
+    )
+    return {pk: codes.get(unit, "") for pk, unit in to.items() if unit}
+
+
 def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
     # Discipline files are confidential too; scoped by the subject's unit.
     qs = Discipline.objects.all()
@@ -352,30 +372,77 @@ def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
         qs = qs.visible_to(actor, VIEW_INSPECTIONS)
     if unit is not None:
         qs = qs.filter(subtree_q("subject_path", [unit.path]))
-    rows = qs.order_by("decided_on", "id").values(
-        "subject_kind",
-        "member_id",
-        "form",
-        "body_kind",
-        "decided_on",
-        "violation_on",
-        "document_text",
-        "violation",
-        "violation_kind",
-        member_external=F("member__external_id"),
-        unit_code=F("unit__code"),
-        body_code=F("body__code"),
-        document_symbol=F("document__symbol"),
+    rules = discipline_rules()
+    today = timezone.localdate()
+    appeals = Prefetch(
+        "appeals", queryset=Appeal.objects.select_related("body").order_by("lodged_on", "id")
     )
-    for values in rows.iterator(chunk_size=_CHUNK):
-        row: Row = dict(values)
-        member_id = row.pop("member_id")
-        external = row.pop("member_external")
-        code = row.pop("unit_code")
-        row["subject"] = external_id_of(member_id, external) if member_id else code
-        symbol = row.pop("document_symbol")
-        row["document"] = row.pop("document_text") or symbol or ""
+    rows = (
+        qs.select_related("member", "unit", "body", "document")
+        .prefetch_related(appeals)
+        .order_by("decided_on", "id")
+    )
+    # One query for the dissolutions' receiving units, not one per row.
+    members_to = _dissolutions_members_to(
+        list(qs.filter(form="dissolution").values_list("pk", flat=True))
+    )
+    for d in rows.iterator(chunk_size=_CHUNK):
+        status = d.status
+        if status == DisciplineStatus.IN_FORCE:
+            lapses_on = effects(d.form, d.decided_on, rules=rules).lapses_on
+            if lapses_on is not None and lapses_on <= today:
+                status = "lapsed"
+        row: Row = {
+            "subject_kind": d.subject_kind,
+            "subject": (
+                external_id_of(d.member.pk, d.member.external_id)
+                if d.member is not None
+                else d.unit.code  # type: ignore[union-attr]
+            ),
+            "form": d.form,
+            "body_code": d.body.code,
+            "decided_on": d.decided_on,
+            "violation_on": d.violation_on,
+            "document": d.document_text or (d.document.symbol if d.document else ""),
+            "body_kind": d.body_kind,
+            "violation": d.violation,
+            "violation_kind": d.violation_kind,
+            "status": status,
+            "votes": "; ".join(f"{k}={v}" for k, v in (d.votes or {}).items()),
+            "voters_total": d.voters_total,
+            "proposing_for": d.proposing_for,
+            "proposing_total": d.proposing_total,
+            # Imposed, a removal from post proves the post; the others leave it unsaid.
+            "holds_post": "yes" if d.form in rules.forms_needing_post else "",
+            "raising_child_under_12_months": "",
+            "members_to": members_to.get(d.pk, ""),
+            **_NO_APPEAL,
+        }
+        appeal = next(reversed(d.appeals.all()), None)  # the last one lodged
+        if appeal is not None:
+            row.update(
+                appeal_outcome=appeal.outcome,
+                appeal_lodged_on=appeal.lodged_on,
+                appeal_received_on=appeal.received_on,
+                appeal_body_code=appeal.body.code,
+                appeal_body_kind=appeal.body_kind,
+                appeal_decided_on=appeal.decided_on,
+                appeal_new_form=appeal.new_form,
+                appeal_document=appeal.document_text,
+            )
         yield row
+
+
+_NO_APPEAL: Row = {
+    "appeal_outcome": "",
+    "appeal_lodged_on": None,
+    "appeal_received_on": None,
+    "appeal_body_code": "",
+    "appeal_body_kind": "",
+    "appeal_decided_on": None,
+    "appeal_new_form": "",
+    "appeal_document": "",
+}
 
 
 _PRODUCERS = {

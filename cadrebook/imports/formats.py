@@ -337,6 +337,109 @@ DISCIPLINE_COLUMNS = (
         "violation", "nội dung vi phạm", "text", False, "The violation as the decision states it."
     ),
     Column("violation_kind", "loại vi phạm", "code", False, "Kind of violation of the rule set."),
+    Column(
+        "status",
+        "hiệu lực",
+        "code",
+        False,
+        "in_force, lapsed, annulled or changed (on appeal); empty or in_force for a new "
+        "decision; annulled and changed need the appeal's columns.",
+    ),
+    Column(
+        "votes",
+        "kết quả biểu quyết",
+        "text",
+        False,
+        "The deciding body's vote, form=count separated by ; (none=count for no form); "
+        "empty for a past decision whose votes are not known.",
+    ),
+    Column("voters_total", "số thành viên biểu quyết", "int", False, "The body's full members."),
+    Column(
+        "proposing_for",
+        "số phiếu đề nghị",
+        "int",
+        False,
+        "Expulsion: the proposing body's votes for it.",
+    ),
+    Column(
+        "proposing_total",
+        "số thành viên đề nghị",
+        "int",
+        False,
+        "Expulsion: the proposing body's full members.",
+    ),
+    Column(
+        "holds_post",
+        "đang giữ chức vụ",
+        "code",
+        False,
+        "yes when the member holds a post (removal_from_post needs one); empty: not said.",
+    ),
+    Column(
+        "raising_child_under_12_months",
+        "đang nuôi con dưới 12 tháng",
+        "code",
+        False,
+        "yes when the member raises a child under the rule set's months (refused then).",
+    ),
+    Column(
+        "members_to",
+        "đơn vị tiếp nhận đảng viên",
+        "text",
+        False,
+        "Dissolution: code of the unit the members are handed over to (required when the "
+        "organization still has members).",
+    ),
+    Column(
+        "appeal_outcome",
+        "kết quả khiếu nại",
+        "code",
+        False,
+        "The appeal against the decision: pending, upheld, changed or annulled; empty: none.",
+    ),
+    Column("appeal_lodged_on", "ngày khiếu nại", "date", False, "The day the appeal was lodged."),
+    Column(
+        "appeal_received_on",
+        "ngày nhận quyết định",
+        "date",
+        False,
+        "The day the member received the decision; default the day of the appeal.",
+    ),
+    Column(
+        "appeal_body_code",
+        "mã cơ quan giải quyết khiếu nại",
+        "text",
+        False,
+        "Code of the unit of the body deciding the appeal.",
+    ),
+    Column(
+        "appeal_body_kind",
+        "cơ quan giải quyết khiếu nại",
+        "code",
+        False,
+        "committee, standing_committee or inspection_committee.",
+    ),
+    Column(
+        "appeal_decided_on",
+        "ngày giải quyết khiếu nại",
+        "date",
+        False,
+        "The day the appeal was decided (upheld, changed, annulled).",
+    ),
+    Column(
+        "appeal_new_form",
+        "hình thức sau khiếu nại",
+        "code",
+        False,
+        "changed: the form the appeal decided instead.",
+    ),
+    Column(
+        "appeal_document",
+        "văn bản giải quyết khiếu nại",
+        "text",
+        False,
+        "The appeal's decision as written.",
+    ),
 )
 
 FORMATS: dict[str, tuple[Column, ...]] = {

@@ -232,6 +232,27 @@ def _violations(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _votes(value: Any) -> tuple[tuple[str, int], ...]:
+    """`form=count` pairs separated by ";" (`none=count` for the votes for no form)."""
+    out: list[tuple[str, int]] = []
+    for part in _codes(value):
+        form, sep, count = part.partition("=")
+        number = count.strip()
+        if not sep or not form.strip() or not number.isdigit():
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each vote as form=count, not %(v)s.") % {"v": part},
+            )
+        out.append((clean_code(form), int(number)))
+    return tuple(out)
+
+
+# A discipline's state as the files write it: the stored ones and "lapsed" (in force by the
+# record, its rule-set months past).
+DISCIPLINE_STATUSES = ("in_force", "lapsed", "annulled", "changed")
+APPEAL_OUTCOMES = ("pending", "upheld", "changed", "annulled")
+
+
 class InspectionRow(RowModel):
     """A row of an inspections file: one inspection or supervision, its subjects and, when
     concluded, the day and the violations found."""
@@ -263,6 +284,22 @@ class DisciplineRow(RowModel):
     body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
     violation: Annotated[str, BeforeValidator(text(20000))] = ""
     violation_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    status: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    votes: Annotated[tuple[tuple[str, int], ...], BeforeValidator(_votes)] = ()
+    voters_total: OptInt = None
+    proposing_for: OptInt = None
+    proposing_total: OptInt = None
+    holds_post: Annotated[bool | None, BeforeValidator(opt_flag)] = None
+    raising_child_under_12_months: Flag = False
+    members_to: Annotated[str, BeforeValidator(text(32))] = ""
+    appeal_outcome: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    appeal_lodged_on: OptDate = None
+    appeal_received_on: OptDate = None
+    appeal_body_code: Annotated[str, BeforeValidator(text(32))] = ""
+    appeal_body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    appeal_decided_on: OptDate = None
+    appeal_new_form: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    appeal_document: Annotated[str, BeforeValidator(text(255))] = ""
 
     @field_validator("subject_kind")
     @classmethod
@@ -270,6 +307,26 @@ class DisciplineRow(RowModel):
         if value not in SUBJECT_KINDS:
             raise ValueRefused(
                 "value.invalid", _("Write member or unit, not %(v)s.") % {"v": value}
+            )
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        if value and value not in DISCIPLINE_STATUSES:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write in_force, lapsed, annulled or changed, not %(v)s.") % {"v": value},
+            )
+        return value
+
+    @field_validator("appeal_outcome")
+    @classmethod
+    def _outcome(cls, value: str) -> str:
+        if value and value not in APPEAL_OUTCOMES:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write pending, upheld, changed or annulled, not %(v)s.") % {"v": value},
             )
         return value
 

@@ -6,6 +6,7 @@ export's audit entry scoped to what was exported."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from types import SimpleNamespace
@@ -59,6 +60,10 @@ def _export(actor: Any, kind: str, **kw: Any) -> str:
     return out.getvalue().decode("utf-8-sig")
 
 
+def _dicts(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 # -- 1. Past inspections with exactly the contract's columns ---------------------------------
 
 
@@ -84,3 +89,165 @@ def test_past_inspections_import_with_exactly_the_contract_columns(run, tree, in
     assert Inspection.objects.get(code="GS-02").concluded_on is None
     again = run("inspections", text, inspector)
     assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+# -- 2-5. Disciplines: a key that is one decision, status and appeals, votes, members_to -----
+
+DISC = "subject_kind,subject,form,body_code,decided_on,violation_on,document,body_kind"
+
+
+def test_two_decisions_of_one_day_go_out_and_come_back_unchanged(run, tree, inspector, members):
+    from cadrebook.inspections.models import Discipline
+
+    # One subject, one form, one day: two violations (of two days), two decisions.
+    text = _csv(
+        DISC,
+        "member,E1,reprimand,C1,2025-03-03,2024-11-01,,inspection_committee",
+        "member,E1,reprimand,C1,2025-03-03,2024-12-01,,inspection_committee",
+    )
+    report = run("disciplines", text, inspector)
+    assert report.ok and report.created == 2, report.as_dict()
+    exported = _export(inspector, "disciplines")
+    back = run("disciplines", exported, inspector)
+    assert back.ok and (back.created, back.updated, back.unchanged) == (0, 0, 2), back.as_dict()
+    assert Discipline.objects.count() == 2
+    assert _export(inspector, "disciplines") == exported
+
+
+def _expel_and_annul(tree: Any, inspector: Any, member: Any) -> Any:
+    from cadrebook.inspections.services import appeal_decide, appeal_lodge, discipline_decide
+
+    expulsion = discipline_decide(
+        actor=inspector,
+        subject_kind="member",
+        member=member,
+        form="expulsion",
+        body=tree.C1,
+        body_kind="inspection_committee",
+        decided_on=D(2025, 3, 3),
+        document_text="05-QĐ/UBKT",
+        violation="Vi phạm",
+        violation_on=D(2024, 11, 1),
+    )
+    appeal = appeal_lodge(
+        actor=inspector,
+        discipline=expulsion,
+        lodged_on=D(2025, 3, 20),
+        received_on=D(2025, 3, 10),
+        body=tree.P,
+        body_kind="committee",
+    )
+    appeal_decide(actor=inspector, appeal=appeal, decided_on=D(2025, 4, 15), outcome="annulled")
+    return expulsion
+
+
+def test_the_export_says_an_annulled_expulsion_is_annulled_and_imports_back_unchanged(
+    run, tree, inspector, members
+):
+    from cadrebook.inspections.models import Appeal
+
+    _expel_and_annul(tree, inspector, members.e1)
+    exported = _export(inspector, "disciplines")
+    (row,) = _dicts(exported)
+    assert row["status"] == "annulled"
+    assert (row["appeal_outcome"], row["appeal_lodged_on"], row["appeal_body_code"]) == (
+        "annulled",
+        "2025-03-20",
+        "P",
+    )
+    assert (row["appeal_received_on"], row["appeal_decided_on"]) == ("2025-03-10", "2025-04-15")
+    back = run("disciplines", exported, inspector)
+    assert back.ok and (back.created, back.updated, back.unchanged) == (0, 0, 1), back.as_dict()
+    assert Appeal.objects.count() == 1
+
+
+def test_an_appeal_in_the_file_is_recorded_through_the_services(run, tree, inspector, members):
+    from cadrebook.inspections.models import Discipline
+
+    header = DISC + ",status,appeal_outcome,appeal_lodged_on,appeal_received_on,"
+    header += "appeal_body_code,appeal_body_kind,appeal_decided_on"
+    decision = "member,E1,expulsion,C1,2025-03-03,2024-11-01,05-QĐ/UBKT,inspection_committee"
+    assert run("disciplines", _csv(header, decision + ",,,,,,,"), inspector).created == 1
+    members.e1.refresh_from_db()
+    assert members.e1.status == "expelled"
+    annulled = decision + ",annulled,annulled,2025-03-20,2025-03-10,P,committee,2025-04-15"
+    report = run("disciplines", _csv(header, annulled), inspector)
+    assert report.ok and (report.created, report.updated) == (0, 1), report.as_dict()
+    assert Discipline.objects.get().status == "annulled"
+    members.e1.refresh_from_db()
+    assert members.e1.status == "full"  # restored by a correction, not an edit
+    assert AuditEntry.objects.filter(event_type="discipline.appeal_decided").count() == 1
+    again = run("disciplines", _csv(header, annulled), inspector)
+    assert again.ok and (again.updated, again.unchanged) == (0, 1)
+    # Annulled without its appeal, or a recorded status the file contradicts: refused.
+    bare = run("disciplines", _csv(header, decision + ",annulled,,,,,,"), inspector)
+    assert [(e.column, e.code) for e in bare.errors] == [
+        ("appeal_outcome", "discipline.import_appeal_incomplete")
+    ]
+    live = run("disciplines", _csv(header, decision + ",in_force,,,,,,"), inspector)
+    assert [(e.column, e.code) for e in live.errors] == [("status", "discipline.import_conflict")]
+
+
+DISSOLVE = DISC + ",members_to"
+
+
+def test_a_dissolution_names_the_unit_its_members_go_to(run, tree, inspector, members, make_member):
+    from cadrebook.members.models import Member
+
+    kept = make_member(tree.K2, BIRTH, ADMITTED, recognized=True)
+    row = "unit,K2,dissolution,C1,2025-03-03,2024-11-01,,committee"
+    report = run("disciplines", _csv(DISSOLVE, row + ","), inspector)
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (2, "members_to", "discipline.dissolution_members")
+    ]
+    wrong = "member,E1,warning,C1,2025-03-03,2024-11-01,,inspection_committee,K1"
+    report = run("disciplines", _csv(DISSOLVE, wrong), inspector)
+    assert [(e.column, e.code) for e in report.errors] == [
+        ("members_to", "discipline.members_to_not_dissolution")
+    ]
+    report = run("disciplines", _csv(DISSOLVE, row + ",K1"), inspector)
+    assert report.ok and report.created == 1, report.as_dict()
+    tree.K2.refresh_from_db()
+    assert tree.K2.dissolved_on == D(2025, 3, 3)
+    assert Member.objects.get(pk=kept.pk).unit_id == tree.K1.pk
+    exported = _export(inspector, "disciplines")
+    (row,) = _dicts(exported)
+    assert (row["form"], row["members_to"]) == ("dissolution", "K1")
+    back = run("disciplines", exported, inspector)
+    assert back.ok and back.unchanged == 1, back.as_dict()
+
+
+VOTED = DISC + ",votes,voters_total,proposing_for,proposing_total,holds_post"
+VOTED += ",raising_child_under_12_months"
+
+
+def test_votes_posts_and_children_are_read_when_the_file_gives_them(run, tree, inspector, members):
+    from cadrebook.inspections.models import Discipline
+
+    text = _csv(
+        VOTED,
+        'member,E1,warning,C1,2025-03-03,2024-11-01,,inspection_committee,"warning=5; none=2",7,,,,',
+        "member,E2,removal_from_post,C1,2025-03-03,2024-11-01,,inspection_committee,,,,,yes,",
+    )
+    report = run("disciplines", text, inspector)
+    assert report.ok and report.created == 2, report.as_dict()
+    warning = Discipline.objects.get(form="warning")
+    assert (warning.votes, warning.voters_total) == ({"warning": 5, "none": 2}, 7)
+    assert Discipline.objects.get(form="removal_from_post").votes == {}  # past: not known
+    back = run("disciplines", _export(inspector, "disciplines"), inspector)
+    assert back.ok and back.unchanged == 2, back.as_dict()
+
+    refused = _csv(
+        VOTED,
+        'member,E3,warning,C2,2025-03-03,2024-11-01,,inspection_committee,"warning=2; none=5",7,,,,',
+        "member,E1,removal_from_post,C1,2025-03-05,2024-11-02,,inspection_committee,,,,,,",
+        "member,E2,reprimand,C1,2025-03-05,2024-11-03,,inspection_committee,,,,,,yes",
+        "member,E2,reprimand,C1,2025-03-05,2024-11-04,,inspection_committee,5 for,,,,,",
+    )
+    report = run("disciplines", refused, inspector)
+    assert {(e.row, e.column) for e in report.errors} == {
+        (2, "votes"),
+        (3, "form"),
+        (4, "raising_child_under_12_months"),
+        (5, "votes"),
+    }, report.as_dict()
