@@ -26,7 +26,14 @@ from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
 from cadrebook.inspections.choices import DisciplineStatus
 from cadrebook.inspections.discipline_rules import discipline_rules, effects
-from cadrebook.inspections.models import Appeal, Discipline, Inspection, InspectionSubject
+from cadrebook.inspections.models import (
+    Appeal,
+    Discipline,
+    Inspection,
+    InspectionProgram,
+    InspectionSubject,
+    ProgramItem,
+)
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
@@ -445,6 +452,50 @@ _NO_APPEAL: Row = {
 }
 
 
+def _programs(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # The programs are the inspecting bodies' (read with `view_inspections`); one row per
+    # planned item, a program without items as one row of its own.
+    qs = InspectionProgram.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW_INSPECTIONS)
+    if unit is not None:
+        qs = qs.filter(subtree_q("path", [unit.path]))
+    items = Prefetch(
+        "items",
+        queryset=ProgramItem.objects.select_related("subject_unit").order_by("planned_from", "id"),
+    )
+    rows = qs.select_related("body", "document").prefetch_related(items)
+    for program in rows.order_by("year", "path", "body_kind", "id").iterator(chunk_size=_CHUNK):
+        head: Row = {
+            "body_code": program.body.code,
+            "year": program.year,
+            "body_kind": program.body_kind,
+            "title": program.title,
+            "document": program.document_text
+            or (program.document.symbol if program.document else ""),
+        }
+        planned = list(program.items.all())
+        if not planned:
+            yield head | _NO_ITEM
+        for item in planned:
+            yield head | {
+                "kind": item.kind,
+                "subject_unit": item.subject_unit.code if item.subject_unit else "",
+                "subject": item.subject_text,
+                "planned_from": item.planned_from,
+                "planned_to": item.planned_to,
+            }
+
+
+_NO_ITEM: Row = {
+    "kind": "",
+    "subject_unit": "",
+    "subject": "",
+    "planned_from": None,
+    "planned_to": None,
+}
+
+
 _PRODUCERS = {
     "units": _units,
     "members": _members,
@@ -454,6 +505,7 @@ _PRODUCERS = {
     "ratings": _ratings,
     "inspections": _inspections,
     "disciplines": _disciplines,
+    "inspection-programs": _programs,
 }
 
 

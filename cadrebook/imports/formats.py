@@ -20,6 +20,7 @@ KINDS = (
     "ratings",
     "inspections",
     "disciplines",
+    "inspection-programs",
 )
 
 
@@ -442,6 +443,60 @@ DISCIPLINE_COLUMNS = (
     ),
 )
 
+PROGRAM_COLUMNS = (
+    Column("body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."),
+    Column("year", "năm", "int", True, "The program's year."),
+    Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        "inspection_committee for a committee.",
+    ),
+    Column(
+        "title",
+        "tên chương trình",
+        "text",
+        False,
+        "The program's title; empty: named after the year. A program is one per body and year: "
+        "its rows repeat the body and the year, one planned item each.",
+    ),
+    Column(
+        "document",
+        "văn bản ban hành chương trình",
+        "text",
+        False,
+        "The document adopting the program, e.g. 01-CTr/UBKT; linked when the body's register "
+        "has it.",
+    ),
+    Column(
+        "kind",
+        "loại kiểm tra",
+        "code",
+        False,
+        "A planned item: its kind of inspection or supervision of the rule set; empty: a row of "
+        "the program alone.",
+    ),
+    Column(
+        "subject_unit",
+        "đơn vị được kiểm tra",
+        "text",
+        False,
+        "A planned item: code of the organization to inspect (below the body).",
+    ),
+    Column(
+        "subject",
+        "đối tượng kiểm tra",
+        "text",
+        False,
+        "A planned item: the subject as written (a member, the members of a committee…) when "
+        "it is not one organization.",
+    ),
+    Column("planned_from", "thời gian dự kiến từ", "date", False, "Start of the planned period."),
+    Column("planned_to", "thời gian dự kiến đến", "date", False, "End of the planned period."),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
@@ -451,6 +506,7 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "ratings": RATING_COLUMNS,
     "inspections": INSPECTION_COLUMNS,
     "disciplines": DISCIPLINE_COLUMNS,
+    "inspection-programs": PROGRAM_COLUMNS,
 }
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "DisciplineRow",
     "DocumentRow",
     "InspectionRow",
+    "ProgramRow",
     "EventRow",
     "MemberRow",
     "RatingRow",
@@ -331,6 +332,22 @@ class DisciplineRow(RowModel):
         return value
 
 
+class ProgramRow(RowModel):
+    """A row of an inspection-programs file: a body's program for a year and, when `kind`
+    is given, one planned item of it."""
+
+    body_code: Annotated[str, BeforeValidator(required_text(32))]
+    year: Annotated[int, BeforeValidator(required_int)]
+    body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    title: Annotated[str, BeforeValidator(text(255))] = ""
+    document: Annotated[str, BeforeValidator(text(255))] = ""
+    kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    subject_unit: Annotated[str, BeforeValidator(text(32))] = ""
+    subject: Annotated[str, BeforeValidator(text(255))] = ""
+    planned_from: OptDate = None
+    planned_to: OptDate = None
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
@@ -340,6 +357,7 @@ SCHEMAS: dict[str, type[RowModel]] = {
     "ratings": RatingRow,
     "inspections": InspectionRow,
     "disciplines": DisciplineRow,
+    "inspection-programs": ProgramRow,
 }
 
 

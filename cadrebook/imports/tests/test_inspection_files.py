@@ -251,3 +251,50 @@ def test_votes_posts_and_children_are_read_when_the_file_gives_them(run, tree, i
         (4, "raising_child_under_12_months"),
         (5, "votes"),
     }, report.as_dict()
+
+
+# -- 6. Programs -------------------------------------------------------------------------------
+
+PROGRAMS = "body_code,year,body_kind,title,document,kind,subject_unit,subject,planned_from,planned_to"
+
+
+def test_programs_import_through_the_services_and_export_back_unchanged(run, tree, inspector):
+    from cadrebook.inspections.models import InspectionProgram, ProgramItem
+
+    text = _csv(
+        PROGRAMS,
+        "C1,2025,,Chương trình 2025,,thematic,K1,,2025-03-01,2025-04-30",
+        "C1,2025,,,,supervision_thematic,,Các đồng chí Ban Thường vụ,2025-06-01,",
+        "C2,2025,,,,,,,,",  # a program without items yet
+    )
+    report = run("inspection-programs", text, inspector)
+    assert report.ok and report.created == 3, report.as_dict()
+    c1 = InspectionProgram.objects.get(body=tree.C1)
+    assert (c1.year, c1.body_kind, c1.title) == (2025, "inspection_committee", "Chương trình 2025")
+    assert ProgramItem.objects.filter(program=c1).count() == 2
+    assert ProgramItem.objects.get(subject_unit=tree.K1).planned_to == D(2025, 4, 30)
+    assert AuditEntry.objects.filter(event_type="inspection.program_item_added").count() == 2
+    again = run("inspection-programs", text, inspector)
+    assert again.ok and (again.created, again.unchanged) == (0, 3), again.as_dict()
+
+    exported = _export(inspector, "inspection-programs")
+    assert len(_dicts(exported)) == 3
+    back = run("inspection-programs", exported, inspector)
+    assert back.ok and (back.created, back.unchanged) == (0, 3), back.as_dict()
+
+    bad = _csv(
+        PROGRAMS,
+        "C1,2025,,Another title,,,,,,",  # 2: the recorded title is another
+        "C1,2025,,,,gossip,K1,,,",  # 3: not a kind
+        "C1,2025,,,,thematic,GC,,,",  # 4: GC is not below C1
+        "C1,2025,,,,thematic,K2,,2024-03-01,",  # 5: not in the program's year
+        "C1,2025,,,,,K2,,,",  # 6: an item without its kind
+    )
+    report = run("inspection-programs", bad, inspector)
+    assert {(e.row, e.column, e.code) for e in report.errors} == {
+        (2, "title", "program.import_conflict"),
+        (3, "kind", "inspection.kind_unknown"),
+        (4, "subject_unit", "inspection.outside_remit"),
+        (5, "planned_from", "program.outside_year"),
+        (6, "kind", "program.item_kind_missing"),
+    }, report.as_dict()
