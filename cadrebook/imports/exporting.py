@@ -517,6 +517,34 @@ def _audit_object(actor: Any, unit: OrgUnit | None) -> Any:
     return OrgUnit.objects.filter(depth=1).order_by("path").first()
 
 
+# The action an export of each kind reads with (the confidential files: the inspectors').
+_READ_ACTIONS = {
+    "inspections": VIEW_INSPECTIONS,
+    "disciplines": VIEW_INSPECTIONS,
+    "inspection-programs": VIEW_INSPECTIONS,
+}
+
+
+def exported_unit(actor: Any, kind: str, unit: OrgUnit | None) -> OrgUnit | None:
+    """The unit an export's audit entry is scoped to: the exported unit, else the lowest
+    unit over everything the actor may read of `kind` (the root for the system or a
+    national role), so the entry is read by those who may read what left, not by nobody."""
+    if unit is not None:
+        return unit
+    scope = Scope(True, ()) if actor is None else scope_for(actor, _READ_ACTIONS.get(kind, VIEW))
+    if scope.everything or not scope.paths:
+        return OrgUnit.objects.filter(depth=1).order_by("path").first()
+    common = scope.paths[0]
+    for path in scope.paths[1:]:
+        n = 0
+        while n < min(len(common), len(path)) and common[n] == path[n]:
+            n += 1
+        common = common[: n - n % OrgUnit.steplen]
+    if not common:
+        return OrgUnit.objects.filter(depth=1).order_by("path").first()
+    return OrgUnit.objects.filter(path=common).first()
+
+
 def export_table(
     *,
     actor: Any,
@@ -580,6 +608,6 @@ def _record(
         obj=obj,
         action="export",
         event_type=f"export.{kind}",
-        unit=unit,
+        unit=exported_unit(actor, kind, unit),
         after=after,
     )

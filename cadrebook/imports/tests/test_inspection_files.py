@@ -255,7 +255,9 @@ def test_votes_posts_and_children_are_read_when_the_file_gives_them(run, tree, i
 
 # -- 6. Programs -------------------------------------------------------------------------------
 
-PROGRAMS = "body_code,year,body_kind,title,document,kind,subject_unit,subject,planned_from,planned_to"
+PROGRAMS = (
+    "body_code,year,body_kind,title,document,kind,subject_unit,subject,planned_from,planned_to"
+)
 
 
 def test_programs_import_through_the_services_and_export_back_unchanged(run, tree, inspector):
@@ -298,3 +300,19 @@ def test_programs_import_through_the_services_and_export_back_unchanged(run, tre
         (5, "planned_from", "program.outside_year"),
         (6, "kind", "program.item_kind_missing"),
     }, report.as_dict()
+
+
+# -- 7. The commands' help ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["import", "export"])
+def test_the_commands_help_names_every_kind(command):
+    from django.core.management import load_command_class
+
+    from cadrebook.imports.formats import KINDS
+
+    parser = load_command_class("cadrebook.imports", command).create_parser("cadrebook", command)
+    text = parser.format_help()
+    description = " ".join(parser.description.split())
+    for kind in ("inspections", "disciplines", "inspection-programs", *KINDS):
+        assert kind in description and kind in text
