@@ -24,15 +24,19 @@ from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
-from cadrebook.inspections.choices import DisciplineStatus
+from cadrebook.inspections.choices import STEP_CONCLUSION, STEP_DECISION, DisciplineStatus
 from cadrebook.inspections.discipline_rules import discipline_rules, effects
 from cadrebook.inspections.models import (
     Appeal,
     Discipline,
     Inspection,
     InspectionProgram,
+    InspectionStep,
     InspectionSubject,
+    InspectionTeamMember,
     ProgramItem,
+    Recommendation,
+    RecommendationFollowUp,
 )
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.members.choices import EventType
@@ -325,7 +329,27 @@ def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
         "subjects",
         queryset=InspectionSubject.objects.select_related("unit", "member").order_by("id"),
     )
-    rows = qs.select_related("body").prefetch_related(subjects).order_by("decided_on", "id")
+    recommendations = Prefetch(
+        "recommendations",
+        queryset=Recommendation.objects.select_related("owner_unit")
+        .prefetch_related(
+            Prefetch("follow_ups", queryset=RecommendationFollowUp.objects.order_by("on", "id"))
+        )
+        .order_by("id"),
+    )
+    rows = (
+        qs.select_related("body")
+        .prefetch_related(
+            subjects,
+            Prefetch("team", queryset=InspectionTeamMember.objects.order_by("id")),
+            Prefetch(
+                "steps",
+                queryset=InspectionStep.objects.filter(done_on__isnull=False).order_by("position"),
+            ),
+            recommendations,
+        )
+        .order_by("decided_on", "id")
+    )
     for inspection in rows.iterator(chunk_size=_CHUNK):
         units: list[str] = []
         members: list[str] = []
@@ -352,7 +376,30 @@ def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
             "decision_document": inspection.decision_document_text,
             "conclusion_document": inspection.conclusion_document_text,
             "violations": "; ".join(violations),
+            "period_from": inspection.period_from,
+            "period_to": inspection.period_to,
+            "team": "; ".join(t.name for t in inspection.team.all()),
+            "team_leader": next((t.name for t in inspection.team.all() if t.is_leader), ""),
+            # The decision and the conclusion are decided_on and concluded_on.
+            "steps": "; ".join(
+                f"{s.step}={s.done_on.isoformat()}"
+                for s in inspection.steps.all()
+                if s.step not in (STEP_DECISION, STEP_CONCLUSION) and s.done_on is not None
+            ),
+            "recommendations": "\n".join(
+                _recommendation_line(r) for r in inspection.recommendations.all()
+            ),
         }
+
+
+def _recommendation_line(r: Recommendation) -> str:
+    """owner | deadline | follow-up | text, as the importer reads it."""
+    owner = r.owner_unit.code if r.owner_unit is not None else r.owner_text
+    follow_ups = list(r.follow_ups.all())
+    last = follow_ups[-1] if follow_ups else None
+    follow_up = f"{last.status} {last.on.isoformat()}" if last is not None else "open"
+    deadline = r.deadline.isoformat() if r.deadline else ""
+    return f"{owner} | {deadline} | {follow_up} | {' '.join(r.text.split())}"
 
 
 def _dissolutions_members_to(ids: list[int]) -> dict[int, str]:

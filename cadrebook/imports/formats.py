@@ -298,6 +298,33 @@ INSPECTION_COLUMNS = (
         "Subjects found in violation, subject=violation_kind separated by ; (the others: none "
         "found); concluded inspections only.",
     ),
+    Column("period_from", "thời kỳ kiểm tra từ", "date", False, "Start of the period inspected."),
+    Column("period_to", "thời kỳ kiểm tra đến", "date", False, "End of the period inspected."),
+    Column(
+        "team",
+        "đoàn kiểm tra",
+        "text",
+        False,
+        "The team's members by name, separated by ;.",
+    ),
+    Column("team_leader", "trưởng đoàn", "text", False, "The team's leader, one of team."),
+    Column(
+        "steps",
+        "các bước",
+        "text",
+        False,
+        "The steps done between the decision and the conclusion, step=date separated by ; "
+        "(e.g. plan=2025-03-10); steps not given are recorded on the day of the conclusion.",
+    ),
+    Column(
+        "recommendations",
+        "kiến nghị",
+        "text",
+        False,
+        "Concluded inspections: one recommendation a line, owner | deadline | follow-up | "
+        "text; owner a unit code or as written, follow-up open, or partly or done with its "
+        "date (done 2025-09-01).",
+    ),
 )
 
 DISCIPLINE_COLUMNS = (

@@ -6,6 +6,7 @@ the rules of the rule set are checked by the importers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
@@ -28,7 +29,7 @@ from cadrebook.core.fields import (
     required_text,
     text,
 )
-from cadrebook.core.values import ValueRefused, clean_code, clean_text
+from cadrebook.core.values import ValueRefused, clean_code, clean_text, parse_date
 from cadrebook.members.fields import PersonalData, StatusCode
 from cadrebook.orgs.fields import UnitCode, UnitFields
 
@@ -254,6 +255,66 @@ DISCIPLINE_STATUSES = ("in_force", "lapsed", "annulled", "changed")
 APPEAL_OUTCOMES = ("pending", "upheld", "changed", "annulled")
 
 
+def _steps(value: Any) -> tuple[tuple[str, dt.date], ...]:
+    """`step=date` pairs separated by ";"."""
+    out: list[tuple[str, dt.date]] = []
+    for part in _codes(value):
+        step, sep, day = part.partition("=")
+        parsed = parse_date(day.strip()) if sep and step.strip() else None
+        if parsed is None:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each step as step=YYYY-MM-DD, not %(v)s.") % {"v": part},
+            )
+        out.append((clean_code(step), parsed))
+    return tuple(out)
+
+
+class RecommendationCell(NamedTuple):
+    """One recommendation of a `recommendations` cell."""
+
+    owner: str
+    deadline: dt.date | None
+    status: str
+    on: dt.date | None
+    text: str
+
+
+def _recommendations(value: Any) -> tuple[RecommendationCell, ...]:
+    """One recommendation a line: `owner | deadline | follow-up | text`."""
+    out: list[RecommendationCell] = []
+    raw = "" if value is None else str(value)
+    if len(raw) > 100000:
+        raise ValueRefused("value.too_long", _("The cell is too long."))
+    # Lines first: cleaning a cell makes its line breaks spaces.
+    for line in (clean_text(part) for part in raw.splitlines()):
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split("|", 3)]
+        if len(parts) != 4 or not parts[0] or not parts[3]:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each recommendation as owner | deadline | follow-up | text, not %(v)s.")
+                % {"v": line},
+            )
+        owner, deadline, follow_up, text_ = parts
+        status, _sep, on = follow_up.partition(" ")
+        status = clean_code(status) if status else "open"
+        day = parse_date(on.strip()) if on.strip() else None
+        if status not in ("open", "partly", "done") or (status != "open") != (day is not None):
+            raise ValueRefused(
+                "value.invalid",
+                _("Write the follow-up as open, or partly or done with its date, not %(v)s.")
+                % {"v": follow_up},
+            )
+        out.append(
+            RecommendationCell(
+                owner, parse_date(deadline) if deadline else None, status, day, text_
+            )
+        )
+    return tuple(out)
+
+
 class InspectionRow(RowModel):
     """A row of an inspections file: one inspection or supervision, its subjects and, when
     concluded, the day and the violations found."""
@@ -270,6 +331,14 @@ class InspectionRow(RowModel):
     decision_document: Annotated[str, BeforeValidator(text(64))] = ""
     conclusion_document: Annotated[str, BeforeValidator(text(64))] = ""
     violations: Annotated[tuple[tuple[str, str], ...], BeforeValidator(_violations)] = ()
+    period_from: OptDate = None
+    period_to: OptDate = None
+    team: Annotated[tuple[str, ...], BeforeValidator(_codes)] = ()
+    team_leader: Annotated[str, BeforeValidator(text(200))] = ""
+    steps: Annotated[tuple[tuple[str, dt.date], ...], BeforeValidator(_steps)] = ()
+    recommendations: Annotated[
+        tuple[RecommendationCell, ...], BeforeValidator(_recommendations)
+    ] = ()
 
 
 class DisciplineRow(RowModel):

@@ -316,3 +316,80 @@ def test_the_commands_help_names_every_kind(command):
     description = " ".join(parser.description.split())
     for kind in ("inspections", "disciplines", "inspection-programs", *KINDS):
         assert kind in description and kind in text
+
+
+# -- 6. The inspection's team, period, steps and recommendations ------------------------------
+
+
+@pytest.fixture
+def c1_docs(tree: SimpleNamespace, inspector: Any) -> SimpleNamespace:
+    """A decision and a conclusion of C1's register."""
+    from cadrebook.documents.services import document_register, term_create
+
+    term = term_create(actor=inspector, unit=tree.C1, start=D(2025, 1, 1))
+
+    def make(type: str, day: dt.date) -> Any:
+        return document_register(
+            actor=inspector, type=type, issuer=tree.C1, term=term, date=day, title="Kiểm tra"
+        )
+
+    return SimpleNamespace(
+        decision=make("decision", D(2025, 3, 1)), conclusion=make("conclusion", D(2025, 6, 1))
+    )
+
+
+FULL = CONTRACT + ",decision_document,conclusion_document,violations,period_from,period_to"
+FULL += ",team,team_leader,steps,recommendations"
+
+
+def test_the_team_period_steps_and_recommendations_go_out_and_come_back(
+    run, tree, inspector, members, c1_docs
+):
+    from cadrebook.inspections.models import Recommendation
+
+    decision, conclusion = c1_docs.decision.symbol, c1_docs.conclusion.symbol
+    recommendations = (
+        "K1 | 2025-09-30 | done 2025-08-01 | Thu đủ đảng phí; báo cáo kết quả\n"
+        "Đồng chí Bí thư | | open | Kiểm điểm rút kinh nghiệm"
+    )
+    row = (
+        f"KT-01,C1,thematic,2025-03-03,2025-06-02,K1,E1,true,{decision},{conclusion},"
+        "E1=party_fees,2024-01-01,2024-12-31,Trần Văn A; Lê Thị B,Lê Thị B,"
+        f'plan=2025-03-10; working=2025-04-01,"{recommendations}"'
+    )
+    report = run("inspections", _csv(FULL, row), inspector)
+    assert report.ok and report.created == 1, report.as_dict()
+    kt = Inspection.objects.get(code="KT-01")
+    assert (kt.period_from, kt.period_to) == (D(2024, 1, 1), D(2024, 12, 31))
+    assert {(t.name, t.is_leader) for t in kt.team.all()} == {
+        ("Trần Văn A", False),
+        ("Lê Thị B", True),
+    }
+    done = dict(kt.steps.values_list("step", "done_on"))
+    assert (done["plan"], done["working"]) == (D(2025, 3, 10), D(2025, 4, 1))
+    fees = Recommendation.objects.get(owner_unit=tree.K1)
+    assert (fees.text, fees.deadline, fees.status) == (
+        "Thu đủ đảng phí; báo cáo kết quả",
+        D(2025, 9, 30),
+        "done",
+    )
+    assert Recommendation.objects.get(owner_text="Đồng chí Bí thư").status == "open"
+
+    exported = _export(inspector, "inspections")
+    (out,) = _dicts(exported)
+    assert out["team"] == "Trần Văn A; Lê Thị B" and out["team_leader"] == "Lê Thị B"
+    assert out["steps"].startswith("plan=2025-03-10; working=2025-04-01")
+    lines = [" ".join(line.split()) for line in out["recommendations"].splitlines()]
+    assert lines == recommendations.splitlines()
+    back = run("inspections", exported, inspector)
+    assert back.ok and (back.created, back.updated, back.unchanged) == (0, 0, 1), back.as_dict()
+    assert Recommendation.objects.count() == 2
+
+    # A later follow-up in the file is recorded; a team or step recorded otherwise refused.
+    later = exported.replace("open | Kiểm điểm", "partly 2025-09-01 | Kiểm điểm")
+    report = run("inspections", later, inspector)
+    assert report.ok and report.updated == 1, report.as_dict()
+    assert Recommendation.objects.get(owner_text="Đồng chí Bí thư").status == "partly"
+    other = exported.replace("Trần Văn A; ", "Trần Văn C; ")
+    report = run("inspections", other, inspector)
+    assert [(e.column, e.code) for e in report.errors] == [("team", "inspection.import_conflict")]
