@@ -16,6 +16,7 @@ from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from cadrebook.core.audit import audit_record
+from cadrebook.core.models import AuditEntry
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.scoping import Scope, scope_for, subtree_q
 from cadrebook.core.spreadsheets import TableWriter
@@ -23,7 +24,20 @@ from cadrebook.documents.models import Document
 from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
-from cadrebook.inspections.models import Discipline, Inspection, InspectionSubject
+from cadrebook.inspections.choices import STEP_CONCLUSION, STEP_DECISION, DisciplineStatus
+from cadrebook.inspections.discipline_rules import discipline_rules, effects
+from cadrebook.inspections.models import (
+    Appeal,
+    Discipline,
+    Inspection,
+    InspectionProgram,
+    InspectionStep,
+    InspectionSubject,
+    InspectionTeamMember,
+    ProgramItem,
+    Recommendation,
+    RecommendationFollowUp,
+)
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
@@ -315,7 +329,27 @@ def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
         "subjects",
         queryset=InspectionSubject.objects.select_related("unit", "member").order_by("id"),
     )
-    rows = qs.select_related("body").prefetch_related(subjects).order_by("decided_on", "id")
+    recommendations = Prefetch(
+        "recommendations",
+        queryset=Recommendation.objects.select_related("owner_unit")
+        .prefetch_related(
+            Prefetch("follow_ups", queryset=RecommendationFollowUp.objects.order_by("on", "id"))
+        )
+        .order_by("id"),
+    )
+    rows = (
+        qs.select_related("body")
+        .prefetch_related(
+            subjects,
+            Prefetch("team", queryset=InspectionTeamMember.objects.order_by("id")),
+            Prefetch(
+                "steps",
+                queryset=InspectionStep.objects.filter(done_on__isnull=False).order_by("position"),
+            ),
+            recommendations,
+        )
+        .order_by("decided_on", "id")
+    )
     for inspection in rows.iterator(chunk_size=_CHUNK):
         units: list[str] = []
         members: list[str] = []
@@ -342,7 +376,47 @@ def _inspections(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
             "decision_document": inspection.decision_document_text,
             "conclusion_document": inspection.conclusion_document_text,
             "violations": "; ".join(violations),
+            "period_from": inspection.period_from,
+            "period_to": inspection.period_to,
+            "team": "; ".join(t.name for t in inspection.team.all()),
+            "team_leader": next((t.name for t in inspection.team.all() if t.is_leader), ""),
+            # The decision and the conclusion are decided_on and concluded_on.
+            "steps": "; ".join(
+                f"{s.step}={s.done_on.isoformat()}"
+                for s in inspection.steps.all()
+                if s.step not in (STEP_DECISION, STEP_CONCLUSION) and s.done_on is not None
+            ),
+            "recommendations": "\n".join(
+                _recommendation_line(r) for r in inspection.recommendations.all()
+            ),
         }
+
+
+def _recommendation_line(r: Recommendation) -> str:
+    """owner | deadline | follow-up | text, as the importer reads it."""
+    owner = r.owner_unit.code if r.owner_unit is not None else r.owner_text
+    follow_ups = list(r.follow_ups.all())
+    last = follow_ups[-1] if follow_ups else None
+    follow_up = f"{last.status} {last.on.isoformat()}" if last is not None else "open"
+    deadline = r.deadline.isoformat() if r.deadline else ""
+    return f"{owner} | {deadline} | {follow_up} | {' '.join(r.text.split())}"
+
+
+def _dissolutions_members_to(ids: list[int]) -> dict[int, str]:
+    """Discipline id -> the code of the unit its dissolution handed the members over to (as
+    the decision's audit entry recorded it)."""
+    if not ids:
+        return {}
+    entries = AuditEntry.objects.filter(
+        event_type="discipline.decided",
+        object_type=Discipline._meta.label_lower,
+        object_id__in=[str(pk) for pk in ids],
+    ).values_list("object_id", "after")
+    to = {int(pk): (after or {}).get("members_to") for pk, after in entries}
+    codes = dict(
+        OrgUnit.objects.filter(pk__in={u for u in to.values() if u}).values_list("id", "code")
+    )
+    return {pk: codes.get(unit, "") for pk, unit in to.items() if unit}
 
 
 def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
@@ -352,30 +426,121 @@ def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
         qs = qs.visible_to(actor, VIEW_INSPECTIONS)
     if unit is not None:
         qs = qs.filter(subtree_q("subject_path", [unit.path]))
-    rows = qs.order_by("decided_on", "id").values(
-        "subject_kind",
-        "member_id",
-        "form",
-        "body_kind",
-        "decided_on",
-        "violation_on",
-        "document_text",
-        "violation",
-        "violation_kind",
-        member_external=F("member__external_id"),
-        unit_code=F("unit__code"),
-        body_code=F("body__code"),
-        document_symbol=F("document__symbol"),
+    rules = discipline_rules()
+    today = timezone.localdate()
+    appeals = Prefetch(
+        "appeals", queryset=Appeal.objects.select_related("body").order_by("lodged_on", "id")
     )
-    for values in rows.iterator(chunk_size=_CHUNK):
-        row: Row = dict(values)
-        member_id = row.pop("member_id")
-        external = row.pop("member_external")
-        code = row.pop("unit_code")
-        row["subject"] = external_id_of(member_id, external) if member_id else code
-        symbol = row.pop("document_symbol")
-        row["document"] = row.pop("document_text") or symbol or ""
+    rows = (
+        qs.select_related("member", "unit", "body", "document")
+        .prefetch_related(appeals)
+        .order_by("decided_on", "id")
+    )
+    # One query for the dissolutions' receiving units, not one per row.
+    members_to = _dissolutions_members_to(
+        list(qs.filter(form="dissolution").values_list("pk", flat=True))
+    )
+    for d in rows.iterator(chunk_size=_CHUNK):
+        status = d.status
+        if status == DisciplineStatus.IN_FORCE:
+            lapses_on = effects(d.form, d.decided_on, rules=rules).lapses_on
+            if lapses_on is not None and lapses_on <= today:
+                status = "lapsed"
+        row: Row = {
+            "subject_kind": d.subject_kind,
+            "subject": (
+                external_id_of(d.member.pk, d.member.external_id)
+                if d.member is not None
+                else d.unit.code  # type: ignore[union-attr]
+            ),
+            "form": d.form,
+            "body_code": d.body.code,
+            "decided_on": d.decided_on,
+            "violation_on": d.violation_on,
+            "document": d.document_text or (d.document.symbol if d.document else ""),
+            "body_kind": d.body_kind,
+            "violation": d.violation,
+            "violation_kind": d.violation_kind,
+            "status": status,
+            "votes": "; ".join(f"{k}={v}" for k, v in (d.votes or {}).items()),
+            "voters_total": d.voters_total,
+            "proposing_for": d.proposing_for,
+            "proposing_total": d.proposing_total,
+            # Imposed, a removal from post proves the post; the others leave it unsaid.
+            "holds_post": "yes" if d.form in rules.forms_needing_post else "",
+            "raising_child_under_12_months": "",
+            "members_to": members_to.get(d.pk, ""),
+            **_NO_APPEAL,
+        }
+        appeal = next(reversed(d.appeals.all()), None)  # the last one lodged
+        if appeal is not None:
+            row.update(
+                appeal_outcome=appeal.outcome,
+                appeal_lodged_on=appeal.lodged_on,
+                appeal_received_on=appeal.received_on,
+                appeal_body_code=appeal.body.code,
+                appeal_body_kind=appeal.body_kind,
+                appeal_decided_on=appeal.decided_on,
+                appeal_new_form=appeal.new_form,
+                appeal_document=appeal.document_text,
+            )
         yield row
+
+
+_NO_APPEAL: Row = {
+    "appeal_outcome": "",
+    "appeal_lodged_on": None,
+    "appeal_received_on": None,
+    "appeal_body_code": "",
+    "appeal_body_kind": "",
+    "appeal_decided_on": None,
+    "appeal_new_form": "",
+    "appeal_document": "",
+}
+
+
+def _programs(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # The programs are the inspecting bodies' (read with `view_inspections`); one row per
+    # planned item, a program without items as one row of its own.
+    qs = InspectionProgram.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW_INSPECTIONS)
+    if unit is not None:
+        qs = qs.filter(subtree_q("path", [unit.path]))
+    items = Prefetch(
+        "items",
+        queryset=ProgramItem.objects.select_related("subject_unit").order_by("planned_from", "id"),
+    )
+    rows = qs.select_related("body", "document").prefetch_related(items)
+    for program in rows.order_by("year", "path", "body_kind", "id").iterator(chunk_size=_CHUNK):
+        head: Row = {
+            "body_code": program.body.code,
+            "year": program.year,
+            "body_kind": program.body_kind,
+            "title": program.title,
+            "document": program.document_text
+            or (program.document.symbol if program.document else ""),
+        }
+        planned = list(program.items.all())
+        if not planned:
+            yield head | _NO_ITEM
+        for item in planned:
+            yield head | {
+                "kind": item.kind,
+                "subject_unit": item.subject_unit.code if item.subject_unit else "",
+                "subject": item.subject_text,
+                "planned_from": item.planned_from,
+                "planned_to": item.planned_to,
+            }
+
+
+_NO_ITEM: Row = {
+    "kind": "",
+    "subject_unit": "",
+    "subject": "",
+    "planned_from": None,
+    "planned_to": None,
+}
 
 
 _PRODUCERS = {
@@ -387,6 +552,7 @@ _PRODUCERS = {
     "ratings": _ratings,
     "inspections": _inspections,
     "disciplines": _disciplines,
+    "inspection-programs": _programs,
 }
 
 
@@ -396,6 +562,34 @@ def _audit_object(actor: Any, unit: OrgUnit | None) -> Any:
     if getattr(actor, "pk", None):
         return actor
     return OrgUnit.objects.filter(depth=1).order_by("path").first()
+
+
+# The action an export of each kind reads with (the confidential files: the inspectors').
+_READ_ACTIONS = {
+    "inspections": VIEW_INSPECTIONS,
+    "disciplines": VIEW_INSPECTIONS,
+    "inspection-programs": VIEW_INSPECTIONS,
+}
+
+
+def exported_unit(actor: Any, kind: str, unit: OrgUnit | None) -> OrgUnit | None:
+    """The unit an export's audit entry is scoped to: the exported unit, else the lowest
+    unit over everything the actor may read of `kind` (the root for the system or a
+    national role), so the entry is read by those who may read what left, not by nobody."""
+    if unit is not None:
+        return unit
+    scope = Scope(True, ()) if actor is None else scope_for(actor, _READ_ACTIONS.get(kind, VIEW))
+    if scope.everything or not scope.paths:
+        return OrgUnit.objects.filter(depth=1).order_by("path").first()
+    common = scope.paths[0]
+    for path in scope.paths[1:]:
+        n = 0
+        while n < min(len(common), len(path)) and common[n] == path[n]:
+            n += 1
+        common = common[: n - n % OrgUnit.steplen]
+    if not common:
+        return OrgUnit.objects.filter(depth=1).order_by("path").first()
+    return OrgUnit.objects.filter(path=common).first()
 
 
 def export_table(
@@ -461,6 +655,6 @@ def _record(
         obj=obj,
         action="export",
         event_type=f"export.{kind}",
-        unit=unit,
+        unit=exported_unit(actor, kind, unit),
         after=after,
     )

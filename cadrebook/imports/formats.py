@@ -20,6 +20,7 @@ KINDS = (
     "ratings",
     "inspections",
     "disciplines",
+    "inspection-programs",
 )
 
 
@@ -297,6 +298,33 @@ INSPECTION_COLUMNS = (
         "Subjects found in violation, subject=violation_kind separated by ; (the others: none "
         "found); concluded inspections only.",
     ),
+    Column("period_from", "thời kỳ kiểm tra từ", "date", False, "Start of the period inspected."),
+    Column("period_to", "thời kỳ kiểm tra đến", "date", False, "End of the period inspected."),
+    Column(
+        "team",
+        "đoàn kiểm tra",
+        "text",
+        False,
+        "The team's members by name, separated by ;.",
+    ),
+    Column("team_leader", "trưởng đoàn", "text", False, "The team's leader, one of team."),
+    Column(
+        "steps",
+        "các bước",
+        "text",
+        False,
+        "The steps done between the decision and the conclusion, step=date separated by ; "
+        "(e.g. plan=2025-03-10); steps not given are recorded on the day of the conclusion.",
+    ),
+    Column(
+        "recommendations",
+        "kiến nghị",
+        "text",
+        False,
+        "Concluded inspections: one recommendation a line, owner | deadline | follow-up | "
+        "text; owner a unit code or as written, follow-up open, or partly or done with its "
+        "date (done 2025-09-01).",
+    ),
 )
 
 DISCIPLINE_COLUMNS = (
@@ -337,6 +365,163 @@ DISCIPLINE_COLUMNS = (
         "violation", "nội dung vi phạm", "text", False, "The violation as the decision states it."
     ),
     Column("violation_kind", "loại vi phạm", "code", False, "Kind of violation of the rule set."),
+    Column(
+        "status",
+        "hiệu lực",
+        "code",
+        False,
+        "in_force, lapsed, annulled or changed (on appeal); empty or in_force for a new "
+        "decision; annulled and changed need the appeal's columns.",
+    ),
+    Column(
+        "votes",
+        "kết quả biểu quyết",
+        "text",
+        False,
+        "The deciding body's vote, form=count separated by ; (none=count for no form); "
+        "empty for a past decision whose votes are not known.",
+    ),
+    Column("voters_total", "số thành viên biểu quyết", "int", False, "The body's full members."),
+    Column(
+        "proposing_for",
+        "số phiếu đề nghị",
+        "int",
+        False,
+        "Expulsion: the proposing body's votes for it.",
+    ),
+    Column(
+        "proposing_total",
+        "số thành viên đề nghị",
+        "int",
+        False,
+        "Expulsion: the proposing body's full members.",
+    ),
+    Column(
+        "holds_post",
+        "đang giữ chức vụ",
+        "code",
+        False,
+        "yes when the member holds a post (removal_from_post needs one); empty: not said.",
+    ),
+    Column(
+        "raising_child_under_12_months",
+        "đang nuôi con dưới 12 tháng",
+        "code",
+        False,
+        "yes when the member raises a child under the rule set's months (refused then).",
+    ),
+    Column(
+        "members_to",
+        "đơn vị tiếp nhận đảng viên",
+        "text",
+        False,
+        "Dissolution: code of the unit the members are handed over to (required when the "
+        "organization still has members).",
+    ),
+    Column(
+        "appeal_outcome",
+        "kết quả khiếu nại",
+        "code",
+        False,
+        "The appeal against the decision: pending, upheld, changed or annulled; empty: none.",
+    ),
+    Column("appeal_lodged_on", "ngày khiếu nại", "date", False, "The day the appeal was lodged."),
+    Column(
+        "appeal_received_on",
+        "ngày nhận quyết định",
+        "date",
+        False,
+        "The day the member received the decision; default the day of the appeal.",
+    ),
+    Column(
+        "appeal_body_code",
+        "mã cơ quan giải quyết khiếu nại",
+        "text",
+        False,
+        "Code of the unit of the body deciding the appeal.",
+    ),
+    Column(
+        "appeal_body_kind",
+        "cơ quan giải quyết khiếu nại",
+        "code",
+        False,
+        "committee, standing_committee or inspection_committee.",
+    ),
+    Column(
+        "appeal_decided_on",
+        "ngày giải quyết khiếu nại",
+        "date",
+        False,
+        "The day the appeal was decided (upheld, changed, annulled).",
+    ),
+    Column(
+        "appeal_new_form",
+        "hình thức sau khiếu nại",
+        "code",
+        False,
+        "changed: the form the appeal decided instead.",
+    ),
+    Column(
+        "appeal_document",
+        "văn bản giải quyết khiếu nại",
+        "text",
+        False,
+        "The appeal's decision as written.",
+    ),
+)
+
+PROGRAM_COLUMNS = (
+    Column("body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."),
+    Column("year", "năm", "int", True, "The program's year."),
+    Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        "inspection_committee for a committee.",
+    ),
+    Column(
+        "title",
+        "tên chương trình",
+        "text",
+        False,
+        "The program's title; empty: named after the year. A program is one per body and year: "
+        "its rows repeat the body and the year, one planned item each.",
+    ),
+    Column(
+        "document",
+        "văn bản ban hành chương trình",
+        "text",
+        False,
+        "The document adopting the program, e.g. 01-CTr/UBKT; linked when the body's register "
+        "has it.",
+    ),
+    Column(
+        "kind",
+        "loại kiểm tra",
+        "code",
+        False,
+        "A planned item: its kind of inspection or supervision of the rule set; empty: a row of "
+        "the program alone.",
+    ),
+    Column(
+        "subject_unit",
+        "đơn vị được kiểm tra",
+        "text",
+        False,
+        "A planned item: code of the organization to inspect (below the body).",
+    ),
+    Column(
+        "subject",
+        "đối tượng kiểm tra",
+        "text",
+        False,
+        "A planned item: the subject as written (a member, the members of a committee…) when "
+        "it is not one organization.",
+    ),
+    Column("planned_from", "thời gian dự kiến từ", "date", False, "Start of the planned period."),
+    Column("planned_to", "thời gian dự kiến đến", "date", False, "End of the planned period."),
 )
 
 FORMATS: dict[str, tuple[Column, ...]] = {
@@ -348,6 +533,7 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "ratings": RATING_COLUMNS,
     "inspections": INSPECTION_COLUMNS,
     "disciplines": DISCIPLINE_COLUMNS,
+    "inspection-programs": PROGRAM_COLUMNS,
 }
 
 

@@ -16,6 +16,7 @@ KIND_CHOICES = [
     ("ratings", _("Ratings (evaluation of members and organizations)")),
     ("inspections", _("Inspections and supervisions")),
     ("disciplines", _("Disciplines")),
+    ("inspection-programs", _("Inspection programs (planned inspections and supervisions)")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

@@ -43,7 +43,7 @@ class ImportJob(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(_("kind"), max_length=16)
+    kind = models.CharField(_("kind"), max_length=32)
     filename = models.CharField(_("file name"), max_length=255)
     path = models.CharField(_("stored file"), max_length=500)
     size = models.BigIntegerField(_("size in bytes"), default=0)

@@ -49,6 +49,8 @@ ACTIONS = {
     "inspections": INSPECT,
     # Disciplines: the deciding bodies' decisions, scoped by their subjects.
     "disciplines": DECIDE_DISCIPLINE,
+    # Programs: the inspecting bodies' plans.
+    "inspection-programs": INSPECT,
 }
 
 

@@ -6,6 +6,7 @@ the rules of the rule set are checked by the importers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
@@ -28,7 +29,7 @@ from cadrebook.core.fields import (
     required_text,
     text,
 )
-from cadrebook.core.values import ValueRefused, clean_code, clean_text
+from cadrebook.core.values import ValueRefused, clean_code, clean_text, parse_date
 from cadrebook.members.fields import PersonalData, StatusCode
 from cadrebook.orgs.fields import UnitCode, UnitFields
 
@@ -37,6 +38,7 @@ __all__ = [
     "DisciplineRow",
     "DocumentRow",
     "InspectionRow",
+    "ProgramRow",
     "EventRow",
     "MemberRow",
     "RatingRow",
@@ -232,6 +234,87 @@ def _violations(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _votes(value: Any) -> tuple[tuple[str, int], ...]:
+    """`form=count` pairs separated by ";" (`none=count` for the votes for no form)."""
+    out: list[tuple[str, int]] = []
+    for part in _codes(value):
+        form, sep, count = part.partition("=")
+        number = count.strip()
+        if not sep or not form.strip() or not number.isdigit():
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each vote as form=count, not %(v)s.") % {"v": part},
+            )
+        out.append((clean_code(form), int(number)))
+    return tuple(out)
+
+
+# A discipline's state as the files write it: the stored ones and "lapsed" (in force by the
+# record, its rule-set months past).
+DISCIPLINE_STATUSES = ("in_force", "lapsed", "annulled", "changed")
+APPEAL_OUTCOMES = ("pending", "upheld", "changed", "annulled")
+
+
+def _steps(value: Any) -> tuple[tuple[str, dt.date], ...]:
+    """`step=date` pairs separated by ";"."""
+    out: list[tuple[str, dt.date]] = []
+    for part in _codes(value):
+        step, sep, day = part.partition("=")
+        parsed = parse_date(day.strip()) if sep and step.strip() else None
+        if parsed is None:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each step as step=YYYY-MM-DD, not %(v)s.") % {"v": part},
+            )
+        out.append((clean_code(step), parsed))
+    return tuple(out)
+
+
+class RecommendationCell(NamedTuple):
+    """One recommendation of a `recommendations` cell."""
+
+    owner: str
+    deadline: dt.date | None
+    status: str
+    on: dt.date | None
+    text: str
+
+
+def _recommendations(value: Any) -> tuple[RecommendationCell, ...]:
+    """One recommendation a line: `owner | deadline | follow-up | text`."""
+    out: list[RecommendationCell] = []
+    raw = "" if value is None else str(value)
+    if len(raw) > 100000:
+        raise ValueRefused("value.too_long", _("The cell is too long."))
+    # Lines first: cleaning a cell makes its line breaks spaces.
+    for line in (clean_text(part) for part in raw.splitlines()):
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split("|", 3)]
+        if len(parts) != 4 or not parts[0] or not parts[3]:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write each recommendation as owner | deadline | follow-up | text, not %(v)s.")
+                % {"v": line},
+            )
+        owner, deadline, follow_up, text_ = parts
+        status, _sep, on = follow_up.partition(" ")
+        status = clean_code(status) if status else "open"
+        day = parse_date(on.strip()) if on.strip() else None
+        if status not in ("open", "partly", "done") or (status != "open") != (day is not None):
+            raise ValueRefused(
+                "value.invalid",
+                _("Write the follow-up as open, or partly or done with its date, not %(v)s.")
+                % {"v": follow_up},
+            )
+        out.append(
+            RecommendationCell(
+                owner, parse_date(deadline) if deadline else None, status, day, text_
+            )
+        )
+    return tuple(out)
+
+
 class InspectionRow(RowModel):
     """A row of an inspections file: one inspection or supervision, its subjects and, when
     concluded, the day and the violations found."""
@@ -248,6 +331,14 @@ class InspectionRow(RowModel):
     decision_document: Annotated[str, BeforeValidator(text(64))] = ""
     conclusion_document: Annotated[str, BeforeValidator(text(64))] = ""
     violations: Annotated[tuple[tuple[str, str], ...], BeforeValidator(_violations)] = ()
+    period_from: OptDate = None
+    period_to: OptDate = None
+    team: Annotated[tuple[str, ...], BeforeValidator(_codes)] = ()
+    team_leader: Annotated[str, BeforeValidator(text(200))] = ""
+    steps: Annotated[tuple[tuple[str, dt.date], ...], BeforeValidator(_steps)] = ()
+    recommendations: Annotated[
+        tuple[RecommendationCell, ...], BeforeValidator(_recommendations)
+    ] = ()
 
 
 class DisciplineRow(RowModel):
@@ -263,6 +354,22 @@ class DisciplineRow(RowModel):
     body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
     violation: Annotated[str, BeforeValidator(text(20000))] = ""
     violation_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    status: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    votes: Annotated[tuple[tuple[str, int], ...], BeforeValidator(_votes)] = ()
+    voters_total: OptInt = None
+    proposing_for: OptInt = None
+    proposing_total: OptInt = None
+    holds_post: Annotated[bool | None, BeforeValidator(opt_flag)] = None
+    raising_child_under_12_months: Flag = False
+    members_to: Annotated[str, BeforeValidator(text(32))] = ""
+    appeal_outcome: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    appeal_lodged_on: OptDate = None
+    appeal_received_on: OptDate = None
+    appeal_body_code: Annotated[str, BeforeValidator(text(32))] = ""
+    appeal_body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    appeal_decided_on: OptDate = None
+    appeal_new_form: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    appeal_document: Annotated[str, BeforeValidator(text(255))] = ""
 
     @field_validator("subject_kind")
     @classmethod
@@ -272,6 +379,42 @@ class DisciplineRow(RowModel):
                 "value.invalid", _("Write member or unit, not %(v)s.") % {"v": value}
             )
         return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        if value and value not in DISCIPLINE_STATUSES:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write in_force, lapsed, annulled or changed, not %(v)s.") % {"v": value},
+            )
+        return value
+
+    @field_validator("appeal_outcome")
+    @classmethod
+    def _outcome(cls, value: str) -> str:
+        if value and value not in APPEAL_OUTCOMES:
+            raise ValueRefused(
+                "value.invalid",
+                _("Write pending, upheld, changed or annulled, not %(v)s.") % {"v": value},
+            )
+        return value
+
+
+class ProgramRow(RowModel):
+    """A row of an inspection-programs file: a body's program for a year and, when `kind`
+    is given, one planned item of it."""
+
+    body_code: Annotated[str, BeforeValidator(required_text(32))]
+    year: Annotated[int, BeforeValidator(required_int)]
+    body_kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    title: Annotated[str, BeforeValidator(text(255))] = ""
+    document: Annotated[str, BeforeValidator(text(255))] = ""
+    kind: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    subject_unit: Annotated[str, BeforeValidator(text(32))] = ""
+    subject: Annotated[str, BeforeValidator(text(255))] = ""
+    planned_from: OptDate = None
+    planned_to: OptDate = None
 
 
 SCHEMAS: dict[str, type[RowModel]] = {
@@ -283,6 +426,7 @@ SCHEMAS: dict[str, type[RowModel]] = {
     "ratings": RatingRow,
     "inspections": InspectionRow,
     "disciplines": DisciplineRow,
+    "inspection-programs": ProgramRow,
 }
 
 

@@ -10,6 +10,7 @@ from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
 from cadrebook.imports.importers.inspections import import_inspections
 from cadrebook.imports.importers.members import import_members
+from cadrebook.imports.importers.programs import import_programs
 from cadrebook.imports.importers.ratings import import_ratings
 from cadrebook.imports.importers.targets import import_targets
 from cadrebook.imports.importers.units import import_units
@@ -23,4 +24,5 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "ratings": import_ratings,
     "inspections": import_inspections,
     "disciplines": import_disciplines,
+    "inspection-programs": import_programs,
 }

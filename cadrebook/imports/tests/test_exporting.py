@@ -411,13 +411,21 @@ def test_every_export_writes_one_audit_entry(world):
     }
 
 
-def test_a_national_export_is_audited_on_the_user(world):
+def test_a_national_export_is_audited_on_the_user_and_scoped_to_the_root(world):
     user = world.users["national"]
     run("units", actor=user)
     entry = last_audit()
-    assert entry.unit is None and entry.unit_path == ""
+    assert entry.unit == world.tree.P and entry.unit_path == world.tree.P.path
     assert entry.object_type == user._meta.label_lower and entry.object_id == str(user.pk)
     assert entry.after["unit"] == "" and entry.after["rows"] == 7
+
+
+def test_an_export_without_a_unit_is_scoped_to_what_the_user_may_read(world):
+    # Not to no unit at all (unit_path ""): the auditors of C1 read who took C1's records.
+    run("members", actor=world.users["viewer_c1"])
+    entry = last_audit()
+    assert entry.unit == world.tree.C1 and entry.unit_path == world.tree.C1.path
+    assert entry.after["unit"] == ""
 
 
 def test_a_system_export_is_audited_on_the_root(world):

@@ -279,7 +279,7 @@ def test_bad_discipline_rows_are_refused_row_exactly_and_nothing_written(
         "member,E9,warning,C1,2025-03-03,2024-11-01,,",  # 4: no such member
         "member,E3,warning,C1,2025-03-03,2024-11-01,,",  # 5: GC is not below C1
         "member,E2,warning,NOPE,2025-03-03,2024-11-01,,",  # 6: no such body
-        "member,E1,warning,C1,2025-03-03,2024-12-01,,",  # 7: same subject, form and day
+        "member,E1,warning,C1,2025-03-03,2024-11-01,,",  # 7: the same decision again
         "person,E1,warning,C1,2025-03-03,2024-12-01,,",  # 8: not a kind of subject
     )
     report = run(text, inspector, kind="disciplines")

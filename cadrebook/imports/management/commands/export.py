@@ -1,4 +1,4 @@
-"""`cadrebook export units|members|events|targets|documents|ratings`: write one kind of records to CSV or XLSX.
+"""`cadrebook export KIND` (KIND: one of `formats.KINDS`): write one kind of records to CSV or XLSX.
 
 Without --user the system exports everything, unmasked; with --user the export has exactly
 that user's scope and masking, as it would from the web. Every export is audited.
@@ -13,6 +13,8 @@ from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+
+from cadrebook.imports.formats import KINDS
 
 
 class _TextSink:
@@ -32,14 +34,11 @@ class _TextSink:
 
 class Command(BaseCommand):
     help = (
-        "Export units, members, events, targets, documents, ratings, inspections or disciplines in "
-        "the import file format (CSV or XLSX). "
-        "CSV goes to standard output unless --output is given."
+        f"Export {', '.join(KINDS[:-1])} or {KINDS[-1]} in the import file format (CSV or "
+        "XLSX). CSV goes to standard output unless --output is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        from cadrebook.imports.formats import KINDS
-
         parser.add_argument("kind", choices=KINDS)
         parser.add_argument("--unit", metavar="CODE", help="only this unit's subtree")
         parser.add_argument(

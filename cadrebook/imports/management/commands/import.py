@@ -1,4 +1,4 @@
-"""`cadrebook import units|members|events|targets|documents|ratings FILE`: import a file in the foreground.
+"""`cadrebook import KIND FILE` (KIND: one of `formats.KINDS`): import a file in the foreground.
 
 Exit status 0 only when every row was imported (or, with --dry-run, would be); 1 when rows
 were refused (nothing written unless --valid-rows-only); 2 when the file itself was refused.
@@ -22,7 +22,10 @@ SHOWN_ISSUES = 50
 
 
 class Command(BaseCommand):
-    help = "Import units, members, events, targets, documents or ratings from a CSV or XLSX file."
+    help = (
+        f"Import {', '.join(KINDS[:-1])} or {KINDS[-1]} from a CSV or XLSX file "
+        "(docs/import-formats.md)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=KINDS)
