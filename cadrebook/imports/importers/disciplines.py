@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.errors import ServiceError
 from cadrebook.documents.references import document_by_symbol
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
-from cadrebook.imports.importers.inspections import Refused, member_in_scope, takes
+from cadrebook.imports.importers.inspections import Refused, member_in_scope
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import DisciplineRow
 from cadrebook.inspections.choices import AppealOutcome, DisciplineStatus
@@ -39,10 +39,6 @@ from cadrebook.orgs.models import OrgUnit
 # The organ of a body a row names none for: a cell's meeting on a cell, else the committee.
 CELL_BODY = "cell"
 COMMITTEE_BODY = "committee"
-
-# A past decision from old files may lack its votes; the service says so with
-# `taken_over=True` once the live path requires them (fixB merge note).
-DECIDE_TAKES_OVER = takes(discipline_decide, "taken_over")
 
 # A service's field -> the file's column it stands for.
 COLUMNS = {
@@ -215,7 +211,7 @@ class _Importer:
                         self.ctx.actor, row.document, path, row.decided_on
                     )
                 extra: dict[str, Any] = {}
-                if not row.votes and DECIDE_TAKES_OVER:
+                if not row.votes:  # a past decision from old files: its votes may be lost
                     extra["taken_over"] = True
                 decision = discipline_decide(
                     actor=self.ctx.actor,

@@ -14,8 +14,6 @@ recorded against the tree (docs/import-formats.md)."""
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -49,19 +47,10 @@ from cadrebook.orgs.models import OrgUnit
 DEFAULT_BODY_KINDS = ("inspection_committee", "cell")
 
 
-def takes(service: Callable[..., Any], name: str) -> bool:
-    """Whether `service` takes the keyword `name`."""
-    return name in inspect.signature(service).parameters
-
-
 # A past inspection copied from earlier records may lack its decision or conclusion in the
 # register (the importing inspector registers no documents): the row is recorded as taken
 # over, without a document, the way an events file's `taken_over` records a past decision;
-# the register is not filled with documents nobody issued. The services say so with
-# `taken_over=True`; until they take it (merge note of fixB), such a row is refused by the
-# rule set's `decision_document_required` / `conclusion_document_required` as before.
-OPEN_TAKES_OVER = takes(inspection_open, "taken_over")
-CONCLUDE_TAKES_OVER = takes(inspection_conclude, "taken_over")
+# the register is not filled with documents nobody issued.
 
 # A service's field -> the file's column it stands for.
 COLUMNS = {
@@ -207,7 +196,7 @@ class _Importer:
                 existing = Inspection.objects.filter(code=row.code).first()
                 if existing is None:
                     extra: dict[str, Any] = {}
-                    if not row.decision_document and OPEN_TAKES_OVER:
+                    if not row.decision_document:
                         extra["taken_over"] = True
                     inspection = inspection_open(
                         actor=self.ctx.actor,
@@ -420,7 +409,7 @@ class _Importer:
             kind = violations.get(key)  # type: ignore[arg-type]
             findings.append(Finding(subject.pk, kind is not None, kind or ""))
         extra: dict[str, Any] = {}
-        if not row.conclusion_document and CONCLUDE_TAKES_OVER:
+        if not row.conclusion_document:
             extra["taken_over"] = True
         inspection_conclude(
             actor=self.ctx.actor,

@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.imports.exporting import export_table
-from cadrebook.imports.importers.inspections import CONCLUDE_TAKES_OVER, OPEN_TAKES_OVER
 from cadrebook.inspections.models import Inspection, InspectionStep
 
 D = dt.date
@@ -67,11 +66,6 @@ def _dicts(text: str) -> list[dict[str, str]]:
 # -- 1. Past inspections with exactly the contract's columns ---------------------------------
 
 
-@pytest.mark.xfail(
-    not (OPEN_TAKES_OVER and CONCLUDE_TAKES_OVER),
-    strict=True,
-    reason="needs inspection_open/inspection_conclude(taken_over=True) (fixB merge note)",
-)
 def test_past_inspections_import_with_exactly_the_contract_columns(run, tree, inspector, members):
     text = _csv(
         CONTRACT,

@@ -164,6 +164,7 @@ def inspection_open(
     team: Sequence[TeamMember] = (),
     subject_units: Iterable[OrgUnit] = (),
     subject_members: Iterable[Any] = (),
+    taken_over: bool = False,
 ) -> Inspection:
     """Open an inspection or supervision of `kind` (the rule set's kinds) decided by
     `body_kind` of `body` on `decided_on`, resting on the decision `document` of the
@@ -171,7 +172,9 @@ def inspection_open(
     period `period_from`..`period_to`, carrying out `program_item` of the body's program
     when given. Its steps are listed with the days the rule set gives them after the
     decision (the decision done that day); its team and subjects (units below the body,
-    members of its subtree) are recorded with it."""
+    members of its subtree) are recorded with it. `taken_over`: a past inspection copied
+    from earlier records, which needs no decision from the register (cited as written in
+    `document_text` when known); audited as such."""
     rules = inspection_rules()
     code = (code or "").strip()
     if not code:
@@ -197,7 +200,7 @@ def inspection_open(
             actor,
             rules,
             document,
-            required=rules.decision_document_required,
+            required=rules.decision_document_required and not taken_over,
             issuer=body,
             day=decided_on,
             field="document",
@@ -264,7 +267,8 @@ def inspection_open(
                     for t in members
                 ],
                 "subjects": [snapshot(s, SUBJECT_FIELDS) for s in subjects],
-            },
+            }
+            | ({"taken_over": True} if taken_over else {}),
         )
     return inspection
 
@@ -463,12 +467,14 @@ def inspection_conclude(
     document: Any = None,
     document_text: str = "",
     summary: str = "",
+    taken_over: bool = False,
 ) -> Inspection:
     """Conclude an open inspection on `concluded_on` (after every step before the
     conclusion, not before the last of them, not in the future) with its conclusion
     `document` of the register (issued by the body; required when the rule set says so) and
     the findings on every subject: a violation found or not, and when found its kind of the
-    rule set."""
+    rule set. `taken_over`: a past conclusion copied from earlier records, which needs no
+    document from the register; audited as such."""
     rules = inspection_rules()
     check_not_future(concluded_on, "concluded_on")
     with transaction.atomic():
@@ -488,7 +494,7 @@ def inspection_conclude(
             actor,
             rules,
             document,
-            required=rules.conclusion_document_required,
+            required=rules.conclusion_document_required and not taken_over,
             issuer=inspection.body,
             day=concluded_on,
             field="document",
@@ -559,7 +565,8 @@ def inspection_conclude(
                 "findings": {
                     str(pk): snapshot(subjects[pk], FINDING_FIELDS) for pk in sorted(given)
                 }
-            },
+            }
+            | ({"taken_over": True} if taken_over else {}),
         )
     return inspection
 
