@@ -224,6 +224,8 @@ def _inspection_files(
         decided_on=dt.date(2025, 3, 3),
         violation="Vi phạm",
         violation_on=dt.date(2024, 11, 1),
+        votes={"warning": 5, "none": 2},
+        voters_total=7,
     )
     appeal = appeal_lodge(
         actor=actor,

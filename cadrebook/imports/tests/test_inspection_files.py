@@ -122,6 +122,7 @@ def _expel_and_annul(tree: Any, inspector: Any, member: Any) -> Any:
         document_text="05-QĐ/UBKT",
         violation="Vi phạm",
         violation_on=D(2024, 11, 1),
+        taken_over=True,  # from old files: its votes are not known
     )
     appeal = appeal_lodge(
         actor=inspector,

@@ -112,6 +112,8 @@ def _decide(actor: Any, tree: SimpleNamespace, member: Any, **kw: Any) -> Discip
         "decided_on": D(2025, 3, 3),
         "violation": "Vi phạm quy định về nêu gương",
         "violation_on": D(2024, 11, 1),
+        "votes": {kw.get("form", "warning"): 5, "none": 2},
+        "voters_total": 7,
         **kw,
     }
     return discipline_decide(**values)
@@ -168,6 +170,8 @@ def test_the_worklists_list_late_steps_overdue_recommendations_appeals_and_limit
         violation="Thu đảng phí chưa đúng",
         violation_on=near[0].violation_from,
         inspection=found,
+        votes={"reprimand": 5, "none": 2},
+        voters_total=7,
     )
     assert not worklists.limitation_near(c1, today, within_days=400).exists()
 
