@@ -258,7 +258,9 @@ def _apply(actor: Any, d: Discipline, members_to: OrgUnit | None) -> None:
                 actor=actor,
                 member=d.member,
                 date=d.decided_on,
-                reason=d.violation,
+                # The violation is the inspectors' (view_inspections); the member's history is
+                # read by everyone who reads the member: it says what was decided, not why.
+                reason=_("Expelled by a discipline decision"),
                 document=d.document.symbol if d.document is not None else text,
                 registered_document=d.document,
             )

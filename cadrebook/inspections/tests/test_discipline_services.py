@@ -294,6 +294,11 @@ def test_expulsion_records_the_expelled_event(
     assert member.status == "expelled"
     event = member.events.get(type="expelled")
     assert event.date == DECIDED and event.registered_document_id == docs.c1.pk
+    # The violation stays in the discipline file: the history, which every reader of the
+    # member sees, says only that a discipline decision expelled them.
+    discipline = Discipline.objects.get(member=member, form="expulsion")
+    assert discipline.violation and discipline.violation not in event.reason
+    assert event.reason == "Expelled by a discipline decision"
     assert not MemberPeriod.objects.filter(member=member, valid_to__isnull=True).exists()
     assert MemberPeriod.objects.filter(member=member, valid_to=DECIDED).exists()
 
