@@ -1225,7 +1225,8 @@ def _worklist_row(name: str, row: Any, today: dt.date) -> dict[str, Any]:
 def get_worklist(request: HttpRequest, name: str, query: Query[WorklistQuery]) -> dict[str, Any]:
     """One of the worklists of the caller's `view_inspections` scope: `late-steps`,
     `overdue-recommendations`, `appeals-waiting`, `limitation-near` (violations found and
-    not yet disciplined whose limitation period ends within 90 days). 404 for another name."""
+    not yet disciplined whose limitation period ends within the rule set's
+    `[inspection] limitation_warning_days`). 404 for another name."""
     if name not in worklists.NAMES:
         raise not_found()
     today = timezone.localdate()

@@ -81,6 +81,8 @@ class InspectionRules:
     team_source: str
     decision_document_required: bool
     conclusion_document_required: bool
+    # How many days ahead the worklist warns of a case's limitation period running out.
+    limitation_warning_days: int
     # The unit kinds whose own committee is the unit above them (a cell of a grassroots
     # committee): an inspection by a body above that committee comes from a higher level.
     parent_committee_kinds: frozenset[str] = frozenset()
@@ -206,6 +208,7 @@ def parse(ruleset: Ruleset) -> InspectionRules:
             team_source=str(data.get("team_source") or source),
             decision_document_required=bool(data["decision_document_required"]),
             conclusion_document_required=bool(data["conclusion_document_required"]),
+            limitation_warning_days=int(data["limitation_warning_days"]),
             parent_committee_kinds=parent_committee,
         )
     except KeyError as exc:

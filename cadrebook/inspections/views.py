@@ -179,7 +179,7 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
                 }
                 for s in near
             ],
-            "window": worklists.LIMITATION_WINDOW_DAYS,
+            "window": inspection_rules().limitation_warning_days,
             "limitation_source": engine.discipline_rules().limitation_source,
         },
     )

@@ -8,7 +8,8 @@
 - `appeals_waiting`: appeals lodged and not yet decided;
 - `limitation_near`: violations found by a concluded inspection on a member or an organization
   and not yet disciplined, whose limitation period (the rule set's `[discipline]
-  limitation_years`, per form) runs out within `within_days`. There is no record of a case
+  limitation_years`, per form) runs out within `within_days` (by default the rule set's
+  `[inspection] limitation_warning_days`). There is no record of a case
   under consideration: a violation found by a conclusion is the case. Its day is not recorded
   either, so the period counts from the start of the period inspected (the earliest the
   violation can have been committed; the decision's day when no period was given): the list
@@ -37,10 +38,7 @@ from cadrebook.inspections.models import (
     InspectionSubject,
     Recommendation,
 )
-
-# How far ahead the limitation worklist looks by default (a working horizon of the page, not a
-# rule of discipline: the periods themselves are the rule set's).
-LIMITATION_WINDOW_DAYS = 90
+from cadrebook.inspections.rules import inspection_rules
 
 LATE_STEPS = "late-steps"
 OVERDUE_RECOMMENDATIONS = "overdue-recommendations"
@@ -72,7 +70,7 @@ def _anchor() -> Any:
 
 
 def limitation_near(
-    user: Any, day: dt.date, within_days: int = LIMITATION_WINDOW_DAYS
+    user: Any, day: dt.date, within_days: int | None = None
 ) -> QuerySet[InspectionSubject]:
     """Subjects found in violation by a concluded inspection of the user's, not yet
     disciplined for it (no discipline on the same subject citing the inspection), whose
@@ -80,6 +78,8 @@ def limitation_near(
     day counted as the start of the period inspected (see the module's docstring). Annotated
     `violation_from` (that day); the earliest first."""
     rules = engine.discipline_rules()
+    if within_days is None:
+        within_days = inspection_rules().limitation_warning_days
     horizon = day + dt.timedelta(days=within_days)
     near = Q(pk__in=[])
     for years in sorted(set(rules.limitation_years.values())):
