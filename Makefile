@@ -37,8 +37,11 @@ typecheck: $(STAMP)
 importlint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
+# The tests run in as many processes as the machine has cores (pytest-xdist), each with a
+# test database of its own; `make pytest PYTEST_WORKERS=0` runs them in this one.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m "not browser" -n $(PYTEST_WORKERS)
 
 browser-test: $(STAMP)
 	$(BIN)/python -m pytest -m browser
