@@ -46,7 +46,7 @@ def unit_code_field(label: Any, **kw: Any) -> forms.CharField:
     """A unit's code, typed with the units' lookup (htmx: `orgs:lookup` fills a datalist of
     the cells whose code or name matches)."""
     field = forms.CharField(label=label, required=False, max_length=32, **kw)
-    field.lookup = True  # type: ignore[attr-defined]  (read by inspections/_fields.html)
+    field.lookup = True  # type: ignore[attr-defined]  (read by core/_form_fields.html)
     return field
 
 
