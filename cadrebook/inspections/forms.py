@@ -143,6 +143,25 @@ class InspectionForm(forms.Form):
         return _codes(self.cleaned_data["subject_members"])
 
 
+class SubjectForm(forms.Form):
+    """A subject added to an open inspection: a unit below the body (its code) or a member
+    of its subtree (the member's external id, or a name picked from the search as it is
+    typed); the service says which, and whether it is in the body's remit."""
+
+    unit = unit_code_field(_("Subject unit (code)"))
+    member = forms.CharField(
+        label=_("Subject member"),
+        required=False,
+        max_length=255,
+        help_text=_("The member's external id, or type a name and pick the member in the list."),
+    )
+
+    def __init__(self, *args: Any, member_lookup: str, **kw: Any):
+        super().__init__(*args, **kw)
+        # The members of the body's subtree whose name matches (htmx, core/_form_fields.html).
+        self.fields["member"].lookup_url = member_lookup  # type: ignore[attr-defined]
+
+
 class StepForm(forms.Form):
     step = forms.ChoiceField(label=_("Step"))
     done_on = forms.DateField(label=_("Done on"), widget=DATE)
