@@ -65,6 +65,7 @@ from cadrebook.inspections.permissions import DECIDE_DISCIPLINE, INSPECT, VIEW_I
 from cadrebook.inspections.reads import (
     discipline_read_record,
     inspection_read_record,
+    list_read_record,
     program_read_record,
 )
 from cadrebook.inspections.rules import inspection_rules
@@ -181,21 +182,35 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
     _reader(request)
     today = timezone.localdate()
     rules = inspection_rules()
+    steps = list(worklists.late_steps(request.user, today)[:ROWS])
+    recommendations = list(worklists.overdue_recommendations(request.user, today)[:ROWS])
+    appeals = list(worklists.appeals_waiting(request.user)[:ROWS])
     near = list(worklists.limitation_near(request.user, today)[:ROWS])
+    counts = {
+        worklists.LATE_STEPS: len(steps),
+        worklists.OVERDUE_RECOMMENDATIONS: len(recommendations),
+        worklists.APPEALS_WAITING: len(appeals),
+        worklists.LIMITATION_NEAR: len(near),
+    }
+    list_read_record(
+        actor=request.user,
+        name="worklists",
+        filters={},
+        rows=sum(counts.values()),
+        counts=counts,
+        via=VIA,
+    )
     return render(
         request,
         "inspections/worklists.html",
         {
             "today": today,
             "rules": rules,
-            "steps": [
-                {"step": s, "label": rules.step_label(s.step)}
-                for s in worklists.late_steps(request.user, today)[:ROWS]
-            ],
-            "recommendations": list(worklists.overdue_recommendations(request.user, today)[:ROWS]),
+            "steps": [{"step": s, "label": rules.step_label(s.step)} for s in steps],
+            "recommendations": recommendations,
             "appeals": [
                 {"appeal": a, "form": engine.discipline_rules().form_label(a.discipline.form)}
-                for a in worklists.appeals_waiting(request.user)[:ROWS]
+                for a in appeals
             ],
             "near": [
                 {
@@ -223,6 +238,13 @@ def program_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(year=year)
     rules = inspection_rules()
     found = list(rows.order_by("-year", "path", "body_kind")[:ROWS])
+    list_read_record(
+        actor=request.user,
+        name="programs",
+        filters={"unit": code, "year": year},
+        rows=len(found),
+        via=VIA,
+    )
     return render(
         request,
         "inspections/program_list.html",
@@ -357,6 +379,13 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(decided_on__year=year)
     rules = inspection_rules()
     found = list(rows.select_related("body").order_by("-decided_on", "-id")[:ROWS])
+    list_read_record(
+        actor=request.user,
+        name="inspections",
+        filters={"unit": code, "kind": kind, "year": year},
+        rows=len(found),
+        via=VIA,
+    )
     return render(
         request,
         "inspections/inspection_list.html",
@@ -793,6 +822,13 @@ def discipline_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     found = list(
         rows.select_related("member", "unit", "body").order_by("-decided_on", "-id")[:ROWS]
+    )
+    list_read_record(
+        actor=request.user,
+        name="disciplines",
+        filters={"unit": code, "form": form, "subject_kind": subject_kind, "year": year},
+        rows=len(found),
+        via=VIA,
     )
     return render(
         request,
