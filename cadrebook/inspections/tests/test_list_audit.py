@@ -4,7 +4,6 @@ number of rows shown; the entry stands on the top unit of the reader's scope."""
 
 from __future__ import annotations
 
-import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,9 +18,8 @@ from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.inspections import worklists
 from cadrebook.inspections.reads import LIST_VIEWED
-from cadrebook.inspections.services import inspection_open, program_create
-
-D = dt.date
+from cadrebook.inspections.services import program_create
+from cadrebook.inspections.tests.test_pages import _client, _open
 
 
 @pytest.fixture
@@ -29,29 +27,14 @@ def c1(tree: SimpleNamespace) -> Client:
     """An inspector of C1."""
     user = get_user_model().objects.create_user(username="c1-inspector")
     role_grant(actor=None, user=user, role="inspector", unit=tree.C1)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _open(inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace, code: str) -> Any:
-    return inspection_open(
-        actor=inspector,
-        code=code,
-        body=tree.C1,
-        body_kind="inspection_committee",
-        kind="thematic",
-        decided_on=D(2025, 3, 3),
-        document=docs.c1,
-        subject_units=[tree.K1],
-    )
+    return _client(user)
 
 
 @pytest.fixture
 def files(inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace) -> None:
     """Two inspections of C1 (open: their steps fall late) and its program of 2025."""
-    _open(inspector, tree, docs, "KT-01")
-    _open(inspector, tree, docs, "KT-02")
+    _open(inspector, tree, docs, code="KT-01")
+    _open(inspector, tree, docs, code="KT-02")
     program_create(
         actor=inspector, body=tree.C1, body_kind="inspection_committee", year=2025, title="CT"
     )
@@ -109,8 +92,7 @@ def test_each_api_list_read_leaves_one_entry(c1: Client, files: None) -> None:
 def test_a_caller_who_reads_no_file_anywhere_leaves_no_entry(tree: SimpleNamespace) -> None:
     organizer = get_user_model().objects.create_user(username="organizer")
     role_grant(actor=None, user=organizer, role="organizer", unit=tree.C1)
-    client = Client()
-    client.force_login(organizer)
+    client = _client(organizer)
     assert client.get("/api/v1/inspections").json()["items"] == []
     assert not AuditEntry.objects.filter(event_type=LIST_VIEWED).exists()
 
@@ -118,12 +100,12 @@ def test_a_caller_who_reads_no_file_anywhere_leaves_no_entry(tree: SimpleNamespa
 def test_a_list_page_asks_as_many_queries_for_two_rows_as_for_one(
     c1: Client, inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace
 ) -> None:
-    _open(inspector, tree, docs, "KT-01")
+    _open(inspector, tree, docs, code="KT-01")
     url = reverse("inspections:inspections")
     c1.get(url)  # the session and the rule set read once
     with CaptureQueriesContext(connection) as one:
         c1.get(url)
-    _open(inspector, tree, docs, "KT-02")
+    _open(inspector, tree, docs, code="KT-02")
     with CaptureQueriesContext(connection) as two:
         c1.get(url)
     assert len(two) == len(one)

@@ -17,21 +17,11 @@ from django.urls import reverse
 from cadrebook.accounts.services import role_grant
 from cadrebook.core.models import AuditEntry
 from cadrebook.inspections.models import Inspection, InspectionSubject
-from cadrebook.inspections.services import (
-    Finding,
-    inspection_conclude,
-    inspection_open,
-    inspection_record_step,
-)
+from cadrebook.inspections.services import Finding, inspection_conclude, inspection_record_step
+from cadrebook.inspections.tests.test_pages import _client, _open
 from cadrebook.members.models import Member
 
 D = dt.date
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -45,16 +35,7 @@ def c1(tree: SimpleNamespace) -> Client:
 @pytest.fixture
 def inspection(inspector: Any, tree: SimpleNamespace, docs: SimpleNamespace) -> Inspection:
     """C1's inspection committee inspects K1 (open)."""
-    return inspection_open(
-        actor=inspector,
-        code="KT-01",
-        body=tree.C1,
-        body_kind="inspection_committee",
-        kind="thematic",
-        decided_on=D(2025, 3, 3),
-        document=docs.c1,
-        subject_units=[tree.K1],
-    )
+    return _open(inspector, tree, docs)
 
 
 def _url(inspection: Inspection) -> str:
