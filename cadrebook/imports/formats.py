@@ -205,7 +205,8 @@ DOCUMENT_COLUMNS = (
     Column("language", "ngôn ngữ", "code", False, "Language code; default vi."),
 )
 
-RATING_COLUMNS = (
+# Columns that several formats share, word for word.
+SUBJECT_COLUMNS = (
     Column("subject_kind", "đối tượng", "code", True, "member or unit."),
     Column(
         "subject",
@@ -214,6 +215,27 @@ RATING_COLUMNS = (
         True,
         "The member's external_id (or cadrebook:<id>, as exported), or the unit's code.",
     ),
+)
+INSPECTING_BODY_CODE = Column(
+    "body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."
+)
+
+
+def body_kind_column(committee_default: str) -> Column:
+    """The organ of a body that acts (inspections, programs, disciplines); empty: a cell's
+    own meeting for a cell, `committee_default` for a committee."""
+    return Column(
+        "body_kind",
+        "cơ quan",
+        "code",
+        False,
+        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
+        f"{committee_default} for a committee.",
+    )
+
+
+RATING_COLUMNS = (
+    *SUBJECT_COLUMNS,
     Column("year", "năm", "int", True, "The year rated."),
     Column(
         "level",
@@ -236,7 +258,7 @@ RATING_COLUMNS = (
 
 INSPECTION_COLUMNS = (
     Column("code", "mã cuộc kiểm tra", "id", True, "Code of the inspection; identifies it."),
-    Column("body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."),
+    INSPECTING_BODY_CODE,
     Column(
         "kind",
         "loại kiểm tra",
@@ -268,14 +290,7 @@ INSPECTION_COLUMNS = (
         "true when the body stands above an inspected unit's own committee; empty: as the "
         "tree says. A value the tree contradicts is refused.",
     ),
-    Column(
-        "body_kind",
-        "cơ quan",
-        "code",
-        False,
-        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
-        "inspection_committee for a committee.",
-    ),
+    body_kind_column("inspection_committee"),
     Column(
         "decision_document",
         "quyết định kiểm tra",
@@ -328,14 +343,7 @@ INSPECTION_COLUMNS = (
 )
 
 DISCIPLINE_COLUMNS = (
-    Column("subject_kind", "đối tượng", "code", True, "member or unit."),
-    Column(
-        "subject",
-        "mã đối tượng",
-        "id",
-        True,
-        "The member's external_id (or cadrebook:<id>, as exported), or the unit's code.",
-    ),
+    *SUBJECT_COLUMNS,
     Column(
         "form",
         "hình thức kỷ luật",
@@ -353,14 +361,7 @@ DISCIPLINE_COLUMNS = (
         False,
         "The decision as written, e.g. 05-QĐ/UBKT; linked when the body's register has it.",
     ),
-    Column(
-        "body_kind",
-        "cơ quan",
-        "code",
-        False,
-        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
-        "committee for a committee.",
-    ),
+    body_kind_column("committee"),
     Column(
         "violation", "nội dung vi phạm", "text", False, "The violation as the decision states it."
     ),
@@ -471,16 +472,9 @@ DISCIPLINE_COLUMNS = (
 )
 
 PROGRAM_COLUMNS = (
-    Column("body_code", "mã cơ quan kiểm tra", "text", True, "Code of the inspecting body's unit."),
+    INSPECTING_BODY_CODE,
     Column("year", "năm", "int", True, "The program's year."),
-    Column(
-        "body_kind",
-        "cơ quan",
-        "code",
-        False,
-        "committee, standing_committee, inspection_committee or cell; empty: cell for a cell, "
-        "inspection_committee for a committee.",
-    ),
+    body_kind_column("inspection_committee"),
     Column(
         "title",
         "tên chương trình",

@@ -46,6 +46,7 @@ from cadrebook.inspections.permissions import DECIDE_DISCIPLINE, INSPECT
 from cadrebook.inspections.reads import (
     discipline_read_record,
     inspection_read_record,
+    list_read_record,
     program_read_record,
 )
 from cadrebook.inspections.services import (
@@ -711,6 +712,9 @@ def list_programs(request: HttpRequest, query: Query[ProgramQuery]) -> dict[str,
     if query.year is not None:
         rows = rows.filter(year=query.year)
     page, cursor = _page(rows.select_related("body"), query.cursor)
+    list_read_record(
+        actor=request.user, name="programs", filters=query.model_dump(), rows=len(page)
+    )
     return {"items": [_program_out(p) for p in page], "next_cursor": cursor}
 
 
@@ -782,6 +786,9 @@ def list_inspections(request: HttpRequest, query: Query[InspectionQuery]) -> dic
     if query.year is not None:
         rows = rows.filter(decided_on__year=query.year)
     page, cursor = _page(rows.select_related("body"), query.cursor)
+    list_read_record(
+        actor=request.user, name="inspections", filters=query.model_dump(), rows=len(page)
+    )
     return {"items": [_inspection_out(i) for i in page], "next_cursor": cursor}
 
 
@@ -1011,6 +1018,9 @@ def list_disciplines(request: HttpRequest, query: Query[DisciplineQuery]) -> dic
     if query.year is not None:
         rows = rows.filter(decided_on__year=query.year)
     page, cursor = _page(rows.select_related("body", "unit"), query.cursor)
+    list_read_record(
+        actor=request.user, name="disciplines", filters=query.model_dump(), rows=len(page)
+    )
     return {"items": [_discipline_out(d, query.as_of) for d in page], "next_cursor": cursor}
 
 
@@ -1231,4 +1241,5 @@ def get_worklist(request: HttpRequest, name: str, query: Query[WorklistQuery]) -
         raise not_found()
     today = timezone.localdate()
     page, cursor = _page(worklists.worklist(name, request.user, today), query.cursor)
+    list_read_record(actor=request.user, name=name, filters=query.model_dump(), rows=len(page))
     return {"items": [_worklist_row(name, r, today) for r in page], "next_cursor": cursor}

@@ -46,7 +46,7 @@ def unit_code_field(label: Any, **kw: Any) -> forms.CharField:
     """A unit's code, typed with the units' lookup (htmx: `orgs:lookup` fills a datalist of
     the cells whose code or name matches)."""
     field = forms.CharField(label=label, required=False, max_length=32, **kw)
-    field.lookup = True  # type: ignore[attr-defined]  (read by inspections/_fields.html)
+    field.lookup = True  # type: ignore[attr-defined]  (read by core/_form_fields.html)
     return field
 
 
@@ -141,6 +141,25 @@ class InspectionForm(forms.Form):
 
     def member_ids(self) -> list[str]:
         return _codes(self.cleaned_data["subject_members"])
+
+
+class SubjectForm(forms.Form):
+    """A subject added to an open inspection: a unit below the body (its code) or a member
+    of its subtree (the member's external id, or a name picked from the search as it is
+    typed); the service says which, and whether it is in the body's remit."""
+
+    unit = unit_code_field(_("Subject unit (code)"))
+    member = forms.CharField(
+        label=_("Subject member"),
+        required=False,
+        max_length=255,
+        help_text=_("The member's external id, or type a name and pick the member in the list."),
+    )
+
+    def __init__(self, *args: Any, member_lookup: str, **kw: Any):
+        super().__init__(*args, **kw)
+        # The members of the body's subtree whose name matches (htmx, core/_form_fields.html).
+        self.fields["member"].lookup_url = member_lookup  # type: ignore[attr-defined]
 
 
 class StepForm(forms.Form):

@@ -1,5 +1,7 @@
 """Reads of inspection and discipline files leave a trace (issue 19, item 6: "every view
-audited"): one entry per file opened, as the members' dossier does (`members/reads.py`)."""
+audited"): one entry per file opened, as the members' dossier does (`members/reads.py`), and
+one per list or worklist read, naming the list, its filters and the number of rows shown, as
+the members' list does."""
 
 from __future__ import annotations
 
@@ -7,10 +9,13 @@ from typing import Any
 
 from cadrebook.core.audit import audit_record
 from cadrebook.inspections.models import Discipline, Inspection, InspectionProgram
+from cadrebook.inspections.permissions import VIEW_INSPECTIONS
+from cadrebook.orgs.models import OrgUnit
 
 INSPECTION_VIEWED = "inspection.viewed"
 PROGRAM_VIEWED = "inspection.program_viewed"
 DISCIPLINE_VIEWED = "discipline.viewed"
+LIST_VIEWED = "inspection.list_viewed"
 
 
 def inspection_read_record(*, actor: Any, inspection: Inspection, via: str = "api") -> None:
@@ -48,4 +53,39 @@ def discipline_read_record(*, actor: Any, discipline: Discipline, via: str = "ap
         event_type=DISCIPLINE_VIEWED,
         unit=unit,
         after={"via": via},
+    )
+
+
+def list_read_record(
+    *,
+    actor: Any,
+    name: str,
+    filters: dict[str, Any],
+    rows: int,
+    via: str = "api",
+    counts: dict[str, int] | None = None,
+) -> None:
+    """A list or worklist of inspection or discipline files was read (`name`: `inspections`,
+    `disciplines`, `programs`, `worklists` or a worklist's name): one entry per request,
+    with the filters given (the unit it was narrowed to among them) and the number of rows
+    shown (`counts`: per worklist, on the page that shows them all). The entry stands on the
+    top unit of the reader's `view_inspections` scope, the widest a list of theirs can show,
+    so that who may read the audit there sees it. A reader without such a unit reads no file
+    anywhere (the list is empty by construction): nothing was shown, nothing is written."""
+    unit = OrgUnit.objects.visible_to(actor, VIEW_INSPECTIONS).order_by("depth", "path").first()
+    if unit is None:
+        return
+    audit_record(
+        actor=actor,
+        obj=unit,
+        action="view",
+        event_type=LIST_VIEWED,
+        unit=unit,
+        after={
+            "via": via,
+            "list": name,
+            "filters": {k: str(v) for k, v in filters.items() if v not in (None, "")},
+            "rows": rows,
+        }
+        | ({"counts": counts} if counts is not None else {}),
     )

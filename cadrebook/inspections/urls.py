@@ -10,6 +10,8 @@ urlpatterns = [
     path("inspections/new/<str:code>/", views.inspection_new, name="inspection_new"),
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection"),
     path("inspections/<int:pk>/steps/", views.inspection_step, name="inspection_step"),
+    path("inspections/<int:pk>/subjects/new/", views.subject_new, name="subject_new"),
+    path("inspections/<int:pk>/subjects/lookup/", views.subject_lookup, name="subject_lookup"),
     path("inspections/<int:pk>/conclusion/", views.inspection_conclusion, name="conclusion"),
     path(
         "inspections/<int:pk>/recommendations/new/",

@@ -20,11 +20,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadrebook.core.forms import submit
-from cadrebook.core.permissions import VIEW
+from cadrebook.core.forms import Submitted, submit
+from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.inspections import discipline_rules as engine
@@ -46,6 +47,7 @@ from cadrebook.inspections.forms import (
     ProgramItemForm,
     RecommendationForm,
     StepForm,
+    SubjectForm,
 )
 from cadrebook.inspections.models import (
     Appeal,
@@ -63,6 +65,7 @@ from cadrebook.inspections.permissions import DECIDE_DISCIPLINE, INSPECT, VIEW_I
 from cadrebook.inspections.reads import (
     discipline_read_record,
     inspection_read_record,
+    list_read_record,
     program_read_record,
 )
 from cadrebook.inspections.rules import inspection_rules
@@ -72,6 +75,7 @@ from cadrebook.inspections.services import (
     appeal_decide,
     appeal_lodge,
     discipline_decide,
+    inspection_add_subject,
     inspection_conclude,
     inspection_open,
     inspection_record_step,
@@ -80,10 +84,13 @@ from cadrebook.inspections.services import (
     recommendation_add,
     recommendation_follow_up,
 )
+from cadrebook.members.forms import SPONSOR_RE
 from cadrebook.members.models import Member
+from cadrebook.members.selectors import search_members
 from cadrebook.orgs.models import OrgUnit
 
 ROWS = 100  # rows of a list or a worklist on one page; a filter narrows it
+LOOKUP_ROWS = 20  # members offered as a name is typed, as the sponsors' lookup offers
 VIA = "page"
 
 
@@ -146,6 +153,25 @@ def _show(request: HttpRequest, template: str, context: dict[str, Any], form: An
     return render(request, template, context, status=status)
 
 
+def _settled(
+    request: HttpRequest,
+    outcome: Submitted,
+    *,
+    message: str,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    pk: int | None = None,
+) -> HttpResponse:
+    """Where a submitted form goes: to the page `to` of `pk` (of the record the service
+    wrote when None) with `message` when the service ran, else back to the form with the
+    service's refusal on it."""
+    if outcome.done:
+        messages.success(request, message)
+        return redirect(to, pk=outcome.result.pk if pk is None else pk)
+    return render(request, template, context, status=outcome.status)
+
+
 # -- Worklists -------------------------------------------------------------------------------
 
 
@@ -156,21 +182,35 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
     _reader(request)
     today = timezone.localdate()
     rules = inspection_rules()
+    steps = list(worklists.late_steps(request.user, today)[:ROWS])
+    recommendations = list(worklists.overdue_recommendations(request.user, today)[:ROWS])
+    appeals = list(worklists.appeals_waiting(request.user)[:ROWS])
     near = list(worklists.limitation_near(request.user, today)[:ROWS])
+    counts = {
+        worklists.LATE_STEPS: len(steps),
+        worklists.OVERDUE_RECOMMENDATIONS: len(recommendations),
+        worklists.APPEALS_WAITING: len(appeals),
+        worklists.LIMITATION_NEAR: len(near),
+    }
+    list_read_record(
+        actor=request.user,
+        name="worklists",
+        filters={},
+        rows=sum(counts.values()),
+        counts=counts,
+        via=VIA,
+    )
     return render(
         request,
         "inspections/worklists.html",
         {
             "today": today,
             "rules": rules,
-            "steps": [
-                {"step": s, "label": rules.step_label(s.step)}
-                for s in worklists.late_steps(request.user, today)[:ROWS]
-            ],
-            "recommendations": list(worklists.overdue_recommendations(request.user, today)[:ROWS]),
+            "steps": [{"step": s, "label": rules.step_label(s.step)} for s in steps],
+            "recommendations": recommendations,
             "appeals": [
                 {"appeal": a, "form": engine.discipline_rules().form_label(a.discipline.form)}
-                for a in worklists.appeals_waiting(request.user)[:ROWS]
+                for a in appeals
             ],
             "near": [
                 {
@@ -198,6 +238,13 @@ def program_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(year=year)
     rules = inspection_rules()
     found = list(rows.order_by("-year", "path", "body_kind")[:ROWS])
+    list_read_record(
+        actor=request.user,
+        name="programs",
+        filters={"unit": code, "year": year},
+        rows=len(found),
+        via=VIA,
+    )
     return render(
         request,
         "inspections/program_list.html",
@@ -268,10 +315,14 @@ def program_new(request: HttpRequest, code: str) -> HttpResponse:
         ),
         confirm=False,
     )
-    if outcome.done:
-        messages.success(request, _("The program is recorded."))
-        return redirect("inspections:program", pk=outcome.result.pk)
-    return render(request, "inspections/program_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The program is recorded."),
+        to="inspections:program",
+        template="inspections/program_form.html",
+        context=context,
+    )
 
 
 @login_required
@@ -300,10 +351,15 @@ def program_item_new(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         confirm=False,
     )
-    if outcome.done:
-        messages.success(request, _("The item is planned."))
-        return redirect("inspections:program", pk=program.pk)
-    return render(request, "inspections/program_item_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The item is planned."),
+        to="inspections:program",
+        template="inspections/program_item_form.html",
+        context=context,
+        pk=program.pk,
+    )
 
 
 # -- Inspections -----------------------------------------------------------------------------
@@ -323,6 +379,13 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(decided_on__year=year)
     rules = inspection_rules()
     found = list(rows.select_related("body").order_by("-decided_on", "-id")[:ROWS])
+    list_read_record(
+        actor=request.user,
+        name="inspections",
+        filters={"unit": code, "kind": kind, "year": year},
+        rows=len(found),
+        via=VIA,
+    )
     return render(
         request,
         "inspections/inspection_list.html",
@@ -460,16 +523,113 @@ def inspection_new(request: HttpRequest, code: str) -> HttpResponse:
         confirm=False,
         fields={"team": "team", "subject_units": "subject_units", "program_item": "program_item"},
     )
-    if outcome.done:
-        messages.success(request, _("The inspection is open."))
-        return redirect("inspections:inspection", pk=outcome.result.pk)
-    return render(request, "inspections/inspection_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The inspection is open."),
+        to="inspections:inspection",
+        template="inspections/inspection_form.html",
+        context=context,
+    )
 
 
 def _open_to_record(request: HttpRequest, pk: int) -> Inspection:
     inspection = _inspection_or_404(request, pk)
     _must(request, INSPECT, inspection.path)
     return inspection
+
+
+def _in_remit(request: HttpRequest, inspection: Inspection) -> Any:
+    """The members the user sees in the subtree of the inspection's body (those it may
+    inspect)."""
+    return Member.objects.visible_to(request.user, VIEW).filter(
+        subtree_q("unit__path", [inspection.path])
+    )
+
+
+def _subject_member(request: HttpRequest, form: Any, inspection: Inspection) -> Member | None:
+    """The member the form's `member` names: one picked in the list ("Name (#id)"), else
+    the member with that external id, else the one member of the body's subtree whose name
+    matches; a member the user does not see is an error on the field, as a missing one.
+    Whether the member is in the body's remit is the service's check."""
+    text = (form.cleaned_data.get("member") or "").strip()
+    if not text:
+        return None
+    visible: Any = Member.objects.visible_to(request.user, VIEW).select_related("unit")
+    picked = SPONSOR_RE.search(text)
+    if picked and len(picked.group(1)) < 18:
+        member: Member | None = visible.filter(pk=int(picked.group(1))).first()
+    else:
+        member = visible.filter(external_id=text).first()
+    if member is None and not picked:
+        named = list(
+            search_members(
+                _in_remit(request, inspection).select_related("unit"),
+                text,
+                id_scope=scope_for(request.user, VIEW_SENSITIVE),
+            )[:2]
+        )
+        if len(named) > 1:
+            form.add_error("member", _("Choose a member from the list that appears as you type."))
+            return None
+        member = named[0] if named else None
+    if member is None:
+        form.add_error("member", _("No member %(id)s in your scope.") % {"id": text})
+    return member
+
+
+@login_required
+def subject_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a subject to an open inspection: a unit below its body, or a member of its
+    subtree. The service refuses, on the field: out of the body's remit, a subject twice, a
+    member of the team, an inspection concluded."""
+    inspection = _open_to_record(request, pk)
+    form = SubjectForm(
+        request.POST or None,
+        member_lookup=reverse("inspections:subject_lookup", args=[inspection.pk]),
+    )
+    context: dict[str, Any] = {"form": form, "inspection": inspection}
+    if request.method != "POST" or not form.is_valid():
+        return _show(request, "inspections/subject_form.html", context, form)
+    unit = _unit_field(request, form, "unit")
+    member = _subject_member(request, form, inspection)
+    if form.errors:
+        return render(request, "inspections/subject_form.html", context, status=422)
+    outcome = submit(
+        request,
+        form,
+        lambda: inspection_add_subject(
+            actor=request.user, inspection=inspection, unit=unit, member=member
+        ),
+        confirm=False,
+    )
+    return _settled(
+        request,
+        outcome,
+        message=_("The subject is added."),
+        to="inspections:inspection",
+        template="inspections/subject_form.html",
+        context=context,
+        pk=inspection.pk,
+    )
+
+
+@login_required
+def subject_lookup(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx fragment: <option>s of the members of the inspection's body's subtree the user
+    sees whose name matches what was typed, as "Name (#id)" with their cell."""
+    inspection = _open_to_record(request, pk)
+    text = SPONSOR_RE.sub("", (request.GET.get("member") or "").strip()).strip(" (")
+    found: list[Member] = []
+    if len(text) >= 2:
+        found = list(
+            search_members(
+                _in_remit(request, inspection).select_related("unit"),
+                text,
+                id_scope=scope_for(request.user, VIEW_SENSITIVE),
+            )[:LOOKUP_ROWS]
+        )
+    return render(request, "members/_sponsor_options.html", {"members": found})
 
 
 @login_required
@@ -501,10 +661,15 @@ def inspection_step(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         confirm=False,
     )
-    if outcome.done:
-        messages.success(request, _("The step is recorded."))
-        return redirect("inspections:inspection", pk=inspection.pk)
-    return render(request, "inspections/step_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The step is recorded."),
+        to="inspections:inspection",
+        template="inspections/step_form.html",
+        context=context,
+        pk=inspection.pk,
+    )
 
 
 @login_required
@@ -540,9 +705,6 @@ def inspection_conclusion(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         touched=(inspection,),
     )
-    if outcome.done:
-        messages.success(request, _("The inspection is concluded."))
-        return redirect("inspections:inspection", pk=inspection.pk)
     if outcome.confirming:
         return render(
             request,
@@ -554,7 +716,15 @@ def inspection_conclusion(request: HttpRequest, pk: int) -> HttpResponse:
                 "action": _("Record the conclusion"),
             },
         )
-    return render(request, "inspections/conclusion_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The inspection is concluded."),
+        to="inspections:inspection",
+        template="inspections/conclusion_form.html",
+        context=context,
+        pk=inspection.pk,
+    )
 
 
 @login_required
@@ -584,10 +754,15 @@ def recommendation_new(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         confirm=False,
     )
-    if outcome.done:
-        messages.success(request, _("The recommendation is recorded."))
-        return redirect("inspections:inspection", pk=inspection.pk)
-    return render(request, "inspections/recommendation_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The recommendation is recorded."),
+        to="inspections:inspection",
+        template="inspections/recommendation_form.html",
+        context=context,
+        pk=inspection.pk,
+    )
 
 
 @login_required
@@ -615,10 +790,15 @@ def follow_up_new(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         confirm=False,
     )
-    if outcome.done:
-        messages.success(request, _("The follow-up is recorded."))
-        return redirect("inspections:inspection", pk=recommendation.inspection_id)
-    return render(request, "inspections/follow_up_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The follow-up is recorded."),
+        to="inspections:inspection",
+        template="inspections/follow_up_form.html",
+        context=context,
+        pk=recommendation.inspection_id,
+    )
 
 
 # -- Disciplines -----------------------------------------------------------------------------
@@ -642,6 +822,13 @@ def discipline_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     found = list(
         rows.select_related("member", "unit", "body").order_by("-decided_on", "-id")[:ROWS]
+    )
+    list_read_record(
+        actor=request.user,
+        name="disciplines",
+        filters={"unit": code, "form": form, "subject_kind": subject_kind, "year": year},
+        rows=len(found),
+        via=VIA,
     )
     return render(
         request,
@@ -785,9 +972,6 @@ def discipline_new(request: HttpRequest, code: str) -> HttpResponse:
         )
 
     outcome = submit(request, form, run)
-    if outcome.done:
-        messages.success(request, _("The discipline is recorded."))
-        return redirect("inspections:discipline", pk=outcome.result.pk)
     if outcome.confirming:
         return render(
             request,
@@ -802,7 +986,14 @@ def discipline_new(request: HttpRequest, code: str) -> HttpResponse:
                 "action": _("Record the discipline"),
             },
         )
-    return render(request, "inspections/discipline_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The discipline is recorded."),
+        to="inspections:discipline",
+        template="inspections/discipline_form.html",
+        context=context,
+    )
 
 
 @login_required
@@ -838,10 +1029,15 @@ def appeal_new(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         confirm=False,
     )
-    if outcome.done:
-        messages.success(request, _("The appeal is recorded."))
-        return redirect("inspections:discipline", pk=discipline.pk)
-    return render(request, "inspections/appeal_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The appeal is recorded."),
+        to="inspections:discipline",
+        template="inspections/appeal_form.html",
+        context=context,
+        pk=discipline.pk,
+    )
 
 
 @login_required
@@ -881,9 +1077,6 @@ def appeal_decision(request: HttpRequest, pk: int) -> HttpResponse:
             voters_total=d["voters_total"],
         ),
     )
-    if outcome.done:
-        messages.success(request, _("The appeal is decided."))
-        return redirect("inspections:discipline", pk=discipline.pk)
     if outcome.confirming:
         return render(
             request,
@@ -895,4 +1088,12 @@ def appeal_decision(request: HttpRequest, pk: int) -> HttpResponse:
                 "action": _("Record the decision"),
             },
         )
-    return render(request, "inspections/appeal_decision_form.html", context, status=outcome.status)
+    return _settled(
+        request,
+        outcome,
+        message=_("The appeal is decided."),
+        to="inspections:discipline",
+        template="inspections/appeal_decision_form.html",
+        context=context,
+        pk=discipline.pk,
+    )

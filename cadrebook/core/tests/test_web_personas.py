@@ -287,6 +287,32 @@ def _dossier(name: str, *args: Any) -> Callable[[W], str]:
     return lambda w: reverse(name, args=[w.full.pk, *args])
 
 
+def _inspectors_list(name: str) -> Case:
+    """A list of inspection files: refused to who reads no file anywhere."""
+    return Case(lambda w: reverse(name), get=(LOGIN, 200, 403, 403, 403, 403))
+
+
+def _for_body(name: str) -> Case:
+    """A new record for C1 as the inspecting or deciding body."""
+    return Case(
+        lambda w: reverse(name, args=["C1"]),
+        get=(LOGIN, 200, 403, 404, 403, 404),
+        post=(LOGIN, 422, 403, 404, 403, 404),
+        missing=lambda w: reverse(name, args=[NOT_A_UNIT]),
+    )
+
+
+def _inspectors_file(name: str, obj: str, *, form: bool) -> Case:
+    """A page of the world's `obj` (an inspection file), a form when `form`: the
+    inspectors', a missing page for everybody else."""
+    return Case(
+        lambda w: reverse(name, args=[getattr(w, obj).pk]),
+        get=(LOGIN, 200, 404, 404, 404, 404),
+        post=(LOGIN, 422, 404, 404, 404, 404) if form else None,
+        missing=lambda w: reverse(name, args=[NOT_A_MEMBER]),
+    )
+
+
 CASES: dict[str, Case] = {
     "login": Case(
         lambda w: reverse("login"),
@@ -661,95 +687,42 @@ CASES: dict[str, Case] = {
     # Inspection and discipline: the files are the inspectors' (`view_inspections`; here the
     # national administrator alone): the others are refused the lists (they read no file
     # anywhere) and meet each file as a missing one.
-    "inspections:worklists": Case(
-        lambda w: reverse("inspections:worklists"), get=(LOGIN, 200, 403, 403, 403, 403)
-    ),
-    "inspections:inspections": Case(
-        lambda w: reverse("inspections:inspections"), get=(LOGIN, 200, 403, 403, 403, 403)
-    ),
-    "inspections:programs": Case(
-        lambda w: reverse("inspections:programs"), get=(LOGIN, 200, 403, 403, 403, 403)
-    ),
-    "inspections:disciplines": Case(
-        lambda w: reverse("inspections:disciplines"), get=(LOGIN, 200, 403, 403, 403, 403)
-    ),
+    **{
+        name: _inspectors_list(name)
+        for name in (
+            "inspections:worklists",
+            "inspections:inspections",
+            "inspections:programs",
+            "inspections:disciplines",
+        )
+    },
     # Recording for a body: the unit must be seen (404: the clerk does not see C1), then the
     # action held there (403).
-    "inspections:inspection_new": Case(
-        lambda w: reverse("inspections:inspection_new", args=["C1"]),
-        get=(LOGIN, 200, 403, 404, 403, 404),
-        post=(LOGIN, 422, 403, 404, 403, 404),
-        missing=lambda w: reverse("inspections:inspection_new", args=[NOT_A_UNIT]),
-    ),
-    "inspections:program_new": Case(
-        lambda w: reverse("inspections:program_new", args=["C1"]),
-        get=(LOGIN, 200, 403, 404, 403, 404),
-        post=(LOGIN, 422, 403, 404, 403, 404),
-        missing=lambda w: reverse("inspections:program_new", args=[NOT_A_UNIT]),
-    ),
-    "inspections:discipline_new": Case(
-        lambda w: reverse("inspections:discipline_new", args=["C1"]),
-        get=(LOGIN, 200, 403, 404, 403, 404),
-        post=(LOGIN, 422, 403, 404, 403, 404),
-        missing=lambda w: reverse("inspections:discipline_new", args=[NOT_A_UNIT]),
-    ),
-    "inspections:inspection": Case(
-        lambda w: reverse("inspections:inspection", args=[w.inspection.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:inspection", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:inspection_step": Case(
-        lambda w: reverse("inspections:inspection_step", args=[w.inspection.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:inspection_step", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:conclusion": Case(
-        lambda w: reverse("inspections:conclusion", args=[w.inspection.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:conclusion", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:recommendation_new": Case(
-        lambda w: reverse("inspections:recommendation_new", args=[w.inspection.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:recommendation_new", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:follow_up_new": Case(
-        lambda w: reverse("inspections:follow_up_new", args=[w.recommendation.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:follow_up_new", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:program": Case(
-        lambda w: reverse("inspections:program", args=[w.program.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:program", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:item_new": Case(
-        lambda w: reverse("inspections:item_new", args=[w.program.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:item_new", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:discipline": Case(
-        lambda w: reverse("inspections:discipline", args=[w.discipline.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:discipline", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:appeal_new": Case(
-        lambda w: reverse("inspections:appeal_new", args=[w.discipline.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:appeal_new", args=[NOT_A_MEMBER]),
-    ),
-    "inspections:appeal_decision": Case(
-        lambda w: reverse("inspections:appeal_decision", args=[w.appeal.pk]),
-        get=(LOGIN, 200, 404, 404, 404, 404),
-        post=(LOGIN, 422, 404, 404, 404, 404),
-        missing=lambda w: reverse("inspections:appeal_decision", args=[NOT_A_MEMBER]),
-    ),
+    **{
+        name: _for_body(name)
+        for name in (
+            "inspections:inspection_new",
+            "inspections:program_new",
+            "inspections:discipline_new",
+        )
+    },
+    **{
+        name: _inspectors_file(name, obj, form=form)
+        for name, obj, form in (
+            ("inspections:inspection", "inspection", False),
+            ("inspections:inspection_step", "inspection", True),
+            ("inspections:subject_new", "inspection", True),
+            ("inspections:subject_lookup", "inspection", False),
+            ("inspections:conclusion", "inspection", True),
+            ("inspections:recommendation_new", "inspection", True),
+            ("inspections:follow_up_new", "recommendation", True),
+            ("inspections:program", "program", False),
+            ("inspections:item_new", "program", True),
+            ("inspections:discipline", "discipline", False),
+            ("inspections:appeal_new", "discipline", True),
+            ("inspections:appeal_decision", "appeal", True),
+        )
+    },
     "reports:dashboard": Case(
         lambda w: reverse("reports:dashboard") + "?unit=K1&year=2024",
         get=(LOGIN, 200, 200, 200, 200, 404),

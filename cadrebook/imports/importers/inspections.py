@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import ServiceError
 from cadrebook.documents.references import document_by_symbol
-from cadrebook.imports.context import ImportContext, chunked, parsed_rows
+from cadrebook.imports.context import ImportContext, Report, chunked, parsed_rows
 from cadrebook.imports.importers.members import pk_of
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import InspectionRow
@@ -99,6 +99,24 @@ class Refused(Exception):
     def __init__(self, column: str, value: Any, code: str, message: str) -> None:
         super().__init__(message)
         self.column, self.value, self.code, self.message = column, value, code, message
+
+    def tell(self, ctx: ImportContext, number: int) -> None:
+        """Put the refusal on row `number` of the import's report (a unit not given in the
+        words `refuse_unit` has for it)."""
+        if not self.code:
+            ctx.refuse_unit(number, self.column, self.value)
+        else:
+            ctx.report.refuse(number, self.column, self.value, self.code, self.message)
+
+
+def count_row(report: Report, changed: bool, counter: str) -> None:
+    """Count a row done: written, under `counter` ("created" or "updated"), when it changed
+    something; else unchanged (a second import of the same file changes nothing)."""
+    if changed:
+        setattr(report, counter, getattr(report, counter) + 1)
+        report.rows_written += 1
+    else:
+        report.unchanged += 1
 
 
 def member_in_scope(ctx: ImportContext, external_id: str, column: str) -> Member:
@@ -219,20 +237,12 @@ class _Importer:
                     if row.concluded_on is not None:
                         self._conclude(row, inspection, body, violations)
                     self._recommend(row, inspection)
-                    report.created += 1
-                    report.rows_written += 1
+                    count_row(report, True, "created")
                     return
                 changed = self._update(row, existing, body, body_kind, units, members, violations)
-                if changed:
-                    report.updated += 1
-                    report.rows_written += 1
-                else:
-                    report.unchanged += 1
+                count_row(report, changed, "updated")
         except Refused as exc:
-            if not exc.code:
-                self.ctx.refuse_unit(number, exc.column, exc.value)
-            else:
-                report.refuse(number, exc.column, exc.value, exc.code, exc.message)
+            exc.tell(self.ctx, number)
         except ServiceError as exc:
             column = self.columns.get(exc.field or "", "code")
             report.refuse_error(number, column, _cell(getattr(row, column, "")), exc)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from cadrebook.core.errors import ServiceError
 from cadrebook.documents.references import document_by_symbol
 from cadrebook.imports.context import ImportContext, chunked, parsed_rows
-from cadrebook.imports.importers.inspections import Refused, default_body_kind
+from cadrebook.imports.importers.inspections import Refused, count_row, default_body_kind
 from cadrebook.imports.reading import Table
 from cadrebook.imports.schemas import ProgramRow
 from cadrebook.inspections.models import InspectionProgram
@@ -124,16 +124,9 @@ class _Importer:
                         planned_to=row.planned_to,
                     )
                     created = True
-                if created:
-                    report.created += 1
-                    report.rows_written += 1
-                else:
-                    report.unchanged += 1
+                count_row(report, created, "created")
         except Refused as exc:
-            if not exc.code:
-                self.ctx.refuse_unit(number, exc.column, exc.value)
-            else:
-                report.refuse(number, exc.column, exc.value, exc.code, exc.message)
+            exc.tell(self.ctx, number)
         except ServiceError as exc:
             column = COLUMNS.get(exc.field or "", "body_code")
             report.refuse_error(number, column, getattr(row, column, ""), exc)
