@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from cadrebook.core.permissions import CHANGE, VIEW
+from cadrebook.core.permissions import CHANGE, VIEW, VIEW_SENSITIVE
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.inspections import discipline_rules as engine
@@ -280,7 +280,12 @@ def discipline_facts(
 class Conclusion:
     """What the subject of an inspection reads of its conclusion: the inspection's code, kind
     and body, the day and document of the conclusion, and the findings and recommendations
-    concerning this subject only (no team, no steps, no other subject, no summary)."""
+    concerning this subject only (no team, no steps, no other subject, no summary).
+
+    On a member, the finding is personal: `detailed` is False for a reader who holds
+    neither `view_sensitive` nor `view_inspections` on the member's unit, and then only
+    whether a violation was found is given (`violation_kind`, `findings` empty,
+    `recommendations` none)."""
 
     inspection_id: int
     code: str
@@ -294,6 +299,7 @@ class Conclusion:
     violation_kind: str
     findings: str
     recommendations: tuple[str, ...]
+    detailed: bool = True
 
 
 def conclusions_concerning(
@@ -301,17 +307,28 @@ def conclusions_concerning(
 ) -> list[Conclusion]:
     """The concluded inspections' conclusions on `unit` or `member` (one of them), for a user
     whose plain `view` scope covers the subject's unit: the subject's side reads the
-    conclusion concerning it, never the file (issue 19, item 6)."""
+    conclusion concerning it, never the file (issue 19, item 6).
+
+    On a member, the findings text, the kind of violation and the recommendations are the
+    member's personal data: given only to a user holding `view_sensitive` or
+    `view_inspections` on the member's (current) unit; any other reader of the unit (a
+    `viewer`) reads the code, kind, body, day, document and whether a violation was found.
+    An organization's conclusion is not personal: every reader of the unit reads it whole."""
     if (unit is None) == (member is None):
         raise ValueError("name exactly one subject: a unit or a member")
+    detailed = True
+    if member is not None:
+        path = member.unit.path
+        detailed = can_read_member_findings(user, path)
     rows = (
         InspectionSubject.objects.filter(inspection__concluded_on__isnull=False)
         .filter(**({"unit": unit} if unit is not None else {"member": member}))
         .filter(_subject_scope(user))
         .select_related("inspection")
-        .prefetch_related("recommendations")
         .order_by("-inspection__concluded_on", "-id")
     )
+    if detailed:
+        rows = rows.prefetch_related("recommendations")
     return [
         Conclusion(
             inspection_id=s.inspection_id,
@@ -323,12 +340,21 @@ def conclusions_concerning(
             document_id=s.inspection.conclusion_document_id,
             document_text=s.inspection.conclusion_document_text,
             violation_found=s.violation_found,
-            violation_kind=s.violation_kind,
-            findings=s.findings,
-            recommendations=tuple(r.text for r in s.recommendations.all()),
+            violation_kind=s.violation_kind if detailed else "",
+            findings=s.findings if detailed else "",
+            recommendations=(tuple(r.text for r in s.recommendations.all()) if detailed else ()),
+            detailed=detailed,
         )
         for s in rows
     ]
+
+
+def can_read_member_findings(user: Any, path: str) -> bool:
+    """Whether `user` reads the findings on a member of the unit at `path`: the personal
+    data's readers (`view_sensitive`) and the discipline files' (`view_inspections`)."""
+    return scope_for(user, VIEW_SENSITIVE).covers_path(path) or scope_for(
+        user, VIEW_INSPECTIONS
+    ).covers_path(path)
 
 
 def _subject_scope(user: Any) -> Q:

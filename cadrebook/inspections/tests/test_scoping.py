@@ -106,8 +106,15 @@ def test_the_subject_side_reads_only_the_conclusion_concerning_it(tree, file, pe
     assert (seen.code, seen.violation_found, seen.findings) == ("KT-01", False, "Đúng quy định")
     assert seen.recommendations == ("Rút kinh nghiệm",)
     assert not hasattr(seen, "conclusion_summary")  # the file's summary is not the subject's
+    # On a member, a viewer learns only that a violation was found (the rest is personal:
+    # `test_conclusion_privacy.py`); a clerk of the member's cell reads the finding.
     [on_member] = selectors.conclusions_concerning(k1_viewer, member=people.k1)
+    assert (on_member.violation_found, on_member.violation_kind) == (True, "")
+    assert on_member.findings == "" and not on_member.detailed
+    k1_clerk = _user("k1_clerk", "clerk", tree.K1)
+    [on_member] = selectors.conclusions_concerning(k1_clerk, member=people.k1)
     assert (on_member.violation_found, on_member.violation_kind) == (True, "corruption")
+    assert on_member.findings == "Vi phạm" and on_member.detailed
     assert on_member.recommendations == ()
     assert selectors.conclusions_concerning(k2_viewer, unit=tree.K1) == []
 
