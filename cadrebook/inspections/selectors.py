@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,27 +178,80 @@ def appeals_waiting(user: Any) -> QuerySet[Appeal]:
 # -- Disciplines in force --------------------------------------------------------------------
 
 
+def standings(rows: Iterable[Discipline] | QuerySet[Discipline]) -> dict[int, engine.Standing]:
+    """Discipline id -> what the records say of its lapse (`engine.Standing`: an appeal
+    waiting, the last upholding appeal's day, the later decisions on the same subject with
+    the day each lapses), for every decision in force on the subjects of `rows` (a queryset
+    is read as a subquery). Two queries, unscoped: a later decision counts whoever may read
+    it (the disciplines of one subject share its scope anyway)."""
+    if isinstance(rows, QuerySet):
+        subjects = Q(member__in=rows.filter(member__isnull=False).values("member")) | Q(
+            unit__in=rows.filter(unit__isnull=False).values("unit")
+        )
+    else:
+        listed = list(rows)
+        member_ids = {d.member_id for d in listed if d.member_id is not None}
+        unit_ids = {d.unit_id for d in listed if d.unit_id is not None}
+        if not member_ids and not unit_ids:
+            return {}
+        subjects = Q(member_id__in=member_ids) | Q(unit_id__in=unit_ids)
+    peers = Discipline.objects.filter(subjects, status=DisciplineStatus.IN_FORCE)
+    pending: set[int] = set()
+    upheld: dict[int, dt.date] = {}
+    for pk, outcome, decided_on in Appeal.objects.filter(
+        discipline__in=peers.values("pk"),
+        outcome__in=(AppealOutcome.PENDING, AppealOutcome.UPHELD),
+    ).values_list("discipline_id", "outcome", "decided_on"):
+        if outcome == AppealOutcome.PENDING:
+            pending.add(pk)
+        elif decided_on is not None and (pk not in upheld or decided_on > upheld[pk]):
+            upheld[pk] = decided_on
+    by_subject: dict[tuple[str, int], list[tuple[dt.date, int, str]]] = {}
+    for pk, member_id, unit_id, form, decided_on in peers.values_list(
+        "pk", "member_id", "unit_id", "form", "decided_on"
+    ):
+        key = ("member", member_id) if member_id is not None else ("unit", unit_id)
+        by_subject.setdefault(key, []).append((decided_on, pk, form))
+    r = engine.discipline_rules()
+    found: dict[int, engine.Standing] = {}
+    for decisions in by_subject.values():
+        # The newest first: each one's lapse day is known before the older ones read it.
+        done: list[tuple[dt.date, dt.date | None]] = []
+        for decided_on, pk, form in sorted(decisions, reverse=True):
+            standing = engine.Standing(
+                appeal_pending=pk in pending,
+                upheld_on=upheld.get(pk),
+                later=tuple((day, lapses) for day, lapses in done if day > decided_on),
+            )
+            found[pk] = standing
+            if form in r.severity:  # a form of an older rule set: nothing this one can say
+                done.append((decided_on, engine.lapse_day(form, decided_on, standing, rules=r)))
+    return found
+
+
 def disciplines_in_force(
     user: Any, day: dt.date, *, member: Any = None, unit: OrgUnit | None = None
 ) -> list[Discipline]:
     """The disciplines of `member` or of the organization `unit` (one of them) in force on
     `day`: decided by then, neither annulled nor changed on appeal, not lapsed (the rule
-    set's months; some forms never lapse). Most recent first."""
+    set's months without appeal or new violation, `engine.lapse_day`; some forms never
+    lapse). Most recent first."""
     if (unit is None) == (member is None):
         raise ValueError("name exactly one subject: a unit or a member")
-    rows = (
+    rows = list(
         disciplines(user)
         .filter(**({"unit": unit} if unit is not None else {"member": member}))
         .filter(status=DisciplineStatus.IN_FORCE, decided_on__lte=day)
         .order_by("-decided_on", "-id")
     )
     rules = engine.discipline_rules()
+    known = standings(rows)
     return [
         d
         for d in rows
         if d.form in rules.severity
         and (
-            (lapses := engine.effects(d.form, d.decided_on, rules=rules).lapses_on) is None
+            (lapses := engine.lapse_day(d.form, d.decided_on, known.get(d.pk), rules=rules)) is None
             or day < lapses
         )
     ]
@@ -211,8 +265,9 @@ LAPSED = "lapsed"
 @dataclass(frozen=True)
 class DisciplineState:
     """A discipline as of a day: its status (`in_force`, `lapsed`, `annulled`, `changed`),
-    whether it is in force, the day it lapses (None: never, or annulled / changed), and its
-    bans with the day each ends (those of a decision no longer standing: none)."""
+    whether it is in force, the day it lapses (None: never, not while an appeal waits, or
+    annulled / changed), and its bans with the day each ends (those of a decision no longer
+    standing: none)."""
 
     status: str
     in_force: bool
@@ -221,16 +276,23 @@ class DisciplineState:
 
 
 def discipline_state(
-    discipline: Discipline, day: dt.date, rules: engine.DisciplineRules | None = None
+    discipline: Discipline,
+    day: dt.date,
+    rules: engine.DisciplineRules | None = None,
+    standing: engine.Standing | None = None,
 ) -> DisciplineState:
     """`discipline` as of `day` (see `DisciplineState`); a form the rule set in force does
-    not know (an older rule set's) is taken as stored, without lapse or bans."""
+    not know (an older rule set's) is taken as stored, without lapse or bans. `standing`:
+    what the records say of its lapse, from `standings` (read here when not given: give it
+    for a list, read once for all its rows)."""
     r = rules or engine.discipline_rules()
     if discipline.status != DisciplineStatus.IN_FORCE:
         return DisciplineState(discipline.status, False, None, ())
     if discipline.form not in r.severity:
         return DisciplineState(discipline.status, True, None, ())
-    effects = engine.effects(discipline.form, discipline.decided_on, rules=r)
+    if standing is None:
+        standing = standings([discipline]).get(discipline.pk)
+    effects = engine.effects(discipline.form, discipline.decided_on, rules=r, standing=standing)
     lapsed = effects.lapses_on is not None and day >= effects.lapses_on
     return DisciplineState(
         LAPSED if lapsed else DisciplineStatus.IN_FORCE,
