@@ -170,9 +170,9 @@ def appeals_waiting(user: Any) -> QuerySet[Appeal]:
     )
 
 
-# There is no record of a case under consideration yet (a discipline is recorded once
-# decided), so the worklist of limitation periods running out has nothing to read: the
-# engine's `limitation_ends(form, violation_on)` gives the day once cases are recorded.
+# The worklist of limitation periods running out is `worklists.limitation_near`: with no
+# record of a case under consideration (a discipline is recorded once decided), it reads the
+# violations a concluded inspection found and no discipline cites yet.
 
 
 # -- Disciplines in force --------------------------------------------------------------------

@@ -26,6 +26,14 @@ from cadrebook.inspections.services import (
 D = dt.date
 
 
+def _client(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def _user(name: str, role: str, unit: Any) -> Any:
     user = get_user_model().objects.create_user(username=name)
     role_grant(actor=None, user=user, role=role, unit=unit)
@@ -138,6 +146,8 @@ def test_the_register_lists_the_citing_inspection_to_its_readers_only(tree, file
     decision = citing_records(docs.c1, of_c1)
     assert [(c.kind, c.date) for c in decision] == [("inspection", D(2025, 3, 3))]
     assert "KT-01" in decision[0].label
+    assert decision[0].url == f"/inspections/{file.pk}/"  # the file's page, same scope
+    assert _client(of_c1).get(decision[0].url).status_code == 200
     conclusion = citing_records(docs.c1_conclusion, of_c1)
     assert [(c.kind, c.date) for c in conclusion] == [("inspection", D(2025, 6, 2))]
     organizer = _user("organizer", "organizer", None)
@@ -174,6 +184,8 @@ def test_disciplines_are_scoped_by_their_subject_and_cited_to_readers_only(tree,
     cited = citing_records(docs.c1, of_g1)
     assert [(c.kind, c.date) for c in cited] == [("discipline", D(2025, 7, 1))]
     assert people.k1.full_name not in cited[0].label
+    assert "Warning" in cited[0].label  # the form's label, not its code
+    assert cited[0].url == f"/disciplines/{discipline.pk}/"
     assert citing_records(docs.c1, of_c2) == []
     assert citing_records(docs.c1, _user("organizer", "organizer", None)) == []
 
