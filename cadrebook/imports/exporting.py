@@ -25,7 +25,7 @@ from cadrebook.documents.selectors import readable_q
 from cadrebook.evaluations.models import Rating, Target
 from cadrebook.imports.formats import FORMATS
 from cadrebook.inspections.choices import STEP_CONCLUSION, STEP_DECISION, DisciplineStatus
-from cadrebook.inspections.discipline_rules import discipline_rules, effects
+from cadrebook.inspections.discipline_rules import discipline_rules, lapse_day
 from cadrebook.inspections.models import (
     Appeal,
     Discipline,
@@ -39,6 +39,7 @@ from cadrebook.inspections.models import (
     RecommendationFollowUp,
 )
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
+from cadrebook.inspections.selectors import standings
 from cadrebook.members.choices import EventType
 from cadrebook.members.lifecycle import EventData, effective_events
 from cadrebook.members.models import SENSITIVE_FIELDS, Member, MemberEvent
@@ -440,10 +441,13 @@ def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
     members_to = _dissolutions_members_to(
         list(qs.filter(form="dissolution").values_list("pk", flat=True))
     )
+    # Whether a decision lapsed depends on its appeals and the later decisions on its
+    # subject: read once for the export (two queries).
+    known = standings(qs)
     for d in rows.iterator(chunk_size=_CHUNK):
         status = d.status
-        if status == DisciplineStatus.IN_FORCE:
-            lapses_on = effects(d.form, d.decided_on, rules=rules).lapses_on
+        if status == DisciplineStatus.IN_FORCE and d.form in rules.severity:
+            lapses_on = lapse_day(d.form, d.decided_on, known.get(d.pk), rules=rules)
             if lapses_on is not None and lapses_on <= today:
                 status = "lapsed"
         row: Row = {
@@ -471,6 +475,8 @@ def _disciplines(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Ro
             "raising_child_under_12_months": "",
             "members_to": members_to.get(d.pk, ""),
             **_NO_APPEAL,
+            "relations": "; ".join(d.relations or []),
+            "may_admit": "yes" if d.may_admit else "",
         }
         appeal = next(reversed(d.appeals.all()), None)  # the last one lodged
         if appeal is not None:

@@ -469,6 +469,22 @@ DISCIPLINE_COLUMNS = (
         False,
         "The appeal's decision as written.",
     ),
+    Column(
+        "relations",
+        "quan hệ với cơ quan quyết định",
+        "text",
+        False,
+        "The subject's relations to the deciding body on which its authority rests, codes of "
+        "the rule set separated by ; (member, organization: read from the tree; others, e.g. "
+        "own_committee_member, as declared).",
+    ),
+    Column(
+        "may_admit",
+        "cơ quan có quyền kết nạp",
+        "code",
+        False,
+        "yes when the deciding body was declared to hold the power to admit.",
+    ),
 )
 
 PROGRAM_COLUMNS = (

@@ -370,6 +370,8 @@ class DisciplineRow(RowModel):
     appeal_decided_on: OptDate = None
     appeal_new_form: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
     appeal_document: Annotated[str, BeforeValidator(text(255))] = ""
+    relations: Annotated[tuple[str, ...], BeforeValidator(_codes)] = ()
+    may_admit: Flag = False
 
     @field_validator("subject_kind")
     @classmethod

@@ -322,7 +322,13 @@ class DisciplineOut(Schema):
     )
     in_force: bool = Field(..., description="In force on the day asked (as_of, default today)")
     lapses_on: dt.date | None = Field(
-        ..., description="The day it lapses (null: never, e.g. an expulsion; or annulled)"
+        ...,
+        description=(
+            "The day it lapses: the rule set's months from the decision, or from the "
+            "appeal's decision that upheld it, and no earlier than a later discipline of "
+            "the same subject taken before it lapsed (null: never, e.g. an expulsion; "
+            "not while an appeal waits; annulled or changed)"
+        ),
     )
 
 
@@ -336,6 +342,17 @@ class DisciplineDetailOut(DisciplineOut):
     voters_total: int | None
     proposing_for: int | None
     proposing_total: int | None
+    relations: list[str] = Field(
+        ...,
+        description=(
+            "The subject's relations to the body on which its authority was accepted: "
+            "read from the tree (member, organization) and declared by the recorder "
+            "(e.g. own_committee_member)"
+        ),
+    )
+    may_admit: bool = Field(
+        ..., description="Declared by the recorder: the body holds the power to admit"
+    )
     inspection: int | None
     appeals: list[AppealOut]
 
@@ -648,8 +665,10 @@ def _appeal_out(a: Appeal) -> dict[str, Any]:
     }
 
 
-def _discipline_out(d: Discipline, day: dt.date | None = None) -> dict[str, Any]:
-    state = selectors.discipline_state(d, day or timezone.localdate())
+def _discipline_out(
+    d: Discipline, day: dt.date | None = None, state: selectors.DisciplineState | None = None
+) -> dict[str, Any]:
+    state = state or selectors.discipline_state(d, day or timezone.localdate())
     return {
         "id": d.pk,
         "subject_kind": d.subject_kind,
@@ -670,9 +689,10 @@ def _discipline_out(d: Discipline, day: dt.date | None = None) -> dict[str, Any]
     }
 
 
-def _bans_out(d: Discipline, day: dt.date) -> list[dict[str, Any]]:
+def _bans_out(
+    d: Discipline, day: dt.date, state: selectors.DisciplineState
+) -> list[dict[str, Any]]:
     r = discipline_rules()
-    state = selectors.discipline_state(d, day, r)
     return [
         {
             "code": ban.code,
@@ -687,15 +707,18 @@ def _bans_out(d: Discipline, day: dt.date) -> list[dict[str, Any]]:
 
 def _discipline_detail(d: Discipline, day: dt.date | None = None) -> dict[str, Any]:
     day = day or timezone.localdate()
+    state = selectors.discipline_state(d, day, discipline_rules())
     return {
-        **_discipline_out(d, day),
-        "bans": _bans_out(d, day),
+        **_discipline_out(d, day, state),
+        "bans": _bans_out(d, day, state),
         "violation": d.violation,
         "duty_related": d.duty_related,
         "votes": dict(d.votes or {}),
         "voters_total": d.voters_total,
         "proposing_for": d.proposing_for,
         "proposing_total": d.proposing_total,
+        "relations": list(d.relations or []),
+        "may_admit": d.may_admit,
         "inspection": d.inspection_id,
         "appeals": [_appeal_out(a) for a in d.appeals.select_related("body").order_by("id")],
     }
@@ -1021,7 +1044,16 @@ def list_disciplines(request: HttpRequest, query: Query[DisciplineQuery]) -> dic
     list_read_record(
         actor=request.user, name="disciplines", filters=query.model_dump(), rows=len(page)
     )
-    return {"items": [_discipline_out(d, query.as_of) for d in page], "next_cursor": cursor}
+    # Whether each lapsed depends on its appeals and the later decisions on its subject:
+    # read once for the page.
+    known = selectors.standings(page)
+    day = query.as_of or timezone.localdate()
+    rules = discipline_rules()
+    items = [
+        _discipline_out(d, day, selectors.discipline_state(d, day, rules, known.get(d.pk)))
+        for d in page
+    ]
+    return {"items": items, "next_cursor": cursor}
 
 
 @router.post(

@@ -5,8 +5,9 @@ imports inspections).
 Inspection and discipline files are confidential: a citation is listed only to a user whose
 `view_inspections` scope covers the record (the inspecting body's for an inspection, the
 subject's for a discipline or an appeal), and it names only what the file's list names (the
-inspection's code and kind; the discipline's form and date), never the subject's name. The
-pages of phase 2 give the url; until then a citation links nowhere.
+inspection's code and kind; the discipline's form and date), never the subject's name. Each
+links to the record's page (the inspection's, the discipline's: an appeal's is its
+discipline's), which the same `view_inspections` scope opens.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cadrebook.documents.citations import Citation, register_citations
 from cadrebook.documents.models import Document
 from cadrebook.inspections import selectors
+from cadrebook.inspections.discipline_rules import discipline_rules
 from cadrebook.inspections.rules import inspection_rules
 
 KIND_INSPECTION = "inspection"
@@ -37,13 +40,14 @@ def inspection_citations(document: Document, user: Any) -> list[Citation]:
     rules = inspection_rules()
     out = []
     for i in found:
+        url = reverse("inspections:inspection", args=[i.pk])
         if i.decision_document_id == document.pk:
             out.append(
                 Citation(
                     label=_("Inspection %(code)s decided: %(kind)s")
                     % {"code": i.code, "kind": rules.kind_label(i.kind)},
                     date=i.decided_on,
-                    url=None,
+                    url=url,
                     kind=KIND_INSPECTION,
                 )
             )
@@ -53,7 +57,7 @@ def inspection_citations(document: Document, user: Any) -> list[Citation]:
                     label=_("Inspection %(code)s concluded: %(kind)s")
                     % {"code": i.code, "kind": rules.kind_label(i.kind)},
                     date=i.concluded_on,
-                    url=None,
+                    url=url,
                     kind=KIND_INSPECTION,
                 )
             )
@@ -62,11 +66,12 @@ def inspection_citations(document: Document, user: Any) -> list[Citation]:
 
 def discipline_citations(document: Document, user: Any) -> list[Citation]:
     """The disciplines and appeals in the user's sight that rest on `document`."""
+    rules = discipline_rules()
     out = [
         Citation(
-            label=_("Discipline: %(form)s") % {"form": d.form},
+            label=_("Discipline: %(form)s") % {"form": rules.form_label(d.form)},
             date=d.decided_on,
-            url=None,
+            url=reverse("inspections:discipline", args=[d.pk]),
             kind=KIND_DISCIPLINE,
         )
         for d in selectors.disciplines(user).filter(document=document)[:LIMIT]
@@ -75,7 +80,7 @@ def discipline_citations(document: Document, user: Any) -> list[Citation]:
         Citation(
             label=_("Appeal decided: %(outcome)s") % {"outcome": a.get_outcome_display()},
             date=a.decided_on or a.lodged_on,
-            url=None,
+            url=reverse("inspections:discipline", args=[a.discipline_id]),
             kind=KIND_DISCIPLINE,
         )
         for a in selectors.appeals(user).filter(document=document)[:LIMIT]

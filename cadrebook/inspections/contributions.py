@@ -35,8 +35,10 @@ from cadrebook.inspections.figures import (
     DISCIPLINE,
     INSPECTION,
     MEMBERS,
+    STATED_TOGETHER,
     UNITS,
     discipline_figures,
+    group_key,
     inspection_figures,
 )
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
@@ -64,9 +66,10 @@ def _discipline(scope: FigureScope, _loaded: Any) -> dict[int, dict[str, Any]]:
 # inspections and supervisions"). A kind the rule set adds later is counted as "n inspections
 # (kind)" until it has its words here.
 Phrase = Callable[[int], str]
+THEMATIC, REGULAR = STATED_TOGETHER
 GROUPS: list[tuple[tuple[str, ...], Phrase]] = [
     (
-        ("thematic", "supervision_thematic"),
+        THEMATIC,
         lambda n: ngettext(
             "%(n)d thematic inspection or supervision",
             "%(n)d thematic inspections and supervisions",
@@ -74,7 +77,7 @@ GROUPS: list[tuple[tuple[str, ...], Phrase]] = [
         ),
     ),
     (
-        ("regular", "supervision_regular"),
+        REGULAR,
         lambda n: ngettext(
             "%(n)d regular inspection or supervision",
             "%(n)d regular inspections and supervisions",
@@ -135,16 +138,25 @@ def _subjects(units: int, members: int) -> str:
 def _clauses(figure: dict[str, Any]) -> list[str]:
     """One clause per group of kinds with inspections, the most first (ties in the order of
     the groups): "9 thematic inspections and supervisions of 35 party organizations and 13
-    individuals", "1 surprise inspection". A group's subjects are those of its kinds (a
-    subject of both a thematic inspection and a thematic supervision counts in each)."""
+    individuals", "1 surprise inspection". A group's subjects are its distinct subjects (a
+    subject of both a thematic inspection and a thematic supervision is one subject:
+    `completed_subjects_by_group`)."""
     # Completed: those concluded in the period. A figure stored before it was counted (an
     # issued report of earlier) says what it said then: those decided.
+    by_group: dict[str, dict[str, int | None]] = {}
     if "completed_by_kind" in figure:
         by_kind: dict[str, int] = figure.get("completed_by_kind") or {}
         subjects: dict[str, dict[str, int]] = figure.get("completed_subjects_by_kind") or {}
+        # Absent from a figure stored before the groups were counted: then added up.
+        if "completed_subjects_by_group" in figure:
+            by_group = figure["completed_subjects_by_group"] or {}
+            grouped_known = True
+        else:
+            grouped_known = False
     else:
         by_kind = figure.get("by_kind") or {}
         subjects = figure.get("subjects_by_kind") or {}
+        grouped_known = False
     grouped = list(GROUPS)
     known = {k for kinds, _phrase in GROUPS for k in kinds}
     grouped += [((k,), _other_kind) for k in sorted(by_kind) if k not in known]
@@ -154,9 +166,14 @@ def _clauses(figure: dict[str, Any]) -> list[str]:
         n = sum(by_kind.get(k, 0) for k in kinds)
         if not n:
             continue
-        units = sum(subjects.get(k, {}).get(UNITS) or 0 for k in kinds)
         # A count withheld for the reader (None, `inspection_mask`) is not stated.
-        members = sum(subjects.get(k, {}).get(MEMBERS) or 0 for k in kinds)
+        if len(kinds) > 1 and grouped_known:
+            group = by_group.get(group_key(kinds)) or {}
+            units = group.get(UNITS) or 0
+            members = group.get(MEMBERS) or 0
+        else:
+            units = sum(subjects.get(k, {}).get(UNITS) or 0 for k in kinds)
+            members = sum(subjects.get(k, {}).get(MEMBERS) or 0 for k in kinds)
         text = phrase(n) % {"n": n, "kind": rules.kind_label(kinds[0])}
         of = _subjects(units, members)
         if of:
@@ -454,7 +471,7 @@ def inspection_mask(figure: dict[str, Any] | None, small: int) -> dict[str, Any]
     if figure is None:
         return None
     cells: list[Cell] = [("members_inspected",), ("violations_found", MEMBERS)]
-    for key in ("subjects_by_kind", "completed_subjects_by_kind"):
+    for key in ("subjects_by_kind", "completed_subjects_by_kind", "completed_subjects_by_group"):
         cells += [(key, k, MEMBERS) for k in figure.get(key) or {}]
     return _withhold_small(figure, cells, [], small)
 

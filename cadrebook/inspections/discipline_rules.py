@@ -110,6 +110,19 @@ class Effects:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """What the records say of a decision besides its form and day, for the day it lapses
+    (`lapse_day`): an appeal against it waiting for its decision (`appeal_pending`), the
+    day of the last appeal that upheld it (`upheld_on`), and the later decisions on the same
+    subject that stand, as (decided on, lapses on: None never or not yet known) — the new
+    violations disciplined after it."""
+
+    appeal_pending: bool = False
+    upheld_on: dt.date | None = None
+    later: tuple[tuple[dt.date, dt.date | None], ...] = ()
+
+
+@dataclass(frozen=True)
 class Forward:
     """A case beyond a body's power: the row code of the body it goes to, at the same level
     or the level above."""
@@ -844,12 +857,50 @@ def check_child_under(
 # Effects ----------------------------------------------------------------------------------------
 
 
-def effects(form: str, decided_on: dt.date, *, rules: DisciplineRules | None = None) -> Effects:
-    """What a decision taken on `decided_on` does in time: the day it lapses (None for the
-    forms that never lapse), its bans with the first day each no longer applies."""
+def lapse_day(
+    form: str,
+    decided_on: dt.date,
+    standing: Standing | None = None,
+    *,
+    rules: DisciplineRules | None = None,
+) -> dt.date | None:
+    """The day a decision taken on `decided_on` lapses (`[discipline.lapse]`: the rule
+    set's months "without appeal or new violation"), None while it does not: the forms that
+    never lapse; a decision whose appeal waits for its decision (it stays in force). After
+    an appeal that upheld it the months count from the appeal's decision (a decision changed
+    on appeal is replaced by one dated from the appeal's decision, which counts from its own
+    day). A later decision on the same subject taken before this one lapses (a new
+    violation) holds it in force at least as long as itself: it lapses no earlier (never,
+    while the later one has no lapse day)."""
     r = _rules(rules)
     _known_form(r, form)
-    lapses_on = None if form in r.never_lapse else add_months(decided_on, r.lapse_months)
+    st = standing or Standing()
+    if form in r.never_lapse or st.appeal_pending:
+        return None
+    start = max(decided_on, st.upheld_on) if st.upheld_on is not None else decided_on
+    lapses = add_months(start, r.lapse_months)
+    for later_decided, later_lapses in sorted(st.later, key=lambda pair: pair[0]):
+        if later_decided >= lapses:
+            break  # decided after this one lapsed: a new start, not a prolongation
+        if later_lapses is None:
+            return None
+        lapses = max(lapses, later_lapses)
+    return lapses
+
+
+def effects(
+    form: str,
+    decided_on: dt.date,
+    *,
+    rules: DisciplineRules | None = None,
+    standing: Standing | None = None,
+) -> Effects:
+    """What a decision taken on `decided_on` does in time: the day it lapses (`lapse_day`,
+    with what the records say of it, `standing`: None for the forms that never lapse and
+    while an appeal waits), its bans with the first day each no longer applies."""
+    r = _rules(rules)
+    _known_form(r, form)
+    lapses_on = lapse_day(form, decided_on, standing, rules=r)
     bans: list[Ban] = []
     if form in r.in_force_forms:
         bans.extend(Ban(code, lapses_on, r.bans_source) for code in r.in_force_bans)

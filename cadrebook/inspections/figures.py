@@ -11,10 +11,13 @@ each of its subordinate units as the statistics ask:
   (`received_from_higher_levels`: counted once however many of its subjects are inside).
   Those completed are the ones concluded in the period (`concluded_on`, whenever decided):
   `completed`, `completed_by_kind` and their distinct subjects `completed_subjects_by_kind`,
-  which the report's sentence ("Completed 9 thematic inspections ...") states.
+  and over the kinds the sentence states together `completed_subjects_by_group`, which the
+  report's sentence ("Completed 9 thematic inspections and supervisions of 35 party
+  organizations ...") states: a subject of two kinds of one group counted once.
 - `discipline`: the disciplines decided in the period on subjects inside the subtree (by the
   subject's path when decided, whoever decided), by form for members and for organizations
-  (`by_form`), members by their standing at the decision (`members_by_standing`, statistical
+  (`by_form`: `members`, `organizations`, and `units`, the same as `organizations`, the name
+  it was first published under, kept as an alias), members by their standing at the decision (`members_by_standing`, statistical
   form 9 counts members; DOMAIN.md names the form "9: discipline" and no more), by kind of
   violation, those related to duties, and the appeals of the subtree's subjects (lodged in the
   period; decided in the period, by outcome). `members` and `units` count the decisions;
@@ -51,6 +54,22 @@ INSPECTION = "inspection"
 DISCIPLINE = "discipline"
 UNITS = "units"
 MEMBERS = "members"
+ORGANIZATIONS = "organizations"
+
+# The kinds the report's sentence states together ("9 thematic inspections and supervisions
+# of 35 party organizations"): their completed ones' distinct subjects are counted over the
+# group (`completed_subjects_by_group`, keyed by `group_key`), so that an organization both
+# inspected and supervised is one organization of the sentence, not two.
+STATED_TOGETHER: tuple[tuple[str, ...], ...] = (
+    ("thematic", "supervision_thematic"),
+    ("regular", "supervision_regular"),
+)
+
+
+def group_key(kinds: Sequence[str]) -> str:
+    """The key of a group of kinds in `completed_subjects_by_group`: "thematic+..."."""
+    return "+".join(kinds)
+
 
 # The disciplines counted: in force (lapsed ones included: a lapse ends the effects, not the
 # decision). Annulled ones are not; changed ones are replaced by the discipline of the new form.
@@ -90,6 +109,7 @@ def _empty_inspection(kinds: Iterable[str]) -> dict[str, Any]:
         "completed": 0,
         "completed_by_kind": {},
         "completed_subjects_by_kind": {},
+        "completed_subjects_by_group": {},
     }
 
 
@@ -143,11 +163,19 @@ def inspection_figures(
             .order_by()
         )
         violation = Q(violation_found=True) & period
+        # The completed ones' distinct subjects over each group of kinds stated together, in
+        # the same query (a column each).
+        together: dict[str, Any] = {}
+        for i, kinds in enumerate(STATED_TOGETHER):
+            of_group = subject_done & Q(inspection__kind__in=kinds)
+            together[f"units_group_{i}"] = Count("unit", filter=of_group, distinct=True)
+            together[f"members_group_{i}"] = Count("member", filter=of_group, distinct=True)
         for row in subjects.values("prefix").annotate(
             units=Count("unit", filter=period, distinct=True),
             members=Count("member", filter=period, distinct=True),
             units_violating=Count("unit", filter=violation, distinct=True),
             members_violating=Count("member", filter=violation, distinct=True),
+            **together,
         ):
             for u in _owner(row["prefix"], level):
                 figure = result[u.pk]
@@ -157,6 +185,13 @@ def inspection_figures(
                     UNITS: row["units_violating"],
                     MEMBERS: row["members_violating"],
                 }
+                for i, kinds in enumerate(STATED_TOGETHER):
+                    units_done, members_done = row[f"units_group_{i}"], row[f"members_group_{i}"]
+                    if units_done or members_done:
+                        figure["completed_subjects_by_group"][group_key(kinds)] = {
+                            UNITS: units_done,
+                            MEMBERS: members_done,
+                        }
         for row in subjects.values("prefix", "inspection__kind").annotate(
             units=Count("unit", filter=period, distinct=True),
             members=Count("member", filter=period, distinct=True),
@@ -197,7 +232,12 @@ def inspection_figures(
                 if u.path.startswith(row["path"]) and u.path != row["path"]:
                     result[u.pk]["received_from_higher_levels"] += row["n"]
     for figure in result.values():
-        for key in ("subjects_by_kind", "completed_by_kind", "completed_subjects_by_kind"):
+        for key in (
+            "subjects_by_kind",
+            "completed_by_kind",
+            "completed_subjects_by_kind",
+            "completed_subjects_by_group",
+        ):
             figure[key] = dict(sorted(figure[key].items()))
     return result
 
@@ -304,6 +344,9 @@ def discipline_figures(
                     figure["decided"].get(row["outcome"], 0) + row["decided"]
                 )
     for figure in result.values():
+        # The contract names the organizations' part `organizations`; `units` is the name
+        # it was first published under, kept as an alias (the same counts).
+        figure["by_form"][ORGANIZATIONS] = dict(figure["by_form"][UNITS])
         figure["members_by_standing"] = dict(sorted(figure["members_by_standing"].items()))
         figure["by_violation_kind"] = dict(sorted(figure["by_violation_kind"].items()))
     return result

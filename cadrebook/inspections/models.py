@@ -499,8 +499,10 @@ class Discipline(models.Model):
     says): the form (the rule set's forms for that kind of subject), the deciding body, the
     decision's document, the violation (its kind, when it was committed, whether it concerned
     the member's duties), the body's votes (`votes`: {form: count, "none": count} of
-    `voters_total`; for an expulsion, the proposing body's count too), and what became of it
-    (`status`: in force, annulled or changed on appeal, `annulled_by` the appeal).
+    `voters_total`; for an expulsion, the proposing body's count too), the basis of the body's
+    authority (`relations`: the subject's relations to the body, found and declared;
+    `may_admit`: declared), and what became of it (`status`: in force, annulled or changed
+    on appeal, `annulled_by` the appeal).
 
     Scoped by the subject as it stands now (`visible_to`: the member's current unit, the
     unit's current path: the member's record follows the member); `subject_path` is the
@@ -529,6 +531,13 @@ class Discipline(models.Model):
     voters_total = models.PositiveIntegerField(_("voters"), null=True, blank=True)
     proposing_for = models.PositiveIntegerField(_("proposing votes for"), null=True, blank=True)
     proposing_total = models.PositiveIntegerField(_("proposing voters"), null=True, blank=True)
+    # The basis on which the body's authority was accepted: the subject's relations to the
+    # body as found (read from the tree, with those the caller declared: committee seats and
+    # cadre management, until their records exist with issue 20) and whether the caller
+    # declared the body holds the power to admit. Stored so that the decision's basis can be
+    # read later, not re-derived from a tree that has since changed.
+    relations = models.JSONField(_("relations to the body"), default=list, blank=True)
+    may_admit = models.BooleanField(_("body may admit"), default=False)
     inspection = models.ForeignKey(
         Inspection,
         verbose_name=_("inspection"),

@@ -63,10 +63,18 @@ class DisciplineState:
     bans: list[dict[str, Any]]
 
 
-def discipline_state(d: Discipline, day: dt.date) -> DisciplineState:
+def discipline_state(
+    d: Discipline, day: dt.date, standing: engine.Standing | None = None
+) -> DisciplineState:
+    """`d` as it stands on `day`; `standing` (from `selectors.standings`, read here when not
+    given): its appeals and the later decisions on its subject, which its lapse depends on."""
     rules = engine.discipline_rules()
     known = d.form in rules.severity
-    effects = engine.effects(d.form, d.decided_on, rules=rules) if known else None
+    if known and standing is None and d.status == DisciplineStatus.IN_FORCE:
+        standing = selectors.standings([d]).get(d.pk)
+    effects = (
+        engine.effects(d.form, d.decided_on, rules=rules, standing=standing) if known else None
+    )
     lapses_on = effects.lapses_on if effects else None
     if d.status != DisciplineStatus.IN_FORCE:
         state, label = d.status, d.get_status_display()
@@ -93,8 +101,13 @@ def member_disciplines(user: Any, member: Any, day: dt.date) -> list[dict[str, A
     """The member's disciplines that `user` may read (`view_inspections` on the member's
     unit), newest first, each with its state on `day`."""
     rules = engine.discipline_rules()
-    rows = selectors.disciplines(user).filter(member=member).order_by("-decided_on", "-id")
+    rows = list(selectors.disciplines(user).filter(member=member).order_by("-decided_on", "-id"))
+    known = selectors.standings(rows)
     return [
-        {"discipline": d, "form": rules.form_label(d.form), "state": discipline_state(d, day)}
+        {
+            "discipline": d,
+            "form": rules.form_label(d.form),
+            "state": discipline_state(d, day, known.get(d.pk)),
+        }
         for d in rows
     ]

@@ -1,6 +1,7 @@
 """The restrictions a discipline puts on a member, given to `core.restrictions` (registered at
 start-up by the app's `ready()`): while a decision is in force (until it lapses after the rule
-set's months; an expulsion never lapses, and ends membership anyway) no transfer, appointment
+set's months without appeal or new violation, `discipline_rules.lapse_day`; an expulsion never
+lapses, and ends membership anyway) no transfer, appointment
 or title; after a removal from post no equal or higher post for a while; a higher post only
 some months after a reprimand, a warning or a removal (`[discipline.bans]`). A decision
 annulled or changed on appeal imposes nothing (the changed one's replacement does)."""
@@ -15,6 +16,7 @@ from cadrebook.core.restrictions import Restriction
 from cadrebook.inspections import discipline_rules as engine
 from cadrebook.inspections.choices import DisciplineStatus
 from cadrebook.inspections.models import Discipline
+from cadrebook.inspections.selectors import standings
 
 
 def discipline_restrictions(member_id: int, day: dt.date, kind: str) -> list[Restriction]:
@@ -23,14 +25,22 @@ def discipline_restrictions(member_id: int, day: dt.date, kind: str) -> list[Res
     r = engine.discipline_rules()
     if all(b.code != kind for b in r.ban_kinds):
         return []
-    rows = Discipline.objects.filter(
-        member_id=member_id, status=DisciplineStatus.IN_FORCE, decided_on__lte=day
-    ).only("form", "decided_on", "document_text")
+    rows = list(
+        Discipline.objects.filter(
+            member_id=member_id, status=DisciplineStatus.IN_FORCE, decided_on__lte=day
+        ).only("form", "decided_on", "document_text", "member_id", "unit_id")
+    )
+    if not rows:
+        return []
+    # The bans while in force last until the decision lapses: after its appeal, and no
+    # earlier than a later discipline (`selectors.standings`).
+    known = standings(rows)
     found = []
     for d in rows:
         if d.form not in r.severity:
             continue  # a form of an older rule set: nothing this one can say
-        for ban in engine.effects(d.form, d.decided_on, rules=r).active_bans(day, kind):
+        effects = engine.effects(d.form, d.decided_on, rules=r, standing=known.get(d.pk))
+        for ban in effects.active_bans(day, kind):
             reason = _("%(form)s decided on %(day)s%(document)s") % {
                 "form": r.form_label(d.form),
                 "day": d.decided_on.isoformat(),

@@ -41,6 +41,14 @@ class InspectionOut(Schema):
     completed_subjects_by_kind: dict[str, SubjectCountsOut] = Field(
         default_factory=dict, description="Distinct subjects of each kind's completed ones"
     )
+    completed_subjects_by_group: dict[str, SubjectCountsOut] = Field(
+        default_factory=dict,
+        description=(
+            "Distinct subjects of the completed ones of the kinds the report states together "
+            "(thematic+supervision_thematic, regular+supervision_regular): a subject of both "
+            "kinds counted once"
+        ),
+    )
     received_from_higher_levels: int = Field(
         ...,
         description=(
@@ -54,7 +62,19 @@ class DisciplineFormsOut(Schema):
     members: dict[str, int | None] = Field(
         ..., description="Disciplines of members by form (null: withheld, a small count)"
     )
-    units: dict[str, int] = Field(..., description="Disciplines of organizations by form")
+    organizations: dict[str, int] | None = Field(
+        None,
+        description=(
+            "Disciplines of organizations by form (absent from a figure stored before it "
+            "was named so: read `units`)"
+        ),
+    )
+    units: dict[str, int] = Field(
+        ...,
+        description=(
+            "The same as `organizations`: the name it was first published under, kept as an alias"
+        ),
+    )
 
 
 class AppealsOut(Schema):

@@ -17,12 +17,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from cadrebook.core.permissions import CHANGE, VIEW
+from cadrebook.core.permissions import CHANGE, VIEW, VIEW_SENSITIVE
 from cadrebook.core.rules import Ruleset, current_ruleset
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.inspections import discipline_rules as engine
@@ -169,12 +170,63 @@ def appeals_waiting(user: Any) -> QuerySet[Appeal]:
     )
 
 
-# There is no record of a case under consideration yet (a discipline is recorded once
-# decided), so the worklist of limitation periods running out has nothing to read: the
-# engine's `limitation_ends(form, violation_on)` gives the day once cases are recorded.
+# The worklist of limitation periods running out is `worklists.limitation_near`: with no
+# record of a case under consideration (a discipline is recorded once decided), it reads the
+# violations a concluded inspection found and no discipline cites yet.
 
 
 # -- Disciplines in force --------------------------------------------------------------------
+
+
+def standings(rows: Iterable[Discipline] | QuerySet[Discipline]) -> dict[int, engine.Standing]:
+    """Discipline id -> what the records say of its lapse (`engine.Standing`: an appeal
+    waiting, the last upholding appeal's day, the later decisions on the same subject with
+    the day each lapses), for every decision in force on the subjects of `rows` (a queryset
+    is read as a subquery). Two queries, unscoped: a later decision counts whoever may read
+    it (the disciplines of one subject share its scope anyway)."""
+    if isinstance(rows, QuerySet):
+        subjects = Q(member__in=rows.filter(member__isnull=False).values("member")) | Q(
+            unit__in=rows.filter(unit__isnull=False).values("unit")
+        )
+    else:
+        listed = list(rows)
+        member_ids = {d.member_id for d in listed if d.member_id is not None}
+        unit_ids = {d.unit_id for d in listed if d.unit_id is not None}
+        if not member_ids and not unit_ids:
+            return {}
+        subjects = Q(member_id__in=member_ids) | Q(unit_id__in=unit_ids)
+    peers = Discipline.objects.filter(subjects, status=DisciplineStatus.IN_FORCE)
+    pending: set[int] = set()
+    upheld: dict[int, dt.date] = {}
+    for pk, outcome, decided_on in Appeal.objects.filter(
+        discipline__in=peers.values("pk"),
+        outcome__in=(AppealOutcome.PENDING, AppealOutcome.UPHELD),
+    ).values_list("discipline_id", "outcome", "decided_on"):
+        if outcome == AppealOutcome.PENDING:
+            pending.add(pk)
+        elif decided_on is not None and (pk not in upheld or decided_on > upheld[pk]):
+            upheld[pk] = decided_on
+    by_subject: dict[tuple[str, int], list[tuple[dt.date, int, str]]] = {}
+    for pk, member_id, unit_id, form, decided_on in peers.values_list(
+        "pk", "member_id", "unit_id", "form", "decided_on"
+    ):
+        key = ("member", member_id) if member_id is not None else ("unit", unit_id)
+        by_subject.setdefault(key, []).append((decided_on, pk, form))
+    r = engine.discipline_rules()
+    found: dict[int, engine.Standing] = {}
+    for decisions in by_subject.values():
+        # The newest first: each one's lapse day is known before the older ones read it.
+        done: list[tuple[dt.date, dt.date | None]] = []
+        for decided_on, pk, form in sorted(decisions, reverse=True):
+            standing = engine.Standing(
+                appeal_pending=pk in pending,
+                upheld_on=upheld.get(pk),
+                later=tuple((day, lapses) for day, lapses in done if day > decided_on),
+            )
+            found[pk] = standing
+            if form in r.severity:  # a form of an older rule set: nothing this one can say
+                done.append((decided_on, engine.lapse_day(form, decided_on, standing, rules=r)))
+    return found
 
 
 def disciplines_in_force(
@@ -182,22 +234,24 @@ def disciplines_in_force(
 ) -> list[Discipline]:
     """The disciplines of `member` or of the organization `unit` (one of them) in force on
     `day`: decided by then, neither annulled nor changed on appeal, not lapsed (the rule
-    set's months; some forms never lapse). Most recent first."""
+    set's months without appeal or new violation, `engine.lapse_day`; some forms never
+    lapse). Most recent first."""
     if (unit is None) == (member is None):
         raise ValueError("name exactly one subject: a unit or a member")
-    rows = (
+    rows = list(
         disciplines(user)
         .filter(**({"unit": unit} if unit is not None else {"member": member}))
         .filter(status=DisciplineStatus.IN_FORCE, decided_on__lte=day)
         .order_by("-decided_on", "-id")
     )
     rules = engine.discipline_rules()
+    known = standings(rows)
     return [
         d
         for d in rows
         if d.form in rules.severity
         and (
-            (lapses := engine.effects(d.form, d.decided_on, rules=rules).lapses_on) is None
+            (lapses := engine.lapse_day(d.form, d.decided_on, known.get(d.pk), rules=rules)) is None
             or day < lapses
         )
     ]
@@ -211,8 +265,9 @@ LAPSED = "lapsed"
 @dataclass(frozen=True)
 class DisciplineState:
     """A discipline as of a day: its status (`in_force`, `lapsed`, `annulled`, `changed`),
-    whether it is in force, the day it lapses (None: never, or annulled / changed), and its
-    bans with the day each ends (those of a decision no longer standing: none)."""
+    whether it is in force, the day it lapses (None: never, not while an appeal waits, or
+    annulled / changed), and its bans with the day each ends (those of a decision no longer
+    standing: none)."""
 
     status: str
     in_force: bool
@@ -221,16 +276,23 @@ class DisciplineState:
 
 
 def discipline_state(
-    discipline: Discipline, day: dt.date, rules: engine.DisciplineRules | None = None
+    discipline: Discipline,
+    day: dt.date,
+    rules: engine.DisciplineRules | None = None,
+    standing: engine.Standing | None = None,
 ) -> DisciplineState:
     """`discipline` as of `day` (see `DisciplineState`); a form the rule set in force does
-    not know (an older rule set's) is taken as stored, without lapse or bans."""
+    not know (an older rule set's) is taken as stored, without lapse or bans. `standing`:
+    what the records say of its lapse, from `standings` (read here when not given: give it
+    for a list, read once for all its rows)."""
     r = rules or engine.discipline_rules()
     if discipline.status != DisciplineStatus.IN_FORCE:
         return DisciplineState(discipline.status, False, None, ())
     if discipline.form not in r.severity:
         return DisciplineState(discipline.status, True, None, ())
-    effects = engine.effects(discipline.form, discipline.decided_on, rules=r)
+    if standing is None:
+        standing = standings([discipline]).get(discipline.pk)
+    effects = engine.effects(discipline.form, discipline.decided_on, rules=r, standing=standing)
     lapsed = effects.lapses_on is not None and day >= effects.lapses_on
     return DisciplineState(
         LAPSED if lapsed else DisciplineStatus.IN_FORCE,
@@ -280,7 +342,12 @@ def discipline_facts(
 class Conclusion:
     """What the subject of an inspection reads of its conclusion: the inspection's code, kind
     and body, the day and document of the conclusion, and the findings and recommendations
-    concerning this subject only (no team, no steps, no other subject, no summary)."""
+    concerning this subject only (no team, no steps, no other subject, no summary).
+
+    On a member, the finding is personal: `detailed` is False for a reader who holds
+    neither `view_sensitive` nor `view_inspections` on the member's unit, and then only
+    whether a violation was found is given (`violation_kind`, `findings` empty,
+    `recommendations` none)."""
 
     inspection_id: int
     code: str
@@ -294,6 +361,7 @@ class Conclusion:
     violation_kind: str
     findings: str
     recommendations: tuple[str, ...]
+    detailed: bool = True
 
 
 def conclusions_concerning(
@@ -301,17 +369,28 @@ def conclusions_concerning(
 ) -> list[Conclusion]:
     """The concluded inspections' conclusions on `unit` or `member` (one of them), for a user
     whose plain `view` scope covers the subject's unit: the subject's side reads the
-    conclusion concerning it, never the file (issue 19, item 6)."""
+    conclusion concerning it, never the file (issue 19, item 6).
+
+    On a member, the findings text, the kind of violation and the recommendations are the
+    member's personal data: given only to a user holding `view_sensitive` or
+    `view_inspections` on the member's (current) unit; any other reader of the unit (a
+    `viewer`) reads the code, kind, body, day, document and whether a violation was found.
+    An organization's conclusion is not personal: every reader of the unit reads it whole."""
     if (unit is None) == (member is None):
         raise ValueError("name exactly one subject: a unit or a member")
+    detailed = True
+    if member is not None:
+        path = member.unit.path
+        detailed = can_read_member_findings(user, path)
     rows = (
         InspectionSubject.objects.filter(inspection__concluded_on__isnull=False)
         .filter(**({"unit": unit} if unit is not None else {"member": member}))
         .filter(_subject_scope(user))
         .select_related("inspection")
-        .prefetch_related("recommendations")
         .order_by("-inspection__concluded_on", "-id")
     )
+    if detailed:
+        rows = rows.prefetch_related("recommendations")
     return [
         Conclusion(
             inspection_id=s.inspection_id,
@@ -323,12 +402,21 @@ def conclusions_concerning(
             document_id=s.inspection.conclusion_document_id,
             document_text=s.inspection.conclusion_document_text,
             violation_found=s.violation_found,
-            violation_kind=s.violation_kind,
-            findings=s.findings,
-            recommendations=tuple(r.text for r in s.recommendations.all()),
+            violation_kind=s.violation_kind if detailed else "",
+            findings=s.findings if detailed else "",
+            recommendations=(tuple(r.text for r in s.recommendations.all()) if detailed else ()),
+            detailed=detailed,
         )
         for s in rows
     ]
+
+
+def can_read_member_findings(user: Any, path: str) -> bool:
+    """Whether `user` reads the findings on a member of the unit at `path`: the personal
+    data's readers (`view_sensitive`) and the discipline files' (`view_inspections`)."""
+    return scope_for(user, VIEW_SENSITIVE).covers_path(path) or scope_for(
+        user, VIEW_INSPECTIONS
+    ).covers_path(path)
 
 
 def _subject_scope(user: Any) -> Q:

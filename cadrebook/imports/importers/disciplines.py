@@ -3,7 +3,9 @@ through `discipline_decide` (the form for the subject, the body's authority, the
 period, a second discipline for the same violation, the consequences of an expulsion or a
 dissolution, audited). The vote counts are optional: a file of past decisions may have none
 (recorded as unknown); given, they are checked. A dissolution names the unit its members go
-to (`members_to`) when the organization still has members.
+to (`members_to`) when the organization still has members. An expulsion whose `expelled`
+event the events import already recorded on the decision's day links to it (no second
+expulsion); an `expelled` event of another day is refused on `decided_on`.
 
 A decision is identified by its subject, form, day of decision and day of violation, and,
 when the row gives them, the kind and text of the violation (a subject may be disciplined
@@ -61,7 +63,7 @@ COLUMNS = {
     "child_under_months": "raising_child_under_12_months",
     "youngest_child_born_on": "raising_child_under_12_months",
     "members_to": "members_to",
-    "relations": "body_code",
+    "relations": "relations",
 }
 # Refusals whose column is not their field's: the child is the file's own column.
 CODE_COLUMNS = {"discipline.child_under": "raising_child_under_12_months"}
@@ -210,9 +212,6 @@ class _Importer:
                     document = document_by_symbol(
                         self.ctx.actor, row.document, path, row.decided_on
                     )
-                extra: dict[str, Any] = {}
-                if not row.votes:  # a past decision from old files: its votes may be lost
-                    extra["taken_over"] = True
                 decision = discipline_decide(
                     actor=self.ctx.actor,
                     subject_kind=row.subject_kind,
@@ -235,7 +234,12 @@ class _Importer:
                     child_under_months=row.raising_child_under_12_months,
                     holds_post=row.holds_post,
                     members_to=members_to,
-                    **extra,
+                    relations=row.relations,
+                    may_admit=row.may_admit,
+                    # A past decision from old files: its votes may be lost (given, they are
+                    # checked), and an expulsion links to the `expelled` event the events
+                    # import recorded on its day instead of expelling twice.
+                    taken_over=True,
                 )
                 self._appeal(row, decision)
                 report.created += 1

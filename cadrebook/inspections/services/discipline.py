@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cadrebook.core.audit import audit_record, snapshot
@@ -67,6 +68,8 @@ DISCIPLINE_FIELDS = [
     "voters_total",
     "proposing_for",
     "proposing_total",
+    "relations",
+    "may_admit",
     "inspection",
     "status",
 ]
@@ -203,20 +206,36 @@ def _check_not_twice(
     violation_on: dt.date,
     violation_kind: str,
     violation: str,
+    inspection: Inspection | None,
     replacing: Discipline | None,
 ) -> None:
-    """A violation is disciplined once: no other discipline, not annulled, of the same
-    subject for a violation of the same day and of the same kind (or, without a kind, the
-    same text)."""
-    same = Discipline.objects.filter(
-        **_subject_filter(member, unit), violation_on=violation_on
-    ).exclude(status=DisciplineStatus.ANNULLED)
+    """A violation is disciplined once: refused when another discipline of the same
+    subject, not annulled (nor replaced on appeal), is for the same violation — the same finding of an inspection
+    (both linked to the same inspection: it holds one finding per subject), or a violation
+    committed on the same day of the same kind (when either gives no kind, of the same
+    text). A different violation on the same day (another kind, or another text without a
+    kind) is disciplined on its own."""
+    # A decision changed on appeal is carried on by its replacement (in force, same
+    # violation), which this finds; the changed one itself is not counted again, or an
+    # appeal against the replacement could never change it in turn.
+    others = Discipline.objects.filter(
+        **_subject_filter(member, unit), status=DisciplineStatus.IN_FORCE
+    )
+    same_day = Q(violation_on=violation_on)
+    others = others.filter(same_day | Q(inspection=inspection) if inspection else same_day)
     if replacing is not None:
-        same = same.exclude(pk=replacing.pk)
-    for other in same:
-        if (violation_kind and other.violation_kind == violation_kind) or (
-            other.violation.strip().casefold() == violation.strip().casefold()
-        ):
+        others = others.exclude(pk=replacing.pk)
+    text = violation.strip().casefold()
+    for other in others.order_by("decided_on", "id"):
+        if inspection is not None and other.inspection_id == inspection.pk:
+            same = True
+        elif other.violation_on != violation_on:
+            same = False
+        elif violation_kind and other.violation_kind:
+            same = other.violation_kind == violation_kind
+        else:
+            same = other.violation.strip().casefold() == text
+        if same:
             raise RuleViolation(
                 "discipline.twice",
                 _(
@@ -224,7 +243,7 @@ def _check_not_twice(
                     "%(decided)s); a violation is disciplined once."
                 )
                 % {
-                    "day": violation_on.isoformat(),
+                    "day": other.violation_on.isoformat(),
                     "form": r.form_label(other.form),
                     "decided": other.decided_on.isoformat(),
                 },
@@ -249,9 +268,58 @@ def _expelled_event(member: Member, day: dt.date) -> MemberEvent | None:
     )
 
 
-def _apply(actor: Any, d: Discipline, members_to: OrgUnit | None) -> None:
-    """The consequences of the form of `d`, through the services that own them."""
+def _recorded_expulsion(
+    r: engine.DisciplineRules, member: Member, decided_on: dt.date, is_member: bool
+) -> MemberEvent | None:
+    """For an expulsion taken over from old files: the member's `expelled` event already
+    recorded (by the events import) that the decision stands for — the one of its day,
+    which the decision links to instead of expelling twice. Refused, naming it, when the
+    events record the member's expulsion on another day (before the decision's day, the
+    member no longer being one; or after it)."""
+    same_day = _expelled_event(member, decided_on)
+    if same_day is not None:
+        return same_day
+    voided = MemberEvent.objects.filter(member=member, type=EventType.CORRECTION, void=True).values(
+        "corrects_id"
+    )
+    expelled = MemberEvent.objects.filter(member=member, type=EventType.EXPELLED).exclude(
+        pk__in=voided
+    )
+    # Not a member that day: expelled before it. A member that day: the expulsion the
+    # events recorded is a later one (the decision cannot go before it).
+    earlier = (
+        expelled.filter(date__gt=decided_on).order_by("date", "id").first()
+        if is_member
+        else expelled.filter(date__lt=decided_on).order_by("-date", "-id").first()
+    )
+    if earlier is None:
+        return None
+    raise RuleViolation(
+        "discipline.expulsion_recorded_otherwise",
+        _(
+            "%(name)s's expulsion is already recorded on %(day)s (the member's events), not "
+            "on %(decided)s: the decision taken over must carry the day of that event, or "
+            "the event be corrected first."
+        )
+        % {
+            "name": member.full_name,
+            "day": earlier.date.isoformat(),
+            "decided": decided_on.isoformat(),
+        },
+        source=r.source,
+        field="decided_on",
+    )
+
+
+def _apply(
+    actor: Any, d: Discipline, members_to: OrgUnit | None, expelled: MemberEvent | None = None
+) -> None:
+    """The consequences of the form of `d`, through the services that own them. An
+    expulsion whose `expelled` event is already recorded (`expelled`: taken over from old
+    files, the event imported first) links to it and records no second one."""
     text = d.document_text
+    if d.form == "expulsion" and d.member is not None and expelled is not None:
+        return
     if d.form == "expulsion" and d.member is not None:
         with by_discipline_decision():  # the one route of an `expelled` event
             member_expel(
@@ -364,7 +432,9 @@ def _decide(
         r, form, votes, voters_total, proposing_for, proposing_total, taken_over
     )
     engine.check_limitation(form, violation_on, limitation_on, rules=r)
-    _check_not_twice(r, member, unit, violation_on, violation_kind, violation, replacing)
+    _check_not_twice(
+        r, member, unit, violation_on, violation_kind, violation, inspection, replacing
+    )
     return Discipline.objects.create(
         subject_kind=subject_kind,
         member=member,
@@ -386,6 +456,8 @@ def _decide(
         voters_total=voters_total if stored_votes else None,
         proposing_for=proposing_for if stored_votes else None,
         proposing_total=proposing_total if stored_votes else None,
+        relations=list(rels),
+        may_admit=may_admit,
         inspection=inspection,
         ruleset=r.ruleset_id,
         created_by=by(actor),
@@ -442,22 +514,31 @@ def discipline_decide(
     beyond the body's authority (the subject's relation to the body from the tree: a member
     of the body's unit or its subtree, an organization below it, plus the `relations` the
     caller knows, e.g. `own_committee_member`, until committee records exist; `may_admit`:
-    the body holds the power to admit) naming the body to forward to, votes that do not
+    the body holds the power to admit — both declared by the caller until committee seats
+    and cadre management records exist with issue 20, and stored on the decision with the
+    relations read from the tree, so its basis stays on the record) naming the body to
+    forward to, votes that do not
     reach `form`, the limitation period, a member raising a child under the rule set's
     months (`child_under_months`, or `youngest_child_born_on`), a second discipline for the
-    same violation (same subject, day and kind or text, not annulled), a subject outside the
+    same violation (same subject, not annulled, and the same inspection's finding, or the
+    same day of violation and kind — text when a kind is missing), a subject outside the
     actor's `decide_discipline` scope.
 
     `votes` ({form: count, "none": count} of `voters_total` full members; for an expulsion
     the proposing body's `proposing_for` of `proposing_total`) are required and checked; a
     past decision `taken_over` from old files (the import) may omit them: they are then
-    recorded as unknown (empty votes, no total) and not checked.
+    recorded as unknown (empty votes, no total) and not checked. An expulsion `taken_over`
+    whose member's `expelled` event is already recorded on `decided_on` (the events import
+    of the same past) links to that event instead of recording a second one (the audit
+    entry names it, `expelled_event`); an `expelled` event of another day standing on
+    `decided_on` is refused, naming its day.
 
     `document`: the decision from the register (an id or a `Document`, issued by `body`),
     or `document_text` as written. `members_to`: for a dissolution, the unit the decision
     hands the organization's members over to (required when it still has members).
     Consequences in the same transaction (see the module's docstring); audited."""
     r = engine.discipline_rules()
+    expelled: MemberEvent | None = None
     if subject_kind not in engine.SUBJECT_KINDS:
         raise ServiceError(
             "discipline.subject_kind_unknown",
@@ -486,6 +567,12 @@ def discipline_decide(
         if member is not None:
             member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
             period = member_status_as_of(member, decided_on)
+            if taken_over and form == "expulsion":
+                expelled = _recorded_expulsion(r, member, decided_on, period is not None)
+                if expelled is not None:
+                    # Already expelled that day by the imported event: the standing the
+                    # decision found is the one of the day before.
+                    period = member_status_as_of(member, decided_on - dt.timedelta(days=1))
             if period is None:
                 raise RuleViolation(
                     "discipline.subject_not_member",
@@ -551,13 +638,14 @@ def discipline_decide(
             replacing=None,
             taken_over=taken_over,
         )
-        _apply(actor, d, members_to)
+        _apply(actor, d, members_to, expelled)
         _audit(
             actor,
             d,
             "discipline.decided",
             votes_known=bool(d.votes),
             **({"members_to": members_to.pk} if members_to is not None else {}),
+            **({"expelled_event": expelled.pk} if expelled is not None else {}),
         )
         return d
 

@@ -462,7 +462,9 @@ def test_the_record_follows_the_member_to_the_new_unit(
     role_grant(actor=None, user=of_c2, role="inspector", unit=tree.C2)
     assert list(selectors.disciplines(of_g1)) == [d] and list(selectors.appeals(of_g1)) == [appeal]
     assert not selectors.disciplines(of_c2).exists() and not selectors.appeals(of_c2).exists()
-    member_transfer(actor=inspector, member=people.k1, date=D(2026, 3, 3), to_unit=tree.GC)
+    # Upheld on appeal on 2025-04-10: in force (no transfer) until the rule set's 12 months
+    # from the appeal's decision.
+    member_transfer(actor=inspector, member=people.k1, date=D(2026, 4, 10), to_unit=tree.GC)
     assert list(selectors.disciplines(of_c2)) == [d] and list(selectors.appeals(of_c2)) == [appeal]
     assert not selectors.disciplines(of_g1).exists() and not selectors.appeals(of_g1).exists()
     d.refresh_from_db()

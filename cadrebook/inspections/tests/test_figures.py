@@ -272,8 +272,11 @@ def test_disciplines_by_form_for_members_and_organizations(
     c1 = figures[tree.C1.pk]
     # k1 and pr reprimanded, k2 warned (the form his appeal changed removal from post to);
     # k1b's warning was annulled; the 2024 and 2026 ones are outside the period.
+    # The contract's "for members and for organizations": `organizations`, and `units`,
+    # its first name, kept alongside.
     assert c1["by_form"] == {
         "members": {"reprimand": 2, "warning": 1, "removal_from_post": 0, "expulsion": 0},
+        "organizations": {"reprimand": 1, "warning": 0, "dissolution": 0},
         "units": {"reprimand": 1, "warning": 0, "dissolution": 0},
     }
     assert (c1["members"], c1["units"]) == (3, 1)
@@ -450,3 +453,43 @@ def test_the_seeds_sentence_is_built_from_the_figures() -> None:
         with translation.override(language):
             [sentence] = inspection_sentences(stats)
             assert "9" in sentence and "35" in sentence and "5" in sentence
+
+
+def test_the_sentence_counts_a_subject_of_two_kinds_stated_together_once(
+    tree: SimpleNamespace,
+    inspector: Any,
+    bodies: SimpleNamespace,
+    people: SimpleNamespace,
+    inspections: SimpleNamespace,
+) -> None:
+    """K1 and k1 were subjects of both the thematic inspection A and the thematic
+    supervision B: the sentence's "of N party organizations and M individuals" counts them
+    once, as `units_inspected` and `members_inspected` do."""
+    from django.utils import translation
+
+    b = inspections.b
+    for step, day in (("plan", 20), ("working", 25), ("report", 28)):
+        inspection_record_step(actor=inspector, inspection=b, step=step, done_on=D(2025, 6, day))
+    inspection_conclude(
+        actor=inspector,
+        inspection=b,
+        concluded_on=D(2025, 7, 1),
+        document=bodies.G1_conclusion,
+        findings=[Finding(s, False) for s in b.subjects.all()],
+    )
+    figure = inspection_figures([tree.C1], *Y2025)[tree.C1.pk]
+    # Per kind: A on G1, K1 and k1; B on K1, K2 and k1.
+    assert figure["completed_subjects_by_kind"] == {
+        "supervision_thematic": {"units": 2, "members": 1},
+        "thematic": {"units": 2, "members": 1},
+    }
+    # Over the group: G1, K1, K2 and k1, each once.
+    assert figure["completed_subjects_by_group"] == {
+        "thematic+supervision_thematic": {"units": 3, "members": 1}
+    }
+    with translation.override("en"):
+        [sentence] = inspection_sentences({"inspection": figure})
+    assert sentence.startswith(
+        "Completed 2 thematic inspections and supervisions of 3 party organizations and "
+        "1 individual"
+    ), sentence

@@ -41,6 +41,9 @@ def test_a_small_subtrees_discipline_figures_are_withheld_from_an_organizer(
         return response.json()
 
     assert stats("c1_inspector")["discipline"]["by_form"]["members"]["warning"] == 1
+    # Organizations by form under the contract's name, and under `units` as before.
+    forms = stats("c1_inspector")["discipline"]["by_form"]
+    assert forms["organizations"] == forms["units"] and "dissolution" in forms["organizations"]
     masked = stats("organizer")
     assert masked["discipline"] is None and masked["inspection"] is None
     # The commune's breakdown by subordinate unit does not give them away either.

@@ -312,3 +312,82 @@ def test_the_discipline_importers_scope_decides(run, tree, inspector, docs, ids)
     report = run(text, _user("viewer_d", "viewer", None), kind="disciplines")
     assert [(e.row, e.code) for e in report.errors] == [(2, "import.not_allowed_here")]
     assert not Discipline.objects.exists()
+
+
+# -- A past expulsion imported as an event and as a discipline --------------------------------
+
+
+def _expelled_events(member_pk: int) -> int:
+    from cadrebook.members.models import MemberEvent
+
+    return MemberEvent.objects.filter(member_id=member_pk, type="expelled").count()
+
+
+def test_a_past_expulsion_imported_as_an_event_links_the_discipline_to_it(
+    run, tree, inspector, docs, ids
+):
+    from cadrebook.inspections.models import Discipline
+    from cadrebook.members.models import Member
+
+    events = "external_id,type,date,document,reason\nE1,expelled,2025-06-02,5-QĐ/UBKT,discipline\n"
+    assert run(events, None, kind="events").ok  # the system loads the old files
+    member = Member.objects.get(external_id="E1")
+    assert member.status == "expelled" and _expelled_events(member.pk) == 1
+
+    text = _disc("member,E1,expulsion,C1,2025-06-02,2025-01-10,5-QĐ/UBKT,committee")
+    report = run(text, inspector, kind="disciplines")
+    assert report.ok and report.created == 1, report.as_dict()
+    decision = Discipline.objects.get(member=member)
+    # The standing the decision found is the member's before that day's expulsion.
+    assert (decision.form, decision.subject_status) == ("expulsion", "full")
+    # One expulsion: linked to the imported event, not recorded twice.
+    assert _expelled_events(member.pk) == 1
+    event = member.events.get(type="expelled")
+    entry = AuditEntry.objects.get(event_type="discipline.decided")
+    assert entry.after["expelled_event"] == event.pk
+    member.refresh_from_db()
+    assert member.status == "expelled"
+    # Again: nothing changes.
+    again = run(text, inspector, kind="disciplines")
+    assert again.ok and again.unchanged == 1 and _expelled_events(member.pk) == 1
+
+
+def test_a_past_expulsion_on_another_day_than_its_event_is_refused_on_that_cell(
+    run, tree, inspector, docs, ids
+):
+    from cadrebook.inspections.models import Discipline
+    from cadrebook.members.models import Member
+
+    events = "external_id,type,date,document,reason\nE1,expelled,2025-06-02,5-QĐ/UBKT,discipline\n"
+    assert run(events, None, kind="events").ok  # the system loads the old files
+    text = _disc("member,E1,expulsion,C1,2025-07-01,2025-01-10,5-QĐ/UBKT,committee")
+    report = run(text, inspector, kind="disciplines")
+    [error] = report.errors
+    assert (error.row, error.column, error.code) == (
+        2,
+        "decided_on",
+        "discipline.expulsion_recorded_otherwise",
+    )
+    assert "2025-06-02" in error.message and error.source
+    # A decision before the recorded expulsion: the same refusal, naming the event's day.
+    earlier = run(
+        _disc("member,E1,expulsion,C1,2025-05-05,2025-01-10,5-QĐ/UBKT,committee"),
+        inspector,
+        kind="disciplines",
+    )
+    assert [(e.row, e.column, e.code) for e in earlier.errors] == [
+        (2, "decided_on", "discipline.expulsion_recorded_otherwise")
+    ]
+    assert "2025-06-02" in earlier.errors[0].message
+    assert not Discipline.objects.exists()
+    assert _expelled_events(Member.objects.get(external_id="E1").pk) == 1
+
+
+def test_an_imported_expulsion_without_an_event_still_expels_once(run, tree, inspector, docs, ids):
+    from cadrebook.members.models import Member
+
+    text = _disc("member,E1,expulsion,C1,2025-06-02,2025-01-10,5-QĐ/UBKT,committee")
+    report = run(text, inspector, kind="disciplines")
+    assert report.ok and report.created == 1, report.as_dict()
+    member = Member.objects.get(external_id="E1")
+    assert member.status == "expelled" and _expelled_events(member.pk) == 1

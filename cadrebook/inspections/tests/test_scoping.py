@@ -26,6 +26,14 @@ from cadrebook.inspections.services import (
 D = dt.date
 
 
+def _client(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def _user(name: str, role: str, unit: Any) -> Any:
     user = get_user_model().objects.create_user(username=name)
     role_grant(actor=None, user=user, role=role, unit=unit)
@@ -106,8 +114,15 @@ def test_the_subject_side_reads_only_the_conclusion_concerning_it(tree, file, pe
     assert (seen.code, seen.violation_found, seen.findings) == ("KT-01", False, "Đúng quy định")
     assert seen.recommendations == ("Rút kinh nghiệm",)
     assert not hasattr(seen, "conclusion_summary")  # the file's summary is not the subject's
+    # On a member, a viewer learns only that a violation was found (the rest is personal:
+    # `test_conclusion_privacy.py`); a clerk of the member's cell reads the finding.
     [on_member] = selectors.conclusions_concerning(k1_viewer, member=people.k1)
+    assert (on_member.violation_found, on_member.violation_kind) == (True, "")
+    assert on_member.findings == "" and not on_member.detailed
+    k1_clerk = _user("k1_clerk", "clerk", tree.K1)
+    [on_member] = selectors.conclusions_concerning(k1_clerk, member=people.k1)
     assert (on_member.violation_found, on_member.violation_kind) == (True, "corruption")
+    assert on_member.findings == "Vi phạm" and on_member.detailed
     assert on_member.recommendations == ()
     assert selectors.conclusions_concerning(k2_viewer, unit=tree.K1) == []
 
@@ -131,6 +146,8 @@ def test_the_register_lists_the_citing_inspection_to_its_readers_only(tree, file
     decision = citing_records(docs.c1, of_c1)
     assert [(c.kind, c.date) for c in decision] == [("inspection", D(2025, 3, 3))]
     assert "KT-01" in decision[0].label
+    assert decision[0].url == f"/inspections/{file.pk}/"  # the file's page, same scope
+    assert _client(of_c1).get(decision[0].url).status_code == 200
     conclusion = citing_records(docs.c1_conclusion, of_c1)
     assert [(c.kind, c.date) for c in conclusion] == [("inspection", D(2025, 6, 2))]
     organizer = _user("organizer", "organizer", None)
@@ -167,6 +184,8 @@ def test_disciplines_are_scoped_by_their_subject_and_cited_to_readers_only(tree,
     cited = citing_records(docs.c1, of_g1)
     assert [(c.kind, c.date) for c in cited] == [("discipline", D(2025, 7, 1))]
     assert people.k1.full_name not in cited[0].label
+    assert "Warning" in cited[0].label  # the form's label, not its code
+    assert cited[0].url == f"/disciplines/{discipline.pk}/"
     assert citing_records(docs.c1, of_c2) == []
     assert citing_records(docs.c1, _user("organizer", "organizer", None)) == []
 
