@@ -368,7 +368,7 @@ def conclusions_concerning(
     user: Any, *, unit: OrgUnit | None = None, member: Any = None
 ) -> list[Conclusion]:
     """The concluded inspections' conclusions on `unit` or `member` (one of them), for a user
-    whose plain `view` scope covers the subject's unit: the subject's side reads the
+    whose plain `view` scope covers the subject's unit (a member's unit of today): the subject's side reads the
     conclusion concerning it, never the file (issue 19, item 6).
 
     On a member, the findings text, the kind of violation and the recommendations are the
@@ -380,12 +380,17 @@ def conclusions_concerning(
         raise ValueError("name exactly one subject: a unit or a member")
     detailed = True
     if member is not None:
+        # The member's side is the member's unit of today: after a transfer, the new cell's
+        # readers read the conclusions on their member, the old cell's no longer do.
         path = member.unit.path
         detailed = can_read_member_findings(user, path)
+        where = Q() if scope_for(user, VIEW).covers_path(path) else Q(pk__in=[])
+    else:
+        where = _subject_scope(user)
     rows = (
         InspectionSubject.objects.filter(inspection__concluded_on__isnull=False)
         .filter(**({"unit": unit} if unit is not None else {"member": member}))
-        .filter(_subject_scope(user))
+        .filter(where)
         .select_related("inspection")
         .order_by("-inspection__concluded_on", "-id")
     )

@@ -823,6 +823,7 @@ def discipline_list(request: HttpRequest) -> HttpResponse:
     found = list(
         rows.select_related("member", "unit", "body").order_by("-decided_on", "-id")[:ROWS]
     )
+    known = selectors.standings(found)  # each row's lapse, read once for the page
     list_read_record(
         actor=request.user,
         name="disciplines",
@@ -838,7 +839,7 @@ def discipline_list(request: HttpRequest) -> HttpResponse:
                 {
                     "discipline": d,
                     "form": rules.form_label(d.form),
-                    "state": discipline_state(d, today),
+                    "state": discipline_state(d, today, known.get(d.pk)),
                 }
                 for d in found
             ],

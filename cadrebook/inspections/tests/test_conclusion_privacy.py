@@ -154,3 +154,17 @@ def test_the_dossier_shows_a_viewer_no_more_than_the_violation_found(
     clerk.force_login(_user("p_clerk", "clerk", tree.P))
     html = clerk.get(url).content.decode()
     assert FINDING in html and ADVICE in html
+
+
+def test_after_a_transfer_the_new_units_readers_read_the_conclusion_on_their_member(
+    tree: SimpleNamespace, concluded: Inspection, people: SimpleNamespace, inspector: Any
+) -> None:
+    """The member's side is the member's unit of today, not the unit at the inspection."""
+    from cadrebook.members.services import member_transfer
+
+    member_transfer(actor=inspector, member=people.k1, date=D(2026, 3, 3), to_unit=tree.GC)
+    people.k1.refresh_from_db()
+    [c] = selectors.conclusions_concerning(_user("gc_clerk", "clerk", tree.C2), member=people.k1)
+    assert c.findings == FINDING and c.detailed
+    old_cell = _user("k1_viewer", "viewer", tree.K1)
+    assert selectors.conclusions_concerning(old_cell, member=people.k1) == []
