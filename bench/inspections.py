@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import io
 import os
 import random
@@ -239,8 +240,9 @@ def load(first_year: int, last_year: int, seed: int) -> None:
     subjects = Copier(
         "inspections_inspectionsubject",
         [
-            "id", "inspection_id", "unit_id", "member_id", "path", "subject_path", "decided_on",
-            "from_higher_level", "violation_found", "violation_kind", "findings",
+            "id", "inspection_id", "unit_id", "member_id", "path", "subject_path", "kind",
+            "decided_on", "concluded_on", "from_higher_level", "violation_found",
+            "violation_kind", "findings",
         ],
     )  # fmt: skip
     step_rows = Copier(
@@ -259,13 +261,13 @@ def load(first_year: int, last_year: int, seed: int) -> None:
                 chosen_members: dict[int, int] = {}
                 below = tree.below.get(body, [])
                 if below and not is_cell:
-                    for _ in range(rng.randint(0, 4)):
+                    for _ in range(rng.randint(0, 5)):
                         chosen_units.add(rng.choice(below))
                 places = tree.member_units_below.get(body, []) + (
                     [body] if tree.periods.get(body) else []
                 )
                 if places:
-                    for _ in range(rng.randint(0 if chosen_units else 1, 3)):
+                    for _ in range(rng.randint(0 if chosen_units else 1, 4)):
                         unit = rng.choice(places)
                         found = tree.member_on(rng, unit, decided, ("probationary", "full"))
                         if found:
@@ -273,6 +275,7 @@ def load(first_year: int, last_year: int, seed: int) -> None:
                 if not chosen_units and not chosen_members:
                     continue
                 inspection_id += 1
+                kind = rng.choice(kinds)
                 concluded: dt.date | None = decided + dt.timedelta(days=rng.randint(20, 150))
                 if concluded > today or rng.random() < 0.05:
                     concluded = None
@@ -294,7 +297,7 @@ def load(first_year: int, last_year: int, seed: int) -> None:
                     subject_id += 1
                     subjects.add(
                         subject_id, inspection_id, unit_id, member_id, body_path,
-                        tree.path(place), decided, higher, found_v, vkind, "",
+                        tree.path(place), kind, decided, concluded, higher, found_v, vkind, "",
                     )  # fmt: skip
                 # Steps: the decision done that day; the others, when concluded, done in
                 # order by the conclusion's day.
@@ -313,7 +316,7 @@ def load(first_year: int, last_year: int, seed: int) -> None:
                     )  # fmt: skip
                 inspections.add(
                     inspection_id, f"BENCH-{inspection_id}", body, organ, body_path,
-                    rng.choice(kinds), decided, f"{inspection_id}-QĐ", dt.date(year - 1, 1, 1),
+                    kind, decided, f"{inspection_id}-QĐ", dt.date(year - 1, 1, 1),
                     dt.date(year - 1, 12, 31), concluded,
                     f"{inspection_id}-KL" if concluded else "", "", higher_any, ruleset, now,
                 )  # fmt: skip
@@ -561,13 +564,28 @@ def reference(unit: OrgUnit, date_from: dt.date, date_to: dt.date) -> dict[str, 
     }
 
 
-def ours(units: list[OrgUnit], date_from: dt.date, date_to: dt.date) -> dict[int, Any]:
-    """Both contributions' figures, as the statistics compute them for `units`."""
+def ours(
+    units: list[OrgUnit], date_from: dt.date, date_to: dt.date, module: Any = None
+) -> dict[str, Any]:
+    """Both contributions' figures, as the statistics compute them for `units` (with the
+    functions of `module` when given: an earlier figures.py, `--before`)."""
     ruleset = current_ruleset()
+    inspection = module.inspection_figures if module else inspection_figures
+    discipline = module.discipline_figures if module else discipline_figures
     return {
-        "inspection": inspection_figures(units, date_from, date_to, ruleset),
-        "discipline": discipline_figures(units, date_from, date_to, ruleset),
+        "inspection": inspection(units, date_from, date_to, ruleset),
+        "discipline": discipline(units, date_from, date_to, ruleset),
     }
+
+
+def load_module(path: str) -> Any:
+    """An earlier version of figures.py (`git show REV:cadrebook/inspections/figures.py >
+    FILE`), loaded beside the current one."""
+    spec = importlib.util.spec_from_file_location("figures_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def core(figures: dict[str, Any], pk: int) -> dict[str, Any]:
@@ -592,7 +610,9 @@ def main() -> None:
     parser.add_argument("--load", action="store_true", help="write the synthetic data first")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", help="an earlier figures.py to time beside the current one")
     args = parser.parse_args()
+    before = load_module(args.before) if args.before else None
     for key, value in machine().items():
         print(f"{key:>9}: {value}")
     if args.load:
@@ -622,23 +642,31 @@ def main() -> None:
     print()
     print(
         "| case | units asked | inspections | subjects (u/m) | disciplines | ours | "
-        "reference SQL | ratio | equal |"
+        "ours, the unit alone | reference SQL (the unit) | ratio (unit alone) | equal |"
+        + (" before | before, unit alone |" if before else "")
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|" + ("---:|---:|" if before else ""))
     for name, unit in cases:
         units = [unit, *child_units(unit, end)]
         ours_s, figures = best_of(args.runs, partial(ours, units, start, end))
+        alone_s, alone = best_of(args.runs, partial(ours, [unit], start, end))
         ref_s, ref = best_of(args.runs, partial(reference, unit, start, end))
+        extra = ""
+        if before:
+            before_s, old = best_of(args.runs, partial(ours, units, start, end, before))
+            before_alone_s, _old = best_of(args.runs, partial(ours, [unit], start, end, before))
+            assert old == figures, f"{name}: the earlier figures differ"
+            extra = f" {before_s * 1000:,.1f} ms | {before_alone_s * 1000:,.1f} ms |"
         mine = core(figures, unit.pk)
-        equal = mine == ref
+        equal = mine == ref == core(alone, unit.pk)
         # The subordinate units' own figures against the reference too (not timed).
         wrong = [c.code for c in units[1:6] if core(figures, c.pk) != reference(c, start, end)]
         n_disc = sum(mine["by_form"]["members"].values()) + sum(mine["by_form"]["units"].values())
         print(
             f"| {name} | {len(units):,} | {sum(mine['by_kind'].values()):,} | "
             f"{mine['units_inspected']:,}/{mine['members_inspected']:,} | {n_disc:,} | "
-            f"{ours_s * 1000:,.1f} ms | {ref_s * 1000:,.1f} ms | {ours_s / ref_s:.2f} | "
-            f"{'yes' if equal and not wrong else 'NO'} |",
+            f"{ours_s * 1000:,.1f} ms | {alone_s * 1000:,.1f} ms | {ref_s * 1000:,.1f} ms | "
+            f"{alone_s / ref_s:.2f} | {'yes' if equal and not wrong else 'NO'} |{extra}",
             flush=True,
         )
         if not equal:
