@@ -127,7 +127,6 @@ def inspection_figures(
     period = Q(decided_on__gte=date_from, decided_on__lte=date_to)
     # Completed: concluded in the period (whenever decided).
     done = Q(concluded_on__gte=date_from, concluded_on__lte=date_to)
-    subject_done = Q(inspection__concluded_on__gte=date_from, inspection__concluded_on__lte=date_to)
     deepest = max(len(p) for p in paths)
 
     # Inspections by bodies inside each subtree, by kind: counts add up by prefix.
@@ -158,7 +157,7 @@ def inspection_figures(
         # Distinct subjects of those inspections: grouped by the prefix at this depth, each
         # group is exactly one unit's subtree, so its distinct counts are the unit's.
         subjects = (
-            InspectionSubject.objects.filter(period | subject_done, subtree_q("path", level_paths))
+            InspectionSubject.objects.filter(period | done, subtree_q("path", level_paths))
             .annotate(prefix=Substr("path", 1, length))
             .order_by()
         )
@@ -167,7 +166,7 @@ def inspection_figures(
         # the same query (a column each).
         together: dict[str, Any] = {}
         for i, kinds in enumerate(STATED_TOGETHER):
-            of_group = subject_done & Q(inspection__kind__in=kinds)
+            of_group = done & Q(kind__in=kinds)
             together[f"units_group_{i}"] = Count("unit", filter=of_group, distinct=True)
             together[f"members_group_{i}"] = Count("member", filter=of_group, distinct=True)
         for row in subjects.values("prefix").annotate(
@@ -192,14 +191,14 @@ def inspection_figures(
                             UNITS: units_done,
                             MEMBERS: members_done,
                         }
-        for row in subjects.values("prefix", "inspection__kind").annotate(
+        for row in subjects.values("prefix", "kind").annotate(
             units=Count("unit", filter=period, distinct=True),
             members=Count("member", filter=period, distinct=True),
-            units_done=Count("unit", filter=subject_done, distinct=True),
-            members_done=Count("member", filter=subject_done, distinct=True),
+            units_done=Count("unit", filter=done, distinct=True),
+            members_done=Count("member", filter=done, distinct=True),
         ):
             for u in _owner(row["prefix"], level):
-                kind = row["inspection__kind"]
+                kind = row["kind"]
                 if row["units"] or row["members"]:
                     result[u.pk]["subjects_by_kind"][kind] = {
                         UNITS: row["units"],

@@ -265,6 +265,8 @@ class Inspection(models.Model):
             # The statistics: inspections by bodies in a subtree in a period.
             models.Index(fields=["path", "decided_on"], name="inspection_path_decided"),
             models.Index(fields=["decided_on"], name="inspection_decided_on"),
+            # Completed in a period (concluded), by bodies in a subtree.
+            models.Index(fields=["path", "concluded_on"], name="inspection_path_concluded"),
         ]
 
     def __str__(self) -> str:
@@ -341,8 +343,10 @@ class InspectionSubject(models.Model):
     (the rule set's `violation_kinds`).
 
     `subject_path` is the path of the unit inspected (the member's unit when recorded);
-    `path` and `decided_on` copy the inspection's, so the statistics count subjects by the
-    inspecting body's subtree or the subject's, in a period, from this table alone."""
+    `path`, `kind`, `decided_on` and `concluded_on` copy the inspection's (the last when it
+    is concluded), so the statistics count subjects by the inspecting body's subtree or the
+    subject's, decided or completed in a period, by kind, from this table alone: a join to
+    the inspections read the whole subtree's subjects of every year (bench/inspections.py)."""
 
     inspection = models.ForeignKey(
         Inspection, verbose_name=_("inspection"), on_delete=models.PROTECT, related_name="subjects"
@@ -351,7 +355,9 @@ class InspectionSubject(models.Model):
     member = _member(_("member"), related_name="inspected_as")
     path = _path(_("body's path"))
     subject_path = _path(_("subject's path"))
+    kind = models.CharField(_("kind"), max_length=32, blank=True)
     decided_on = models.DateField(_("decided on"))
+    concluded_on = models.DateField(_("concluded on"), null=True, blank=True)
     from_higher_level = models.BooleanField(_("from a higher level"), default=False)
     violation_found = models.BooleanField(_("violation found"), null=True, blank=True)
     violation_kind = models.CharField(_("kind of violation"), max_length=32, blank=True)
@@ -383,6 +389,7 @@ class InspectionSubject(models.Model):
         ]
         indexes = [
             models.Index(fields=["path", "decided_on"], name="insp_subject_path_decided"),
+            models.Index(fields=["path", "concluded_on"], name="insp_subject_path_concluded"),
             models.Index(fields=["subject_path", "decided_on"], name="insp_subject_subj_decided"),
         ]
 

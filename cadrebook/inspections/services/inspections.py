@@ -310,7 +310,9 @@ def _add_subject(
         member=member,
         path=inspection.path,
         subject_path=inspected.path,
+        kind=inspection.kind,
         decided_on=inspection.decided_on,
+        concluded_on=inspection.concluded_on,
         from_higher_level=is_from_higher_level(body, inspected, ruleset),
     )
 
@@ -537,7 +539,9 @@ def inspection_conclude(
             subject.violation_found = finding.violation_found
             subject.violation_kind = finding.violation_kind if finding.violation_found else ""
             subject.findings = (finding.text or "").strip()
-            subject.save(update_fields=FINDING_FIELDS)
+            # The statistics count the completed subjects from the subjects alone.
+            subject.concluded_on = concluded_on
+            subject.save(update_fields=[*FINDING_FIELDS, "concluded_on"])
         conclusion_step = steps.get(STEP_CONCLUSION)
         if conclusion_step is None:
             conclusion_step = InspectionStep(
