@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "cadrebook.documents",
     "cadrebook.members",
     "cadrebook.evaluations",
+    "cadrebook.cadres",
     "cadrebook.inspections",
     "cadrebook.reports",
     "cadrebook.imports",

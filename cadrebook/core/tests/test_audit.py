@@ -20,6 +20,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from cadrebook.accounts import services as accounts_services
+from cadrebook.cadres import services as cadres_services
 from cadrebook.core.audit import audit_record
 from cadrebook.core.models import AuditEntry, AuditLogIsAppendOnly
 from cadrebook.documents import services as documents_services
@@ -43,6 +44,7 @@ MODULES = [
     imports_services,
     reports_services,
     inspections_services,
+    cadres_services,
 ]
 
 # Every public function of a service module writes. What only reads lives in the app's
@@ -1002,6 +1004,114 @@ def _(c):
     return lambda: inspections_services.appeal_decide(
         actor=c.actor, appeal=appeal, decided_on=D(2025, 4, 10), outcome="upheld"
     )
+
+
+CAD = "cadrebook.cadres.services."
+
+
+def _organizer_term(c: SimpleNamespace) -> Any:
+    """The actor as an organizer everywhere, with C1's committee term 2025-2030."""
+    accounts_services.role_grant(actor=None, user=c.actor, role="organizer", unit=None)
+    return cadres_services.committee_term_open(actor=c.actor, unit=c.tree.C1, start=D(2025, 1, 1))
+
+
+def _elected(c: SimpleNamespace) -> Any:
+    term = _organizer_term(c)
+    return cadres_services.post_elect(
+        actor=c.actor,
+        member=_full(c),
+        unit=c.tree.C1,
+        position="secretary",
+        term=term,
+        started_on=D(2025, 3, 1),
+        votes_for=30,
+        votes_total=40,
+    )
+
+
+@scenario(CAD + "committee_term_open")
+def _(c):
+    accounts_services.role_grant(actor=None, user=c.actor, role="organizer", unit=None)
+    return lambda: cadres_services.committee_term_open(
+        actor=c.actor, unit=c.tree.G1, start=D(2025, 1, 1)
+    )
+
+
+@scenario(CAD + "committee_term_close")
+def _(c):
+    holding = _elected(c)
+    return lambda: cadres_services.committee_term_close(
+        actor=c.actor, term=holding.term, end=D(2025, 12, 31)
+    )
+
+
+@scenario(CAD + "post_elect")
+def _(c):
+    term = _organizer_term(c)
+    member = _full(c)
+    return lambda: cadres_services.post_elect(
+        actor=c.actor,
+        member=member,
+        unit=c.tree.C1,
+        position="secretary",
+        term=term,
+        started_on=D(2025, 3, 1),
+        votes_for=30,
+        votes_total=40,
+    )
+
+
+@scenario(CAD + "post_appoint")
+def _(c):
+    _organizer_term(c)
+    member = _full(c)
+    return lambda: cadres_services.post_appoint(
+        actor=c.actor,
+        member=member,
+        unit=c.tree.C1,
+        position="inspection_chair",
+        started_on=D(2025, 3, 1),
+    )
+
+
+@scenario(CAD + "holding_end")
+def _(c):
+    holding = _elected(c)
+    return lambda: cadres_services.holding_end(
+        actor=c.actor, holding=holding, ended_on=D(2025, 6, 30), reason="resigned"
+    )
+
+
+@scenario(CAD + "holdings_end_by_discipline")
+def _(c):
+    accounts_services.role_grant(actor=None, user=c.actor, role="organizer", unit=None)
+    term = cadres_services.committee_term_open(actor=c.actor, unit=c.tree.G1, start=D(2025, 1, 1))
+    member = _full(c)
+    cadres_services.post_elect(
+        actor=c.actor,
+        member=member,
+        unit=c.tree.G1,
+        position="secretary",
+        term=term,
+        started_on=D(2025, 3, 1),
+        votes_for=30,
+        votes_total=40,
+    )
+    _inspector(c)
+    discipline = inspections_services.discipline_decide(
+        actor=c.actor,
+        subject_kind="member",
+        member=member,
+        form="warning",
+        body=c.tree.C1,
+        body_kind="inspection_committee",
+        decided_on=D(2025, 4, 1),
+        violation="Vi phạm",
+        violation_on=D(2024, 11, 1),
+        votes={"warning": 5, "none": 2},
+        voters_total=7,
+    )
+    return lambda: cadres_services.holdings_end_by_discipline(actor=c.actor, discipline=discipline)
 
 
 # The tests --------------------------------------------------------------------------------

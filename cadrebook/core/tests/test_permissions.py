@@ -24,6 +24,8 @@ DOCUMENTS = {"issue_documents", "view_restricted_documents", "view_secret_docume
 EVALUATION = {"evaluate", "decide_evaluations"}
 # Inspection and discipline: confidential files, the inspection committee's people only.
 INSPECTION = {"inspect", "view_inspections", "decide_discipline"}
+# Cadre work: the organization board (organizer) records posts, elections and appointments.
+CADRES = {"manage_cadres"}
 EXPECTED = {
     Role.VIEWER: {"view"},
     Role.CLERK: {
@@ -42,6 +44,7 @@ EXPECTED = {
         "audit",
         *DOCUMENTS,
         *EVALUATION,
+        *CADRES,
     },
     Role.INSPECTOR: {
         "view",
@@ -61,6 +64,7 @@ EXPECTED = {
         *DOCUMENTS,
         *EVALUATION,
         *INSPECTION,
+        *CADRES,
     },
 }
 

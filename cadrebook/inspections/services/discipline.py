@@ -6,8 +6,8 @@ refusals name the rule's source; a refusal writes nothing. The consequences of a
 through the services of the apps that own them, in the same transaction: an expulsion
 records the member's `expelled` event (`members.services.member_expel`), a dissolution the
 unit's (`members.services.unit_merge` when the decision hands the members over to a unit,
-else `unit_dissolve`), a removal from post the post's end (a hook: no cadre records yet,
-`POST_REMOVAL_HOOKS`). An annulled expulsion restores membership by a correction that voids
+else `unit_dissolve`), a removal from post the end of the member's posts (a hook the cadres
+app fills, `POST_REMOVAL_HOOKS`). An annulled expulsion restores membership by a correction that voids
 the `expelled` event (`member_correct_event`), never by an edit.
 
 Unlike the inspection services, these check the actor's scope themselves: the subject must
@@ -42,10 +42,10 @@ from cadrebook.members.services import member_correct_event, member_expel, unit_
 from cadrebook.orgs.models import OrgUnit
 
 # Called with (actor, discipline) when a removal from post is decided, in the decision's
-# transaction: the cadre records, once they exist, end the appointment here.
+# transaction: the cadre records end the member's posts here (`cadres/hooks.py`).
 POST_REMOVAL_HOOKS: list[Callable[[Any, Discipline], None]] = []
 # Asked (member, day) whether the member holds a post when the caller does not say
-# (`holds_post=None`): the cadre records, once they exist, answer here. No hook: no post.
+# (`holds_post=None`): the cadre records answer here (`cadres/hooks.py`). No hook: no post.
 POST_HOLDER_HOOKS: list[Callable[[Member, dt.date], bool]] = []
 
 DISCIPLINE_FIELDS = [

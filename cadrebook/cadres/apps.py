@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CadresConfig(AppConfig):
+    """Cadre work (issue 20): committee posts, elections and appointments; planning,
+    rotation and confidence votes come in the next pass."""
+
+    name = "cadrebook.cadres"
+    label = "cadres"
+    verbose_name = _("Cadre work")
+
+    def ready(self) -> None:
+        from cadrebook.cadres import (
+            hooks,
+            permissions,  # noqa: F401  (declares the actions)
+        )
+        from cadrebook.cadres.models import APPEND_ONLY
+        from cadrebook.core.append_only import guard
+
+        # A post's holding and its end are history: appended, never changed.
+        for table, message in APPEND_ONLY.items():
+            guard(table, message)
+
+        # The discipline asks whether a member holds a post, and a removal from post ends
+        # the member's posts, through the inspections' hooks.
+        hooks.register()

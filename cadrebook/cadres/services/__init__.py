@@ -1,0 +1,20 @@
+"""The writes of cadre work, one module per concern (`terms.py`: a committee's terms;
+`posts.py`: elections, appointments and the end of posts), re-exported here: callers import
+them from `cadrebook.cadres.services`. `_checks.py` holds the checks they share."""
+
+from cadrebook.cadres.services.posts import (
+    holding_end,
+    holdings_end_by_discipline,
+    post_appoint,
+    post_elect,
+)
+from cadrebook.cadres.services.terms import committee_term_close, committee_term_open
+
+__all__ = [
+    "committee_term_close",
+    "committee_term_open",
+    "holding_end",
+    "holdings_end_by_discipline",
+    "post_appoint",
+    "post_elect",
+]

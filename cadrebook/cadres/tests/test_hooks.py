@@ -1,0 +1,176 @@
+"""What cadre records tell the discipline (the inspections' hooks, filled at start-up): a
+member holding a post may be removed from it, and the removal ends the member's posts in the
+decision's transaction; a discipline in force refuses an appointment and an election."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from cadrebook.accounts.services import role_grant
+from cadrebook.cadres.hooks import end_posts_on_removal, member_holds_post
+from cadrebook.cadres.models import PostEnd, PostHolding
+from cadrebook.cadres.services import holding_end, post_appoint, post_elect
+from cadrebook.core.errors import RuleViolation, ServiceError
+from cadrebook.core.models import AuditEntry
+from cadrebook.inspections.models import Discipline
+from cadrebook.inspections.services import discipline_decide
+from cadrebook.inspections.services.discipline import POST_HOLDER_HOOKS, POST_REMOVAL_HOOKS
+
+D = dt.date
+DECIDED = D(2025, 3, 3)
+
+
+@pytest.fixture
+def inspector(db: None) -> Any:
+    user = get_user_model().objects.create_user(username="inspector")
+    role_grant(actor=None, user=user, role="inspector", unit=None)
+    return user
+
+
+def _decide(inspector: Any, tree: SimpleNamespace, member: Any, form: str, **kw: Any) -> Any:
+    return discipline_decide(
+        actor=inspector,
+        subject_kind="member",
+        member=member,
+        form=form,
+        body=tree.C1,
+        body_kind="inspection_committee",
+        decided_on=DECIDED,
+        violation="Vi phạm quy định về nêu gương",
+        violation_kind="",
+        violation_on=D(2024, 11, 1),
+        votes={form: 5, "none": 2},
+        voters_total=7,
+        **kw,
+    )
+
+
+def test_the_hooks_are_registered_at_start_up() -> None:
+    assert member_holds_post in POST_HOLDER_HOOKS
+    assert end_posts_on_removal in POST_REMOVAL_HOOKS
+
+
+def test_a_removal_from_post_ends_the_members_posts(
+    organizer: Any,
+    inspector: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    people: SimpleNamespace,
+) -> None:
+    secretary = post_elect(
+        actor=organizer,
+        member=people.k1,
+        unit=tree.K1,
+        position="secretary",
+        term=terms.k1,
+        started_on=D(2025, 1, 1),
+        votes_for=3,
+        votes_total=4,
+    )
+    committee = post_elect(
+        actor=organizer,
+        member=people.k1,
+        unit=tree.C1,
+        position="committee_member",
+        term=terms.c1,
+        started_on=D(2025, 1, 1),
+        votes_for=30,
+        votes_total=40,
+    )
+    # No `holds_post` given: the discipline asks the cadre records, which say he holds one.
+    d = _decide(inspector, tree, people.k1, "removal_from_post", document_text="5-QĐ/UBKT")
+    ends = PostEnd.objects.filter(holding__in=[secretary, committee]).order_by("holding_id")
+    assert [(e.reason, e.ended_on, e.discipline_id) for e in ends] == [
+        ("removed_by_discipline", DECIDED, d.pk),
+        ("removed_by_discipline", DECIDED, d.pk),
+    ]
+    assert ends[0].document_text == "5-QĐ/UBKT"
+    assert AuditEntry.objects.filter(event_type="post.ended.removed_by_discipline").count() == 2
+    # Ended, the holdings stand as they were recorded.
+    assert PostHolding.objects.get(pk=secretary.pk).started_on == D(2025, 1, 1)
+
+
+def test_without_a_post_there_is_no_removal_from_post(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    with pytest.raises(ServiceError) as caught:
+        _decide(inspector, tree, people.k1, "removal_from_post")
+    assert caught.value.code == "discipline.form_needs_post"
+    assert not Discipline.objects.exists()
+
+
+def test_a_post_ended_before_the_decision_is_not_held_then(
+    organizer: Any,
+    inspector: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    people: SimpleNamespace,
+) -> None:
+    h = post_elect(
+        actor=organizer,
+        member=people.k1,
+        unit=tree.K1,
+        position="secretary",
+        term=terms.k1,
+        started_on=D(2025, 1, 1),
+        votes_for=3,
+        votes_total=4,
+    )
+    holding_end(actor=organizer, holding=h, ended_on=D(2025, 2, 28), reason="resigned")
+    with pytest.raises(ServiceError) as caught:
+        _decide(inspector, tree, people.k1, "removal_from_post")
+    assert caught.value.code == "discipline.form_needs_post"
+
+
+def test_a_discipline_in_force_refuses_an_appointment_and_an_election(
+    organizer: Any,
+    inspector: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    people: SimpleNamespace,
+) -> None:
+    _decide(inspector, tree, people.k1, "warning")
+    before = (
+        PostHolding.objects.count(),
+        AuditEntry.objects.filter(event_type__startswith="post.").count(),
+    )
+    with pytest.raises(RuleViolation) as caught:
+        post_appoint(
+            actor=organizer,
+            member=people.k1,
+            unit=tree.C1,
+            position="inspection_chair",
+            started_on=D(2025, 6, 1),
+        )
+    assert caught.value.code == "restriction.appointment"
+    assert "296-QĐ/TW" in caught.value.source and "Warning" in caught.value.message
+    with pytest.raises(RuleViolation) as caught:
+        post_elect(
+            actor=organizer,
+            member=people.k1,
+            unit=tree.K1,
+            position="secretary",
+            term=terms.k1,
+            started_on=D(2025, 6, 1),
+            votes_for=3,
+            votes_total=4,
+        )
+    assert caught.value.code == "restriction.appointment"
+    after = (
+        PostHolding.objects.count(),
+        AuditEntry.objects.filter(event_type__startswith="post.").count(),
+    )
+    assert after == before
+    # Before the decision, nothing barred him.
+    assert post_appoint(
+        actor=organizer,
+        member=people.k1,
+        unit=tree.C1,
+        position="inspection_chair",
+        started_on=D(2025, 3, 1),
+    ).pk
