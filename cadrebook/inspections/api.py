@@ -48,6 +48,7 @@ from cadrebook.inspections.reads import (
     inspection_read_record,
     list_read_record,
     program_read_record,
+    recommendation_read_record,
 )
 from cadrebook.inspections.services import (
     Finding,
@@ -1024,7 +1025,8 @@ def get_recommendation(request: HttpRequest, inspection_id: int, recommendation_
     if recommendation is None:
         inspection = _inspection(request, inspection_id)
         recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
-    recommendation = _recommendations().get(pk=recommendation.pk)
+    recommendation = _recommendations().select_related("inspection__body").get(pk=recommendation.pk)
+    recommendation_read_record(actor=request.user, recommendation=recommendation)
     return _recommendation_out(recommendation, timezone.localdate())
 
 
