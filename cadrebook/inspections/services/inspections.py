@@ -499,6 +499,8 @@ def inspection_conclude(
             day=concluded_on,
             field="document",
         )
+        if doc is not None:
+            _check_conclusion_document(inspection, doc)
         subjects = {s.pk: s for s in inspection.subjects.select_for_update()}
         if not subjects:
             raise ServiceError(
@@ -569,6 +571,18 @@ def inspection_conclude(
             | ({"taken_over": True} if taken_over else {}),
         )
     return inspection
+
+
+def _check_conclusion_document(inspection: Inspection, doc: Any) -> None:
+    """The conclusion rests on a document of its own, not on the decision to inspect (which
+    the register would otherwise show as concluding it)."""
+    if doc.pk == inspection.decision_document_id:
+        raise ServiceError(
+            "inspection.conclusion_is_decision",
+            _("%(symbol)s is the decision to inspect: cite the conclusion's own document.")
+            % {"symbol": doc.symbol},
+            field="document",
+        )
 
 
 def _check_finding(rules: InspectionRules, finding: Finding) -> None:

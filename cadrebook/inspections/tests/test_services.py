@@ -383,6 +383,8 @@ def test_concluding_needs_every_step_and_a_finding_on_every_subject(tree, inspec
         ({"concluded_on": D(2025, 4, 30)}, "inspection.step_before"),
         ({"document": None}, "inspection.document_missing"),
         ({"document": docs.late}, "inspection.document_later"),
+        # The decision to inspect is not its conclusion.
+        ({"document": docs.c1}, "inspection.conclusion_is_decision"),
     ]
     for kw, code in refusals:
         with pytest.raises(ServiceError) as exc:
