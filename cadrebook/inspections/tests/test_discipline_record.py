@@ -410,3 +410,23 @@ def test_a_decision_reversed_on_appeal_shows_no_lapse_on_its_pages(
         proposing_total=4,
     )
     assert "never lapses" in client.get(f"/disciplines/{standing.pk}/").content.decode()
+
+
+def test_a_body_larger_than_the_records_hold_is_refused_not_stored(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    """Counts beyond the records' bound (a page, a file or the API alike) are refused on
+    their field, before anything is written: not an overflow of the database."""
+    from cadrebook.core.errors import ServiceError
+    from cadrebook.inspections.choices import MAX_VOTERS
+
+    big = MAX_VOTERS + 1
+    for kw, field in (
+        ({"votes": {"warning": big, "none": 0}, "voters_total": big}, "voters_total"),
+        ({"proposing_for": 1, "proposing_total": 10**20}, "proposing_total"),
+    ):
+        with pytest.raises(ServiceError) as caught:
+            _decide(inspector, tree, people.k1, **kw)
+        assert (caught.value.code, caught.value.field) == ("discipline.votes_too_many", field)
+    assert not Discipline.objects.exists()
+    assert not AuditEntry.objects.filter(event_type="discipline.decided").exists()
