@@ -94,6 +94,16 @@ def _check_team(team: Sequence[TeamMember]) -> list[TeamMember]:
                 _("Name each member of the team."),
                 field="team",
             )
+        longest = InspectionTeamMember._meta.get_field("name").max_length
+        if longest is not None and len(name) > longest:
+            # A line of the page's team or a name of the file's: refused, not cut, and not
+            # left to overflow the column.
+            raise ServiceError(
+                "inspection.team_name_long",
+                _("A team member's name is at most %(max)s characters: %(name)s…")
+                % {"max": longest, "name": name[:40]},
+                field="team",
+            )
         checked.append(TeamMember(name=name, member=t.member, is_leader=t.is_leader))
     return checked
 

@@ -594,3 +594,18 @@ def test_an_inspection_without_a_subject_is_not_concluded(
     assert caught.value.code == "inspection.no_subject"
     inspection.refresh_from_db()
     assert inspection.concluded_on is None
+
+
+def test_a_team_name_longer_than_the_record_holds_is_refused(tree, inspector, docs):
+    """A line of the page's team (or a name of the file's) longer than the column is refused
+    on the team, nothing opened: not cut, not left to overflow the database."""
+    from cadrebook.inspections.models import InspectionTeamMember
+    from cadrebook.inspections.services import TeamMember
+
+    longest = InspectionTeamMember._meta.get_field("name").max_length
+    with pytest.raises(ServiceError) as exc:
+        _open(inspector, tree, docs, team=[TeamMember(name="A" * (longest + 1), is_leader=True)])
+    assert (exc.value.code, exc.value.field) == ("inspection.team_name_long", "team")
+    assert not Inspection.objects.exists()
+    _open(inspector, tree, docs, team=[TeamMember(name="A" * longest, is_leader=True)])
+    assert Inspection.objects.get().team.get().name == "A" * longest
