@@ -107,6 +107,12 @@ def test_a_body_the_unit_does_not_have_is_refused_with_the_source(tree, inspecto
         program_create(actor=inspector, body=tree.C1, body_kind="cell", year=2025, title="x")
     assert exc.value.code == "inspection.body_not_on_unit"
     assert "Statute art. 30-32" in exc.value.source
+    # The kinds of unit it sits on, by the rule set's names, not its codes.
+    from cadrebook.core.rules import current_ruleset
+
+    kinds = current_ruleset().unit_kinds
+    assert kinds["cell"].display_label in exc.value.message
+    assert "grassroots_cell" not in exc.value.message
     with pytest.raises(RuleViolation) as exc:
         program_create(actor=inspector, body=tree.K1, body_kind="board", year=2025, title="x")
     assert exc.value.code == "inspection.body_kind_unknown"
