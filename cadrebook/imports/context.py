@@ -124,6 +124,13 @@ def _show(value: Any) -> str:
         return ""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, tuple | list):
+        # A parsed list cell (votes, relations, steps) shown as the file writes it, not as
+        # Python's repr: "warning=9; none=1".
+        return "; ".join(
+            "=".join(_show(part) for part in item) if isinstance(item, tuple) else _show(item)
+            for item in value
+        )[:500]
     return str(value)[:500]
 
 

@@ -32,6 +32,7 @@ from cadrebook.core.errors import ServiceError
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.inspections import selectors
+from cadrebook.inspections.choices import MAX_VOTERS
 from cadrebook.inspections.discipline_rules import discipline_rules
 from cadrebook.inspections.models import (
     Appeal,
@@ -48,6 +49,7 @@ from cadrebook.inspections.reads import (
     inspection_read_record,
     list_read_record,
     program_read_record,
+    recommendation_read_record,
 )
 from cadrebook.inspections.services import (
     Finding,
@@ -393,9 +395,9 @@ class DisciplineIn(Schema):
     violation_on: ApiDate
     duty_related: bool = False
     votes: dict[str, int] | None = Field(None, description='{form: count, "none": count}')
-    voters_total: int | None = Field(None, ge=0, le=100_000)
-    proposing_for: int | None = Field(None, ge=0, le=100_000)
-    proposing_total: int | None = Field(None, ge=0, le=100_000)
+    voters_total: int | None = Field(None, ge=0, le=MAX_VOTERS)
+    proposing_for: int | None = Field(None, ge=0, le=MAX_VOTERS)
+    proposing_total: int | None = Field(None, ge=0, le=MAX_VOTERS)
     inspection: int | None = OptId
     members_to: str | None = Field(
         None,
@@ -443,11 +445,11 @@ class AppealDecisionIn(Schema):
     votes: dict[str, int] | None = Field(
         None, description='changed: the appeal body\'s votes, {form: count, "none": count}'
     )
-    voters_total: int | None = Field(None, ge=0, le=100_000)
+    voters_total: int | None = Field(None, ge=0, le=MAX_VOTERS)
     proposing_for: int | None = Field(
-        None, ge=0, le=100_000, description="changed to an expulsion: the proposal's votes for"
+        None, ge=0, le=MAX_VOTERS, description="changed to an expulsion: the proposal's votes for"
     )
-    proposing_total: int | None = Field(None, ge=0, le=100_000)
+    proposing_total: int | None = Field(None, ge=0, le=MAX_VOTERS)
     holds_post: bool | None = Field(None, description="changed to removal_from_post: a post held")
     relations: list[Relation] = Field(default_factory=list, max_length=10)
     may_admit: bool = False
@@ -1024,7 +1026,8 @@ def get_recommendation(request: HttpRequest, inspection_id: int, recommendation_
     if recommendation is None:
         inspection = _inspection(request, inspection_id)
         recommendation = found(inspection.recommendations.all(), pk=recommendation_id)
-    recommendation = _recommendations().get(pk=recommendation.pk)
+    recommendation = _recommendations().select_related("inspection__body").get(pk=recommendation.pk)
+    recommendation_read_record(actor=request.user, recommendation=recommendation)
     return _recommendation_out(recommendation, timezone.localdate())
 
 

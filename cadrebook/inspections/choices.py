@@ -6,6 +6,11 @@ kinds, the bodies that may inspect, the forms of discipline) are the rule set's.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The most full members a voting body may be recorded with (the deciding body, the
+# proposing one): not a regulation's number but the records' bound, far above any party
+# body, which keeps a count within what the database stores.
+MAX_VOTERS = 100_000
+
 
 class SubjectKind(models.TextChoices):
     MEMBER = "member", _("Member")

@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
-from cadrebook.inspections.choices import AppealOutcome, FollowUpStatus, SubjectKind
+from cadrebook.inspections.choices import MAX_VOTERS, AppealOutcome, FollowUpStatus, SubjectKind
 from cadrebook.inspections.discipline_rules import DisciplineRules
 from cadrebook.inspections.rules import InspectionRules
 
@@ -255,14 +255,26 @@ class DisciplineForm(forms.Form):
     violation_kind = forms.ChoiceField(label=_("Kind of violation"), required=False)
     violation_on = forms.DateField(label=_("Violation committed on"), widget=DATE)
     duty_related = forms.BooleanField(label=_("Related to the member's duties"), required=False)
-    voters_total = forms.IntegerField(label=_("Voters"), required=False, min_value=0)
-    votes_for = forms.IntegerField(label=_("Votes for this form"), required=False, min_value=0)
-    votes_none = forms.IntegerField(label=_("Votes for no discipline"), required=False, min_value=0)
+    voters_total = forms.IntegerField(
+        label=_("Voters"), required=False, min_value=0, max_value=MAX_VOTERS
+    )
+    votes_for = forms.IntegerField(
+        label=_("Votes for this form"), required=False, min_value=0, max_value=MAX_VOTERS
+    )
+    votes_none = forms.IntegerField(
+        label=_("Votes for no discipline"), required=False, min_value=0, max_value=MAX_VOTERS
+    )
     proposing_for = forms.IntegerField(
-        label=_("Proposing body: votes for (expulsion)"), required=False, min_value=0
+        label=_("Proposing body: votes for (expulsion)"),
+        required=False,
+        min_value=0,
+        max_value=MAX_VOTERS,
     )
     proposing_total = forms.IntegerField(
-        label=_("Proposing body: voters (expulsion)"), required=False, min_value=0
+        label=_("Proposing body: voters (expulsion)"),
+        required=False,
+        min_value=0,
+        max_value=MAX_VOTERS,
     )
     holds_post = forms.TypedChoiceField(
         label=_("The member holds a post"),
@@ -327,9 +339,15 @@ class AppealDecisionForm(forms.Form):
     new_form = forms.ChoiceField(label=_("New form (when changed)"), required=False)
     document = document_field()
     document_text = forms.CharField(label=_("Document as written"), required=False, max_length=255)
-    voters_total = forms.IntegerField(label=_("Voters"), required=False, min_value=0)
-    votes_for = forms.IntegerField(label=_("Votes for the new form"), required=False, min_value=0)
-    votes_none = forms.IntegerField(label=_("Votes for no discipline"), required=False, min_value=0)
+    voters_total = forms.IntegerField(
+        label=_("Voters"), required=False, min_value=0, max_value=MAX_VOTERS
+    )
+    votes_for = forms.IntegerField(
+        label=_("Votes for the new form"), required=False, min_value=0, max_value=MAX_VOTERS
+    )
+    votes_none = forms.IntegerField(
+        label=_("Votes for no discipline"), required=False, min_value=0, max_value=MAX_VOTERS
+    )
 
     def __init__(self, *args: Any, rules: DisciplineRules, documents: list[Any], **kw: Any):
         super().__init__(*args, **kw)

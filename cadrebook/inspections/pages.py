@@ -55,12 +55,15 @@ def body_documents(user: Any, body: OrgUnit) -> list[Document]:
 @dataclass(frozen=True)
 class DisciplineState:
     """A discipline as it stands on a day: its state (in force, lapsed, annulled, changed),
-    the day it lapses (None: never), and its bans with the day each ends."""
+    the day it lapses (None: not known to lapse), whether it never lapses (a standing
+    decision of a form that never does, or held in force by a later one that never does),
+    and its bans with the day each ends."""
 
     state: str
     label: str
     lapses_on: dt.date | None
     bans: list[dict[str, Any]]
+    never_lapses: bool = False
 
 
 def discipline_state(
@@ -75,8 +78,19 @@ def discipline_state(
     effects = (
         engine.effects(d.form, d.decided_on, rules=rules, standing=standing) if known else None
     )
-    lapses_on = effects.lapses_on if effects else None
-    if d.status != DisciplineStatus.IN_FORCE:
+    standing_now = d.status == DisciplineStatus.IN_FORCE
+    # A decision annulled or changed on appeal no longer stands: it has no lapse to tell
+    # (its months would read as "in force until"), nor "never lapses" for an expulsion
+    # reversed on appeal.
+    lapses_on = effects.lapses_on if effects and standing_now else None
+    # While an appeal waits the lapse is not known yet: neither a day nor "never".
+    never_lapses = (
+        standing_now
+        and known
+        and lapses_on is None
+        and not (standing is not None and standing.appeal_pending)
+    )
+    if not standing_now:
         state, label = d.status, d.get_status_display()
     elif lapses_on is not None and lapses_on <= day:
         state, label = LAPSED, _("Lapsed")
@@ -94,7 +108,7 @@ def discipline_state(
         if effects and d.status == DisciplineStatus.IN_FORCE
         else []
     )
-    return DisciplineState(state, label, lapses_on, bans)
+    return DisciplineState(state, label, lapses_on, bans, never_lapses)
 
 
 def member_disciplines(user: Any, member: Any, day: dt.date) -> list[dict[str, Any]]:

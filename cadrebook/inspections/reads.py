@@ -8,13 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from cadrebook.core.audit import audit_record
-from cadrebook.inspections.models import Discipline, Inspection, InspectionProgram
+from cadrebook.inspections.models import (
+    Discipline,
+    Inspection,
+    InspectionProgram,
+    Recommendation,
+)
 from cadrebook.inspections.permissions import VIEW_INSPECTIONS
 from cadrebook.orgs.models import OrgUnit
 
 INSPECTION_VIEWED = "inspection.viewed"
 PROGRAM_VIEWED = "inspection.program_viewed"
 DISCIPLINE_VIEWED = "discipline.viewed"
+RECOMMENDATION_VIEWED = "inspection.recommendation_viewed"
 LIST_VIEWED = "inspection.list_viewed"
 
 
@@ -39,6 +45,23 @@ def program_read_record(*, actor: Any, program: InspectionProgram, via: str = "a
         event_type=PROGRAM_VIEWED,
         unit=program.body,
         after={"via": via},
+    )
+
+
+def recommendation_read_record(
+    *, actor: Any, recommendation: Recommendation, via: str = "api"
+) -> None:
+    """A recommendation was read with its follow-up (`GET /inspections/{id}/
+    recommendations/{id}`), by a reader of the file or by the unit it is addressed to: the
+    entry stands on the inspecting body, whose file it belongs to."""
+    inspection = recommendation.inspection
+    audit_record(
+        actor=actor,
+        obj=recommendation,
+        action="view",
+        event_type=RECOMMENDATION_VIEWED,
+        unit=inspection.body,
+        after={"via": via, "inspection": inspection.pk},
     )
 
 

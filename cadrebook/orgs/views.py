@@ -30,7 +30,7 @@ def _rows(units: list[OrgUnit]) -> list[dict[str, object]]:
     return [
         {
             "unit": u,
-            "kind": kinds[u.kind].label if u.kind in kinds else u.kind,
+            "kind": kinds[u.kind].display_label if u.kind in kinds else u.kind,
             **figures.get(u.pk, {}),
         }
         for u in units

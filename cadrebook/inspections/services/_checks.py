@@ -12,10 +12,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.core.errors import ServiceError
+from cadrebook.core.rules import current_ruleset
 from cadrebook.documents.references import cited_document
 from cadrebook.inspections.rules import InspectionRules
 from cadrebook.inspections.selectors import in_remit
 from cadrebook.orgs.models import OrgUnit
+
+
+def _kind_names(codes: Any) -> str:
+    """Kinds of unit by the rule set's names in the reader's language (a code it does not
+    know, as it is)."""
+    kinds = current_ruleset().unit_kinds
+    return ", ".join(kinds[c].display_label if c in kinds else c for c in sorted(codes))
 
 
 def by(actor: Any) -> Any:
@@ -60,7 +68,7 @@ def check_body(
             % {
                 "unit": body,
                 "body": organ.display_label,
-                "kinds": ", ".join(sorted(organ.unit_kinds)),
+                "kinds": _kind_names(organ.unit_kinds),
             },
             source=rules.bodies_source,
             field="body_kind",

@@ -29,7 +29,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.scoping import scope_for
 from cadrebook.documents.references import cited_document
 from cadrebook.inspections import discipline_rules as engine
-from cadrebook.inspections.choices import AppealOutcome, DisciplineStatus, SubjectKind
+from cadrebook.inspections.choices import MAX_VOTERS, AppealOutcome, DisciplineStatus, SubjectKind
 from cadrebook.inspections.models import Appeal, Discipline, Inspection
 from cadrebook.inspections.permissions import DECIDE_DISCIPLINE
 from cadrebook.inspections.rules import inspection_rules
@@ -156,6 +156,14 @@ def _check_votes(
 ) -> dict[str, int]:
     """The votes as stored: required and checked on a decision recorded as it is taken; `{}`
     (unknown) for a decision `taken_over` from old files without them (the import)."""
+    for field, count in (("voters_total", voters_total), ("proposing_total", proposing_total)):
+        if isinstance(count, int) and count > MAX_VOTERS:
+            raise ServiceError(
+                "discipline.votes_too_many",
+                _("A body of more than %(max)s full members cannot be recorded.")
+                % {"max": MAX_VOTERS},
+                field=field,
+            )
     if votes is None and voters_total is None:
         if taken_over:
             return {}

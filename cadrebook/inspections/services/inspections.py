@@ -94,6 +94,16 @@ def _check_team(team: Sequence[TeamMember]) -> list[TeamMember]:
                 _("Name each member of the team."),
                 field="team",
             )
+        longest = InspectionTeamMember._meta.get_field("name").max_length
+        if longest is not None and len(name) > longest:
+            # A line of the page's team or a name of the file's: refused, not cut, and not
+            # left to overflow the column.
+            raise ServiceError(
+                "inspection.team_name_long",
+                _("A team member's name is at most %(max)s characters: %(name)s…")
+                % {"max": longest, "name": name[:40]},
+                field="team",
+            )
         checked.append(TeamMember(name=name, member=t.member, is_leader=t.is_leader))
     return checked
 
@@ -501,6 +511,8 @@ def inspection_conclude(
             day=concluded_on,
             field="document",
         )
+        if doc is not None:
+            _check_conclusion_document(inspection, doc)
         subjects = {s.pk: s for s in inspection.subjects.select_for_update()}
         if not subjects:
             raise ServiceError(
@@ -573,6 +585,18 @@ def inspection_conclude(
             | ({"taken_over": True} if taken_over else {}),
         )
     return inspection
+
+
+def _check_conclusion_document(inspection: Inspection, doc: Any) -> None:
+    """The conclusion rests on a document of its own, not on the decision to inspect (which
+    the register would otherwise show as concluding it)."""
+    if doc.pk == inspection.decision_document_id:
+        raise ServiceError(
+            "inspection.conclusion_is_decision",
+            _("%(symbol)s is the decision to inspect: cite the conclusion's own document.")
+            % {"symbol": doc.symbol},
+            field="document",
+        )
 
 
 def _check_finding(rules: InspectionRules, finding: Finding) -> None:

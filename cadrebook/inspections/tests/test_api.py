@@ -199,3 +199,27 @@ def test_a_team_member_out_of_sight_is_a_form_error_not_a_bare_404(world, tree, 
     assert answers[0].json()["message"].replace(str(outsider.pk), "#") == answers[1].json()[
         "message"
     ].replace(str(10**9), "#")
+
+
+def test_every_read_of_a_recommendation_is_audited(world, tree, inspector, token_clients):
+    """The recommendation and its follow-up, read by the file's inspector or by the unit it
+    is addressed to, leave an entry each, on the inspecting body; a refused read none."""
+    from cadrebook.inspections.services import recommendation_add
+
+    rec = recommendation_add(
+        actor=inspector,
+        inspection=world.done,
+        text="Kiện toàn chi ủy",
+        owner_unit=tree.K1,
+        deadline=D(2025, 9, 30),
+    )
+    clients = token_clients([("k1_viewer", "viewer", tree.K1), ("k2_clerk", "clerk", tree.K2)])
+    path = f"/api/v1/inspections/{world.done.pk}/recommendations/{rec.pk}"
+    for persona in ("c1_inspector", "k1_viewer"):
+        client = world.clients.get(persona) or clients[persona]
+        assert client.get(path).status_code == 200
+    assert clients["k2_clerk"].get(path).status_code == 404
+    entries = AuditEntry.objects.filter(event_type="inspection.recommendation_viewed")
+    assert sorted(e.actor_name for e in entries) == sorted(["c1_inspector", "k1_viewer"])
+    assert {e.object_id for e in entries} == {str(rec.pk)}
+    assert {e.unit_id for e in entries} == {tree.C1.pk}

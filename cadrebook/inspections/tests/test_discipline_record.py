@@ -341,3 +341,92 @@ def test_the_engine_reads_the_months_from_the_rule_set(ruleset: Any) -> None:
     assert (
         engine.lapse_day("warning", day, engine.Standing(appeal_pending=True), rules=rules) is None
     )
+
+
+def test_a_decision_reversed_on_appeal_shows_no_lapse_on_its_pages(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    """A warning annulled on appeal is not "in force until" its twelve months, an expulsion
+    annulled on appeal does not "never lapse", a warning whose appeal waits has no lapse
+    day yet; an expulsion that stands never lapses."""
+    from django.test import Client
+
+    warning = _decide(inspector, tree, people.k1, violation_kind="ethics_lifestyle")
+    _appeal = _lodge(inspector, tree, warning, D(2025, 3, 20))
+    appeal_decide(actor=inspector, appeal=_appeal, decided_on=D(2025, 4, 10), outcome="annulled")
+    expelled = _decide(
+        inspector,
+        tree,
+        people.k1b,
+        form="expulsion",
+        body=tree.G1,
+        body_kind="committee",
+        may_admit=True,
+        document_text="3-QĐ/ĐU",
+        proposing_for=3,
+        proposing_total=4,
+    )
+    _appeal = appeal_lodge(
+        actor=inspector,
+        discipline=expelled,
+        lodged_on=D(2025, 3, 20),
+        received_on=expelled.decided_on,
+        body=tree.C1,
+        body_kind="committee",
+    )
+    appeal_decide(actor=inspector, appeal=_appeal, decided_on=D(2025, 4, 10), outcome="annulled")
+    waiting = _decide(
+        inspector, tree, people.k1, decided_on=D(2025, 5, 5), violation_kind="party_fees"
+    )
+    _lodge(inspector, tree, waiting, D(2025, 5, 20))
+
+    client = Client()
+    client.force_login(inspector)
+    lapse = add_months(DECIDED, engine.discipline_rules().lapse_months)
+    for d in (warning, expelled, waiting):
+        html = client.get(f"/disciplines/{d.pk}/").content.decode()
+        assert "never lapses" not in html and "lapses on" not in html, d.form
+    dossier = client.get(f"/members/{people.k1.pk}/").content.decode()
+    rows = dossier[dossier.index('data-testid="member-disciplines"') :]
+    rows = rows[: rows.index("</table>")]
+    assert "never lapses" not in rows
+    assert f"{lapse:%B} {lapse.day}, {lapse.year}" not in rows  # the annulled one's months
+    dossier = client.get(f"/members/{people.k1b.pk}/").content.decode()
+    rows = dossier[dossier.index('data-testid="member-disciplines"') :]
+    assert "never lapses" not in rows[: rows.index("</table>")]
+
+    standing = _decide(
+        inspector,
+        tree,
+        people.k1b,
+        form="expulsion",
+        body=tree.G1,
+        body_kind="committee",
+        may_admit=True,
+        decided_on=D(2025, 6, 2),
+        violation_on=D(2025, 1, 5),
+        document_text="4-QĐ/ĐU",
+        proposing_for=3,
+        proposing_total=4,
+    )
+    assert "never lapses" in client.get(f"/disciplines/{standing.pk}/").content.decode()
+
+
+def test_a_body_larger_than_the_records_hold_is_refused_not_stored(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    """Counts beyond the records' bound (a page, a file or the API alike) are refused on
+    their field, before anything is written: not an overflow of the database."""
+    from cadrebook.core.errors import ServiceError
+    from cadrebook.inspections.choices import MAX_VOTERS
+
+    big = MAX_VOTERS + 1
+    for kw, field in (
+        ({"votes": {"warning": big, "none": 0}, "voters_total": big}, "voters_total"),
+        ({"proposing_for": 1, "proposing_total": 10**20}, "proposing_total"),
+    ):
+        with pytest.raises(ServiceError) as caught:
+            _decide(inspector, tree, people.k1, **kw)
+        assert (caught.value.code, caught.value.field) == ("discipline.votes_too_many", field)
+    assert not Discipline.objects.exists()
+    assert not AuditEntry.objects.filter(event_type="discipline.decided").exists()

@@ -301,6 +301,19 @@ def test_bad_discipline_rows_are_refused_row_exactly_and_nothing_written(
     assert not AuditEntry.objects.filter(event_type__startswith="discipline.").exists()
 
 
+def test_a_refused_list_cell_is_shown_as_the_file_wrote_it(run, tree, inspector, docs, ids):
+    text = "\n".join(
+        [
+            f"{DISC_HEADER},votes,voters_total",
+            "member,E1,warning,C1,2025-03-03,2024-11-01,,,warning=9;none=1,7",
+        ]
+    )
+    report = run(text + "\n", inspector, kind="disciplines")
+    assert [(e.row, e.column, e.code, e.value) for e in report.errors] == [
+        (2, "votes", "discipline.votes_invalid", "warning=9; none=1")
+    ], report.as_dict()
+
+
 def test_the_discipline_importers_scope_decides(run, tree, inspector, docs, ids):
     from cadrebook.inspections.models import Discipline
 

@@ -435,6 +435,32 @@ def test_a_discipline_is_decided_appealed_and_the_appeal_decided_from_the_pages(
     assert listed.status_code == 200 and str(d.decided_on.year) in listed.content.decode()
 
 
+def test_the_discipline_form_refuses_counts_beyond_the_records_on_their_fields(
+    c1: Any, docs: SimpleNamespace, people: SimpleNamespace
+) -> None:
+    client = _client(c1)
+    url = reverse("inspections:discipline_new", args=["C1"])
+    big = "99999999999999999999"
+    values = {
+        "subject_kind": "member",
+        "member": str(people.k1.pk),
+        "form": "warning",
+        "body_kind": "inspection_committee",
+        "decided_on": "2025-03-03",
+        "document": str(docs.c1.pk),
+        "violation": "Vi phạm",
+        "violation_on": "2024-11-01",
+        "voters_total": big,
+        "votes_for": big,
+        "votes_none": "0",
+        "confirmed": "yes",
+    }
+    refused = client.post(url, values)
+    assert refused.status_code == 422
+    assert {"voters_total", "votes_for"} <= set(refused.context["form"].errors)
+    assert not Discipline.objects.exists()
+
+
 # The member's dossier and the navigation ----------------------------------------------------
 
 

@@ -107,6 +107,12 @@ def test_a_body_the_unit_does_not_have_is_refused_with_the_source(tree, inspecto
         program_create(actor=inspector, body=tree.C1, body_kind="cell", year=2025, title="x")
     assert exc.value.code == "inspection.body_not_on_unit"
     assert "Statute art. 30-32" in exc.value.source
+    # The kinds of unit it sits on, by the rule set's names, not its codes.
+    from cadrebook.core.rules import current_ruleset
+
+    kinds = current_ruleset().unit_kinds
+    assert kinds["cell"].display_label in exc.value.message
+    assert "grassroots_cell" not in exc.value.message
     with pytest.raises(RuleViolation) as exc:
         program_create(actor=inspector, body=tree.K1, body_kind="board", year=2025, title="x")
     assert exc.value.code == "inspection.body_kind_unknown"
@@ -383,6 +389,8 @@ def test_concluding_needs_every_step_and_a_finding_on_every_subject(tree, inspec
         ({"concluded_on": D(2025, 4, 30)}, "inspection.step_before"),
         ({"document": None}, "inspection.document_missing"),
         ({"document": docs.late}, "inspection.document_later"),
+        # The decision to inspect is not its conclusion.
+        ({"document": docs.c1}, "inspection.conclusion_is_decision"),
     ]
     for kw, code in refusals:
         with pytest.raises(ServiceError) as exc:
@@ -592,3 +600,18 @@ def test_an_inspection_without_a_subject_is_not_concluded(
     assert caught.value.code == "inspection.no_subject"
     inspection.refresh_from_db()
     assert inspection.concluded_on is None
+
+
+def test_a_team_name_longer_than_the_record_holds_is_refused(tree, inspector, docs):
+    """A line of the page's team (or a name of the file's) longer than the column is refused
+    on the team, nothing opened: not cut, not left to overflow the database."""
+    from cadrebook.inspections.models import InspectionTeamMember
+    from cadrebook.inspections.services import TeamMember
+
+    longest = InspectionTeamMember._meta.get_field("name").max_length
+    with pytest.raises(ServiceError) as exc:
+        _open(inspector, tree, docs, team=[TeamMember(name="A" * (longest + 1), is_leader=True)])
+    assert (exc.value.code, exc.value.field) == ("inspection.team_name_long", "team")
+    assert not Inspection.objects.exists()
+    _open(inspector, tree, docs, team=[TeamMember(name="A" * longest, is_leader=True)])
+    assert Inspection.objects.get().team.get().name == "A" * longest

@@ -46,3 +46,20 @@ def test_a_readable_date_or_none_shows_no_error(viewer: Any, client: Any) -> Non
         response = client.get(reverse("orgs:detail", args=["G1"]), params)
         assert response.status_code == 200 and response.context["as_of_error"] == "", params
         assert 'data-testid="as-of-error"' not in response.content.decode()
+
+
+def test_the_kinds_of_the_unit_and_of_the_units_below_are_in_the_readers_language(
+    viewer: Any, client: Any
+) -> None:
+    from cadrebook.core.rules import current_ruleset
+
+    kinds = current_ruleset().unit_kinds
+    cell, committee = kinds["cell"], kinds["grassroots_committee"]
+    assert cell.names.get("vi") and cell.names["vi"] != cell.label
+    client.cookies["django_language"] = "vi"
+    response = client.get(reverse("orgs:detail", args=["G1"]), HTTP_ACCEPT_LANGUAGE="vi")
+    assert response.status_code == 200
+    assert [r["kind"] for r in response.context["children"]] == [cell.names["vi"]] * 2
+    page = response.content.decode()
+    assert f"G1 · {committee.names['vi']}" in page and f"K1 · {cell.names['vi']}" in page
+    assert f"· {cell.label}<" not in page
