@@ -39,6 +39,18 @@ def _private_files(settings: Any, tmp_path_factory: Any) -> None:
     settings.CADREBOOK_STATS_REBUILD_AFTER_IMPORT = False
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """Each test starts and ends in the default language: a page requested in Vietnamese
+    leaves its language active in the thread (the locale middleware does not reset it), and
+    the next test on the same worker would read its messages in Vietnamese."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def rules() -> Ruleset:
     """The rule set in force (vn-2025 unless a test switches it)."""
