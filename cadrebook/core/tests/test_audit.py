@@ -308,6 +308,12 @@ def _(c):
     return lambda: ms.unit_dissolve(actor=c.actor, unit=c.tree.K2, date=D(2025, 6, 1))
 
 
+@scenario(M + "unit_restore")
+def _(c):
+    ms.unit_dissolve(actor=c.actor, unit=c.tree.K2, date=D(2025, 6, 1))
+    return lambda: ms.unit_restore(actor=c.actor, unit=c.tree.K2, reason="Appeal upheld")
+
+
 @scenario(M + "unit_merge")
 def _(c):
     c.make_member(c.tree.K2, BIRTH, ADMITTED)

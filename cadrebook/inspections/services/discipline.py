@@ -38,7 +38,13 @@ from cadrebook.members.choices import EventType, MemberStatus
 from cadrebook.members.expulsion import by_discipline_decision
 from cadrebook.members.models import Member, MemberEvent
 from cadrebook.members.selectors import member_status_as_of
-from cadrebook.members.services import member_correct_event, member_expel, unit_dissolve, unit_merge
+from cadrebook.members.services import (
+    member_correct_event,
+    member_expel,
+    unit_dissolve,
+    unit_merge,
+    unit_restore,
+)
 from cadrebook.orgs.models import OrgUnit
 
 # Called with (actor, discipline) when a removal from post is decided, in the decision's
@@ -368,22 +374,17 @@ def _apply(
 def _undo(actor: Any, d: Discipline, reason: str, document: str) -> None:
     """Reverse what `d` did when it is annulled or changed to another form: an expulsion by a
     correction voiding the `expelled` event (membership and periods restored); a dissolution
-    is not reversed by any service, so it is refused."""
+    by restoring the organization (`unit_restore`: its members handed over stay where they
+    went)."""
     if d.form == "expulsion" and d.member is not None:
         event = _expelled_event(d.member, d.decided_on)
         if event is not None:
             member_correct_event(
                 actor=actor, event=event, reason=reason, void=True, document=document
             )
-    elif d.form == "dissolution":
-        raise ServiceError(
-            "discipline.dissolution_irreversible",
-            _(
-                "The organization was dissolved by this decision; no service restores a "
-                "dissolved organization, so the decision cannot be annulled or changed here."
-            ),
-            field="outcome",
-        )
+    elif d.form == "dissolution" and d.unit is not None:
+        # The organization stands again; the members handed over stay where they went.
+        unit_restore(actor=actor, unit=d.unit, reason=reason, document=document)
 
 
 # Decisions ---------------------------------------------------------------------------------------

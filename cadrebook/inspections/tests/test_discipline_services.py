@@ -662,18 +662,45 @@ def test_an_expulsion_changed_to_a_warning_restores_membership(
     _refused("discipline.not_in_force", lambda: _lodge(inspector, tree, d), source=False)
 
 
-def test_an_annulled_dissolution_is_refused_as_no_service_restores_the_unit(
+def test_an_annulled_dissolution_restores_the_organization_with_its_history(
     inspector: Any, tree: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from cadrebook.core.models import AuditEntry
+
     _allow_dissolution(monkeypatch)
     d = _dissolve(inspector, tree, tree.K2)
+    tree.K2.refresh_from_db()
+    dissolved_on = tree.K2.dissolved_on
+    assert dissolved_on is not None
     appeal = _lodge(inspector, tree, d, body=tree.C1)
-    _refused(
-        "discipline.dissolution_irreversible",
-        lambda: appeal_decide(
-            actor=inspector, appeal=appeal, decided_on=D(2025, 4, 10), outcome="annulled"
-        ),
-        source=False,
+    appeal_decide(actor=inspector, appeal=appeal, decided_on=D(2025, 4, 10), outcome="annulled")
+    tree.K2.refresh_from_db()
+    assert tree.K2.dissolved_on is None
+    d.refresh_from_db()
+    assert d.status == "annulled"
+    # Both facts stay in the audit log: the dissolution, then the restoration with its reason.
+    entries = list(
+        AuditEntry.objects.filter(object_id=str(tree.K2.pk), event_type__startswith="unit.")
+        .order_by("pk")
+        .values_list("event_type", "after")
     )
-    appeal.refresh_from_db()
-    assert appeal.outcome == "pending"
+    assert [e for e, _ in entries][-2:] == ["unit.dissolved", "unit.restored"]
+    assert "2025-04-10" in entries[-1][1]["reason"]
+
+
+def test_a_unit_is_restored_only_when_dissolved_and_under_a_standing_parent(
+    inspector: Any, tree: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cadrebook.core.errors import ServiceError
+    from cadrebook.members.services import unit_restore
+
+    with pytest.raises(ServiceError) as caught:
+        unit_restore(actor=inspector, unit=tree.K2, reason="Appeal")
+    assert caught.value.code == "unit.not_dissolved"
+    _allow_dissolution(monkeypatch)
+    _dissolve(inspector, tree, tree.K2)
+    with pytest.raises(ServiceError) as caught:
+        unit_restore(actor=inspector, unit=tree.K2, reason="  ")
+    assert caught.value.code == "unit.restore_reason"
+    tree.K2.refresh_from_db()
+    assert tree.K2.dissolved_on is not None

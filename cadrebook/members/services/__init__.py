@@ -54,6 +54,7 @@ from cadrebook.members.services.restructuring import (
     unit_dissolve,
     unit_merge,
     unit_move,
+    unit_restore,
     units_merge,
 )
 
@@ -94,6 +95,7 @@ __all__ = [
     "member_transfer_return",
     "member_update_personal",
     "unit_dissolve",
+    "unit_restore",
     "unit_merge",
     "unit_move",
     "units_merge",

@@ -258,6 +258,43 @@ def unit_dissolve(*, actor: Any, unit: OrgUnit, date: dt.date, document: str = "
         return unit
 
 
+def unit_restore(*, actor: Any, unit: OrgUnit, reason: str, document: str = "") -> OrgUnit:
+    """Undo a unit's dissolution (an annulled decision to dissolve): the unit stands again
+    as if never dissolved, for the days since too. The dissolution stays in the audit log
+    with the restoration beside it (`unit.restored`, the reason and the document); the
+    members handed over at the dissolution stay where they went (their transfers are
+    history: bringing them back is a transfer of each), and the units dissolved before it
+    stay dissolved. Refused for a unit that is not dissolved or whose parent is."""
+    with transaction.atomic():
+        unit.refresh_from_db()
+        if unit.dissolved_on is None:
+            raise ServiceError("unit.not_dissolved", _("The unit is not dissolved."))
+        parent = unit.get_parent()
+        if parent is not None and parent.dissolved_on is not None:
+            raise ServiceError(
+                "unit.parent_dissolved",
+                _("%(parent)s, above this unit, is dissolved: restore it first.")
+                % {"parent": parent},
+            )
+        if not reason.strip():
+            raise ServiceError(
+                "unit.restore_reason", _("Give the reason of the restoration."), field="reason"
+            )
+        before = snapshot(unit, ["dissolved_on"])
+        OrgUnit.objects.filter(pk=unit.pk).update(dissolved_on=None)
+        unit.refresh_from_db()
+        audit_record(
+            actor=actor,
+            obj=unit,
+            action="update",
+            event_type="unit.restored",
+            unit=unit,
+            before=before,
+            after={"dissolved_on": None, "reason": reason, "document": document},
+        )
+        return unit
+
+
 # The fields by which the steps of a merge name the unit merged into: the units below move
 # under it (`parent`), the members are transferred to it (`to_unit`).
 MERGE_TARGET_FIELDS = frozenset({"parent", "new_parent", "to_unit"})
