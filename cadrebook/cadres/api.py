@@ -25,7 +25,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from cadrebook.cadres.choices import ENDED_BY_HAND, HoldingHow
-from cadrebook.cadres.models import PostHolding
+from cadrebook.cadres.models import PostHolding, PostHoldingQuerySet
 from cadrebook.cadres.permissions import MANAGE_CADRES
 from cadrebook.cadres.retirement import retirement_date
 from cadrebook.cadres.rules import cadre_rules
@@ -307,7 +307,7 @@ class _Masking:
         )
 
 
-def _holdings() -> QuerySet[PostHolding]:
+def _holdings() -> PostHoldingQuerySet:
     return PostHolding.objects.select_related("member__unit", "unit", "end")
 
 
