@@ -516,11 +516,15 @@ def create_appointment(request: HttpRequest, response: HttpResponse, payload: Ap
     if payload.how == HoldingHow.ELECTED:
         if term is None:
             raise ServiceError("cadres.term_missing", _("Name the committee term."), field="term")
+        if payload.votes_for is None or payload.votes_cast is None:
+            # The service's refusal, named by this API's field (votes_cast, not votes_total).
+            raise ServiceError(
+                "cadres.votes_missing",
+                _("Give the votes for and the votes cast."),
+                field="votes_for" if payload.votes_for is None else "votes_cast",
+            )
         holding = post_elect(
-            term=term,
-            votes_for=cast(int, payload.votes_for),
-            votes_total=cast(int, payload.votes_cast),
-            **common,
+            term=term, votes_for=payload.votes_for, votes_total=payload.votes_cast, **common
         )
     else:
         holding = post_appoint(

@@ -93,6 +93,20 @@ def test_a_refusal_carries_the_rules_code_and_source_and_writes_nothing(
     assert PostHolding.objects.count() == 0
 
 
+def test_an_election_without_its_votes_is_refused_on_the_field_missing(
+    clients: dict[str, Client], people: SimpleNamespace, terms: SimpleNamespace
+) -> None:
+    body = _election(people, terms)
+    del body["votes_cast"]
+    response = _post(clients["api_board"], "/api/v1/appointments", body)
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == (
+        "cadres.votes_missing",
+        "votes_cast",
+    )
+    assert not PostHolding.objects.exists()
+
+
 def test_an_election_without_a_term_is_refused(
     clients: dict[str, Client], people: SimpleNamespace, terms: SimpleNamespace
 ) -> None:
