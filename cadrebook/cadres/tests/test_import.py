@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.cadres.models import PostEnd, PostHolding
@@ -242,3 +243,16 @@ def test_the_export_has_the_contracts_columns_and_imports_back_unchanged(
     rows = list(csv.DictReader(io.StringIO(_export(user))))
     assert [r["unit_code"] for r in rows] == ["GC"]
     assert AuditEntry.objects.filter(event_type="export.appointments", actor=user).exists()
+
+
+def test_the_command_line_imports_and_exports_appointments(
+    tmp_path: Path, organizer: Any, terms: SimpleNamespace, known: SimpleNamespace
+) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(_csv("C1,secretary,E1,elected,2025-01-01,,,,,7,9"), encoding="utf-8")
+    call_command("import", "appointments", str(path), "--user", "organizer", stdout=io.StringIO())
+    assert PostHolding.objects.filter(member=known.k1, position="secretary").exists()
+    out = io.StringIO()
+    call_command("export", "appointments", "--user", "organizer", stdout=out)
+    lines = out.getvalue().lstrip("\ufeff").splitlines()
+    assert lines[0] == HEADER and lines[1].startswith("C1,secretary,E1,elected,2025-01-01,")
