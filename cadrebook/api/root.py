@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from cadrebook.api.auth import BrowserSession, TokenAuth
 from cadrebook.api.throttling import WritesPerAddress, WritesPerToken
+from cadrebook.cadres.api import router as cadres_router
 from cadrebook.core.api import router as audit_router
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.documents.api import router as documents_router
@@ -71,6 +72,8 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 
 api.add_router("/audit", audit_router)
+# /terms, /positions and /appointments: the committees' terms and posts.
+api.add_router("", cadres_router)
 api.add_router("/documents", documents_router)
 api.add_router("/evaluations", evaluations_router)
 api.add_router("/evaluations", evaluation_steps_router)  # the steps as collections

@@ -1,4 +1,4 @@
-"""Exports of units, members, events, targets, documents, ratings and inspections, in exactly the columns the importer reads.
+"""Exports of units, members, events, targets, documents, ratings, inspections and appointments, in exactly the columns the importer reads.
 
 An exported file imports again unchanged (docs/import-formats.md, "round trip"). Every export
 is scoped to what the actor may view, masks the sensitive personal fields the actor may not
@@ -15,6 +15,7 @@ from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
+from cadrebook.cadres.models import PostHolding
 from cadrebook.core.audit import audit_record
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
@@ -549,6 +550,34 @@ _NO_ITEM: Row = {
 }
 
 
+def _appointments(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # The posts of the units the actor may view, oldest first; the holder by external id
+    # (no personal data: nothing to mask).
+    qs = PostHolding.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW)
+    if unit is not None:
+        qs = qs.filter(subtree_q("unit__path", [unit.path]))
+    rows = qs.select_related("unit", "member", "end", "document").order_by(
+        "started_on", "unit__path", "position", "id"
+    )
+    for h in rows.iterator(chunk_size=_CHUNK):
+        end = getattr(h, "end", None)
+        yield {
+            "unit_code": h.unit.code,
+            "position": h.position,
+            "member": external_id_of(h.member.pk, h.member.external_id),
+            "how": h.how,
+            "started_on": h.started_on,
+            "planned_end": h.planned_end,
+            "ended_on": end.ended_on if end is not None else None,
+            "end_reason": end.reason if end is not None else "",
+            "document": h.document_text or (h.document.symbol if h.document else ""),
+            "votes_for": h.votes_for,
+            "votes_cast": h.votes_total,
+        }
+
+
 _PRODUCERS = {
     "units": _units,
     "members": _members,
@@ -559,6 +588,7 @@ _PRODUCERS = {
     "inspections": _inspections,
     "disciplines": _disciplines,
     "inspection-programs": _programs,
+    "appointments": _appointments,
 }
 
 

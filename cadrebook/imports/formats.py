@@ -21,6 +21,7 @@ KINDS = (
     "inspections",
     "disciplines",
     "inspection-programs",
+    "appointments",
 )
 
 
@@ -534,6 +535,52 @@ PROGRAM_COLUMNS = (
     Column("planned_to", "thời gian dự kiến đến", "date", False, "End of the planned period."),
 )
 
+APPOINTMENT_COLUMNS = (
+    Column(
+        "unit_code", "mã đơn vị", "text", True, "Code of the unit whose committee the post is in."
+    ),
+    Column("position", "chức vụ", "code", True, "Position code of the rule set, e.g. secretary."),
+    Column(
+        "member",
+        "mã đảng viên",
+        "id",
+        True,
+        "External id of the member holding it (or cadrebook:<id> as exports write it).",
+    ),
+    Column("how", "hình thức", "code", True, "elected, appointed, acting or seconded."),
+    Column("started_on", "từ ngày", "date", True, "First day the post is held."),
+    Column(
+        "planned_end",
+        "dự kiến kết thúc",
+        "date",
+        False,
+        "Acting or seconded: until when; an appointment's is the rule set's length.",
+    ),
+    Column(
+        "ended_on",
+        "ngày thôi giữ",
+        "date",
+        False,
+        "Last day the post was held; given: a past post taken over from the old files.",
+    ),
+    Column(
+        "end_reason",
+        "lý do thôi giữ",
+        "code",
+        False,
+        "With ended_on: resigned, dismissed, end_of_term, removed_by_discipline or retired.",
+    ),
+    Column(
+        "document",
+        "quyết định",
+        "text",
+        False,
+        "The decision, e.g. 12-QĐ/ĐU; linked when the register has it, else kept as written.",
+    ),
+    Column("votes_for", "số phiếu tán thành", "int", False, "Elected: the votes for."),
+    Column("votes_cast", "số phiếu bầu", "int", False, "Elected: the votes cast."),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
@@ -544,6 +591,7 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "inspections": INSPECTION_COLUMNS,
     "disciplines": DISCIPLINE_COLUMNS,
     "inspection-programs": PROGRAM_COLUMNS,
+    "appointments": APPOINTMENT_COLUMNS,
 }
 
 

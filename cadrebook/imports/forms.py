@@ -17,6 +17,7 @@ KIND_CHOICES = [
     ("inspections", _("Inspections and supervisions")),
     ("disciplines", _("Disciplines")),
     ("inspection-programs", _("Inspection programs (planned inspections and supervisions)")),
+    ("appointments", _("Appointments (who holds which post, elected or appointed)")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cadrebook.cadres.permissions import MANAGE_CADRES
 from cadrebook.core.audit import audit_batch
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.permissions import CHANGE, VIEW
@@ -51,6 +52,8 @@ ACTIONS = {
     "disciplines": DECIDE_DISCIPLINE,
     # Programs: the inspecting bodies' plans.
     "inspection-programs": INSPECT,
+    # Appointments: the organizing boards' records of who holds which post.
+    "appointments": MANAGE_CADRES,
 }
 
 

@@ -34,6 +34,7 @@ from cadrebook.members.fields import PersonalData, StatusCode
 from cadrebook.orgs.fields import UnitCode, UnitFields
 
 __all__ = [
+    "AppointmentRow",
     "SCHEMAS",
     "DisciplineRow",
     "DocumentRow",
@@ -419,6 +420,22 @@ class ProgramRow(RowModel):
     planned_to: OptDate = None
 
 
+class AppointmentRow(RowModel):
+    """A row of an appointments file: one post held, and its end when it ended."""
+
+    unit_code: Annotated[str, BeforeValidator(required_text(32))]
+    position: Annotated[str, BeforeValidator(remembered(clean_code))]
+    member: Annotated[str, BeforeValidator(required_id)]
+    how: Annotated[str, BeforeValidator(remembered(clean_code))]
+    started_on: ReqDate
+    planned_end: OptDate = None
+    ended_on: OptDate = None
+    end_reason: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    document: Annotated[str, BeforeValidator(text(255))] = ""
+    votes_for: OptInt = None
+    votes_cast: OptInt = None
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
@@ -429,6 +446,7 @@ SCHEMAS: dict[str, type[RowModel]] = {
     "inspections": InspectionRow,
     "disciplines": DisciplineRow,
     "inspection-programs": ProgramRow,
+    "appointments": AppointmentRow,
 }
 
 

@@ -22,6 +22,7 @@ from django.test import Client
 
 from cadrebook.accounts.roles import Role
 from cadrebook.api.root import api
+from cadrebook.cadres import services as cadres
 from cadrebook.documents import services as ds
 from cadrebook.evaluations import services as ev
 from cadrebook.evaluations.models import Subject
@@ -137,6 +138,7 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
     return SimpleNamespace(
         **evaluation,
         **files,
+        **_cadre_posts(c1, c1b, full),
         term=term,
         doc=documents[0],
         doc2=documents[1],
@@ -280,6 +282,22 @@ def _inspection_files(c1: Any, k1: Any, member: Any, decision: Any) -> dict[str,
         "discipline_unappealed": disciplined("Vi phạm khác"),
         "appeal": appeal,
         "conclusion_doc": conclusion,
+    }
+
+
+def _cadre_posts(c1: Any, c1b: Any, member: Any) -> dict[str, Any]:
+    """C1B's committee term from 2021 (open); the member appointed a committee member of C1
+    from 2020-02-15, before the warnings that now bar an appointment (running)."""
+    actor = get_user_model().objects.get(username="national")
+    return {
+        "cadre_term": cadres.committee_term_open(actor=actor, unit=c1b, start=dt.date(2021, 1, 1)),
+        "holding": cadres.post_appoint(
+            actor=actor,
+            member=member,
+            unit=c1,
+            position="committee_member",
+            started_on=dt.date(2020, 2, 15),
+        ),
     }
 
 
@@ -882,6 +900,57 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             c, "post", "/api/v1/units/K1/move", {"parent": "C1B", "date": "2025-07-01"}
         ),
         (200, 200, 403, 404),
+    ),
+    # Cadres: C1B's committee term, the member's post in C1 (the clerk's scope is K1 alone).
+    ("get", "/api/v1/terms"): (
+        lambda c, w: c.get("/api/v1/terms", {"unit": "P1"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/terms"): (
+        lambda c, w: _json(c, "post", "/api/v1/terms", {"unit": "K1", "start": "2021-01-01"}),
+        (201, 201, 403, 404),
+    ),
+    ("post", "/api/v1/terms/{term_id}/close"): (
+        lambda c, w: _json(
+            c, "post", f"/api/v1/terms/{w.cadre_term.pk}/close", {"end": "2026-01-01"}
+        ),
+        (200, 200, 404, 404),
+    ),
+    ("get", "/api/v1/positions"): (
+        lambda c, w: c.get("/api/v1/positions", {"unit": "K1", "as_of": "2024-01-01"}),
+        (200, 200, 200, 404),
+    ),
+    ("get", "/api/v1/appointments"): (
+        lambda c, w: c.get("/api/v1/appointments", {"unit": "P1", "as_of": "2024-01-01"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/appointments"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/appointments",
+            {
+                "how": "appointed",
+                "unit": "K1",
+                "position": "secretary",
+                "member": w.full.pk,
+                "started_on": "2020-02-20",  # before the warnings
+            },
+        ),
+        (201, 201, 403, 404),
+    ),
+    ("get", "/api/v1/appointments/{appointment_id}"): (
+        lambda c, w: c.get(f"/api/v1/appointments/{w.holding.pk}"),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/appointments/{appointment_id}/end"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/appointments/{w.holding.pk}/end",
+            {"ended_on": "2025-01-01", "reason": "resigned"},
+        ),
+        (200, 200, 404, 404),
     ),
 }
 

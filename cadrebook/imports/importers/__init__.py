@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cadrebook.imports.importers.appointments import import_appointments
 from cadrebook.imports.importers.disciplines import import_disciplines
 from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
@@ -25,4 +26,5 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "inspections": import_inspections,
     "disciplines": import_disciplines,
     "inspection-programs": import_programs,
+    "appointments": import_appointments,
 }

@@ -1,0 +1,574 @@
+"""API of cadre work: `/api/v1/terms` (a committee's terms: list, open, close),
+`/api/v1/positions` (the rule set's positions and seats for a unit kind, or a unit's seats
+with their holders on a day) and `/api/v1/appointments` (who holds which post: list with
+filters, one holding, record an election or an appointment, end a post).
+
+Reads follow `view` on the post's unit: anything outside answers 404, exactly as a missing
+record, and lists are empty. The holders' personal data (date of birth, ethnicity, and the
+retirement day derived from the birth date) is masked as the members' API masks it for a
+role without `view_sensitive`; a read that shows it unmasked is audited as the members' list
+is. Writes go through the services (`services/`), which check the rule set and audit; 403 for
+a caller who sees the unit but lacks `manage_cadres`. A refusal answers the rule's code,
+message, field and source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, cast
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from cadrebook.cadres.choices import ENDED_BY_HAND, HoldingHow
+from cadrebook.cadres.models import PostHolding, PostHoldingQuerySet
+from cadrebook.cadres.permissions import MANAGE_CADRES
+from cadrebook.cadres.retirement import retirement_date
+from cadrebook.cadres.rules import cadre_rules
+from cadrebook.cadres.services import (
+    committee_term_close,
+    committee_term_open,
+    holding_end,
+    post_appoint,
+    post_elect,
+)
+from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
+from cadrebook.core.errors import ServiceError
+from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
+from cadrebook.core.rules import current_ruleset
+from cadrebook.core.scoping import scope_for, subtree_q
+from cadrebook.core.views import can
+from cadrebook.documents.models import Term
+from cadrebook.members.models import Member
+from cadrebook.members.reads import member_list_read_record
+from cadrebook.members.selectors import mask
+from cadrebook.orgs.models import OrgUnit
+
+router = Router(tags=["cadres"])
+PAGE = 100
+Id = Field(..., ge=1, le=2**62)
+OptId = Field(None, ge=1, le=2**62)
+# The longest notice a list may ask for: ten years of working days (a bound against input
+# no calendar answers, not a rule).
+MAX_NOTICE_DAYS = 2600
+
+
+# Shapes ------------------------------------------------------------------------------------
+class TermOut(Schema):
+    id: int
+    unit: str = Field(..., description="Code of the committee's unit")
+    label: str
+    start: dt.date
+    end: dt.date | None
+
+
+class TermPage(Schema):
+    items: list[TermOut]
+    next_cursor: str | None = None
+
+
+class TermQuery(Schema):
+    unit: str | None = Field(None, max_length=32, description="Terms of this unit's subtree")
+    cursor: str = Field("", max_length=20)
+
+
+class TermIn(Schema):
+    unit: str = Field(..., max_length=32, description="Code of the committee's unit")
+    start: ApiDate = Field(..., description="The day after its congress closed")
+    end: ApiDate | None = None
+    label: str = Field("", max_length=32, description="Empty: named by its years")
+
+
+class TermCloseIn(Schema):
+    end: ApiDate = Field(..., description="The day the next congress closes")
+
+
+class SeatsOut(Schema):
+    positions: list[str] = Field(..., description="The positions sharing these seats")
+    max: int | None = Field(..., description="At most this many holders (null: no limit)")
+    min_full_members: int | None = Field(
+        ..., description="Only when the unit has this many full members (null: no minimum)"
+    )
+    source: str
+
+
+class HolderOut(Schema):
+    id: int = Field(..., description="The member's id")
+    full_name: str
+    gender: str
+    birth_date: str | None = Field(..., description="Masked without view_sensitive")
+    ethnicity: str = Field(..., description="Masked without view_sensitive")
+    retires_on: str | None = Field(
+        ...,
+        description="By the rule set's schedule; masked without view_sensitive (it tells the "
+        "date of birth); null: no date of birth",
+    )
+
+
+class SeatHolderOut(Schema):
+    appointment: int
+    member: HolderOut
+    how: str
+    started_on: dt.date
+    planned_end: dt.date | None
+
+
+class PositionOut(Schema):
+    code: str
+    label: str
+    level: int
+    requires_full_member: bool
+    source: str
+    seats: list[SeatsOut]
+    holders: list[SeatHolderOut] | None = Field(
+        ..., description="The holders on as_of (a unit asked for; null for a unit kind)"
+    )
+
+
+class PositionsOut(Schema):
+    unit_kind: str
+    unit: str | None
+    as_of: dt.date | None
+    ruleset: str
+    positions: list[PositionOut]
+
+
+class PositionQuery(Schema):
+    unit_kind: str | None = Field(None, max_length=32, description="The positions of this kind")
+    unit: str | None = Field(
+        None, max_length=32, description="Or this unit's seats and their holders on as_of"
+    )
+    as_of: ApiDate | None = Field(None, description="Default today")
+
+
+class EndOut(Schema):
+    ended_on: dt.date
+    reason: str
+    document: int | None
+    document_text: str
+    discipline: int | None
+
+
+class AppointmentOut(Schema):
+    id: int
+    unit: str
+    position: str
+    position_label: str
+    member: HolderOut
+    how: str
+    term: int | None
+    started_on: dt.date
+    planned_end: dt.date | None
+    document: int | None
+    document_text: str
+    votes_for: int | None
+    votes_cast: int | None
+    end: EndOut | None
+
+
+class AppointmentPage(Schema):
+    items: list[AppointmentOut]
+    next_cursor: str | None = None
+
+
+class AppointmentQuery(Schema):
+    unit: str | None = Field(None, max_length=32, description="Posts of this unit's subtree")
+    position: str | None = Field(None, max_length=32)
+    person: int | None = Field(None, ge=1, le=2**62, description="The member's id")
+    as_of: ApiDate | None = Field(None, description="Only the posts held on this day")
+    ending_within_working_days: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_NOTICE_DAYS,
+        description="Only running appointments whose planned end comes within this many "
+        "working days of as_of (default today), by the rule set's calendar; overdue ones too",
+    )
+    cursor: str = Field("", max_length=20)
+
+
+class AppointmentIn(Schema):
+    how: Literal["elected", "appointed", "acting", "seconded"]
+    unit: str = Field(..., max_length=32, description="Code of the committee's unit")
+    position: str = Field(..., max_length=32, description="A position of the rule set")
+    member: int = Id
+    started_on: ApiDate
+    term: int | None = Field(
+        None, ge=1, le=2**62, description="The committee term's id (required when elected)"
+    )
+    votes_for: int | None = Field(None, ge=0, le=1_000_000, description="Elected")
+    votes_cast: int | None = Field(None, ge=0, le=1_000_000, description="Elected")
+    planned_end: ApiDate | None = Field(
+        None, description="Acting or seconded: until when (an appointment's is the rule set's)"
+    )
+    file_received_on: ApiDate | None = Field(
+        None, description="Appointed: the day the file was received (default the start)"
+    )
+    document: int | None = Field(None, ge=1, le=2**62, description="The decision's id")
+    document_text: str = Field("", max_length=255)
+
+
+class EndIn(Schema):
+    ended_on: ApiDate = Field(..., description="The last day the post is held")
+    reason: Literal["resigned", "dismissed", "end_of_term", "retired"]
+    document: int | None = OptId
+    document_text: str = Field("", max_length=255)
+
+
+# Helpers -----------------------------------------------------------------------------------
+def _page(rows: QuerySet[Any], cursor: str) -> tuple[list[Any], str | None]:
+    """Newest first by id, 100 a page."""
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+            raise ServiceError(
+                "cursor.invalid", _("This cursor was not given by this list."), field="cursor"
+            )
+        rows = rows.filter(id__lt=int(cursor))
+    found_rows = list(rows.order_by("-id")[: PAGE + 1])
+    more = len(found_rows) > PAGE
+    found_rows = found_rows[:PAGE]
+    return found_rows, (str(found_rows[-1].pk) if more and found_rows else None)
+
+
+def _unit(request: HttpRequest, code: str) -> OrgUnit:
+    return cast(OrgUnit, found(OrgUnit.objects.visible_to(request.user, VIEW), code=code))
+
+
+def _managing(request: HttpRequest, unit: OrgUnit) -> None:
+    """403 for a caller who sees `unit` but may not `manage_cadres` on it."""
+    if not scope_for(request.user, MANAGE_CADRES).covers_path(unit.path):
+        raise forbidden()
+
+
+def _terms(request: HttpRequest) -> QuerySet[Term]:
+    return Term.objects.visible_to(request.user, VIEW).filter(congress=False).select_related("unit")
+
+
+def _term_out(term: Term) -> dict[str, Any]:
+    return {
+        "id": term.pk,
+        "unit": term.unit.code,
+        "label": term.label,
+        "start": term.start,
+        "end": term.end,
+    }
+
+
+class _Masking:
+    """Whether the caller reads each holder's personal data (`view_sensitive` on the
+    member's unit, as the members' API asks), remembered per unit for a page; the members
+    shown unmasked, for the audit."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.user = request.user
+        self.by_path: dict[str, bool] = {}
+        self.shown: dict[int, Member] = {}
+        self.schedule = cadre_rules().retirement
+
+    def holder(self, member: Member) -> dict[str, Any]:
+        path = member.unit.path
+        if path not in self.by_path:
+            self.by_path[path] = can(self.user, VIEW_SENSITIVE, path)
+        retires = None
+        if member.birth_date is not None:
+            retires = retirement_date(member.birth_date, member.gender, self.schedule).isoformat()
+        data = {
+            "id": member.pk,
+            "full_name": member.full_name,
+            "gender": member.gender,
+            "birth_date": member.birth_date.isoformat() if member.birth_date else None,
+            "ethnicity": member.ethnicity,
+            "retires_on": retires,
+        }
+        if not self.by_path[path]:
+            for name in ("birth_date", "ethnicity", "retires_on"):
+                data[name] = mask(data[name])  # set or empty alike, as the members' API
+        else:
+            self.shown[member.pk] = member
+        return data
+
+    def record(self, request: HttpRequest, unit: OrgUnit | None, filters: dict[str, Any]) -> None:
+        """Audit the personal data shown unmasked, as a page of the members' list is."""
+        if not self.shown:
+            return
+        top = (
+            unit
+            or (
+                OrgUnit.objects.visible_to(request.user, VIEW_SENSITIVE).order_by("depth", "path")
+            ).first()
+        )
+        if top is None:
+            return
+        member_list_read_record(
+            actor=request.user, unit=top, members=list(self.shown.values()), filters=filters
+        )
+
+
+def _holdings() -> PostHoldingQuerySet:
+    return PostHolding.objects.select_related("member__unit", "unit", "end")
+
+
+def _appointment_out(h: PostHolding, masking: _Masking) -> dict[str, Any]:
+    end = getattr(h, "end", None)
+    return {
+        "id": h.pk,
+        "unit": h.unit.code,
+        "position": h.position,
+        "position_label": cadre_rules().position_label(h.position),
+        "member": masking.holder(h.member),
+        "how": h.how,
+        "term": h.term_id,
+        "started_on": h.started_on,
+        "planned_end": h.planned_end,
+        "document": h.document_id,
+        "document_text": h.document_text,
+        "votes_for": h.votes_for,
+        "votes_cast": h.votes_total,
+        "end": None
+        if end is None
+        else {
+            "ended_on": end.ended_on,
+            "reason": end.reason,
+            "document": end.document_id,
+            "document_text": end.document_text,
+            "discipline": end.discipline_id,
+        },
+    }
+
+
+def _holding(request: HttpRequest, appointment_id: int) -> PostHolding:
+    return cast(
+        PostHolding,
+        found(_holdings().visible_to(request.user, VIEW), pk=appointment_id),
+    )
+
+
+# Terms -------------------------------------------------------------------------------------
+@router.get("/terms", response=answers({200: TermPage}), summary="Committee terms")
+def list_terms(request: HttpRequest, query: Query[TermQuery]) -> dict[str, Any]:
+    """The committee terms of the units the caller may `view` (in `unit`'s subtree when
+    given), newest first; the congresses of the register are not committee terms."""
+    rows = _terms(request)
+    if query.unit:
+        unit = _unit(request, query.unit)
+        rows = rows.filter(subtree_q("unit__path", [unit.path]))
+    page, cursor = _page(rows, query.cursor)
+    return {"items": [_term_out(t) for t in page], "next_cursor": cursor}
+
+
+@router.post("/terms", response=answers({201: TermOut}), summary="Open a committee term")
+def open_term(request: HttpRequest, response: HttpResponse, payload: TermIn) -> Any:
+    """Open a committee term of the unit (`manage_cadres` on it), refused for a unit whose
+    kind has no committee posts in the rule set or a term overlapping another."""
+    unit = _unit(request, payload.unit)
+    _managing(request, unit)
+    term = committee_term_open(
+        actor=request.user, unit=unit, start=payload.start, end=payload.end, label=payload.label
+    )
+    response["Location"] = f"{API_ROOT}/terms"
+    return Status(201, _term_out(term))
+
+
+@router.post(
+    "/terms/{term_id}/close", response=answers({200: TermOut}), summary="Close a committee term"
+)
+def close_term(request: HttpRequest, term_id: int, payload: TermCloseIn) -> Any:
+    """Close the running term on `end`; every post of the term still running ends that day
+    for end of term (`manage_cadres` on its unit)."""
+    term = cast(Term, found(_terms(request), pk=term_id))
+    _managing(request, term.unit)
+    closed = committee_term_close(actor=request.user, term=term, end=payload.end)
+    return _term_out(closed)
+
+
+# Positions ---------------------------------------------------------------------------------
+@router.get("/positions", response=answers({200: PositionsOut}), summary="Positions and seats")
+def list_positions(request: HttpRequest, query: Query[PositionQuery]) -> dict[str, Any]:
+    """The rule set's positions on a unit kind (`unit_kind`) with their seat rules, or, for a
+    `unit`, its kind's positions with the holders of each on `as_of` (default today)."""
+    rules = cadre_rules()
+    unit = _unit(request, query.unit) if query.unit else None
+    kind = unit.kind if unit is not None else query.unit_kind
+    if not kind:
+        raise ServiceError(
+            "cadres.unit_missing", _("Name a unit or a unit kind."), field="unit_kind"
+        )
+    if kind not in current_ruleset().unit_kinds:
+        raise ServiceError(
+            "cadres.unit_kind_unknown",
+            _("%(kind)s is not a unit kind of the rule set.") % {"kind": kind},
+            field="unit_kind",
+        )
+    day = query.as_of or timezone.localdate()
+    masking = _Masking(request)
+    holders: dict[str, list[dict[str, Any]]] = {}
+    if unit is not None:
+        running = (
+            _holdings()
+            .visible_to(request.user, VIEW)
+            .filter(unit=unit)
+            .held_on(day)
+            .order_by("position", "started_on", "id")
+        )
+        for h in running:
+            holders.setdefault(h.position, []).append(
+                {
+                    "appointment": h.pk,
+                    "member": masking.holder(h.member),
+                    "how": h.how,
+                    "started_on": h.started_on,
+                    "planned_end": h.planned_end,
+                }
+            )
+        masking.record(request, unit, {"unit": unit.code, "as_of": day})
+    positions = []
+    for p in rules.positions:  # the rule set's order: the highest first
+        seats = rules.seats_for(p.code, kind)
+        if not seats:
+            continue
+        positions.append(
+            {
+                "code": p.code,
+                "label": p.display_label,
+                "level": p.level,
+                "requires_full_member": p.requires_full_member,
+                "source": p.source,
+                "seats": [
+                    {
+                        "positions": sorted(s.positions),
+                        "max": s.max,
+                        "min_full_members": s.min_full_members,
+                        "source": s.source,
+                    }
+                    for s in seats
+                ],
+                "holders": holders.get(p.code, []) if unit is not None else None,
+            }
+        )
+    return {
+        "unit_kind": kind,
+        "unit": unit.code if unit is not None else None,
+        "as_of": day if unit is not None else None,
+        "ruleset": rules.ruleset_id,
+        "positions": positions,
+    }
+
+
+# Appointments ------------------------------------------------------------------------------
+@router.get(
+    "/appointments", response=answers({200: AppointmentPage}), summary="Posts held and their ends"
+)
+def list_appointments(request: HttpRequest, query: Query[AppointmentQuery]) -> dict[str, Any]:
+    """The posts (elections, appointments, acting, secondments) of the units the caller may
+    `view`, newest first, narrowed by `unit` (its subtree), `position`, `person`, `as_of`
+    (held that day) and `ending_within_working_days` (running appointments due)."""
+    rows = _holdings().visible_to(request.user, VIEW)
+    unit = None
+    if query.unit:
+        unit = _unit(request, query.unit)
+        rows = rows.filter(subtree_q("unit__path", [unit.path]))
+    if query.position:
+        rows = rows.filter(position=query.position)
+    if query.person:
+        rows = rows.filter(member_id=query.person)
+    if query.as_of:
+        rows = rows.held_on(query.as_of)
+    if query.ending_within_working_days is not None:
+        day = query.as_of or timezone.localdate()
+        horizon = current_ruleset().add_working_days(day, query.ending_within_working_days)
+        rows = rows.running().filter(
+            how=HoldingHow.APPOINTED, planned_end__isnull=False, planned_end__lte=horizon
+        )
+    page, cursor = _page(rows, query.cursor)
+    masking = _Masking(request)
+    items = [_appointment_out(h, masking) for h in page]
+    masking.record(request, unit, query.model_dump())
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.post(
+    "/appointments",
+    response=answers({201: AppointmentOut}),
+    summary="Record an election or an appointment",
+)
+def create_appointment(request: HttpRequest, response: HttpResponse, payload: AppointmentIn) -> Any:
+    """Record that a member was elected (`term`, `votes_for` of `votes_cast`) or appointed,
+    acting or seconded (on the decision) to a post of the unit; `manage_cadres` on it. The
+    rule set's checks refuse with their source."""
+    unit = _unit(request, payload.unit)
+    _managing(request, unit)
+    member = cast(Member, found(Member.objects.visible_to(request.user, VIEW), pk=payload.member))
+    term = None
+    if payload.term is not None:
+        term = cast(Term, found(_terms(request), pk=payload.term))
+    common: dict[str, Any] = {
+        "actor": request.user,
+        "member": member,
+        "unit": unit,
+        "position": payload.position,
+        "started_on": payload.started_on,
+        "document": payload.document,
+        "document_text": payload.document_text,
+    }
+    if payload.how == HoldingHow.ELECTED:
+        if term is None:
+            raise ServiceError("cadres.term_missing", _("Name the committee term."), field="term")
+        if payload.votes_for is None or payload.votes_cast is None:
+            # The service's refusal, named by this API's field (votes_cast, not votes_total).
+            raise ServiceError(
+                "cadres.votes_missing",
+                _("Give the votes for and the votes cast."),
+                field="votes_for" if payload.votes_for is None else "votes_cast",
+            )
+        holding = post_elect(
+            term=term, votes_for=payload.votes_for, votes_total=payload.votes_cast, **common
+        )
+    else:
+        holding = post_appoint(
+            how=payload.how,
+            term=term,
+            planned_end=payload.planned_end,
+            file_received_on=payload.file_received_on,
+            **common,
+        )
+    response["Location"] = f"{API_ROOT}/appointments/{holding.pk}"
+    masking = _Masking(request)
+    return Status(201, _appointment_out(_holdings().get(pk=holding.pk), masking))
+
+
+@router.get(
+    "/appointments/{appointment_id}", response=answers({200: AppointmentOut}), summary="One post"
+)
+def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    """One post held, with its end when it ended."""
+    holding = _holding(request, appointment_id)
+    masking = _Masking(request)
+    out = _appointment_out(holding, masking)
+    masking.record(request, holding.unit, {"appointment": holding.pk})
+    return out
+
+
+@router.post(
+    "/appointments/{appointment_id}/end",
+    response=answers({200: AppointmentOut}),
+    summary="End a post",
+)
+def end_appointment(request: HttpRequest, appointment_id: int, payload: EndIn) -> Any:
+    """End the post on `ended_on` (the last day held) for `reason`: resigned, dismissed, end
+    of term or retired (a removal by discipline comes with the discipline's decision);
+    `manage_cadres` on its unit."""
+    holding = _holding(request, appointment_id)
+    _managing(request, holding.unit)
+    assert payload.reason in ENDED_BY_HAND
+    holding_end(
+        actor=request.user,
+        holding=holding,
+        ended_on=payload.ended_on,
+        reason=payload.reason,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    return _appointment_out(_holdings().get(pk=holding.pk), _Masking(request))
