@@ -50,31 +50,31 @@ def confidence_session_record(
     the day (the vote is on office holders)."""
     rules = confidence_rules()
     listed = list(results)
-    if summoned <= 0 or present < 0 or present > summoned:
-        raise ServiceError(
-            "confidence.attendance_invalid",
-            _("%(present)d present of %(summoned)d summoned is not possible.")
-            % {"present": present, "summoned": summoned},
-            field="present",
-        )
-    if not is_quorate(summoned, present, rules):
-        raise RuleViolation(
-            "confidence.no_quorum",
-            _(
-                "%(present)d present of %(summoned)d summoned is less than %(quorum)s: the "
-                "vote is not valid."
-            )
-            % {"present": present, "summoned": summoned, "quorum": str(rules.quorum)},
-            source=rules.quorum_source,
-            field="present",
-        )
-    if not listed:
-        raise ServiceError(
-            "confidence.results_missing", _("Give the counts of each person."), field="results"
-        )
     with transaction.atomic():
         check_scope(actor, unit)
         check_unit_active(unit, held_on)
+        if summoned <= 0 or present < 0 or present > summoned:
+            raise ServiceError(
+                "confidence.attendance_invalid",
+                _("%(present)d present of %(summoned)d summoned is not possible.")
+                % {"present": present, "summoned": summoned},
+                field="present",
+            )
+        if not is_quorate(summoned, present, rules):
+            raise RuleViolation(
+                "confidence.no_quorum",
+                _(
+                    "%(present)d present of %(summoned)d summoned is less than %(quorum)s: the "
+                    "vote is not valid."
+                )
+                % {"present": present, "summoned": summoned, "quorum": str(rules.quorum)},
+                source=rules.quorum_source,
+                field="present",
+            )
+        if not listed:
+            raise ServiceError(
+                "confidence.results_missing", _("Give the counts of each person."), field="results"
+            )
         seen: set[int] = set()
         rows = []
         for r in listed:

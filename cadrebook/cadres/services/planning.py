@@ -34,6 +34,7 @@ from cadrebook.cadres.rules import CadreRules, cadre_rules
 from cadrebook.cadres.services._checks import (
     by,
     check_document,
+    check_membership,
     check_post,
     check_scope,
     check_unit_active,
@@ -44,9 +45,7 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.restrictions import APPOINTMENT, check_unrestricted
 from cadrebook.core.rules import current_ruleset
 from cadrebook.documents.models import Term
-from cadrebook.members.choices import MemberStatus
 from cadrebook.members.models import Member
-from cadrebook.members.selectors import member_status_as_of
 from cadrebook.orgs.models import OrgUnit
 
 ROUND_FIELDS = ["unit", "term", "step", "held_on", "ballots", "document", "document_text"]
@@ -90,31 +89,7 @@ def _check_member(
     higher post, and planned only for a post higher than every post held that day."""
     found = rules.position(position)
     assert found is not None
-    period = member_status_as_of(member, day)
-    if period is None or period.status not in (MemberStatus.PROBATIONARY, MemberStatus.FULL):
-        raise ServiceError(
-            "cadres.not_a_member",
-            _("%(name)s is not a member on %(date)s.") % {"name": member.full_name, "date": day},
-            field="member",
-        )
-    if not period.unit.path.startswith(unit.path):
-        raise ServiceError(
-            "cadres.outside_unit",
-            _(
-                "%(name)s is a member of %(other)s on %(date)s, not of %(unit)s or the "
-                "organizations below it."
-            )
-            % {"name": member.full_name, "other": period.unit, "date": day, "unit": unit},
-            field="member",
-        )
-    if found.requires_full_member and period.status != MemberStatus.FULL:
-        raise rules.violation(
-            "cadres.full_member_required",
-            _("%(position)s is held by a full member; %(name)s is probationary on %(date)s.")
-            % {"position": found.display_label, "name": member.full_name, "date": day},
-            source=found.source,
-            field="member",
-        )
+    check_membership(rules, found, member, unit, day)
     if member.birth_date is None:
         raise ServiceError(
             "cadres.birth_date_missing",
