@@ -520,18 +520,30 @@ def test_a_discipline_of_reprimand_or_above_flags_and_bars_planning(
     (flag,) = ps.planning_flags(organizer, DAY)
     assert (flag.entry, flag.reason, flag.since) == (entry, ps.DISCIPLINE, D(2025, 3, 3))
     assert flag.source == planning_rules().discipline_source
-    # Planned again for another post while the discipline's bars run: refused.
-    _refused(
-        "restriction.appointment",
-        lambda: _add(
-            organizer,
-            terms,
-            tree,
-            people.k1,
-            decision,
-            position="deputy_secretary",
-            added_on=D(2025, 4, 1),
-        ),
+    # Planned again for another post while the discipline's bars run: refused while it is in
+    # force, and after it lapsed (12 months) until a higher post is open again (24 months
+    # after a reprimand: [discipline.bans]).
+    for day, code in ((D(2025, 4, 1), "appointment"), (D(2026, 6, 1), "higher_post")):
+        _refused(
+            f"restriction.{code}",
+            lambda day=day: _add(
+                organizer,
+                terms,
+                tree,
+                people.k1,
+                decision,
+                position="deputy_secretary",
+                added_on=day,
+            ),
+        )
+    assert _add(
+        organizer,
+        terms,
+        tree,
+        people.k1,
+        decision,
+        position="deputy_secretary",
+        added_on=D(2027, 3, 3),
     )
 
 
