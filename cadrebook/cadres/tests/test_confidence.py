@@ -5,6 +5,7 @@ rating for the year."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from fractions import Fraction
 from types import SimpleNamespace
@@ -12,15 +13,17 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.cadres import planning_selectors as ps
 from cadrebook.cadres.models import ConfidenceResult, ConfidenceSession
-from cadrebook.cadres.planning_rules import confidence_rules
+from cadrebook.cadres.planning_rules import confidence_rules, parse_confidence
 from cadrebook.cadres.services import confidence_session_record, planning_add, post_appoint
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
+from cadrebook.core.rules import Ruleset, load_ruleset
 
 D = dt.date
 HELD = D(2025, 11, 20)
@@ -245,3 +248,31 @@ def test_a_low_vote_caps_the_years_rating_and_takes_out_of_planning(
     assert ps.confidence_cap(people.k1, 2026) is None
     (flag,) = ps.planning_flags(organizer, D(2025, 12, 31))
     assert (flag.entry, flag.reason, flag.since) == (entry, ps.CONFIDENCE_VOTE, HELD)
+
+
+def test_the_rule_set_sets_the_thresholds(ruleset: Ruleset) -> None:
+    alt = confidence_rules(ruleset)
+    assert (alt.quorum, alt.low_out_of_planning, alt.low_dismissal, alt.cap_level) == (
+        Fraction(1, 2),
+        Fraction(1, 3),
+        Fraction(1, 2),
+        "completed",
+    )
+    # Under it, 4 "low" of 10 present is more than 1/3: out of planning.
+    assert ps.confidence_outcome(4, 10, alt)[0] == ps.OUT_OF_PLANNING
+    assert ps.is_quorate(10, 5, alt) and not ps.is_quorate(10, 4, alt)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("low_dismissal", "1/3", "below low_out_of_planning"),
+        ("quorum", "3/2", "between 0 and 1"),
+        ("quorum", "two thirds", "is not a share"),
+    ],
+)
+def test_a_broken_confidence_section_is_refused(key: str, value: Any, problem: str) -> None:
+    data = copy.deepcopy(load_ruleset("vn-2025").data)
+    data["confidence_vote"][key] = value
+    with pytest.raises(ImproperlyConfigured, match=problem):
+        parse_confidence(Ruleset(id="broken", name="broken", version=1, data=data))
