@@ -624,6 +624,7 @@ def test_the_rule_set_sets_the_targets_and_the_minority_target_is_optional(
     alt = planning_rules(ruleset)
     assert alt.targets["ethnic_minority"] == Fraction(1, 10)
     assert alt.majority_ethnicity == "Alpha" and alt.max_candidates == 2
+    assert alt.max_candidates_source == "test statute 12.1"
     vn = planning_rules(load_ruleset("vn-2025"))
     assert vn.targets == {"women": Fraction(1, 4), "young": Fraction(3, 20)}
     assert vn.majority_ethnicity == "Kinh"
