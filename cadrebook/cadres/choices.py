@@ -27,3 +27,29 @@ class EndReason(models.TextChoices):
 # The reasons a person records with `holding_end`; the others come with what causes them
 # (the term's close, a discipline decision).
 ENDED_BY_HAND = (EndReason.RESIGNED, EndReason.DISMISSED, EndReason.END_OF_TERM, EndReason.RETIRED)
+
+
+class NominationStep(models.TextChoices):
+    """The step of the planning (or appointment) procedure a nomination round was held at."""
+
+    LEADERSHIP = "leadership", _("Nominated by the leadership")
+    EXPANDED_MEETING = "expanded_meeting", _("Expanded meeting")
+    COMMITTEE = "committee", _("Committee vote")
+
+
+class NominationPurpose(models.TextChoices):
+    """What a person is nominated for in a round."""
+
+    PLANNING = "planning", _("Planning")
+    APPOINTMENT = "appointment", _("Appointment")
+
+
+class PlanningRemovalReason(models.TextChoices):
+    """Why a person left a planning list."""
+
+    REVIEW = "review", _("Yearly review: standards or duties not met")
+    AGE_LIMIT = "age_limit", _("Past the age limit")
+    DISCIPLINE = "discipline", _("Disciplined at reprimand or above")
+    CONFIDENCE_VOTE = "confidence_vote", _("Low confidence vote")
+    APPOINTED = "appointed", _("Appointed or elected to the post")
+    OTHER = "other", _("Other reason")

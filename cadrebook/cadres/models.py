@@ -24,13 +24,26 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cadrebook.cadres.choices import EndReason, HoldingHow
+from cadrebook.cadres.choices import (
+    EndReason,
+    HoldingHow,
+    NominationPurpose,
+    NominationStep,
+    PlanningRemovalReason,
+)
 from cadrebook.core.scoping import ScopedQuerySet
 
 # The tables whose rows are appended, never changed (database triggers, core.append_only).
 APPEND_ONLY = {
     "cadres_postholding": "post holdings are append-only: end one with a post end",
     "cadres_postend": "post ends are append-only",
+    "cadres_nominationround": "nomination rounds are append-only",
+    "cadres_nomination": "nominations are append-only",
+    "cadres_planningreview": "planning reviews are append-only",
+    "cadres_planningentry": "planning entries are append-only: remove one with a removal",
+    "cadres_planningremoval": "planning removals are append-only",
+    "cadres_confidencesession": "confidence vote sessions are append-only",
+    "cadres_confidenceresult": "confidence vote results are append-only",
 }
 
 
@@ -171,3 +184,278 @@ class PostEnd(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holding_id} {self.reason} {self.ended_on}"
+
+
+# -- Planning (succession pools) -------------------------------------------------------------
+
+
+class NominationRound(models.Model):
+    """A round of nominations for the posts of a unit in a committee term (`term`: the term
+    the planning is made in): the step it was held at (the leadership's nomination, the
+    expanded meeting, the committee's vote), the day, the ballots cast (`ballots`: those
+    voting), on a document or the text of its minutes. Its `Nomination`s carry each
+    person's votes."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    term = models.ForeignKey(
+        "documents.Term", verbose_name=_("term"), on_delete=models.PROTECT, related_name="+"
+    )
+    step = models.CharField(_("step"), max_length=32, choices=NominationStep.choices)
+    held_on = models.DateField(_("held on"))
+    ballots = models.PositiveIntegerField(_("ballots cast"))
+    document = _document(_("minutes"))
+    document_text = models.CharField(_("minutes as written"), max_length=255, blank=True)
+    ruleset = models.CharField(_("rule set"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("nomination round")
+        verbose_name_plural = _("nomination rounds")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.step} {self.held_on}"
+
+
+class Nomination(models.Model):
+    """A person nominated in a round, for planning or for appointment to a post of the
+    round's unit, with the votes for of the round's ballots."""
+
+    round = models.ForeignKey(
+        NominationRound,
+        verbose_name=_("round"),
+        on_delete=models.PROTECT,
+        related_name="nominations",
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.CharField(_("position"), max_length=32)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=NominationPurpose.choices)
+    votes_for = models.PositiveIntegerField(_("votes for"))
+
+    class Meta:
+        verbose_name = _("nomination")
+        verbose_name_plural = _("nominations")
+        ordering = ["round_id", "position", "-votes_for", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "member", "position"], name="nomination_once_per_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.member_id} {self.position} {self.votes_for}"
+
+
+class PlanningReview(models.Model):
+    """The yearly review of a unit's planning in a term: the year, the day, the competent
+    body's decision. The entries it added and the removals it made point to it."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    term = models.ForeignKey(
+        "documents.Term", verbose_name=_("term"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveIntegerField(_("year"))
+    reviewed_on = models.DateField(_("reviewed on"))
+    document = _document(_("decision"))
+    document_text = models.CharField(_("decision as written"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("planning review")
+        verbose_name_plural = _("planning reviews")
+        ordering = ["-year", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "term", "year"], name="planning_review_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.term_id} {self.year}"
+
+
+class PlanningEntryQuerySet(ScopedQuerySet["PlanningEntry"]):
+    def in_on(self, day: Any) -> PlanningEntryQuerySet:
+        """The entries in planning on `day`: added by then, not removed on or before it (a
+        removal's day is the first day out)."""
+        return self.filter(added_on__lte=day).filter(
+            Q(removal__isnull=True) | Q(removal__removed_on__gt=day)
+        )
+
+    def from_day(self, day: Any) -> PlanningEntryQuerySet:
+        """The entries in planning on `day` or at any time after it."""
+        return self.filter(Q(removal__isnull=True) | Q(removal__removed_on__gt=day))
+
+
+class PlanningEntry(models.Model):
+    """A person in the planning for a post (`position`) of a unit in a committee term, from
+    `added_on`, approved by the competent body (`document`, or the text as written); from a
+    nomination, and by a yearly review when it added them. Taken out only by its
+    `PlanningRemoval` (a dated fact), never deleted."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    term = models.ForeignKey(
+        "documents.Term", verbose_name=_("term"), on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.CharField(_("position"), max_length=32)
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="planning_entries",
+    )
+    added_on = models.DateField(_("added on"))
+    document = _document(_("approval"))
+    document_text = models.CharField(_("approval as written"), max_length=255, blank=True)
+    nomination = models.ForeignKey(
+        Nomination,
+        verbose_name=_("nomination"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    review = models.ForeignKey(
+        PlanningReview,
+        verbose_name=_("review"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="added",
+    )
+    ruleset = models.CharField(_("rule set"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    objects = PlanningEntryQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("planning entry")
+        verbose_name_plural = _("planning entries")
+        ordering = ["unit_id", "position", "added_on", "id"]
+        indexes = [
+            models.Index(fields=["unit", "term", "position"], name="planning_unit_term_pos"),
+            models.Index(fields=["member", "added_on"], name="planning_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position} {self.unit_id} {self.member_id} {self.added_on}"
+
+
+class PlanningRemoval(models.Model):
+    """The dated fact that took a person out of a planning list: the day (the first day
+    out), why, a note, the decision, and the review that made it, if any."""
+
+    entry = models.OneToOneField(
+        PlanningEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="removal"
+    )
+    removed_on = models.DateField(_("removed on"))
+    reason = models.CharField(_("reason"), max_length=32, choices=PlanningRemovalReason.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    document = _document(_("decision"))
+    document_text = models.CharField(_("decision as written"), max_length=255, blank=True)
+    review = models.ForeignKey(
+        PlanningReview,
+        verbose_name=_("review"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="removed",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    class Meta:
+        verbose_name = _("planning removal")
+        verbose_name_plural = _("planning removals")
+        ordering = ["-removed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.reason} {self.removed_on}"
+
+
+# -- Confidence votes --------------------------------------------------------------------------
+
+
+class ConfidenceSession(models.Model):
+    """A confidence vote (96-QĐ/TW 2023) held by the body of `unit` on `held_on`: how many
+    were summoned and how many were present (valid only with the rule set's quorum: the
+    service refuses a session without it). Secrecy: only counts are kept; nothing records
+    who voted, nor how."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField(_("held on"))
+    summoned = models.PositiveIntegerField(_("summoned"))
+    present = models.PositiveIntegerField(_("present"))
+    document = _document(_("minutes"))
+    document_text = models.CharField(_("minutes as written"), max_length=255, blank=True)
+    ruleset = models.CharField(_("rule set"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("confidence vote")
+        verbose_name_plural = _("confidence votes")
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(present__lte=models.F("summoned")),
+                name="confidence_present_le_summoned",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.held_on}"
+
+
+class ConfidenceResult(models.Model):
+    """The counts of one person's ballots in a session: "high", "confidence" and "low"
+    confidence (their sum at most those present: the rest blank or spoilt). Counts only."""
+
+    session = models.ForeignKey(
+        ConfidenceSession,
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="results",
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="confidence_results",
+    )
+    position = models.CharField(_("position"), max_length=32, blank=True)
+    high = models.PositiveIntegerField(_("high confidence"))
+    confidence = models.PositiveIntegerField(_("confidence"))
+    low = models.PositiveIntegerField(_("low confidence"))
+
+    class Meta:
+        verbose_name = _("confidence vote result")
+        verbose_name_plural = _("confidence vote results")
+        ordering = ["session_id", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="confidence_once_a_session")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.member_id} {self.high}/{self.confidence}/{self.low}"

@@ -1,7 +1,15 @@
 """The writes of cadre work, one module per concern (`terms.py`: a committee's terms;
-`posts.py`: elections, appointments and the end of posts), re-exported here: callers import
+`posts.py`: elections, appointments and the end of posts; `planning.py`: nomination rounds,
+the planning lists and their yearly review; `confidence.py`: confidence votes), re-exported here: callers import
 them from `cadrebook.cadres.services`. `_checks.py` holds the checks they share."""
 
+from cadrebook.cadres.services.confidence import confidence_session_record
+from cadrebook.cadres.services.planning import (
+    planning_add,
+    planning_remove,
+    planning_review,
+    planning_round_record,
+)
 from cadrebook.cadres.services.posts import (
     holding_end,
     holdings_end_by_discipline,
@@ -12,9 +20,14 @@ from cadrebook.cadres.services.terms import committee_term_close, committee_term
 
 __all__ = [
     "committee_term_close",
+    "confidence_session_record",
     "committee_term_open",
     "holding_end",
     "holdings_end_by_discipline",
+    "planning_add",
+    "planning_remove",
+    "planning_review",
+    "planning_round_record",
     "post_appoint",
     "post_elect",
 ]

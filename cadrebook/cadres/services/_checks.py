@@ -71,11 +71,11 @@ def check_post(rules: CadreRules, position: str, unit: OrgUnit) -> Position:
     return found
 
 
-def check_member(
+def check_membership(
     rules: CadreRules, position: Position, member: Member, unit: OrgUnit, day: dt.date
 ) -> None:
-    """A member on `day` of `unit`'s subtree, full where the position requires it, holding
-    no other post of the unit, and under no discipline that bars an appointment."""
+    """A member on `day` of `unit`'s subtree, full where the position requires it (a post's
+    holder and a person planned for it alike)."""
     period = member_status_as_of(member, day)
     if period is None or period.status not in (MemberStatus.PROBATIONARY, MemberStatus.FULL):
         raise ServiceError(
@@ -101,6 +101,14 @@ def check_member(
             source=position.source,
             field="member",
         )
+
+
+def check_member(
+    rules: CadreRules, position: Position, member: Member, unit: OrgUnit, day: dt.date
+) -> None:
+    """A member on `day` of `unit`'s subtree, full where the position requires it, holding
+    no other post of the unit, and under no discipline that bars an appointment."""
+    check_membership(rules, position, member, unit, day)
     other = PostHolding.objects.filter(member=member, unit=unit).from_day(day).first()
     if other is not None:
         raise ServiceError(

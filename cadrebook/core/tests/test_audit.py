@@ -1120,6 +1120,87 @@ def _(c):
     return lambda: cadres_services.holdings_end_by_discipline(actor=c.actor, discipline=discipline)
 
 
+def _planned(c: SimpleNamespace) -> Any:
+    """A full member of K1 in the planning for C1's secretary from 2025-03-01."""
+    term = _organizer_term(c)
+    return cadres_services.planning_add(
+        actor=c.actor,
+        unit=c.tree.C1,
+        term=term,
+        position="secretary",
+        member=_full(c),
+        added_on=D(2025, 3, 1),
+        document_text="01-QĐ/TU",
+    )
+
+
+@scenario(CAD + "planning_round_record")
+def _(c):
+    term = _organizer_term(c)
+    member = _full(c)
+    return lambda: cadres_services.planning_round_record(
+        actor=c.actor,
+        unit=c.tree.C1,
+        term=term,
+        step="committee",
+        held_on=D(2025, 3, 1),
+        ballots=9,
+        nominations=[
+            {"member": member, "position": "secretary", "purpose": "planning", "votes_for": 6}
+        ],
+    )
+
+
+@scenario(CAD + "planning_add")
+def _(c):
+    term = _organizer_term(c)
+    member = _full(c)
+    return lambda: cadres_services.planning_add(
+        actor=c.actor,
+        unit=c.tree.C1,
+        term=term,
+        position="secretary",
+        member=member,
+        added_on=D(2025, 3, 1),
+        document_text="01-QĐ/TU",
+    )
+
+
+@scenario(CAD + "planning_remove")
+def _(c):
+    entry = _planned(c)
+    return lambda: cadres_services.planning_remove(
+        actor=c.actor, entry=entry, removed_on=D(2025, 12, 1), reason="review", note="Yếu"
+    )
+
+
+@scenario(CAD + "planning_review")
+def _(c):
+    entry = _planned(c)
+    return lambda: cadres_services.planning_review(
+        actor=c.actor,
+        unit=c.tree.C1,
+        term=entry.term,
+        year=2025,
+        reviewed_on=D(2025, 12, 1),
+        document_text="02-QĐ/TU",
+        remove=[{"entry": entry, "reason": "review", "note": "Yếu"}],
+    )
+
+
+@scenario(CAD + "confidence_session_record")
+def _(c):
+    holding = _elected(c)
+    return lambda: cadres_services.confidence_session_record(
+        actor=c.actor,
+        unit=c.tree.C1,
+        held_on=D(2025, 11, 1),
+        summoned=30,
+        present=25,
+        results=[{"member": holding.member, "high": 20, "confidence": 3, "low": 2}],
+    )
+
+
 # The tests --------------------------------------------------------------------------------
 def test_the_service_modules_expose_services_to_check():
     names = discovered_services()
