@@ -7,6 +7,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,27 +17,88 @@ from cadrebook.core.dates import add_months
 from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
 
 
+def _private_settings(base: Path) -> dict[str, Any]:
+    """Uploaded files and the progress cache under `base`; background tasks in-process."""
+    return {
+        "IMPORT_DIR": base / "imports",
+        "DOCUMENT_DIR": base / "documents",
+        "CACHES": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": str(base),
+            }
+        },
+        "TASKS": {
+            "default": {
+                "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                "QUEUES": ["default"],
+            }
+        },
+        # A test that wants the statistics rebuilt after an import turns this back on.
+        "CADREBOOK_STATS_REBUILD_AFTER_IMPORT": False,
+    }
+
+
+class SharedWorld:
+    """The files of a world built once for a module (`shared_world`): written under `live`
+    while it is built, then kept as they stand (`freeze`) and put back before each test
+    (`restore`), as the database's rows are."""
+
+    def __init__(self, base: Path) -> None:
+        self.live = base / "live"
+        self._frozen = base / "frozen"
+
+    def freeze(self) -> None:
+        self.live.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.live, self._frozen)
+
+    def restore(self) -> None:
+        # The database rows name these files by their absolute paths: same folder, same files.
+        assert self._frozen.exists(), "freeze() the shared world once it is built"
+        shutil.rmtree(self.live, ignore_errors=True)
+        shutil.copytree(self._frozen, self.live)
+
+
+@pytest.fixture(scope="module")
+def shared_world(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[SharedWorld]:
+    """For a module whose tests share a world built once, as Django's TestCase.setUpTestData:
+    what the module's fixtures write in the database (through the services) goes into one
+    transaction, rolled back after the module's last test; each test's own transaction (the
+    `db` fixture) is a savepoint inside it, rolled back after that test. The module's world
+    fixture builds the world, calls `freeze()`, and hands each test a deep copy of it.
+
+    Only the default database: the one the tests use (a replica, when configured, mirrors it
+    and is read from only outside a transaction on the primary)."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    world = SharedWorld(tmp_path_factory.mktemp("world"))
+    with django_db_blocker.unblock(), override_settings(**_private_settings(world.live)):
+        atomic = transaction.atomic()
+        # As the test case's own: a service's "is my caller in a transaction?" ignores it.
+        atomic._from_testcase = True  # type: ignore[attr-defined]
+        atomic.__enter__()
+        try:
+            yield world
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 @pytest.fixture(autouse=True)
-def _private_files(settings: Any, tmp_path_factory: Any) -> None:
+def _private_files(settings: Any, tmp_path_factory: Any, request: Any) -> None:
     """Uploaded files and the progress cache of each test live in a temporary folder, and
-    background tasks run in-process (a test that needs the database worker says so)."""
-    base = tmp_path_factory.mktemp("var")
-    settings.IMPORT_DIR = base / "imports"
-    settings.DOCUMENT_DIR = base / "documents"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": str(base),
-        }
-    }
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-            "QUEUES": ["default"],
-        }
-    }
-    # A test that wants the statistics rebuilt after an import turns this back on.
-    settings.CADREBOOK_STATS_REBUILD_AFTER_IMPORT = False
+    background tasks run in-process (a test that needs the database worker says so). A test
+    on a shared world gets that world's files as they were once it was built."""
+    values = _private_settings(tmp_path_factory.mktemp("var"))
+    if "shared_world" in request.fixturenames:
+        world = request.getfixturevalue("shared_world")
+        world.restore()
+        values.update(IMPORT_DIR=world.live / "imports", DOCUMENT_DIR=world.live / "documents")
+    for name, value in values.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)

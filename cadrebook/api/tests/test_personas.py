@@ -8,9 +8,10 @@ The operations are read from the live schema, so a new endpoint without a row in
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 
 from cadrebook.accounts.roles import Role
+from cadrebook.accounts.services import role_grant, token_create
 from cadrebook.api.root import api
 from cadrebook.cadres import services as cadres
 from cadrebook.documents import services as ds
@@ -41,12 +43,34 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 SECRETS = ["Đặng Đức Ước", "Lê Văn Thử", "001090030100", "Tỉnh Một", "Chi bộ Thôn Một"]
 
 
+@pytest.fixture(scope="module")
+def _world(shared_world: Any) -> Iterator[SimpleNamespace]:
+    """The world, built once for the module (see `shared_world` in conftest.py); the write
+    limits are lifted for the whole module."""
+    limits = {
+        "CADREBOOK_API_WRITES_PER_TOKEN": "10000/min",
+        "CADREBOOK_API_WRITES_PER_IP": "10000/min",
+    }
+    with override_settings(**limits):
+        world = _build_world()
+        shared_world.freeze()
+        yield world
+
+
 @pytest.fixture
-def world(settings: Any, token_clients: Any) -> SimpleNamespace:
+def world(_world: SimpleNamespace, db: None) -> SimpleNamespace:
+    """Each test's own copy of the world (its rows are rolled back after it), with a fresh
+    client per persona sending that persona's token."""
+    world = copy.deepcopy(_world)
+    world.clients = {
+        name: Client(HTTP_AUTHORIZATION=f"Bearer {raw}") for name, raw in world.tokens.items()
+    }
+    return world
+
+
+def _build_world() -> SimpleNamespace:
     """P1 > C1 > K1 (two members), K1B; P1 > C1B. P2 > C2 > K2 (one member). One token per
     persona; an import validated for the organizer."""
-    settings.CADREBOOK_API_WRITES_PER_TOKEN = "10000/min"
-    settings.CADREBOOK_API_WRITES_PER_IP = "10000/min"
     p1 = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
     c1 = unit_create(actor=None, code="C1", name="Xã Một", kind="commune_committee", parent=p1)
     c1b = unit_create(actor=None, code="C1B", name="Xã Một B", kind="commune_committee", parent=p1)
@@ -90,15 +114,18 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         gender="female",
         birth_date=dt.date(1994, 1, 1),
     )
-    clients = token_clients(
-        [
-            ("national", Role.ADMINISTRATOR, None),
-            ("organizer", Role.ORGANIZER, p1),
-            ("clerk", Role.CLERK, k1),
-            ("outsider", Role.ORGANIZER, p2),
-        ]
-    )
-    job = _upload(clients["organizer"], "code,name,kind,parent_code\nK9,Chi bộ 9,cell,C1\n")
+    tokens = {}
+    for name, role, unit in [
+        ("national", Role.ADMINISTRATOR, None),
+        ("organizer", Role.ORGANIZER, p1),
+        ("clerk", Role.CLERK, k1),
+        ("outsider", Role.ORGANIZER, p2),
+    ]:
+        user = get_user_model().objects.create_user(username=name)
+        role_grant(actor=None, user=user, role=role, unit=unit)
+        _token, tokens[name] = token_create(actor=None, user=user, name=f"{name}-script")
+    organizer = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['organizer']}")
+    job = _upload(organizer, "code,name,kind,parent_code\nK9,Chi bộ 9,cell,C1\n")
     assert job.status_code == 202, job.content
     term = ds.term_create(actor=None, unit=p1, start=dt.date(2025, 10, 16))
     documents = [
@@ -145,7 +172,7 @@ def world(settings: Any, token_clients: Any) -> SimpleNamespace:
         c1_decision=decisions["C1"],
         c1b_decision=decisions["C1B"],
         file=file,
-        clients=clients,
+        tokens=tokens,
         full=full,
         probationary=probationary,
         other=other,

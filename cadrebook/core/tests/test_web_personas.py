@@ -10,6 +10,7 @@ fails `test_every_named_url_has_a_persona_case` (the API has its own persona tes
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -73,8 +74,21 @@ NOT_A_MEMBER = 10**9
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+@pytest.fixture(scope="module")
+def _world(shared_world: Any) -> SimpleNamespace:
+    """The world, built once for the module (see `shared_world` in conftest.py)."""
+    world = _build_world()
+    shared_world.freeze()
+    return world
+
+
 @pytest.fixture
-def world(client: Client) -> SimpleNamespace:
+def world(_world: SimpleNamespace, db: None) -> SimpleNamespace:
+    """Each test's own copy of the world; its rows are rolled back after it."""
+    return copy.deepcopy(_world)
+
+
+def _build_world() -> SimpleNamespace:
     """P1 > C1 > K1 (three members, one on a transfer to K1B), K1B; P2 > C2 > K2 (one
     member). One user per persona; the organizer's import, API token and issued report."""
     p1 = unit_create(actor=None, code="P1", name="Tỉnh Một", kind="province_committee")
@@ -106,6 +120,7 @@ def world(client: Client) -> SimpleNamespace:
         role_grant(actor=None, user=users[name], role=role, unit=unit)
     organizer = users["organizer"]
     token, _raw = token_create(actor=organizer, user=organizer, name="portal")
+    client = Client()
     client.force_login(organizer)
     upload = SimpleUploadedFile(
         "units.csv",
