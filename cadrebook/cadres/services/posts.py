@@ -321,7 +321,9 @@ def holdings_end_by_discipline(*, actor: Any, discipline: Any) -> list[PostEnd]:
         return []
     with transaction.atomic():
         running = list(
-            PostHolding.objects.select_for_update()
+            # Only the holdings' rows: `running()` joins their ends (an outer join, whose
+            # nullable side PostgreSQL cannot lock).
+            PostHolding.objects.select_for_update(of=("self",))
             .select_related("unit")
             .filter(member_id=discipline.member_id, started_on__lte=discipline.decided_on)
             .running()
@@ -349,7 +351,9 @@ def _end_with_term(actor: Any, term: Term) -> list[PostEnd]:
         raise ServiceError("cadres.term_running", _("The term is still running."), field="term")
     with transaction.atomic():
         running = list(
-            PostHolding.objects.select_for_update()
+            # Only the holdings' rows: `running()` joins their ends (an outer join, whose
+            # nullable side PostgreSQL cannot lock).
+            PostHolding.objects.select_for_update(of=("self",))
             .select_related("unit")
             .filter(term=term)
             .running()
