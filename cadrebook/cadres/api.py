@@ -209,6 +209,16 @@ class AppointmentIn(Schema):
     )
     document: int | None = Field(None, ge=1, le=2**62, description="The decision's id")
     document_text: str = Field("", max_length=255)
+    outside_planning_document: int | None = Field(
+        None,
+        ge=1,
+        le=2**62,
+        description="Appointed: the id of the competent level's decision to appoint a member "
+        "not in planning for the post or an equal or higher one",
+    )
+    outside_planning_text: str = Field(
+        "", max_length=255, description="Appointed: that decision as written"
+    )
 
 
 class EndIn(Schema):
@@ -516,6 +526,12 @@ def create_appointment(request: HttpRequest, response: HttpResponse, payload: Ap
     if payload.how == HoldingHow.ELECTED:
         if term is None:
             raise ServiceError("cadres.term_missing", _("Name the committee term."), field="term")
+        if payload.outside_planning_document is not None or payload.outside_planning_text:
+            raise ServiceError(
+                "cadres.planning_not_needed",
+                _("Only an appointment needs planning: an election does not."),
+                field="outside_planning_document",
+            )
         if payload.votes_for is None or payload.votes_cast is None:
             # The service's refusal, named by this API's field (votes_cast, not votes_total).
             raise ServiceError(
@@ -532,6 +548,8 @@ def create_appointment(request: HttpRequest, response: HttpResponse, payload: Ap
             term=term,
             planned_end=payload.planned_end,
             file_received_on=payload.file_received_on,
+            outside_planning_document=payload.outside_planning_document,
+            outside_planning_text=payload.outside_planning_text,
             **common,
         )
     response["Location"] = f"{API_ROOT}/appointments/{holding.pk}"

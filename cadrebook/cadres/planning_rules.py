@@ -38,6 +38,8 @@ class PlanningRules:
     same_step_source: str
     approval_source: str
     review_source: str
+    # An appointment needs the candidate in planning (or the competent level's decision).
+    appointment_source: str
     min_months_before_retirement: int
     age_limit_source: str
     discipline_source: str
@@ -143,6 +145,7 @@ def parse_planning(ruleset: Ruleset) -> PlanningRules:
             same_step_source=src("same_step_source"),
             approval_source=src("approval_source"),
             review_source=src("review_source"),
+            appointment_source=src("appointment_source"),
             min_months_before_retirement=_int(
                 ruleset,
                 name,

@@ -136,6 +136,7 @@ class DecisionForm(forms.Form):
         framework: str,
         documents: list[Any],
         from_discipline: frozenset[str] = frozenset(),
+        from_fact: frozenset[str] = frozenset(),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -143,12 +144,15 @@ class DecisionForm(forms.Form):
         self.fields["document"].choices = document_options(documents)
         # Those the subject's discipline records of the year set: ticked, and applied by the
         # service whether ticked or not (a reason to rate otherwise still may be recorded).
+        # Likewise those the year's confidence votes set (`from_fact`).
         self.fields["disqualifiers"].choices = [
             (
                 d.code,
                 (
                     _("%(label)s (at most: %(cap)s; %(source)s; from the discipline records)")
                     if d.code in from_discipline
+                    else _("%(label)s (at most: %(cap)s; %(source)s; from the confidence votes)")
+                    if d.code in from_fact
                     else _("%(label)s (at most: %(cap)s; %(source)s)")
                 )
                 % {
@@ -159,9 +163,9 @@ class DecisionForm(forms.Form):
             )
             for d in rules.disqualifiers.get(framework, ())
         ]
-        if from_discipline and not self.is_bound:
+        if (from_discipline or from_fact) and not self.is_bound:
             self.initial["disqualifiers"] = sorted(
-                set(self.initial.get("disqualifiers") or ()) | from_discipline
+                set(self.initial.get("disqualifiers") or ()) | from_discipline | from_fact
             )
         self.fields["override_reason"].choices = [("", "—")] + [
             (r.code, r.display_label) for r in rules.override_reasons

@@ -71,10 +71,16 @@ class Disqualifier(Labelled):
     names: Mapping[str, str] = field(default_factory=dict, compare=False)
     # The fact of the discipline records that sets it by itself ("" : ticked by hand).
     from_discipline: str = ""
+    # Another record's fact that sets it by itself ("": none), beside `from_discipline`.
+    from_fact: str = ""
 
 
 # The facts of the discipline records a disqualifier may follow (`from_discipline`).
 FROM_DISCIPLINE = ("disciplined", "reprimand_or_above_duty")
+# The facts of other records a disqualifier may follow (`from_fact`): "confidence_low", more
+# than the rule set's share "low" in a confidence vote of the round's year (the cadres'
+# `confidence_cap`).
+FROM_FACT = ("confidence_low",)
 
 
 @dataclass(frozen=True)
@@ -229,6 +235,16 @@ def _from_discipline(ruleset: Ruleset, key: str, raw: Mapping[str, Any]) -> str:
     return fact
 
 
+def _from_fact(ruleset: Ruleset, key: str, raw: Mapping[str, Any]) -> str:
+    fact = str(raw.get("from_fact") or "")
+    if fact and fact not in FROM_FACT:
+        raise _fail(ruleset, f"{key}.from_fact", f"{fact!r} is not one of {FROM_FACT}")
+    if fact and raw.get("from_discipline"):
+        # One fact sets a disqualifier: two would leave it unclear which one applied.
+        raise _fail(ruleset, f"{key}.from_fact", "give from_fact or from_discipline, not both")
+    return fact
+
+
 def _coded(raw: list[dict[str, Any]]) -> tuple[Coded, ...]:
     return tuple(Coded(str(r["code"]), str(r["label"]), label_names(r)) for r in raw)
 
@@ -278,6 +294,7 @@ def parse(ruleset: Ruleset) -> EvaluationRules:
                     str(d.get("source") or disq["source"]),
                     label_names(d),
                     from_discipline=_from_discipline(ruleset, f"disqualifiers.{code}", d),
+                    from_fact=_from_fact(ruleset, f"disqualifiers.{code}", d),
                 )
                 for d in disq[code]
             )

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cadrebook.cadres.planning_selectors import confidence_cap
 from cadrebook.core.contributions import statistics_counts
 from cadrebook.core.dates import MAX_YEAR, MIN_YEAR, check_plausible
 from cadrebook.core.errors import RuleViolation, ServiceError
@@ -595,6 +596,8 @@ class Cap:
     source: str
     # Set by the subject's discipline records of the year, not ticked by hand.
     from_discipline: bool = False
+    # Set by another record's fact of the year (`from_fact`: the confidence votes).
+    from_fact: bool = False
 
 
 def disqualifier_caps(rules: EvaluationRules, framework: str, codes: Iterable[str]) -> list[Cap]:
@@ -638,15 +641,35 @@ def discipline_disqualifiers(rules: EvaluationRules, subject: Subject) -> list[D
     return [d for d in wanted if found[d.from_discipline]]
 
 
+def fact_disqualifiers(rules: EvaluationRules, subject: Subject) -> list[Disqualifier]:
+    """The disqualifiers of the subject's framework that another record's fact of the
+    round's year sets by itself (the rule set's `from_fact`): "confidence_low", more than
+    the confidence vote rules' share "low" in a valid vote held that year (the cadres'
+    `confidence_cap`; a member's only). As with `discipline_disqualifiers`, the deciding
+    unit cannot untick them and may still record an override reason."""
+    wanted = [d for d in rules.disqualifiers.get(subject.framework, ()) if d.from_fact]
+    if not wanted or subject.kind != SubjectKind.MEMBER or subject.member_id is None:
+        return []
+    found = {"confidence_low": confidence_cap(subject.member_id, subject.round.year) is not None}
+    return [d for d in wanted if found[d.from_fact]]
+
+
 def decision_caps(rules: EvaluationRules, subject: Subject, codes: Iterable[str]) -> list[Cap]:
     """The disqualifiers' caps on a decision: those ticked (`codes`) and those the subject's
-    discipline records of the year set by themselves (marked `from_discipline`, with the
-    rule set's source), whether ticked or not."""
+    discipline records (marked `from_discipline`) or other records (the confidence votes,
+    marked `from_fact`) of the year set by themselves, with the rule set's source, whether
+    ticked or not."""
     caps = disqualifier_caps(rules, subject.framework, codes)
     ticked = {c.code for c in caps}
-    return caps + [
+    caps += [
         Cap(d.code, d.display_label, d.cap, d.source, from_discipline=True)
         for d in discipline_disqualifiers(rules, subject)
+        if d.code not in ticked
+    ]
+    ticked = {c.code for c in caps}
+    return caps + [
+        Cap(d.code, d.display_label, d.cap, d.source, from_fact=True)
+        for d in fact_disqualifiers(rules, subject)
         if d.code not in ticked
     ]
 

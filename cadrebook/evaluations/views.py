@@ -71,6 +71,7 @@ from cadrebook.evaluations.selectors import (
     decision_caps,
     discipline_disqualifiers,
     expected_level,
+    fact_disqualifiers,
     missing_steps,
     opening_preview,
     quota_status,
@@ -760,6 +761,9 @@ def _decision_summary(
                 _("%(label)s (%(source)s; from the discipline records)")
                 % {"label": c.label, "source": c.source}
                 if c.from_discipline
+                else _("%(label)s (%(source)s; from the confidence votes)")
+                % {"label": c.label, "source": c.source}
+                if c.from_fact
                 else f"{c.label} ({c.source})",
             )
             for c in caps
@@ -808,6 +812,7 @@ def subject_decide(request: HttpRequest, pk: int) -> HttpResponse:
         framework=subject.framework,
         documents=documents,
         from_discipline=frozenset(d.code for d in discipline_disqualifiers(rules, subject)),
+        from_fact=frozenset(d.code for d in fact_disqualifiers(rules, subject)),
     )
 
     def run() -> Any:
@@ -886,6 +891,7 @@ def subject_reconsider(request: HttpRequest, pk: int) -> HttpResponse:
         framework=subject.framework,
         documents=documents,
         from_discipline=frozenset(d.code for d in discipline_disqualifiers(rules, subject)),
+        from_fact=frozenset(d.code for d in fact_disqualifiers(rules, subject)),
         units=units,
     )
 

@@ -314,7 +314,8 @@ def _inspection_files(c1: Any, k1: Any, member: Any, decision: Any) -> dict[str,
 
 def _cadre_posts(c1: Any, c1b: Any, member: Any) -> dict[str, Any]:
     """C1B's committee term from 2021 (open); the member appointed a committee member of C1
-    from 2020-02-15, before the warnings that now bar an appointment (running)."""
+    from 2020-02-15, before the warnings that now bar an appointment (running), outside
+    planning by the competent level's decision."""
     actor = get_user_model().objects.get(username="national")
     return {
         "cadre_term": cadres.committee_term_open(actor=actor, unit=c1b, start=dt.date(2021, 1, 1)),
@@ -324,6 +325,8 @@ def _cadre_posts(c1: Any, c1b: Any, member: Any) -> dict[str, Any]:
             unit=c1,
             position="committee_member",
             started_on=dt.date(2020, 2, 15),
+            # No planning recorded in this world: the competent level's decision.
+            outside_planning_text="02-QĐ/TU",
         ),
     }
 
@@ -962,6 +965,7 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
                 "position": "secretary",
                 "member": w.full.pk,
                 "started_on": "2020-02-20",  # before the warnings
+                "outside_planning_text": "03-QĐ/TU",  # no planning in this world
             },
         ),
         (201, 201, 403, 404),

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from cadrebook.cadres.choices import ENDED_BY_HAND, EndReason, HoldingHow
 from cadrebook.cadres.models import PostEnd, PostHolding
+from cadrebook.cadres.planning_rules import planning_rules
+from cadrebook.cadres.planning_selectors import is_planned_for
 from cadrebook.cadres.rules import cadre_rules
 from cadrebook.cadres.services._checks import (
     by,
@@ -34,7 +36,7 @@ from cadrebook.cadres.services._checks import (
 )
 from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.dates import add_months
-from cadrebook.core.errors import ServiceError
+from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import current_ruleset
 from cadrebook.documents.models import Term
 from cadrebook.members.models import Member
@@ -92,6 +94,7 @@ def _record(
     votes_for: int | None = None,
     votes_total: int | None = None,
     event_type: str,
+    extra: dict[str, Any] | None = None,
 ) -> PostHolding:
     holding = PostHolding.objects.create(
         member=member,
@@ -114,9 +117,61 @@ def _record(
         action="create",
         event_type=event_type,
         unit=unit,
-        after=snapshot(holding, HOLDING_FIELDS),
+        after=snapshot(holding, HOLDING_FIELDS) | (extra or {}),
     )
     return holding
+
+
+# How an appointment's planning was checked, as its audit entry records it (`planning`).
+PLANNED = "planned"
+COMPETENT_DECISION = "competent_decision"
+TAKEN_OVER = "taken_over"
+
+
+def _check_planning(
+    actor: Any,
+    member: Member,
+    unit: OrgUnit,
+    position: str,
+    started_on: dt.date,
+    *,
+    outside_planning_document: Any,
+    outside_planning_text: str,
+    taken_over: bool,
+) -> dict[str, Any]:
+    """An appointment needs the member in planning on the day for the post or an equal or
+    higher one (`is_planned_for`), unless the competent level decided otherwise (its
+    decision: `outside_planning_document` of the register, or the text as written). What
+    the audit entry records of it: how it was met and the decision cited."""
+    text = outside_planning_text.strip()
+    if taken_over:
+        # A post decided before it was recorded here (an import of old files): the planning
+        # of that time is not in the records to check it against.
+        return {"planning": TAKEN_OVER}
+    planned = is_planned_for(member, unit, position, started_on)
+    given = outside_planning_document is not None or bool(text)
+    if not planned and not given:
+        prules = planning_rules()
+        raise RuleViolation(
+            "cadres.not_planned",
+            _(
+                "%(name)s is not in planning on %(date)s for this post or an equal or higher "
+                "one: an appointment needs it, or the competent level's decision to appoint "
+                "outside planning."
+            )
+            % {"name": member.full_name, "date": started_on},
+            source=prules.appointment_source,
+            field="member",
+        )
+    noted: dict[str, Any] = {"planning": PLANNED if planned else COMPETENT_DECISION}
+    if given:
+        # Cited even when the person turns out planned: the record keeps what was decided.
+        doc = check_document(
+            actor, outside_planning_document, started_on, "outside_planning_document"
+        )
+        noted["outside_planning_document"] = doc.pk if doc is not None else None
+        noted["outside_planning_text"] = text or (doc.symbol if doc is not None else "")
+    return noted
 
 
 def post_elect(
@@ -183,6 +238,9 @@ def post_appoint(
     file_received_on: dt.date | None = None,
     document: Any = None,
     document_text: str = "",
+    outside_planning_document: Any = None,
+    outside_planning_text: str = "",
+    taken_over: bool = False,
 ) -> PostHolding:
     """Record that the competent body appointed `member` to `position` of `unit` from
     `started_on` (`how`: appointed, acting or seconded), on its decision (`document` of the
@@ -192,13 +250,25 @@ def post_appoint(
     for a first or higher appointment (a post above every one the member held), less than
     the rule set's months of working life left before the retirement age on the day the
     file was received (`file_received_on`, by default the start), or no date of birth to
-    count it from."""
+    count it from; for an appointment, the member not in planning on the day for the post
+    or an equal or higher one, without the competent level's decision to appoint outside
+    planning (`outside_planning_document` of the register, or `outside_planning_text` as
+    written; recorded in the audit entry). `taken_over`: a post decided before it is
+    recorded here (the import of old files), whose planning is not checked."""
     rules = cadre_rules()
     if how not in (HoldingHow.APPOINTED, HoldingHow.ACTING, HoldingHow.SECONDED):
         raise ServiceError(
             "cadres.how_unknown",
             _("%(how)s is not appointed, acting or seconded.") % {"how": how},
             field="how",
+        )
+    if how != HoldingHow.APPOINTED and (
+        outside_planning_document is not None or outside_planning_text.strip()
+    ):
+        raise ServiceError(
+            "cadres.planning_not_needed",
+            _("Only an appointment needs planning: an acting or seconded post does not."),
+            field="outside_planning_document",
         )
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=member.pk).first()
@@ -209,7 +279,18 @@ def post_appoint(
         _check_term(term, unit, started_on, required=False)
         check_member(rules, found, member, unit, started_on)
         check_seats(rules, found, unit, started_on)
+        planning: dict[str, Any] = {}
         if how == HoldingHow.APPOINTED:
+            planning = _check_planning(
+                actor,
+                member,
+                unit,
+                position,
+                started_on,
+                outside_planning_document=outside_planning_document,
+                outside_planning_text=outside_planning_text,
+                taken_over=taken_over,
+            )
             if is_first_or_higher(rules, member, position, unit):
                 check_working_life(rules, member, file_received_on or started_on)
             planned_end = add_months(started_on, rules.appointment_months)
@@ -232,6 +313,7 @@ def post_appoint(
             document=doc,
             document_text=document_text,
             event_type=f"post.{how}",
+            extra=planning,
         )
 
 

@@ -18,6 +18,11 @@ from cadrebook.cadres.services import post_appoint, post_elect
 from cadrebook.core.models import AuditEntry
 from cadrebook.members.selectors import MASK
 
+# The competent level's decision to appoint outside planning, for the posts these tests need
+# but whose planning they are not about.
+OUTSIDE_PLANNING = "05-QĐ/TU (outside planning)"
+
+
 D = dt.date
 
 
@@ -120,20 +125,31 @@ def test_an_election_without_a_term_is_refused(
 def test_an_appointment_runs_the_rule_sets_months_and_ends_with_its_reason(
     clients: dict[str, Client], people: SimpleNamespace, terms: SimpleNamespace, decision: Any
 ) -> None:
+    payload = {
+        "how": "appointed",
+        "unit": "C1",
+        "position": "inspection_chair",
+        "member": people.k1.pk,
+        "started_on": "2025-03-10",
+        "document": decision.pk,
+    }
+    # Not in planning: refused with the rule's source, nothing written.
+    refused = _post(clients["api_board"], "/api/v1/appointments", payload)
+    assert refused.status_code == 422
+    assert (refused.json()["code"], refused.json()["field"]) == ("cadres.not_planned", "member")
+    assert "377-QĐ/TW" in refused.json()["source"]
+    assert not PostHolding.objects.exists()
+    # The competent level's decision to appoint outside planning lets it through, recorded.
     response = _post(
         clients["api_board"],
         "/api/v1/appointments",
-        {
-            "how": "appointed",
-            "unit": "C1",
-            "position": "inspection_chair",
-            "member": people.k1.pk,
-            "started_on": "2025-03-10",
-            "document": decision.pk,
-        },
+        payload | {"outside_planning_document": decision.pk},
     )
     assert response.status_code == 201, response.content
     body = response.json()
+    entry = AuditEntry.objects.get(event_type="post.appointed", object_id=str(body["id"]))
+    assert entry.after["planning"] == "competent_decision"
+    assert entry.after["outside_planning_document"] == decision.pk
     assert body["planned_end"] == "2030-03-10"
     assert (body["document"], body["document_text"]) == (decision.pk, decision.symbol)
     path = f"/api/v1/appointments/{body['id']}/end"
@@ -243,6 +259,7 @@ def test_the_list_filters_by_unit_position_person_day_and_notice(
         unit=tree.C1,
         position="inspection_chair",
         started_on=D(2025, 3, 10),
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     secretary = post_elect(
         actor=organizer,

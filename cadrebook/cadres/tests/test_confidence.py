@@ -25,6 +25,11 @@ from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, load_ruleset
 
+# The competent level's decision to appoint outside planning, for the posts these tests need
+# but whose planning they are not about.
+OUTSIDE_PLANNING = "05-QĐ/TU (outside planning)"
+
+
 D = dt.date
 HELD = D(2025, 11, 20)
 
@@ -68,6 +73,7 @@ def holders(
             position="deputy_secretary",
             started_on=D(2025, 3, 10),
             document=decision,
+            outside_planning_text=OUTSIDE_PLANNING,
         ),
         chair=post_appoint(
             actor=organizer,
@@ -76,6 +82,7 @@ def holders(
             position="inspection_chair",
             started_on=D(2025, 3, 10),
             document=decision,
+            outside_planning_text=OUTSIDE_PLANNING,
         ),
     )
 

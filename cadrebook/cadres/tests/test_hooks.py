@@ -21,6 +21,11 @@ from cadrebook.inspections.models import Discipline
 from cadrebook.inspections.services import discipline_decide
 from cadrebook.inspections.services.discipline import POST_HOLDER_HOOKS, POST_REMOVAL_HOOKS
 
+# The competent level's decision to appoint outside planning, for the posts these tests need
+# but whose planning they are not about.
+OUTSIDE_PLANNING = "05-QĐ/TU (outside planning)"
+
+
 D = dt.date
 DECIDED = D(2025, 3, 3)
 
@@ -146,6 +151,7 @@ def test_a_discipline_in_force_refuses_an_appointment_and_an_election(
             unit=tree.C1,
             position="inspection_chair",
             started_on=D(2025, 6, 1),
+            outside_planning_text=OUTSIDE_PLANNING,
         )
     assert caught.value.code == "restriction.appointment"
     assert "296-QĐ/TW" in caught.value.source and "Warning" in caught.value.message
@@ -173,4 +179,5 @@ def test_a_discipline_in_force_refuses_an_appointment_and_an_election(
         unit=tree.C1,
         position="inspection_chair",
         started_on=D(2025, 3, 1),
+        outside_planning_text=OUTSIDE_PLANNING,
     ).pk

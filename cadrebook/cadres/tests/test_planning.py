@@ -24,6 +24,7 @@ from cadrebook.cadres.models import (
     PlanningEntry,
     PlanningRemoval,
     PlanningReview,
+    PostHolding,
 )
 from cadrebook.cadres.planning_rules import parse_planning, planning_rules
 from cadrebook.cadres.services import (
@@ -38,6 +39,11 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.core.rules import Ruleset, current_ruleset, load_ruleset
 from cadrebook.documents.services import document_register
 from cadrebook.inspections.services import discipline_decide
+
+# The competent level's decision to appoint outside planning, for the posts these tests need
+# but whose planning they are not about.
+OUTSIDE_PLANNING = "05-QĐ/TU (outside planning)"
+
 
 D = dt.date
 ADDED = D(2025, 3, 1)
@@ -214,6 +220,7 @@ def test_planning_is_for_a_higher_post_only(
         position="deputy_secretary",
         started_on=D(2025, 3, 1),
         document_text="01-QĐ/ĐU",
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     for position in ("deputy_secretary", "committee_member"):
         _refused(
@@ -290,12 +297,168 @@ def test_never_planned_and_proposed_for_appointment_in_the_same_step(
         position="inspection_chair",
         started_on=D(2025, 3, 1),
         document=decision,
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     _refused(
         "planning.same_step",
         lambda: _add(organizer, terms, tree, people.k1, decision, added_on=D(2025, 3, 5)),
         source=source,
     )
+
+
+# Appointment needs planning ----------------------------------------------------------------
+
+
+def _appoint(organizer: Any, tree: Any, member: Any, position: str, **kw: Any) -> Any:
+    values = {
+        "actor": organizer,
+        "member": member,
+        "unit": tree.C1,
+        "position": position,
+        "started_on": DAY,
+        "document_text": "07-QĐ/TU",
+        **kw,
+    }
+    return post_appoint(**values)
+
+
+def _appointed_state() -> tuple[int, int]:
+    return (
+        PostHolding.objects.count(),
+        AuditEntry.objects.filter(event_type__startswith="post.").count(),
+    )
+
+
+def _planning_noted(holding: Any) -> dict[str, Any]:
+    after = AuditEntry.objects.get(event_type="post.appointed", object_id=str(holding.pk)).after
+    return {k: v for k, v in after.items() if k == "planning" or k.startswith("outside_")}
+
+
+def test_an_appointment_needs_the_person_in_planning(
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    more: SimpleNamespace,
+    decision: Any,
+) -> None:
+    before = _appointed_state()
+    with pytest.raises(RuleViolation) as caught:
+        _appoint(organizer, tree, more.a, "deputy_secretary")
+    assert (caught.value.code, caught.value.field) == ("cadres.not_planned", "member")
+    assert "377-QĐ/TW" in caught.value.source and "competent level" in caught.value.source
+    assert _appointed_state() == before
+    # Planned for a lower post only: still refused.
+    _add(organizer, terms, tree, more.a, decision, position="committee_member")
+    with pytest.raises(RuleViolation) as caught:
+        _appoint(organizer, tree, more.a, "deputy_secretary")
+    assert caught.value.code == "cadres.not_planned"
+    assert _appointed_state() == before
+    # Planned for that post: appointed, and the audit entry says how planning was met.
+    _add(organizer, terms, tree, more.b, decision, position="deputy_secretary")
+    holding = _appoint(organizer, tree, more.b, "deputy_secretary")
+    assert _planning_noted(holding) == {"planning": "planned"}
+
+
+def test_planning_for_an_equal_or_higher_post_is_enough(
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    more: SimpleNamespace,
+    decision: Any,
+) -> None:
+    _add(organizer, terms, tree, more.a, decision, position="secretary")
+    _add(organizer, terms, tree, more.b, decision, position="standing_committee_member")
+    assert _appoint(organizer, tree, more.a, "deputy_secretary").pk  # planned higher
+    equal = _appoint(organizer, tree, more.b, "inspection_chair", outside_planning_text="9/TU")
+    # Planned for an equal post; the decision cited anyway is kept with it.
+    assert _planning_noted(equal) == {
+        "planning": "planned",
+        "outside_planning_document": None,
+        "outside_planning_text": "9/TU",
+    }
+
+
+def test_planning_taken_out_before_the_day_does_not_count(
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    more: SimpleNamespace,
+    decision: Any,
+) -> None:
+    entry = _add(organizer, terms, tree, more.a, decision, position="deputy_secretary")
+    planning_remove(
+        actor=organizer, entry=entry, removed_on=D(2025, 5, 1), reason="review", note="Yếu"
+    )
+    before = _appointed_state()
+    with pytest.raises(RuleViolation) as caught:
+        _appoint(organizer, tree, more.a, "deputy_secretary")
+    assert caught.value.code == "cadres.not_planned"
+    assert _appointed_state() == before
+
+
+def test_the_competent_levels_decision_appoints_outside_planning(
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    more: SimpleNamespace,
+    decision: Any,
+) -> None:
+    by_document = _appoint(
+        organizer, tree, more.a, "deputy_secretary", outside_planning_document=decision
+    )
+    assert _planning_noted(by_document) == {
+        "planning": "competent_decision",
+        "outside_planning_document": decision.pk,
+        "outside_planning_text": decision.symbol,
+    }
+    by_text = _appoint(
+        organizer, tree, more.b, "inspection_chair", outside_planning_text="12-QĐ/TU"
+    )
+    assert _planning_noted(by_text) == {
+        "planning": "competent_decision",
+        "outside_planning_document": None,
+        "outside_planning_text": "12-QĐ/TU",
+    }
+    # A decision dated after the start cannot be what allowed it.
+    later = document_register(
+        actor=organizer,
+        type="decision",
+        issuer=tree.C1,
+        term=terms.c1,
+        date=D(2025, 7, 1),
+        title="Bổ nhiệm ngoài quy hoạch",
+    )
+    before = _appointed_state()
+    with pytest.raises(ServiceError) as refused:
+        _appoint(organizer, tree, more.woman, "committee_member", outside_planning_document=later)
+    assert (refused.value.code, refused.value.field) == (
+        "cadres.document_later",
+        "outside_planning_document",
+    )
+    assert _appointed_state() == before
+
+
+def test_acting_and_seconded_posts_need_no_planning(
+    organizer: Any, tree: SimpleNamespace, terms: SimpleNamespace, more: SimpleNamespace
+) -> None:
+    acting = _appoint(
+        organizer, tree, more.a, "deputy_secretary", how="acting", planned_end=D(2025, 12, 31)
+    )
+    assert acting.how == "acting"
+    before = _appointed_state()
+    with pytest.raises(ServiceError) as refused:
+        _appoint(
+            organizer, tree, more.b, "inspection_chair", how="seconded", outside_planning_text="x"
+        )
+    assert refused.value.code == "cadres.planning_not_needed"
+    assert _appointed_state() == before
+
+
+def test_a_post_taken_over_from_old_files_is_not_checked_against_planning(
+    organizer: Any, tree: SimpleNamespace, terms: SimpleNamespace, more: SimpleNamespace
+) -> None:
+    holding = _appoint(organizer, tree, more.a, "deputy_secretary", taken_over=True)
+    assert _planning_noted(holding) == {"planning": "taken_over"}
 
 
 def test_a_nomination_round_keeps_the_votes_and_feeds_the_planning(

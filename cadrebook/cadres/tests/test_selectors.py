@@ -15,6 +15,11 @@ from cadrebook.accounts.services import role_grant
 from cadrebook.cadres import selectors
 from cadrebook.cadres.services import holding_end, post_appoint, post_elect
 
+# The competent level's decision to appoint outside planning, for the posts these tests need
+# but whose planning they are not about.
+OUTSIDE_PLANNING = "05-QĐ/TU (outside planning)"
+
+
 D = dt.date
 
 
@@ -41,6 +46,7 @@ def posts(
         unit=tree.C1,
         position="inspection_chair",
         started_on=D(2022, 6, 1),
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     deputy = post_appoint(
         actor=organizer,
@@ -49,6 +55,7 @@ def posts(
         position="inspection_deputy_chair",
         started_on=D(2025, 3, 1),
         file_received_on=D(2021, 1, 4),
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     acting = post_appoint(
         actor=organizer,

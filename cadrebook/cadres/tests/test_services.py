@@ -26,6 +26,11 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.documents.models import Term
 from cadrebook.orgs.services import unit_create
 
+# The competent level's decision to appoint outside planning, for the posts these tests need
+# but whose planning they are not about.
+OUTSIDE_PLANNING = "05-QĐ/TU (outside planning)"
+
+
 D = dt.date
 START = D(2025, 1, 1)
 
@@ -259,6 +264,7 @@ def test_an_appointment_lasts_the_rule_sets_sixty_months_and_cites_its_decision(
         position="inspection_chair",
         started_on=D(2025, 3, 10),
         document=decision,
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     assert h.how == "appointed" and h.planned_end == D(2030, 3, 10)
     assert h.document_id == decision.pk and h.document_text == decision.symbol
@@ -277,6 +283,7 @@ def test_a_decision_dated_after_the_start_is_refused(
             position="inspection_chair",
             started_on=D(2025, 2, 1),
             document=decision,
+            outside_planning_text=OUTSIDE_PLANNING,
         ),
         source=None,
     )
@@ -294,6 +301,7 @@ def test_a_first_appointment_needs_sixty_months_before_retirement(
             unit=tree.C1,
             position="inspection_chair",
             started_on=D(2025, 6, 1),
+            outside_planning_text=OUTSIDE_PLANNING,
         ),
         source="at least 60 months",
     )
@@ -306,6 +314,7 @@ def test_a_first_appointment_needs_sixty_months_before_retirement(
         position="inspection_chair",
         started_on=D(2025, 6, 1),
         file_received_on=D(2022, 5, 31),
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     assert h.pk
 
@@ -323,6 +332,7 @@ def test_a_reappointment_or_a_lower_post_needs_no_working_life_check(
         unit=tree.C1,
         position="inspection_chair",
         started_on=D(2025, 6, 1),
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     assert h.how == "appointed"
 
@@ -381,6 +391,7 @@ def test_an_appointment_without_a_date_of_birth_cannot_count_the_working_life(
             unit=tree.C1,
             position="inspection_chair",
             started_on=D(2025, 6, 1),
+            outside_planning_text=OUTSIDE_PLANNING,
         ),
         source=None,
     )
@@ -438,6 +449,7 @@ def test_closing_a_term_ends_its_posts_for_end_of_term(
         unit=tree.C1,
         position="inspection_chair",
         started_on=D(2025, 2, 1),
+        outside_planning_text=OUTSIDE_PLANNING,
     )
     closed = committee_term_close(actor=organizer, term=terms.c1, end=D(2025, 12, 31))
     assert closed.end == D(2025, 12, 31)

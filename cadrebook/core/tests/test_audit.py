@@ -1069,8 +1069,18 @@ def _(c):
 
 @scenario(CAD + "post_appoint")
 def _(c):
-    _organizer_term(c)
+    term = _organizer_term(c)
     member = _full(c)
+    # An appointment needs the person in planning for the post (or an equal or higher one).
+    cadres_services.planning_add(
+        actor=c.actor,
+        unit=c.tree.C1,
+        term=term,
+        position="inspection_chair",
+        member=member,
+        added_on=D(2025, 2, 1),
+        document_text="03-QĐ/TU",
+    )
     return lambda: cadres_services.post_appoint(
         actor=c.actor,
         member=member,

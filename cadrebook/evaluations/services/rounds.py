@@ -823,8 +823,9 @@ def _member_levels(subject: Subject) -> list[str]:
 
 def _caps(subject: Subject, rules: EvaluationRules, disqualifiers: list[str]) -> list[Cap]:
     """The caps on the subject's level: the disqualifiers ticked, those its discipline
-    records of the year set by themselves (`discipline_disqualifiers`, marked so), and for an
-    organization the link to its members' levels."""
+    records or its confidence votes of the year set by themselves (`discipline_disqualifiers`,
+    `fact_disqualifiers`, marked so), and for an organization the link to its members'
+    levels."""
     caps = decision_caps(rules, subject, disqualifiers)
     if subject.kind == SubjectKind.UNIT:
         caps += link_caps(rules, _member_levels(subject))

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cadrebook.accounts.services import role_grant
+from cadrebook.cadres.services import confidence_session_record, post_appoint
 from cadrebook.core.models import AuditEntry
 from cadrebook.evaluations import services as ev
 from cadrebook.evaluations.models import Decision, Proposal, Rating, Round, SelfAssessment, Subject
@@ -353,6 +354,46 @@ def test_the_dossier_and_the_unit_page_show_the_ratings_by_year(w: SimpleNamespa
     assert unit_page.status_code == 200
     assert [r["year"] for r in unit_page.context["unit_ratings"]] == [2024]
     assert "TSVM" in unit_page.content.decode()
+
+
+def test_the_decision_form_ticks_the_cap_a_confidence_vote_sets_and_names_it(
+    w: SimpleNamespace,
+) -> None:
+    round_ = _open(w)
+    _decide(w, _subject(round_, unit=w.tree.K1), "good", "80")
+    member = w.k1[0]
+    post_appoint(
+        actor=w.actor,
+        member=member,
+        unit=w.tree.G1,
+        position="committee_member",
+        started_on=dt.date(2024, 1, 15),
+        outside_planning_text="01-QĐ/ĐU",
+    )
+    confidence_session_record(
+        actor=w.actor,
+        unit=w.tree.G1,
+        held_on=dt.date(2025, 11, 20),
+        summoned=30,
+        present=21,
+        results=[{"member": member, "high": 5, "confidence": 5, "low": 11}],
+    )
+    ev.subject_mark(
+        actor=w.actor, subject=_subject(round_, member=member), framework="leader", leads=w.tree.G1
+    )
+    url = reverse("evaluations:subject_decide", args=[_subject(round_, member=member).pk])
+    page = w.office.get(url)
+    assert page.context["form"].initial["disqualifiers"] == ["confidence_low"]
+    labels = dict(page.context["form"].fields["disqualifiers"].choices)
+    assert "from the confidence votes" in labels["confidence_low"]
+    assert "96-QĐ/TW 2023" in labels["confidence_low"]
+    assert "from the confidence votes" not in labels["degraded"]
+    # Unticked, it still applies: the summary names it and its source.
+    body = {"level": "not_completed", "score": "85", "document": str(w.docs.g1.pk)}
+    asked = w.office.post(url, body)
+    assert asked.status_code == 200
+    shown = [value for name, value in asked.context["rows"] if name == "Disqualifier"]
+    assert len(shown) == 1 and "from the confidence votes" in shown[0]
 
 
 def test_the_decision_form_ticks_the_disqualifier_a_discipline_sets_and_names_it(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from cadrebook.cadres.services import confidence_session_record, post_appoint
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.models import AuditEntry
 from cadrebook.evaluations import services as ev
@@ -544,6 +545,76 @@ def test_a_discipline_that_does_not_meet_the_rule_sets_no_cap(world, kw):
     w = world
     _decide_cells(w)
     _disciplined(w, member=w.k1[0], **kw)
+    decision = _decide(w, _subject(w.round, member=w.k1[0]), "good", "85")
+    assert decision.disqualifiers == []
+
+
+def _voted(w: SimpleNamespace, member: Any, *, low: int, present: int = 21, on: Any = None) -> Any:
+    """`member` a committee member of G1 since January 2024 (appointed outside planning, by
+    the competent level's decision), and a confidence vote of G1's body on `on` (default
+    2025-11-20): 30 summoned, `present` there, `low` of their ballots "low"."""
+    if not member.post_holdings.exists():
+        post_appoint(
+            actor=w.actor,
+            member=member,
+            unit=w.tree.G1,
+            position="committee_member",
+            started_on=D(2024, 1, 15),
+            outside_planning_text="01-QĐ/ĐU",
+        )
+    return confidence_session_record(
+        actor=w.actor,
+        unit=w.tree.G1,
+        held_on=on or D(2025, 11, 20),
+        summoned=30,
+        present=present,
+        results=[{"member": member, "high": present - low, "confidence": 0, "low": low}],
+    )
+
+
+def _leader(w: SimpleNamespace, member: Any) -> Subject:
+    ev.subject_mark(
+        actor=w.actor, subject=_subject(w.round, member=member), framework="leader", leads=w.tree.G1
+    )
+    return _subject(w.round, member=member)
+
+
+def test_a_leader_voted_low_in_the_years_confidence_vote_is_capped(world):
+    w = world
+    _decide_cells(w)
+    subject = _leader(w, w.k1[0])
+    _voted(w, w.k1[0], low=11)  # 11 of 21 present: more than 1/2
+    # Not ticked: the vote sets it, and the cap holds with the rule's source.
+    error = _refused("evaluation.level_above_cap", lambda: _decide(w, subject, "completed", "85"))
+    assert "96-QĐ/TW 2023" in error.source
+    decision = _decide(w, subject, "not_completed", "85")
+    assert decision.disqualifiers == ["confidence_low"]
+    # The deciding level may still record a reason to rate above it.
+    above = _decide(
+        w, subject, "good", "85", override_reason="force_majeure", override_text="Flood"
+    )
+    assert (above.level, above.disqualifiers) == ("good", ["confidence_low"])
+
+
+@pytest.mark.parametrize(
+    "vote",
+    [
+        {"low": 10, "present": 20},  # exactly 1/2: not more
+        {"low": 11, "on": D(2024, 11, 20)},  # another year's vote
+    ],
+)
+def test_a_vote_that_does_not_meet_the_rule_set_sets_no_cap(world, vote):
+    w = world
+    _decide_cells(w)
+    subject = _leader(w, w.k1[0])
+    _voted(w, w.k1[0], **vote)
+    assert _decide(w, subject, "good", "85").disqualifiers == []
+
+
+def test_the_confidence_cap_is_the_leaders_not_a_plain_members(world):
+    w = world
+    _decide_cells(w)
+    _voted(w, w.k1[0], low=15)
     decision = _decide(w, _subject(w.round, member=w.k1[0]), "good", "85")
     assert decision.disqualifiers == []
 

@@ -76,6 +76,9 @@ def test_every_number_of_the_section_is_read(rules):
     assert ev.disqualifier("leader", "disciplined").from_discipline == "disciplined"
     assert ev.disqualifier("organization", "disciplined").from_discipline == "disciplined"
     assert ev.disqualifier("member", "degraded").from_discipline == ""
+    assert ev.disqualifier("leader", "confidence_low").from_fact == "confidence_low"
+    assert ev.disqualifier("leader", "confidence_low").from_discipline == ""
+    assert ev.disqualifier("leader", "degraded").from_fact == ""
     assert ev.unit_deciders["cell"] == "parent"
     assert ev.grassroots_kinds == {"grassroots_committee", "grassroots_cell"}
 
@@ -118,6 +121,20 @@ def _broken(change) -> Ruleset:
                 | {"member": [e["disqualifiers"]["member"][0] | {"from_discipline": "scolded"}]}
             ),
             "disqualifiers.member.from_discipline",
+        ),
+        (
+            lambda e: e.update(
+                disqualifiers=e["disqualifiers"]
+                | {"leader": [e["disqualifiers"]["leader"][0] | {"from_fact": "gossip"}]}
+            ),
+            "disqualifiers.leader.from_fact",
+        ),
+        (
+            lambda e: e.update(
+                disqualifiers=e["disqualifiers"]
+                | {"leader": [e["disqualifiers"]["leader"][1] | {"from_fact": "confidence_low"}]}
+            ),
+            "disqualifiers.leader.from_fact",
         ),
     ],
 )

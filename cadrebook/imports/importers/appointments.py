@@ -4,7 +4,11 @@ and first day.
 
 - A row without `ended_on` is a post held now: recorded as today's decision would be,
   through `post_elect` (the committee term covering the start, the votes) or `post_appoint`
-  (`how`: appointed, acting, seconded), with every check of the rule set.
+  (`how`: appointed, acting, seconded), with every check of the rule set but one: an
+  appointment's planning (`[planning] appointment_source`) is not checked (`taken_over`,
+  noted so in its audit entry). The post was decided on paper before Cadrebook, when the
+  planning it rested on was not recorded here; an appointment decided in Cadrebook goes
+  through the API, which checks it.
 - A row with `ended_on` (and its `end_reason`) is a past post taken over from the old files:
   recorded with its end through `holding_take_over`, with the checks that make sense for
   history (`cadres/history.py`: no working life, discipline, term or register document
@@ -166,6 +170,8 @@ class _Importer:
                 planned_end=row.planned_end,
                 document=document,
                 document_text=row.document,
+                # Decided on paper before Cadrebook: its planning is not in the records.
+                taken_over=True,
             )
         count_row(self.ctx.report, True, "created")
 
