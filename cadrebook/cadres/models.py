@@ -11,8 +11,9 @@ on D" is `started_on <= D` and no end before D (an end's day is the last day hel
 write is audited by the services (`services/`).
 
 Scoping: by the post's unit as it stands now (`unit__path`): a committee reads the posts of
-its subtree. The planning, rotation and confidence votes of the next pass hang their rows on
-these (a planned candidate for a position of a unit and term, a stint from a holding).
+its subtree. The planning, rotation and confidence votes hang their rows on these (a planned
+candidate for a position of a unit and term; a rotation stint from a holding, scoped by its
+plan's deciding unit, ended by a `RotationStintEnd`).
 """
 
 from __future__ import annotations
