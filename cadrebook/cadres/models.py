@@ -11,8 +11,9 @@ on D" is `started_on <= D` and no end before D (an end's day is the last day hel
 write is audited by the services (`services/`).
 
 Scoping: by the post's unit as it stands now (`unit__path`): a committee reads the posts of
-its subtree. The planning, rotation and confidence votes of the next pass hang their rows on
-these (a planned candidate for a position of a unit and term, a stint from a holding).
+its subtree. The planning, rotation and confidence votes hang their rows on these (a planned
+candidate for a position of a unit and term; a rotation stint from a holding, scoped by its
+plan's deciding unit, ended by a `RotationStintEnd`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ APPEND_ONLY = {
     "cadres_planningremoval": "planning removals are append-only",
     "cadres_confidencesession": "confidence vote sessions are append-only",
     "cadres_confidenceresult": "confidence vote results are append-only",
+    "cadres_rotationplan": "rotation plans are append-only",
+    "cadres_rotationstint": "rotation stints are append-only: end one with a stint end",
+    "cadres_rotationstintend": "rotation stint ends are append-only",
 }
 
 
@@ -459,3 +463,119 @@ class ConfidenceResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} {self.member_id} {self.high}/{self.confidence}/{self.low}"
+
+
+# -- Rotation (65-QĐ/TW) ---------------------------------------------------------------------
+
+
+class RotationPlan(models.Model):
+    """A unit's rotation plan for a year (65-QĐ/TW 2022): the deciding unit, the year, the
+    day decided and its decision (a document of the register, or the text as written). Its
+    `RotationStint`s are the moves it plans."""
+
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("deciding unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveIntegerField(_("year"))
+    decided_on = models.DateField(_("decided on"))
+    document = _document(_("decision"))
+    document_text = models.CharField(_("decision as written"), max_length=255, blank=True)
+    ruleset = models.CharField(_("rule set"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path_field = "unit__path"
+
+    class Meta:
+        verbose_name = _("rotation plan")
+        verbose_name_plural = _("rotation plans")
+        ordering = ["-year", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year}"
+
+
+class RotationStintQuerySet(ScopedQuerySet["RotationStint"]):
+    def running_on(self, day: Any) -> RotationStintQuerySet:
+        """The stints begun by `day` and not ended before it (an end's day is the last day
+        of the stint)."""
+        return self.filter(planned_start__lte=day).filter(
+            Q(end__isnull=True) | Q(end__ended_on__gte=day)
+        )
+
+
+class RotationStint(models.Model):
+    """One move of a plan: a member rotated from the post they hold (`from_holding`, its
+    unit and position kept beside it) to an equal post (`to_position` of `to_unit`) from
+    `planned_start` to `planned_end`. Ended only by its `RotationStintEnd` (a dated fact)."""
+
+    plan = models.ForeignKey(
+        RotationPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="stints"
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="rotation_stints",
+    )
+    from_holding = models.ForeignKey(
+        PostHolding,
+        verbose_name=_("post held"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("from unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    from_position = models.CharField(_("from position"), max_length=32)
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("to unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_position = models.CharField(_("to position"), max_length=32)
+    planned_start = models.DateField(_("planned start"))
+    planned_end = models.DateField(_("planned end"))
+    ruleset = models.CharField(_("rule set"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    objects = RotationStintQuerySet.as_manager()
+    scope_path_field = "plan__unit__path"
+
+    class Meta:
+        verbose_name = _("rotation stint")
+        verbose_name_plural = _("rotation stints")
+        ordering = ["-planned_start", "-id"]
+        indexes = [models.Index(fields=["member", "planned_start"], name="stint_member")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__gt=models.F("planned_start")),
+                name="stint_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.to_position} {self.to_unit_id} {self.planned_start}"
+
+
+class RotationStintEnd(models.Model):
+    """The dated fact that ended a stint: its day (the last day of it), a note, and the
+    decision (a document of the register or the text as written)."""
+
+    stint = models.OneToOneField(
+        RotationStint, verbose_name=_("stint"), on_delete=models.PROTECT, related_name="end"
+    )
+    ended_on = models.DateField(_("ended on"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    document = _document(_("decision"))
+    document_text = models.CharField(_("decision as written"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    class Meta:
+        verbose_name = _("rotation stint end")
+        verbose_name_plural = _("rotation stint ends")
+        ordering = ["-ended_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.stint_id} {self.ended_on}"

@@ -6,7 +6,10 @@ typed rules and checked as they are read (`ImproperlyConfigured` naming the key 
   "young", the shares a list should reach (women, young, ethnic minorities; a target left
   out is not checked) and each rule's source;
 - confidence votes: the quorum, the two shares of "low" ballots (out of planning; dismissal)
-  and the evaluation level a leader so voted is capped at, with their sources.
+  and the evaluation level a leader so voted is capped at, with their sources;
+- rotation (`[rotation]`): the shortest stint, the position that heads a unit, how many
+  terms in a row one person may head the same unit, the working life a rotated cadre needs
+  left, with their sources.
 """
 
 from __future__ import annotations
@@ -72,6 +75,23 @@ class ConfidenceRules:
     low_dismissal_source: str
     cap_level: str
     cap_source: str
+
+
+@dataclass(frozen=True)
+class RotationRules:
+    """The rotation rules of one rule set (65-QĐ/TW 2022)."""
+
+    ruleset_id: str
+    source: str
+    planning_source: str
+    equal_post_source: str
+    min_stint_months: int
+    min_stint_source: str
+    head_position: str
+    max_consecutive_head_terms: int
+    max_consecutive_head_terms_source: str
+    min_months_left: int
+    min_months_left_source: str
 
 
 def _fail(ruleset: Ruleset, section: str, key: str, problem: str) -> ImproperlyConfigured:
@@ -199,9 +219,50 @@ def parse_confidence(ruleset: Ruleset) -> ConfidenceRules:
         raise _fail(ruleset, name, str(exc.args[0]), "missing") from None
 
 
+def parse_rotation(ruleset: Ruleset) -> RotationRules:
+    """Read and check the `[rotation]` section of `ruleset`."""
+    name = "rotation"
+    try:
+        data = ruleset.section(name)
+    except KeyError:
+        raise ImproperlyConfigured(f"rule set {ruleset.id} has no [rotation] section") from None
+    try:
+        source = str(data["source"])
+
+        def src(key: str) -> str:
+            return str(data.get(key) or source)
+
+        positions = {str(p["code"]) for p in ruleset.section("cadres")["positions"]}
+        head = str(data["head_position"])
+        if head not in positions:
+            raise _fail(ruleset, name, "head_position", f"{head!r} is not a [cadres] position")
+        return RotationRules(
+            ruleset_id=ruleset.id,
+            source=source,
+            planning_source=src("planning_source"),
+            equal_post_source=src("equal_post_source"),
+            min_stint_months=_int(ruleset, name, "min_stint_months", data["min_stint_months"], 1),
+            min_stint_source=src("min_stint_source"),
+            head_position=head,
+            max_consecutive_head_terms=_int(
+                ruleset,
+                name,
+                "max_consecutive_head_terms",
+                data["max_consecutive_head_terms"],
+                1,
+            ),
+            max_consecutive_head_terms_source=src("max_consecutive_head_terms_source"),
+            min_months_left=12 * _int(ruleset, name, "min_years_left", data["min_years_left"]),
+            min_months_left_source=src("min_years_left_source"),
+        )
+    except KeyError as exc:
+        raise _fail(ruleset, name, str(exc.args[0]), "missing") from None
+
+
 # One object per loaded rule set, kept beside it (as `rules.cadre_rules`).
 _PLANNING: dict[int, tuple[Ruleset, PlanningRules]] = {}
 _CONFIDENCE: dict[int, tuple[Ruleset, ConfidenceRules]] = {}
+_ROTATION: dict[int, tuple[Ruleset, RotationRules]] = {}
 
 
 def planning_rules(ruleset: Ruleset | None = None) -> PlanningRules:
@@ -221,4 +282,14 @@ def confidence_rules(ruleset: Ruleset | None = None) -> ConfidenceRules:
     if kept is None or kept[0] is not rs:
         kept = (rs, parse_confidence(rs))
         _CONFIDENCE[id(rs)] = kept
+    return kept[1]
+
+
+def rotation_rules(ruleset: Ruleset | None = None) -> RotationRules:
+    """The rotation rules of `ruleset` (default: the rule set in force), read once."""
+    rs = ruleset or current_ruleset()
+    kept = _ROTATION.get(id(rs))
+    if kept is None or kept[0] is not rs:
+        kept = (rs, parse_rotation(rs))
+        _ROTATION[id(rs)] = kept
     return kept[1]

@@ -1,6 +1,6 @@
 """The writes of cadre work, one module per concern (`terms.py`: a committee's terms;
 `posts.py`: elections, appointments and the end of posts; `planning.py`: nomination rounds,
-the planning lists and their yearly review; `confidence.py`: confidence votes), re-exported here: callers import
+the planning lists and their yearly review; `confidence.py`: confidence votes; `rotation.py`: rotation plans and their stints), re-exported here: callers import
 them from `cadrebook.cadres.services`. `_checks.py` holds the checks they share."""
 
 from cadrebook.cadres.services.confidence import confidence_session_record
@@ -16,6 +16,11 @@ from cadrebook.cadres.services.posts import (
     post_appoint,
     post_elect,
 )
+from cadrebook.cadres.services.rotation import (
+    rotation_plan_record,
+    rotation_stint_add,
+    rotation_stint_end,
+)
 from cadrebook.cadres.services.terms import committee_term_close, committee_term_open
 
 __all__ = [
@@ -30,4 +35,7 @@ __all__ = [
     "planning_round_record",
     "post_appoint",
     "post_elect",
+    "rotation_plan_record",
+    "rotation_stint_add",
+    "rotation_stint_end",
 ]

@@ -1211,6 +1211,78 @@ def _(c):
     )
 
 
+def _rotation_plan(c: SimpleNamespace) -> Any:
+    """P's rotation plan for 2025 (the actor an organizer everywhere)."""
+    return cadres_services.rotation_plan_record(
+        actor=c.actor, unit=c.tree.P, year=2025, decided_on=D(2025, 5, 1), document_text="9-QĐ/TU"
+    )
+
+
+def _rotatable(c: SimpleNamespace) -> Any:
+    """A full member of K1, deputy secretary of C1 from 2025-03-01 and planned for C1's
+    secretary: one who may be rotated to an equal post."""
+    term = _organizer_term(c)
+    member = _full(c)
+    cadres_services.post_appoint(
+        actor=c.actor,
+        member=member,
+        unit=c.tree.C1,
+        position="deputy_secretary",
+        started_on=D(2025, 3, 1),
+        outside_planning_text="05-QĐ/TU",
+    )
+    cadres_services.planning_add(
+        actor=c.actor,
+        unit=c.tree.C1,
+        term=term,
+        position="secretary",
+        member=member,
+        added_on=D(2025, 4, 1),
+        document_text="01-QĐ/TU",
+    )
+    return member
+
+
+def _stint(c: SimpleNamespace) -> Any:
+    member = _rotatable(c)
+    return cadres_services.rotation_stint_add(
+        actor=c.actor,
+        plan=_rotation_plan(c),
+        member=member,
+        to_unit=c.tree.C2,
+        to_position="deputy_secretary",
+        planned_start=D(2025, 6, 1),
+    )
+
+
+@scenario(CAD + "rotation_plan_record")
+def _(c):
+    _organizer_term(c)
+    return lambda: _rotation_plan(c)
+
+
+@scenario(CAD + "rotation_stint_add")
+def _(c):
+    member = _rotatable(c)
+    plan = _rotation_plan(c)
+    return lambda: cadres_services.rotation_stint_add(
+        actor=c.actor,
+        plan=plan,
+        member=member,
+        to_unit=c.tree.C2,
+        to_position="deputy_secretary",
+        planned_start=D(2025, 6, 1),
+    )
+
+
+@scenario(CAD + "rotation_stint_end")
+def _(c):
+    stint = _stint(c)
+    return lambda: cadres_services.rotation_stint_end(
+        actor=c.actor, stint=stint, ended_on=D(2027, 6, 30)
+    )
+
+
 # The tests --------------------------------------------------------------------------------
 def test_the_service_modules_expose_services_to_check():
     names = discovered_services()
