@@ -1,7 +1,11 @@
 """API of cadre work: `/api/v1/terms` (a committee's terms: list, open, close),
 `/api/v1/positions` (the rule set's positions and seats for a unit kind, or a unit's seats
-with their holders on a day) and `/api/v1/appointments` (who holds which post: list with
-filters, one holding, record an election or an appointment, end a post).
+with their holders on a day), `/api/v1/appointments` (who holds which post: list with
+filters, one holding, record an election or an appointment, end a post),
+`/api/v1/planning` (a unit's succession pools: the entries, the structure report against
+the rule set's targets, add, remove) and `/api/v1/confidence-votes` (the sessions with the
+counts of each person and what they mean by the rule set; record a session: counts only,
+nothing names a voter).
 
 Reads follow `view` on the post's unit: anything outside answers 404, exactly as a missing
 record, and lists are empty. The holders' personal data (date of birth, ethnicity, and the
@@ -17,22 +21,42 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from cadrebook.cadres.choices import ENDED_BY_HAND, HoldingHow
-from cadrebook.cadres.models import PostHolding, PostHoldingQuerySet
+from cadrebook.cadres.choices import ENDED_BY_HAND, HoldingHow, PlanningRemovalReason
+from cadrebook.cadres.models import (
+    ConfidenceResult,
+    ConfidenceSession,
+    PlanningEntry,
+    PlanningEntryQuerySet,
+    PostHolding,
+    PostHoldingQuerySet,
+)
 from cadrebook.cadres.permissions import MANAGE_CADRES
+from cadrebook.cadres.planning_rules import confidence_rules
+from cadrebook.cadres.planning_selectors import (
+    Structure,
+    confidence_outcome,
+    confidence_sessions,
+    is_quorate,
+    planning_history,
+    planning_list,
+    planning_structure,
+)
 from cadrebook.cadres.retirement import retirement_date
 from cadrebook.cadres.rules import cadre_rules
 from cadrebook.cadres.services import (
     committee_term_close,
     committee_term_open,
+    confidence_session_record,
     holding_end,
+    planning_add,
+    planning_remove,
     post_appoint,
     post_elect,
 )
@@ -590,3 +614,390 @@ def end_appointment(request: HttpRequest, appointment_id: int, payload: EndIn) -
         document_text=payload.document_text,
     )
     return _appointment_out(_holdings().get(pk=holding.pk), _Masking(request))
+
+
+# Planning ----------------------------------------------------------------------------------
+class RemovalOut(Schema):
+    removed_on: dt.date = Field(..., description="The first day out of the planning")
+    reason: str
+    note: str
+    document: int | None
+    document_text: str
+
+
+class PlanningEntryOut(Schema):
+    id: int
+    unit: str
+    term: int = Field(..., description="The committee term's id")
+    position: str
+    position_label: str
+    member: HolderOut
+    added_on: dt.date
+    document: int | None = Field(..., description="The approving decision's id")
+    document_text: str
+    removal: RemovalOut | None
+
+
+class PlanningPage(Schema):
+    items: list[PlanningEntryOut]
+    next_cursor: str | None = None
+
+
+class PlanningQuery(Schema):
+    unit: str = Field(..., max_length=32, description="The planning of this unit's posts")
+    term: int | None = Field(None, ge=1, le=2**62, description="Of this committee term")
+    position: str | None = Field(None, max_length=32)
+    as_of: ApiDate | None = Field(None, description="In the planning on this day (default today)")
+    history: bool = Field(False, description="Every entry, those removed too, whatever the day")
+    cursor: str = Field("", max_length=20)
+
+
+class PlanningIn(Schema):
+    unit: str = Field(..., max_length=32, description="Code of the unit whose post it is")
+    term: int = Field(..., ge=1, le=2**62, description="The committee term's id")
+    position: str = Field(..., max_length=32, description="A position of the rule set")
+    member: int = Id
+    added_on: ApiDate
+    document: int | None = Field(
+        None, ge=1, le=2**62, description="The competent body's approving decision's id"
+    )
+    document_text: str = Field("", max_length=255, description="Or that decision as written")
+
+
+class PlanningRemoveIn(Schema):
+    removed_on: ApiDate = Field(..., description="The first day out of the planning")
+    reason: Literal["review", "age_limit", "discipline", "confidence_vote", "appointed", "other"]
+    note: str = Field("", max_length=500, description="Required for review and other")
+    document: int | None = OptId
+    document_text: str = Field("", max_length=255)
+
+
+class ShareOut(Schema):
+    code: str = Field(..., description="women, young or ethnic_minority")
+    count: int | None = Field(..., description="Null: masked without view_sensitive")
+    share: float | None = Field(..., description="Of the people; null: masked or none")
+    target: float | None = Field(..., description="The rule set's minimum; null: none")
+    short: bool
+
+
+class StructureOut(Schema):
+    label: str
+    people: int
+    age_brackets: list[int] | None = Field(
+        ..., description="People per age bracket of the rule set; null: masked"
+    )
+    shares: list[ShareOut]
+    shortfalls: list[str] = Field(..., description="The targets missed; age_brackets: one empty")
+    sources: list[str]
+
+
+class PlanningStructureOut(Schema):
+    unit: str
+    as_of: dt.date
+    lists: list[StructureOut] = Field(..., description="Per position, the highest first")
+    whole: StructureOut
+
+
+class StructureQuery(Schema):
+    unit: str = Field(..., max_length=32)
+    term: int | None = Field(None, ge=1, le=2**62, description="Of this committee term")
+    as_of: ApiDate | None = Field(None, description="Default today")
+
+
+def _entries() -> PlanningEntryQuerySet:
+    return PlanningEntry.objects.select_related("member__unit", "unit", "removal")
+
+
+def _entry_out(e: PlanningEntry, masking: _Masking) -> dict[str, Any]:
+    removal = getattr(e, "removal", None)
+    return {
+        "id": e.pk,
+        "unit": e.unit.code,
+        "term": e.term_id,
+        "position": e.position,
+        "position_label": cadre_rules().position_label(e.position),
+        "member": masking.holder(e.member),
+        "added_on": e.added_on,
+        "document": e.document_id,
+        "document_text": e.document_text,
+        "removal": None
+        if removal is None
+        else {
+            "removed_on": removal.removed_on,
+            "reason": removal.reason,
+            "note": removal.note,
+            "document": removal.document_id,
+            "document_text": removal.document_text,
+        },
+    }
+
+
+def _structure_out(s: Structure) -> dict[str, Any]:
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return {
+        "label": s.label,
+        "people": s.people,
+        "age_brackets": list(s.brackets) if s.brackets is not None else None,
+        "shares": [
+            {
+                "code": share.code,
+                "count": share.count,
+                "share": number(share.share),
+                "target": number(share.target),
+                "short": share.short,
+            }
+            for share in s.shares
+        ],
+        "shortfalls": list(s.shortfalls),
+        "sources": [source for source in s.sources if source],
+    }
+
+
+@router.get("/planning", response=answers({200: PlanningPage}), summary="Planning of a unit")
+def list_planning(request: HttpRequest, query: Query[PlanningQuery]) -> dict[str, Any]:
+    """The people in the planning of `unit`'s posts on `as_of` (default today), or with
+    `history` every entry with its removal; narrowed by `term` and `position`; newest
+    first. Their personal data is masked as the members' list masks it."""
+    unit = _unit(request, query.unit)
+    term = cast(Term, found(_terms(request), pk=query.term)) if query.term else None
+    if query.history:
+        rows = planning_history(request.user, unit, term)
+    else:
+        rows = planning_list(request.user, unit, query.as_of or timezone.localdate(), term)
+    rows = rows.select_related("member__unit")
+    if query.position:
+        rows = rows.filter(position=query.position)
+    page, cursor = _page(rows, query.cursor)
+    masking = _Masking(request)
+    items = [_entry_out(e, masking) for e in page]
+    masking.record(request, unit, query.model_dump())
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.get(
+    "/planning/structure",
+    response=answers({200: PlanningStructureOut}),
+    summary="Structure of a unit's planning",
+)
+def planning_structure_report(request: HttpRequest, query: Query[StructureQuery]) -> Any:
+    """The structure report of `unit`'s planning lists on `as_of` (of `term` when given):
+    per position and for the whole, the three age brackets and the shares of women, young
+    and ethnic-minority people against the rule set's targets, the shortfalls marked. The
+    figures derived from dates of birth and ethnicity are null without `view_sensitive`."""
+    unit = _unit(request, query.unit)
+    term = cast(Term, found(_terms(request), pk=query.term)) if query.term else None
+    day = query.as_of or timezone.localdate()
+    report = planning_structure(request.user, unit, day, term)
+    assert report is not None  # the unit is visible: _unit answered 404 otherwise
+    return {
+        "unit": unit.code,
+        "as_of": day,
+        "lists": [_structure_out(s) for s in report.lists],
+        "whole": _structure_out(report.whole),
+    }
+
+
+@router.post(
+    "/planning", response=answers({201: PlanningEntryOut}), summary="Add a person to planning"
+)
+def create_planning(request: HttpRequest, response: HttpResponse, payload: PlanningIn) -> Any:
+    """Add a member to the planning of a post of the unit in a committee term, on the
+    competent body's approval (`manage_cadres` on the unit). The rule set's checks (the
+    limits per post and per person, the age limit, discipline, a post already held) refuse
+    with their source."""
+    unit = _unit(request, payload.unit)
+    _managing(request, unit)
+    member = cast(Member, found(Member.objects.visible_to(request.user, VIEW), pk=payload.member))
+    term = cast(Term, found(_terms(request), pk=payload.term))
+    entry = planning_add(
+        actor=request.user,
+        unit=unit,
+        term=term,
+        position=payload.position,
+        member=member,
+        added_on=payload.added_on,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    response["Location"] = f"{API_ROOT}/planning?unit={unit.code}"
+    return Status(201, _entry_out(_entries().get(pk=entry.pk), _Masking(request)))
+
+
+@router.post(
+    "/planning/{entry_id}/remove",
+    response=answers({200: PlanningEntryOut}),
+    summary="Take a person out of planning",
+)
+def remove_planning(request: HttpRequest, entry_id: int, payload: PlanningRemoveIn) -> Any:
+    """Take the person out of the planning from `removed_on` for `reason` (a note for the
+    review's and other reasons); the entry stays, with its removal (`manage_cadres` on its
+    unit)."""
+    entry = cast(PlanningEntry, found(_entries().visible_to(request.user, VIEW), pk=entry_id))
+    _managing(request, entry.unit)
+    assert payload.reason in PlanningRemovalReason.values
+    planning_remove(
+        actor=request.user,
+        entry=entry,
+        removed_on=payload.removed_on,
+        reason=payload.reason,
+        note=payload.note,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    return _entry_out(_entries().get(pk=entry.pk), _Masking(request))
+
+
+# Confidence votes --------------------------------------------------------------------------
+class VotedOut(Schema):
+    id: int = Field(..., description="The member's id")
+    full_name: str
+
+
+class ConfidenceResultOut(Schema):
+    member: VotedOut
+    position: str
+    high: int
+    confidence: int
+    low: int
+    outcome: str = Field(
+        ..., description="out_of_planning, dismissal or empty, by the rule set's thresholds"
+    )
+    source: str = Field(..., description="The rule behind the outcome")
+
+
+class ConfidenceSessionOut(Schema):
+    id: int
+    unit: str
+    held_on: dt.date
+    summoned: int
+    present: int
+    quorate: bool = Field(..., description="Present at least the rule set's quorum")
+    document: int | None
+    document_text: str
+    ruleset: str
+    results: list[ConfidenceResultOut]
+
+
+class ConfidencePage(Schema):
+    items: list[ConfidenceSessionOut]
+    next_cursor: str | None = None
+
+
+class ConfidenceQuery(Schema):
+    unit: str | None = Field(None, max_length=32, description="Sessions of this unit's subtree")
+    cursor: str = Field("", max_length=20)
+
+
+class CountsIn(Schema):
+    member: int = Id
+    high: int = Field(..., ge=0, le=1_000_000)
+    confidence: int = Field(..., ge=0, le=1_000_000)
+    low: int = Field(..., ge=0, le=1_000_000)
+    position: str = Field("", max_length=32, description="Empty: the highest post held")
+
+
+class ConfidenceIn(Schema):
+    unit: str = Field(..., max_length=32, description="Code of the voting body's unit")
+    held_on: ApiDate
+    summoned: int = Field(..., ge=0, le=1_000_000)
+    present: int = Field(..., ge=0, le=1_000_000)
+    results: list[CountsIn] = Field(
+        ..., max_length=500, description="The counts of each person: never who voted how"
+    )
+    document: int | None = OptId
+    document_text: str = Field("", max_length=255)
+
+
+def _session_out(s: ConfidenceSession) -> dict[str, Any]:
+    rules = confidence_rules()
+    quorate = is_quorate(s.summoned, s.present, rules)
+    results = []
+    for r in cast(list[ConfidenceResult], s.results.all()):
+        outcome, source = confidence_outcome(r.low, s.present, rules) if quorate else ("", "")
+        results.append(
+            {
+                "member": {"id": r.member_id, "full_name": r.member.full_name},
+                "position": r.position,
+                "high": r.high,
+                "confidence": r.confidence,
+                "low": r.low,
+                "outcome": outcome,
+                "source": source,
+            }
+        )
+    return {
+        "id": s.pk,
+        "unit": s.unit.code,
+        "held_on": s.held_on,
+        "summoned": s.summoned,
+        "present": s.present,
+        "quorate": quorate,
+        "document": s.document_id,
+        "document_text": s.document_text,
+        "ruleset": s.ruleset,
+        "results": results,
+    }
+
+
+def _sessions(request: HttpRequest) -> QuerySet[ConfidenceSession]:
+    return confidence_sessions(request.user).prefetch_related(
+        Prefetch(
+            "results", queryset=ConfidenceResult.objects.select_related("member").order_by("id")
+        )
+    )
+
+
+@router.get(
+    "/confidence-votes", response=answers({200: ConfidencePage}), summary="Confidence votes"
+)
+def list_confidence_votes(request: HttpRequest, query: Query[ConfidenceQuery]) -> dict[str, Any]:
+    """The confidence votes of the bodies the caller may `view` (in `unit`'s subtree when
+    given), newest first: per person the counts of high, confidence and low, and what they
+    mean by the rule set (out of planning; dismissal) with its source. Only counts exist:
+    nothing tells who voted how."""
+    rows = _sessions(request)
+    if query.unit:
+        unit = _unit(request, query.unit)
+        rows = rows.filter(subtree_q("unit__path", [unit.path]))
+    page, cursor = _page(rows, query.cursor)
+    return {"items": [_session_out(s) for s in page], "next_cursor": cursor}
+
+
+@router.post(
+    "/confidence-votes",
+    response=answers({201: ConfidenceSessionOut}),
+    summary="Record a confidence vote",
+)
+def create_confidence_vote(
+    request: HttpRequest, response: HttpResponse, payload: ConfidenceIn
+) -> Any:
+    """Record the vote held by the unit's body: those summoned and present (valid only with
+    the rule set's quorum) and per person voted on the counts of ballots (`manage_cadres`
+    on the unit)."""
+    unit = _unit(request, payload.unit)
+    _managing(request, unit)
+    visible: QuerySet[Member] = Member.objects.visible_to(request.user, VIEW)
+    results = [
+        {
+            "member": cast(Member, found(visible, pk=r.member)),
+            "high": r.high,
+            "confidence": r.confidence,
+            "low": r.low,
+            "position": r.position,
+        }
+        for r in payload.results
+    ]
+    session = confidence_session_record(
+        actor=request.user,
+        unit=unit,
+        held_on=payload.held_on,
+        summoned=payload.summoned,
+        present=payload.present,
+        results=results,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    response["Location"] = f"{API_ROOT}/confidence-votes?unit={unit.code}"
+    return Status(201, _session_out(_sessions(request).get(pk=session.pk)))

@@ -161,11 +161,13 @@ def _build_world() -> SimpleNamespace:
             title="Xếp loại",
         )
     evaluation = _evaluation(c1, c1b, k3, decisions["C1B"], full)  # by the national admin
+    posts = _cadre_posts(c1, c1b, full)
     files = _inspection_files(c1, k1, full, decisions["C1"])
     return SimpleNamespace(
         **evaluation,
         **files,
-        **_cadre_posts(c1, c1b, full),
+        **posts,
+        **_cadre_planning(c1, c1b, k3, full, posts["cadre_term"]),
         term=term,
         doc=documents[0],
         doc2=documents[1],
@@ -327,6 +329,45 @@ def _cadre_posts(c1: Any, c1b: Any, member: Any) -> dict[str, Any]:
             started_on=dt.date(2020, 2, 15),
             # No planning recorded in this world: the competent level's decision.
             outside_planning_text="02-QĐ/TU",
+        ),
+    }
+
+
+def _cadre_planning(c1: Any, c1b: Any, k3: Any, holder: Any, cadre_term: Any) -> dict[str, Any]:
+    """A full member of K3 in the planning for C1B's secretary in its committee term (from
+    2021-06-01, on the province's decision as written); a confidence vote of C1's body on
+    the holder of its committee post (2024-06-01, counts only); `cadre_term` is C1B's."""
+    actor = get_user_model().objects.get(username="national")
+    cadre = ms.member_register_applicant(
+        taken_over=True,
+        actor=None,
+        unit=k3,
+        date=dt.date(2010, 1, 1),
+        full_name="Trần Văn Kế",
+        gender="male",
+        birth_date=dt.date(1985, 4, 1),
+    )
+    ms.member_admit(taken_over=True, actor=None, member=cadre, date=dt.date(2010, 2, 1))
+    ms.member_recognize(taken_over=True, actor=None, member=cadre, date=dt.date(2011, 2, 1))
+    return {
+        "cadre": cadre,
+        "planning_entry": cadres.planning_add(
+            actor=actor,
+            unit=c1b,
+            term=cadre_term,
+            position="secretary",
+            member=cadre,
+            added_on=dt.date(2021, 6, 1),
+            document_text="01-QĐ/TU",
+        ),
+        "confidence_vote": cadres.confidence_session_record(
+            actor=actor,
+            unit=c1,
+            held_on=dt.date(2024, 6, 1),
+            summoned=9,
+            present=7,
+            results=[{"member": holder, "high": 4, "confidence": 2, "low": 1}],
+            document_text="BB-01",
         ),
     }
 
@@ -983,6 +1024,60 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         ),
         (200, 200, 404, 404),
     ),
+    # Planning: K3's cadre planned for C1B's secretary; a confidence vote of C1 (the clerk's
+    # scope, K1, sees neither unit).
+    ("get", "/api/v1/planning"): (
+        lambda c, w: c.get("/api/v1/planning", {"unit": "C1B", "as_of": "2024-01-01"}),
+        (200, 200, 404, 404),
+    ),
+    ("get", "/api/v1/planning/structure"): (
+        lambda c, w: c.get("/api/v1/planning/structure", {"unit": "C1B", "as_of": "2024-01-01"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/planning"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/planning",
+            {
+                "unit": "C1B",
+                "term": w.cadre_term.pk,
+                "position": "deputy_secretary",
+                "member": w.cadre.pk,
+                "added_on": "2022-01-10",
+                "document_text": "02-QĐ/TU",
+            },
+        ),
+        (201, 201, 404, 404),
+    ),
+    ("post", "/api/v1/planning/{entry_id}/remove"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/planning/{w.planning_entry.pk}/remove",
+            {"removed_on": "2024-01-01", "reason": "other", "note": "Chuyển công tác"},
+        ),
+        (200, 200, 404, 404),
+    ),
+    ("get", "/api/v1/confidence-votes"): (
+        lambda c, w: c.get("/api/v1/confidence-votes", {"unit": "P1"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/confidence-votes"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/confidence-votes",
+            {
+                "unit": "C1",
+                "held_on": "2024-07-01",
+                "summoned": 9,
+                "present": 8,
+                "results": [{"member": w.full.pk, "high": 5, "confidence": 2, "low": 1}],
+            },
+        ),
+        (201, 201, 404, 404),
+    ),
 }
 
 
@@ -1213,6 +1308,7 @@ def test_text_no_record_can_store_is_refused_wherever_it_comes(world: SimpleName
     it): a 422 naming the field, and nothing written, on either database."""
     organizer = world.clients["organizer"]
     member = Member.objects.get(pk=world.full.pk)
+    members = Member.objects.count()
     events = member.events.count()
     attempts = [
         ("post", "/api/v1/members", {"unit": "K1", "full_name": "\ud800"}, "full_name"),
@@ -1242,7 +1338,7 @@ def test_text_no_record_can_store_is_refused_wherever_it_comes(world: SimpleName
     assert OrgUnit.objects.get(code="K1").name == "Chi bộ Thôn Một"
     assert Member.objects.get(pk=member.pk).phone == member.phone
     assert member.events.count() == events
-    assert Member.objects.count() == 3
+    assert Member.objects.count() == members  # nothing created
 
 
 def test_a_lone_surrogate_escape_is_refused_whatever_type_the_json_body_declares(
@@ -1253,6 +1349,7 @@ def test_a_lone_surrogate_escape_is_refused_whatever_type_the_json_body_declares
     `value.invalid_character` naming the field, on a member's creation and change alike."""
     organizer = world.clients["organizer"]
     member = Member.objects.get(pk=world.full.pk)
+    members = Member.objects.count()
     bodies = [
         ("post", "/api/v1/members", b'{"unit": "K1", "full_name": "A\\ud800B"}', "full_name"),
         ("post", "/api/v1/members", b'{"unit": "K1", "sponsors": ["\\udc00"]}', "sponsors.0"),
@@ -1280,7 +1377,7 @@ def test_a_lone_surrogate_escape_is_refused_whatever_type_the_json_body_declares
                 content_type,
             )
     assert Member.objects.get(pk=member.pk).version == member.version
-    assert Member.objects.count() == 3
+    assert Member.objects.count() == members  # nothing created
 
 
 def test_a_search_text_too_long_to_be_a_name_is_refused_by_the_api_and_cut_by_the_web(
