@@ -162,7 +162,8 @@ class PlanningRemoveForm(_Documented):
 
     removed_on = forms.DateField(label=_("Out of the planning from"), widget=DATE)
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=_blank(list(PlanningRemovalReason.choices))
+        label=_("Reason"),
+        choices=_blank(list(PlanningRemovalReason.choices)),  # type: ignore[arg-type]
     )
     note = forms.CharField(
         label=_("Why"),

@@ -556,7 +556,7 @@ def planning_add_page(request: HttpRequest, code: str) -> HttpResponse:
 def planning_remove_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Take a person out of the planning (a dated removal with its reason; the entry
     stays); shown back for confirmation first."""
-    entry = (
+    entry: PlanningEntry | None = (
         PlanningEntry.objects.visible_to(request.user, VIEW)
         .select_related("unit", "member", "removal")
         .filter(pk=pk)
@@ -641,7 +641,9 @@ def review_new(request: HttpRequest, code: str) -> HttpResponse:
         return _form_page(request, context)
     d = form.cleaned_data
     term = next(t for t in terms if t.pk == d["term"])
-    visible = PlanningEntry.objects.visible_to(request.user, VIEW).filter(unit=unit)
+    visible: QuerySet[PlanningEntry] = PlanningEntry.objects.visible_to(request.user, VIEW).filter(
+        unit=unit
+    )
     remove = []
     for r in d["remove"]:
         entry = visible.filter(pk=r.entry).first()

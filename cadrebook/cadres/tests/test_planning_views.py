@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.cadres.models import (
@@ -90,7 +91,7 @@ def test_the_units_planning_shows_its_people_structure_and_history(
     assert 'data-testid="structure"' in page
     # One man of 45: no women, brackets empty, both marked short.
     assert 'data-testid="shortfall"' in page
-    assert planning_rules().targets_source in page
+    assert escape(planning_rules().targets_source) in page
 
 
 def test_the_page_masks_the_personal_data_without_view_sensitive_and_audits_the_rest(
@@ -153,7 +154,7 @@ def test_a_refusal_shows_the_rules_code_and_source_and_writes_nothing(
     assert response.status_code == 422
     page = response.content.decode()
     assert "planning.approval_missing" in page
-    assert planning_rules().approval_source in page
+    assert escape(planning_rules().approval_source) in page
     assert not PlanningEntry.objects.exists()
 
 
@@ -183,7 +184,7 @@ def test_the_limit_of_people_a_post_is_refused_with_its_source(
     response = _add(board, terms, members[-1], document=str(decision.pk))
     assert response.status_code == 422
     page = response.content.decode()
-    assert "planning.post_full" in page and planning_rules().max_candidates_source in page
+    assert "planning.post_full" in page and escape(planning_rules().max_candidates_source) in page
     assert PlanningEntry.objects.count() == limit
 
 
