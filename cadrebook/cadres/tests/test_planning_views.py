@@ -24,8 +24,8 @@ from cadrebook.cadres.models import (
     PlanningRemoval,
     PlanningReview,
 )
-from cadrebook.cadres.planning_rules import planning_rules
-from cadrebook.cadres.services import planning_add
+from cadrebook.cadres.planning_rules import confidence_rules, planning_rules
+from cadrebook.cadres.services import confidence_session_record, planning_add, post_appoint
 from cadrebook.core.models import AuditEntry
 from cadrebook.members.selectors import MASK
 
@@ -267,3 +267,43 @@ def test_the_structure_per_level_renders_and_masks_for_a_viewer(
     masked = viewer.get(url)
     assert masked.status_code == 200
     assert 'data-testid="masked"' in masked.content.decode()
+
+
+def test_a_person_a_vote_flags_is_marked_in_the_list_with_the_rules_source(
+    board: Client,
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: Any,
+    people: SimpleNamespace,
+    decision: Any,
+) -> None:
+    post_appoint(
+        actor=organizer,
+        member=people.k1,
+        unit=tree.C1,
+        position="deputy_secretary",
+        started_on=D(2025, 3, 1),
+        outside_planning_text="05-QĐ/TU (outside planning)",
+    )
+    planning_add(
+        actor=organizer,
+        unit=tree.C1,
+        term=terms.c1,
+        position="secretary",
+        member=people.k1,
+        added_on=D(2025, 4, 1),
+        document=decision,
+    )
+    confidence_session_record(
+        actor=organizer,
+        unit=tree.C1,
+        held_on=D(2025, 11, 20),
+        summoned=30,
+        present=21,
+        results=[{"member": people.k1, "high": 2, "confidence": 4, "low": 15}],
+    )
+    before = board.get(_unit_url(as_of="2025-11-01")).content.decode()
+    assert 'data-testid="flag"' not in before
+    page = board.get(_unit_url(as_of="2025-12-01")).content.decode()
+    assert page.count('data-testid="flag"') == 1
+    assert escape(confidence_rules().low_out_of_planning_source) in page
