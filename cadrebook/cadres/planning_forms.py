@@ -52,6 +52,13 @@ def term_options(terms: list[Any]) -> list[tuple[Any, str]]:
     return _blank([(t.pk, t.label) for t in terms])
 
 
+def _offer_terms(form: forms.Form, terms: list[Any]) -> None:
+    """The unit's terms to choose from, the latest (first) chosen unless another is."""
+    form.fields["term"].choices = term_options(terms)  # type: ignore[attr-defined]
+    if terms and not form.is_bound:
+        form.initial.setdefault("term", terms[0].pk)
+
+
 def _split(line: str) -> list[str]:
     return [part.strip() for part in line.split(";")]
 
@@ -104,7 +111,7 @@ class NominationRoundForm(_Documented):
 
     def __init__(self, *args: Any, rules: CadreRules, terms: list[Any], **kw: Any):
         super().__init__(*args, **kw)
-        self.fields["term"].choices = term_options(terms)
+        _offer_terms(self, terms)
         codes = ", ".join(p.code for p in rules.positions)
         self.fields["nominations"].help_text = _(
             "One a line: member number; position code; planning or appointment; votes for. "
@@ -145,7 +152,7 @@ class PlanningAddForm(_Documented):
 
     def __init__(self, *args: Any, rules: CadreRules, terms: list[Any], **kw: Any):
         super().__init__(*args, **kw)
-        self.fields["term"].choices = term_options(terms)
+        _offer_terms(self, terms)
         self.fields["position"].choices = _blank(position_choices(rules))
         self.fields["document"].label = _("Approval from the register")
         self.fields["document_text"].label = _("Approval as written")
@@ -216,7 +223,7 @@ class PlanningReviewForm(_Documented):
 
     def __init__(self, *args: Any, terms: list[Any], **kw: Any):
         super().__init__(*args, **kw)
-        self.fields["term"].choices = term_options(terms)
+        _offer_terms(self, terms)
 
     def clean_remove(self) -> list[ReviewRemoval]:
         rows = []

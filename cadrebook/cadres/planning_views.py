@@ -85,6 +85,7 @@ from cadrebook.core.dry_run import refusal_of
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import refusal_text
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
+from cadrebook.core.rules import current_ruleset
 from cadrebook.core.scoping import subtree_q
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.documents.choices import Status
@@ -100,6 +101,7 @@ ROWS = 100  # sessions or plans on one page; a filter narrows them
 DOCUMENT_CHOICES = 100  # the latest issued documents a form offers
 LIST_VIEWED = "cadres.list_viewed"
 VIA = "page"
+OPEN_AGE = 100  # a bracket's upper bound from which it reads "55+"
 
 
 # -- Shared ----------------------------------------------------------------------------------
@@ -273,8 +275,7 @@ class _Masking:
             )
             found = self.prules.bracket_of(age)
             if found is not None:
-                low, high = self.prules.age_brackets[found]
-                bracket = f"{low}–{high}"
+                bracket = bracket_label(*self.prules.age_brackets[found])
             retires = retirement_date(birth, member.gender, self.rules.retirement)
         minority = bool(member.ethnicity) and member.ethnicity != self.prules.majority_ethnicity
         data.update(
@@ -292,6 +293,12 @@ class _Masking:
             member_list_read_record(
                 actor=self.user, unit=unit, members=list(self.shown.values()), filters=filters
             )
+
+
+def bracket_label(low: int, high: int) -> str:
+    """An age bracket as shown: "45–54", or "55+" for one open above (the rule set bounds
+    it by an age nobody reaches)."""
+    return f"{low}+" if high >= OPEN_AGE else f"{low}–{high}"
 
 
 def _percent(value: Any) -> str:
@@ -312,7 +319,7 @@ def _structure(s: Structure) -> dict[str, Any]:
         "brackets": None
         if s.brackets is None
         else [
-            {"label": f"{low}–{high}", "count": count}
+            {"label": bracket_label(low, high), "count": count}
             for (low, high), count in zip(rules.age_brackets, s.brackets, strict=False)
         ],
         "brackets_short": "age_brackets" in s.shortfalls,
@@ -714,9 +721,11 @@ def structure_by_level(request: HttpRequest) -> HttpResponse:
     kinds, with the shortfalls against the rule set's targets."""
     day = _day(request)
     rules = cadre_rules()
+    known = current_ruleset().unit_kinds
     kinds: dict[int, list[str]] = {}
     for kind, level in rules.kind_levels.items():
-        kinds.setdefault(level, []).append(kind)
+        label = known[kind].display_label if kind in known else kind
+        kinds.setdefault(level, []).append(label)
     levels = []
     for level, structure in planning_structure_by_level(request.user, day).items():
         shown = _structure(structure)
