@@ -81,6 +81,7 @@ from cadrebook.cadres.services import (
     rotation_stint_end,
 )
 from cadrebook.core.audit import audit_record
+from cadrebook.core.dates import MAX_YEAR, MIN_YEAR
 from cadrebook.core.dry_run import refusal_of
 from cadrebook.core.errors import ServiceError
 from cadrebook.core.forms import refusal_text
@@ -789,7 +790,8 @@ def confidence_list(request: HttpRequest) -> HttpResponse:
         unit = _unit(request, code)
         rows = rows.filter(subtree_q("unit__path", [unit.path]))
     text = (request.GET.get("year") or "").strip()
-    year = int(text) if text.isdigit() and 1900 <= int(text) <= 2100 else timezone.localdate().year
+    year = int(text) if len(text) == 4 and text.isdigit() else timezone.localdate().year
+    year = min(max(year, MIN_YEAR), MAX_YEAR)
     found = list(_with_results(rows.order_by("-held_on", "-id"))[:ROWS])
     flags = [
         f
