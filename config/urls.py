@@ -30,6 +30,8 @@ urlpatterns = [
     path("documents/", include("cadrebook.documents.urls")),
     path("audit/", include("cadrebook.core.urls")),
     path("imports/", include("cadrebook.imports.urls")),
+    # The planning of cadres, the confidence votes and the rotation (/cadres/planning/).
+    path("cadres/planning/", include("cadrebook.cadres.planning_urls")),
     # Targets (/targets/) and the evaluation rounds (/evaluations/).
     path("", include("cadrebook.evaluations.urls")),
     # Inspections, their programs and worklists (/inspections/), disciplines (/disciplines/).
