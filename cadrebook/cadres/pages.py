@@ -186,7 +186,7 @@ def holding_rows(holdings: Iterable[PostHolding], day: dt.date) -> list[dict[str
 def _has_end(h: PostHolding) -> bool:
     try:
         h.end  # noqa: B018  (a reverse one-to-one: missing raises)
-    except PostHolding.end.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except PostHolding.end.RelatedObjectDoesNotExist:
         return False
     return True
 
@@ -203,7 +203,7 @@ def planning_rows(entries: Iterable[PlanningEntry]) -> list[dict[str, Any]]:
 def _removed(e: PlanningEntry) -> bool:
     try:
         e.removal  # noqa: B018
-    except PlanningEntry.removal.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except PlanningEntry.removal.RelatedObjectDoesNotExist:
         return False
     return True
 

@@ -420,7 +420,7 @@ def appoint(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _holding_or_404(request: HttpRequest, pk: int) -> PostHolding:
-    holding = (
+    holding: PostHolding | None = (
         PostHolding.objects.visible_to(request.user, VIEW)
         .select_related("member__unit", "unit", "term", "document", "end", "end__document")
         .filter(pk=pk)
@@ -464,7 +464,7 @@ def holding_end_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     rules = cadre_rules()
     label = rules.position_label(holding.position)
-    context = {
+    context: dict[str, Any] = {
         "unit": holding.unit,
         "form": form,
         "holding": holding,
@@ -556,7 +556,7 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     ruleset_rules = cadre_rules()
-    lists = {
+    lists: dict[str, list[Any]] = {
         "empty_seats": worklists.empty_seats(user, today, under),
         "terms_ending": worklists.terms_ending(user, today, under),
         "appointments_ending": worklists.appointments_ending(user, today, under),

@@ -134,7 +134,9 @@ def terms_ending(user: Any, day: dt.date, under: OrgUnit | None = None) -> list[
     ruleset = current_ruleset()
     rules = cadre_rules(ruleset)
     horizon = ruleset.add_working_days(day, rules.notice_working_days)
-    rows = Term.objects.visible_to(user, MANAGE_CADRES).filter(congress=False, end__isnull=True)
+    rows: Any = Term.objects.visible_to(user, MANAGE_CADRES).filter(
+        congress=False, end__isnull=True
+    )
     if under is not None:
         rows = rows.filter(unit__path__startswith=under.path)
     found = []
@@ -161,7 +163,7 @@ def appointments_ending(
 
 def _planning_units(user: Any, day: dt.date, under: OrgUnit | None) -> list[OrgUnit]:
     """The user's units that keep planning: someone in their planning on `day`."""
-    ids = (
+    ids: Any = (
         PlanningEntry.objects.visible_to(user, MANAGE_CADRES)
         .in_on(day)
         .values_list("unit_id", flat=True)
