@@ -242,13 +242,16 @@ def list_read_record(
     filters: dict[str, Any],
     counts: dict[str, int],
     members: Iterable[int] = (),
+    unit: OrgUnit | None = None,
 ) -> None:
     """A list of cadre work was read (`name`: `worklists`, `posts`): one entry per request,
     with its filters, the rows shown per list (`counts`), and the members whose personal
-    data it showed unmasked (`members`: the retirement days). It stands on the top unit of
-    the reader's `manage_cadres` scope (the widest the lists show), as the inspections'
-    list reads stand on theirs; a reader without one was shown nothing."""
-    unit = OrgUnit.objects.visible_to(actor, MANAGE_CADRES).order_by("depth", "path").first()
+    data it showed unmasked (`members`: the retirement days). It stands on `unit` when the
+    list is a unit's (its posts), else on the top unit of the reader's `manage_cadres` scope
+    (the widest the worklists show), as the inspections' list reads stand on theirs; a
+    reader without one was shown nothing."""
+    if unit is None:
+        unit = OrgUnit.objects.visible_to(actor, MANAGE_CADRES).order_by("depth", "path").first()
     if unit is None:
         return
     shown = sorted(set(members))

@@ -157,6 +157,13 @@ def unit_posts(request: HttpRequest, code: str) -> HttpResponse:
     rules = cadre_rules()
     rows = seat_rows(request.user, unit, day)
     shown = {h.pk: h for r in rows for h in r.holdings}
+    list_read_record(
+        actor=request.user,
+        name="posts",
+        filters={"unit": unit.code, "on": day.isoformat()},
+        counts={"holders": len(shown)},
+        unit=unit,
+    )
     return render(
         request,
         "cadres/unit_posts.html",

@@ -99,6 +99,9 @@ def test_the_posts_page_shows_terms_seats_holders_and_empty_seats(
     assert html.count('data-testid="empty-seat"') == 2
     assert reverse("cadres:elect", args=["C1"]) in html
     assert page.context["planning_url"] in html
+    read = AuditEntry.objects.get(event_type="cadres.list_viewed")
+    assert read.after["list"] == "posts" and read.after["counts"] == {"holders": 1}
+    assert read.unit_id == tree.C1.pk
     # As of a day before the election, nobody held it.
     before = office.get(reverse("cadres:unit", args=["C1"]), {"on": "2025-01-15"})
     assert people.k1.full_name not in before.content.decode()
