@@ -70,6 +70,8 @@ class TermCloseForm(forms.Form):
     def __init__(self, *args: Any, terms: list[Any], **kw: Any):
         super().__init__(*args, **kw)
         self.fields["term"].choices = term_options(terms)  # type: ignore[attr-defined]
+        if not terms:
+            self.fields["term"].help_text = _("The unit has no running committee term.")
 
 
 class _PostForm(forms.Form):
@@ -105,6 +107,10 @@ class ElectForm(_PostForm):
     def __init__(self, *args: Any, terms: list[Any], **kw: Any):
         super().__init__(*args, **kw)
         self.fields["term"].choices = term_options(terms)  # type: ignore[attr-defined]
+        if not terms:
+            self.fields["term"].help_text = _(
+                "The unit has no running committee term: open one first."
+            )
 
 
 class AppointForm(_PostForm):

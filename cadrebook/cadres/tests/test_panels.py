@@ -103,3 +103,10 @@ def test_the_unit_page_shows_its_holders_and_empty_seats(
     assert page.context["cadre_holders"] == 1
     # The secretary and the inspection committee's chair are empty.
     assert page.context["cadre_empty"] == 2
+
+
+def test_the_dossier_of_a_member_without_posts_or_planning_shows_no_panel(
+    organizer: Any, people: SimpleNamespace, held: SimpleNamespace
+) -> None:
+    html = _client(organizer).get(reverse("members:dossier", args=[people.k1b.pk])).content
+    assert b'id="cadre-posts"' not in html
