@@ -113,6 +113,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 # The navigation's "Inspections" entry, for the roles that read the files.
                 "cadrebook.inspections.nav.nav",
+                # The navigation's "Cadres" entry, for the roles that record cadre work.
+                "cadrebook.cadres.nav.nav",
             ],
         },
     },

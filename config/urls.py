@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("cadrebook.evaluations.urls")),
     # Inspections, their programs and worklists (/inspections/), disciplines (/disciplines/).
     path("", include("cadrebook.inspections.urls")),
+    # Cadre work: a unit's posts, the holdings, a person's posts, the worklists (/cadres/).
+    path("cadres/", include("cadrebook.cadres.urls", namespace="cadres")),
     path("reports/", include("cadrebook.reports.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),

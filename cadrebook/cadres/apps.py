@@ -13,6 +13,7 @@ class CadresConfig(AppConfig):
     def ready(self) -> None:
         from cadrebook.cadres import (
             hooks,
+            panels,
             permissions,  # noqa: F401  (declares the actions)
         )
         from cadrebook.cadres.models import APPEND_ONLY
@@ -25,3 +26,5 @@ class CadresConfig(AppConfig):
         # The discipline asks whether a member holds a post, and a removal from post ends
         # the member's posts, through the inspections' hooks.
         hooks.register()
+        # The member's posts on the dossier, the unit's posts on the unit page.
+        panels.register()

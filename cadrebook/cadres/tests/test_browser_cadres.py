@@ -1,0 +1,89 @@
+"""In a real Chromium: the organizer opens the cadre worklists from the navigation's "Cadres"
+entry, goes to C1's posts, records the election of its secretary (the member picked from
+the list that appears as the name is typed), sees the seat taken, and ends the post
+(confirmed first). The browser reports no breach of the Content-Security-Policy on the
+way."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from cadrebook.cadres.models import PostEnd, PostHolding
+from cadrebook.core.tests.test_browser_csp import Watcher
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "cadrebook-demo"
+
+
+@pytest.fixture
+def desk(
+    settings: Any,
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    people: SimpleNamespace,
+) -> SimpleNamespace:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    organizer.set_password(PASSWORD)
+    organizer.save()
+    return SimpleNamespace(tree=tree, terms=terms, people=people)
+
+
+def _shot(page: Any, name: str) -> None:
+    """A screenshot for a person to look at, when CADREBOOK_SHOTS names a folder."""
+    folder = os.environ.get("CADREBOOK_SHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def test_an_election_recorded_and_ended_from_the_posts_page(
+    live_server: Any, page: Any, desk: SimpleNamespace
+) -> None:
+    base = live_server.url
+    watch = Watcher(page, base)
+    page.goto(base + "/login/")
+    page.fill("#id_username", "organizer")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=username]")
+
+    page.click("[data-testid=nav-cadres]")
+    expect(page.locator("[data-testid=empty-seats]")).to_be_visible()
+    _shot(page, "worklists")
+    page.goto(base + "/cadres/units/C1/")
+    expect(page.locator("[data-testid=empty-seat]")).to_have_count(2)
+    page.click("text=Record an election")
+    member = desk.people.k1
+    page.fill("#id_member", f"{member.full_name} (#{member.pk})")
+    page.select_option("#id_position", "secretary")
+    page.select_option("#id_term", str(desk.terms.c1.pk))
+    page.fill("#id_started_on", "2025-02-01")
+    page.fill("#id_votes_for", "7")
+    page.fill("#id_votes_total", "9")
+    _shot(page, "elect")
+    page.click("[data-testid=continue]")
+    expect(page.locator("[data-testid=empty-seat]")).to_have_count(1)
+    _shot(page, "posts")
+    holding = PostHolding.objects.get()
+
+    page.goto(base + f"/cadres/posts/{holding.pk}/end/")
+    page.select_option("#id_reason", "resigned")
+    page.fill("#id_ended_on", "2025-06-30")
+    page.click("[data-testid=continue]")
+    expect(page.locator("[data-testid=confirm]")).to_be_visible()
+    _shot(page, "confirm-end")
+    assert not PostEnd.objects.exists()
+    page.click("[data-testid=confirm]")
+    expect(page.locator("[data-testid=holding-end]")).not_to_contain_text("Running")
+    assert PostEnd.objects.get().holding == holding
+
+    assert not watch.events and not watch.console and not watch.errors, (
+        watch.events,
+        watch.console,
+        watch.errors,
+    )
