@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -99,10 +99,7 @@ def _day(request: HttpRequest, name: str = "on") -> dt.date:
 
 def planning_url(unit: OrgUnit) -> str:
     """The unit's planning lists (`planning_views.py`'s page)."""
-    try:
-        return reverse("cadres_planning:list", args=[unit.code])
-    except NoReverseMatch:
-        return f"/cadres/planning/units/{unit.code}/"
+    return reverse("cadres_planning:unit", args=[unit.code])
 
 
 def _positions(unit: OrgUnit) -> list[tuple[str, str]]:
