@@ -35,6 +35,7 @@ from cadrebook.cadres.models import PostEnd, PostHolding
 from cadrebook.cadres.rules import CadreRules, Position, cadre_rules
 from cadrebook.cadres.services._checks import (
     by,
+    check_not_future,
     check_post,
     check_scope,
     check_unit_active,
@@ -196,6 +197,7 @@ def holding_take_over(
         Member.objects.select_for_update().filter(pk=member.pk).first()
         OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one seat at a time
         check_scope(actor, unit)
+        check_not_future(ended_on, "ended_on")
         check_unit_active(unit, started_on)
         found = check_post(rules, position, unit)
         _check_member(rules, found, member, unit, started_on, ended_on)
