@@ -72,8 +72,10 @@ PLANNING_TAKEN_OVER = "planning.taken_over"
 
 def _overlapping(unit: OrgUnit, start: dt.date, end: dt.date) -> Any:
     """The holdings of `unit` held on some day of [start, end]."""
-    return PostHolding.objects.filter(unit=unit, started_on__lte=end).filter(
-        Q(end__isnull=True) | Q(end__ended_on__gte=start)
+    return (
+        PostHolding.objects.valid()
+        .filter(unit=unit, started_on__lte=end)
+        .filter(Q(end__isnull=True) | Q(end__ended_on__gte=start))
     )
 
 

@@ -553,7 +553,7 @@ _NO_ITEM: Row = {
 def _appointments(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
     # The posts of the units the actor may view, oldest first; the holder by external id
     # (no personal data: nothing to mask).
-    qs = PostHolding.objects.all()
+    qs = PostHolding.objects.valid()  # a holding voided as recorded in error was never held
     if actor is not None:
         qs = qs.visible_to(actor, VIEW)
     if unit is not None:
