@@ -12,6 +12,7 @@ class CadresConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.cadres import (
+            citations,
             hooks,
             permissions,  # noqa: F401  (declares the actions)
         )
@@ -25,3 +26,7 @@ class CadresConfig(AppConfig):
         # The discipline asks whether a member holds a post, and a removal from post ends
         # the member's posts, through the inspections' hooks.
         hooks.register()
+
+        # The register's pages list the posts, ends, planning and rotation plans citing a
+        # document.
+        citations.register()
