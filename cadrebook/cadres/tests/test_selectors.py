@@ -238,3 +238,34 @@ def test_the_due_list_query_gives_what_the_retirement_computation_gives(
             r.months_left == months_left(r.member.birth_date, r.member.gender, day, schedule)
             for r in found
         )
+
+
+def test_the_due_list_reads_in_queries_that_do_not_grow_with_the_holders(
+    organizer: Any, tree: SimpleNamespace, make_member: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def hold(birth: dt.date) -> None:
+        m = make_member(tree.K1, birth, D(2010, 1, 1))
+        PostHolding.objects.create(
+            member=m,
+            unit=tree.K1,
+            position="committee_member",
+            how="appointed",
+            started_on=D(2024, 1, 1),
+            ruleset="vn-2025",
+        )
+
+    hold(D(1964, 1, 1))  # due
+    hold(D(1980, 1, 1))  # not
+    with CaptureQueriesContext(connection) as few:
+        assert len(selectors.retirements_due(organizer, D(2025, 6, 1), 24)) == 1
+    for year in range(1975, 1985):
+        hold(D(year, 6, 1))  # none of them due
+    hold(D(1963, 5, 1))  # due
+    with CaptureQueriesContext(connection) as more:
+        assert len(selectors.retirements_due(organizer, D(2025, 6, 1), 24)) == 2
+    # One read of the holdings (the scope's roles aside, cached or not), however many.
+    for captured in (few, more):
+        assert sum("cadres_postholding" in q["sql"] for q in captured.captured_queries) == 1
