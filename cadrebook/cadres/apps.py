@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CadresConfig(AppConfig):
-    """Cadre work (issue 20): committee posts, elections and appointments; planning,
-    rotation and confidence votes come in the next pass."""
+    """Cadre work (issue 20): committee terms and posts, elections and appointments,
+    planning, rotation, confidence votes, their pages and figures."""
 
     name = "cadrebook.cadres"
     label = "cadres"
@@ -12,6 +12,7 @@ class CadresConfig(AppConfig):
 
     def ready(self) -> None:
         from cadrebook.cadres import (
+            citations,
             hooks,
             panels,
             permissions,  # noqa: F401  (declares the actions)
@@ -28,3 +29,7 @@ class CadresConfig(AppConfig):
         hooks.register()
         # The member's posts on the dossier, the unit's posts on the unit page.
         panels.register()
+
+        # The register's pages list the posts, ends, planning and rotation plans citing a
+        # document.
+        citations.register()
