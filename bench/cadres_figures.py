@@ -330,9 +330,9 @@ def reference(unit: OrgUnit, date_from: dt.date, date_to: dt.date) -> dict[str, 
     with connection.cursor() as cursor:
         held = (
             "FROM cadres_postholding h JOIN orgs_orgunit u ON u.id = h.unit_id "
-            "LEFT JOIN cadres_postend e ON e.holding_id = h.id "
             "WHERE u.path >= %s AND u.path < %s AND h.started_on <= %s "
-            "AND (e.id IS NULL OR e.ended_on >= %s)"
+            "AND NOT EXISTS (SELECT 1 FROM cadres_postend e "
+            "WHERE e.holding_id = h.id AND e.ended_on < %s)"
         )
         cursor.execute(f"SELECT h.position, COUNT(*) {held} GROUP BY 1", [lo, hi, day, day])
         by_position = dict(cursor.fetchall())
@@ -354,9 +354,9 @@ def reference(unit: OrgUnit, date_from: dt.date, date_to: dt.date) -> dict[str, 
             "COUNT(DISTINCT (p.unit_id, p.position)) "
             "FROM cadres_planningentry p JOIN orgs_orgunit u ON u.id = p.unit_id "
             "JOIN members_member m ON m.id = p.member_id "
-            "LEFT JOIN cadres_planningremoval r ON r.entry_id = p.id "
             "WHERE u.path >= %s AND u.path < %s AND p.added_on <= %s "
-            "AND (r.id IS NULL OR r.removed_on > %s)",
+            "AND NOT EXISTS (SELECT 1 FROM cadres_planningremoval r "
+            "WHERE r.entry_id = p.id AND r.removed_on <= %s)",
             [lo, hi, day, day],
         )
         people, women, n_entries, lists = cursor.fetchone()
