@@ -121,7 +121,8 @@ def _bump(counts: dict[str, int], key: str, n: int) -> None:
 
 def _held_on(day: dt.date) -> QuerySet[PostHolding]:
     ended = PostEnd.objects.filter(holding=OuterRef("pk"), ended_on__lt=day)
-    return PostHolding.objects.filter(started_on__lte=day).filter(~Exists(ended))
+    # A holding voided by a correction never ran (`valid()`).
+    return PostHolding.objects.valid().filter(started_on__lte=day).filter(~Exists(ended))
 
 
 def _planned_on(day: dt.date) -> QuerySet[PlanningEntry]:
@@ -451,9 +452,8 @@ def _period(
 ) -> None:
     """The period's counts: they add up, so one query each for every unit of the scope."""
     started = (
-        PostHolding.objects.filter(
-            subtree_q("unit__path", paths), started_on__gte=date_from, started_on__lte=date_to
-        )
+        PostHolding.objects.valid()
+        .filter(subtree_q("unit__path", paths), started_on__gte=date_from, started_on__lte=date_to)
         .annotate(prefix=Substr("unit__path", 1, deepest))
         .values("prefix", "how")
         .annotate(n=Count("id"))
@@ -467,6 +467,10 @@ def _period(
             subtree_q("holding__unit__path", paths),
             ended_on__gte=date_from,
             ended_on__lte=date_to,
+            # Neither the end of a holding voided as recorded in error, nor an end undone
+            # by a restoration (a removal from post annulled on appeal).
+            holding__correction__isnull=True,
+            restoration__isnull=True,
         )
         .annotate(prefix=Substr("holding__unit__path", 1, deepest))
         .values("prefix", "reason")
