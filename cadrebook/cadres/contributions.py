@@ -261,12 +261,21 @@ def cadres_tables(stats: Stats) -> list[Table]:
                 posts.rows.append([rules.position_label(code), n])
         posts.rows.append([_("Total"), figure["posts"]])
         tables.append(posts)
-        levels = Table(_("Committee posts by level"), [_("Level"), _("Posts"), _("People")])
+        levels = Table(
+            _("Committee posts by level"), [_("Level of the units"), _("Posts"), _("People")]
+        )
         for level, counts in figure["by_level"].items():
             levels.rows.append([level_label(level), counts["posts"], counts["people"]])
         tables.append(levels)
         holders = Table(
-            _("Post holders"), [_("Breakdown"), _("Group"), _("People"), _("% of holders")]
+            _("Post holders"),
+            [
+                _("Breakdown"),
+                _("Group"),
+                _("People"),
+                # xgettext:no-python-format
+                _("% of holders"),
+            ],
         )
         people = figure["people"]
 
@@ -292,7 +301,7 @@ def cadres_tables(stats: Stats) -> list[Table]:
         table = Table(
             _("Planning structure"),
             [
-                _("Level"),
+                _("Level of the units"),
                 _("People"),
                 # xgettext:no-python-format
                 _("Women %"),
@@ -382,7 +391,7 @@ def cadres_chart(stats: Stats) -> Chart:
         PANEL,
         _("Committee posts and planning by level"),
         option,
-        [_("Level"), _("Posts held"), _("Post holders"), _("People in planning")],
+        [_("Level of the units"), _("Posts held"), _("Post holders"), _("People in planning")],
         rows,
     )
 
