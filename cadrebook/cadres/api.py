@@ -5,7 +5,8 @@ filters, one holding, record an election or an appointment, end a post),
 `/api/v1/planning` (a unit's succession pools: the entries, the structure report against
 the rule set's targets, add, remove) and `/api/v1/confidence-votes` (the sessions with the
 counts of each person and what they mean by the rule set; record a session: counts only,
-nothing names a voter).
+nothing names a voter) and `/api/v1/rotations` (rotation plans and their stints: list, one
+plan with its stints, record a plan, add a stint, end a stint).
 
 Reads follow `view` on the post's unit: anything outside answers 404, exactly as a missing
 record, and lists are empty. The holders' personal data (date of birth, ethnicity, and the
@@ -21,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +37,8 @@ from cadrebook.cadres.models import (
     PlanningEntryQuerySet,
     PostHolding,
     PostHoldingQuerySet,
+    RotationPlan,
+    RotationStint,
 )
 from cadrebook.cadres.permissions import MANAGE_CADRES
 from cadrebook.cadres.planning_rules import confidence_rules
@@ -49,16 +52,21 @@ from cadrebook.cadres.planning_selectors import (
     planning_structure,
 )
 from cadrebook.cadres.retirement import retirement_date
+from cadrebook.cadres.rotation_selectors import rotation_plans, rotation_stints
 from cadrebook.cadres.rules import cadre_rules
 from cadrebook.cadres.services import (
     committee_term_close,
     committee_term_open,
     confidence_session_record,
+    holding_correct,
     holding_end,
     planning_add,
     planning_remove,
     post_appoint,
     post_elect,
+    rotation_plan_record,
+    rotation_stint_add,
+    rotation_stint_end,
 )
 from cadrebook.core.api_toolkit import API_ROOT, ApiDate, answers, forbidden, found
 from cadrebook.core.errors import ServiceError
@@ -175,6 +183,19 @@ class EndOut(Schema):
     document: int | None
     document_text: str
     discipline: int | None
+    restored_as: int | None = Field(
+        None,
+        description="Voided: the removal from post that caused it was annulled on appeal; "
+        "the post runs again as this appointment (null: voided, nothing left to run)",
+    )
+    voided: bool = Field(False, description="Voided by the annulment of its discipline")
+
+
+class CorrectionOut(Schema):
+    reason: str = Field(..., description="What was recorded in error")
+    document: int | None
+    document_text: str
+    recorded_at: dt.datetime
 
 
 class AppointmentOut(Schema):
@@ -192,6 +213,9 @@ class AppointmentOut(Schema):
     votes_for: int | None
     votes_cast: int | None
     end: EndOut | None
+    correction: CorrectionOut | None = Field(
+        ..., description="Voided as recorded in error: the post was never held"
+    )
 
 
 class AppointmentPage(Schema):
@@ -243,6 +267,12 @@ class AppointmentIn(Schema):
     outside_planning_text: str = Field(
         "", max_length=255, description="Appointed: that decision as written"
     )
+
+
+class VoidIn(Schema):
+    reason: str = Field(..., max_length=500, description="What was recorded in error")
+    document: int | None = OptId
+    document_text: str = Field("", max_length=255)
 
 
 class EndIn(Schema):
@@ -342,11 +372,21 @@ class _Masking:
 
 
 def _holdings() -> PostHoldingQuerySet:
-    return PostHolding.objects.select_related("member__unit", "unit", "end")
+    return PostHolding.objects.select_related(
+        "member__unit", "unit", "end__restoration", "correction"
+    )
+
+
+def _restoration(end: Any) -> dict[str, Any]:
+    restoration = getattr(end, "restoration", None)
+    if restoration is None:
+        return {"restored_as": None, "voided": False}
+    return {"restored_as": restoration.restored_id, "voided": True}
 
 
 def _appointment_out(h: PostHolding, masking: _Masking) -> dict[str, Any]:
     end = getattr(h, "end", None)
+    correction = getattr(h, "correction", None)
     return {
         "id": h.pk,
         "unit": h.unit.code,
@@ -369,6 +409,15 @@ def _appointment_out(h: PostHolding, masking: _Masking) -> dict[str, Any]:
             "document": end.document_id,
             "document_text": end.document_text,
             "discipline": end.discipline_id,
+            **_restoration(end),
+        },
+        "correction": None
+        if correction is None
+        else {
+            "reason": correction.reason,
+            "document": correction.document_id,
+            "document_text": correction.document_text,
+            "recorded_at": correction.created_at,
         },
     }
 
@@ -609,6 +658,28 @@ def end_appointment(request: HttpRequest, appointment_id: int, payload: EndIn) -
         actor=request.user,
         holding=holding,
         ended_on=payload.ended_on,
+        reason=payload.reason,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    return _appointment_out(_holdings().get(pk=holding.pk), _Masking(request))
+
+
+@router.post(
+    "/appointments/{appointment_id}/void",
+    response=answers({200: AppointmentOut}),
+    summary="Void a post recorded in error",
+)
+def void_appointment(request: HttpRequest, appointment_id: int, payload: VoidIn) -> Any:
+    """Void a post recorded in error (the wrong person, post, unit or day), for `reason`:
+    a correction of its own beside the record, which stays (`holding_correct`). The post
+    then counts nowhere; its history shows it struck with the reason (`manage_cadres` on
+    its unit)."""
+    holding = _holding(request, appointment_id)
+    _managing(request, holding.unit)
+    holding_correct(
+        actor=request.user,
+        holding=holding,
         reason=payload.reason,
         document=payload.document,
         document_text=payload.document_text,
@@ -1001,3 +1072,228 @@ def create_confidence_vote(
     )
     response["Location"] = f"{API_ROOT}/confidence-votes?unit={unit.code}"
     return Status(201, _session_out(_sessions(request).get(pk=session.pk)))
+
+
+# Rotation ----------------------------------------------------------------------------------
+class StintEndOut(Schema):
+    ended_on: dt.date = Field(..., description="The last day of the stint")
+    note: str
+    document: int | None
+    document_text: str
+
+
+class StintOut(Schema):
+    id: int
+    plan: int
+    member: HolderOut
+    from_appointment: int = Field(..., description="The post held the member is rotated from")
+    from_unit: str
+    from_position: str
+    to_unit: str
+    to_position: str
+    planned_start: dt.date
+    planned_end: dt.date
+    end: StintEndOut | None
+
+
+class RotationPlanOut(Schema):
+    id: int
+    unit: str = Field(..., description="Code of the deciding unit")
+    year: int
+    decided_on: dt.date
+    document: int | None = Field(..., description="The decision's id")
+    document_text: str
+    stints: int = Field(..., description="How many stints the plan has")
+
+
+class RotationPlanDetailOut(RotationPlanOut):
+    items: list[StintOut] = Field(..., description="The plan's stints, with their ends")
+
+
+class RotationPage(Schema):
+    items: list[RotationPlanOut]
+    next_cursor: str | None = None
+
+
+class RotationQuery(Schema):
+    unit: str | None = Field(None, max_length=32, description="Plans of this unit's subtree")
+    year: int | None = Field(None, ge=1900, le=2999)
+    cursor: str = Field("", max_length=20)
+
+
+class RotationPlanIn(Schema):
+    unit: str = Field(..., max_length=32, description="Code of the deciding unit")
+    year: int = Field(..., ge=1900, le=2999)
+    decided_on: ApiDate
+    document: int | None = Field(None, ge=1, le=2**62, description="The decision's id")
+    document_text: str = Field("", max_length=255, description="Or the decision as written")
+
+
+class StintIn(Schema):
+    member: int = Id
+    to_unit: str = Field(..., max_length=32, description="Code of the unit moved to")
+    to_position: str = Field(..., max_length=32, description="A position of the rule set")
+    planned_start: ApiDate
+    planned_end: ApiDate | None = Field(
+        None, description="Default: the start plus the rule set's shortest stint"
+    )
+
+
+class StintEndIn(Schema):
+    ended_on: ApiDate = Field(..., description="The last day of the stint")
+    note: str = Field("", max_length=500)
+    document: int | None = OptId
+    document_text: str = Field("", max_length=255)
+
+
+def _plan_out(p: RotationPlan, count: int) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "unit": p.unit.code,
+        "year": p.year,
+        "decided_on": p.decided_on,
+        "document": p.document_id,
+        "document_text": p.document_text,
+        "stints": count,
+    }
+
+
+def _stints() -> Any:
+    return RotationStint.objects.select_related(
+        "plan", "member__unit", "from_unit", "to_unit", "end"
+    )
+
+
+def _stint_out(s: RotationStint, masking: _Masking) -> dict[str, Any]:
+    end = getattr(s, "end", None)
+    return {
+        "id": s.pk,
+        "plan": s.plan_id,
+        "member": masking.holder(s.member),
+        "from_appointment": s.from_holding_id,
+        "from_unit": s.from_unit.code,
+        "from_position": s.from_position,
+        "to_unit": s.to_unit.code,
+        "to_position": s.to_position,
+        "planned_start": s.planned_start,
+        "planned_end": s.planned_end,
+        "end": None
+        if end is None
+        else {
+            "ended_on": end.ended_on,
+            "note": end.note,
+            "document": end.document_id,
+            "document_text": end.document_text,
+        },
+    }
+
+
+def _plan(request: HttpRequest, plan_id: int) -> RotationPlan:
+    return cast(RotationPlan, found(rotation_plans(request.user), pk=plan_id))
+
+
+def _plan_detail(request: HttpRequest, plan: RotationPlan) -> dict[str, Any]:
+    stints = list(
+        rotation_stints(request.user, plan)
+        .select_related("member__unit", "from_unit", "to_unit", "end")
+        .order_by("planned_start", "id")
+    )
+    masking = _Masking(request)
+    out = _plan_out(plan, len(stints))
+    out["items"] = [_stint_out(s, masking) for s in stints]
+    masking.record(request, plan.unit, {"rotation_plan": plan.pk})
+    return out
+
+
+@router.get("/rotations", response=answers({200: RotationPage}), summary="Rotation plans")
+def list_rotations(request: HttpRequest, query: Query[RotationQuery]) -> dict[str, Any]:
+    """The rotation plans of the deciding units the caller may `view`, newest first,
+    narrowed by `unit` (its subtree) and `year`, each with the number of its stints."""
+    rows = rotation_plans(request.user).annotate(stint_count=Count("stints"))
+    if query.unit:
+        unit = _unit(request, query.unit)
+        rows = rows.filter(subtree_q("unit__path", [unit.path]))
+    if query.year:
+        rows = rows.filter(year=query.year)
+    page, cursor = _page(rows, query.cursor)
+    return {"items": [_plan_out(p, p.stint_count) for p in page], "next_cursor": cursor}
+
+
+@router.post(
+    "/rotations", response=answers({201: RotationPlanDetailOut}), summary="Record a rotation plan"
+)
+def create_rotation(request: HttpRequest, response: HttpResponse, payload: RotationPlanIn) -> Any:
+    """Record the deciding unit's rotation plan for a year, on its decision (`document` or
+    `document_text`); `manage_cadres` on the unit."""
+    unit = _unit(request, payload.unit)
+    _managing(request, unit)
+    plan = rotation_plan_record(
+        actor=request.user,
+        unit=unit,
+        year=payload.year,
+        decided_on=payload.decided_on,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    response["Location"] = f"{API_ROOT}/rotations/{plan.pk}"
+    return Status(201, _plan_detail(request, _plan(request, plan.pk)))
+
+
+@router.get(
+    "/rotations/{plan_id}",
+    response=answers({200: RotationPlanDetailOut}),
+    summary="A rotation plan and its stints",
+)
+def get_rotation(request: HttpRequest, plan_id: int) -> dict[str, Any]:
+    """One rotation plan with its stints (oldest start first) and their ends. The rotated
+    people's personal data is masked as the members' list masks it."""
+    return _plan_detail(request, _plan(request, plan_id))
+
+
+@router.post(
+    "/rotations/{plan_id}/stints",
+    response=answers({201: StintOut}),
+    summary="Add a stint to a rotation plan",
+)
+def create_stint(
+    request: HttpRequest, response: HttpResponse, plan_id: int, payload: StintIn
+) -> Any:
+    """Rotate a member from the post held on `planned_start` to an equal post of another
+    unit (`rotation_stint_add`: the rule set's conditions refuse with their source);
+    `manage_cadres` on the plan's unit and on the units moved between."""
+    plan = _plan(request, plan_id)
+    _managing(request, plan.unit)
+    member = cast(Member, found(Member.objects.visible_to(request.user, VIEW), pk=payload.member))
+    to_unit = _unit(request, payload.to_unit)
+    stint = rotation_stint_add(
+        actor=request.user,
+        plan=plan,
+        member=member,
+        to_unit=to_unit,
+        to_position=payload.to_position,
+        planned_start=payload.planned_start,
+        planned_end=payload.planned_end,
+    )
+    response["Location"] = f"{API_ROOT}/rotations/{plan.pk}"
+    return Status(201, _stint_out(_stints().get(pk=stint.pk), _Masking(request)))
+
+
+@router.post(
+    "/rotation-stints/{stint_id}/end",
+    response=answers({200: StintOut}),
+    summary="End a rotation stint",
+)
+def end_stint(request: HttpRequest, stint_id: int, payload: StintEndIn) -> Any:
+    """End the stint on `ended_on` (its last day), with a note and the decision; the stint
+    itself is never changed (`manage_cadres` on the plan's unit)."""
+    stint = cast(RotationStint, found(rotation_stints(request.user), pk=stint_id))
+    _managing(request, stint.plan.unit)
+    rotation_stint_end(
+        actor=request.user,
+        stint=stint,
+        ended_on=payload.ended_on,
+        note=payload.note,
+        document=payload.document,
+        document_text=payload.document_text,
+    )
+    return _stint_out(_stints().get(pk=stint.pk), _Masking(request))

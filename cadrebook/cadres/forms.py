@@ -155,6 +155,21 @@ class AppointForm(_PostForm):
         self.fields["term"].choices = _blank(term_options(terms))  # type: ignore[attr-defined]
 
 
+class VoidForm(forms.Form):
+    """A holding recorded in error (the wrong person, post, unit or day): voided with the
+    reason, the record kept."""
+
+    reason = forms.CharField(
+        label=_("Why the record is wrong"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    document = _document_field(_("Decision from the register"))
+    document_text = forms.CharField(label=_("Decision as written"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, documents: list[Any], **kw: Any):
+        super().__init__(*args, **kw)
+        self.fields["document"].choices = document_options(documents)  # type: ignore[attr-defined]
+
+
 class EndForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Reason"), choices=[(r.value, r.label) for r in ENDED_BY_HAND]

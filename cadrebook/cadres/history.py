@@ -17,6 +17,19 @@ old file records what was decided then), a committee term (the register may hold
 the old terms: the holding is linked to the term covering its start when there is one), a
 document in the register (the decision's symbol is kept as written when it is not).
 
+Planning entries taken over from the old files (`planning_take_over`, the planning import's
+writer for a row with `removed_on`): a person in a past planning list and the dated fact that
+took them out, audited as `planning.taken_over`. Checked: the `manage_cadres` scope, the
+position and the unit's seat of it, the unit active on the day added, a committee term of the
+unit covering that day (the entry's term: required by the model), the member a member of the
+unit's subtree on that day and full where the position requires it, not planned for the same
+post over the same days, no day with more people on the post's list than the rule set's
+`max_candidates_per_position`, the removal after the entry, for a reason of the list, with a
+note where the reason needs one. Not checked: the working life left then, the disciplines'
+bars, the posts the person held then (planning only for higher posts), the posts per
+candidate at the level (their other entries of those years may not be in the file), the
+competent body's decision in the register (kept as written), the nomination round.
+
 Kept beside the services (not in `services/`) so the import's history path stays apart from
 the writes of today's decisions; it shares their checks (`services/_checks.py`).
 """
@@ -30,20 +43,23 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from cadrebook.cadres.choices import EndReason, HoldingHow
-from cadrebook.cadres.models import PostEnd, PostHolding
+from cadrebook.cadres.choices import EndReason, HoldingHow, PlanningRemovalReason
+from cadrebook.cadres.models import PlanningEntry, PlanningRemoval, PostEnd, PostHolding
+from cadrebook.cadres.planning_rules import planning_rules
 from cadrebook.cadres.rules import CadreRules, Position, cadre_rules
 from cadrebook.cadres.services._checks import (
     by,
+    check_membership,
     check_not_future,
     check_post,
     check_scope,
     check_unit_active,
     check_votes,
 )
-from cadrebook.cadres.services.posts import END_FIELDS, HOLDING_FIELDS
+from cadrebook.cadres.services.planning import ENTRY_FIELDS, NOTE_REQUIRED, REMOVAL_FIELDS
+from cadrebook.cadres.services.posts import END_FIELDS, HOLDING_FIELDS, _check_term
 from cadrebook.core.audit import audit_record, snapshot
-from cadrebook.core.errors import ServiceError
+from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import current_ruleset
 from cadrebook.documents.selectors import term_on
 from cadrebook.members.choices import MemberStatus
@@ -52,12 +68,15 @@ from cadrebook.members.selectors import member_status_as_of
 from cadrebook.orgs.models import OrgUnit
 
 TAKEN_OVER = "post.taken_over"
+PLANNING_TAKEN_OVER = "planning.taken_over"
 
 
 def _overlapping(unit: OrgUnit, start: dt.date, end: dt.date) -> Any:
     """The holdings of `unit` held on some day of [start, end]."""
-    return PostHolding.objects.filter(unit=unit, started_on__lte=end).filter(
-        Q(end__isnull=True) | Q(end__ended_on__gte=start)
+    return (
+        PostHolding.objects.valid()
+        .filter(unit=unit, started_on__lte=end)
+        .filter(Q(end__isnull=True) | Q(end__ended_on__gte=start))
     )
 
 
@@ -237,3 +256,127 @@ def holding_take_over(
             },
         )
     return holding
+
+
+def _planned_over(unit: OrgUnit, term: Any, position: str, start: dt.date, end: dt.date) -> Any:
+    """The entries of the post's list in planning on some day of [start, end) (a removal's
+    day is the first day out)."""
+    return PlanningEntry.objects.filter(
+        unit=unit, term=term, position=position, added_on__lt=end
+    ).filter(Q(removal__isnull=True) | Q(removal__removed_on__gt=start))
+
+
+def planning_take_over(
+    *,
+    actor: Any,
+    member: Member,
+    unit: OrgUnit,
+    term: Any,
+    position: str,
+    added_on: dt.date,
+    removed_on: dt.date,
+    reason: str,
+    note: str = "",
+    document: Any = None,
+    document_text: str = "",
+    removal_document_text: str = "",
+) -> PlanningEntry:
+    """Record a past planning entry taken over from the old files, with the removal that
+    took the person out (see the module's docstring for the checks made and those left to
+    today's decisions)."""
+    rules = cadre_rules()
+    prules = planning_rules()
+    if reason not in PlanningRemovalReason.values:
+        raise ServiceError(
+            "planning.reason_unknown",
+            _("%(reason)s is not a reason; known: %(known)s.")
+            % {"reason": reason, "known": ", ".join(PlanningRemovalReason.values)},
+            field="reason",
+        )
+    if reason in NOTE_REQUIRED and not note.strip():
+        raise RuleViolation(
+            "planning.reason_missing",
+            _("Say why the person leaves the planning."),
+            source=prules.review_source,
+            field="note",
+        )
+    if removed_on <= added_on:
+        raise ServiceError(
+            "planning.removed_before_added",
+            _("A removal on %(date)s would come before the entry of %(added)s.")
+            % {"date": removed_on, "added": added_on},
+            field="removed_on",
+        )
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member.pk).first()
+        OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one list at a time
+        check_scope(actor, unit)
+        check_unit_active(unit, added_on)
+        _check_term(term, unit, added_on, required=True)
+        found = check_post(rules, position, unit)
+        check_membership(rules, found, member, unit, added_on)
+        listed = list(
+            _planned_over(unit, term, position, added_on, removed_on)
+            .select_related("removal")
+            .only("member_id", "added_on", "removal__removed_on")
+        )
+        if any(e.member_id == member.pk for e in listed):
+            raise ServiceError(
+                "planning.already_planned",
+                _("%(name)s is already in the planning for this post.")
+                % {"name": member.full_name},
+                field="member",
+            )
+        days = {added_on} | {e.added_on for e in listed if added_on <= e.added_on < removed_on}
+        for day in sorted(days):
+            planned = sum(
+                1
+                for e in listed
+                if e.added_on <= day
+                and (getattr(e, "removal", None) is None or e.removal.removed_on > day)
+            )
+            if planned + 1 > prules.max_candidates:
+                raise RuleViolation(
+                    "planning.post_full",
+                    _("%(count)d people are planned for %(position)s of %(unit)s: at most %(max)d.")
+                    % {
+                        "count": planned,
+                        "position": rules.position_label(position),
+                        "unit": unit,
+                        "max": prules.max_candidates,
+                    },
+                    source=prules.max_candidates_source,
+                    field="position",
+                )
+        entry = PlanningEntry.objects.create(
+            unit=unit,
+            term=term,
+            position=position,
+            member=member,
+            added_on=added_on,
+            document=document,
+            document_text=document_text or (document.symbol if document is not None else ""),
+            ruleset=current_ruleset().id,
+            created_by=by(actor),
+        )
+        removal = PlanningRemoval.objects.create(
+            entry=entry,
+            removed_on=removed_on,
+            reason=reason,
+            note=note.strip(),
+            document_text=removal_document_text,
+            created_by=by(actor),
+        )
+        audit_record(
+            actor=actor,
+            obj=entry,
+            action="create",
+            event_type=PLANNING_TAKEN_OVER,
+            unit=unit,
+            after={
+                **snapshot(entry, ENTRY_FIELDS),
+                "removal": snapshot(removal, REMOVAL_FIELDS),
+                "taken_over": True,
+            },
+        )
+    return entry

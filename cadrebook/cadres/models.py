@@ -38,6 +38,8 @@ from cadrebook.core.scoping import ScopedQuerySet
 APPEND_ONLY = {
     "cadres_postholding": "post holdings are append-only: end one with a post end",
     "cadres_postend": "post ends are append-only",
+    "cadres_postcorrection": "post corrections are append-only",
+    "cadres_postrestoration": "post restorations are append-only",
     "cadres_nominationround": "nomination rounds are append-only",
     "cadres_nomination": "nominations are append-only",
     "cadres_planningreview": "planning reviews are append-only",
@@ -75,21 +77,27 @@ def _document(verbose: Any) -> Any:
 
 
 class PostHoldingQuerySet(ScopedQuerySet["PostHolding"]):
+    def valid(self) -> PostHoldingQuerySet:
+        """The holdings not voided by a correction (recorded in error: never held)."""
+        return self.filter(correction__isnull=True)
+
     def held_on(self, day: Any) -> PostHoldingQuerySet:
         """The holdings running on `day`: begun, and not ended before it (the end's day is
-        the last day held)."""
-        return self.filter(started_on__lte=day).filter(
-            Q(end__isnull=True) | Q(end__ended_on__gte=day)
+        the last day held); a holding voided by a correction never ran."""
+        return (
+            self.valid()
+            .filter(started_on__lte=day)
+            .filter(Q(end__isnull=True) | Q(end__ended_on__gte=day))
         )
 
     def from_day(self, day: Any) -> PostHoldingQuerySet:
         """The holdings held on `day` or at any time after it (those beginning later too):
         what a new post from `day`, open-ended, would run beside."""
-        return self.filter(Q(end__isnull=True) | Q(end__ended_on__gte=day))
+        return self.valid().filter(Q(end__isnull=True) | Q(end__ended_on__gte=day))
 
     def running(self) -> PostHoldingQuerySet:
-        """The holdings no end has been recorded for."""
-        return self.filter(end__isnull=True)
+        """The holdings no end has been recorded for (and not voided)."""
+        return self.valid().filter(end__isnull=True)
 
 
 class PostHolding(models.Model):
@@ -188,6 +196,74 @@ class PostEnd(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holding_id} {self.reason} {self.ended_on}"
+
+
+class PostCorrection(models.Model):
+    """The correction of a holding recorded in error (the wrong person, post, unit or day):
+    the holding is voided, not deleted nor edited. A voided holding counts nowhere (not in
+    the holders on a day, the seats, the due lists, the checks); the history still shows it,
+    struck, with the reason, the decision (a document of the register or the text as
+    written), who recorded the correction and when. One correction a holding."""
+
+    holding = models.OneToOneField(
+        PostHolding,
+        verbose_name=_("holding"),
+        on_delete=models.PROTECT,
+        related_name="correction",
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    document = _document(_("decision"))
+    document_text = models.CharField(_("decision as written"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    class Meta:
+        verbose_name = _("post correction")
+        verbose_name_plural = _("post corrections")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.holding_id} voided"
+
+
+class PostRestoration(models.Model):
+    """The end of a post voided because the discipline that caused it (a removal from post)
+    was annulled on appeal, or changed to a form that is no removal from post: the end stays
+    as recorded, this record beside it says it no longer stands, why (`reason`, the appeal's
+    decision as written) and which discipline. The post runs again by `restored`, a holding
+    of the same post, member, term and decision from the day after the voided end (none when
+    the post's planned end or its term's close came before that day: then it would not have
+    run on anyway). One restoration an end."""
+
+    end = models.OneToOneField(
+        PostEnd, verbose_name=_("end voided"), on_delete=models.PROTECT, related_name="restoration"
+    )
+    discipline = models.ForeignKey(
+        "inspections.Discipline",
+        verbose_name=_("discipline annulled"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    document_text = models.CharField(_("decision as written"), max_length=255, blank=True)
+    restored = models.OneToOneField(
+        PostHolding,
+        verbose_name=_("holding run again"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="restores",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = _user()
+
+    class Meta:
+        verbose_name = _("post restoration")
+        verbose_name_plural = _("post restorations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.end_id} restored"
 
 
 # -- Planning (succession pools) -------------------------------------------------------------

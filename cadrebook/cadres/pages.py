@@ -177,7 +177,10 @@ def holding_rows(holdings: Iterable[PostHolding], day: dt.date) -> list[dict[str
                 "holding": h,
                 "position": rules.position_label(h.position),
                 "end": end,
-                "running": h.started_on <= day and (end is None or end.ended_on >= day),
+                # A holding voided as recorded in error never ran.
+                "running": not hasattr(h, "correction")
+                and h.started_on <= day
+                and (end is None or end.ended_on >= day),
             }
         )
     return out

@@ -220,30 +220,44 @@ def structure_of(
     the young and the minorities are masked and no shortfall is claimed for them)."""
     r = rules or planning_rules()
     people = list({m.pk: m for m in members}.values())
-    total = len(people)
+    women = sum(1 for m in people if m.gender == Gender.FEMALE)
+    if not sensitive:
+        return structure_from_counts(label, len(people), women, None, None, None, rules=r)
+    per = [0] * len(r.age_brackets)
+    young = 0
+    for m in people:
+        if m.birth_date is None:
+            continue
+        age = _age(m.birth_date, day)
+        found = r.bracket_of(age)
+        if found is not None:
+            per[found] += 1
+        young += age <= r.young_max_age
+    # A member without a recorded ethnicity is not counted as a minority.
+    minority = sum(1 for m in people if m.ethnicity and m.ethnicity != r.majority_ethnicity)
+    return structure_from_counts(label, len(people), women, tuple(per), young, minority, rules=r)
+
+
+def structure_from_counts(
+    label: str,
+    total: int,
+    women: int,
+    brackets: tuple[int, ...] | None,
+    young: int | None,
+    ethnic_minority: int | None,
+    *,
+    rules: PlanningRules | None = None,
+) -> Structure:
+    """The structure of a list of `total` people from its counts (`structure_of` counts
+    them from the people; the statistics' figure `cadres.figures` from grouped queries):
+    the shares against the rule set's targets and the shortfalls. A count given as None is
+    masked: no share, and no shortfall claimed for it."""
+    r = rules or planning_rules()
     counts: dict[str, int | None] = {
-        "women": sum(1 for m in people if m.gender == Gender.FEMALE),
-        "young": None,
-        "ethnic_minority": None,
+        "women": women,
+        "young": young,
+        "ethnic_minority": ethnic_minority,
     }
-    brackets: tuple[int, ...] | None = None
-    if sensitive:
-        per = [0] * len(r.age_brackets)
-        young = 0
-        for m in people:
-            if m.birth_date is None:
-                continue
-            age = _age(m.birth_date, day)
-            found = r.bracket_of(age)
-            if found is not None:
-                per[found] += 1
-            young += age <= r.young_max_age
-        brackets = tuple(per)
-        counts["young"] = young
-        # A member without a recorded ethnicity is not counted as a minority.
-        counts["ethnic_minority"] = sum(
-            1 for m in people if m.ethnicity and m.ethnicity != r.majority_ethnicity
-        )
     shares = []
     shortfalls = []
     for code in TARGETS:

@@ -56,7 +56,8 @@ def head_terms_in_a_row(member: Member | int, unit: OrgUnit, position: str, day:
     if terms and terms[0].covers(day):
         terms = terms[1:]
     holdings = list(
-        PostHolding.objects.filter(member_id=member_id, unit=unit, position=position)
+        PostHolding.objects.valid()
+        .filter(member_id=member_id, unit=unit, position=position)
         .filter(
             Q(end__isnull=True) | Q(end__ended_on__gte=min((t.start for t in terms), default=day))
         )

@@ -2,7 +2,8 @@
 imports of the next pass) share before they write.
 
 - `holders_on`: who holds the posts of a unit on a day (read with `view` on the unit).
-- `post_history`: a person's posts, the ended ones too.
+- `post_history`: a person's posts, the ended ones too, and those voided as recorded in
+  error (`correction`: shown struck, with the reason; they count nowhere else).
 - `appointments_due`: the appointments ending within the rule set's notice, counted in
   working days of the `[calendar]` (`[cadres] notice_working_days`).
 - `retirements_due`: the holders reaching their retirement within N months (read with
@@ -20,12 +21,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cadrebook.cadres.choices import HoldingHow
 from cadrebook.cadres.models import PostHolding, PostHoldingQuerySet
 from cadrebook.cadres.retirement import months_left, retirement_date
-from cadrebook.cadres.rules import cadre_rules
+from cadrebook.cadres.rules import RetirementSchedule, cadre_rules
 from cadrebook.core.dates import add_months
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.rules import current_ruleset
@@ -36,7 +37,11 @@ from cadrebook.orgs.models import OrgUnit
 
 
 def _holdings() -> PostHoldingQuerySet:
-    return PostHolding.objects.select_related("member", "unit", "term", "end", "document")
+    # A holding's correction (voided as recorded in error) and its end's restoration (the
+    # removal annulled on appeal) come along: the history shows them, struck.
+    return PostHolding.objects.select_related(
+        "member", "unit", "term", "end__restoration", "correction", "document"
+    )
 
 
 def holders_on(user: Any, unit: OrgUnit, day: dt.date) -> QuerySet[PostHolding]:
@@ -115,18 +120,62 @@ class DueRetirement:
     months_left: int
 
 
+def latest_birth_retiring_by(
+    gender: str, limit: dt.date, schedule: RetirementSchedule
+) -> dt.date | None:
+    """The latest birth date of a person of `gender` who retires on or before `limit` by
+    the schedule (None: nobody born in the century before retires by then). The retirement
+    day never comes earlier for a later birth (a later birth reaches each age later, and
+    the schedule's age never falls from one year to the next), so everyone born on or
+    before the day found retires by `limit` and nobody born after it does: the due list's
+    filter becomes a range of birth dates, one per gender, that the database applies."""
+    low = limit - dt.timedelta(days=366 * 100)  # retired long before the limit
+    high = limit  # born on the limit: retires decades after it
+    if retirement_date(low, gender, schedule) > limit:
+        return None
+    # Invariant: born on `low` retires by the limit; born on `high` does not.
+    while (high - low).days > 1:
+        middle = low + dt.timedelta(days=(high - low).days // 2)
+        if retirement_date(middle, gender, schedule) <= limit:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _never_falls(schedule: RetirementSchedule) -> bool:
+    """Whether the schedule's age never falls from one year to the next (what makes the
+    retirement day follow the birth date in order; a rule set where it falls is read
+    holder by holder)."""
+    for gender, before in schedule.before.items():
+        ages = [before] + [schedule.by_year[y][gender] for y in sorted(schedule.by_year)]
+        if any(b < a for a, b in zip(ages, ages[1:], strict=False)):
+            return False
+    return True
+
+
 def retirements_due(user: Any, day: dt.date, months: int) -> list[DueRetirement]:
     """The holders of posts on `day` who retire within `months` months of it, soonest first:
     those whose personal data `user` may read (`view_sensitive` on the post's unit: the
     retirement day tells the date of birth). A holder without a recorded date of birth is
-    not listed (nothing to count from). The ages come from the rule set's schedule."""
+    not listed (nothing to count from). The ages come from the rule set's schedule.
+
+    One query: the rule set's schedule turns "retires by the limit" into a latest birth date
+    per gender (`latest_birth_retiring_by`), which the database compares; only the holders
+    due are read, whatever the number of holders."""
     schedule = cadre_rules().retirement
     limit = add_months(day, months)
+    due = Q(pk__in=[]) if _never_falls(schedule) else Q()
+    for gender in schedule.before if _never_falls(schedule) else ():
+        cutoff = latest_birth_retiring_by(gender, limit, schedule)
+        if cutoff is not None:
+            due |= Q(member__gender=gender, member__birth_date__lte=cutoff)
     rows = (
         _holdings()
         .visible_to(user, VIEW_SENSITIVE)
         .held_on(day)
         .filter(member__birth_date__isnull=False)
+        .filter(due)
         .order_by("member_id", "id")
     )
     by_member: dict[int, list[PostHolding]] = {}

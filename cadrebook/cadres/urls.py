@@ -17,5 +17,6 @@ urlpatterns = [
     path("units/<str:code>/members/lookup/", views.member_lookup, name="member_lookup"),
     path("posts/<int:pk>/", views.holding_detail, name="holding"),
     path("posts/<int:pk>/end/", views.holding_end_page, name="holding_end"),
+    path("posts/<int:pk>/void/", views.holding_void_page, name="holding_void"),
     path("people/<int:pk>/", views.person, name="person"),
 ]

@@ -29,7 +29,14 @@ from django.utils.translation import gettext as _
 
 from cadrebook.cadres import worklists
 from cadrebook.cadres.choices import HoldingHow
-from cadrebook.cadres.forms import AppointForm, ElectForm, EndForm, TermCloseForm, TermOpenForm
+from cadrebook.cadres.forms import (
+    AppointForm,
+    ElectForm,
+    EndForm,
+    TermCloseForm,
+    TermOpenForm,
+    VoidForm,
+)
 from cadrebook.cadres.models import PostHolding
 from cadrebook.cadres.pages import (
     committee_terms,
@@ -55,6 +62,7 @@ from cadrebook.cadres.selectors import post_history
 from cadrebook.cadres.services import (
     committee_term_close,
     committee_term_open,
+    holding_correct,
     holding_end,
     post_appoint,
     post_elect,
@@ -431,7 +439,16 @@ def appoint(request: HttpRequest, code: str) -> HttpResponse:
 def _holding_or_404(request: HttpRequest, pk: int) -> PostHolding:
     holding: PostHolding | None = (
         PostHolding.objects.visible_to(request.user, VIEW)
-        .select_related("member__unit", "unit", "term", "document", "end", "end__document")
+        .select_related(
+            "member__unit",
+            "unit",
+            "term",
+            "document",
+            "end",
+            "end__document",
+            "end__restoration",
+            "correction",
+        )
         .filter(pk=pk)
         .first()
     )
@@ -456,8 +473,74 @@ def holding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "row": row,
             "unit": holding.unit,
             "retires_on": retires_on(request.user, holding.member),
-            "may_end": row["end"] is None and can(request.user, MANAGE_CADRES, holding.unit.path),
+            "may_end": row["end"] is None
+            and not voided(holding)
+            and can(request.user, MANAGE_CADRES, holding.unit.path),
+            "may_void": not voided(holding) and can(request.user, MANAGE_CADRES, holding.unit.path),
+            "correction": holding.correction if voided(holding) else None,
         },
+    )
+
+
+def voided(holding: PostHolding) -> bool:
+    """Whether a correction voided the holding (recorded in error)."""
+    # The reverse one-to-one raises an AttributeError (RelatedObjectDoesNotExist) when none.
+    return hasattr(holding, "correction")
+
+
+@login_required
+def holding_void_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Void a holding recorded in error, with the reason: shown back for confirmation first
+    (the record stays, struck, and counts nowhere)."""
+    holding = _holding_or_404(request, pk)
+    _must(request, holding.unit.path)
+    if voided(holding):
+        raise Http404
+    documents = unit_documents(request.user, holding.unit)
+    form = VoidForm(request.POST or None, documents=documents)
+    label = cadre_rules().position_label(holding.position)
+    context: dict[str, Any] = {
+        "unit": holding.unit,
+        "form": form,
+        "holding": holding,
+        "title": _("Void the record of %(name)s as %(position)s")
+        % {"name": holding.member.full_name, "position": label},
+        "submit_label": _("Continue"),
+        "back": reverse("cadres:holding", args=[holding.pk]),
+    }
+    if request.method != "POST" or not form.is_valid():
+        return _show(request, context)
+    d = form.cleaned_data
+    outcome = submit(
+        request,
+        form,
+        lambda: holding_correct(
+            actor=request.user,
+            holding=holding,
+            reason=d["reason"],
+            document=_document(documents, d["document"]),
+            document_text=d["document_text"],
+        ),
+        touched=(holding,),
+    )
+    if outcome.confirming:
+        return _confirm(
+            request,
+            context,
+            title=context["title"],
+            question=_(
+                "The record that %(name)s held the post of %(position)s of %(unit)s is voided "
+                "as recorded in error: it stays in the history, struck, and counts nowhere."
+            )
+            % {"name": holding.member.full_name, "position": label, "unit": holding.unit.name},
+            action=_("Void the record"),
+        )
+    return _settled(
+        request,
+        outcome,
+        message=_("The record is voided."),
+        to=reverse("cadres:holding", args=[holding.pk]),
+        context=context,
     )
 
 

@@ -1,4 +1,4 @@
-"""Exports of units, members, events, targets, documents, ratings, inspections and appointments, in exactly the columns the importer reads.
+"""Exports of units, members, events, targets, documents, ratings, inspections, appointments and planning, in exactly the columns the importer reads.
 
 An exported file imports again unchanged (docs/import-formats.md, "round trip"). Every export
 is scoped to what the actor may view, masks the sensitive personal fields the actor may not
@@ -15,7 +15,7 @@ from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
-from cadrebook.cadres.models import PostHolding
+from cadrebook.cadres.models import PlanningEntry, PostHolding
 from cadrebook.core.audit import audit_record
 from cadrebook.core.models import AuditEntry
 from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
@@ -553,7 +553,7 @@ _NO_ITEM: Row = {
 def _appointments(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
     # The posts of the units the actor may view, oldest first; the holder by external id
     # (no personal data: nothing to mask).
-    qs = PostHolding.objects.all()
+    qs = PostHolding.objects.valid()  # a holding voided as recorded in error was never held
     if actor is not None:
         qs = qs.visible_to(actor, VIEW)
     if unit is not None:
@@ -578,6 +578,33 @@ def _appointments(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[R
         }
 
 
+def _planning(actor: Any, unit: OrgUnit | None, stats: _Stats) -> Iterator[Row]:
+    # The planning entries of the units the actor may view, oldest first, their removals
+    # with them; the person by external id (no personal data: nothing to mask).
+    qs = PlanningEntry.objects.all()
+    if actor is not None:
+        qs = qs.visible_to(actor, VIEW)
+    if unit is not None:
+        qs = qs.filter(subtree_q("unit__path", [unit.path]))
+    rows = qs.select_related("unit", "term", "member", "removal", "document").order_by(
+        "added_on", "unit__path", "position", "id"
+    )
+    for e in rows.iterator(chunk_size=_CHUNK):
+        removal = getattr(e, "removal", None)
+        yield {
+            "unit_code": e.unit.code,
+            "position": e.position,
+            "term": e.term.label,
+            "member": external_id_of(e.member.pk, e.member.external_id),
+            "added_on": e.added_on,
+            "document": e.document_text or (e.document.symbol if e.document else ""),
+            "removed_on": removal.removed_on if removal is not None else None,
+            "removal_reason": removal.reason if removal is not None else "",
+            "removal_note": removal.note if removal is not None else "",
+            "removal_document": removal.document_text if removal is not None else "",
+        }
+
+
 _PRODUCERS = {
     "units": _units,
     "members": _members,
@@ -589,6 +616,7 @@ _PRODUCERS = {
     "disciplines": _disciplines,
     "inspection-programs": _programs,
     "appointments": _appointments,
+    "planning": _planning,
 }
 
 

@@ -22,6 +22,7 @@ KINDS = (
     "disciplines",
     "inspection-programs",
     "appointments",
+    "planning",
 )
 
 
@@ -581,6 +582,63 @@ APPOINTMENT_COLUMNS = (
     Column("votes_cast", "số phiếu bầu", "int", False, "Elected: the votes cast."),
 )
 
+PLANNING_COLUMNS = (
+    Column("unit_code", "mã đơn vị", "text", True, "Code of the unit the planned post is in."),
+    Column("position", "chức vụ", "code", True, "Position code of the rule set, e.g. secretary."),
+    Column(
+        "term",
+        "nhiệm kỳ",
+        "text",
+        False,
+        "The unit's committee term the planning is made in: its label (2020-2025) or first "
+        "year; empty: the term covering added_on.",
+    ),
+    Column(
+        "member",
+        "mã đảng viên",
+        "id",
+        True,
+        "External id of the person planned (or cadrebook:<id> as exports write it).",
+    ),
+    Column("added_on", "ngày đưa vào quy hoạch", "date", True, "First day in the planning."),
+    Column(
+        "document",
+        "quyết định phê duyệt",
+        "text",
+        False,
+        "The competent body's approval, e.g. 05-QĐ/TU; linked when the register has it, else "
+        "kept as written. Required for a person in the planning now.",
+    ),
+    Column(
+        "removed_on",
+        "ngày đưa ra khỏi quy hoạch",
+        "date",
+        False,
+        "First day out of the planning; given: a past entry taken over from the old files.",
+    ),
+    Column(
+        "removal_reason",
+        "lý do đưa ra",
+        "code",
+        False,
+        "With removed_on: review, age_limit, discipline, confidence_vote, appointed or other.",
+    ),
+    Column(
+        "removal_note",
+        "ghi chú",
+        "text",
+        False,
+        "Why, in words; required for the reasons review and other.",
+    ),
+    Column(
+        "removal_document",
+        "quyết định đưa ra",
+        "text",
+        False,
+        "The decision that took the person out, kept as written.",
+    ),
+)
+
 FORMATS: dict[str, tuple[Column, ...]] = {
     "units": UNIT_COLUMNS,
     "members": MEMBER_COLUMNS,
@@ -592,6 +650,7 @@ FORMATS: dict[str, tuple[Column, ...]] = {
     "disciplines": DISCIPLINE_COLUMNS,
     "inspection-programs": PROGRAM_COLUMNS,
     "appointments": APPOINTMENT_COLUMNS,
+    "planning": PLANNING_COLUMNS,
 }
 
 

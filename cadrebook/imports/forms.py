@@ -18,6 +18,7 @@ KIND_CHOICES = [
     ("disciplines", _("Disciplines")),
     ("inspection-programs", _("Inspection programs (planned inspections and supervisions)")),
     ("appointments", _("Appointments (who holds which post, elected or appointed)")),
+    ("planning", _("Planning (who is in the succession planning for which post)")),
 ]
 assert [k for k, _label in KIND_CHOICES] == list(KINDS)
 

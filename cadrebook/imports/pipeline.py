@@ -54,6 +54,8 @@ ACTIONS = {
     "inspection-programs": INSPECT,
     # Appointments: the organizing boards' records of who holds which post.
     "appointments": MANAGE_CADRES,
+    # Planning: the succession pools the organizing boards keep.
+    "planning": MANAGE_CADRES,
 }
 
 

@@ -35,6 +35,7 @@ from cadrebook.orgs.fields import UnitCode, UnitFields
 
 __all__ = [
     "AppointmentRow",
+    "PlanningRow",
     "SCHEMAS",
     "DisciplineRow",
     "DocumentRow",
@@ -436,6 +437,22 @@ class AppointmentRow(RowModel):
     votes_cast: OptInt = None
 
 
+class PlanningRow(RowModel):
+    """A row of a planning file: one person in the planning for a post of a unit in a
+    committee term, and their removal when they left it."""
+
+    unit_code: Annotated[str, BeforeValidator(required_text(32))]
+    position: Annotated[str, BeforeValidator(remembered(clean_code))]
+    term: Annotated[str, BeforeValidator(text(32))] = ""
+    member: Annotated[str, BeforeValidator(required_id)]
+    added_on: ReqDate
+    document: Annotated[str, BeforeValidator(text(255))] = ""
+    removed_on: OptDate = None
+    removal_reason: Annotated[str, BeforeValidator(remembered(clean_code))] = ""
+    removal_note: Annotated[str, BeforeValidator(text(500))] = ""
+    removal_document: Annotated[str, BeforeValidator(text(255))] = ""
+
+
 SCHEMAS: dict[str, type[RowModel]] = {
     "units": UnitRow,
     "members": MemberRow,
@@ -447,6 +464,7 @@ SCHEMAS: dict[str, type[RowModel]] = {
     "disciplines": DisciplineRow,
     "inspection-programs": ProgramRow,
     "appointments": AppointmentRow,
+    "planning": PlanningRow,
 }
 
 

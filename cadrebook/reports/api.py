@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from cadrebook.cadres.schemas import CadresOut
 from cadrebook.core.api_toolkit import ApiDate, answers, found
 from cadrebook.core.permissions import VIEW
 from cadrebook.core.replica import reading_replica
@@ -40,6 +41,7 @@ class PartOut(Schema):
     evaluation: EvaluationOut
     inspection: InspectionOut | None
     discipline: DisciplineOut | None
+    cadres: CadresOut | None
 
 
 class ChildOut(Schema):
@@ -54,6 +56,7 @@ class ChildOut(Schema):
     evaluation: EvaluationOut
     inspection: InspectionOut | None
     discipline: DisciplineOut | None
+    cadres: CadresOut | None
 
 
 class StatsOut(PartOut):

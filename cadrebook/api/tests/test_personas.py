@@ -360,6 +360,7 @@ def _cadre_planning(c1: Any, c1b: Any, k3: Any, holder: Any, cadre_term: Any) ->
             added_on=dt.date(2021, 6, 1),
             document_text="01-QĐ/TU",
         ),
+        **_cadre_rotation(c1, c1b, cadre),
         "confidence_vote": cadres.confidence_session_record(
             actor=actor,
             unit=c1,
@@ -370,6 +371,36 @@ def _cadre_planning(c1: Any, c1b: Any, k3: Any, holder: Any, cadre_term: Any) ->
             document_text="BB-01",
         ),
     }
+
+
+def _cadre_rotation(c1: Any, c1b: Any, cadre: Any) -> dict[str, Any]:
+    """The planned cadre a committee member of C1B from 2021-09-01; P1's rotation plan of
+    2023 moving them to C1's committee from 2023-02-01 (a stint running)."""
+    actor = get_user_model().objects.get(username="national")
+    cadres.post_appoint(
+        actor=actor,
+        member=cadre,
+        unit=c1b,
+        position="committee_member",
+        started_on=dt.date(2021, 9, 1),
+        document_text="03-QĐ/TU",
+    )
+    plan = cadres.rotation_plan_record(
+        actor=actor,
+        unit=c1.get_parent(),
+        year=2023,
+        decided_on=dt.date(2023, 1, 5),
+        document_text="04-QĐ/TU",
+    )
+    stint = cadres.rotation_stint_add(
+        actor=actor,
+        plan=plan,
+        member=cadre,
+        to_unit=c1,
+        to_position="committee_member",
+        planned_start=dt.date(2023, 2, 1),
+    )
+    return {"rotation_plan": plan, "stint": stint}
 
 
 def opened_subjects(code: str) -> list[Any]:
@@ -1024,6 +1055,15 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
         ),
         (200, 200, 404, 404),
     ),
+    ("post", "/api/v1/appointments/{appointment_id}/void"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/appointments/{w.holding.pk}/void",
+            {"reason": "Ghi nhầm người"},
+        ),
+        (200, 200, 404, 404),
+    ),
     # Planning: K3's cadre planned for C1B's secretary; a confidence vote of C1 (the clerk's
     # scope, K1, sees neither unit).
     ("get", "/api/v1/planning"): (
@@ -1056,6 +1096,44 @@ CASES: dict[tuple[str, str], tuple[Case, tuple[int, int, int, int]]] = {
             "post",
             f"/api/v1/planning/{w.planning_entry.pk}/remove",
             {"removed_on": "2024-01-01", "reason": "other", "note": "Chuyển công tác"},
+        ),
+        (200, 200, 404, 404),
+    ),
+    # Rotation: P1's plan of 2023 (the clerk's K1 and the outsider see neither it nor P1).
+    ("get", "/api/v1/rotations"): (
+        lambda c, w: c.get("/api/v1/rotations", {"unit": "P1"}),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/rotations"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            "/api/v1/rotations",
+            {"unit": "P1", "year": 2024, "decided_on": "2024-01-05", "document_text": "05-QĐ/TU"},
+        ),
+        (201, 201, 404, 404),
+    ),
+    ("get", "/api/v1/rotations/{plan_id}"): (
+        lambda c, w: c.get(f"/api/v1/rotations/{w.rotation_plan.pk}"),
+        (200, 200, 404, 404),
+    ),
+    ("post", "/api/v1/rotations/{plan_id}/stints"): (
+        lambda c, w: _json(
+            c,
+            "post",
+            f"/api/v1/rotations/{w.rotation_plan.pk}/stints",
+            {
+                "member": w.cadre.pk,
+                "to_unit": "C1",
+                "to_position": "committee_member",
+                "planned_start": "2024-03-01",
+            },
+        ),
+        (201, 201, 404, 404),
+    ),
+    ("post", "/api/v1/rotation-stints/{stint_id}/end"): (
+        lambda c, w: _json(
+            c, "post", f"/api/v1/rotation-stints/{w.stint.pk}/end", {"ended_on": "2024-01-31"}
         ),
         (200, 200, 404, 404),
     ),

@@ -11,8 +11,10 @@ from cadrebook.cadres.services.planning import (
     planning_round_record,
 )
 from cadrebook.cadres.services.posts import (
+    holding_correct,
     holding_end,
     holdings_end_by_discipline,
+    holdings_restore_by_appeal,
     post_appoint,
     post_elect,
 )
@@ -27,8 +29,10 @@ __all__ = [
     "committee_term_close",
     "confidence_session_record",
     "committee_term_open",
+    "holding_correct",
     "holding_end",
     "holdings_end_by_discipline",
+    "holdings_restore_by_appeal",
     "planning_add",
     "planning_remove",
     "planning_review",

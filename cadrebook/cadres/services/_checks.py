@@ -195,7 +195,7 @@ def is_first_or_higher(rules: CadreRules, member: Member, position: str, unit: O
     """Whether the post stands higher than every post the member held or holds (a
     reappointment, or a post no higher than one held before, is not)."""
     rank = rules.rank(position, unit.kind)
-    held = PostHolding.objects.filter(member=member).values_list("position", "unit__kind")
+    held = PostHolding.objects.valid().filter(member=member).values_list("position", "unit__kind")
     return all(rules.rank(p, kind) < rank for p, kind in held)
 
 

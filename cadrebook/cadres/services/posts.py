@@ -1,7 +1,11 @@
 """Writes of the posts: an election (`post_elect`), an appointment, acting or secondment
 (`post_appoint`), the end of a post (`holding_end`: resigned, dismissed, end of term,
-retired) and the end a discipline decision brings (`holdings_end_by_discipline`, called by
-the inspections' removal-from-post hook in the decision's transaction).
+retired), the end a discipline decision brings (`holdings_end_by_discipline`, called by
+the inspections' removal-from-post hook in the decision's transaction), and the correction
+of a holding recorded in error (`holding_correct`: a `PostCorrection` voids it; history is
+never overwritten), and the restoration of the posts a removal from post ended when the
+removal is annulled on appeal (`holdings_restore_by_appeal`, the inspections'
+`POST_RESTORE_HOOKS`).
 
 Each checks with the rule set (`[cadres]`, through `_checks`), refuses with the rule's
 source and writes nothing then, writes the audit entry in its transaction, and checks the
@@ -15,10 +19,11 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.cadres.choices import ENDED_BY_HAND, EndReason, HoldingHow
-from cadrebook.cadres.models import PostEnd, PostHolding
+from cadrebook.cadres.models import PostCorrection, PostEnd, PostHolding, PostRestoration
 from cadrebook.cadres.planning_rules import planning_rules
 from cadrebook.cadres.planning_selectors import is_planned_for
 from cadrebook.cadres.rules import cadre_rules
@@ -58,6 +63,7 @@ HOLDING_FIELDS = [
     "ruleset",
 ]
 END_FIELDS = ["holding", "ended_on", "reason", "document", "document_text", "discipline"]
+CORRECTION_FIELDS = ["holding", "reason", "document", "document_text"]
 
 
 def _check_term(term: Term | None, unit: OrgUnit, day: dt.date, *, required: bool) -> None:
@@ -330,6 +336,7 @@ def _end(
     document_text: str = "",
     discipline: Any = None,
 ) -> PostEnd:
+    _check_not_voided(holding)
     if PostEnd.objects.filter(holding=holding).exists():
         raise ServiceError(
             "cadres.already_ended",
@@ -362,6 +369,69 @@ def _end(
         after=snapshot(end, END_FIELDS),
     )
     return end
+
+
+def _check_not_voided(holding: PostHolding) -> None:
+    if PostCorrection.objects.filter(holding=holding).exists():
+        raise ServiceError(
+            "cadres.holding_voided",
+            _("This post was voided as recorded in error: it was never held."),
+            field="holding",
+        )
+
+
+def holding_correct(
+    *,
+    actor: Any,
+    holding: PostHolding,
+    reason: str,
+    document: Any = None,
+    document_text: str = "",
+) -> PostCorrection:
+    """Void `holding` as recorded in error, for `reason` (required), on a decision if given:
+    a `PostCorrection` beside it, the holding and its end kept as they were. From then on
+    the holding counts nowhere (holders on a day, seats, due lists, checks); the history
+    shows it struck with the reason. Refused: no reason, a holding already voided, a
+    holding a rotation stint stands on (the stint moved its holder from it), a unit
+    outside the actor's `manage_cadres`."""
+    from cadrebook.cadres.models import RotationStint
+
+    if not reason.strip():
+        raise ServiceError(
+            "cadres.correction_reason_missing",
+            _("Say what was recorded in error."),
+            field="reason",
+        )
+    with transaction.atomic():
+        holding = PostHolding.objects.select_for_update().select_related("unit").get(pk=holding.pk)
+        check_scope(actor, holding.unit)
+        _check_not_voided(holding)
+        if RotationStint.objects.filter(from_holding=holding).exists():
+            raise ServiceError(
+                "cadres.holding_rotated",
+                _("A rotation stint moved this holder from the post: it cannot be voided."),
+                field="holding",
+            )
+        doc = check_document(actor, document, timezone.localdate())
+        correction = PostCorrection.objects.create(
+            holding=holding,
+            reason=reason.strip(),
+            document=doc,
+            document_text=document_text or (doc.symbol if doc is not None else ""),
+            created_by=by(actor),
+        )
+        audit_record(
+            actor=actor,
+            obj=correction,
+            action="create",
+            event_type="post.voided",
+            unit=holding.unit,
+            after={
+                **snapshot(correction, CORRECTION_FIELDS),
+                "voided": snapshot(holding, HOLDING_FIELDS),
+            },
+        )
+        return correction
 
 
 def holding_end(
@@ -427,6 +497,114 @@ def holdings_end_by_discipline(*, actor: Any, discipline: Any) -> list[PostEnd]:
             )
             for h in running
         ]
+
+
+RESTORATION_FIELDS = ["end", "discipline", "reason", "document_text", "restored"]
+
+
+def _runs_until(holding: PostHolding) -> dt.date | None:
+    """The last day the post would have run without the removal: its planned end's eve (an
+    appointment's planned end is the day it is due to end) or its term's close, whichever
+    comes first; None when neither is set (it runs on)."""
+    days = []
+    if holding.planned_end is not None:
+        days.append(holding.planned_end)
+    if holding.term is not None and holding.term.end is not None:
+        days.append(holding.term.end)
+    return min(days) if days else None
+
+
+def holdings_restore_by_appeal(
+    *, actor: Any, discipline: Any, reason: str, document_text: str = ""
+) -> list[PostRestoration]:
+    """Void the ends of posts that `discipline` (a removal from post) caused, now that it
+    was annulled on appeal or changed to a form that is no removal from post (called in the
+    appeal decision's transaction by the inspections' `POST_RESTORE_HOOKS`; the appeal
+    body's scope was checked there). Each end stays as recorded; a `PostRestoration` beside
+    it voids it, and the post runs again by a holding of the same post, member, term, how,
+    planned end and decision from the day after the end. When the post's term closed after
+    that day, the holding run again ends with the term (end of term), as the term's close
+    would have ended it. When the planned end or the term's close came on or before that
+    day, nothing runs again (the post would have ended anyway): the restoration records it,
+    with no holding. Seats are not checked: a seat filled meanwhile holds one too many
+    until the organizing board ends one of the posts (the audit entry says so)."""
+    one_day = dt.timedelta(days=1)
+    made: list[PostRestoration] = []
+    with transaction.atomic():
+        ends = list(
+            PostEnd.objects.select_for_update(of=("self",))
+            .select_related("holding__unit", "holding__term")
+            .filter(
+                discipline=discipline,
+                reason=EndReason.REMOVED_BY_DISCIPLINE,
+                restoration__isnull=True,
+                holding__correction__isnull=True,
+            )
+            .order_by("id")
+        )
+        for end in ends:
+            h = end.holding
+            restart = end.ended_on + one_day
+            until = _runs_until(h)
+            restored = None
+            if until is None or until > restart:
+                restored = PostHolding.objects.create(
+                    member_id=h.member_id,
+                    unit=h.unit,
+                    position=h.position,
+                    term=h.term,
+                    how=h.how,
+                    started_on=restart,
+                    planned_end=h.planned_end,
+                    document=h.document,
+                    document_text=h.document_text,
+                    votes_for=h.votes_for,
+                    votes_total=h.votes_total,
+                    ruleset=current_ruleset().id,
+                    created_by=by(actor),
+                )
+            restoration = PostRestoration.objects.create(
+                end=end,
+                discipline=discipline,
+                reason=reason,
+                document_text=document_text,
+                restored=restored,
+                created_by=by(actor),
+            )
+            seats_over = False
+            if restored is not None:
+                rules = cadre_rules()
+                for seats in rules.seats_for(h.position, h.unit.kind):
+                    if seats.max is None:
+                        continue
+                    held = (
+                        PostHolding.objects.filter(unit=h.unit, position__in=seats.positions)
+                        .held_on(restart if until is None else min(until, restart))
+                        .count()
+                    )
+                    seats_over = seats_over or held > seats.max
+            audit_record(
+                actor=actor,
+                obj=restoration,
+                action="create",
+                event_type="post.restored",
+                unit=h.unit,
+                after={
+                    **snapshot(restoration, RESTORATION_FIELDS),
+                    "holding": h.pk,
+                    "seats_over": seats_over,
+                },
+            )
+            term = h.term
+            if (
+                restored is not None
+                and term is not None
+                and term.end is not None
+                and (h.planned_end is None or term.end < h.planned_end)
+            ):
+                _end(actor=actor, holding=restored, ended_on=term.end, reason=EndReason.END_OF_TERM)
+            made.append(restoration)
+    return made
 
 
 def _end_with_term(actor: Any, term: Term) -> list[PostEnd]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.cadres.services import committee_term_open
@@ -63,3 +64,32 @@ def people(tree: SimpleNamespace, make_member: Any) -> SimpleNamespace:
         # end of May 2027 (less than 60 months after 2022-05-31).
         older=make_member(tree.K1, D(1970, 1, 10), ADMITTED, recognized=True, gender="female"),
     )
+
+
+# Clients of the pages: an organizer of the province, a viewer of C1, an organizer of C2.
+
+
+def client_for(tree: SimpleNamespace, username: str, role: str, unit: Any) -> Client:
+    user = get_user_model().objects.create_user(username=username)
+    role_grant(actor=None, user=user, role=role, unit=unit)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def board(tree: SimpleNamespace) -> Client:
+    """An organizer of the province: manages cadres, reads personal data."""
+    return client_for(tree, "board", "organizer", tree.P)
+
+
+@pytest.fixture
+def viewer(tree: SimpleNamespace) -> Client:
+    """A viewer of C1: sees the planning, not the personal data, manages nothing."""
+    return client_for(tree, "viewer", "viewer", tree.C1)
+
+
+@pytest.fixture
+def other(tree: SimpleNamespace) -> Client:
+    """An organizer of C2: C1 is out of scope."""
+    return client_for(tree, "other", "organizer", tree.C2)

@@ -19,7 +19,6 @@ from cadrebook.cadres.models import ConfidenceResult, ConfidenceSession
 from cadrebook.cadres.planning_rules import confidence_rules
 from cadrebook.cadres.planning_views import LIST_VIEWED
 from cadrebook.cadres.services import confidence_session_record, post_appoint
-from cadrebook.cadres.tests.test_planning_views import board, other, viewer  # noqa: F401
 from cadrebook.core.models import AuditEntry
 
 D = dt.date

@@ -12,12 +12,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from cadrebook.accounts.services import role_grant
 from cadrebook.cadres.models import (
     NominationRound,
     PlanningEntry,
@@ -30,32 +28,6 @@ from cadrebook.core.models import AuditEntry
 from cadrebook.members.selectors import MASK
 
 D = dt.date
-
-
-def client_for(tree: SimpleNamespace, username: str, role: str, unit: Any) -> Client:
-    user = get_user_model().objects.create_user(username=username)
-    role_grant(actor=None, user=user, role=role, unit=unit)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def board(tree: SimpleNamespace) -> Client:
-    """An organizer of the province: manages cadres, reads personal data."""
-    return client_for(tree, "board", "organizer", tree.P)
-
-
-@pytest.fixture
-def viewer(tree: SimpleNamespace) -> Client:
-    """A viewer of C1: sees the planning, not the personal data, manages nothing."""
-    return client_for(tree, "viewer", "viewer", tree.C1)
-
-
-@pytest.fixture
-def other(tree: SimpleNamespace) -> Client:
-    """An organizer of C2: C1 is out of scope."""
-    return client_for(tree, "other", "organizer", tree.C2)
 
 
 @pytest.fixture

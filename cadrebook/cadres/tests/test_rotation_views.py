@@ -22,7 +22,7 @@ from cadrebook.cadres.services import (
     rotation_plan_record,
     rotation_stint_add,
 )
-from cadrebook.cadres.tests.test_planning_views import board, client_for, other  # noqa: F401
+from cadrebook.cadres.tests.conftest import client_for
 from cadrebook.core.models import AuditEntry
 
 D = dt.date

@@ -13,7 +13,11 @@ from django.contrib.auth import get_user_model
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.cadres import selectors
+from cadrebook.cadres.models import PostHolding
+from cadrebook.cadres.retirement import months_left, retirement_date
+from cadrebook.cadres.rules import cadre_rules
 from cadrebook.cadres.services import holding_end, post_appoint, post_elect
+from cadrebook.core.dates import add_months
 
 # The competent level's decision to appoint outside planning, for the posts these tests need
 # but whose planning they are not about.
@@ -176,3 +180,92 @@ def test_the_retirement_list_needs_the_personal_data_grant(
     assert [r.member for r in selectors.retirements_due(clerk, D(2025, 6, 1), 24)] == [
         posts.deputy.member
     ]
+
+
+def test_the_latest_birth_retiring_by_a_day_matches_the_schedule() -> None:
+    """The birth-date cutoff the due list's query uses is exact: born on it, a person
+    retires by the limit; born a day later, after it (every 13th day over twelve years)."""
+    schedule = cadre_rules().retirement
+    one = dt.timedelta(days=1)
+    limit = D(2020, 1, 1)
+    while limit < D(2032, 1, 1):
+        for gender in ("male", "female"):
+            cutoff = selectors.latest_birth_retiring_by(gender, limit, schedule)
+            assert cutoff is not None
+            assert retirement_date(cutoff, gender, schedule) <= limit
+            assert retirement_date(cutoff + one, gender, schedule) > limit
+        limit += dt.timedelta(days=13)
+
+
+def test_the_due_list_query_gives_what_the_retirement_computation_gives(
+    organizer: Any, tree: SimpleNamespace, make_member: Any
+) -> None:
+    """Holders born on varied days around the limits, both genders: the list from the
+    database is the one the pure computation (retirement.py) gives, holder by holder."""
+    schedule = cadre_rules().retirement
+    day, months = D(2025, 6, 1), 24
+    limit = add_months(day, months)
+    members = []
+    for gender in ("male", "female"):
+        cutoff = selectors.latest_birth_retiring_by(gender, limit, schedule)
+        assert cutoff is not None
+        for shift in (-400, -45, -31, -1, 0, 1, 2, 29, 31, 60, 365):
+            birth = cutoff + dt.timedelta(days=shift)
+            members.append(make_member(tree.K1, birth, D(2000, 1, 1), gender=gender))
+    members.append(make_member(tree.K1, D(1962, 1, 31), D(2000, 1, 1), gender="male"))
+    members.append(make_member(tree.K1, D(1969, 2, 28), D(2000, 1, 1), gender="female"))
+    for m in members:
+        PostHolding.objects.create(
+            member=m,
+            unit=tree.K1,
+            position="committee_member",
+            how="appointed",
+            started_on=D(2024, 1, 1),
+            ruleset="vn-2025",
+        )
+    for horizon in (0, 12, months, 36):
+        found = selectors.retirements_due(organizer, day, horizon)
+        end = add_months(day, horizon)
+        expected = sorted(
+            (
+                (retirement_date(m.birth_date, m.gender, schedule), m.pk)
+                for m in members
+                if retirement_date(m.birth_date, m.gender, schedule) <= end
+            ),
+        )
+        assert [(r.retires_on, r.member.pk) for r in found] == expected
+        assert all(
+            r.months_left == months_left(r.member.birth_date, r.member.gender, day, schedule)
+            for r in found
+        )
+
+
+def test_the_due_list_reads_in_queries_that_do_not_grow_with_the_holders(
+    organizer: Any, tree: SimpleNamespace, make_member: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def hold(birth: dt.date) -> None:
+        m = make_member(tree.K1, birth, D(2010, 1, 1))
+        PostHolding.objects.create(
+            member=m,
+            unit=tree.K1,
+            position="committee_member",
+            how="appointed",
+            started_on=D(2024, 1, 1),
+            ruleset="vn-2025",
+        )
+
+    hold(D(1964, 1, 1))  # due
+    hold(D(1980, 1, 1))  # not
+    with CaptureQueriesContext(connection) as few:
+        assert len(selectors.retirements_due(organizer, D(2025, 6, 1), 24)) == 1
+    for year in range(1975, 1985):
+        hold(D(year, 6, 1))  # none of them due
+    hold(D(1963, 5, 1))  # due
+    with CaptureQueriesContext(connection) as more:
+        assert len(selectors.retirements_due(organizer, D(2025, 6, 1), 24)) == 2
+    # One read of the holdings (the scope's roles aside, cached or not), however many.
+    for captured in (few, more):
+        assert sum("cadres_postholding" in q["sql"] for q in captured.captured_queries) == 1

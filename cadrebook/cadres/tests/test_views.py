@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from cadrebook.accounts.services import role_grant
-from cadrebook.cadres.models import PostEnd, PostHolding
+from cadrebook.cadres.models import PostCorrection, PostEnd, PostHolding
 from cadrebook.cadres.planning_rules import planning_rules
 from cadrebook.cadres.rules import cadre_rules
 from cadrebook.cadres.services import post_elect
@@ -265,6 +265,39 @@ def test_ending_a_post_asks_for_confirmation_first(
     page = office.get(reverse("cadres:holding", args=[h.pk]))
     assert page.context["row"]["end"] == end
     assert url not in page.content.decode()
+
+
+def test_a_holding_recorded_in_error_is_voided_after_confirmation_and_shown_struck(
+    office: Client,
+    viewer: Client,
+    c2: Client,
+    organizer: Any,
+    tree: SimpleNamespace,
+    terms: SimpleNamespace,
+    people: Any,
+) -> None:
+    h = _elect(organizer, people.k1, tree.C1, terms.c1)
+    url = reverse("cadres:holding_void", args=[h.pk])
+    assert c2.get(url).status_code == 404
+    assert viewer.get(url).status_code == 403
+    # No reason: refused on the field, nothing written.
+    assert office.post(url, {"reason": "", "confirmed": "yes"}).status_code == 422
+    assert not PostCorrection.objects.exists()
+    data = {"reason": "Recorded for the wrong member"}
+    asked = office.post(url, data)
+    assert 'data-testid="confirm"' in asked.content.decode()
+    assert not PostCorrection.objects.exists()
+    assert office.post(url, {**data, "confirmed": "yes"}).status_code == 302
+    assert PostCorrection.objects.get().holding == h
+    # The record stays, struck with its reason, and no longer counts as held.
+    page = office.get(reverse("cadres:holding", args=[h.pk])).content.decode()
+    assert 'data-testid="holding-voided"' in page
+    assert "Recorded for the wrong member" in page
+    assert url not in page
+    person = office.get(reverse("cadres:person", args=[people.k1.pk])).content.decode()
+    assert 'data-testid="voided"' in person
+    assert not PostHolding.objects.filter(pk=h.pk).held_on(START).exists()
+    assert office.get(url).status_code == 404  # voided once
 
 
 def test_an_end_refused_comes_back_on_the_form_without_confirmation(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from cadrebook.cadres.models import ConfidenceSession, PlanningEntry, PostHolding
 from cadrebook.demo.logins import DEMO_PASSWORD
 from cadrebook.evaluations.models import Target
 from cadrebook.members.models import Member
@@ -34,3 +35,7 @@ def test_the_demo_has_targets_and_current_statistics(settings: Any) -> None:
     call_command("demo", "--members", "150", "--seed", "5", stdout=StringIO())
     assert Target.objects.filter(indicator="admissions").count() >= 10
     assert current_build() is not None
+    # Cadre work through the services: the committees' posts, planning, one confidence vote.
+    assert PostHolding.objects.filter(position="secretary").count() >= 2
+    assert PlanningEntry.objects.exists()
+    assert ConfidenceSession.objects.count() == 1

@@ -11,6 +11,7 @@ from cadrebook.imports.importers.documents import import_documents
 from cadrebook.imports.importers.events import import_events
 from cadrebook.imports.importers.inspections import import_inspections
 from cadrebook.imports.importers.members import import_members
+from cadrebook.imports.importers.planning import import_planning
 from cadrebook.imports.importers.programs import import_programs
 from cadrebook.imports.importers.ratings import import_ratings
 from cadrebook.imports.importers.targets import import_targets
@@ -27,4 +28,5 @@ IMPORTERS: dict[str, Callable[[Any, Any], None]] = {
     "disciplines": import_disciplines,
     "inspection-programs": import_programs,
     "appointments": import_appointments,
+    "planning": import_planning,
 }

@@ -8,7 +8,9 @@ records the member's `expelled` event (`members.services.member_expel`), a disso
 unit's (`members.services.unit_merge` when the decision hands the members over to a unit,
 else `unit_dissolve`), a removal from post the end of the member's posts (a hook the cadres
 app fills, `POST_REMOVAL_HOOKS`). An annulled expulsion restores membership by a correction that voids
-the `expelled` event (`member_correct_event`), never by an edit.
+the `expelled` event (`member_correct_event`), never by an edit; an annulled removal from post
+(or one changed on appeal to a form that is no removal from post) restores the posts it ended
+(a hook the cadres app fills, `POST_RESTORE_HOOKS`: a record of its own voids each end).
 
 Unlike the inspection services, these check the actor's scope themselves: the subject must
 be within what the actor may `decide_discipline` on.
@@ -53,6 +55,11 @@ POST_REMOVAL_HOOKS: list[Callable[[Any, Discipline], None]] = []
 # Asked (member, day) whether the member holds a post when the caller does not say
 # (`holds_post=None`): the cadre records answer here (`cadres/hooks.py`). No hook: no post.
 POST_HOLDER_HOOKS: list[Callable[[Member, dt.date], bool]] = []
+# Called with (actor, discipline, reason, document as written) when a removal from post is
+# annulled on appeal, or changed to a form that is no removal from post, in the appeal
+# decision's transaction: the cadre records void the ends that discipline caused and run
+# the posts again (`cadres/hooks.py`).
+POST_RESTORE_HOOKS: list[Callable[[Any, Discipline, str, str], None]] = []
 
 DISCIPLINE_FIELDS = [
     "subject_kind",
@@ -371,11 +378,15 @@ def _apply(
             hook(actor, d)
 
 
-def _undo(actor: Any, d: Discipline, reason: str, document: str) -> None:
+def _undo(
+    actor: Any, d: Discipline, reason: str, document: str, *, keeps_post_removal: bool = False
+) -> None:
     """Reverse what `d` did when it is annulled or changed to another form: an expulsion by a
     correction voiding the `expelled` event (membership and periods restored); a dissolution
     by restoring the organization (`unit_restore`: its members handed over stay where they
-    went)."""
+    went); a removal from post by restoring the posts it ended (`POST_RESTORE_HOOKS`),
+    unless the new form removes from post as well (`keeps_post_removal`: the posts stay
+    ended)."""
     if d.form == "expulsion" and d.member is not None:
         event = _expelled_event(d.member, d.decided_on)
         if event is not None:
@@ -385,6 +396,9 @@ def _undo(actor: Any, d: Discipline, reason: str, document: str) -> None:
     elif d.form == "dissolution" and d.unit is not None:
         # The organization stands again; the members handed over stay where they went.
         unit_restore(actor=actor, unit=d.unit, reason=reason, document=document)
+    elif d.form in engine.discipline_rules().forms_needing_post and not keeps_post_removal:
+        for hook in POST_RESTORE_HOOKS:
+            hook(actor, d, reason, document)
 
 
 # Decisions ---------------------------------------------------------------------------------------
@@ -776,7 +790,8 @@ def appeal_decide(
     (status `changed` / `annulled`, `annulled_by` the appeal); a changed one is followed by a
     new discipline with the new form, from the appeal's decision. An annulled (or changed
     away from) expulsion restores membership through a correction voiding the `expelled`
-    event. Audited, in one transaction."""
+    event; an annulled removal from post (or one changed to a form that is no removal from
+    post) restores the posts it ended (`POST_RESTORE_HOOKS`). Audited, in one transaction."""
     r = engine.discipline_rules()
     if outcome not in (AppealOutcome.UPHELD, AppealOutcome.CHANGED, AppealOutcome.ANNULLED):
         raise ServiceError(
@@ -833,7 +848,15 @@ def appeal_decide(
                 "day": decided_on.isoformat(),
                 "outcome": AppealOutcome(outcome).label,
             }
-            _undo(actor, discipline, reason, text)
+            _undo(
+                actor,
+                discipline,
+                reason,
+                text,
+                keeps_post_removal=(
+                    outcome == AppealOutcome.CHANGED and new_form in r.forms_needing_post
+                ),
+            )
             Discipline.objects.filter(pk=discipline.pk).update(
                 status=(
                     DisciplineStatus.ANNULLED

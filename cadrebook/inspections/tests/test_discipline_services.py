@@ -704,3 +704,57 @@ def test_a_unit_is_restored_only_when_dissolved_and_under_a_standing_parent(
     assert caught.value.code == "unit.restore_reason"
     tree.K2.refresh_from_db()
     assert tree.K2.dissolved_on is not None
+
+
+def test_an_annulled_removal_from_post_calls_the_restore_hooks(
+    inspector: Any, tree: SimpleNamespace, people: SimpleNamespace, monkeypatch: Any
+) -> None:
+    """The cadre records fill POST_RESTORE_HOOKS; the discipline calls them in the appeal
+    decision's transaction when a removal from post is annulled or changed to a form that
+    is no removal from post, never when it is upheld."""
+    from cadrebook.inspections.services import discipline as service
+
+    calls: list[tuple[int, str, str]] = []
+    monkeypatch.setattr(
+        service, "POST_RESTORE_HOOKS", [lambda a, d, r, doc: calls.append((d.pk, r, doc))]
+    )
+    upheld = _decide(inspector, tree, people.k1, form="removal_from_post", holds_post=True)
+    appeal = _lodge(inspector, tree, upheld)
+    appeal_decide(actor=inspector, appeal=appeal, decided_on=D(2025, 4, 10), outcome="upheld")
+    assert calls == []
+    annulled = _decide(
+        inspector,
+        tree,
+        people.k1b,
+        form="removal_from_post",
+        holds_post=True,
+        violation="Vi phạm khác",
+    )
+    appeal = _lodge(inspector, tree, annulled)
+    appeal_decide(
+        actor=inspector,
+        appeal=appeal,
+        decided_on=D(2025, 4, 10),
+        outcome="annulled",
+        document_text="7-QĐ/TU",
+    )
+    ((pk, reason, document),) = calls
+    assert (pk, document) == (annulled.pk, "7-QĐ/TU") and "2025-04-10" in reason
+    changed = _decide(
+        inspector,
+        tree,
+        people.k1b,
+        form="removal_from_post",
+        holds_post=True,
+        violation="Vi phạm thứ ba",
+    )
+    appeal = _lodge(inspector, tree, changed)
+    appeal_decide(
+        actor=inspector,
+        appeal=appeal,
+        decided_on=D(2025, 4, 10),
+        outcome="changed",
+        new_form="warning",
+        **_votes_for("warning"),
+    )
+    assert [c[0] for c in calls] == [annulled.pk, changed.pk]

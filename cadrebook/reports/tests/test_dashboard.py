@@ -81,7 +81,8 @@ def test_the_dashboard_shows_the_users_scope(scenario: None, viewer: Any, client
         "status",
         "ethnicity",
         "tree",
-    }  # fmt: skip (evaluation: contributed by its app)
+        "cadres",
+    }  # fmt: skip (evaluation, cadres: contributed by their apps)
     status = json.loads(dict(options)["status"])
     assert [d["value"] for d in status["series"][0]["data"]] == [0, 5]
     # Only the app's own files: no CDN.

@@ -36,6 +36,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        from cadrebook.demo.cadres import demo_cadres
         from cadrebook.demo.generator import generate, national_params
         from cadrebook.demo.logins import DEMO_PASSWORD, create_demo_users
         from cadrebook.demo.targets import demo_targets
@@ -59,6 +62,8 @@ class Command(BaseCommand):
         root = OrgUnit.objects.get(code=summary.root_code)
         logins = create_demo_users(root=root)
         targets = demo_targets(root=root, years=params.get("years", 10), today=timezone.localdate())
+        organizer = get_user_model().objects.get(username="organizer")
+        posts = demo_cadres(actor=organizer, root=root, today=timezone.localdate())
         build = rebuild_statistics()
 
         self.stdout.write(
@@ -68,7 +73,7 @@ class Command(BaseCommand):
             f"in {summary.seconds:.1f} s."
         )
         self.stdout.write(
-            f"Set {targets:,} targets; "
+            f"Set {targets:,} targets and {posts:,} committee posts; "
             + (
                 f"built the statistics in {build.seconds:.1f} s."
                 if build
