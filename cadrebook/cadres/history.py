@@ -311,6 +311,7 @@ def planning_take_over(
         Member.objects.select_for_update().filter(pk=member.pk).first()
         OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one list at a time
         check_scope(actor, unit)
+        check_not_future(removed_on, "removed_on")
         check_unit_active(unit, added_on)
         _check_term(term, unit, added_on, required=True)
         found = check_post(rules, position, unit)

@@ -1,9 +1,9 @@
 """What cadre work records has happened: an election, an appointment, a post's end, a term's
 close, a confidence vote, a nomination round, a planning entry, its removal and the yearly
-review, a rotation plan's decision and a stint's end, and a past post taken over from old
-files, dated after today, are refused (`date.in_future`, on the date's field) and write
-nothing, as the members' and the inspections' facts are. A stint's planned start is a plan:
-it may lie ahead."""
+review, a rotation plan's decision and a stint's end, and a past post or planning entry
+taken over from old files, dated after today, are refused (`date.in_future`, on the date's
+field) and write nothing, as the members' and the inspections' facts are. A stint's
+planned start is a plan: it may lie ahead."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from cadrebook.cadres.history import holding_take_over
+from cadrebook.cadres.history import holding_take_over, planning_take_over
 from cadrebook.cadres.models import (
     ConfidenceSession,
     NominationRound,
@@ -254,6 +254,20 @@ def test_votes_planning_and_rotation_are_not_recorded_ahead(
             remove=[],
             add=[],
             document=decision,
+        ),
+    )
+    _refused_in_future(
+        "removed_on",
+        lambda: planning_take_over(
+            actor=organizer,
+            member=people.k1b,
+            unit=tree.C1,
+            term=terms.c1,
+            position="secretary",
+            added_on=D(2025, 2, 1),
+            removed_on=ahead,
+            reason="other",
+            note="Chuyển công tác",
         ),
     )
     _refused_in_future(
