@@ -1098,8 +1098,8 @@ def _(c):
     )
 
 
-@scenario(CAD + "holdings_end_by_discipline")
-def _(c):
+def _disciplined_secretary(c: SimpleNamespace) -> Any:
+    """G1's secretary, and a discipline decided on them (the hooks are not what is tested)."""
     accounts_services.role_grant(actor=None, user=c.actor, role="organizer", unit=None)
     term = cadres_services.committee_term_open(actor=c.actor, unit=c.tree.G1, start=D(2025, 1, 1))
     member = _full(c)
@@ -1127,7 +1127,30 @@ def _(c):
         votes={"warning": 5, "none": 2},
         voters_total=7,
     )
+    return discipline
+
+
+@scenario(CAD + "holdings_end_by_discipline")
+def _(c):
+    discipline = _disciplined_secretary(c)
     return lambda: cadres_services.holdings_end_by_discipline(actor=c.actor, discipline=discipline)
+
+
+@scenario(CAD + "holdings_restore_by_appeal")
+def _(c):
+    discipline = _disciplined_secretary(c)
+    cadres_services.holdings_end_by_discipline(actor=c.actor, discipline=discipline)
+    return lambda: cadres_services.holdings_restore_by_appeal(
+        actor=c.actor, discipline=discipline, reason="Annulled on appeal"
+    )
+
+
+@scenario(CAD + "holding_correct")
+def _(c):
+    holding = _elected(c)
+    return lambda: cadres_services.holding_correct(
+        actor=c.actor, holding=holding, reason="Recorded for the wrong member"
+    )
 
 
 def _planned(c: SimpleNamespace) -> Any:
