@@ -50,6 +50,7 @@ from cadrebook.cadres.rules import CadreRules, Position, cadre_rules
 from cadrebook.cadres.services._checks import (
     by,
     check_membership,
+    check_not_future,
     check_post,
     check_scope,
     check_unit_active,
@@ -215,6 +216,7 @@ def holding_take_over(
         Member.objects.select_for_update().filter(pk=member.pk).first()
         OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one seat at a time
         check_scope(actor, unit)
+        check_not_future(ended_on, "ended_on")
         check_unit_active(unit, started_on)
         found = check_post(rules, position, unit)
         _check_member(rules, found, member, unit, started_on, ended_on)
@@ -309,6 +311,7 @@ def planning_take_over(
         Member.objects.select_for_update().filter(pk=member.pk).first()
         OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one list at a time
         check_scope(actor, unit)
+        check_not_future(removed_on, "removed_on")
         check_unit_active(unit, added_on)
         _check_term(term, unit, added_on, required=True)
         found = check_post(rules, position, unit)

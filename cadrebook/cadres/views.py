@@ -73,6 +73,7 @@ from cadrebook.core.permissions import VIEW, VIEW_SENSITIVE
 from cadrebook.core.scoping import scope_for, subtree_q
 from cadrebook.core.views import can, get_visible_or_404
 from cadrebook.documents.models import Document, Term
+from cadrebook.members.choices import MemberStatus
 from cadrebook.members.forms import SPONSOR_RE
 from cadrebook.members.models import Member
 from cadrebook.members.selectors import search_members
@@ -83,6 +84,9 @@ LOOKUP_ROWS = 20  # members offered as a name is typed, as the sponsors' lookup 
 RETIREMENT_MONTHS = 12  # the worklist's default horizon for retirements (?months= changes it)
 MAX_MONTHS = 120
 VOTES_MONTHS = 12  # the worklist shows the confidence votes of the last year
+# Who the lookup offers for a post as a name is typed: the members today (a name, an external
+# id or a "Name (#id)" typed still names anyone, for the service to check on the post's day).
+HOLDERS = (MemberStatus.PROBATIONARY, MemberStatus.FULL)
 
 
 def _unit(request: HttpRequest, code: str) -> OrgUnit:
@@ -309,7 +313,8 @@ def _member(request: HttpRequest, form: Any, unit: OrgUnit) -> Member | None:
 @login_required
 def member_lookup(request: HttpRequest, code: str) -> HttpResponse:
     """htmx fragment: <option>s of the members of the unit's subtree the user sees whose
-    name matches what was typed, as "Name (#id)" with their cell."""
+    name matches what was typed, as "Name (#id)" with their cell: members today (full or
+    probationary), not applicants nor those who left, whom no post may be given."""
     unit = _unit(request, code)
     _must(request, unit.path)
     text = SPONSOR_RE.sub("", (request.GET.get("member") or "").strip()).strip(" (")
@@ -318,7 +323,7 @@ def member_lookup(request: HttpRequest, code: str) -> HttpResponse:
         found = list(
             search_members(
                 Member.objects.visible_to(request.user, VIEW)
-                .filter(subtree_q("unit__path", [unit.path]))
+                .filter(subtree_q("unit__path", [unit.path]), status__in=HOLDERS)
                 .select_related("unit"),
                 text,
                 id_scope=scope_for(request.user, VIEW_SENSITIVE),

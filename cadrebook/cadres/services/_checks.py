@@ -2,13 +2,15 @@
 the post (a position of the rule set on a unit kind that has it), the member (a member on
 the day, in the unit's subtree, a full member where the position requires it, not barred by
 a discipline), the seats (how many, from how many full members), the working life a first
-or higher appointment needs, the election's share, the cited document."""
+or higher appointment needs, the election's share, the cited document, a day not in the
+future."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadrebook.cadres import selectors
@@ -38,6 +40,18 @@ def check_scope(actor: Any, unit: OrgUnit) -> None:
             _("You may not record the posts of %(unit)s: it is outside your scope.")
             % {"unit": unit},
             field="unit",
+        )
+
+
+def check_not_future(day: dt.date, field: str) -> None:
+    """What is recorded has happened: an election, an appointment, a post's end, a vote, a
+    decision on a day after today is refused (a rotation's planned stint is a plan, not
+    this)."""
+    if day > timezone.localdate():
+        raise ServiceError(
+            "date.in_future",
+            _("%(date)s is in the future: record what has happened.") % {"date": day},
+            field=field,
         )
 
 

@@ -20,7 +20,13 @@ from django.utils.translation import gettext as _
 from cadrebook.cadres.models import ConfidenceResult, ConfidenceSession
 from cadrebook.cadres.planning_rules import confidence_rules
 from cadrebook.cadres.planning_selectors import holds_post_under, is_quorate
-from cadrebook.cadres.services._checks import by, check_document, check_scope, check_unit_active
+from cadrebook.cadres.services._checks import (
+    by,
+    check_document,
+    check_not_future,
+    check_scope,
+    check_unit_active,
+)
 from cadrebook.core.audit import audit_record, snapshot
 from cadrebook.core.errors import RuleViolation, ServiceError
 from cadrebook.core.rules import current_ruleset
@@ -52,6 +58,7 @@ def confidence_session_record(
     listed = list(results)
     with transaction.atomic():
         check_scope(actor, unit)
+        check_not_future(held_on, "held_on")
         check_unit_active(unit, held_on)
         if summoned <= 0 or present < 0 or present > summoned:
             raise ServiceError(

@@ -35,6 +35,7 @@ from cadrebook.cadres.services._checks import (
     by,
     check_document,
     check_membership,
+    check_not_future,
     check_post,
     check_scope,
     check_unit_active,
@@ -260,6 +261,7 @@ def planning_round_record(
     with transaction.atomic():
         _lock(None, unit)
         check_scope(actor, unit)
+        check_not_future(held_on, "held_on")
         check_unit_active(unit, held_on)
         _check_term(term, unit, held_on, required=True)
         purposes: dict[int, set[str]] = {}
@@ -457,6 +459,7 @@ def planning_add(
     with transaction.atomic():
         _lock(member, unit)
         check_scope(actor, unit)
+        check_not_future(added_on, "added_on")
         check_unit_active(unit, added_on)
         _check_term(term, unit, added_on, required=True)
         doc = _check_approval(actor, prules, unit, document, document_text, added_on)
@@ -549,6 +552,7 @@ def planning_remove(
     with transaction.atomic():
         entry = PlanningEntry.objects.select_for_update().select_related("unit").get(pk=entry.pk)
         check_scope(actor, entry.unit)
+        check_not_future(removed_on, "removed_on")
         doc = check_document(actor, document, removed_on)
         return _remove(
             actor=actor,
@@ -583,6 +587,7 @@ def planning_review(
     with transaction.atomic():
         _lock(None, unit)
         check_scope(actor, unit)
+        check_not_future(reviewed_on, "reviewed_on")
         _check_term(term, unit, reviewed_on, required=True)
         doc = _check_approval(actor, prules, unit, document, document_text, reviewed_on)
         if PlanningReview.objects.filter(unit=unit, term=term, year=year).exists():

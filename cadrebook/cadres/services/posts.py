@@ -31,6 +31,7 @@ from cadrebook.cadres.services._checks import (
     by,
     check_document,
     check_member,
+    check_not_future,
     check_post,
     check_scope,
     check_seats,
@@ -206,6 +207,7 @@ def post_elect(
         Member.objects.select_for_update().filter(pk=member.pk).first()
         OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one seat at a time
         check_scope(actor, unit)
+        check_not_future(started_on, "started_on")
         check_unit_active(unit, started_on)
         found = check_post(rules, position, unit)
         _check_term(term, unit, started_on, required=True)
@@ -280,6 +282,7 @@ def post_appoint(
         Member.objects.select_for_update().filter(pk=member.pk).first()
         OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()
         check_scope(actor, unit)
+        check_not_future(started_on, "started_on")
         check_unit_active(unit, started_on)
         found = check_post(rules, position, unit)
         _check_term(term, unit, started_on, required=False)
@@ -340,6 +343,7 @@ def _end(
             _("This post has already ended."),
             field="holding",
         )
+    check_not_future(ended_on, "ended_on")
     if ended_on < holding.started_on:
         raise ServiceError(
             "cadres.end_before_start",

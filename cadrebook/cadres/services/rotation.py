@@ -25,6 +25,7 @@ from cadrebook.cadres.rules import CadreRules, cadre_rules
 from cadrebook.cadres.services._checks import (
     by,
     check_document,
+    check_not_future,
     check_post,
     check_scope,
     check_unit_active,
@@ -76,6 +77,7 @@ def rotation_plan_record(
         )
     with transaction.atomic():
         check_scope(actor, unit)
+        check_not_future(decided_on, "decided_on")
         check_unit_active(unit, decided_on)
         doc = check_document(actor, document, decided_on)
         plan = RotationPlan.objects.create(
@@ -300,6 +302,7 @@ def rotation_stint_end(
             RotationStint.objects.select_for_update().select_related("plan__unit").get(pk=stint.pk)
         )
         check_scope(actor, stint.plan.unit)
+        check_not_future(ended_on, "ended_on")
         if RotationStintEnd.objects.filter(stint=stint).exists():
             raise ServiceError(
                 "rotation.already_ended", _("This stint has already ended."), field="stint"

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cadrebook.cadres.rules import cadre_rules
-from cadrebook.cadres.services._checks import check_scope
+from cadrebook.cadres.services._checks import check_not_future, check_scope
 from cadrebook.cadres.services.posts import _end_with_term
 from cadrebook.core.errors import ServiceError
 from cadrebook.documents.models import Term
@@ -53,6 +53,7 @@ def committee_term_close(*, actor: Any, term: Term, end: dt.date) -> Term:
         )
     with transaction.atomic():
         check_scope(actor, term.unit)
+        check_not_future(end, "end")
         closed = term_close(actor=actor, term=term, end=end)
         _end_with_term(actor, closed)
     return closed

@@ -87,3 +87,27 @@ def test_an_election_recorded_and_ended_from_the_posts_page(
         watch.console,
         watch.errors,
     )
+
+
+def test_the_cadre_pages_fit_a_phone(live_server: Any, page: Any, desk: SimpleNamespace) -> None:
+    """On a 390 px wide phone nothing is wider than the screen (the tables scroll in their
+    cards) and the actions of a page's head wrap under its title rather than overlap."""
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base + "/login/")
+    page.fill("#id_username", "organizer")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=username]")
+    for name, path in [
+        ("worklists", "/cadres/worklists/"),
+        ("posts", "/cadres/units/C1/"),
+        ("planning", "/cadres/planning/units/C1/"),
+        ("structure", "/cadres/planning/structure/"),
+        ("confidence", "/cadres/planning/confidence/"),
+        ("rotation", "/cadres/planning/rotation/"),
+    ]:
+        response = page.goto(base + path)
+        assert response is not None and response.ok, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        _shot(page, f"{name}-phone")

@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from cadrebook.accounts.services import role_grant
 from cadrebook.cadres import planning_selectors as ps
@@ -663,6 +664,7 @@ def test_a_discipline_of_reprimand_or_above_flags_and_bars_planning(
     terms: SimpleNamespace,
     people: SimpleNamespace,
     decision: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     inspector = _user("inspector", "inspector", None)
     entry = _add(organizer, terms, tree, people.k1, decision)
@@ -699,6 +701,8 @@ def test_a_discipline_of_reprimand_or_above_flags_and_bars_planning(
                 added_on=day,
             ),
         )
+    # Two years on (a planning is recorded once approved, not ahead: today is that day).
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kw: D(2027, 3, 3))
     assert _add(
         organizer,
         terms,

@@ -228,15 +228,15 @@ def test_a_stints_end_is_a_dated_fact_and_the_stint_is_never_changed(
         lambda: rotation_stint_end(actor=organizer, stint=stint, ended_on=D(2025, 5, 1)),
         source=None,
     )
-    end = rotation_stint_end(actor=organizer, stint=stint, ended_on=D(2027, 6, 30), note="Về")
+    end = rotation_stint_end(actor=organizer, stint=stint, ended_on=D(2026, 6, 30), note="Về")
     assert AuditEntry.objects.get(event_type="rotation.stint_ended").after["ended_on"]
     _refused(
         "rotation.already_ended",
-        lambda: rotation_stint_end(actor=organizer, stint=stint, ended_on=D(2027, 7, 1)),
+        lambda: rotation_stint_end(actor=organizer, stint=stint, ended_on=D(2026, 7, 1)),
         source=None,
     )
-    assert list(rs.stints_running_on(organizer, D(2027, 6, 30))) == [stint]
-    assert list(rs.stints_running_on(organizer, D(2027, 7, 1))) == []
+    assert list(rs.stints_running_on(organizer, D(2026, 6, 30))) == [stint]
+    assert list(rs.stints_running_on(organizer, D(2026, 7, 1))) == []
     with pytest.raises(DatabaseError), transaction.atomic():
         RotationStint.objects.filter(pk=stint.pk).update(planned_end=D(2030, 1, 1))
     with pytest.raises(DatabaseError), transaction.atomic():

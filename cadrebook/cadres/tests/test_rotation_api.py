@@ -111,17 +111,17 @@ def test_a_plan_and_its_stints_go_through_the_services(
     ended = _post(
         board,
         f"/api/v1/rotation-stints/{stint['id']}/end",
-        {"ended_on": "2026-12-31", "note": "Về nhận nhiệm vụ mới", "document_text": "12-QĐ/TU"},
+        {"ended_on": "2026-06-30", "note": "Về nhận nhiệm vụ mới", "document_text": "12-QĐ/TU"},
     )
     assert ended.status_code == 200, ended.content
     assert ended.json()["end"] == {
-        "ended_on": "2026-12-31",
+        "ended_on": "2026-06-30",
         "note": "Về nhận nhiệm vụ mới",
         "document": None,
         "document_text": "12-QĐ/TU",
     }
     assert AuditEntry.objects.filter(event_type="rotation.stint_ended").exists()
-    again = _post(board, f"/api/v1/rotation-stints/{stint['id']}/end", {"ended_on": "2027-01-01"})
+    again = _post(board, f"/api/v1/rotation-stints/{stint['id']}/end", {"ended_on": "2026-07-01"})
     assert again.status_code == 422
     assert again.json()["code"] == "rotation.already_ended"
     assert RotationStintEnd.objects.count() == 1

@@ -22,6 +22,7 @@ from cadrebook.cadres.rules import cadre_rules
 from cadrebook.cadres.services import post_elect
 from cadrebook.core.models import AuditEntry
 from cadrebook.documents.models import Term
+from cadrebook.members.services import member_record_event
 
 D = dt.date
 START = D(2025, 2, 1)
@@ -222,6 +223,25 @@ def test_the_member_lookup_offers_the_units_members(
     assert f"#{people.k1.pk}" in found.content.decode()
     # GC is under C2, not C1.
     assert f"#{people.gc.pk}" not in found.content.decode()
+
+
+def test_the_member_lookup_offers_no_applicant_nor_member_who_left(
+    office: Client,
+    organizer: Any,
+    tree: SimpleNamespace,
+    people: SimpleNamespace,
+    make_member: Any,
+) -> None:
+    # No post may be given to them: offering them only leads to a refusal.
+    applicant = make_member(tree.K1, D(1990, 1, 1))
+    gone = make_member(tree.K1, D(1985, 1, 1), D(2015, 1, 1), recognized=True)
+    member_record_event(
+        actor=organizer, member=gone, type="deceased", date=D(2024, 1, 1), taken_over=True
+    )
+    found = office.get(reverse("cadres:member_lookup", args=["C1"]), {"member": "Nguyễn"})
+    shown = found.content.decode()
+    assert f"#{people.k1.pk}" in shown and f"#{people.probationary.pk}" in shown
+    assert f"#{applicant.pk}" not in shown and f"#{gone.pk}" not in shown
 
 
 # Ending a post ---------------------------------------------------------------------------------

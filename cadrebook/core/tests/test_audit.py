@@ -1302,7 +1302,7 @@ def _(c):
 def _(c):
     stint = _stint(c)
     return lambda: cadres_services.rotation_stint_end(
-        actor=c.actor, stint=stint, ended_on=D(2027, 6, 30)
+        actor=c.actor, stint=stint, ended_on=D(2026, 6, 30)
     )
 
 
