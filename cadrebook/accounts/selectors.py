@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +18,9 @@ from cadrebook.accounts.roles import Role
 from cadrebook.core.permissions import CHANGE, VIEW_SENSITIVE, check_action, role_actions
 from cadrebook.core.scoping import Scope
 
+# The key under which the scopes' cache keeps the grants themselves (no action is named so).
+_GRANTS = " grants"
+
 
 def user_scope(user: Any, action: str) -> Scope:
     """The subtrees in which `user` may perform `action` (cached on the user object).
@@ -25,19 +28,25 @@ def user_scope(user: Any, action: str) -> Scope:
     An action nobody declared is refused (`check_action`), never read as "no access".
     """
     check_action(action)
-    cache: dict[str, Scope] = user.__dict__.setdefault("_cadrebook_scopes", {})
+    cache: dict[str, Any] = user.__dict__.setdefault("_cadrebook_scopes", {})
     if action in cache:
-        return cache[action]
+        return cast(Scope, cache[action])
+    # The user's grants are read once per user object (a request's): a page that asks the
+    # scope of several actions (its own and the navigation's entries) reads them once.
+    if _GRANTS not in cache:
+        cache[_GRANTS] = [
+            (grant.role, None if grant.unit is None else grant.unit.path)
+            for grant in RoleAssignment.objects.filter(user=user).select_related("unit")
+        ]
     paths: list[str] = []
     everything = False
-    grants = RoleAssignment.objects.filter(user=user).select_related("unit")
-    for grant in grants:
-        if action not in role_actions(grant.role):
+    for role, path in cache[_GRANTS]:
+        if action not in role_actions(role):
             continue
-        if grant.unit is None:
+        if path is None:
             everything = True
         else:
-            paths.append(grant.unit.path)
+            paths.append(path)
     # A grant inside another grant adds nothing; keep the outermost paths only.
     paths.sort()
     outer: list[str] = []

@@ -111,14 +111,14 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # and the rounds under way (evaluations/panels.py; a unit with units below it asks two
     # more: its organizations and their model records of the year). The conclusions of
     # inspections concerning the unit (inspections/panels.py): one.
-    "unit page": ("/units/K1/", {}, (37, 37)),
-    "member list": ("/members/", {"unit": "K1"}, (12, 13)),
+    "unit page": ("/units/K1/", {}, (30, 30)),
+    "member list": ("/members/", {"unit": "K1"}, (10, 11)),
     # Both tiers of name keys (accents as typed, then the others): a batch of keys and the
     # check of their members against the filters each (none found as typed: no check); and
     # whether the list's unit is the whole tree (its subtree filter is then left out).
-    "member list, searched": ("/members/", {"unit": "P1", "q": "nguyen"}, (16, 17)),
-    "transfers": ("/members/transfers/C1/", {}, (9, 9)),
-    "audit log": ("/audit/unit/P1/", {}, (8, 8)),
+    "member list, searched": ("/members/", {"unit": "P1", "q": "nguyen"}, (14, 15)),
+    "transfers": ("/members/transfers/C1/", {}, (7, 7)),
+    "audit log": ("/audit/unit/P1/", {}, (6, 6)),
     # The documents figure: one count by type for the period, one for the year before; the
     # evaluation figure: its tally and its quota, for each (those not rated: the statistics'
     # own counts, no query); the inspection and discipline figures: their grouped counts
@@ -126,8 +126,8 @@ LISTS: dict[str, tuple[str, dict[str, str], tuple[int, int]]] = {
     # a number fixed by the tree's depth, not by its units), for each; and for a reader
     # without view_inspections (the organizer), its scope and the subtree's small remainder
     # on both dates, which decide whether they are withheld (reports/privacy.py).
-    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (69, 69)),
-    "API member list": ("/api/v1/members", {"unit": "C1"}, (9, 10)),
+    "reports dashboard": ("/reports/", {"unit": "P1", "year": "2024"}, (94, 94)),
+    "API member list": ("/api/v1/members", {"unit": "C1"}, (8, 9)),
 }
 
 
@@ -168,8 +168,8 @@ DETAILS: dict[str, tuple[Callable[[SimpleNamespace], str], tuple[int, int]]] = {
     # inspections' panel (inspections/panels.py): the conclusions concerning the member (one
     # query; the grants it reads are the navigation's, and the disciplines are asked only of
     # who reads discipline files).
-    "member dossier": (lambda s: f"/members/{s.members[0].pk}/", (25, 26)),
-    "API member": (lambda s: f"/api/v1/members/{s.members[0].pk}", (8, 9)),
+    "member dossier": (lambda s: f"/members/{s.members[0].pk}/", (23, 24)),
+    "API member": (lambda s: f"/api/v1/members/{s.members[0].pk}", (7, 8)),
     "API unit": (lambda s: "/api/v1/units/K1", (4, 4)),
 }
 
