@@ -388,6 +388,11 @@ def _inspectors_file(name: str, obj: str, *, form: bool) -> Case:
     )
 
 
+def _scope_list(name: str) -> Case:
+    """A list of the user's scope: everybody's own (the outsider's, its province's)."""
+    return Case(lambda w: reverse(name), get=(LOGIN, 200, 200, 200, 200, 200))
+
+
 def _cadres_page(name: str, arg: Callable[[W], Any], *, clerk: int) -> Case:
     """A form of cadre work on an object of the first province: the organizer's and the
     national administrator's (`manage_cadres`); refused (403) to the officers who only read
@@ -860,9 +865,9 @@ CASES: dict[str, Case] = {
         get=(LOGIN, 302, 302, 404, 302, 404),
         missing=lambda w: reverse("cadres_planning:home") + f"?unit={NOT_A_UNIT}",
     ),
-    # The lists of the user's scope: everybody's own (the outsider's, its province's).
+    # The lists of the user's scope: the outsider reads its own province's.
     **{
-        name: Case(lambda w, name=name: reverse(name), get=(LOGIN, 200, 200, 200, 200, 200))
+        name: _scope_list(name)
         for name in (
             "cadres_planning:structure",
             "cadres_planning:confidence",
@@ -1115,4 +1120,3 @@ def test_the_admin_is_for_staff_only(world: W) -> None:
     client = Client()
     client.force_login(staff)
     assert client.get(reverse("admin:members_member_changelist")).status_code == 200
-
