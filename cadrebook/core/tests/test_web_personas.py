@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cadrebook.accounts.roles import Role
 from cadrebook.accounts.services import role_grant, token_create
+from cadrebook.cadres import services as cadres
 from cadrebook.core.models import AuditEntry
 from cadrebook.documents.models import Document, DocumentFile, DocumentLink, Term
 from cadrebook.documents.services import document_attach, document_register, term_create
@@ -169,8 +170,10 @@ def _build_world() -> SimpleNamespace:
         decisions_until=dt.date(2025, 12, 31),
     )
     files = _inspection_files(users["national"], c1, k1, p1, probationary)
+    posts = _cadre_files(users["national"], c1, k1, k1b, term, full)
     return SimpleNamespace(
         **files,
+        **posts,
         users=users,
         round=round_,
         subject=Subject.objects.get(round=round_, member=full),
@@ -259,6 +262,63 @@ def _inspection_files(
     }
 
 
+def _cadre_files(
+    actor: Any, c1: OrgUnit, k1: OrgUnit, k1b: OrgUnit, k1_term: Term, full: Member
+) -> dict[str, Any]:
+    """The cadre work of C1's subtree: the full member of K1 elected its secretary in K1's
+    term (2020-08-01), in the planning for C1's secretary in C1's term (2021-06-01); C1's
+    rotation plan of 2023 moving them to K1B's secretary from 2023-02-01 (a stint running);
+    a confidence vote of C1's body on them (2024-06-01)."""
+    c1_term = Term.objects.get(unit=c1)
+    holding = cadres.post_elect(
+        actor=actor,
+        member=full,
+        unit=k1,
+        position="secretary",
+        term=k1_term,
+        started_on=dt.date(2020, 8, 1),
+        votes_for=5,
+        votes_total=7,
+        document_text="01-NQ/ĐH",
+    )
+    entry = cadres.planning_add(
+        actor=actor,
+        unit=c1,
+        term=c1_term,
+        position="secretary",
+        member=full,
+        added_on=dt.date(2021, 6, 1),
+        document_text="01-QĐ/TU",
+    )
+    plan = cadres.rotation_plan_record(
+        actor=actor, unit=c1, year=2023, decided_on=dt.date(2023, 1, 5), document_text="04-QĐ"
+    )
+    stint = cadres.rotation_stint_add(
+        actor=actor,
+        plan=plan,
+        member=full,
+        to_unit=k1b,
+        to_position="secretary",
+        planned_start=dt.date(2023, 2, 1),
+    )
+    vote = cadres.confidence_session_record(
+        actor=actor,
+        unit=c1,
+        held_on=dt.date(2024, 6, 1),
+        summoned=9,
+        present=7,
+        results=[{"member": full, "high": 4, "confidence": 2, "low": 1}],
+        document_text="BB-01",
+    )
+    return {
+        "holding": holding,
+        "planning_entry": entry,
+        "rotation_plan": plan,
+        "stint": stint,
+        "confidence_vote": vote,
+    }
+
+
 def _member(unit: OrgUnit, name: str, **personal: Any) -> Member:
     member = ms.member_register_applicant(
         taken_over=True,
@@ -325,6 +385,27 @@ def _inspectors_file(name: str, obj: str, *, form: bool) -> Case:
         get=(LOGIN, 200, 404, 404, 404, 404),
         post=(LOGIN, 422, 404, 404, 404, 404) if form else None,
         missing=lambda w: reverse(name, args=[NOT_A_MEMBER]),
+    )
+
+
+def _scope_list(name: str) -> Case:
+    """A list of the user's scope: everybody's own (the outsider's, its province's)."""
+    return Case(lambda w: reverse(name), get=(LOGIN, 200, 200, 200, 200, 200))
+
+
+def _cadres_page(name: str, arg: Callable[[W], Any], *, clerk: int) -> Case:
+    """A form of cadre work on an object of the first province: the organizer's and the
+    national administrator's (`manage_cadres`); refused (403) to the officers who only read
+    there (the viewer of C1's subtree; the clerk, where the object is K1's), missing (404)
+    to who does not see it (the clerk, where it is C1's; the outsider). An empty POST is
+    shown back with its errors (422)."""
+    return Case(
+        lambda w: reverse(name, args=[arg(w)]),
+        get=(LOGIN, 200, 200, clerk, 403, 404),
+        post=(LOGIN, 422, 422, clerk, 403, 404),
+        missing=lambda w: reverse(
+            name, args=[NOT_A_UNIT if isinstance(arg(w), str) else NOT_A_MEMBER]
+        ),
     )
 
 
@@ -738,6 +819,90 @@ CASES: dict[str, Case] = {
             ("inspections:appeal_decision", "appeal", True),
         )
     },
+    # Cadre work (`cadres`): K1's posts (its secretary elected in K1's term), where the clerk
+    # of K1 reads but manages nothing (`manage_cadres` is the organizer's and the national
+    # administrator's), nor does the viewer of C1; the outsider meets each as a missing one.
+    "cadres:worklists": Case(
+        # What to act on where the user manages cadres: the outsider has its own (empty).
+        lambda w: reverse("cadres:worklists"),
+        get=(LOGIN, 200, 200, 403, 403, 200),
+    ),
+    "cadres:unit": Case(
+        lambda w: reverse("cadres:unit", args=["K1"]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("cadres:unit", args=[NOT_A_UNIT]),
+    ),
+    **{
+        name: _cadres_page(name, lambda w: "K1", clerk=403)
+        for name in ("cadres:term_open", "cadres:term_close", "cadres:elect", "cadres:appoint")
+    },
+    "cadres:member_lookup": Case(
+        # The lookup of the members a post may be given to: for who records posts only.
+        lambda w: reverse("cadres:member_lookup", args=["K1"]) + "?member=Đặng",
+        get=(LOGIN, 200, 200, 403, 403, 404),
+        missing=lambda w: reverse("cadres:member_lookup", args=[NOT_A_UNIT]) + "?member=Đặng",
+    ),
+    "cadres:holding": Case(
+        lambda w: reverse("cadres:holding", args=[w.holding.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("cadres:holding", args=[NOT_A_MEMBER]),
+    ),
+    **{
+        name: _cadres_page(name, lambda w: w.holding.pk, clerk=403)
+        for name in ("cadres:holding_end", "cadres:holding_void")
+    },
+    "cadres:person": Case(
+        lambda w: reverse("cadres:person", args=[w.full.pk]),
+        get=(LOGIN, 200, 200, 200, 200, 404),
+        missing=lambda w: reverse("cadres:person", args=[NOT_A_MEMBER]),
+    ),
+    # Planning, confidence votes, rotation (`cadres_planning`): C1's planning (K1's secretary
+    # in it for C1's secretary), C1's confidence vote and C1's rotation plan with its stint.
+    # The clerk of K1 does not see C1's; the viewer of C1 reads them and manages nothing.
+    "cadres_planning:home": Case(
+        # To the unit's planning, for who sees the unit.
+        lambda w: reverse("cadres_planning:home") + "?unit=C1",
+        get=(LOGIN, 302, 302, 404, 302, 404),
+        missing=lambda w: reverse("cadres_planning:home") + f"?unit={NOT_A_UNIT}",
+    ),
+    # The lists of the user's scope: the outsider reads its own province's.
+    **{
+        name: _scope_list(name)
+        for name in (
+            "cadres_planning:structure",
+            "cadres_planning:confidence",
+            "cadres_planning:rotation",
+        )
+    },
+    "cadres_planning:unit": Case(
+        lambda w: reverse("cadres_planning:unit", args=["C1"]),
+        get=(LOGIN, 200, 200, 404, 200, 404),
+        missing=lambda w: reverse("cadres_planning:unit", args=[NOT_A_UNIT]),
+    ),
+    **{
+        name: _cadres_page(name, lambda w: "C1", clerk=404)
+        for name in (
+            "cadres_planning:round_new",
+            "cadres_planning:add",
+            "cadres_planning:review_new",
+            "cadres_planning:confidence_new",
+            "cadres_planning:rotation_plan_new",
+        )
+    },
+    "cadres_planning:remove": _cadres_page(
+        "cadres_planning:remove", lambda w: w.planning_entry.pk, clerk=404
+    ),
+    "cadres_planning:rotation_plan": Case(
+        lambda w: reverse("cadres_planning:rotation_plan", args=[w.rotation_plan.pk]),
+        get=(LOGIN, 200, 200, 404, 200, 404),
+        missing=lambda w: reverse("cadres_planning:rotation_plan", args=[NOT_A_MEMBER]),
+    ),
+    "cadres_planning:stint_new": _cadres_page(
+        "cadres_planning:stint_new", lambda w: w.rotation_plan.pk, clerk=404
+    ),
+    "cadres_planning:stint_end": _cadres_page(
+        "cadres_planning:stint_end", lambda w: w.stint.pk, clerk=404
+    ),
     "reports:dashboard": Case(
         lambda w: reverse("reports:dashboard") + "?unit=K1&year=2024",
         get=(LOGIN, 200, 200, 200, 200, 404),
