@@ -52,8 +52,9 @@ def test_the_dashboard_draws_its_charts_and_exports_png(
     page.select_option("#id_year", "2024")
     page.click("button:has-text('Show')")
     page.wait_for_selector("[data-chart=pyramid] canvas")
-    # with the evaluation's and the inspections' (a contributed panel each)
-    assert page.locator("[data-chart] canvas").count() == 8
+    # with the evaluation's, the inspections' and the cadres' (a contributed panel each)
+    assert page.locator("[data-chart] canvas").count() == 9
+    assert page.locator("[data-chart=cadres] canvas").count() == 1
     assert page.locator("[data-testid=key-figures]").inner_text().count("4") >= 1
     with page.expect_download() as info:
         page.click("[data-png=pyramid]")
