@@ -488,6 +488,41 @@ def voided(holding: PostHolding) -> bool:
     return hasattr(holding, "correction")
 
 
+def _holding_step(
+    request: HttpRequest,
+    holding: PostHolding,
+    form: Any,
+    *,
+    title: str,
+    write: Any,
+    question: str,
+    action: str,
+    message: str,
+) -> HttpResponse:
+    """A step on a post that is not undone (its end, its void): the form, the service's
+    refusal on it, the confirmation asked first, then back to the post's page."""
+    context: dict[str, Any] = {
+        "unit": holding.unit,
+        "form": form,
+        "holding": holding,
+        "title": title,
+        "submit_label": _("Continue"),
+        "back": reverse("cadres:holding", args=[holding.pk]),
+    }
+    if request.method != "POST" or not form.is_valid():
+        return _show(request, context)
+    outcome = submit(request, form, lambda: write(form.cleaned_data), touched=(holding,))
+    if outcome.confirming:
+        return _confirm(request, context, title=title, question=question, action=action)
+    return _settled(
+        request,
+        outcome,
+        message=message,
+        to=reverse("cadres:holding", args=[holding.pk]),
+        context=context,
+    )
+
+
 @login_required
 def holding_void_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Void a holding recorded in error, with the reason: shown back for confirmation first
@@ -497,50 +532,27 @@ def holding_void_page(request: HttpRequest, pk: int) -> HttpResponse:
     if voided(holding):
         raise Http404
     documents = unit_documents(request.user, holding.unit)
-    form = VoidForm(request.POST or None, documents=documents)
     label = cadre_rules().position_label(holding.position)
-    context: dict[str, Any] = {
-        "unit": holding.unit,
-        "form": form,
-        "holding": holding,
-        "title": _("Void the record of %(name)s as %(position)s")
-        % {"name": holding.member.full_name, "position": label},
-        "submit_label": _("Continue"),
-        "back": reverse("cadres:holding", args=[holding.pk]),
-    }
-    if request.method != "POST" or not form.is_valid():
-        return _show(request, context)
-    d = form.cleaned_data
-    outcome = submit(
+    return _holding_step(
         request,
-        form,
-        lambda: holding_correct(
+        holding,
+        VoidForm(request.POST or None, documents=documents),
+        title=_("Void the record of %(name)s as %(position)s")
+        % {"name": holding.member.full_name, "position": label},
+        write=lambda d: holding_correct(
             actor=request.user,
             holding=holding,
             reason=d["reason"],
             document=_document(documents, d["document"]),
             document_text=d["document_text"],
         ),
-        touched=(holding,),
-    )
-    if outcome.confirming:
-        return _confirm(
-            request,
-            context,
-            title=context["title"],
-            question=_(
-                "The record that %(name)s held the post of %(position)s of %(unit)s is voided "
-                "as recorded in error: it stays in the history, struck, and counts nowhere."
-            )
-            % {"name": holding.member.full_name, "position": label, "unit": holding.unit.name},
-            action=_("Void the record"),
+        question=_(
+            "The record that %(name)s held the post of %(position)s of %(unit)s is voided "
+            "as recorded in error: it stays in the history, struck, and counts nowhere."
         )
-    return _settled(
-        request,
-        outcome,
+        % {"name": holding.member.full_name, "position": label, "unit": holding.unit.name},
+        action=_("Void the record"),
         message=_("The record is voided."),
-        to=reverse("cadres:holding", args=[holding.pk]),
-        context=context,
     )
 
 
@@ -554,23 +566,13 @@ def holding_end_page(request: HttpRequest, pk: int) -> HttpResponse:
     form = EndForm(
         request.POST or None, initial={"ended_on": timezone.localdate()}, documents=documents
     )
-    rules = cadre_rules()
-    label = rules.position_label(holding.position)
-    context: dict[str, Any] = {
-        "unit": holding.unit,
-        "form": form,
-        "holding": holding,
-        "title": _("End the post of %(name)s") % {"name": holding.member.full_name},
-        "submit_label": _("Continue"),
-        "back": reverse("cadres:holding", args=[holding.pk]),
-    }
-    if request.method != "POST" or not form.is_valid():
-        return _show(request, context)
-    d = form.cleaned_data
-    outcome = submit(
+    label = cadre_rules().position_label(holding.position)
+    return _holding_step(
         request,
+        holding,
         form,
-        lambda: holding_end(
+        title=_("End the post of %(name)s") % {"name": holding.member.full_name},
+        write=lambda d: holding_end(
             actor=request.user,
             holding=holding,
             ended_on=d["ended_on"],
@@ -578,26 +580,13 @@ def holding_end_page(request: HttpRequest, pk: int) -> HttpResponse:
             document=_document(documents, d["document"]),
             document_text=d["document_text"],
         ),
-        touched=(holding,),
-    )
-    if outcome.confirming:
-        return _confirm(
-            request,
-            context,
-            title=context["title"],
-            question=_(
-                "%(name)s leaves the post of %(position)s of %(unit)s. A post's end is "
-                "history: it is not undone."
-            )
-            % {"name": holding.member.full_name, "position": label, "unit": holding.unit.name},
-            action=_("End the post"),
+        question=_(
+            "%(name)s leaves the post of %(position)s of %(unit)s. A post's end is "
+            "history: it is not undone."
         )
-    return _settled(
-        request,
-        outcome,
+        % {"name": holding.member.full_name, "position": label, "unit": holding.unit.name},
+        action=_("End the post"),
         message=_("The post is ended."),
-        to=reverse("cadres:holding", args=[holding.pk]),
-        context=context,
     )
 
 
